@@ -1,0 +1,601 @@
+"""Reading a loyalty program from its TOML file.
+
+`parse_program` turns the text of a program file into a `Program`, collecting every
+problem it finds as "path.to.key: reason" (array indices 0-based) in file order, and
+raises `ProgramError` with all of them. The format is documented in
+`domain/default_program.toml`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from domain.program import (
+    CategoryRule,
+    Cause,
+    EarningRules,
+    ExpiryRules,
+    ItemBonus,
+    Milestone,
+    NudgeKind,
+    NudgeRule,
+    NudgeRules,
+    Program,
+    ProgramInfo,
+    QualifyOn,
+    ReferralRules,
+    Reward,
+    Rounding,
+    SurpriseRules,
+    Tier,
+    TierRules,
+)
+
+ROUNDINGS = ("floor", "round", "ceil")
+QUALIFY_ONS = ("first_purchase", "join")
+NUDGE_KINDS = (
+    "points_expiring",
+    "reward_affordable",
+    "near_next_tier",
+    "inactive",
+    "referral_reminder",
+)
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})*")
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+Position = tuple[int, ...]
+Problem = tuple[Position, str]
+
+
+class ProgramError(Exception):
+    """A program file that cannot be used; `problems` lists every reason, in file order."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def show(value: object) -> str:
+    """A value as the message quotes it: strings quoted, TOML spelling for the rest."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def int_wording(minimum: int, maximum: int | None) -> str:
+    """How an integer's allowed range reads in a message."""
+    if maximum is not None:
+        return f"an integer from {minimum} to {maximum}"
+    if minimum == 0:
+        return "a non-negative integer"
+    if minimum == 1:
+        return "a positive integer"
+    return f"an integer >= {minimum}"
+
+
+def join_path(path: str, key: str) -> str:
+    """`key` inside the table at `path` ("" is the root)."""
+    return f"{path}.{key}" if path else key
+
+
+class Reader:
+    """One TOML table being read: tracks its path, the keys read and the problems found."""
+
+    def __init__(
+        self,
+        data: Mapping[str, object],
+        path: str,
+        position: Position,
+        sink: list[Problem],
+        live: bool = True,
+    ) -> None:
+        self.data = data
+        self.path = path
+        self.position = position
+        self.sink = sink
+        self.live = live
+        self.seen: set[str] = set()
+        self.failed: set[str] = set()
+        self.order = {key: index for index, key in enumerate(data)}
+
+    def key_position(self, key: str) -> Position:
+        """Where `key` sits in the file; a missing key counts as at the end of its table."""
+        return (*self.position, self.order.get(key, len(self.order)))
+
+    def report(self, key: str, reason: str, index: int | None = None) -> None:
+        """Record a problem with `key` (or with element `index` of the array at `key`)."""
+        self.failed.add(key)
+        if not self.live:
+            return
+        path = join_path(self.path, key)
+        position = self.key_position(key)
+        if index is not None:
+            path, position = f"{path}[{index}]", (*position, index)
+        self.sink.append((position, f"{path}: {reason}"))
+
+    def ok(self, key: str) -> bool:
+        """True when `key` was read without a problem."""
+        return key not in self.failed
+
+    def take(self, key: str, required: bool = True) -> object | None:
+        """The raw value of `key`; None (reported when required) if absent."""
+        self.seen.add(key)
+        if key in self.data:
+            return self.data[key]
+        if required:
+            self.report(key, "missing")
+        return None
+
+    def finish(self) -> None:
+        """Report every key nobody asked for."""
+        for key in self.data:
+            if key not in self.seen:
+                self.report(key, "unknown key")
+
+    def child(self, data: Mapping[str, object], path: str, position: Position) -> Reader:
+        """A reader for a nested table sharing this one's problem list."""
+        return Reader(data, path, position, self.sink, self.live)
+
+    def table(self, key: str) -> Reader:
+        """The required sub-table `key`; a silent empty reader when it is unusable."""
+        value = self.take(key)
+        if value is None:
+            return Reader({}, join_path(self.path, key), (), self.sink, live=False)
+        if not isinstance(value, dict):
+            self.report(key, f"must be a table, got {show(value)}")
+            return Reader({}, join_path(self.path, key), (), self.sink, live=False)
+        return self.child(value, join_path(self.path, key), self.key_position(key))
+
+    def tables(self, key: str, required: bool = False) -> list[Reader]:
+        """The array of tables `key`, empty when absent and optional."""
+        value = self.take(key, required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.report(key, f"must be an array of tables, got {show(value)}")
+            return []
+        readers = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.report(key, f"must be a table, got {show(item)}", index)
+                continue
+            path = f"{join_path(self.path, key)}[{index}]"
+            readers.append(self.child(item, path, (*self.key_position(key), index)))
+        return readers
+
+    def text(self, key: str) -> str:
+        """A required non-empty string."""
+        return self.optional_text(key, required=True) or ""
+
+    def optional_text(self, key: str, required: bool = False) -> str | None:
+        """A non-empty string, None when absent."""
+        value = self.take(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.report(key, f"must be a non-empty string, got {show(value)}")
+            return None
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        """A required string among `choices`; the first choice when it is wrong."""
+        value = self.take(key)
+        if value is None:
+            return choices[0]
+        if value not in choices:
+            self.report(key, f"must be one of {', '.join(choices)}, got {show(value)}")
+            return choices[0]
+        return str(value)
+
+    def integer(self, key: str, minimum: int, maximum: int | None = None) -> int:
+        """A required integer in range; `minimum` when it is wrong."""
+        value = self.optional_integer(key, minimum, maximum, required=True)
+        return minimum if value is None else value
+
+    def optional_integer(
+        self, key: str, minimum: int, maximum: int | None = None, required: bool = False
+    ) -> int | None:
+        """An integer in range, None when absent or wrong."""
+        value = self.take(key, required)
+        if value is None:
+            return None
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            self.report(key, f"must be {int_wording(minimum, maximum)}, got {show(value)}")
+            return None
+        return value
+
+    def number(
+        self,
+        key: str,
+        minimum: int,
+        maximum: int | None = None,
+        exclusive: bool = False,
+    ) -> Decimal:
+        """A required number (integer or float) as an exact Decimal; `minimum` when wrong."""
+        fallback = Decimal(minimum)
+        value = self.take(key)
+        if value is None:
+            return fallback
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.report(key, f"must be a number, got {show(value)}")
+            return fallback
+        if isinstance(value, float) and not math.isfinite(value):
+            self.report(key, f"must be a finite number, got {show(value)}")
+            return fallback
+        if maximum is not None and not minimum <= value <= maximum:
+            self.report(key, f"must be between {minimum} and {maximum}, got {show(value)}")
+            return fallback
+        if exclusive and value <= minimum:
+            self.report(key, f"must be greater than {minimum}, got {show(value)}")
+            return fallback
+        if value < minimum:
+            self.report(key, f"must be at least {minimum}, got {show(value)}")
+            return fallback
+        return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+def read_info(table: Reader) -> ProgramInfo:
+    """The [program] table."""
+    info = ProgramInfo(
+        name=table.text("name"),
+        merchant=table.text("merchant"),
+        currency=read_currency(table, "currency"),
+        timezone=read_timezone(table, "timezone"),
+        locales=read_locales(table, "locales"),
+        signup_bonus=table.integer("signup_bonus", 0),
+    )
+    table.finish()
+    return info
+
+
+def read_currency(table: Reader, key: str) -> str:
+    """A 3-letter uppercase currency code."""
+    value = table.take(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        table.report(key, f'must be a 3-letter uppercase code like "USD", got {show(value)}')
+        return ""
+    return value
+
+
+def read_timezone(table: Reader, key: str) -> str:
+    """An IANA time zone name that exists on this system."""
+    value = table.text(key)
+    if not value:
+        return ""
+    try:
+        ZoneInfo(value)
+    except (KeyError, ValueError, OSError):
+        table.report(key, f"unknown time zone {show(value)}")
+        return ""
+    return value
+
+
+def read_locales(table: Reader, key: str) -> tuple[str, ...]:
+    """A non-empty array of unique locale codes such as "en" or "pt_BR"."""
+    value = table.take(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        table.report(key, f"must be a non-empty array of locale codes, got {show(value)}")
+        return ()
+    locales: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not _LOCALE.fullmatch(item):
+            reason = f'must be a locale code like "en" or "pt_BR", got {show(item)}'
+            table.report(key, reason, index)
+        elif item in locales:
+            table.report(key, f"duplicate locale {show(item)}", index)
+        else:
+            locales.append(item)
+    return tuple(locales)
+
+
+def read_earning(table: Reader) -> EarningRules:
+    """The [earning] table with its categories and items."""
+    earning = EarningRules(
+        points_per_unit=table.number("points_per_unit", 0),
+        per_visit=table.integer("per_visit", 0),
+        rounding=cast(Rounding, table.choice("rounding", ROUNDINGS)),
+        tier_credits_per_unit=table.number("tier_credits_per_unit", 0),
+        categories=read_categories(table.tables("categories")),
+        items=read_items(table.tables("items")),
+    )
+    table.finish()
+    return earning
+
+
+def read_categories(tables: list[Reader]) -> tuple[CategoryRule, ...]:
+    """The [[earning.categories]] multipliers, category names unique."""
+    rules: list[CategoryRule] = []
+    names: set[str] = set()
+    for table in tables:
+        rule = CategoryRule(table.text("category"), table.number("multiplier", 0))
+        if table.ok("category") and rule.category in names:
+            table.report("category", f"duplicate category {show(rule.category)}")
+        names.add(rule.category)
+        rules.append(rule)
+        table.finish()
+    return tuple(rules)
+
+
+def read_items(tables: list[Reader]) -> tuple[ItemBonus, ...]:
+    """The [[earning.items]] flat bonuses, SKUs unique."""
+    items: list[ItemBonus] = []
+    skus: set[str] = set()
+    for table in tables:
+        item = ItemBonus(table.text("sku"), table.integer("points", 0))
+        if table.ok("sku") and item.sku in skus:
+            table.report("sku", f"duplicate sku {show(item.sku)}")
+        skus.add(item.sku)
+        items.append(item)
+        table.finish()
+    return tuple(items)
+
+
+def read_tiers(table: Reader) -> TierRules:
+    """The [tiers] table: at least one level, from threshold 0, strictly ascending."""
+    window_days = table.integer("window_days", 1)
+    grace_days = table.integer("grace_days", 0)
+    level_tables = table.tables("levels", required=True)
+    if table.data.get("levels") == []:
+        table.report("levels", "must have at least one tier")
+    tiers = TierRules(window_days, grace_days, read_levels(level_tables))
+    table.finish()
+    return tiers
+
+
+def read_levels(tables: list[Reader]) -> tuple[Tier, ...]:
+    """The [[tiers.levels]], names unique and thresholds strictly ascending from 0."""
+    levels: list[Tier] = []
+    names: set[str] = set()
+    previous: int | None = None
+    for index, table in enumerate(tables):
+        tier = Tier(
+            name=table.text("name"),
+            threshold=table.integer("threshold", 0),
+            multiplier=table.number("multiplier", 0, exclusive=True),
+        )
+        if table.ok("name") and tier.name in names:
+            table.report("name", f"duplicate tier name {show(tier.name)}")
+        names.add(tier.name)
+        if table.ok("threshold"):
+            check_threshold(table, index, tier.threshold, previous)
+            previous = tier.threshold
+        levels.append(tier)
+        table.finish()
+    return tuple(levels)
+
+
+def check_threshold(table: Reader, index: int, threshold: int, previous: int | None) -> None:
+    """The first threshold is 0 and each later one exceeds the one before."""
+    if index == 0 and threshold != 0:
+        table.report("threshold", f"the first tier's threshold must be 0, got {threshold}")
+    elif previous is not None and threshold <= previous:
+        reason = f"thresholds must be strictly ascending ({threshold} after {previous})"
+        table.report("threshold", reason)
+
+
+def read_expiry(table: Reader) -> ExpiryRules:
+    """The [expiry] table."""
+    expiry = ExpiryRules(months=table.integer("months", 1), warn_days=table.integer("warn_days", 0))
+    table.finish()
+    return expiry
+
+
+def read_rewards(tables: list[Reader], tier_names: list[str]) -> tuple[Reward, ...]:
+    """The [[rewards]] catalogue: ids unique, min_tier naming a tier."""
+    rewards: list[Reward] = []
+    ids: set[str] = set()
+    for table in tables:
+        reward = Reward(
+            id=table.text("id"),
+            title=table.text("title"),
+            cost=table.integer("cost", 1),
+            valid_days=table.integer("valid_days", 1),
+            stock=table.optional_integer("stock", 0),
+            per_member_limit=table.optional_integer("per_member_limit", 0) or 0,
+            min_tier=table.optional_text("min_tier"),
+        )
+        if table.ok("id") and reward.id in ids:
+            table.report("id", f"duplicate id {show(reward.id)}")
+        ids.add(reward.id)
+        if reward.min_tier is not None and tier_names and reward.min_tier not in tier_names:
+            reason = f"names no tier ({show(reward.min_tier)}); tiers are {', '.join(tier_names)}"
+            table.report("min_tier", reason)
+        rewards.append(reward)
+        table.finish()
+    return tuple(rewards)
+
+
+def read_causes(tables: list[Reader]) -> tuple[Cause, ...]:
+    """The [[causes]] members donate to, ids unique."""
+    causes: list[Cause] = []
+    ids: set[str] = set()
+    for table in tables:
+        cause = Cause(
+            id=table.text("id"),
+            title=table.text("title"),
+            goal=table.integer("goal", 1),
+            points_per_impact=table.integer("points_per_impact", 1),
+            impact_unit=table.text("impact_unit"),
+        )
+        if table.ok("id") and cause.id in ids:
+            table.report("id", f"duplicate id {show(cause.id)}")
+        ids.add(cause.id)
+        causes.append(cause)
+        table.finish()
+    return tuple(causes)
+
+
+def read_referrals(table: Reader) -> ReferralRules:
+    """The [referrals] table with its milestones."""
+    referrals = ReferralRules(
+        invitee_bonus=table.integer("invitee_bonus", 0),
+        referrer_bonus=table.integer("referrer_bonus", 0),
+        qualify_on=cast(QualifyOn, table.choice("qualify_on", QUALIFY_ONS)),
+        daily_cap=table.integer("daily_cap", 1),
+        milestones=read_milestones(table.tables("milestones")),
+    )
+    table.finish()
+    return referrals
+
+
+def read_milestones(tables: list[Reader]) -> tuple[Milestone, ...]:
+    """The [[referrals.milestones]], counts strictly ascending."""
+    milestones: list[Milestone] = []
+    previous: int | None = None
+    for table in tables:
+        milestone = Milestone(count=table.integer("count", 1), bonus=table.integer("bonus", 0))
+        if table.ok("count"):
+            if previous is not None and milestone.count <= previous:
+                reason = f"counts must be strictly ascending ({milestone.count} after {previous})"
+                table.report("count", reason)
+            previous = milestone.count
+        milestones.append(milestone)
+        table.finish()
+    return tuple(milestones)
+
+
+def read_nudges(table: Reader) -> NudgeRules:
+    """The [nudges] table with its rules."""
+    nudges = NudgeRules(
+        quiet_hours=read_quiet_hours(table, "quiet_hours"),
+        min_days_between=table.integer("min_days_between", 0),
+        rules=read_nudge_rules(table.tables("rules")),
+    )
+    table.finish()
+    return nudges
+
+
+def read_quiet_hours(table: Reader, key: str) -> tuple[time, time]:
+    """Two distinct "HH:MM" times; the window may wrap midnight."""
+    fallback = (time(0), time(0))
+    value = table.take(key)
+    if value is None:
+        return fallback
+    if not isinstance(value, list) or len(value) != 2:
+        table.report(key, f'must be an array of two "HH:MM" times, got {show(value)}')
+        return fallback
+    times: list[time] = []
+    for index, item in enumerate(value):
+        match = _HH_MM.fullmatch(item) if isinstance(item, str) else None
+        if match is None:
+            table.report(key, f'must be a time "HH:MM", got {show(item)}', index)
+        else:
+            times.append(time(int(match.group(1)), int(match.group(2))))
+    if len(times) != 2:
+        return fallback
+    if times[0] == times[1]:
+        table.report(key, "start and end must differ")
+        return fallback
+    return (times[0], times[1])
+
+
+def read_nudge_rules(tables: list[Reader]) -> tuple[NudgeRule, ...]:
+    """The [[nudges.rules]]: each kind once, with exactly the parameter it needs."""
+    rules: list[NudgeRule] = []
+    kinds: set[str] = set()
+    for table in tables:
+        kind = table.choice("kind", NUDGE_KINDS)
+        known = table.ok("kind")
+        if known and kind in kinds:
+            table.report("kind", f"duplicate kind {show(kind)}")
+        if known:
+            kinds.add(kind)
+        within_percent = after_days = None
+        if kind == "near_next_tier" or not known:
+            within_percent = table.optional_integer("within_percent", 1, 100, required=known)
+        if kind in ("inactive", "referral_reminder") or not known:
+            after_days = table.optional_integer("after_days", 1, required=known)
+        rules.append(NudgeRule(cast(NudgeKind, kind), within_percent, after_days))
+        table.finish()
+    return tuple(rules)
+
+
+def read_surprise(table: Reader) -> SurpriseRules:
+    """The [surprise] table."""
+    surprise = SurpriseRules(
+        every_days=table.integer("every_days", 1),
+        probability=float(table.number("probability", 0, maximum=1)),
+        daily_budget=table.integer("daily_budget", 0),
+        bonus=table.integer("bonus", 0),
+        eligible_min_purchases=table.integer("eligible_min_purchases", 0),
+    )
+    table.finish()
+    return surprise
+
+
+def read_program(root: Reader) -> Program:
+    """The whole file; meaningful only when `root` recorded no problem."""
+    info = read_info(root.table("program"))
+    earning = read_earning(root.table("earning"))
+    tiers = read_tiers(root.table("tiers"))
+    tier_names = [tier.name for tier in tiers.levels if tier.name]
+    program = Program(
+        info=info,
+        earning=earning,
+        tiers=tiers,
+        expiry=read_expiry(root.table("expiry")),
+        rewards=read_rewards(root.tables("rewards"), tier_names),
+        causes=read_causes(root.tables("causes")),
+        referrals=read_referrals(root.table("referrals")),
+        nudges=read_nudges(root.table("nudges")),
+        surprise=read_surprise(root.table("surprise")),
+    )
+    root.finish()
+    return program
+
+
+def parse_program(text: str) -> Program:
+    """The program described by the TOML `text`; ProgramError lists every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProgramError([f"invalid TOML: {error}"]) from None
+    problems: list[Problem] = []
+    program = read_program(Reader(data, "", (), problems))
+    if problems:
+        problems.sort(key=lambda problem: problem[0])
+        raise ProgramError([message for _, message in problems])
+    return program
+
+
+def load_program(path: str | Path) -> Program:
+    """The program in the UTF-8 file at `path`; ProgramError when unreadable or invalid."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProgramError([f"{path}: cannot read file: {error.strerror or error}"]) from None
+    except UnicodeDecodeError as error:
+        raise ProgramError([f"{path}: cannot read file: not UTF-8 ({error.reason})"]) from None
+    return parse_program(text)
+
+
+def default_program_path() -> Path:
+    """The program file bundled with the package."""
+    return Path(__file__).parent / "default_program.toml"

@@ -1,0 +1,123 @@
+"""Joining, profile settings and forgetting a member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from domain.codes import MEMBER_CODE_LENGTH, new_code, normalize_code
+from domain.errors import DuplicateKey, NotFound
+from domain.ledger import EntryKind, add_months
+from domain.models import Member, NewMember
+from domain.ports import Posting, UnitOfWork
+from domain.program import Program
+from domain.services.referrals import ReferralReward, qualify_referral
+
+ReferralOutcome = Literal["attributed", "unknown_code", "own_code", "already_member"]
+JOIN_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """The member, whether they were new, the points they got and what became of a code."""
+
+    member: Member
+    created: bool
+    bonus: int
+    referral: ReferralOutcome | None
+    referrer_reward: ReferralReward | None = None
+
+
+def pick_locale(program: Program, language_code: str | None) -> str:
+    """The program locale closest to a Telegram language code ('es-MX' -> 'es')."""
+    locales = program.info.locales
+    if language_code:
+        wanted = language_code.replace("-", "_")
+        for candidate in (wanted, wanted.split("_")[0]):
+            if candidate in locales:
+                return candidate
+    return locales[0]
+
+
+async def join(uow: UnitOfWork, program: Program, *, telegram_id: int, first_name: str | None,
+               language_code: str | None, now: datetime,
+               referral_code: str | None = None) -> JoinResult:
+    """Join the program, or find the member who already did (safe to call twice at once)."""
+    for _ in range(JOIN_ATTEMPTS):
+        try:
+            async with uow:
+                return await _join_once(uow, program, telegram_id, first_name, language_code,
+                                        now, referral_code)
+        except DuplicateKey:
+            continue  # a concurrent /start created the member first: read it next time
+    raise RuntimeError(f"join of telegram user {telegram_id} kept colliding")
+
+
+async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
+                     first_name: str | None, language_code: str | None, now: datetime,
+                     referral_code: str | None) -> JoinResult:
+    existing = await uow.members.by_telegram_id(telegram_id)
+    if existing is not None:
+        outcome: ReferralOutcome | None = "already_member" if referral_code else None
+        if referral_code and normalize_code(referral_code) == existing.code:
+            outcome = "own_code"
+        return JoinResult(existing, False, 0, outcome)
+    referrer, outcome = None, None
+    if referral_code:
+        referrer = await uow.members.by_code(normalize_code(referral_code))
+        outcome = "attributed" if referrer is not None else "unknown_code"
+    member = await uow.members.add(NewMember(
+        code=await _unused_code(uow), telegram_id=telegram_id, first_name=first_name,
+        locale=pick_locale(program, language_code), timezone=None, joined_at=now,
+        referrer_id=referrer.id if referrer else None, tier=program.tiers.levels[0].name,
+    ))
+    expires = add_months(now, program.expiry.months)
+    bonus = program.info.signup_bonus
+    if bonus:
+        await uow.ledger.credit(Posting(member.id, EntryKind.SIGNUP, now), bonus, expires)
+    reward = None
+    if referrer is not None:
+        await uow.referrals.add(referrer.id, member.id, now)
+        invitee_bonus = program.referrals.invitee_bonus
+        if invitee_bonus:
+            posting = Posting(member.id, EntryKind.REFERRAL_INVITEE, now,
+                              reference=f"referrer:{referrer.id}")
+            await uow.ledger.credit(posting, invitee_bonus, expires)
+            bonus += invitee_bonus
+        if program.referrals.qualify_on == "join":
+            reward = await qualify_referral(uow, program, member.id, now)
+    return JoinResult(member, True, bonus, outcome, reward)
+
+
+async def _unused_code(uow: UnitOfWork) -> str:
+    while True:
+        code = new_code(MEMBER_CODE_LENGTH)
+        if not await uow.members.code_exists(code):
+            return code
+
+
+async def update_settings(uow: UnitOfWork, member_id: int, **fields: object) -> Member:
+    """Change a member's language, timezone, phone, offers opt-in or reachability."""
+    async with uow:
+        await uow.members.update_profile(member_id, **fields)
+        member = await uow.members.get(member_id)
+        if member is None:
+            raise NotFound("member", member_id)
+        return member
+
+
+async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
+    """Erase a member's personal data; their points are forfeited, the ledger stays anonymous.
+
+    Returns the points forfeited.
+    """
+    async with uow:
+        member = await uow.members.lock(member_id)
+        if member is None or member.forgotten_at is not None:
+            raise NotFound("member", member_id)
+        balance = await uow.ledger.balance(member_id)
+        if balance:
+            await uow.ledger.debit(Posting(member_id, EntryKind.FORFEIT, now), balance)
+        await uow.members.erase(member_id, now)
+        return balance

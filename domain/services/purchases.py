@@ -1,0 +1,261 @@
+"""Recording a receipt (idempotent on merchant + receipt id) and refunding it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from domain.codes import normalize_code
+from domain.earning import Earner, Earning, Purchase, PurchaseLine, clawback
+from domain.errors import (
+    Conflict,
+    DuplicateKey,
+    InvalidRequest,
+    NotFound,
+    RefundExceedsReceipt,
+)
+from domain.ledger import EntryKind, add_months
+from domain.models import Member, PurchaseRecord, RefundRecord
+from domain.ports import Posting, UnitOfWork
+from domain.program import Program
+from domain.services.referrals import ReferralReward, qualify_referral
+from domain.services.tiering import refresh_tier
+
+MAX_QUANTITY = 100_000
+MAX_UNIT_PRICE = Decimal("1000000000")
+FUTURE_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """How a till names the customer: by Telegram id, member code or phone."""
+
+    kind: Literal["telegram_id", "member_code", "phone"]
+    value: str
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """The answer for a till (`answer`, identical on a retry) and what changed for the bot."""
+
+    answer: dict[str, object]
+    replayed: bool
+    member_id: int
+    tier_before: str
+    referral_reward: ReferralReward | None = None
+
+    @property
+    def points(self) -> int:
+        """Points this receipt awarded."""
+        return int(str(self.answer["points_awarded"]))
+
+    @property
+    def tier(self) -> str:
+        """The member's tier after the purchase."""
+        return str(self.answer["tier"])
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What a refund took back, what it could not, and the receipt's state after it."""
+
+    refund: RefundRecord
+    replayed: bool
+    balance: int
+    tier: str
+    refunded_total: Decimal
+    receipt_total: Decimal
+
+
+def validate_lines(lines: list[PurchaseLine]) -> None:
+    """Refuse a receipt no till could mean (empty, zero quantity, negative price)."""
+    if not lines:
+        raise InvalidRequest("a purchase needs at least one line")
+    for i, line in enumerate(lines):
+        if not line.sku.strip() or not line.category.strip():
+            raise InvalidRequest(f"line {i}: sku and category must not be empty")
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise InvalidRequest(f"line {i}: quantity must be 1..{MAX_QUANTITY}")
+        if not Decimal(0) <= line.unit_price <= MAX_UNIT_PRICE:
+            raise InvalidRequest(f"line {i}: unit_price must be 0..{MAX_UNIT_PRICE}")
+        if line.unit_price.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise InvalidRequest(f"line {i}: unit_price has more than 4 decimal places")
+
+
+def body_hash(member: MemberRef, lines: list[PurchaseLine], occurred_at: datetime | None,
+              store: str | None) -> str:
+    """A fingerprint of what the till sent, so a retry is told from a different receipt."""
+    body = {
+        "member": [member.kind, member.value],
+        "lines": [[ln.sku, ln.category, ln.quantity, format(ln.unit_price.normalize(), "f")]
+                  for ln in lines],
+        "occurred_at": occurred_at.isoformat() if occurred_at else None,
+        "store": store,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+async def find_member(uow: UnitOfWork, ref: MemberRef) -> Member | None:
+    """The member a till's reference names, if any."""
+    if ref.kind == "telegram_id":
+        return await uow.members.by_telegram_id(int(ref.value))
+    if ref.kind == "member_code":
+        return await uow.members.by_code(normalize_code(ref.value))
+    return await uow.members.by_phone(ref.value)
+
+
+async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,
+                          member: MemberRef, lines: list[PurchaseLine], now: datetime,
+                          occurred_at: datetime | None = None,
+                          store: str | None = None) -> PurchaseOutcome:
+    """Award points for a receipt once; the same receipt again replays the first answer.
+
+    Raises Conflict when the receipt id was used for a different body, NotFound when no
+    member matches, InvalidRequest for a receipt that cannot be right.
+    """
+    validate_lines(lines)
+    if not receipt_id.strip() or len(receipt_id) > 128:
+        raise InvalidRequest("receipt_id must be 1..128 characters")
+    if occurred_at is not None and occurred_at > now + FUTURE_SKEW:
+        raise InvalidRequest("occurred_at is in the future")
+    fingerprint = body_hash(member, lines, occurred_at, store)
+    try:
+        async with uow:
+            replay = await _replay(uow, merchant, receipt_id, fingerprint)
+            if replay is not None:
+                return replay
+            return await _record(uow, program, merchant, receipt_id, member, lines, now,
+                                 occurred_at or now, store, fingerprint)
+    except DuplicateKey:
+        async with uow:  # a concurrent twin committed first: answer as it did
+            replay = await _replay(uow, merchant, receipt_id, fingerprint)
+            if replay is None:
+                raise
+            return replay
+
+
+async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,
+                  fingerprint: str) -> PurchaseOutcome | None:
+    existing = await uow.purchases.get(merchant, receipt_id)
+    if existing is None:
+        return None
+    if existing.body_hash != fingerprint:
+        raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
+    return PurchaseOutcome(existing.answer, True, existing.member_id, str(existing.answer["tier"]))
+
+
+async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
+                  ref: MemberRef, lines: list[PurchaseLine], now: datetime,
+                  occurred_at: datetime, store: str | None, fingerprint: str) -> PurchaseOutcome:
+    found = await find_member(uow, ref)
+    member = await uow.members.lock(found.id) if found else None
+    if member is None or member.forgotten_at is not None or member.code is None:
+        raise NotFound("member", ref.value)
+    purchase = Purchase(tuple(lines))
+    earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+    record = PurchaseRecord(
+        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member.id,
+        body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
+        tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
+        credits_clawed=0, lot_id=None, occurred_at=occurred_at, answer={},
+    )
+    stored_lines: list[dict[str, str | int]] = [
+        {"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
+         "unit_price": str(ln.unit_price)} for ln in lines
+    ]
+    purchase_id = await uow.purchases.add(record, now, store, stored_lines)
+    lot_id = None
+    if earning.points > 0:
+        posting = Posting(member.id, EntryKind.PURCHASE, now, reference=f"receipt:{receipt_id}")
+        lot_id = await uow.ledger.credit(posting, earning.points,
+                                         add_months(now, program.expiry.months))
+    await uow.tier_credits.add(member.id, earning.tier_credits, occurred_at)
+    tier = await refresh_tier(uow, program, member, now)
+    reward = None
+    if member.first_purchase_at is None:
+        await uow.members.set_first_purchase(member.id, now)
+        if program.referrals.qualify_on == "first_purchase":
+            reward = await qualify_referral(uow, program, member.id, now)
+    answer = _answer(receipt_id, member.code, earning, await uow.ledger.balance(member.id), tier)
+    await uow.purchases.set_outcome(purchase_id, lot_id, answer)
+    return PurchaseOutcome(answer, False, member.id, member.tier, reward)
+
+
+def _answer(receipt_id: str, member_code: str, earning: Earning, balance: int,
+            tier: str) -> dict[str, object]:
+    return {
+        "receipt_id": receipt_id,
+        "member_code": member_code,
+        "points_awarded": earning.points,
+        "tier_credits": earning.tier_credits,
+        "breakdown": [
+            {"reason": g.reason, "detail": g.detail, "points": str(g.points)}
+            for g in earning.grants
+        ] + [{"reason": "tier_multiplier", "detail": earning.tier_name,
+              "points": str(earning.tier_multiplier)}],
+        "balance": balance,
+        "tier": tier,
+    }
+
+
+async def refund_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,
+                          amount: Decimal, now: datetime, refund_id: str | None = None,
+                          actor: str | None = None) -> RefundOutcome:
+    """Take back points and tier credits in proportion to the refunded amount.
+
+    What the balance cannot cover is recorded as a shortfall, never taken below zero.
+    With a `refund_id` a retried refund is answered again instead of applied twice.
+    """
+    if amount <= 0:
+        raise InvalidRequest("a refund amount must be positive")
+    try:
+        async with uow:
+            return await _refund(uow, program, merchant, receipt_id, amount, now, refund_id,
+                                 actor)
+    except DuplicateKey:
+        async with uow:
+            return await _refund(uow, program, merchant, receipt_id, amount, now, refund_id,
+                                 actor)
+
+
+async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
+                  amount: Decimal, now: datetime, refund_id: str | None,
+                  actor: str | None) -> RefundOutcome:
+    found = await uow.purchases.get(merchant, receipt_id)
+    if found is None:
+        raise NotFound("receipt", receipt_id)
+    member = await uow.members.lock(found.member_id)
+    purchase = await uow.purchases.get(merchant, receipt_id)  # re-read under the member lock
+    assert member is not None
+    assert purchase is not None
+    if refund_id is not None:
+        previous = await uow.purchases.refund_by_id(merchant, refund_id)
+        if previous is not None:
+            if previous.amount != amount or previous.purchase_id != purchase.id:
+                raise Conflict(f"refund {refund_id!r} was already recorded with other values")
+            return RefundOutcome(previous, True, await uow.ledger.balance(member.id),
+                                 member.tier, purchase.refunded, purchase.total)
+    if purchase.refunded + amount > purchase.total:
+        raise RefundExceedsReceipt(
+            f"refund of {amount} exceeds what is left of receipt {receipt_id!r} "
+            f"({purchase.total - purchase.refunded})"
+        )
+    points_due = clawback(purchase.points_awarded, purchase.total, purchase.refunded, amount)
+    credits_due = clawback(purchase.tier_credits, purchase.total, purchase.refunded, amount)
+    taken = min(points_due, await uow.ledger.balance(member.id))
+    if taken:
+        posting = Posting(member.id, EntryKind.REFUND, now, actor=actor,
+                          reference=f"receipt:{receipt_id}")
+        await uow.ledger.debit(posting, taken, prefer_lot_id=purchase.lot_id)
+    # dated like the purchase, so the credits leave the rolling window together
+    await uow.tier_credits.add(member.id, -credits_due, purchase.occurred_at)
+    refund = RefundRecord(0, purchase.id, refund_id, amount, taken, points_due - taken,
+                          credits_due, now)
+    await uow.purchases.add_refund(purchase, refund, merchant, actor)
+    tier = await refresh_tier(uow, program, member, now)
+    return RefundOutcome(refund, False, await uow.ledger.balance(member.id), tier,
+                         purchase.refunded + amount, purchase.total)

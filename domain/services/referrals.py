@@ -1,0 +1,60 @@
+"""Rewarding a referrer when their friend qualifies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.ledger import EntryKind, add_months
+from domain.ports import Posting, UnitOfWork
+from domain.program import Program
+from domain.referrals import local_day
+
+
+@dataclass(frozen=True)
+class ReferralReward:
+    """What a referrer got when a friend qualified (status 'rewarded' or 'capped')."""
+
+    referrer_id: int
+    status: str
+    bonus: int
+    milestone_bonuses: tuple[int, ...]
+
+
+async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
+                           now: datetime) -> ReferralReward | None:
+    """Qualify the invitee's pending referral, inside the caller's transaction.
+
+    Beyond `daily_cap` rewarded friends a day the referral is 'capped': it is recorded
+    but earns nothing and does not count towards milestones.
+    """
+    referral = await uow.referrals.pending_for_invitee(invitee_id)
+    if referral is None:
+        return None
+    referrer = await uow.members.lock(referral.referrer_id)
+    rules = program.referrals
+    if referrer is None or referrer.forgotten_at is not None:
+        await uow.referrals.set_status(referral.id, "void", now)
+        return None
+    start, end = local_day(now, program.info.timezone)
+    if await uow.referrals.rewarded_between(referrer.id, start, end) >= rules.daily_cap:
+        await uow.referrals.set_status(referral.id, "capped", now)
+        return ReferralReward(referrer.id, "capped", 0, ())
+    await uow.referrals.set_status(referral.id, "rewarded", now)
+    expires = add_months(now, program.expiry.months)
+    reference = f"referral:{invitee_id}"
+    if rules.referrer_bonus:
+        await uow.ledger.credit(Posting(referrer.id, EntryKind.REFERRAL, now, reference=reference),
+                                rules.referrer_bonus, expires)
+    rewarded = await uow.referrals.count(referrer.id, "rewarded")
+    milestone_bonuses = []
+    for milestone in rules.milestones:
+        if milestone.count <= rewarded and await uow.referrals.add_milestone(
+            referrer.id, milestone.count, now
+        ):
+            milestone_bonuses.append(milestone.bonus)
+            if milestone.bonus:
+                posting = Posting(referrer.id, EntryKind.REFERRAL_MILESTONE, now,
+                                  reference=f"milestone:{milestone.count}")
+                await uow.ledger.credit(posting, milestone.bonus, expires)
+    return ReferralReward(referrer.id, "rewarded", rules.referrer_bonus, tuple(milestone_bonuses))

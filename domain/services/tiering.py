@@ -1,0 +1,43 @@
+"""Keeping a member's tier in step with their tier credits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.models import Member
+from domain.ports import UnitOfWork
+from domain.program import Program
+from domain.tiers import TierStatus, evaluate_tier
+
+
+async def tier_credits(uow: UnitOfWork, program: Program, member_id: int, now: datetime) -> int:
+    """Tier credits in the program's rolling window ending at `now`."""
+    since = now - timedelta(days=program.tiers.window_days)
+    return await uow.tier_credits.total_since(member_id, since)
+
+
+async def refresh_tier(uow: UnitOfWork, program: Program, member: Member, now: datetime) -> str:
+    """Re-evaluate and store a member's tier inside the caller's transaction; returns it."""
+    credits = await tier_credits(uow, program, member.id, now)
+    current = TierStatus(member.tier, member.tier_below_since)
+    status = evaluate_tier(program.tiers, current, credits, now)
+    if status != current:
+        await uow.members.set_tier(member.id, status.tier, status.below_since)
+    return status.tier
+
+
+async def review_tiers(uow: UnitOfWork, program: Program, now: datetime,
+                       batch: int = 200) -> int:
+    """Downgrade members whose grace has run out (a daily job); returns how many changed."""
+    async with uow:
+        member_ids = await uow.members.ids_above_tier(program.tiers.levels[0].name)
+    changed = 0
+    for start in range(0, len(member_ids), batch):
+        async with uow:
+            for member_id in member_ids[start : start + batch]:
+                member = await uow.members.lock(member_id)
+                if member is not None and await refresh_tier(uow, program, member, now) != (
+                    member.tier
+                ):
+                    changed += 1
+    return changed

@@ -1,0 +1,110 @@
+"""Members by id, Telegram id, member code and phone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Member, NewMember
+from storage.tables import AccountRow, MemberRow
+
+PROFILE_FIELDS = frozenset(
+    {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reachable"}
+)
+
+
+def to_member(row: MemberRow) -> Member:
+    """A row as the domain's record."""
+    return Member(
+        id=row.id, code=row.code, telegram_id=row.telegram_id, first_name=row.first_name,
+        phone=row.phone, locale=row.locale, timezone=row.timezone,
+        marketing_opt_in=row.marketing_opt_in, reachable=row.reachable,
+        joined_at=row.joined_at, referrer_id=row.referrer_id, tier=row.tier,
+        tier_below_since=row.tier_below_since, first_purchase_at=row.first_purchase_at,
+        forgotten_at=row.forgotten_at,
+    )
+
+
+class SqlMembers:
+    """Implements `domain.ports.MemberRepository`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _one(self, *where: ColumnElement[bool]) -> Member | None:
+        row = (await self.session.execute(select(MemberRow).where(*where))).scalar_one_or_none()
+        return None if row is None else to_member(row)
+
+    async def add(self, member: NewMember) -> Member:
+        """Store a new member and open their account at zero."""
+        member_id = (
+            await self.session.execute(
+                insert(MemberRow).values(
+                    code=member.code, telegram_id=member.telegram_id,
+                    first_name=member.first_name, phone=member.phone, locale=member.locale,
+                    timezone=member.timezone, marketing_opt_in=member.marketing_opt_in,
+                    reachable=True, joined_at=member.joined_at,
+                    referrer_id=member.referrer_id, tier=member.tier,
+                ).returning(MemberRow.id)
+            )
+        ).scalar_one()
+        await self.session.execute(insert(AccountRow).values(member_id=member_id, balance=0))
+        stored = await self.get(member_id)
+        assert stored is not None
+        return stored
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self._one(MemberRow.id == member_id)
+
+    async def lock(self, member_id: int) -> Member | None:
+        """Read a member and hold their row until commit (a no-op lock on SQLite)."""
+        statement = select(MemberRow).where(MemberRow.id == member_id).with_for_update()
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if row is None else to_member(row)
+
+    async def by_telegram_id(self, telegram_id: int) -> Member | None:
+        return await self._one(MemberRow.telegram_id == telegram_id)
+
+    async def by_code(self, code: str) -> Member | None:
+        return await self._one(MemberRow.code == code)
+
+    async def by_phone(self, phone: str) -> Member | None:
+        return await self._one(MemberRow.phone == phone)
+
+    async def code_exists(self, code: str) -> bool:
+        found = await self.session.execute(select(MemberRow.id).where(MemberRow.code == code))
+        return found.first() is not None
+
+    async def set_tier(self, member_id: int, tier: str, below_since: datetime | None) -> None:
+        await self._update(member_id, tier=tier, tier_below_since=below_since)
+
+    async def set_first_purchase(self, member_id: int, at: datetime) -> None:
+        await self._update(member_id, first_purchase_at=at)
+
+    async def update_profile(self, member_id: int, **fields: object) -> None:
+        """Change personal settings; only the fields a member may set are accepted."""
+        unknown = set(fields) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
+        await self._update(member_id, **fields)
+
+    async def erase(self, member_id: int, at: datetime) -> None:
+        """Drop every personal field; the row stays so the ledger keeps its anonymous owner."""
+        await self._update(
+            member_id, code=None, telegram_id=None, first_name=None, phone=None,
+            timezone=None, marketing_opt_in=False, reachable=False, forgotten_at=at,
+        )
+
+    async def ids_above_tier(self, lowest_tier: str) -> Sequence[int]:
+        statement = select(MemberRow.id).where(
+            MemberRow.tier != lowest_tier, MemberRow.forgotten_at.is_(None)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def _update(self, member_id: int, **values: object) -> None:
+        await self.session.execute(
+            update(MemberRow).where(MemberRow.id == member_id).values(**values)
+        )

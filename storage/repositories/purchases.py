@@ -1,0 +1,103 @@
+"""Receipts, keyed by (merchant, receipt id), and their refunds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import PurchaseRecord, RefundRecord
+from storage.tables import PurchaseRow, RefundRow
+
+
+def to_purchase(row: PurchaseRow) -> PurchaseRecord:
+    """A row as the domain's record."""
+    return PurchaseRecord(
+        id=row.id, merchant=row.merchant, receipt_id=row.receipt_id, member_id=row.member_id,
+        body_hash=row.body_hash, total=row.total, points_awarded=row.points_awarded,
+        tier_credits=row.tier_credits, refunded=row.refunded, points_clawed=row.points_clawed,
+        credits_clawed=row.credits_clawed, lot_id=row.lot_id, occurred_at=row.occurred_at,
+        answer=row.answer,
+    )
+
+
+def to_refund(row: RefundRow) -> RefundRecord:
+    """A row as the domain's record."""
+    return RefundRecord(
+        id=row.id, purchase_id=row.purchase_id, refund_id=row.refund_id, amount=row.amount,
+        points_clawed=row.points_clawed, points_shortfall=row.points_shortfall,
+        credits_clawed=row.credits_clawed, created_at=row.created_at,
+    )
+
+
+class SqlPurchases:
+    """Implements `domain.ports.PurchaseRepository`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, merchant: str, receipt_id: str) -> PurchaseRecord | None:
+        statement = select(PurchaseRow).where(
+            PurchaseRow.merchant == merchant, PurchaseRow.receipt_id == receipt_id
+        )
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if row is None else to_purchase(row)
+
+    async def add(self, record: PurchaseRecord, recorded_at: datetime, store: str | None,
+                  lines: list[dict[str, str | int]]) -> int:
+        """Insert a receipt; a concurrent twin fails here on the unique receipt key."""
+        statement = insert(PurchaseRow).values(
+            merchant=record.merchant, receipt_id=record.receipt_id, member_id=record.member_id,
+            body_hash=record.body_hash, total=record.total,
+            points_awarded=record.points_awarded, tier_credits=record.tier_credits,
+            store=store, lines={"lines": lines}, answer=record.answer,
+            occurred_at=record.occurred_at, recorded_at=recorded_at,
+        ).returning(PurchaseRow.id)
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def set_outcome(self, purchase_id: int, lot_id: int | None,
+                          answer: dict[str, object]) -> None:
+        await self.session.execute(
+            update(PurchaseRow).where(PurchaseRow.id == purchase_id)
+            .values(lot_id=lot_id, answer=answer)
+        )
+
+    async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
+        statement = select(RefundRow).where(
+            RefundRow.merchant == merchant, RefundRow.refund_id == refund_id
+        )
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if row is None else to_refund(row)
+
+    async def add_refund(self, purchase: PurchaseRecord, refund: RefundRecord, merchant: str,
+                         actor: str | None) -> int:
+        """Record a refund and add it to the receipt's running totals."""
+        refund_row_id = (
+            await self.session.execute(
+                insert(RefundRow).values(
+                    purchase_id=purchase.id, merchant=merchant, refund_id=refund.refund_id,
+                    amount=refund.amount, points_clawed=refund.points_clawed,
+                    points_shortfall=refund.points_shortfall,
+                    credits_clawed=refund.credits_clawed, actor=actor,
+                    created_at=refund.created_at,
+                ).returning(RefundRow.id)
+            )
+        ).scalar_one()
+        await self.session.execute(
+            update(PurchaseRow).where(PurchaseRow.id == purchase.id).values(
+                refunded=PurchaseRow.refunded + refund.amount,
+                points_clawed=PurchaseRow.points_clawed + refund.points_clawed
+                + refund.points_shortfall,
+                credits_clawed=PurchaseRow.credits_clawed + refund.credits_clawed,
+            )
+        )
+        return refund_row_id
+
+    async def count_for_member(self, member_id: int, since: datetime | None = None) -> int:
+        statement = select(func.count()).select_from(PurchaseRow).where(
+            PurchaseRow.member_id == member_id
+        )
+        if since is not None:
+            statement = statement.where(PurchaseRow.occurred_at >= since)
+        return (await self.session.execute(statement)).scalar_one()

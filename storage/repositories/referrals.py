@@ -1,0 +1,65 @@
+"""Referrals and the milestone bonuses already awarded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Referral
+from storage.repositories.upsert import insert_ignoring_conflict
+from storage.tables import MilestoneRow, ReferralRow
+
+
+class SqlReferrals:
+    """Implements `domain.ports.ReferralRepository`."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session, self.dialect = session, dialect
+
+    async def add(self, referrer_id: int, invitee_id: int, at: datetime) -> None:
+        await self.session.execute(
+            insert(ReferralRow).values(referrer_id=referrer_id, invitee_id=invitee_id,
+                                       status="pending", joined_at=at)
+        )
+
+    async def pending_for_invitee(self, invitee_id: int) -> Referral | None:
+        statement = select(ReferralRow).where(
+            ReferralRow.invitee_id == invitee_id, ReferralRow.status == "pending"
+        )
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        if row is None:
+            return None
+        return Referral(row.id, row.referrer_id, row.invitee_id, row.status, row.joined_at,
+                        row.qualified_at)
+
+    async def set_status(self, referral_id: int, status: str, at: datetime) -> None:
+        await self.session.execute(
+            update(ReferralRow).where(ReferralRow.id == referral_id)
+            .values(status=status, qualified_at=at)
+        )
+
+    async def rewarded_between(self, referrer_id: int, start: datetime, end: datetime) -> int:
+        statement = select(func.count()).select_from(ReferralRow).where(
+            ReferralRow.referrer_id == referrer_id, ReferralRow.status == "rewarded",
+            ReferralRow.qualified_at >= start, ReferralRow.qualified_at < end,
+        )
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def count(self, referrer_id: int, status: str | None = None) -> int:
+        statement = select(func.count()).select_from(ReferralRow).where(
+            ReferralRow.referrer_id == referrer_id
+        )
+        if status is not None:
+            statement = statement.where(ReferralRow.status == status)
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def add_milestone(self, referrer_id: int, count: int, at: datetime) -> bool:
+        """Mark a milestone awarded; False when it already was."""
+        result = await self.session.execute(
+            insert_ignoring_conflict(self.dialect, MilestoneRow, referrer_id=referrer_id,
+                                     count=count, awarded_at=at)
+        )
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1

@@ -1,0 +1,93 @@
+"""Reward stock (a counter per reward, taken with a conditional update) and vouchers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, CursorResult, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Voucher
+from storage.repositories.upsert import insert_ignoring_conflict
+from storage.tables import RewardStockRow, VoucherRow
+
+
+def to_voucher(row: VoucherRow) -> Voucher:
+    """A row as the domain's record."""
+    return Voucher(
+        id=row.id, code=row.code, member_id=row.member_id, reward_id=row.reward_id,
+        cost=row.cost, issued_at=row.issued_at, expires_at=row.expires_at,
+        used_at=row.used_at, used_by=row.used_by, request_id=row.request_id,
+    )
+
+
+class SqlRewards:
+    """Implements `domain.ports.RewardRepository`."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session, self.dialect = session, dialect
+
+    async def take_stock(self, reward_id: str, stock: int | None) -> bool:
+        """Count one more issued; False when `stock` is already all issued."""
+        await self.session.execute(
+            insert_ignoring_conflict(self.dialect, RewardStockRow, reward_id=reward_id, issued=0)
+        )
+        statement = update(RewardStockRow).where(RewardStockRow.reward_id == reward_id)
+        if stock is not None:
+            statement = statement.where(RewardStockRow.issued < stock)
+        result = await self.session.execute(statement.values(issued=RewardStockRow.issued + 1))
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
+
+    async def issued(self, reward_id: str) -> int:
+        statement = select(RewardStockRow.issued).where(RewardStockRow.reward_id == reward_id)
+        return (await self.session.execute(statement)).scalar_one_or_none() or 0
+
+    async def add_voucher(self, voucher: Voucher) -> Voucher:
+        voucher_id = (
+            await self.session.execute(
+                insert(VoucherRow).values(
+                    code=voucher.code, member_id=voucher.member_id, reward_id=voucher.reward_id,
+                    cost=voucher.cost, issued_at=voucher.issued_at,
+                    expires_at=voucher.expires_at, request_id=voucher.request_id,
+                ).returning(VoucherRow.id)
+            )
+        ).scalar_one()
+        stored = await self._one(VoucherRow.id == voucher_id)
+        assert stored is not None
+        return stored
+
+    async def voucher_by_code(self, code: str) -> Voucher | None:
+        return await self._one(VoucherRow.code == code)
+
+    async def voucher_by_request(self, member_id: int, request_id: str) -> Voucher | None:
+        return await self._one(VoucherRow.member_id == member_id,
+                               VoucherRow.request_id == request_id)
+
+    async def count_vouchers(self, member_id: int, reward_id: str) -> int:
+        statement = select(func.count()).select_from(VoucherRow).where(
+            VoucherRow.member_id == member_id, VoucherRow.reward_id == reward_id
+        )
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def member_vouchers(self, member_id: int) -> Sequence[Voucher]:
+        statement = (
+            select(VoucherRow).where(VoucherRow.member_id == member_id)
+            .order_by(VoucherRow.id.desc())
+        )
+        return [to_voucher(row) for row in (await self.session.execute(statement)).scalars()]
+
+    async def mark_used(self, voucher_id: int, at: datetime, actor: str) -> bool:
+        """Mark a voucher used unless it already is; False when someone was first."""
+        result = await self.session.execute(
+            update(VoucherRow)
+            .where(VoucherRow.id == voucher_id, VoucherRow.used_at.is_(None))
+            .values(used_at=at, used_by=actor)
+        )
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
+
+    async def _one(self, *where: ColumnElement[bool]) -> Voucher | None:
+        row = (await self.session.execute(select(VoucherRow).where(*where))).scalar_one_or_none()
+        return None if row is None else to_voucher(row)

@@ -1,0 +1,261 @@
+"""The database schema as SQLAlchemy 2.0 declarative models.
+
+Money safety lives here as well as in code: CHECKs keep balances, lots and stock
+non-negative; unique keys make receipts, refunds, vouchers and milestones idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names stable across databases (for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON(),
+    }
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    marketing_opt_in: Mapped[bool] = mapped_column(default=True)
+    reachable: Mapped[bool] = mapped_column(default=True)
+    joined_at: Mapped[datetime]
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    tier: Mapped[str] = mapped_column(String(64))
+    tier_below_since: Mapped[datetime | None]
+    first_purchase_at: Mapped[datetime | None]
+    forgotten_at: Mapped[datetime | None]
+
+
+class AccountRow(Base):
+    """The cached balance; changed only by the ledger, with its entries, in one transaction."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TransactionRow(Base):
+    __tablename__ = "point_transactions"
+    __table_args__ = (Index("ix_point_transactions_member", "member_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    reference: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class LotRow(Base):
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
+        Index(
+            "ix_point_lots_open", "member_id", "expires_at",
+            sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0"),
+        ),
+        Index(
+            "ix_point_lots_due", "expires_at",
+            sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    earned_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class EntryRow(Base):
+    """One movement of points into or out of one lot."""
+
+    __tablename__ = "point_entries"
+    __table_args__ = (
+        CheckConstraint("points <> 0", name="points_not_zero"),
+        Index("ix_point_entries_member", "member_id"),
+        Index("ix_point_entries_lot", "lot_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class TierCreditRow(Base):
+    __tablename__ = "tier_credits"
+    __table_args__ = (Index("ix_tier_credits_member_time", "member_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    credits: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime]
+
+
+class PurchaseRow(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (
+        UniqueConstraint("merchant", "receipt_id", name="uq_purchases_receipt"),
+        CheckConstraint("refunded >= 0 AND refunded <= total", name="refund_within_total"),
+        CheckConstraint("points_clawed <= points_awarded", name="clawback_within_award"),
+        Index("ix_purchases_member", "member_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(64))
+    receipt_id: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    total: Mapped[Decimal]
+    points_awarded: Mapped[int] = mapped_column(BigInteger)
+    tier_credits: Mapped[int] = mapped_column(BigInteger)
+    refunded: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    points_clawed: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_clawed: Mapped[int] = mapped_column(BigInteger, default=0)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("point_lots.id"))
+    store: Mapped[str | None] = mapped_column(String(128))
+    lines: Mapped[dict[str, Any]]
+    answer: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class RefundRow(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("merchant", "refund_id", name="uq_refunds_refund_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))
+    merchant: Mapped[str] = mapped_column(String(64))
+    refund_id: Mapped[str | None] = mapped_column(String(128))
+    amount: Mapped[Decimal]
+    points_clawed: Mapped[int] = mapped_column(BigInteger)
+    points_shortfall: Mapped[int] = mapped_column(BigInteger)
+    credits_clawed: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class ReferralRow(Base):
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_referrer", "referrer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime]
+    qualified_at: Mapped[datetime | None]
+
+
+class MilestoneRow(Base):
+    __tablename__ = "referral_milestones"
+
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(primary_key=True)
+    awarded_at: Mapped[datetime]
+
+
+class RewardStockRow(Base):
+    __tablename__ = "reward_stock"
+    __table_args__ = (CheckConstraint("issued >= 0", name="issued_not_negative"),)
+
+    reward_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued: Mapped[int] = mapped_column(default=0)
+
+
+class VoucherRow(Base):
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        UniqueConstraint("member_id", "request_id", name="uq_vouchers_request"),
+        Index("ix_vouchers_member", "member_id", "reward_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reward_id: Mapped[str] = mapped_column(String(64))
+    cost: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[str | None] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class CauseTotalRow(Base):
+    __tablename__ = "cause_totals"
+    __table_args__ = (CheckConstraint("points >= 0", name="points_not_negative"),)
+
+    cause_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DonationRow(Base):
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        UniqueConstraint("member_id", "request_id", name="uq_donations_request"),
+        Index("ix_donations_member_cause", "member_id", "cause_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    cause_id: Mapped[str] = mapped_column(String(64))
+    points: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
