@@ -28,6 +28,7 @@ from domain.services.tiering import refresh_tier
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = Decimal("1000000000")
 FUTURE_SKEW = timedelta(minutes=10)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _answer(receipt_id: str, member_code: str, earning: Earning, balance: int,
         "points_awarded": earning.points,
         "tier_credits": earning.tier_credits,
         "breakdown": [
-            {"reason": g.reason, "detail": g.detail, "points": str(g.points)}
+            {"reason": g.reason, "detail": g.detail, "points": str(g.points.quantize(CENT))}
             for g in earning.grants
         ] + [{"reason": "tier_multiplier", "detail": earning.tier_name,
               "points": str(earning.tier_multiplier)}],
