@@ -43,7 +43,7 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
     def run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
+            pass
         command.upgrade(alembic_config(connection), revision)
 
     # On SQLite `begin()` emits BEGIN IMMEDIATE: the write lock serialises migrators too.

@@ -52,11 +52,7 @@ def _pg_unreachable() -> str | None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test run, with the schema created."""
-    reason = _pg_unreachable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set, so PostgreSQL tests must run: {reason}")
-        pytest.skip(reason)
+    require_postgres()
     name = f"loyalty_test_{os.getpid()}"
     _run(_pg_admin(f"DROP DATABASE IF EXISTS {name}"))
     _run(_pg_admin(f"CREATE DATABASE {name}"))
@@ -107,3 +103,29 @@ def uow(database: Database) -> SqlUnitOfWork:
 def program() -> Program:
     """The bundled example program."""
     return load_program(default_program_path())
+
+
+def require_postgres() -> None:
+    """Skip (or, under CI, fail) when PostgreSQL cannot be reached."""
+    reason = _pg_unreachable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so PostgreSQL tests must run: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[
+    str
+]:
+    """The URL of a database with no schema at all, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+        return
+    require_postgres()
+    name = f"loyalty_empty_{os.getpid()}"
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _run(_pg_admin(f"CREATE DATABASE {name}"))
+    base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

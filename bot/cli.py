@@ -1,0 +1,116 @@
+"""`loyalty-bot`: the command line for operators.
+
+    loyalty-bot program check [FILE]   validate a program file and summarise it
+    loyalty-bot db upgrade             create or migrate the database schema
+    loyalty-bot db check               verify the ledger invariants on a live database
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.program_report import program_problems, program_summary
+from bot.settings import Settings, SettingsError, load_settings
+from domain.program_file import ProgramError, default_program_path, load_program
+from messages.render import render_text
+from storage.checks import check_invariants
+from storage.database import Database
+from storage.migrate import current_revision, upgrade
+
+
+def program_check(path: Path | None, settings: Settings) -> int:
+    """Print the program's summary (exit 0) or every problem in it (exit 1)."""
+    path = path or settings.loyalty_program or default_program_path()
+    try:
+        program = load_program(path)
+    except ProgramError as error:
+        print(program_problems(error.problems, str(path)), file=sys.stderr)
+        return 1
+    print(program_summary(program, str(path)))
+    return 0
+
+
+async def db_upgrade(settings: Settings) -> int:
+    """Bring the schema to the newest migration."""
+    database = Database(settings.database_url)
+    try:
+        before = await current_revision(database)
+        await upgrade(database)
+        after = await current_revision(database)
+    finally:
+        await database.dispose()
+    print(render_text("db_upgraded", url=_safe_url(settings.database_url), before=before,
+                      after=after))
+    return 0
+
+
+async def db_check(settings: Settings) -> int:
+    """Verify the invariants; exit 0 only when every one holds."""
+    database = Database(settings.database_url)
+    try:
+        if await current_revision(database) is None:
+            print(render_text("db_not_ready", url=_safe_url(settings.database_url)),
+                  file=sys.stderr)
+            return 1
+        drifts = await check_invariants(database)
+    finally:
+        await database.dispose()
+    print(render_text("db_check", url=_safe_url(settings.database_url), drifts=drifts),
+          file=sys.stderr if drifts else sys.stdout)
+    return 1 if drifts else 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command tree."""
+    root = argparse.ArgumentParser(prog="loyalty-bot", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = root.add_subparsers(dest="command", required=True)
+    program = commands.add_parser("program", help="loyalty program files")
+    program_commands = program.add_subparsers(dest="action", required=True)
+    check = program_commands.add_parser("check", help="validate and summarise a program file")
+    check.add_argument("file", nargs="?", type=Path,
+                       help="program file (default: LOYALTY_PROGRAM or the bundled example)")
+    db = commands.add_parser("db", help="the database")
+    db_commands = db.add_subparsers(dest="action", required=True)
+    db_commands.add_parser("upgrade", help="create or migrate the schema")
+    db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code says whether it succeeded."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"loyalty-bot: setting {error}", file=sys.stderr)
+        return 2
+    if args.command == "program":
+        return program_check(args.file, settings)
+    command = db_upgrade if args.action == "upgrade" else db_check
+    try:
+        return asyncio.run(command(settings))
+    except (OSError, DBAPIError) as error:
+        reason = getattr(error, "orig", None) or error
+        print(render_text("db_unreachable", url=_safe_url(settings.database_url),
+                          reason=reason), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The operations the benchmarks time, each one call through the service layer.
+
+A factory returns an operation bound to its own `SqlUnitOfWork`, so concurrent tasks
+never share a session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from domain.earning import PurchaseLine
+from domain.program import Program
+from domain.services.points import account_summary
+from domain.services.purchases import MemberRef, record_purchase
+from storage.database import Database
+from storage.uow import SqlUnitOfWork
+from tests.benchmarks.bulk import member_code
+
+Operation = Callable[[], Awaitable[object]]
+OperationFactory = Callable[[], Operation]
+
+MERCHANT = "bench"
+CATALOG = (  # sku, category, unit price: plain, item-bonus and multiplier lines
+    ("LATTE", "drinks", Decimal("4.50")),
+    ("BEANS-1KG", "beans", Decimal("18.00")),
+    ("TRAIL-RUNNER", "shoes", Decimal("89.99")),
+    ("GIFT-25", "gift-cards", Decimal("25.00")),
+    ("MUFFIN", "food", Decimal("3.25")),
+)
+
+
+def random_lines(rng: random.Random) -> list[PurchaseLine]:
+    """One to three receipt lines from the catalog, quantities 1..3."""
+    return [PurchaseLine(sku, category, rng.randint(1, 3), price)
+            for sku, category, price in rng.sample(CATALOG, rng.randint(1, 3))]
+
+
+def purchases(database: Database, program: Program, members: int,
+              seed: int = 1) -> OperationFactory:
+    """`record_purchase` of a fresh receipt for a random member named by member code."""
+    receipts = itertools.count(1)
+    rng = random.Random(seed)
+
+    def factory() -> Operation:
+        uow = SqlUnitOfWork(database)
+
+        async def purchase() -> object:
+            code = member_code(rng.randint(1, members))
+            return await record_purchase(
+                uow, program, merchant=MERCHANT, receipt_id=f"r-{next(receipts)}",
+                member=MemberRef("member_code", code), lines=random_lines(rng),
+                now=datetime.now(UTC),
+            )
+        return purchase
+    return factory
+
+
+def summaries(database: Database, program: Program, members: int,
+              seed: int = 2) -> OperationFactory:
+    """`account_summary` of a random member in a read-only unit of work."""
+    rng = random.Random(seed)
+
+    def factory() -> Operation:
+        uow = SqlUnitOfWork(database, read_only=True)
+
+        async def summary() -> object:
+            return await account_summary(uow, program, rng.randint(1, members),
+                                         datetime.now(UTC))
+        return summary
+    return factory
+
+
+def balances(database: Database, members: int, seed: int = 3) -> OperationFactory:
+    """`ledger.balance` of a random member in a read-only unit of work."""
+    rng = random.Random(seed)
+
+    def factory() -> Operation:
+        uow = SqlUnitOfWork(database, read_only=True)
+
+        async def balance() -> object:
+            async with uow:
+                return await uow.ledger.balance(rng.randint(1, members))
+        return balance
+    return factory

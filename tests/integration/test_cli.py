@@ -1,0 +1,115 @@
+"""The operator commands: program check, db upgrade, db check (exit codes and output)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from bot.cli import main
+from domain.program_file import default_program_path, load_program
+from domain.services.members import join
+from storage.database import Database
+from storage.uow import SqlUnitOfWork
+from tests.conftest import NOW
+
+
+def in_thread(coroutine) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+def test_program_check_summarises_the_bundled_program(capsys):
+    assert main(["program", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "Northwind Rewards" in out
+    assert "Prime        from    2,500 credits   points x1.5" in out
+    assert "= 252 points and 127 tier credits" in out
+    assert "tote       Canvas tote bag" in out
+    assert f"OK: {default_program_path()} is a valid program." in out
+
+
+def test_program_check_lists_every_problem_and_exits_1(tmp_path, capsys):
+    text_ = default_program_path().read_text()
+    bad = (text_.replace("cost = 150", "cost = -5")
+           .replace('min_tier = "Insider"', 'min_tier = "Gold"')
+           .replace("signup_bonus = 50", "signup_bonus = 50\nbonus = 1"))
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    assert main(["program", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "(3 problems)" in err
+    assert "  program.bonus: unknown key" in err
+    assert "  rewards[0].cost: " in err
+    assert "  rewards[1].min_tier: " in err
+
+
+def test_program_check_of_a_missing_file(tmp_path, capsys):
+    assert main(["program", "check", str(tmp_path / "nope.toml")]) == 1
+    assert "cannot read file" in capsys.readouterr().err
+
+
+def test_program_from_the_environment(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text(default_program_path().read_text().replace("Northwind Rewards", "Beans"))
+    monkeypatch.setenv("LOYALTY_PROGRAM", str(path))
+    assert main(["program", "check"]) == 0
+    assert capsys.readouterr().out.startswith("Beans by")
+
+
+def test_db_upgrade_then_check_then_drift(empty_database_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    assert main(["db", "check"]) == 1
+    assert "run `loyalty-bot db upgrade` first" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    assert "upgraded from empty to revision" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "is up to date" in capsys.readouterr().out
+
+    async def populate_then_break() -> None:
+        database = Database(empty_database_url)
+        program = load_program(default_program_path())
+        await join(SqlUnitOfWork(database), program, telegram_id=5, first_name="E",
+                   language_code="en", now=NOW)
+        async with database.writer.begin() as conn:
+            await conn.execute(text("UPDATE accounts SET balance = balance + 7"))
+        await database.dispose()
+
+    in_thread(populate_then_break())
+    assert main(["db", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "balance = sum of entries [1]: expected 57, found 50" in err
+    assert "balance = sum of open lots [1]: expected 57, found 50" in err
+
+
+def test_db_check_passes_on_a_consistent_database(empty_database_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    assert main(["db", "upgrade"]) == 0
+
+    async def populate() -> None:
+        database = Database(empty_database_url)
+        program = load_program(default_program_path())
+        for telegram_id in (1, 2, 3):
+            await join(SqlUnitOfWork(database), program, telegram_id=telegram_id,
+                       first_name="X", language_code="en", now=NOW)
+        await database.dispose()
+
+    in_thread(populate())
+    capsys.readouterr()
+    assert main(["db", "check"]) == 0
+    assert "all invariants hold" in capsys.readouterr().out
+
+
+def test_unreachable_database_is_one_clear_error(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert main(["db", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot use database postgresql+asyncpg://nobody@127.0.0.1:1/none" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["db", "explode"])
+    assert exit_.value.code == 2
