@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.codes import MEMBER_CODE_LENGTH, new_code, normalize_code
+from domain.contact import check_timezone, normalize_phone
 from domain.errors import DuplicateKey, NotFound
 from domain.ledger import EntryKind, add_months
 from domain.models import Member, NewMember
@@ -99,6 +100,10 @@ async def _unused_code(uow: UnitOfWork) -> str:
 
 async def update_settings(uow: UnitOfWork, member_id: int, **fields: object) -> Member:
     """Change a member's language, timezone, phone, offers opt-in or reachability."""
+    if fields.get("phone") is not None:
+        fields["phone"] = normalize_phone(str(fields["phone"]))
+    if fields.get("timezone") is not None:
+        fields["timezone"] = check_timezone(str(fields["timezone"]))
     async with uow:
         await uow.members.update_profile(member_id, **fields)
         member = await uow.members.get(member_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.errors import InvalidRequest, NotFound
-from domain.ledger import EntryKind, add_months
+from domain.ledger import EntryKind, Lot, add_months
 from domain.models import LedgerRecord, Member
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program, Reward
@@ -70,19 +70,28 @@ async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, po
 
 
 async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) -> ExpiryRun:
-    """Expire every lot whose time has come, one short transaction per batch."""
+    """Expire every lot whose time has come: one short transaction per member.
+
+    One member per transaction means no transaction holds two members' accounts, so the
+    job can never deadlock with a purchase that rewards a referrer.
+    """
     lots = points = 0
     members: set[int] = set()
     while True:
         async with uow:
             due = await uow.ledger.due_lots(now, batch)
-            for member_id, lot in due:
+        by_member: dict[int, list[Lot]] = {}
+        for member_id, lot in due:
+            by_member.setdefault(member_id, []).append(lot)
+        for member_id, member_lots in by_member.items():
+            async with uow:
                 before = await uow.ledger.balance(member_id)
-                await uow.ledger.expire_lot(Posting(member_id, EntryKind.EXPIRY, now), lot)
+                for lot in member_lots:
+                    await uow.ledger.expire_lot(Posting(member_id, EntryKind.EXPIRY, now), lot)
                 expired = before - await uow.ledger.balance(member_id)
-                if expired:
-                    lots, points = lots + 1, points + expired
-                    members.add(member_id)
+            if expired:
+                lots, points = lots + len(member_lots), points + expired
+                members.add(member_id)
         if len(due) < batch:
             return ExpiryRun(lots, points, len(members))
 

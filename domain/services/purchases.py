@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Literal
 
 from domain.codes import normalize_code
+from domain.contact import normalize_phone
 from domain.earning import Earner, Earning, Purchase, PurchaseLine, clawback
 from domain.errors import (
     Conflict,
@@ -106,7 +107,7 @@ async def find_member(uow: UnitOfWork, ref: MemberRef) -> Member | None:
         return await uow.members.by_telegram_id(int(ref.value))
     if ref.kind == "member_code":
         return await uow.members.by_code(normalize_code(ref.value))
-    return await uow.members.by_phone(ref.value)
+    return await uow.members.by_phone(normalize_phone(ref.value))
 
 
 async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,

@@ -26,18 +26,19 @@ async def refresh_tier(uow: UnitOfWork, program: Program, member: Member, now: d
     return status.tier
 
 
-async def review_tiers(uow: UnitOfWork, program: Program, now: datetime,
-                       batch: int = 200) -> int:
-    """Downgrade members whose grace has run out (a daily job); returns how many changed."""
+async def review_tiers(uow: UnitOfWork, program: Program, now: datetime) -> int:
+    """Downgrade members whose grace has run out (a daily job); returns how many changed.
+
+    One member per transaction, so the review never holds two members' locks at once.
+    """
     async with uow:
         member_ids = await uow.members.ids_above_tier(program.tiers.levels[0].name)
     changed = 0
-    for start in range(0, len(member_ids), batch):
+    for member_id in member_ids:
         async with uow:
-            for member_id in member_ids[start : start + batch]:
-                member = await uow.members.lock(member_id)
-                if member is not None and await refresh_tier(uow, program, member, now) != (
-                    member.tier
-                ):
-                    changed += 1
+            member = await uow.members.lock(member_id)
+            if member is not None and await refresh_tier(uow, program, member, now) != (
+                member.tier
+            ):
+                changed += 1
     return changed

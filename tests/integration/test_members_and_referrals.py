@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from domain.codes import ALPHABET, MEMBER_CODE_LENGTH
-from domain.errors import NotFound
+from domain.errors import InvalidRequest, NotFound
 from domain.services.members import forget, join, pick_locale, update_settings
 from domain.services.purchases import MemberRef, record_purchase
 from storage.checks import check_invariants
@@ -143,20 +143,25 @@ async def test_daily_cap_limits_rewarded_referrals_per_local_day(uow, program, d
 
 async def test_settings_and_phone_lookup(uow, program):
     member = await new_member(uow, program, 1)
-    updated = await update_settings(uow, member.id, phone="+15550001", locale="es",
-                                    marketing_opt_in=False)
-    assert updated.phone == "+15550001"
+    updated = await update_settings(uow, member.id, phone="1 (555) 000-1234", locale="es",
+                                    marketing_opt_in=False, timezone="Europe/Madrid")
+    assert updated.phone == "+15550001234"
+    assert updated.timezone == "Europe/Madrid"
     assert not updated.marketing_opt_in
     outcome = await record_purchase(uow, program, merchant="main", receipt_id="p1",
-                                    member=MemberRef("phone", "+15550001"),
+                                    member=MemberRef("phone", "+1 555 000 1234"),
                                     lines=[line("X", "coffee", 1, "2.00")], now=NOW)
     assert outcome.points == 7
+    with pytest.raises(InvalidRequest):
+        await update_settings(uow, member.id, phone="call me")
+    with pytest.raises(InvalidRequest):
+        await update_settings(uow, member.id, timezone="Mars/Olympus")
 
 
 async def test_forget_erases_personal_data_and_keeps_an_anonymous_ledger(uow, program,
                                                                          database):
     member = await new_member(uow, program, 1)
-    await update_settings(uow, member.id, phone="+15550001")
+    await update_settings(uow, member.id, phone="+15550001234")
     await buy(uow, program, member, "r1", line("X", "coffee", 1, "10.00"))
     forfeited = await forget(uow, member.id, NOW)
     assert forfeited == 65

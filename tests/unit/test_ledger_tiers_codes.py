@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.codes import ALPHABET, format_code, is_code, new_code, normalize_code
-from domain.errors import InsufficientPoints
+from domain.contact import normalize_phone
+from domain.errors import InsufficientPoints, InvalidRequest
 from domain.ledger import Lot, Take, add_months, allocate
 from domain.program import Program
 from domain.referrals import code_from_payload, local_day, next_milestone, referral_payload
@@ -97,3 +98,17 @@ def test_next_milestone(program: Program):
     assert next_milestone(rules, 0).count == 3
     assert next_milestone(rules, 3).count == 10
     assert next_milestone(rules, 10) is None
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("+1 (555) 000-1234", "+15550001234"), ("15550001234", "+15550001234"),
+    ("0034 600 123 456", "+34600123456"),
+])
+def test_phones_are_stored_in_international_form(typed, stored):
+    assert normalize_phone(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["", "12", "+0123456789", "call me", "+1555000123456789"])
+def test_impossible_phones_are_refused(typed):
+    with pytest.raises(InvalidRequest):
+        normalize_phone(typed)
