@@ -5,7 +5,6 @@ The app calls `ensure_schema` on start. No alembic.ini is needed: the config is 
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -29,7 +28,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-@cache
 def head_revision() -> str:
     """The newest revision shipped with this code."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -38,17 +36,41 @@ def head_revision() -> str:
     return head
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Switch SQLite's foreign key checks, on the DBAPI connection: a BEGIN would void it."""
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
 async def upgrade(database: Database, revision: str = "head") -> None:
     """Upgrade the database to `revision`, all in one write transaction."""
 
     def run(connection: Connection) -> None:
+        # Lock before Alembic starts: migrators in other processes wait, and so do those in
+        # this one, which matters as Alembic's `op` and `context` are process-wide proxies.
         if connection.dialect.name == "postgresql":
-            pass
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
         command.upgrade(alembic_config(connection), revision)
+        if connection.dialect.name == "sqlite":
+            orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if orphans:
+                raise RuntimeError(f"migration left rows with dangling foreign keys: {orphans}")
 
-    # On SQLite `begin()` emits BEGIN IMMEDIATE: the write lock serialises migrators too.
-    async with database.writer.begin() as connection:
-        await connection.run_sync(run)
+    # SQLite: batch migrations rebuild tables (copy, DROP, rename); with foreign keys on, the
+    # DROP of a referenced table fails, so they are off meanwhile and checked at the end
+    # (SQLite's documented procedure). `begin()` emits BEGIN IMMEDIATE, which is the lock.
+    # Alembic sees the open transaction and runs in it: all revisions commit or none do.
+    sqlite = database.dialect == "sqlite"
+    async with database.writer.connect() as connection:
+        if sqlite:
+            await connection.run_sync(_sqlite_foreign_keys, False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(run)
+        finally:
+            if sqlite:
+                await connection.run_sync(_sqlite_foreign_keys, True)
 
 
 async def current_revision(database: Database) -> str | None:

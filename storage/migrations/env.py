@@ -43,7 +43,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_on_url(url: str) -> None:
-    """Run the migrations on a fresh `Database` (the `alembic` command line, with a URL)."""
+    """Run the migrations on a fresh `Database` (a plain fallback: the app uses `migrate`)."""
     database = Database(url)
     try:
         async with database.writer.begin() as connection:

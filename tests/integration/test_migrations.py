@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,19 +17,40 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
 from storage.database import Database
 from storage.migrate import current_revision, ensure_schema, head_revision, upgrade
 from storage.tables import Base
+from tests import conftest
 
-PG_SERVER = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+PG_SERVER = conftest.PG_SERVER.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 NewDatabase = Callable[[], Awaitable[Database]]
+
+# A later revision that rebuilds `members` (copy, DROP, rename on SQLite) under references.
+REBUILD_MEMBERS = '''"""Rebuild members."""
+import sqlalchemy as sa
+from alembic import op
+
+revision, down_revision, branch_labels, depends_on = "0002", "0001", None, None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:  # SQLite: a rebuild; PostgreSQL: ALTER
+        batch.alter_column("locale", existing_type=sa.String(16), type_=sa.String(32))
+    {extra}
+
+
+def downgrade() -> None:
+    pass
+'''
+MEMBER = (
+    "INSERT INTO members (id, locale, marketing_opt_in, reachable, joined_at, tier) "
+    "VALUES (1, 'en', true, true, '2024-01-01 00:00:00', 'base')"
+)
 
 
 async def _pg_admin(sql: str) -> None:
@@ -77,6 +99,13 @@ async def new_database(
 async def database(new_database: NewDatabase) -> Database:
     """One empty database."""
     return await new_database()
+
+
+def _with_revision_2(path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "") -> None:
+    """Point `storage.migrate` at a copy of the migrations plus REBUILD_MEMBERS."""
+    shutil.copytree(migrate.MIGRATIONS, path, ignore=shutil.ignore_patterns("__pycache__"))
+    (path / "versions" / "0002_rebuild.py").write_text(REBUILD_MEMBERS.format(extra=extra))
+    monkeypatch.setattr(migrate, "MIGRATIONS", path)
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -175,3 +204,34 @@ async def test_downgrade_to_base_and_back(database: Database) -> None:
     assert await current_revision(database) is None
     await ensure_schema(database)
     assert await current_revision(database) == head_revision()
+
+
+async def test_rebuilding_a_referenced_table_keeps_rows_and_foreign_keys(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite enforces foreign keys (PRAGMA foreign_keys=ON), so dropping `members` while an
+    # account references it fails unless `upgrade` switches them off for the rebuild.
+    _with_revision_2(tmp_path / "scripts", monkeypatch)
+    await upgrade(database, "0001")
+    async with database.writer.begin() as connection:
+        await connection.execute(text(MEMBER))
+        await connection.execute(text("INSERT INTO accounts VALUES (1, 5)"))
+    await upgrade(database)
+    assert await current_revision(database) == "0002"
+    async with database.writer.connect() as connection:
+        assert (await connection.execute(text("SELECT * FROM accounts"))).all() == [(1, 5)]
+        with pytest.raises(IntegrityError):  # enforced again on the pooled connection
+            await connection.execute(text("INSERT INTO accounts VALUES (2, 0)"))
+
+
+async def test_a_revision_leaving_dangling_keys_rolls_back(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orphan = 'op.execute("INSERT INTO accounts VALUES (9, 0)")'
+    _with_revision_2(tmp_path / "scripts", monkeypatch, orphan)
+    await upgrade(database, "0001")
+    with pytest.raises((IntegrityError, RuntimeError), match=r"(?i)foreign key"):
+        await upgrade(database)
+    assert await current_revision(database) == "0001"
+    async with database.reader.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM accounts"))).scalar() == 0
