@@ -3,6 +3,7 @@
     loyalty-bot program check [FILE]   validate a program file and summarise it
     loyalty-bot db upgrade             create or migrate the database schema
     loyalty-bot db check               verify the ledger invariants on a live database
+    loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
@@ -18,10 +20,13 @@ from sqlalchemy.exc import DBAPIError
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings
 from domain.program_file import ProgramError, default_program_path, load_program
+from domain.services.points import expire_due_points
+from domain.services.tiering import review_tiers
 from messages.render import render_text
 from storage.checks import check_invariants
 from storage.database import Database
-from storage.migrate import current_revision, upgrade
+from storage.migrate import current_revision, ensure_schema, upgrade
+from storage.uow import SqlUnitOfWork
 
 
 def program_check(path: Path | None, settings: Settings) -> int:
@@ -66,6 +71,28 @@ async def db_check(settings: Settings) -> int:
     return 1 if drifts else 0
 
 
+async def maintenance(settings: Settings, at: datetime | None) -> int:
+    """Run the daily jobs once: expire due lots, then downgrade members whose grace ended."""
+    program = load_program(settings.loyalty_program or default_program_path())
+    now = at or datetime.now(UTC)
+    database = await open_database(settings)
+    try:
+        uow = SqlUnitOfWork(database)
+        expired = await expire_due_points(uow, now)
+        downgraded = await review_tiers(uow, program, now)
+    finally:
+        await database.dispose()
+    print(render_text("maintenance", now=now, expired=expired, downgraded=downgraded))
+    return 0
+
+
+async def open_database(settings: Settings) -> Database:
+    """The configured database, its schema created or upgraded first if needed."""
+    database = Database(settings.database_url)
+    await ensure_schema(database)
+    return database
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     if "@" not in url or "://" not in url:
@@ -89,7 +116,16 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
+    jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
+    jobs.add_argument("--at", type=_aware_datetime, default=None,
+                      help="run as of this ISO 8601 time (default: now)")
     return root
+
+
+def _aware_datetime(text: str) -> datetime:
+    """An ISO 8601 time; without an offset it is taken as UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,13 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"loyalty-bot: setting {error}", file=sys.stderr)
+        print(render_text("bad_setting", error=error), file=sys.stderr)
         return 2
     if args.command == "program":
         return program_check(args.file, settings)
-    command = db_upgrade if args.action == "upgrade" else db_check
     try:
+        if args.command == "maintenance":
+            return asyncio.run(maintenance(settings, args.at))
+        command = db_upgrade if args.action == "upgrade" else db_check
         return asyncio.run(command(settings))
+    except ProgramError as error:
+        print(program_problems(error.problems, str(settings.loyalty_program)), file=sys.stderr)
+        return 1
     except (OSError, DBAPIError) as error:
         reason = getattr(error, "orig", None) or error
         print(render_text("db_unreachable", url=_safe_url(settings.database_url),

@@ -125,13 +125,20 @@ class CauseRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
-    members: MemberRepository
-    ledger: LedgerRepository
-    tier_credits: TierCreditRepository
-    purchases: PurchaseRepository
-    referrals: ReferralRepository
-    rewards: RewardRepository
-    causes: CauseRepository
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def tier_credits(self) -> TierCreditRepository: ...
+    @property
+    def purchases(self) -> PurchaseRepository: ...
+    @property
+    def referrals(self) -> ReferralRepository: ...
+    @property
+    def rewards(self) -> RewardRepository: ...
+    @property
+    def causes(self) -> CauseRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -113,3 +113,34 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["db", "explode"])
     assert exit_.value.code == 2
+
+
+def test_maintenance_upgrades_an_empty_database_then_expires_due_points(
+        empty_database_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    assert main(["maintenance", "--at", "2026-03-02T15:30:00"]) == 0
+    assert "expired 0 points in 0 lots of 0 members" in capsys.readouterr().out
+
+    async def populate() -> None:
+        database = Database(empty_database_url)
+        program = load_program(default_program_path())
+        for telegram_id in (1, 2):
+            await join(SqlUnitOfWork(database), program, telegram_id=telegram_id,
+                       first_name="X", language_code="en", now=NOW)
+        await database.dispose()
+
+    in_thread(populate())
+    assert main(["maintenance", "--at", "2027-03-02T15:30:00+00:00"]) == 0
+    out = capsys.readouterr().out
+    assert "expired 100 points in 2 lots of 2 members" in out
+    assert "0 members moved down a tier" in out
+    assert main(["db", "check"]) == 0
+
+
+def test_maintenance_refuses_a_broken_program(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text("[program]\n")
+    monkeypatch.setenv("LOYALTY_PROGRAM", str(path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert main(["maintenance"]) == 1
+    assert "program.name: missing" in capsys.readouterr().err
