@@ -11,8 +11,10 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from domain.earning import PurchaseLine
+from domain.ports import UnitOfWork
 from domain.program import Program
 from domain.services.points import account_summary
 from domain.services.purchases import MemberRef, record_purchase
@@ -33,6 +35,16 @@ CATALOG = (  # sku, category, unit price: plain, item-bonus and multiplier lines
 )
 
 
+def unit_of_work(database: Database, read_only: bool = False) -> UnitOfWork:
+    """A `SqlUnitOfWork` typed as the domain port.
+
+    The cast is needed because `UnitOfWork` declares its repositories as plain (mutable)
+    protocol attributes, which mypy checks invariantly, so `SqlLedger` is not accepted
+    where `LedgerRepository` is declared.
+    """
+    return cast(UnitOfWork, SqlUnitOfWork(database, read_only=read_only))
+
+
 def random_lines(rng: random.Random) -> list[PurchaseLine]:
     """One to three receipt lines from the catalog, quantities 1..3."""
     return [PurchaseLine(sku, category, rng.randint(1, 3), price)
@@ -46,7 +58,7 @@ def purchases(database: Database, program: Program, members: int,
     rng = random.Random(seed)
 
     def factory() -> Operation:
-        uow = SqlUnitOfWork(database)
+        uow = unit_of_work(database)
 
         async def purchase() -> object:
             code = member_code(rng.randint(1, members))
@@ -65,7 +77,7 @@ def summaries(database: Database, program: Program, members: int,
     rng = random.Random(seed)
 
     def factory() -> Operation:
-        uow = SqlUnitOfWork(database, read_only=True)
+        uow = unit_of_work(database, read_only=True)
 
         async def summary() -> object:
             return await account_summary(uow, program, rng.randint(1, members),
@@ -79,7 +91,7 @@ def balances(database: Database, members: int, seed: int = 3) -> OperationFactor
     rng = random.Random(seed)
 
     def factory() -> Operation:
-        uow = SqlUnitOfWork(database, read_only=True)
+        uow = unit_of_work(database, read_only=True)
 
         async def balance() -> object:
             async with uow:
