@@ -4,11 +4,13 @@ SQLite: WAL, a busy timeout, foreign keys on, and write transactions that take t
 lock up front (`BEGIN IMMEDIATE`, SQLAlchemy's documented pysqlite recipe), so a
 read-then-write transaction never fails with "database is locked" half-way. Reads go
 through a second engine that begins deferred transactions, so they do not queue behind
-writers.
+writers. Writers of one process wait their turn in a FIFO queue instead of SQLite's busy
+handler, which is unfair: under load one writer could wait seconds while others won.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -27,7 +29,8 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                 pool_reset_on_return=None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
@@ -45,16 +48,23 @@ def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
     return engine
 
 
+# Connections go back to the pool without the pool's extra ROLLBACK round trip: every unit
+# of work ends its own transaction, and closing a connection rolls back what is left open.
+
+
 class Database:
     """The engines of one database: `writer` for use cases, `reader` for read-only queries."""
 
     def __init__(self, url: str = DEFAULT_URL, **engine_options: Any) -> None:
         self.url = url
+        self.writer_queue: asyncio.Lock | None = None
         if is_sqlite(url):
             self.writer = _sqlite_engine(url, immediate=True)
             self.reader = _sqlite_engine(url, immediate=False)
+            self.writer_queue = asyncio.Lock()
         else:
-            options = {"pool_size": 10, "max_overflow": 20, **engine_options}
+            options = {"pool_size": 10, "max_overflow": 20, "pool_reset_on_return": None,
+                       **engine_options}
             self.writer = self.reader = create_async_engine(url, **options)
 
     @property

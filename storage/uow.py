@@ -1,4 +1,8 @@
-"""The SQLAlchemy unit of work: one `AsyncSession` and one transaction per `async with`."""
+"""The SQLAlchemy unit of work: one Core connection and one transaction per `async with`.
+
+Repositories speak SQLAlchemy Core over an `AsyncConnection`: no ORM session, identity
+map or flush, which costs a purchase a third of its time and buys nothing here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import DuplicateKey
 from storage.database import Database
@@ -41,37 +45,45 @@ class SqlUnitOfWork:
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
         self.read_only = read_only
-        self._session: AsyncSession | None = None
+        self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        engine = self.database.reader if self.read_only else self.database.writer
-        session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
-        self._session = session
-        self.members = SqlMembers(session)
-        self.ledger = SqlLedger(session)
-        self.tier_credits = SqlTierCredits(session)
-        self.purchases = SqlPurchases(session)
-        self.referrals = SqlReferrals(session, self.database.dialect)
-        self.rewards = SqlRewards(session, self.database.dialect)
-        self.causes = SqlCauses(session, self.database.dialect)
-        await session.begin()
+        queue = None if self.read_only else self.database.writer_queue
+        if queue is not None:
+            await queue.acquire()
+        try:
+            engine = self.database.reader if self.read_only else self.database.writer
+            conn = await engine.connect()
+            await conn.begin()
+        except BaseException:
+            if queue is not None:
+                queue.release()
+            raise
+        self._conn = conn
+        dialect = self.database.dialect
+        self.members, self.ledger = SqlMembers(conn), SqlLedger(conn)
+        self.tier_credits, self.purchases = SqlTierCredits(conn), SqlPurchases(conn)
+        self.referrals = SqlReferrals(conn, dialect)
+        self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        session, self._session = self._session, None
-        assert session is not None, "unit of work exited without entering"
+        conn, self._conn = self._conn, None
+        assert conn is not None, "unit of work exited without entering"
         try:
             if exc is None and not self.read_only:
-                await session.commit()
+                await conn.commit()
             else:
-                await session.rollback()
+                await conn.rollback()
         except IntegrityError as error:
-            await session.rollback()
+            await conn.rollback()
             if is_unique_violation(error):
                 raise DuplicateKey(str(error.orig)) from error
             raise
         finally:
-            await session.close()
+            await conn.close()
+            if not self.read_only and self.database.writer_queue is not None:
+                self.database.writer_queue.release()
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             raise DuplicateKey(str(exc.orig)) from exc

@@ -53,8 +53,8 @@ async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, no
         replayed = True
     else:
         posting = Posting(member_id, EntryKind.DONATION, now, reference=f"cause:{cause.id}")
-        transaction_id = await uow.ledger.debit(posting, points)
-        await uow.causes.add_donation(member_id, cause.id, points, transaction_id, now,
+        posted = await uow.ledger.debit(posting, points)
+        await uow.causes.add_donation(member_id, cause.id, points, posted.transaction_id, now,
                                       request_id)
     given = await uow.causes.member_total(member_id, cause.id)
     return DonationOutcome(

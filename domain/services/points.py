@@ -63,10 +63,11 @@ async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, po
         posting = Posting(member_id, EntryKind.ADJUSTMENT, now, reason=reason.strip(),
                           actor=actor)
         if points > 0:
-            await uow.ledger.credit(posting, points, add_months(now, program.expiry.months))
+            posted = await uow.ledger.credit(posting, points,
+                                             add_months(now, program.expiry.months))
         else:
-            await uow.ledger.debit(posting, -points)
-        return await uow.ledger.balance(member_id)
+            posted = await uow.ledger.debit(posting, -points)
+        return posted.balance
 
 
 async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) -> ExpiryRun:
@@ -85,10 +86,8 @@ async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) ->
             by_member.setdefault(member_id, []).append(lot)
         for member_id, member_lots in by_member.items():
             async with uow:
-                before = await uow.ledger.balance(member_id)
-                for lot in member_lots:
-                    await uow.ledger.expire_lot(Posting(member_id, EntryKind.EXPIRY, now), lot)
-                expired = before - await uow.ledger.balance(member_id)
+                posting = Posting(member_id, EntryKind.EXPIRY, now)
+                expired = sum([await uow.ledger.expire_lot(posting, lot) for lot in member_lots])
             if expired:
                 lots, points = lots + len(member_lots), points + expired
                 members.add(member_id)

@@ -101,13 +101,13 @@ def body_hash(member: MemberRef, lines: list[PurchaseLine], occurred_at: datetim
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-async def find_member(uow: UnitOfWork, ref: MemberRef) -> Member | None:
-    """The member a till's reference names, if any."""
+async def find_member(uow: UnitOfWork, ref: MemberRef, lock: bool = False) -> Member | None:
+    """The member a till's reference names, if any (locked until commit with `lock`)."""
     if ref.kind == "telegram_id":
-        return await uow.members.by_telegram_id(int(ref.value))
+        return await uow.members.by_telegram_id(int(ref.value), lock=lock)
     if ref.kind == "member_code":
-        return await uow.members.by_code(normalize_code(ref.value))
-    return await uow.members.by_phone(normalize_phone(ref.value))
+        return await uow.members.by_code(normalize_code(ref.value), lock=lock)
+    return await uow.members.by_phone(normalize_phone(ref.value), lock=lock)
 
 
 async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,
@@ -126,10 +126,7 @@ async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
         raise InvalidRequest("occurred_at is in the future")
     fingerprint = body_hash(member, lines, occurred_at, store)
     try:
-        async with uow:
-            replay = await _replay(uow, merchant, receipt_id, fingerprint)
-            if replay is not None:
-                return replay
+        async with uow:  # a retried receipt fails on the unique key at the end, see below
             return await _record(uow, program, merchant, receipt_id, member, lines, now,
                                  occurred_at or now, store, fingerprint)
     except DuplicateKey:
@@ -153,37 +150,39 @@ async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,
 async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
                   ref: MemberRef, lines: list[PurchaseLine], now: datetime,
                   occurred_at: datetime, store: str | None, fingerprint: str) -> PurchaseOutcome:
-    found = await find_member(uow, ref)
-    member = await uow.members.lock(found.id) if found else None
+    member = await find_member(uow, ref, lock=True)
     if member is None or member.forgotten_at is not None or member.code is None:
+        replay = await _replay(uow, merchant, receipt_id, fingerprint)
+        if replay is not None:  # recorded before the member left: still the same answer
+            return replay
         raise NotFound("member", ref.value)
     purchase = Purchase(tuple(lines))
     earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
-    record = PurchaseRecord(
-        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member.id,
-        body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
-        tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
-        credits_clawed=0, lot_id=None, occurred_at=occurred_at, answer={},
-    )
-    stored_lines: list[dict[str, str | int]] = [
-        {"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
-         "unit_price": str(ln.unit_price)} for ln in lines
-    ]
-    purchase_id = await uow.purchases.add(record, now, store, stored_lines)
     lot_id = None
     if earning.points > 0:
         posting = Posting(member.id, EntryKind.PURCHASE, now, reference=f"receipt:{receipt_id}")
-        lot_id = await uow.ledger.credit(posting, earning.points,
+        posted = await uow.ledger.credit(posting, earning.points,
                                          add_months(now, program.expiry.months))
+        lot_id, balance = posted.lot_id, posted.balance
+    else:
+        balance = await uow.ledger.balance(member.id)
     await uow.tier_credits.add(member.id, earning.tier_credits, occurred_at)
     tier = await refresh_tier(uow, program, member, now)
     reward = None
     if member.first_purchase_at is None:
         await uow.members.set_first_purchase(member.id, now)
-        if program.referrals.qualify_on == "first_purchase":
+        if member.referrer_id is not None and program.referrals.qualify_on == "first_purchase":
             reward = await qualify_referral(uow, program, member.id, now)
-    answer = _answer(receipt_id, member.code, earning, await uow.ledger.balance(member.id), tier)
-    await uow.purchases.set_outcome(purchase_id, lot_id, answer)
+    answer = _answer(receipt_id, member.code, earning, balance, tier)
+    await uow.purchases.add(PurchaseRecord(
+        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member.id,
+        body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
+        tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
+        credits_clawed=0, lot_id=lot_id, occurred_at=occurred_at, answer=answer,
+    ), now, store, [
+        {"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
+         "unit_price": str(ln.unit_price)} for ln in lines
+    ])
     return PurchaseOutcome(answer, False, member.id, member.tier, reward)
 
 

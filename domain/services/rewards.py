@@ -66,7 +66,7 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
     if blocked == "limit":
         raise RewardUnavailable("limit", f"{reward.id} limit of {reward.per_member_limit} reached")
     posting = Posting(member_id, EntryKind.REDEMPTION, now, reference=f"reward:{reward.id}")
-    await uow.ledger.debit(posting, reward.cost)
+    posted = await uow.ledger.debit(posting, reward.cost)
     if not await uow.rewards.take_stock(reward.id, reward.stock):
         raise RewardUnavailable("out_of_stock", f"{reward.id} is out of stock")
     voucher = await uow.rewards.add_voucher(Voucher(
@@ -74,7 +74,7 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
         cost=reward.cost, issued_at=now, expires_at=now + timedelta(days=reward.valid_days),
         used_at=None, used_by=None, request_id=request_id,
     ))
-    return Redemption(voucher, reward, await uow.ledger.balance(member_id), False)
+    return Redemption(voucher, reward, posted.balance, False)
 
 
 async def _blocked_by(uow: UnitOfWork, program: Program, member: Member,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import CauseTotalRow, DonationRow
@@ -14,20 +14,20 @@ from storage.tables import CauseTotalRow, DonationRow
 class SqlCauses:
     """Implements `domain.ports.CauseRepository`."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session, self.dialect = session, dialect
+    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+        self.conn, self.dialect = conn, dialect
 
     async def add_donation(self, member_id: int, cause_id: str, points: int,
                            transaction_id: int, at: datetime, request_id: str | None) -> None:
-        await self.session.execute(
+        await self.conn.execute(
             insert(DonationRow).values(member_id=member_id, cause_id=cause_id, points=points,
                                        transaction_id=transaction_id, created_at=at,
                                        request_id=request_id)
         )
-        await self.session.execute(
+        await self.conn.execute(
             insert_ignoring_conflict(self.dialect, CauseTotalRow, cause_id=cause_id, points=0)
         )
-        await self.session.execute(
+        await self.conn.execute(
             update(CauseTotalRow).where(CauseTotalRow.cause_id == cause_id)
             .values(points=CauseTotalRow.points + points)
         )
@@ -36,14 +36,14 @@ class SqlCauses:
         statement = select(DonationRow.points).where(
             DonationRow.member_id == member_id, DonationRow.request_id == request_id
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        return (await self.conn.execute(statement)).scalar_one_or_none()
 
     async def total(self, cause_id: str) -> int:
         statement = select(CauseTotalRow.points).where(CauseTotalRow.cause_id == cause_id)
-        return (await self.session.execute(statement)).scalar_one_or_none() or 0
+        return (await self.conn.execute(statement)).scalar_one_or_none() or 0
 
     async def member_total(self, member_id: int, cause_id: str) -> int:
         statement = select(func.coalesce(func.sum(DonationRow.points), 0)).where(
             DonationRow.member_id == member_id, DonationRow.cause_id == cause_id
         )
-        return int((await self.session.execute(statement)).scalar_one())
+        return int((await self.conn.execute(statement)).scalar_one())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Member, NewMember
 from storage.tables import AccountRow, MemberRow
@@ -16,7 +17,7 @@ PROFILE_FIELDS = frozenset(
 )
 
 
-def to_member(row: MemberRow) -> Member:
+def to_member(row: Row[Any]) -> Member:
     """A row as the domain's record."""
     return Member(
         id=row.id, code=row.code, telegram_id=row.telegram_id, first_name=row.first_name,
@@ -31,17 +32,20 @@ def to_member(row: MemberRow) -> Member:
 class SqlMembers:
     """Implements `domain.ports.MemberRepository`."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
-    async def _one(self, *where: ColumnElement[bool]) -> Member | None:
-        row = (await self.session.execute(select(MemberRow).where(*where))).scalar_one_or_none()
+    async def _one(self, *where: ColumnElement[bool], lock: bool = False) -> Member | None:
+        statement = select(MemberRow).where(*where)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self.conn.execute(statement)).first()
         return None if row is None else to_member(row)
 
     async def add(self, member: NewMember) -> Member:
         """Store a new member and open their account at zero."""
         member_id = (
-            await self.session.execute(
+            await self.conn.execute(
                 insert(MemberRow).values(
                     code=member.code, telegram_id=member.telegram_id,
                     first_name=member.first_name, phone=member.phone, locale=member.locale,
@@ -51,7 +55,7 @@ class SqlMembers:
                 ).returning(MemberRow.id)
             )
         ).scalar_one()
-        await self.session.execute(insert(AccountRow).values(member_id=member_id, balance=0))
+        await self.conn.execute(insert(AccountRow).values(member_id=member_id, balance=0))
         stored = await self.get(member_id)
         assert stored is not None
         return stored
@@ -60,22 +64,20 @@ class SqlMembers:
         return await self._one(MemberRow.id == member_id)
 
     async def lock(self, member_id: int) -> Member | None:
-        """Read a member and hold their row until commit (a no-op lock on SQLite)."""
-        statement = select(MemberRow).where(MemberRow.id == member_id).with_for_update()
-        row = (await self.session.execute(statement)).scalar_one_or_none()
-        return None if row is None else to_member(row)
+        """Read a member and hold their row until commit (SQLite's write lock already does)."""
+        return await self._one(MemberRow.id == member_id, lock=True)
 
-    async def by_telegram_id(self, telegram_id: int) -> Member | None:
-        return await self._one(MemberRow.telegram_id == telegram_id)
+    async def by_telegram_id(self, telegram_id: int, lock: bool = False) -> Member | None:
+        return await self._one(MemberRow.telegram_id == telegram_id, lock=lock)
 
-    async def by_code(self, code: str) -> Member | None:
-        return await self._one(MemberRow.code == code)
+    async def by_code(self, code: str, lock: bool = False) -> Member | None:
+        return await self._one(MemberRow.code == code, lock=lock)
 
-    async def by_phone(self, phone: str) -> Member | None:
-        return await self._one(MemberRow.phone == phone)
+    async def by_phone(self, phone: str, lock: bool = False) -> Member | None:
+        return await self._one(MemberRow.phone == phone, lock=lock)
 
     async def code_exists(self, code: str) -> bool:
-        found = await self.session.execute(select(MemberRow.id).where(MemberRow.code == code))
+        found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))
         return found.first() is not None
 
     async def set_tier(self, member_id: int, tier: str, below_since: datetime | None) -> None:
@@ -102,9 +104,9 @@ class SqlMembers:
         statement = select(MemberRow.id).where(
             MemberRow.tier != lowest_tier, MemberRow.forgotten_at.is_(None)
         )
-        return list((await self.session.execute(statement)).scalars())
+        return list((await self.conn.execute(statement)).scalars())
 
     async def _update(self, member_id: int, **values: object) -> None:
-        await self.session.execute(
+        await self.conn.execute(
             update(MemberRow).where(MemberRow.id == member_id).values(**values)
         )

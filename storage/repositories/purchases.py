@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import PurchaseRecord, RefundRecord
 from storage.tables import PurchaseRow, RefundRow
 
 
-def to_purchase(row: PurchaseRow) -> PurchaseRecord:
+def to_purchase(row: Row[Any]) -> PurchaseRecord:
     """A row as the domain's record."""
     return PurchaseRecord(
         id=row.id, merchant=row.merchant, receipt_id=row.receipt_id, member_id=row.member_id,
@@ -22,7 +23,7 @@ def to_purchase(row: PurchaseRow) -> PurchaseRecord:
     )
 
 
-def to_refund(row: RefundRow) -> RefundRecord:
+def to_refund(row: Row[Any]) -> RefundRecord:
     """A row as the domain's record."""
     return RefundRecord(
         id=row.id, purchase_id=row.purchase_id, refund_id=row.refund_id, amount=row.amount,
@@ -34,14 +35,14 @@ def to_refund(row: RefundRow) -> RefundRecord:
 class SqlPurchases:
     """Implements `domain.ports.PurchaseRepository`."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
     async def get(self, merchant: str, receipt_id: str) -> PurchaseRecord | None:
         statement = select(PurchaseRow).where(
             PurchaseRow.merchant == merchant, PurchaseRow.receipt_id == receipt_id
         )
-        row = (await self.session.execute(statement)).scalar_one_or_none()
+        row = (await self.conn.execute(statement)).first()
         return None if row is None else to_purchase(row)
 
     async def add(self, record: PurchaseRecord, recorded_at: datetime, store: str | None,
@@ -51,30 +52,23 @@ class SqlPurchases:
             merchant=record.merchant, receipt_id=record.receipt_id, member_id=record.member_id,
             body_hash=record.body_hash, total=record.total,
             points_awarded=record.points_awarded, tier_credits=record.tier_credits,
-            store=store, lines={"lines": lines}, answer=record.answer,
+            lot_id=record.lot_id, store=store, lines={"lines": lines}, answer=record.answer,
             occurred_at=record.occurred_at, recorded_at=recorded_at,
         ).returning(PurchaseRow.id)
-        return (await self.session.execute(statement)).scalar_one()
-
-    async def set_outcome(self, purchase_id: int, lot_id: int | None,
-                          answer: dict[str, object]) -> None:
-        await self.session.execute(
-            update(PurchaseRow).where(PurchaseRow.id == purchase_id)
-            .values(lot_id=lot_id, answer=answer)
-        )
+        return (await self.conn.execute(statement)).scalar_one()
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
         statement = select(RefundRow).where(
             RefundRow.merchant == merchant, RefundRow.refund_id == refund_id
         )
-        row = (await self.session.execute(statement)).scalar_one_or_none()
+        row = (await self.conn.execute(statement)).first()
         return None if row is None else to_refund(row)
 
     async def add_refund(self, purchase: PurchaseRecord, refund: RefundRecord, merchant: str,
                          actor: str | None) -> int:
         """Record a refund and add it to the receipt's running totals."""
         refund_row_id = (
-            await self.session.execute(
+            await self.conn.execute(
                 insert(RefundRow).values(
                     purchase_id=purchase.id, merchant=merchant, refund_id=refund.refund_id,
                     amount=refund.amount, points_clawed=refund.points_clawed,
@@ -84,7 +78,7 @@ class SqlPurchases:
                 ).returning(RefundRow.id)
             )
         ).scalar_one()
-        await self.session.execute(
+        await self.conn.execute(
             update(PurchaseRow).where(PurchaseRow.id == purchase.id).values(
                 refunded=PurchaseRow.refunded + refund.amount,
                 points_clawed=PurchaseRow.points_clawed + refund.points_clawed
@@ -100,4 +94,4 @@ class SqlPurchases:
         )
         if since is not None:
             statement = statement.where(PurchaseRow.occurred_at >= since)
-        return (await self.session.execute(statement)).scalar_one()
+        return (await self.conn.execute(statement)).scalar_one()

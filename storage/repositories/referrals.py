@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CursorResult, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Referral
 from storage.repositories.upsert import insert_ignoring_conflict
@@ -15,11 +15,11 @@ from storage.tables import MilestoneRow, ReferralRow
 class SqlReferrals:
     """Implements `domain.ports.ReferralRepository`."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session, self.dialect = session, dialect
+    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+        self.conn, self.dialect = conn, dialect
 
     async def add(self, referrer_id: int, invitee_id: int, at: datetime) -> None:
-        await self.session.execute(
+        await self.conn.execute(
             insert(ReferralRow).values(referrer_id=referrer_id, invitee_id=invitee_id,
                                        status="pending", joined_at=at)
         )
@@ -28,14 +28,14 @@ class SqlReferrals:
         statement = select(ReferralRow).where(
             ReferralRow.invitee_id == invitee_id, ReferralRow.status == "pending"
         )
-        row = (await self.session.execute(statement)).scalar_one_or_none()
+        row = (await self.conn.execute(statement)).first()
         if row is None:
             return None
         return Referral(row.id, row.referrer_id, row.invitee_id, row.status, row.joined_at,
                         row.qualified_at)
 
     async def set_status(self, referral_id: int, status: str, at: datetime) -> None:
-        await self.session.execute(
+        await self.conn.execute(
             update(ReferralRow).where(ReferralRow.id == referral_id)
             .values(status=status, qualified_at=at)
         )
@@ -45,7 +45,7 @@ class SqlReferrals:
             ReferralRow.referrer_id == referrer_id, ReferralRow.status == "rewarded",
             ReferralRow.qualified_at >= start, ReferralRow.qualified_at < end,
         )
-        return (await self.session.execute(statement)).scalar_one()
+        return (await self.conn.execute(statement)).scalar_one()
 
     async def count(self, referrer_id: int, status: str | None = None) -> int:
         statement = select(func.count()).select_from(ReferralRow).where(
@@ -53,11 +53,11 @@ class SqlReferrals:
         )
         if status is not None:
             statement = statement.where(ReferralRow.status == status)
-        return (await self.session.execute(statement)).scalar_one()
+        return (await self.conn.execute(statement)).scalar_one()
 
     async def add_milestone(self, referrer_id: int, count: int, at: datetime) -> bool:
         """Mark a milestone awarded; False when it already was."""
-        result = await self.session.execute(
+        result = await self.conn.execute(
             insert_ignoring_conflict(self.dialect, MilestoneRow, referrer_id=referrer_id,
                                      count=count, awarded_at=at)
         )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, CursorResult, Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Voucher
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import RewardStockRow, VoucherRow
 
 
-def to_voucher(row: VoucherRow) -> Voucher:
+def to_voucher(row: Row[Any]) -> Voucher:
     """A row as the domain's record."""
     return Voucher(
         id=row.id, code=row.code, member_id=row.member_id, reward_id=row.reward_id,
@@ -25,28 +26,28 @@ def to_voucher(row: VoucherRow) -> Voucher:
 class SqlRewards:
     """Implements `domain.ports.RewardRepository`."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session, self.dialect = session, dialect
+    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+        self.conn, self.dialect = conn, dialect
 
     async def take_stock(self, reward_id: str, stock: int | None) -> bool:
         """Count one more issued; False when `stock` is already all issued."""
-        await self.session.execute(
+        await self.conn.execute(
             insert_ignoring_conflict(self.dialect, RewardStockRow, reward_id=reward_id, issued=0)
         )
         statement = update(RewardStockRow).where(RewardStockRow.reward_id == reward_id)
         if stock is not None:
             statement = statement.where(RewardStockRow.issued < stock)
-        result = await self.session.execute(statement.values(issued=RewardStockRow.issued + 1))
+        result = await self.conn.execute(statement.values(issued=RewardStockRow.issued + 1))
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
     async def issued(self, reward_id: str) -> int:
         statement = select(RewardStockRow.issued).where(RewardStockRow.reward_id == reward_id)
-        return (await self.session.execute(statement)).scalar_one_or_none() or 0
+        return (await self.conn.execute(statement)).scalar_one_or_none() or 0
 
     async def add_voucher(self, voucher: Voucher) -> Voucher:
         voucher_id = (
-            await self.session.execute(
+            await self.conn.execute(
                 insert(VoucherRow).values(
                     code=voucher.code, member_id=voucher.member_id, reward_id=voucher.reward_id,
                     cost=voucher.cost, issued_at=voucher.issued_at,
@@ -69,18 +70,18 @@ class SqlRewards:
         statement = select(func.count()).select_from(VoucherRow).where(
             VoucherRow.member_id == member_id, VoucherRow.reward_id == reward_id
         )
-        return (await self.session.execute(statement)).scalar_one()
+        return (await self.conn.execute(statement)).scalar_one()
 
     async def member_vouchers(self, member_id: int) -> Sequence[Voucher]:
         statement = (
             select(VoucherRow).where(VoucherRow.member_id == member_id)
             .order_by(VoucherRow.id.desc())
         )
-        return [to_voucher(row) for row in (await self.session.execute(statement)).scalars()]
+        return [to_voucher(row) for row in (await self.conn.execute(statement)).all()]
 
     async def mark_used(self, voucher_id: int, at: datetime, actor: str) -> bool:
         """Mark a voucher used unless it already is; False when someone was first."""
-        result = await self.session.execute(
+        result = await self.conn.execute(
             update(VoucherRow)
             .where(VoucherRow.id == voucher_id, VoucherRow.used_at.is_(None))
             .values(used_at=at, used_by=actor)
@@ -89,5 +90,5 @@ class SqlRewards:
         return result.rowcount == 1
 
     async def _one(self, *where: ColumnElement[bool]) -> Voucher | None:
-        row = (await self.session.execute(select(VoucherRow).where(*where))).scalar_one_or_none()
+        row = (await self.conn.execute(select(VoucherRow).where(*where))).first()
         return None if row is None else to_voucher(row)

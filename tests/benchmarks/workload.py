@@ -11,7 +11,6 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
 
 from domain.earning import PurchaseLine
 from domain.ports import UnitOfWork
@@ -36,13 +35,8 @@ CATALOG = (  # sku, category, unit price: plain, item-bonus and multiplier lines
 
 
 def unit_of_work(database: Database, read_only: bool = False) -> UnitOfWork:
-    """A `SqlUnitOfWork` typed as the domain port.
-
-    The cast is needed because `UnitOfWork` declares its repositories as plain (mutable)
-    protocol attributes, which mypy checks invariantly, so `SqlLedger` is not accepted
-    where `LedgerRepository` is declared.
-    """
-    return cast(UnitOfWork, SqlUnitOfWork(database, read_only=read_only))
+    """A `SqlUnitOfWork`, seen as the domain port it implements."""
+    return SqlUnitOfWork(database, read_only=read_only)
 
 
 def random_lines(rng: random.Random) -> list[PurchaseLine]:
