@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.donations import CauseProgress, cause_progress, impact
-from domain.errors import DuplicateKey, InvalidRequest, NotFound
+from domain.errors import InvalidRequest, NotFound
 from domain.ledger import EntryKind
 from domain.ports import Posting, UnitOfWork
 from domain.program import Cause, Program
+from domain.services.transactions import once
 
 MAX_DONATION = 10_000_000
 
@@ -35,12 +36,7 @@ async def donate(uow: UnitOfWork, program: Program, *, member_id: int, cause_id:
         raise NotFound("cause", cause_id)
     if not 1 <= points <= MAX_DONATION:
         raise InvalidRequest(f"a donation must be 1..{MAX_DONATION} points")
-    try:
-        async with uow:
-            return await _donate(uow, cause, member_id, points, now, request_id)
-    except DuplicateKey:
-        async with uow:
-            return await _donate(uow, cause, member_id, points, now, request_id)
+    return await once(uow, lambda: _donate(uow, cause, member_id, points, now, request_id))
 
 
 async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, now: datetime,

@@ -25,6 +25,7 @@ from domain.ports import Posting, UnitOfWork
 from domain.program import Program
 from domain.services.referrals import ReferralReward, qualify_referral
 from domain.services.tiering import refresh_tier
+from domain.services.transactions import once
 
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = Decimal("1000000000")
@@ -213,14 +214,8 @@ async def refund_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
     """
     if amount <= 0:
         raise InvalidRequest("a refund amount must be positive")
-    try:
-        async with uow:
-            return await _refund(uow, program, merchant, receipt_id, amount, now, refund_id,
-                                 actor)
-    except DuplicateKey:
-        async with uow:
-            return await _refund(uow, program, merchant, receipt_id, amount, now, refund_id,
-                                 actor)
+    return await once(uow, lambda: _refund(uow, program, merchant, receipt_id, amount, now,
+                                           refund_id, actor))
 
 
 async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.codes import VOUCHER_CODE_LENGTH, new_code, normalize_code
-from domain.errors import DuplicateKey, NotFound, RewardUnavailable, VoucherUnusable
+from domain.errors import NotFound, RewardUnavailable, VoucherUnusable
 from domain.ledger import EntryKind
 from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program, Reward
+from domain.services.transactions import once
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,7 @@ async def redeem_reward(uow: UnitOfWork, program: Program, *, member_id: int, re
     reward = program.reward(reward_id)
     if reward is None:
         raise NotFound("reward", reward_id)
-    try:
-        async with uow:
-            return await _redeem(uow, program, member_id, reward, now, request_id)
-    except DuplicateKey:
-        async with uow:  # a concurrent press with the same request id won
-            return await _redeem(uow, program, member_id, reward, now, request_id)
+    return await once(uow, lambda: _redeem(uow, program, member_id, reward, now, request_id))
 
 
 async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Reward,

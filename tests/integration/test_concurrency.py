@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from decimal import Decimal
 
 from domain.errors import InsufficientPoints, LoyaltyError
 from domain.services.donations import donate
 from domain.services.points import adjust_points
+from domain.services.purchases import refund_purchase
 from domain.services.rewards import redeem_reward
 from storage.checks import check_invariants
 from storage.database import Database
@@ -83,4 +85,28 @@ async def test_same_button_pressed_many_times_redeems_once(database, program):
     ])
     assert len({r.voucher.code for r in results}) == 1
     assert await balance(SqlUnitOfWork(database), member) == 850
+    assert await check_invariants(database) == []
+
+
+async def test_one_donation_request_sent_many_times_gives_once(database, program):
+    member = await funded_member(database, program, 1000)
+    results = await asyncio.gather(*[
+        donate(SqlUnitOfWork(database), program, member_id=member.id, cause_id="trees",
+               points=300, now=NOW, request_id="gift-1") for _ in range(10)
+    ])
+    assert sum(not r.replayed for r in results) == 1
+    assert await balance(SqlUnitOfWork(database), member) == 700
+    assert await check_invariants(database) == []
+
+
+async def test_one_refund_id_sent_many_times_refunds_once(database, program):
+    member = await new_member(SqlUnitOfWork(database), program, 1)
+    await buy(SqlUnitOfWork(database), program, member, "R-1", line("X", "coffee", 1, "100"))
+    results = await asyncio.gather(*[
+        refund_purchase(SqlUnitOfWork(database), program, merchant="main", receipt_id="R-1",
+                        amount=Decimal("30"), now=NOW, refund_id="RF-9") for _ in range(10)
+    ])
+    assert sum(not r.replayed for r in results) == 1
+    assert {r.refunded_total for r in results} == {Decimal(30)}
+    assert await balance(SqlUnitOfWork(database), member) == 155 - 31  # floor(105 * 0.3)
     assert await check_invariants(database) == []
