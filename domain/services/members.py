@@ -126,3 +126,11 @@ async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
             await uow.ledger.debit(Posting(member_id, EntryKind.FORFEIT, now), balance)
         await uow.members.erase(member_id, now)
         return balance
+
+
+async def set_reachable(uow: UnitOfWork, telegram_id: int, reachable: bool) -> None:
+    """Record that a person blocked the bot or came back; people who never joined are ignored."""
+    async with uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        if member is not None:
+            await uow.members.update_profile(member.id, reachable=reachable)

@@ -1,0 +1,56 @@
+"""What the core asks an adapter to do: send, edit, answer a button press."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: callback data (at most 64 bytes) or a URL."""
+
+    text: str
+    data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Keyboard:
+    """A reply keyboard under the input field; `contact` asks for the phone number."""
+
+    rows: tuple[tuple[str, ...], ...]
+    contact_button: str | None = None
+
+
+@dataclass(frozen=True)
+class Send:
+    """A new message (HTML), with a photo when `photo` is set (the text is its caption)."""
+
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    keyboard: Keyboard | None = None
+    photo: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text and buttons of a message the bot sent."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Answer a button press (stops its spinner), optionally with a short notice."""
+
+    callback_id: str
+    text: str | None = None
+    alert: bool = False
+
+
+Action = Send | Edit | Answer
+

@@ -1,0 +1,76 @@
+"""Routing each incoming event to its handler, with one error boundary for all of them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.conversation.actions import Action, Answer, Send
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.handlers.account import balance, card, help_
+from bot.conversation.handlers.phone import shared_contact
+from bot.conversation.handlers.start import start
+from bot.conversation.texts import label_keys
+from domain.models import Member
+from domain.services.members import pick_locale, set_reachable
+from messages.render import render
+
+log = logging.getLogger(__name__)
+
+MemberHandler = Callable[[Context, Incoming, Member], Awaitable[list[Action]]]
+
+COMMANDS: dict[str, MemberHandler] = {"card": card, "balance": balance, "help": help_}
+MENU: dict[str, MemberHandler] = {"menu_card": card, "menu_balance": balance, "menu_help": help_}
+
+
+class Conversation:
+    """The framework-neutral bot: an event in, the actions to take out."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def handle(self, event: Incoming) -> list[Action]:
+        """Handle one update; an unexpected error is logged and the person gets an apology."""
+        try:
+            return await self._route(event)
+        except Exception:
+            log.exception("update %s from user %s failed", event.update_id, event.person.id)
+            locale = pick_locale(self.ctx.program, event.person.language_code)
+            actions: list[Action] = [Send(event.chat_id, render("error", locale))]
+            if event.callback_id:
+                actions.insert(0, Answer(event.callback_id))
+            return actions
+
+    async def _route(self, event: Incoming) -> list[Action]:
+        if event.kind in ("blocked", "unblocked"):
+            await set_reachable(self.ctx.writer(), event.person.id, event.kind == "unblocked")
+            return []
+        locale = pick_locale(self.ctx.program, event.person.language_code)
+        if not event.private:
+            if event.command is None:
+                return []
+            return [Send(event.chat_id, render("private_only", locale,
+                                               bot_username=self.ctx.bot_username))]
+        if event.command == "start":
+            return await start(self.ctx, event)
+        member = await self._member(event.person.id)
+        if member is None:
+            return self._answered(event, [Send(event.chat_id, render(
+                "not_joined", locale, program=self.ctx.program))])
+        if event.kind == "contact":
+            return await shared_contact(self.ctx, event, member)
+        handler = COMMANDS.get(event.command or "") or MENU.get(
+            label_keys().get(event.text or "", ""))
+        if handler is not None:
+            return await handler(self.ctx, event, member)
+        return self._answered(event, [Send(event.chat_id, render("unknown", member.locale))])
+
+    async def _member(self, telegram_id: int) -> Member | None:
+        async with self.ctx.reader() as uow:
+            return await uow.members.by_telegram_id(telegram_id)
+
+    @staticmethod
+    def _answered(event: Incoming, actions: list[Action]) -> list[Action]:
+        """Stop a pressed button's spinner before replying."""
+        return [Answer(event.callback_id), *actions] if event.callback_id else actions

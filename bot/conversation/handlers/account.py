@@ -1,0 +1,35 @@
+"""/card, /balance and /help: what a member sees of their account."""
+
+from __future__ import annotations
+
+from bot.conversation.actions import Action, Send
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.texts import progress_bar
+from bot.qr import qr_png
+from domain.codes import format_code
+from domain.models import Member
+from domain.services.points import account_summary
+from messages.render import render
+
+
+async def card(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """The loyalty card: a QR code of the member code, the code in text, tier and points."""
+    assert member.code is not None
+    summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
+    caption = render("card", member.locale, program=ctx.program, summary=summary,
+                     code=format_code(member.code))
+    return [Send(event.chat_id, caption, photo=qr_png(member.code))]
+
+
+async def balance(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """Points, tier progress, points expiring within 30 days and the next reward in reach."""
+    summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
+    text = render("balance", member.locale, summary=summary, p=summary.progress,
+                  bar=progress_bar(summary.progress.percent))
+    return [Send(event.chat_id, text)]
+
+
+async def help_(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """What the bot can do."""
+    return [Send(event.chat_id, render("help", member.locale, program=ctx.program))]

@@ -1,0 +1,37 @@
+"""Rendering helpers shared by handlers: labels, the main menu, progress bars."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.conversation.actions import Keyboard
+from messages.render import locales, render
+
+MENU = ("menu_card", "menu_balance", "menu_rewards", "menu_invite", "menu_donate", "menu_help")
+BAR_CELLS = 10
+
+
+@cache
+def labels(locale: str) -> dict[str, str]:
+    """Button labels of a locale (`key = text` lines of its labels template)."""
+    lines = render("labels", locale).splitlines()
+    return dict(line.split(" = ", 1) for line in lines if " = " in line)
+
+
+@cache
+def label_keys() -> dict[str, str]:
+    """Every locale's label text mapped back to its key, for taps on the reply keyboard."""
+    return {text: key for locale in locales() for key, text in labels(locale).items()}
+
+
+def main_menu(locale: str) -> Keyboard:
+    """The reply keyboard under the input field, three rows of two, and the phone button."""
+    texts = labels(locale)
+    rows = tuple(tuple(texts[key] for key in MENU[i : i + 2]) for i in range(0, len(MENU), 2))
+    return Keyboard(rows=rows, contact_button=texts["share_phone"])
+
+
+def progress_bar(percent: int) -> str:
+    """A ten-cell bar such as ▰▰▰▱▱▱▱▱▱▱ for 30%."""
+    filled = max(0, min(BAR_CELLS, percent * BAR_CELLS // 100))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
