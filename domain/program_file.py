@@ -52,6 +52,7 @@ NUDGE_KINDS = (
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})*")
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+IDENTIFIER = re.compile(r"[a-z0-9_-]{1,24}")
 
 Position = tuple[int, ...]
 Problem = tuple[Position, str]
@@ -193,6 +194,13 @@ class Reader:
         if not isinstance(value, str) or not value.strip():
             self.report(key, f"must be a non-empty string, got {show(value)}")
             return None
+        return value
+
+    def identifier(self, key: str) -> str:
+        """A required id: 1 to 24 of a-z, 0-9, '_' and '-' (it travels in button data and URLs)."""
+        value = self.text(key)
+        if value and not IDENTIFIER.fullmatch(value):
+            self.report(key, f"must be 1 to 24 of a-z, 0-9, _ and -, got {show(value)}")
         return value
 
     def choice(self, key: str, choices: tuple[str, ...]) -> str:
@@ -413,7 +421,7 @@ def read_rewards(tables: list[Reader], tier_names: list[str]) -> tuple[Reward, .
     ids: set[str] = set()
     for table in tables:
         reward = Reward(
-            id=table.text("id"),
+            id=table.identifier("id"),
             title=table.text("title"),
             cost=table.integer("cost", 1),
             valid_days=table.integer("valid_days", 1),
@@ -438,7 +446,7 @@ def read_causes(tables: list[Reader]) -> tuple[Cause, ...]:
     ids: set[str] = set()
     for table in tables:
         cause = Cause(
-            id=table.text("id"),
+            id=table.identifier("id"),
             title=table.text("title"),
             goal=table.integer("goal", 1),
             points_per_impact=table.integer("points_per_impact", 1),

@@ -6,10 +6,19 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.conversation.actions import Action, Answer, Send
+from bot.conversation.buttons import Press, read_press
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.account import balance, card, help_
+from bot.conversation.handlers.history import show_history, turn_page
 from bot.conversation.handlers.phone import shared_contact
+from bot.conversation.handlers.rewards import (
+    back_to_rewards,
+    confirm_redemption,
+    reward_detail,
+    show_rewards,
+    show_vouchers,
+)
 from bot.conversation.handlers.start import start
 from bot.conversation.texts import label_keys
 from domain.models import Member
@@ -19,9 +28,18 @@ from messages.render import render
 log = logging.getLogger(__name__)
 
 MemberHandler = Callable[[Context, Incoming, Member], Awaitable[list[Action]]]
+PressHandler = Callable[[Context, Incoming, Member, Press], Awaitable[list[Action]]]
 
-COMMANDS: dict[str, MemberHandler] = {"card": card, "balance": balance, "help": help_}
-MENU: dict[str, MemberHandler] = {"menu_card": card, "menu_balance": balance, "menu_help": help_}
+COMMANDS: dict[str, MemberHandler] = {
+    "card": card, "balance": balance, "help": help_, "history": show_history,
+    "rewards": show_rewards, "vouchers": show_vouchers,
+}
+MENU: dict[str, MemberHandler] = {
+    "menu_card": card, "menu_balance": balance, "menu_help": help_, "menu_rewards": show_rewards,
+}
+PRESSES: dict[str, PressHandler] = {
+    "h": turn_page, "rw": reward_detail, "rc": confirm_redemption, "rl": back_to_rewards,
+}
 
 
 class Conversation:
@@ -60,11 +78,26 @@ class Conversation:
                 "not_joined", locale, program=self.ctx.program))])
         if event.kind == "contact":
             return await shared_contact(self.ctx, event, member)
+        if event.kind == "callback":
+            return await self._press(event, member)
         handler = COMMANDS.get(event.command or "") or MENU.get(
             label_keys().get(event.text or "", ""))
         if handler is not None:
             return await handler(self.ctx, event, member)
         return self._answered(event, [Send(event.chat_id, render("unknown", member.locale))])
+
+    async def _press(self, event: Incoming, member: Member) -> list[Action]:
+        """A verified button press goes to its handler; a forged or stale one is refused."""
+        press = read_press(self.ctx, event.person.id, event.callback_data)
+        handler = PRESSES.get(press.action) if press else None
+        assert event.callback_id is not None
+        if press is None or handler is None:
+            return [Answer(event.callback_id, render("refusal", member.locale,
+                                                     reason="button_invalid"))]
+        actions = await handler(self.ctx, event, member, press)
+        if not any(isinstance(action, Answer) for action in actions):
+            actions.insert(0, Answer(event.callback_id))
+        return actions
 
     async def _member(self, telegram_id: int) -> Member | None:
         async with self.ctx.reader() as uow:

@@ -512,3 +512,15 @@ def test_load_program_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "program.toml"
     path.write_text(edit("signup_bonus = 50", "signup_bonus = 75"), encoding="utf-8")
     assert load_program(path).info.signup_bonus == 75
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('id = "coffee"', 'id = "Free Coffee!"',
+     'rewards[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "Free Coffee!"'),
+    ('id = "trees"', 'id = "' + "t" * 25 + '"',
+     'causes[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "' + "t" * 25 + '"'),
+])
+def test_ids_travel_in_buttons_so_they_are_short_and_plain(old, new, problem):
+    with pytest.raises(ProgramError) as refused:
+        parse_program(DEFAULT.replace(old, new))
+    assert refused.value.problems == [problem]

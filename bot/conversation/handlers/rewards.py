@@ -1,0 +1,116 @@
+"""/rewards and /vouchers: the catalogue, a reward's details, confirming a redemption.
+
+The confirm button carries a one-off nonce used as the redemption's request id, so a
+double tap or a stale copy of the button redeems at most once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.conversation.actions import Action, Answer, Button, Edit, Send
+from bot.conversation.buttons import Press, button
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.texts import labels
+from domain.codes import format_code
+from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
+from domain.models import Member
+from domain.services.rewards import CatalogueEntry, catalogue, member_vouchers, redeem_reward
+from messages.render import render
+
+
+async def show_rewards(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """The catalogue with a button per reward."""
+    text, buttons = await _catalogue(ctx, event, member)
+    return [Send(event.chat_id, text, buttons=buttons)]
+
+
+async def back_to_rewards(ctx: Context, event: Incoming, member: Member,
+                          press: Press) -> list[Action]:
+    """The catalogue again, in place of a reward's details."""
+    text, buttons = await _catalogue(ctx, event, member)
+    assert event.message_id is not None
+    return [Edit(event.chat_id, event.message_id, text, buttons)]
+
+
+async def reward_detail(ctx: Context, event: Incoming, member: Member,
+                        press: Press) -> list[Action]:
+    """One reward, with a confirm button when the member can redeem it."""
+    entries = {e.reward.id: e for e in await catalogue(ctx.reader(), ctx.program, member.id)}
+    entry = entries.get(press.args[0]) if press.args else None
+    if entry is None:
+        return [Answer(_callback(event), render("refusal", member.locale, reason="gone"))]
+    balance = await _balance(ctx, member)
+    names = labels(member.locale)
+    row = [button(ctx, event.person.id, names["back"], "rl")]
+    if entry.blocked_by is None and entry.affordable:
+        nonce = secrets.token_urlsafe(6)[:8]
+        row.insert(0, button(ctx, event.person.id, names["redeem"], "rc", entry.reward.id, nonce))
+    text = render("reward_detail", member.locale, e=entry, balance=balance)
+    assert event.message_id is not None
+    return [Edit(event.chat_id, event.message_id, text, (tuple(row),))]
+
+
+async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
+                             press: Press) -> list[Action]:
+    """Redeem once per confirm button; the voucher replaces the details."""
+    if len(press.args) != 2:
+        return [Answer(_callback(event), render("refusal", member.locale, reason="gone"))]
+    reward_id, nonce = press.args
+    locale = member.locale
+    try:
+        done = await redeem_reward(ctx.writer(), ctx.program, member_id=member.id,
+                                   reward_id=reward_id, now=ctx.clock(), request_id=nonce)
+    except InsufficientPoints as short:
+        return [Answer(_callback(event), render(
+            "refusal", locale, reason=short.code, needed=short.needed - short.available),
+            alert=True)]
+    except RewardUnavailable as unavailable:
+        return [Answer(_callback(event), render("refusal", locale, reason=unavailable.reason),
+                       alert=True)]
+    except NotFound:
+        return [Answer(_callback(event), render("refusal", locale, reason="gone"))]
+    if done.replayed:
+        return [Answer(_callback(event), render("refusal", locale, reason="already_done"))]
+    text = render("voucher_issued", locale, reward=done.reward, voucher=done.voucher,
+                  code=format_code(done.voucher.code), balance=done.balance)
+    assert event.message_id is not None
+    return [Edit(event.chat_id, event.message_id, text)]
+
+
+async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """The member's vouchers: active, used and expired."""
+    now = ctx.clock()
+    vouchers = [
+        {"code": format_code(v.code), "reward_id": v.reward_id, "state": v.state(now),
+         "expires_at": v.expires_at, "used_at": v.used_at}
+        for v in await member_vouchers(ctx.reader(), member.id)
+    ]
+    titles = {r.id: r.title for r in ctx.program.rewards}
+    return [Send(event.chat_id, render("vouchers", member.locale, vouchers=vouchers,
+                                       titles=titles))]
+
+
+async def _catalogue(ctx: Context, event: Incoming,
+                     member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    entries: list[CatalogueEntry] = await catalogue(ctx.reader(), ctx.program, member.id)
+    balance = await _balance(ctx, member)
+    text = render("rewards", member.locale, entries=entries, balance=balance)
+    buttons = tuple(
+        (button(ctx, event.person.id, render("reward_button", member.locale,
+                                            title=e.reward.title, cost=e.reward.cost),
+                "rw", e.reward.id),)
+        for e in entries
+    )
+    return text, buttons
+
+
+async def _balance(ctx: Context, member: Member) -> int:
+    async with ctx.reader() as uow:
+        return await uow.ledger.balance(member.id)
+
+
+def _callback(event: Incoming) -> str:
+    assert event.callback_id is not None
+    return event.callback_id
