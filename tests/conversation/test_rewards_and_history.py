@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from bot.conversation.actions import Answer, Edit
 from bot.conversation.events import Incoming, Person
 from domain.services.points import adjust_points
