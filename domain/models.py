@@ -26,6 +26,7 @@ class Member:
     tier_below_since: datetime | None
     first_purchase_at: datetime | None
     forgotten_at: datetime | None
+    reminders_opt_in: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ class NewMember:
     tier: str
     phone: str | None = None
     marketing_opt_in: bool = True
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """The step of a multi-step chat a person is on, with what earlier steps chose."""
+
+    step: str
+    data: dict[str, str]
+    updated_at: datetime
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 
 from domain.ledger import EntryKind, Lot
 from domain.models import (
+    ChatState,
     LedgerRecord,
     Member,
     NewMember,
@@ -130,6 +131,14 @@ class CauseRepository(Protocol):
     async def member_total(self, member_id: int, cause_id: str) -> int: ...
 
 
+class ConversationRepository(Protocol):
+    """Where each person is in a multi-step chat."""
+
+    async def get(self, telegram_id: int) -> ChatState | None: ...
+    async def put(self, telegram_id: int, state: ChatState) -> None: ...
+    async def clear(self, telegram_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -147,6 +156,8 @@ class UnitOfWork(Protocol):
     def rewards(self) -> RewardRepository: ...
     @property
     def causes(self) -> CauseRepository: ...
+    @property
+    def conversations(self) -> ConversationRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -65,6 +65,7 @@ class MemberRow(Base):
     tier_below_since: Mapped[datetime | None]
     first_purchase_at: Mapped[datetime | None]
     forgotten_at: Mapped[datetime | None]
+    reminders_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class AccountRow(Base):
@@ -259,3 +260,14 @@ class DonationRow(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class ConversationStateRow(Base):
+    """Which step of a multi-step chat (a typed donation amount, a time zone) a person is on."""
+
+    __tablename__ = "conversation_states"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import DuplicateKey
 from storage.database import Database
 from storage.repositories.causes import SqlCauses
+from storage.repositories.conversations import SqlConversations
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
 from storage.repositories.members import SqlMembers
 from storage.repositories.purchases import SqlPurchases
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     referrals: SqlReferrals
     rewards: SqlRewards
     causes: SqlCauses
+    conversations: SqlConversations
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
         self.tier_credits, self.purchases = SqlTierCredits(conn), SqlPurchases(conn)
         self.referrals = SqlReferrals(conn, dialect)
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
+        self.conversations = SqlConversations(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

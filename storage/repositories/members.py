@@ -13,7 +13,8 @@ from domain.models import Member, NewMember
 from storage.tables import AccountRow, MemberRow
 
 PROFILE_FIELDS = frozenset(
-    {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reachable"}
+    {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reminders_opt_in",
+     "reachable"}
 )
 
 
@@ -25,7 +26,7 @@ def to_member(row: Row[Any]) -> Member:
         marketing_opt_in=row.marketing_opt_in, reachable=row.reachable,
         joined_at=row.joined_at, referrer_id=row.referrer_id, tier=row.tier,
         tier_below_since=row.tier_below_since, first_purchase_at=row.first_purchase_at,
-        forgotten_at=row.forgotten_at,
+        forgotten_at=row.forgotten_at, reminders_opt_in=row.reminders_opt_in,
     )
 
 
@@ -97,7 +98,8 @@ class SqlMembers:
         """Drop every personal field; the row stays so the ledger keeps its anonymous owner."""
         await self._update(
             member_id, code=None, telegram_id=None, first_name=None, phone=None,
-            timezone=None, marketing_opt_in=False, reachable=False, forgotten_at=at,
+            timezone=None, marketing_opt_in=False, reminders_opt_in=False, reachable=False,
+            forgotten_at=at,
         )
 
     async def ids_above_tier(self, lowest_tier: str) -> Sequence[int]:

@@ -35,7 +35,7 @@ REBUILD_MEMBERS = '''"""Rebuild members."""
 import sqlalchemy as sa
 from alembic import op
 
-revision, down_revision, branch_labels, depends_on = "0002", "0001", None, None
+revision, down_revision, branch_labels, depends_on = "scratch", "{head}", None, None
 
 
 def upgrade() -> None:
@@ -101,11 +101,13 @@ async def database(new_database: NewDatabase) -> Database:
     return await new_database()
 
 
-def _with_revision_2(path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "") -> None:
-    """Point `storage.migrate` at a copy of the migrations plus REBUILD_MEMBERS."""
+def _with_revision_2(path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "") -> str:
+    """Point `storage.migrate` at a copy of the migrations plus REBUILD_MEMBERS; the old head."""
     shutil.copytree(migrate.MIGRATIONS, path, ignore=shutil.ignore_patterns("__pycache__"))
-    (path / "versions" / "0002_rebuild.py").write_text(REBUILD_MEMBERS.format(extra=extra))
+    script = REBUILD_MEMBERS.format(extra=extra, head=head_revision())
+    (path / "versions" / "scratch_rebuild.py").write_text(script)
     monkeypatch.setattr(migrate, "MIGRATIONS", path)
+    return script.split('"scratch", "', 1)[1].split('"', 1)[0]
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -141,7 +143,9 @@ def _snapshot(connection: Connection) -> dict[str, Any]:
 async def test_upgrade_empty_database_to_head(database: Database) -> None:
     assert await current_revision(database) is None
     await upgrade(database)
-    assert await current_revision(database) == head_revision() == "0001"
+    assert await current_revision(database) == head_revision()
+    assert head_revision() == max(p.stem.split("_")[0] for p in
+                                  (migrate.MIGRATIONS / "versions").glob("0*.py"))
 
 
 async def test_ensure_schema_twice_is_a_no_op(
@@ -211,13 +215,13 @@ async def test_rebuilding_a_referenced_table_keeps_rows_and_foreign_keys(
 ) -> None:
     # SQLite enforces foreign keys (PRAGMA foreign_keys=ON), so dropping `members` while an
     # account references it fails unless `upgrade` switches them off for the rebuild.
-    _with_revision_2(tmp_path / "scripts", monkeypatch)
-    await upgrade(database, "0001")
+    base = _with_revision_2(tmp_path / "scripts", monkeypatch)
+    await upgrade(database, base)
     async with database.writer.begin() as connection:
         await connection.execute(text(MEMBER))
         await connection.execute(text("INSERT INTO accounts VALUES (1, 5)"))
     await upgrade(database)
-    assert await current_revision(database) == "0002"
+    assert await current_revision(database) == "scratch"
     async with database.writer.connect() as connection:
         assert (await connection.execute(text("SELECT * FROM accounts"))).all() == [(1, 5)]
         with pytest.raises(IntegrityError):  # enforced again on the pooled connection
@@ -228,10 +232,10 @@ async def test_a_revision_leaving_dangling_keys_rolls_back(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     orphan = 'op.execute("INSERT INTO accounts VALUES (9, 0)")'
-    _with_revision_2(tmp_path / "scripts", monkeypatch, orphan)
-    await upgrade(database, "0001")
+    base = _with_revision_2(tmp_path / "scripts", monkeypatch, orphan)
+    await upgrade(database, base)
     with pytest.raises((IntegrityError, RuntimeError), match=r"(?i)foreign key"):
         await upgrade(database)
-    assert await current_revision(database) == "0001"
+    assert await current_revision(database) == base
     async with database.reader.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM accounts"))).scalar() == 0
