@@ -10,7 +10,17 @@ from bot.conversation.buttons import Press, read_press
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.account import balance, card, help_
+from bot.conversation.handlers.donate import STEP as DONATE_STEP
+from bot.conversation.handlers.donate import (
+    back_to_causes,
+    choose_cause,
+    chosen_amount,
+    confirm_donation,
+    show_causes,
+    typed_amount,
+)
 from bot.conversation.handlers.history import show_history, turn_page
+from bot.conversation.handlers.invite import show_invite
 from bot.conversation.handlers.phone import shared_contact
 from bot.conversation.handlers.rewards import (
     back_to_rewards,
@@ -19,9 +29,18 @@ from bot.conversation.handlers.rewards import (
     show_rewards,
     show_vouchers,
 )
+from bot.conversation.handlers.settings import (
+    TIMEZONE_STEP,
+    ask_forget,
+    change_setting,
+    confirm_forget,
+    show_settings,
+    typed_timezone,
+)
 from bot.conversation.handlers.start import start
 from bot.conversation.texts import label_keys
-from domain.models import Member
+from domain.models import ChatState, Member
+from domain.services.conversations import current_step, forget_step
 from domain.services.members import pick_locale, set_reachable
 from messages.render import render
 
@@ -30,15 +49,27 @@ log = logging.getLogger(__name__)
 MemberHandler = Callable[[Context, Incoming, Member], Awaitable[list[Action]]]
 PressHandler = Callable[[Context, Incoming, Member, Press], Awaitable[list[Action]]]
 
+StepHandler = Callable[[Context, Incoming, Member, ChatState], Awaitable[list[Action]]]
+
 COMMANDS: dict[str, MemberHandler] = {
     "card": card, "balance": balance, "help": help_, "history": show_history,
-    "rewards": show_rewards, "vouchers": show_vouchers,
+    "rewards": show_rewards, "vouchers": show_vouchers, "donate": show_causes,
+    "invite": show_invite, "settings": show_settings, "forget": ask_forget,
 }
 MENU: dict[str, MemberHandler] = {
     "menu_card": card, "menu_balance": balance, "menu_help": help_, "menu_rewards": show_rewards,
+    "menu_donate": show_causes, "menu_invite": show_invite,
 }
 PRESSES: dict[str, PressHandler] = {
     "h": turn_page, "rw": reward_detail, "rc": confirm_redemption, "rl": back_to_rewards,
+    "dc": choose_cause, "da": chosen_amount, "dy": confirm_donation, "dl": back_to_causes,
+    "sl": change_setting, "so": change_setting, "sr": change_setting, "st": change_setting,
+    "fy": confirm_forget, "fn": confirm_forget,
+}
+STEPS: dict[str, StepHandler] = {
+    DONATE_STEP: lambda ctx, event, member, state: typed_amount(ctx, event, member,
+                                                                state.data.get("cause", "")),
+    TIMEZONE_STEP: lambda ctx, event, member, state: typed_timezone(ctx, event, member),
 }
 
 
@@ -82,9 +113,15 @@ class Conversation:
             return await self._press(event, member)
         handler = COMMANDS.get(event.command or "") or MENU.get(
             label_keys().get(event.text or "", ""))
+        state = await current_step(self.ctx.reader(), event.person.id, self.ctx.clock())
         if handler is not None:
+            if state is not None:  # a command or menu tap leaves any half-done step
+                await forget_step(self.ctx.writer(), event.person.id)
             return await handler(self.ctx, event, member)
-        return self._answered(event, [Send(event.chat_id, render("unknown", member.locale))])
+        step = STEPS.get(state.step) if state and event.text and not event.command else None
+        if step is not None and state is not None:
+            return await step(self.ctx, event, member, state)
+        return [Send(event.chat_id, render("unknown", member.locale))]
 
     async def _press(self, event: Incoming, member: Member) -> list[Action]:
         """A verified button press goes to its handler; a forged or stale one is refused."""

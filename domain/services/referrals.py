@@ -7,8 +7,8 @@ from datetime import datetime
 
 from domain.ledger import EntryKind, add_months
 from domain.ports import Posting, UnitOfWork
-from domain.program import Program
-from domain.referrals import local_day
+from domain.program import Milestone, Program
+from domain.referrals import local_day, next_milestone
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,20 @@ async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
                                   reference=f"milestone:{milestone.count}")
                 await uow.ledger.credit(posting, milestone.bonus, expires)
     return ReferralReward(referrer.id, "rewarded", rules.referrer_bonus, tuple(milestone_bonuses))
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    """How a member's invitations are going."""
+
+    joined: int
+    rewarded: int
+    next_milestone: Milestone | None
+
+
+async def referral_stats(uow: UnitOfWork, program: Program, member_id: int) -> ReferralStats:
+    """Friends who joined, friends who qualified and were rewarded, the next milestone."""
+    async with uow:
+        joined = await uow.referrals.count(member_id)
+        rewarded = await uow.referrals.count(member_id, "rewarded")
+    return ReferralStats(joined, rewarded, next_milestone(program.referrals, rewarded))

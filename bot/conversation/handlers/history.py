@@ -6,6 +6,7 @@ from bot.conversation.actions import Action, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
+from bot.conversation.handlers.common import message_id
 from bot.conversation.texts import labels
 from domain.models import Member
 from domain.services.points import HistoryPage, history
@@ -24,8 +25,7 @@ async def turn_page(ctx: Context, event: Incoming, member: Member, press: Press)
     """Another page, in place of the one shown."""
     page = int(press.args[0]) if press.args and press.args[0].isdigit() else 1
     text, buttons = await _page(ctx, event, member, page)
-    assert event.message_id is not None
-    return [Edit(event.chat_id, event.message_id, text, buttons)]
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
 async def _page(ctx: Context, event: Incoming, member: Member,

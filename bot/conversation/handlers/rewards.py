@@ -12,6 +12,7 @@ from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
+from bot.conversation.handlers.common import callback_id, current_balance, message_id
 from bot.conversation.texts import labels
 from domain.codes import format_code
 from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
@@ -30,8 +31,7 @@ async def back_to_rewards(ctx: Context, event: Incoming, member: Member,
                           press: Press) -> list[Action]:
     """The catalogue again, in place of a reward's details."""
     text, buttons = await _catalogue(ctx, event, member)
-    assert event.message_id is not None
-    return [Edit(event.chat_id, event.message_id, text, buttons)]
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
 async def reward_detail(ctx: Context, event: Incoming, member: Member,
@@ -40,43 +40,41 @@ async def reward_detail(ctx: Context, event: Incoming, member: Member,
     entries = {e.reward.id: e for e in await catalogue(ctx.reader(), ctx.program, member.id)}
     entry = entries.get(press.args[0]) if press.args else None
     if entry is None:
-        return [Answer(_callback(event), render("refusal", member.locale, reason="gone"))]
-    balance = await _balance(ctx, member)
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+    balance = await current_balance(ctx, member)
     names = labels(member.locale)
     row = [button(ctx, event.person.id, names["back"], "rl")]
     if entry.blocked_by is None and entry.affordable:
         nonce = secrets.token_urlsafe(6)[:8]
         row.insert(0, button(ctx, event.person.id, names["redeem"], "rc", entry.reward.id, nonce))
     text = render("reward_detail", member.locale, e=entry, balance=balance)
-    assert event.message_id is not None
-    return [Edit(event.chat_id, event.message_id, text, (tuple(row),))]
+    return [Edit(event.chat_id, message_id(event), text, (tuple(row),))]
 
 
 async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
                              press: Press) -> list[Action]:
     """Redeem once per confirm button; the voucher replaces the details."""
     if len(press.args) != 2:
-        return [Answer(_callback(event), render("refusal", member.locale, reason="gone"))]
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
     reward_id, nonce = press.args
     locale = member.locale
     try:
         done = await redeem_reward(ctx.writer(), ctx.program, member_id=member.id,
                                    reward_id=reward_id, now=ctx.clock(), request_id=nonce)
     except InsufficientPoints as short:
-        return [Answer(_callback(event), render(
+        return [Answer(callback_id(event), render(
             "refusal", locale, reason=short.code, needed=short.needed - short.available),
             alert=True)]
     except RewardUnavailable as unavailable:
-        return [Answer(_callback(event), render("refusal", locale, reason=unavailable.reason),
+        return [Answer(callback_id(event), render("refusal", locale, reason=unavailable.reason),
                        alert=True)]
     except NotFound:
-        return [Answer(_callback(event), render("refusal", locale, reason="gone"))]
+        return [Answer(callback_id(event), render("refusal", locale, reason="gone"))]
     if done.replayed:
-        return [Answer(_callback(event), render("refusal", locale, reason="already_done"))]
+        return [Answer(callback_id(event), render("refusal", locale, reason="already_done"))]
     text = render("voucher_issued", locale, reward=done.reward, voucher=done.voucher,
                   code=format_code(done.voucher.code), balance=done.balance)
-    assert event.message_id is not None
-    return [Edit(event.chat_id, event.message_id, text)]
+    return [Edit(event.chat_id, message_id(event), text)]
 
 
 async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -95,7 +93,7 @@ async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[A
 async def _catalogue(ctx: Context, event: Incoming,
                      member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     entries: list[CatalogueEntry] = await catalogue(ctx.reader(), ctx.program, member.id)
-    balance = await _balance(ctx, member)
+    balance = await current_balance(ctx, member)
     text = render("rewards", member.locale, entries=entries, balance=balance)
     buttons = tuple(
         (button(ctx, event.person.id, render("reward_button", member.locale,
@@ -104,13 +102,3 @@ async def _catalogue(ctx: Context, event: Incoming,
         for e in entries
     )
     return text, buttons
-
-
-async def _balance(ctx: Context, member: Member) -> int:
-    async with ctx.reader() as uow:
-        return await uow.ledger.balance(member.id)
-
-
-def _callback(event: Incoming) -> str:
-    assert event.callback_id is not None
-    return event.callback_id

@@ -1,0 +1,131 @@
+"""/donate: choose a cause, then an amount (a preset button or typed), confirm, thank you.
+
+The typed amount needs to know which cause was chosen: that step is stored in the
+database, so a restart in between loses nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from babel.numbers import format_decimal
+
+from bot.conversation.actions import Action, Answer, Button, Edit, Send
+from bot.conversation.buttons import Press, button
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.handlers.common import callback_id, current_balance, message_id
+from bot.conversation.texts import labels, progress_bar
+from domain.donations import impact
+from domain.errors import InsufficientPoints, NotFound
+from domain.models import Member
+from domain.program import Cause
+from domain.services.conversations import forget_step, remember_step
+from domain.services.donations import causes_overview, donate
+from messages.render import render
+
+STEP = "donate_amount"
+PRESET_IMPACTS = (1, 2, 5, 10)
+
+
+async def show_causes(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """Every cause with its progress bar, a button each."""
+    text, buttons = await _causes(ctx, event, member)
+    return [Send(event.chat_id, text, buttons=buttons)]
+
+
+async def back_to_causes(ctx: Context, event: Incoming, member: Member,
+                         press: Press) -> list[Action]:
+    """The causes again, in place of the amount question."""
+    await forget_step(ctx.writer(), event.person.id)
+    text, buttons = await _causes(ctx, event, member)
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
+async def choose_cause(ctx: Context, event: Incoming, member: Member,
+                       press: Press) -> list[Action]:
+    """Ask how many points: presets in impact units, or a typed number."""
+    cause = ctx.program.cause(press.args[0]) if press.args else None
+    if cause is None:
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+    balance = await current_balance(ctx, member)
+    await remember_step(ctx.writer(), event.person.id, STEP, {"cause": cause.id}, ctx.clock())
+    presets = [n * cause.points_per_impact for n in PRESET_IMPACTS
+               if n * cause.points_per_impact <= balance]
+    names = labels(member.locale)
+    rows: list[tuple[Button, ...]] = []
+    if presets:
+        rows.append(tuple(
+            button(ctx, event.person.id, format_decimal(amount, locale=member.locale), "da",
+                   cause.id, str(amount)) for amount in presets))
+    rows.append((button(ctx, event.person.id, names["back"], "dl"),))
+    text = render("donate_amount", member.locale, cause=cause, balance=balance)
+    return [Edit(event.chat_id, message_id(event), text, tuple(rows))]
+
+
+async def chosen_amount(ctx: Context, event: Incoming, member: Member,
+                        press: Press) -> list[Action]:
+    """A preset amount: ask to confirm, in place of the question."""
+    cause = ctx.program.cause(press.args[0]) if len(press.args) == 2 else None
+    if cause is None or not press.args[1].isdigit():
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+    await forget_step(ctx.writer(), event.person.id)
+    text, buttons = _confirmation(ctx, event, member, cause, int(press.args[1]))
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
+async def typed_amount(ctx: Context, event: Incoming, member: Member,
+                       cause_id: str) -> list[Action]:
+    """A typed amount while the donation step is open: confirm it or explain what fits."""
+    cause = ctx.program.cause(cause_id)
+    balance = await current_balance(ctx, member)
+    text = (event.text or "").strip().replace(",", "").replace(".", "")
+    if cause is None or not text.isdigit() or not 1 <= int(text) <= balance:
+        return [Send(event.chat_id, render("donate_amount_invalid", member.locale,
+                                           balance=balance))]
+    await forget_step(ctx.writer(), event.person.id)
+    reply, buttons = _confirmation(ctx, event, member, cause, int(text))
+    return [Send(event.chat_id, reply, buttons=buttons)]
+
+
+async def confirm_donation(ctx: Context, event: Incoming, member: Member,
+                           press: Press) -> list[Action]:
+    """Give once per confirm button, then thank with the member's own impact."""
+    if len(press.args) != 3 or not press.args[1].isdigit():
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+    cause_id, amount, nonce = press.args
+    try:
+        outcome = await donate(ctx.writer(), ctx.program, member_id=member.id, cause_id=cause_id,
+                               points=int(amount), now=ctx.clock(), request_id=nonce)
+    except InsufficientPoints as short:
+        return [Answer(callback_id(event), render(
+            "refusal", member.locale, reason=short.code, needed=short.needed - short.available),
+            alert=True)]
+    except NotFound:
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+    if outcome.replayed:
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="already_done"))]
+    return [Edit(event.chat_id, message_id(event),
+                 render("donate_thanks", member.locale, outcome=outcome))]
+
+
+def _confirmation(ctx: Context, event: Incoming, member: Member, cause: Cause,
+                  points: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    names = labels(member.locale)
+    nonce = secrets.token_urlsafe(6)[:8]
+    row = (button(ctx, event.person.id, names["donate"], "dy", cause.id, str(points), nonce),
+           button(ctx, event.person.id, names["back"], "dl"))
+    text = render("donate_confirm", member.locale, cause=cause, points=points,
+                  impact=impact(cause, points))
+    return text, (row,)
+
+
+async def _causes(ctx: Context, event: Incoming,
+                  member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    causes = await causes_overview(ctx.reader(), ctx.program)
+    bars = {c.cause.id: progress_bar(c.percent) for c in causes}
+    text = render("causes", member.locale, causes=causes, bars=bars,
+                  balance=await current_balance(ctx, member))
+    buttons = tuple((button(ctx, event.person.id, c.cause.title, "dc", c.cause.id),)
+                    for c in causes)
+    return text, buttons

@@ -1,0 +1,108 @@
+"""/settings (language, time zone, offers, reminders) and /forget (erase personal data)."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+
+from babel import Locale
+
+from bot.conversation.actions import Action, Button, Edit, Send
+from bot.conversation.buttons import Press, button
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.handlers.common import current_balance, message_id
+from bot.conversation.texts import labels, main_menu
+from domain.errors import InvalidRequest, NotFound
+from domain.models import Member
+from domain.services.conversations import forget_step, remember_step
+from domain.services.members import forget, update_settings
+from messages.render import render
+
+TIMEZONE_STEP = "timezone"
+
+
+async def show_settings(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """The current settings with a button for each change."""
+    text, buttons = _view(ctx, event, member)
+    return [Send(event.chat_id, text, buttons=buttons)]
+
+
+async def change_setting(ctx: Context, event: Incoming, member: Member,
+                         press: Press) -> list[Action]:
+    """Apply one button: a language, offers or reminders on/off, or ask for a time zone."""
+    if press.action == "st":
+        await remember_step(ctx.writer(), event.person.id, TIMEZONE_STEP, {}, ctx.clock())
+        return [Send(event.chat_id, render("timezone_prompt", member.locale))]
+    if press.action == "sl" and press.args and press.args[0] in ctx.program.info.locales:
+        changes: dict[str, object] = {"locale": press.args[0]}
+    elif press.action == "so":
+        changes = {"marketing_opt_in": not member.marketing_opt_in}
+    elif press.action == "sr":
+        changes = {"reminders_opt_in": not member.reminders_opt_in}
+    else:
+        return []
+    updated = await update_settings(ctx.writer(), member.id, **changes)
+    text, buttons = _view(ctx, event, updated)
+    actions: list[Action] = [Edit(event.chat_id, message_id(event), text, buttons)]
+    if "locale" in changes:  # the reply keyboard only changes with a new message
+        actions.append(Send(event.chat_id, render("language_changed", updated.locale),
+                            keyboard=main_menu(updated.locale)))
+    return actions
+
+
+async def typed_timezone(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """A typed time zone while that step is open: store it or say what a name looks like."""
+    text = (event.text or "").strip()
+    try:
+        updated = await update_settings(ctx.writer(), member.id, timezone=text)
+    except InvalidRequest:
+        return [Send(event.chat_id, render("timezone_invalid", member.locale, text=text))]
+    await forget_step(ctx.writer(), event.person.id)
+    reply, buttons = _view(ctx, event, updated)
+    return [Send(event.chat_id, reply, buttons=buttons)]
+
+
+async def ask_forget(ctx: Context, event: Incoming, member: Member) -> list[Action]:
+    """Confirm before erasing anything."""
+    names = labels(member.locale)
+    row = (button(ctx, event.person.id, names["forget_yes"], "fy", secrets.token_urlsafe(6)[:8]),
+           button(ctx, event.person.id, names["cancel"], "fn"))
+    text = render("forget_confirm", member.locale, balance=await current_balance(ctx, member))
+    return [Send(event.chat_id, text, buttons=(row,))]
+
+
+async def confirm_forget(ctx: Context, event: Incoming, member: Member,
+                         press: Press) -> list[Action]:
+    """Erase the member's personal data (or leave everything, on Cancel)."""
+    if press.action == "fn":
+        return [Edit(event.chat_id, message_id(event), render("cancelled", member.locale))]
+    with suppress(NotFound):  # a second tap: already forgotten
+        await forget(ctx.writer(), member.id, ctx.clock())
+    await forget_step(ctx.writer(), event.person.id)
+    return [Edit(event.chat_id, message_id(event), render("forgotten", member.locale))]
+
+
+def _view(ctx: Context, event: Incoming,
+          member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    names = labels(member.locale)
+    languages = tuple(button(ctx, event.person.id, language_name(code), "sl", code)
+                      for code in ctx.program.info.locales if code != member.locale)
+    toggles = (
+        button(ctx, event.person.id, names["offers_on" if member.marketing_opt_in
+                                           else "offers_off"], "so"),
+        button(ctx, event.person.id, names["reminders_on" if member.reminders_opt_in
+                                           else "reminders_off"], "sr"),
+    )
+    rows = tuple(row for row in (languages, toggles,
+                                 (button(ctx, event.person.id, names["set_timezone"], "st"),))
+                 if row)
+    text = render("settings", member.locale, member=member, language=language_name(member.locale),
+                  timezone=member.timezone or ctx.program.info.timezone)
+    return text, rows
+
+
+
+def language_name(code: str) -> str:
+    """A language's name in itself: 'English', 'Español'."""
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
