@@ -4,28 +4,32 @@
     loyalty-bot db upgrade             create or migrate the database schema
     loyalty-bot db check               verify the ledger invariants on a live database
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
+    loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.app import open_database, run_bot
 from bot.program_report import program_problems, program_summary
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from domain.program_file import ProgramError, default_program_path, load_program
 from domain.services.points import expire_due_points
 from domain.services.tiering import review_tiers
 from messages.render import render_text
 from storage.checks import check_invariants
 from storage.database import Database
-from storage.migrate import current_revision, ensure_schema, upgrade
+from storage.migrate import current_revision, upgrade
 from storage.uow import SqlUnitOfWork
 
 
@@ -34,6 +38,9 @@ def program_check(path: Path | None, settings: Settings) -> int:
     path = path or settings.loyalty_program or default_program_path()
     try:
         program = load_program(path)
+    except SettingsError as error:
+        print(render_text("bad_setting", error=error), file=sys.stderr)
+        return 2
     except ProgramError as error:
         print(program_problems(error.problems, str(path)), file=sys.stderr)
         return 1
@@ -86,11 +93,16 @@ async def maintenance(settings: Settings, at: datetime | None) -> int:
     return 0
 
 
-async def open_database(settings: Settings) -> Database:
-    """The configured database, its schema created or upgraded first if needed."""
-    database = Database(settings.database_url)
-    await ensure_schema(database)
-    return database
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def run(settings: Settings) -> int:
+    """The bot in the foreground until Ctrl+C."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    require_bot_settings(settings)
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run_bot(settings))
+    return 0
 
 
 def _safe_url(url: str) -> str:
@@ -116,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
+    commands.add_parser("run", help="run the Telegram bot until interrupted")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -139,10 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "program":
         return program_check(args.file, settings)
     try:
+        if args.command == "run":
+            return run(settings)
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check
         return asyncio.run(command(settings))
+    except SettingsError as error:
+        print(render_text("bad_setting", error=error), file=sys.stderr)
+        return 2
     except ProgramError as error:
         print(program_problems(error.problems, str(settings.loyalty_program)), file=sys.stderr)
         return 1

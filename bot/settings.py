@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.database import DEFAULT_URL
@@ -18,6 +20,34 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_URL
     loyalty_program: Path | None = None
+    bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    bot_framework: Literal["aiogram", "ptb"] = "aiogram"
+    admin_ids: str = ""
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _comma_separated_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"expected comma-separated Telegram user ids, got {part!r}")
+        return value
+
+    @field_validator("telegram_api_base", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and urlparse(value).scheme not in ("http", "https"):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @property
+    def admins(self) -> frozenset[int]:
+        """ADMIN_IDS as a set of Telegram user ids."""
+        return frozenset(int(p) for p in self.admin_ids.split(",") if p.strip())
 
 
 class SettingsError(Exception):
@@ -32,3 +62,12 @@ def load_settings() -> Settings:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise SettingsError(f"{name}: {first['msg']}") from error
+
+
+def require_bot_settings(settings: Settings) -> str:
+    """The bot token, after checking what running the bot needs; SettingsError otherwise."""
+    if settings.bot_token is None or ":" not in settings.bot_token.get_secret_value():
+        raise SettingsError("BOT_TOKEN: required to run the bot, as given by @BotFather")
+    if settings.webhook_url and settings.webhook_secret is None:
+        raise SettingsError("WEBHOOK_SECRET: required with WEBHOOK_URL")
+    return settings.bot_token.get_secret_value()

@@ -11,11 +11,22 @@ MENU = ("menu_card", "menu_balance", "menu_rewards", "menu_invite", "menu_donate
 BAR_CELLS = 10
 
 
+def key_values(template: str, locale: str) -> dict[str, str]:
+    """A template of `key = text` lines, rendered in `locale`, as a dict in file order."""
+    lines = render(template, locale).splitlines()
+    return dict(line.split(" = ", 1) for line in lines if " = " in line)
+
+
 @cache
 def labels(locale: str) -> dict[str, str]:
-    """Button labels of a locale (`key = text` lines of its labels template)."""
-    lines = render("labels", locale).splitlines()
-    return dict(line.split(" = ", 1) for line in lines if " = " in line)
+    """Button labels of a locale."""
+    return key_values("labels", locale)
+
+
+def command_menus(program_locales: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """The `/` menu per language for setMyCommands; '' (everyone else) gets the first."""
+    menus = {locale: list(key_values("commands", locale).items()) for locale in program_locales}
+    return {"": menus[program_locales[0]], **menus}
 
 
 @cache

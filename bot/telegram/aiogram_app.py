@@ -1,0 +1,166 @@
+"""The loyalty bot on aiogram 3: the core's events in, its actions out, nothing else.
+
+One handler on each observed update type receives the whole update (aiogram passes it as
+`event_update`); the core decides what it means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+
+from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
+from bot.conversation.events import Incoming
+from bot.telegram.replies import (
+    MessageNotModified,
+    RecipientBlocked,
+    RetryLater,
+    TelegramRefused,
+    perform,
+)
+from bot.telegram.updates import incoming
+
+Handle = Callable[[Incoming], Awaitable[list[Action]]]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+@contextmanager
+def telegram_errors() -> Iterator[None]:
+    """aiogram's exceptions as the ones `perform` understands."""
+    try:
+        yield
+    except TelegramRetryAfter as error:
+        raise RetryLater(error.retry_after) from error
+    except TelegramForbiddenError as error:
+        raise RecipientBlocked(error.message) from error
+    except TelegramBadRequest as error:
+        if "message is not modified" in error.message:
+            raise MessageNotModified(error.message) from error
+        raise TelegramRefused(error.message) from error
+
+
+def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The core's buttons as an inline keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
+        for row in rows
+    ])
+
+
+def reply_keyboard(keyboard: Keyboard) -> ReplyKeyboardMarkup:
+    """The core's menu as a reply keyboard, the phone button last."""
+    rows = [[KeyboardButton(text=text) for text in row] for row in keyboard.rows]
+    if keyboard.contact_button:
+        rows.append([KeyboardButton(text=keyboard.contact_button, request_contact=True)])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+class AiogramReplies:
+    """`BotApi` over an aiogram `Bot`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, action: Send) -> None:
+        markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)
+        with telegram_errors():
+            if action.photo is not None:
+                photo = BufferedInputFile(action.photo, filename="card.png")
+                await self.bot.send_photo(action.chat_id, photo, caption=action.text,
+                                          reply_markup=markup)
+            else:
+                await self.bot.send_message(action.chat_id, action.text, reply_markup=markup)
+
+    async def edit(self, action: Edit) -> None:
+        with telegram_errors():
+            await self.bot.edit_message_text(text=action.text, chat_id=action.chat_id,
+                                             message_id=action.message_id,
+                                             reply_markup=inline(action.buttons))
+
+    async def answer(self, action: Answer) -> None:
+        with telegram_errors():
+            await self.bot.answer_callback_query(action.callback_id, text=action.text,
+                                                 show_alert=action.alert)
+
+
+class AiogramBot:
+    """A running aiogram bot that hands every update to `handle` and performs the reply."""
+
+    def __init__(self, token: str, api_base: str, handle: Handle) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+        self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+        self.replies = AiogramReplies(self.bot)
+        self.handle = handle
+        self.dispatcher = Dispatcher()
+        for observer in (self.dispatcher.message, self.dispatcher.callback_query,
+                         self.dispatcher.my_chat_member):
+            observer.register(self._on_update)
+
+    async def _on_update(self, _event: object, event_update: Update) -> None:
+        event = incoming(event_update)
+        if event is not None:
+            await perform(self.replies, await self.handle(event))
+
+    async def username(self) -> str:
+        """The bot's @username, from getMe."""
+        me = await self.bot.get_me()
+        return me.username or ""
+
+    async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
+        """The command menu per language ('' is the default for everyone else)."""
+        for language, commands in menus.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=name, description=text) for name, text in commands],
+                scope=BotCommandScopeDefault(), language_code=language or None)
+
+    async def poll(self) -> None:
+        """Long polling until cancelled (any webhook is removed first)."""
+        await self.bot.delete_webhook()
+        await self.dispatcher.start_polling(self.bot, allowed_updates=ALLOWED_UPDATES,
+                                            handle_signals=False, close_bot_session=False)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to deliver updates to `url` with `secret` in the header."""
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Handle one update received on the webhook."""
+        update = Update.model_validate(data, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update)
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self.bot.session.close()
+
+
+@asynccontextmanager
+async def aiogram_bot(token: str, api_base: str, handle: Handle) -> AsyncIterator[AiogramBot]:
+    """An `AiogramBot`, closed on exit."""
+    bot = AiogramBot(token, api_base, handle)
+    try:
+        yield bot
+    finally:
+        await bot.close()

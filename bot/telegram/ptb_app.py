@@ -1,0 +1,164 @@
+"""The loyalty bot on python-telegram-bot 22: the core's events in, its actions out.
+
+One `TypeHandler(Update)` receives every update; the core decides what it means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+
+from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
+from bot.conversation.events import Incoming
+from bot.telegram.replies import (
+    MessageNotModified,
+    RecipientBlocked,
+    RetryLater,
+    TelegramRefused,
+    perform,
+)
+from bot.telegram.updates import incoming
+
+Handle = Callable[[Incoming], Awaitable[list[Action]]]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+@contextmanager
+def telegram_errors() -> Iterator[None]:
+    """PTB's exceptions as the ones `perform` understands (retry_after normalised)."""
+    try:
+        yield
+    except RetryAfter as error:
+        wait = error.retry_after
+        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else wait) from error
+    except Forbidden as error:
+        raise RecipientBlocked(error.message) from error
+    except BadRequest as error:
+        if "message is not modified" in error.message.lower():
+            raise MessageNotModified(error.message) from error
+        raise TelegramRefused(error.message) from error
+
+
+def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The core's buttons as an inline keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+        for row in rows
+    ])
+
+
+def reply_keyboard(keyboard: Keyboard) -> ReplyKeyboardMarkup:
+    """The core's menu as a reply keyboard, the phone button last."""
+    rows = [[KeyboardButton(text) for text in row] for row in keyboard.rows]
+    if keyboard.contact_button:
+        rows.append([KeyboardButton(keyboard.contact_button, request_contact=True)])
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
+class PtbReplies:
+    """`BotApi` over a python-telegram-bot `Bot`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, action: Send) -> None:
+        markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)
+        with telegram_errors():
+            if action.photo is not None:
+                await self.bot.send_photo(action.chat_id, action.photo, caption=action.text,
+                                          reply_markup=markup)
+            else:
+                await self.bot.send_message(action.chat_id, action.text, reply_markup=markup)
+
+    async def edit(self, action: Edit) -> None:
+        with telegram_errors():
+            await self.bot.edit_message_text(action.text, chat_id=action.chat_id,
+                                             message_id=action.message_id,
+                                             reply_markup=inline(action.buttons))
+
+    async def answer(self, action: Answer) -> None:
+        with telegram_errors():
+            await self.bot.answer_callback_query(action.callback_id, text=action.text,
+                                                 show_alert=action.alert)
+
+
+class PtbBot:
+    """A running PTB application that hands every update to `handle` and performs the reply."""
+
+    def __init__(self, token: str, api_base: str, handle: Handle) -> None:
+        self.app: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder().token(token).base_url(f"{api_base}/bot")
+            .base_file_url(f"{api_base}/file/bot").defaults(Defaults(parse_mode=ParseMode.HTML))
+            .concurrent_updates(True).build()
+        )
+        self.handle = handle
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = incoming(update)
+        if event is not None:
+            await perform(PtbReplies(self.app.bot), await self.handle(event))
+
+    async def username(self) -> str:
+        """The bot's @username, from getMe (the application is initialised here)."""
+        await self.app.initialize()
+        return str(self.app.bot.username)
+
+    async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
+        """The command menu per language ('' is the default for everyone else)."""
+        for language, commands in menus.items():
+            await self.app.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in commands],
+                language_code=language or None)
+
+    async def poll(self) -> None:
+        """Long polling until cancelled (any webhook is removed first)."""
+        assert self.app.updater is not None
+        await self.app.bot.delete_webhook()
+        await self.app.start()
+        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.app.updater.stop()
+            await self.app.stop()
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to deliver updates to `url` with `secret` in the header."""
+        await self.app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Handle one update received on the webhook."""
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+
+    async def close(self) -> None:
+        """Shut the application down."""
+        await self.app.shutdown()
+
+
+@asynccontextmanager
+async def ptb_bot(token: str, api_base: str, handle: Handle) -> AsyncIterator[PtbBot]:
+    """A `PtbBot`, shut down on exit."""
+    bot = PtbBot(token, api_base, handle)
+    try:
+        yield bot
+    finally:
+        await bot.close()

@@ -1,0 +1,78 @@
+"""Carrying out the core's actions through whichever framework's bot, the same way.
+
+Each adapter implements `BotApi` (four calls) and maps its framework's errors to the ones
+below; `perform` decides what each outcome means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.conversation.actions import Action, Answer, Edit, Send
+
+log = logging.getLogger(__name__)
+
+
+class TelegramRefused(Exception):
+    """The Bot API refused a call for good (400): retrying the same call cannot help."""
+
+
+class MessageNotModified(TelegramRefused):
+    """An edit to exactly what the message already shows: harmless."""
+
+
+class RecipientBlocked(Exception):
+    """403: the person blocked the bot."""
+
+
+class RetryLater(Exception):
+    """429: wait `seconds`, then the call may be retried."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class BotApi(Protocol):
+    """The calls replies need, in a framework's terms."""
+
+    async def send(self, action: Send) -> None: ...
+    async def edit(self, action: Edit) -> None: ...
+    async def answer(self, action: Answer) -> None: ...
+
+
+async def perform(api: BotApi, actions: Sequence[Action], *, retries: int = 1) -> bool:
+    """Carry out actions in order; False when the person has blocked the bot."""
+    for action in actions:
+        try:
+            await _once_more_after_429(api, action, retries)
+        except MessageNotModified:
+            continue
+        except RecipientBlocked:
+            return False
+        except TelegramRefused:
+            log.exception("Telegram refused %s", type(action).__name__)
+    return True
+
+
+async def _once_more_after_429(api: BotApi, action: Action, retries: int) -> None:
+    for attempt in range(retries + 1):
+        try:
+            await _call(api, action)
+            return
+        except RetryLater as wait:
+            if attempt == retries:
+                raise TelegramRefused(str(wait)) from wait
+            await asyncio.sleep(wait.seconds)
+
+
+async def _call(api: BotApi, action: Action) -> None:
+    if isinstance(action, Send):
+        await api.send(action)
+    elif isinstance(action, Edit):
+        await api.edit(action)
+    else:
+        await api.answer(action)

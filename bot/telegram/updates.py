@@ -1,0 +1,52 @@
+"""One Bot API update, as either framework parsed it, turned into the core's event.
+
+aiogram and python-telegram-bot model updates with the Bot API's own field names
+(`message.from_user`, `callback_query.data`, `my_chat_member.new_chat_member.status`), so
+one duck-typed translation serves both adapters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversation.events import EventKind, Incoming, Person
+
+
+def person(user: Any) -> Person:
+    """The core's view of a Telegram user object."""
+    return Person(id=user.id, first_name=user.first_name, username=user.username,
+                  language_code=user.language_code)
+
+
+def incoming(update: Any) -> Incoming | None:
+    """The event an update carries, or None for updates the bot does not handle."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        return Incoming(
+            "callback", person(query.from_user),
+            chat_id=message.chat.id if message else query.from_user.id,
+            private=message is None or message.chat.type == "private",
+            update_id=update.update_id, callback_id=query.id, callback_data=query.data,
+            message_id=message.message_id if message else None,
+        )
+    if update.my_chat_member is not None:
+        change = update.my_chat_member
+        status = change.new_chat_member.status
+        kinds: dict[str, EventKind] = {"kicked": "blocked", "member": "unblocked"}
+        kind = kinds.get(status)
+        if kind is None or change.chat.type != "private":
+            return None
+        return Incoming(kind, person(change.from_user), chat_id=change.chat.id,
+                        update_id=update.update_id)
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    contact = message.contact
+    return Incoming(
+        "contact" if contact else "message", person(message.from_user),
+        chat_id=message.chat.id, private=message.chat.type == "private",
+        update_id=update.update_id, text=message.text, message_id=message.message_id,
+        contact_phone=contact.phone_number if contact else None,
+        contact_user_id=contact.user_id if contact else None,
+    )

@@ -1,0 +1,49 @@
+"""The real bot (`run_bot`, as `loyalty-bot run` starts it) against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+
+from bot.app import run_bot
+from bot.emulator import Emulator
+from bot.settings import Settings
+
+TOKEN = "123456:E2E-TOKEN"
+BOT = "northwind_loyalty_bot"
+
+
+def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
+    """Settings for a bot on the emulator with its own SQLite file."""
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db", bot_token=TOKEN,
+                    telegram_api_base=emulator.base_url, bot_framework=framework, **extra)
+
+
+async def started(emulator: Emulator) -> None:
+    """Wait until the bot has set its menus: it is up, and updates from now on queue for it."""
+    menus = 3  # the default menu, English, Spanish
+    await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= menus,
+                              timeout=15)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """A fresh emulator."""
+    async with Emulator(token=TOKEN, bot_username=BOT) as emu:
+        yield emu
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def telegram(request: pytest.FixtureRequest, emulator: Emulator,
+                   tmp_path: Path) -> AsyncIterator[Emulator]:
+    """The emulator with the loyalty bot polling it, on each framework."""
+    task = asyncio.create_task(run_bot(bot_settings(request.param, emulator, tmp_path)))
+    await started(emulator)
+    yield emulator
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
