@@ -5,6 +5,7 @@
     loyalty-bot db check               verify the ledger invariants on a live database
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
+    loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import open_database, run_bot
+from bot.demo import story
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from domain.program_file import ProgramError, default_program_path, load_program
@@ -129,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="create or migrate the schema")
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
     commands.add_parser("run", help="run the Telegram bot until interrupted")
+    commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -154,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run(settings)
+        if args.command == "demo":
+            asyncio.run(story(print))
+            return 0
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check

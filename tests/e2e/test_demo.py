@@ -1,0 +1,19 @@
+"""`loyalty-bot demo`, the README's first command: the whole story, offline."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.cli import main
+
+
+def test_the_demo_tells_the_whole_story(capsys):
+    with ThreadPoolExecutor(1) as pool:  # main() runs its own event loop
+        assert pool.submit(main, ["demo"]).result(timeout=60) == 0
+    out = capsys.readouterr().out
+    for line in ("Ann > /start", "Bea > /start r-", "Recibiste 100 puntos para empezar.",
+                 "(till) receipt R-1002 for Ann: 1,039 points awarded", "Tier: Insider",
+                 "Free coffee is yours!", "Thank you! You gave 200 points to Plant trees.",
+                 "Friend qualified: +100", "[ ✅ Redeem ] [ ↩ Back ]", "End of the demo"):
+        assert line in out, line
+    assert "Traceback" not in out
