@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlparse
@@ -18,9 +18,11 @@ from bot.conversation.context import Context
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming
 from bot.conversation.texts import command_menus
+from bot.delivery import delivery_loop
 from bot.settings import Settings, require_bot_settings
 from bot.telegram.aiogram_app import aiogram_bot
 from bot.telegram.ptb_app import ptb_bot
+from bot.telegram.replies import BotApi
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
 from domain.program_file import default_program_path, load_program
@@ -35,6 +37,9 @@ Handle = Callable[[Incoming], Awaitable[list[Action]]]
 
 class TelegramBot(Protocol):
     """What `run_bot` needs of either adapter."""
+
+    @property
+    def replies(self) -> BotApi: ...
 
     async def username(self) -> str: ...
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None: ...
@@ -98,10 +103,17 @@ async def run_bot(settings: Settings) -> None:
     database = await open_database(settings)
     try:
         async with started_bot(settings, database, program) as telegram:
-            if settings.webhook_url:
-                await serve_webhook(settings, telegram)
-            else:
-                await telegram.poll()
+            outbox = asyncio.create_task(delivery_loop(
+                lambda: SqlUnitOfWork(database), telegram.replies, lambda: datetime.now(UTC)))
+            try:
+                if settings.webhook_url:
+                    await serve_webhook(settings, telegram)
+                else:
+                    await telegram.poll()
+            finally:
+                outbox.cancel()
+                with suppress(asyncio.CancelledError):
+                    await outbox
     finally:
         await database.dispose()
 

@@ -54,6 +54,11 @@ class Narrator:
                                        or expect in (person.messages[-1].caption or ""))
         return self.show(person.messages[-1])
 
+    async def notified(self, person: SimulatedUser, name: str) -> SentMessage:
+        """A message the bot sends `name` on its own (a notification), printed."""
+        self.note("demo_notified", name=name)
+        return await self.reply(person)
+
     async def reply(self, person: SimulatedUser) -> SentMessage:
         """The bot's next message to `person`, printed."""
         return self.show(await person.wait_for_message(timeout=10))
@@ -118,16 +123,21 @@ async def story(out: Print) -> None:
             invite = await tell.says(ann, "Ann", "/invite")
             link = next(w for w in (invite.text or "").split() if w.startswith("https://t.me/"))
             await tell.says(bea, "Bea", f"/start {link.split('?start=')[1]}")
+            await tell.notified(ann, "Ann")
             bea_card = await tell.says(bea, "Bea", "/card")
             bea_code = (bea_card.caption or "").split(": ")[1].split()[0].replace("-", "")
             line = PurchaseLine
             points = await till(settings, program, bea_code, "R-1001",
                                 line("LATTE", "coffee", 2, Decimal("4.50")))
             tell.note("demo_till", name="Bea", receipt="R-1001", points=points)
+            await tell.notified(bea, "Bea")
+            await tell.notified(ann, "Ann")
             points = await till(settings, program, code, "R-1002",
                                 line("TRAIL-RUNNER", "shoes", 2, Decimal("249.00")),
                                 line("BEANS-1KG", "coffee", 1, Decimal("18.00")))
             tell.note("demo_till", name="Ann", receipt="R-1002", points=points)
+            await tell.notified(ann, "Ann")
+            await tell.notified(ann, "Ann")
             await tell.says(ann, "Ann", "⭐ Points")
             await tell.says(ann, "Ann", "🎁 Rewards")
             await tell.taps(ann, "Ann", "Free coffee · 150", "Redeem it now?")

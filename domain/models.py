@@ -132,3 +132,16 @@ class Voucher:
         if self.used_at is not None:
             return "used"
         return "expired" if now >= self.expires_at else "active"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message waiting for a member: a template, its values, and where it goes."""
+
+    id: int
+    member_id: int
+    telegram_id: int | None
+    locale: str
+    template: str
+    context: dict[str, object]
+    attempts: int

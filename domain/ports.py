@@ -18,6 +18,7 @@ from domain.models import (
     LedgerRecord,
     Member,
     NewMember,
+    Notification,
     PurchaseRecord,
     Referral,
     RefundRecord,
@@ -139,6 +140,17 @@ class ConversationRepository(Protocol):
     async def clear(self, telegram_id: int) -> None: ...
 
 
+class OutboxRepository(Protocol):
+    """Notifications, written with the change that caused them and sent afterwards."""
+
+    async def add(self, member_id: int, template: str, context: dict[str, object],
+                  at: datetime, dedupe_key: str | None = None) -> None: ...
+    async def pending(self, limit: int) -> Sequence[Notification]: ...
+    async def mark_sent(self, notification_id: int, at: datetime) -> None: ...
+    async def mark_failed(self, notification_id: int, at: datetime, error: str,
+                          final: bool) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -158,6 +170,8 @@ class UnitOfWork(Protocol):
     def causes(self) -> CauseRepository: ...
     @property
     def conversations(self) -> ConversationRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

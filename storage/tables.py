@@ -271,3 +271,27 @@ class ConversationStateRow(Base):
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+PENDING = "sent_at IS NULL AND failed_at IS NULL"
+
+
+class OutboxRow(Base):
+    """A message for a member, written in the transaction that caused it, sent later."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", sqlite_where=text(PENDING),
+              postgresql_where=text(PENDING)),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

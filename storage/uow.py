@@ -18,6 +18,7 @@ from storage.repositories.causes import SqlCauses
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
 from storage.repositories.members import SqlMembers
+from storage.repositories.outbox import SqlOutbox
 from storage.repositories.purchases import SqlPurchases
 from storage.repositories.referrals import SqlReferrals
 from storage.repositories.rewards import SqlRewards
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     rewards: SqlRewards
     causes: SqlCauses
     conversations: SqlConversations
+    outbox: SqlOutbox
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -67,7 +69,7 @@ class SqlUnitOfWork:
         self.tier_credits, self.purchases = SqlTierCredits(conn), SqlPurchases(conn)
         self.referrals = SqlReferrals(conn, dialect)
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
-        self.conversations = SqlConversations(conn)
+        self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -17,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
 )
 from aiogram.types import (
@@ -37,6 +38,7 @@ from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
     TelegramRefused,
+    TelegramUnreachable,
     perform,
 )
 from bot.telegram.updates import incoming
@@ -58,6 +60,8 @@ def telegram_errors() -> Iterator[None]:
         if "message is not modified" in error.message:
             raise MessageNotModified(error.message) from error
         raise TelegramRefused(error.message) from error
+    except TelegramNetworkError as error:
+        raise TelegramUnreachable(error.message) from error
 
 
 def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:

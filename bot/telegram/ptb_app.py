@@ -21,7 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
@@ -31,6 +31,7 @@ from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
     TelegramRefused,
+    TelegramUnreachable,
     perform,
 )
 from bot.telegram.updates import incoming
@@ -53,6 +54,8 @@ def telegram_errors() -> Iterator[None]:
         if "message is not modified" in error.message.lower():
             raise MessageNotModified(error.message) from error
         raise TelegramRefused(error.message) from error
+    except NetworkError as error:
+        raise TelegramUnreachable(error.message) from error
 
 
 def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -110,12 +113,13 @@ class PtbBot:
             .concurrent_updates(True).build()
         )
         self.handle = handle
+        self.replies = PtbReplies(self.app.bot)
         self.app.add_handler(TypeHandler(Update, self._on_update))
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         event = incoming(update)
         if event is not None:
-            await perform(PtbReplies(self.app.bot), await self.handle(event))
+            await perform(self.replies, await self.handle(event))
 
     async def username(self) -> str:
         """The bot's @username, from getMe (the application is initialised here)."""

@@ -28,6 +28,10 @@ class RecipientBlocked(Exception):
     """403: the person blocked the bot."""
 
 
+class TelegramUnreachable(Exception):
+    """The Bot API could not be reached (network trouble): the same call may work later."""
+
+
 class RetryLater(Exception):
     """429: wait `seconds`, then the call may be retried."""
 
@@ -53,8 +57,8 @@ async def perform(api: BotApi, actions: Sequence[Action], *, retries: int = 1) -
             continue
         except RecipientBlocked:
             return False
-        except TelegramRefused:
-            log.exception("Telegram refused %s", type(action).__name__)
+        except (TelegramRefused, TelegramUnreachable):
+            log.exception("could not carry out %s", type(action).__name__)
     return True
 
 

@@ -80,6 +80,8 @@ async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
     reward = None
     if referrer is not None:
         await uow.referrals.add(referrer.id, member.id, now)
+        await uow.outbox.add(referrer.id, "friend_joined",
+                             {"qualify_on": program.referrals.qualify_on}, now)
         invitee_bonus = program.referrals.invitee_bonus
         if invitee_bonus:
             posting = Posting(member.id, EntryKind.REFERRAL_INVITEE, now,

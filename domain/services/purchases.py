@@ -175,6 +175,7 @@ async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         if member.referrer_id is not None and program.referrals.qualify_on == "first_purchase":
             reward = await qualify_referral(uow, program, member.id, now)
     answer = _answer(receipt_id, member.code, earning, balance, tier)
+    await _notify(uow, program, member, answer, tier, now)
     await uow.purchases.add(PurchaseRecord(
         id=0, merchant=merchant, receipt_id=receipt_id, member_id=member.id,
         body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
@@ -185,6 +186,15 @@ async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
          "unit_price": str(ln.unit_price)} for ln in lines
     ])
     return PurchaseOutcome(answer, False, member.id, member.tier, reward)
+
+
+async def _notify(uow: UnitOfWork, program: Program, member: Member,
+                  answer: dict[str, object], tier: str, now: datetime) -> None:
+    """Tell the member what they earned and, when it rose, their new tier."""
+    if answer["points_awarded"]:
+        await uow.outbox.add(member.id, "points_earned", answer, now)
+    if program.tiers.rank(tier) > program.tiers.rank(member.tier):
+        await uow.outbox.add(member.id, "tier_up", {"tier": tier}, now)
 
 
 def _answer(receipt_id: str, member_code: str, earning: Earning, balance: int,

@@ -47,12 +47,15 @@ async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
         await uow.ledger.credit(Posting(referrer.id, EntryKind.REFERRAL, now, reference=reference),
                                 rules.referrer_bonus, expires)
     rewarded = await uow.referrals.count(referrer.id, "rewarded")
+    await uow.outbox.add(referrer.id, "friend_qualified", {"bonus": rules.referrer_bonus}, now)
     milestone_bonuses = []
     for milestone in rules.milestones:
         if milestone.count <= rewarded and await uow.referrals.add_milestone(
             referrer.id, milestone.count, now
         ):
             milestone_bonuses.append(milestone.bonus)
+            await uow.outbox.add(referrer.id, "milestone_reached",
+                                 {"count": milestone.count, "bonus": milestone.bonus}, now)
             if milestone.bonus:
                 posting = Posting(referrer.id, EntryKind.REFERRAL_MILESTONE, now,
                                   reference=f"milestone:{milestone.count}")

@@ -41,6 +41,8 @@ async def test_referral_between_two_people(telegram: Emulator):
     await bea.send(f"/start {payload}")
     welcome = await bea.wait_for_message()
     assert "Recibiste 100 puntos" in welcome.text
+    note = await ann.wait_for_message()  # delivered from the outbox
+    assert "A friend joined through your link!" in note.text
     await ann.send("/invite")
     assert "Friends joined: 1 · qualified: 0" in (await ann.wait_for_message()).text
 
