@@ -6,6 +6,7 @@
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
+    loyalty-bot chat                   talk to the bot as a customer, in the terminal
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import open_database, run_bot
+from bot.chat import chat
 from bot.demo import story
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
@@ -132,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
     commands.add_parser("run", help="run the Telegram bot until interrupted")
     commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
+    commands.add_parser("chat", help="talk to the bot as a customer, in the terminal")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -159,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(settings)
         if args.command == "demo":
             asyncio.run(story(print))
+            return 0
+        if args.command == "chat":
+            asyncio.run(chat(settings, input, print))
             return 0
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 
@@ -63,11 +64,11 @@ class Narrator:
         """The bot's next message to `person`, printed."""
         return self.show(await person.wait_for_message(timeout=10))
 
-    def show(self, message: SentMessage) -> SentMessage:
-        """Print one bot message with its buttons and keyboard."""
+    def show(self, message: SentMessage, numbered: bool = False) -> SentMessage:
+        """Print one bot message with its buttons (numbered, to press by number) and keyboard."""
         self.out(render_text(
             "demo_bot", text=message.text or message.caption or "", photo=message.photo,
-            buttons=[[b.text for b in row] for row in message.buttons],
+            buttons=[[b.text for b in row] for row in message.buttons], numbered=numbered,
             keyboard=[[b.text for b in row] for row in message.reply_keyboard or []]))
         return message
 
@@ -77,11 +78,15 @@ class Narrator:
 
 
 @asynccontextmanager
-async def demo_bot(workdir: Path) -> AsyncIterator[tuple[Emulator, Settings]]:
-    """The emulator and the real bot (aiogram, long polling) on a fresh SQLite file."""
+async def emulated_bot(database_url: str, program: Path | None = None,
+                       framework: Literal["aiogram", "ptb"] = "aiogram",
+                       ) -> AsyncIterator[tuple[Emulator, Settings]]:
+    """The emulator and the real bot (long polling, as `run` does) on `database_url`."""
+    logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # its shutdown chatter is noise here
     async with Emulator(token=TOKEN, bot_username=BOT_USERNAME) as emulator:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{workdir}/demo.db",
-                            bot_token=SecretStr(TOKEN), telegram_api_base=emulator.base_url)
+        settings = Settings(database_url=database_url, loyalty_program=program,
+                            bot_token=SecretStr(TOKEN), telegram_api_base=emulator.base_url,
+                            bot_framework=framework)
         task = asyncio.create_task(run_bot(settings))
         try:
             await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= 3,
@@ -109,9 +114,9 @@ async def till(settings: Settings, program: Program, code: str, receipt: str,
 
 async def story(out: Print) -> None:
     """Ann joins, Bea joins through Ann's link, both shop, Ann climbs, redeems and donates."""
-    logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # its shutdown chatter is noise here
     with tempfile.TemporaryDirectory(prefix="loyalty-demo-") as workdir:
-        async with demo_bot(Path(workdir)) as (emulator, settings):
+        async with emulated_bot(f"sqlite+aiosqlite:///{workdir}/demo.db") as (emulator,
+                                                                              settings):
             program = program_of(settings)
             tell = Narrator(emulator, out)
             ann = emulator.user(2001, "Ann", language_code="en")
