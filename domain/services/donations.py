@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.donations import CauseProgress, cause_progress, impact
-from domain.errors import InvalidRequest, NotFound
+from domain.errors import Conflict, InvalidRequest, NotFound
 from domain.ledger import EntryKind
 from domain.ports import Posting, UnitOfWork
 from domain.program import Cause, Program
@@ -44,10 +44,13 @@ async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, no
     member = await uow.members.get(member_id)
     if member is None or member.forgotten_at is not None:
         raise NotFound("member", member_id)
-    replayed = False
-    if request_id is not None and await uow.causes.donation_by_request(member_id, request_id):
-        replayed = True
-    else:
+    previous = None
+    if request_id is not None:
+        previous = await uow.causes.donation_by_request(member_id, request_id)
+        if previous is not None and previous != (cause.id, points):
+            raise Conflict(f"request {request_id!r} already gave other points to another cause")
+    replayed = previous is not None
+    if not replayed:
         posting = Posting(member_id, EntryKind.DONATION, now, reference=f"cause:{cause.id}")
         posted = await uow.ledger.debit(posting, points)
         await uow.causes.add_donation(member_id, cause.id, points, posted.transaction_id, now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -259,9 +259,9 @@ async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         await uow.ledger.debit(posting, taken, prefer_lot_id=purchase.lot_id)
     # dated like the purchase, so the credits leave the rolling window together
     await uow.tier_credits.add(member.id, -credits_due, purchase.occurred_at)
-    refund = RefundRecord(0, purchase.id, refund_id, amount, taken, points_due - taken,
-                          credits_due, now)
-    await uow.purchases.add_refund(purchase, refund, merchant, actor)
+    draft = RefundRecord(0, purchase.id, refund_id, amount, taken, points_due - taken,
+                         credits_due, now)
+    refund = replace(draft, id=await uow.purchases.add_refund(purchase, draft, merchant, actor))
     tier = await refresh_tier(uow, program, member, now)
     return RefundOutcome(refund, False, await uow.ledger.balance(member.id), tier,
                          purchase.refunded + amount, purchase.total)

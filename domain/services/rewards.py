@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.codes import VOUCHER_CODE_LENGTH, new_code, normalize_code
-from domain.errors import NotFound, RewardUnavailable, VoucherUnusable
+from domain.errors import Conflict, NotFound, RewardUnavailable, VoucherUnusable
 from domain.ledger import EntryKind
 from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
@@ -55,6 +55,8 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
     if request_id is not None:
         previous = await uow.rewards.voucher_by_request(member_id, request_id)
         if previous is not None:
+            if previous.reward_id != reward.id:
+                raise Conflict(f"request {request_id!r} already redeemed {previous.reward_id}")
             return Redemption(previous, reward, await uow.ledger.balance(member_id), True)
     blocked = await _blocked_by(uow, program, member, reward)
     if blocked == "min_tier":

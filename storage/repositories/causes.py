@@ -32,11 +32,14 @@ class SqlCauses:
             .values(points=CauseTotalRow.points + points)
         )
 
-    async def donation_by_request(self, member_id: int, request_id: str) -> int | None:
-        statement = select(DonationRow.points).where(
+    async def donation_by_request(self, member_id: int,
+                                  request_id: str) -> tuple[str, int] | None:
+        """The cause and points of the donation made under this request id, if any."""
+        statement = select(DonationRow.cause_id, DonationRow.points).where(
             DonationRow.member_id == member_id, DonationRow.request_id == request_id
         )
-        return (await self.conn.execute(statement)).scalar_one_or_none()
+        row = (await self.conn.execute(statement)).first()
+        return None if row is None else (row.cause_id, row.points)
 
     async def total(self, cause_id: str) -> int:
         statement = select(CauseTotalRow.points).where(CauseTotalRow.cause_id == cause_id)

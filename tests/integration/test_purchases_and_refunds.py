@@ -123,6 +123,7 @@ async def test_partial_refunds_add_up_to_a_full_clawback(uow, program, database)
     first = await refund_purchase(uow, program, merchant="main", receipt_id="R-1",
                                   amount=Decimal("40"), now=NOW)
     assert first.refund.points_clawed == 82  # floor(205 * 40 / 100)
+    assert first.refund.id > 0
     assert first.refund.credits_clawed == 40
     assert first.balance == 255 - 82
     rest = await refund_purchase(uow, program, merchant="main", receipt_id="R-1",

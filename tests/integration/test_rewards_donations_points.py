@@ -9,6 +9,7 @@ import pytest
 
 from domain.codes import ALPHABET, VOUCHER_CODE_LENGTH
 from domain.errors import (
+    Conflict,
     InsufficientPoints,
     InvalidRequest,
     NotFound,
@@ -223,3 +224,19 @@ async def test_account_summary_and_history_pages(uow, program):
     last = await history(uow, member.id, page=9, page_size=5)
     assert (last.page, len(last.records)) == (3, 4)
     assert last.records[-1].kind == "signup"
+
+
+async def test_a_request_id_reused_for_something_else_is_a_conflict(uow, program):
+    member = await new_member(uow, program, 1)
+    await give(uow, program, member, 2000)
+    await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW,
+                        request_id="X")
+    with pytest.raises(Conflict):
+        await redeem_reward(uow, program, member_id=member.id, reward_id="off10", now=NOW,
+                            request_id="X")
+    await donate(uow, program, member_id=member.id, cause_id="trees", points=10, now=NOW,
+                 request_id="Y")
+    with pytest.raises(Conflict):
+        await donate(uow, program, member_id=member.id, cause_id="meals", points=999, now=NOW,
+                     request_id="Y")
+    assert await balance(uow, member) == 2050 - 150 - 10
