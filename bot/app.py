@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,8 +21,6 @@ from bot.conversation.events import Incoming
 from bot.conversation.texts import command_menus
 from bot.delivery import delivery_loop
 from bot.settings import Settings, require_bot_settings
-from bot.telegram.aiogram_app import aiogram_bot
-from bot.telegram.ptb_app import ptb_bot
 from bot.telegram.replies import BotApi
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
@@ -49,7 +48,17 @@ class TelegramBot(Protocol):
 
 
 Factory = Callable[[str, str, Handle], AbstractAsyncContextManager[TelegramBot]]
-FRAMEWORKS: dict[str, Factory] = {"aiogram": aiogram_bot, "ptb": ptb_bot}
+
+
+def framework(name: str) -> Factory:
+    """The adapter for `name`, importing only that framework (each costs tens of MB)."""
+    if name == "ptb":
+        from bot.telegram.ptb_app import ptb_bot
+
+        return ptb_bot
+    from bot.telegram.aiogram_app import aiogram_bot
+
+    return aiogram_bot
 
 
 async def open_database(settings: Settings) -> Database:
@@ -88,12 +97,13 @@ async def started_bot(settings: Settings, database: Database,
         assert conversation is not None, "update before start-up finished"
         return await conversation.handle(event)
 
-    factory = FRAMEWORKS[settings.bot_framework]
+    factory = framework(settings.bot_framework)
     async with factory(token, settings.telegram_api_base, handle) as telegram:
         username = await telegram.username()
         conversation = Conversation(context(program, database, username, token))
         await telegram.set_commands(command_menus(program.info.locales))
         log.info("bot @%s is up on %s", username, settings.bot_framework)
+        gc.freeze()  # start-up objects live forever: keep full collections from walking them
         yield telegram
 
 

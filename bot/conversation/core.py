@@ -40,7 +40,7 @@ from bot.conversation.handlers.settings import (
 from bot.conversation.handlers.start import start
 from bot.conversation.texts import label_keys
 from domain.models import ChatState, Member
-from domain.services.conversations import current_step, forget_step
+from domain.services.conversations import forget_step, member_and_step
 from domain.services.members import pick_locale, set_reachable
 from messages.render import render
 
@@ -103,7 +103,8 @@ class Conversation:
                                                bot_username=self.ctx.bot_username))]
         if event.command == "start":
             return await start(self.ctx, event)
-        member = await self._member(event.person.id)
+        member, state = await member_and_step(self.ctx.reader(), event.person.id,
+                                              self.ctx.clock())
         if member is None:
             return self._answered(event, [Send(event.chat_id, render(
                 "not_joined", locale, program=self.ctx.program))])
@@ -113,7 +114,6 @@ class Conversation:
             return await self._press(event, member)
         handler = COMMANDS.get(event.command or "") or MENU.get(
             label_keys().get(event.text or "", ""))
-        state = await current_step(self.ctx.reader(), event.person.id, self.ctx.clock())
         if handler is not None:
             if state is not None:  # a command or menu tap leaves any half-done step
                 await forget_step(self.ctx.writer(), event.person.id)
@@ -135,10 +135,6 @@ class Conversation:
         if not any(isinstance(action, Answer) for action in actions):
             actions.insert(0, Answer(event.callback_id))
         return actions
-
-    async def _member(self, telegram_id: int) -> Member | None:
-        async with self.ctx.reader() as uow:
-            return await uow.members.by_telegram_id(telegram_id)
 
     @staticmethod
     def _answered(event: Incoming, actions: list[Action]) -> list[Action]:

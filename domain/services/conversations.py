@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.models import ChatState
+from domain.models import ChatState, Member
 from domain.ports import UnitOfWork
 
 STATE_LIFETIME = timedelta(hours=1)  # an abandoned step is forgotten after this
@@ -17,16 +17,18 @@ async def remember_step(uow: UnitOfWork, telegram_id: int, step: str, data: dict
         await uow.conversations.put(telegram_id, ChatState(step, data, now))
 
 
-async def current_step(uow: UnitOfWork, telegram_id: int, now: datetime) -> ChatState | None:
-    """The step a person is on, unless they left it more than an hour ago."""
-    async with uow:
-        state = await uow.conversations.get(telegram_id)
-    if state is None or now - state.updated_at > STATE_LIFETIME:
-        return None
-    return state
-
-
 async def forget_step(uow: UnitOfWork, telegram_id: int) -> None:
     """Leave any multi-step chat."""
     async with uow:
         await uow.conversations.clear(telegram_id)
+
+
+async def member_and_step(uow: UnitOfWork, telegram_id: int,
+                          now: datetime) -> tuple[Member | None, ChatState | None]:
+    """Who is writing and which step they are on, read together (once per incoming update)."""
+    async with uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        state = await uow.conversations.get(telegram_id) if member is not None else None
+    if state is not None and now - state.updated_at > STATE_LIFETIME:
+        state = None
+    return member, state
