@@ -34,11 +34,10 @@ from aiogram.types import (
 from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
 from bot.conversation.events import Incoming
 from bot.telegram.replies import (
-    MessageNotModified,
     RecipientBlocked,
     RetryLater,
-    TelegramRefused,
     TelegramUnreachable,
+    bad_request,
     perform,
 )
 from bot.telegram.updates import incoming
@@ -57,9 +56,7 @@ def telegram_errors() -> Iterator[None]:
     except TelegramForbiddenError as error:
         raise RecipientBlocked(error.message) from error
     except TelegramBadRequest as error:
-        if "message is not modified" in error.message:
-            raise MessageNotModified(error.message) from error
-        raise TelegramRefused(error.message) from error
+        raise bad_request(error.message) from error
     except TelegramNetworkError as error:
         raise TelegramUnreachable(error.message) from error
 

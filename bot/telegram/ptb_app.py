@@ -27,11 +27,10 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
 from bot.conversation.events import Incoming
 from bot.telegram.replies import (
-    MessageNotModified,
     RecipientBlocked,
     RetryLater,
-    TelegramRefused,
     TelegramUnreachable,
+    bad_request,
     perform,
 )
 from bot.telegram.updates import incoming
@@ -51,9 +50,7 @@ def telegram_errors() -> Iterator[None]:
     except Forbidden as error:
         raise RecipientBlocked(error.message) from error
     except BadRequest as error:
-        if "message is not modified" in error.message.lower():
-            raise MessageNotModified(error.message) from error
-        raise TelegramRefused(error.message) from error
+        raise bad_request(error.message) from error
     except NetworkError as error:
         raise TelegramUnreachable(error.message) from error
 

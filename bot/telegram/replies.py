@@ -40,6 +40,13 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+def bad_request(description: str) -> TelegramRefused:
+    """A 400 as the exception `perform` handles: an edit that changed nothing, or a refusal."""
+    if "message is not modified" in description.lower():
+        return MessageNotModified(description)
+    return TelegramRefused(description)
+
+
 class BotApi(Protocol):
     """The calls replies need, in a framework's terms."""
 
