@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlparse
 
+import uvicorn
 from aiohttp import web
 
+from bot.api.app import create_api
 from bot.conversation.actions import Action
 from bot.conversation.context import Context
 from bot.conversation.core import Conversation
@@ -113,19 +115,39 @@ async def run_bot(settings: Settings) -> None:
     database = await open_database(settings)
     try:
         async with started_bot(settings, database, program) as telegram:
-            outbox = asyncio.create_task(delivery_loop(
-                lambda: SqlUnitOfWork(database), telegram.replies, lambda: datetime.now(UTC)))
+            clock = lambda: datetime.now(UTC)  # noqa: E731
+            helpers = [
+                asyncio.create_task(delivery_loop(lambda: SqlUnitOfWork(database),
+                                                  telegram.replies, clock)),
+            ]
+            if settings.api_port:
+                helpers.append(asyncio.create_task(serve_api(settings, database, program)))
             try:
                 if settings.webhook_url:
                     await serve_webhook(settings, telegram)
                 else:
                     await telegram.poll()
             finally:
-                outbox.cancel()
-                with suppress(asyncio.CancelledError):
-                    await outbox
+                for task in helpers:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
     finally:
         await database.dispose()
+
+
+async def serve_api(settings: Settings, database: Database, program: Program) -> None:
+    """The merchant HTTP API on API_HOST:API_PORT, in this process and event loop.
+
+    uvicorn catches Ctrl+C while it serves, stops, and raises the signal again, which
+    then stops the bot.
+    """
+    api = create_api(lambda: SqlUnitOfWork(database),
+                     lambda: SqlUnitOfWork(database, read_only=True), program,
+                     lambda: datetime.now(UTC))
+    config = uvicorn.Config(api, host=settings.api_host, port=settings.api_port,
+                            log_level="warning", lifespan="off")
+    await uvicorn.Server(config).serve()
 
 
 async def serve_webhook(settings: Settings, telegram: TelegramBot) -> None:

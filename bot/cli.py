@@ -7,6 +7,7 @@
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
     loyalty-bot chat                   talk to the bot as a customer, in the terminal
+    loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from bot.chat import chat
 from bot.demo import story
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
+from domain.errors import LoyaltyError
 from domain.program_file import ProgramError, default_program_path, load_program
+from domain.services.api_tokens import SCOPES, create_token, list_tokens, revoke_token
 from domain.services.points import expire_due_points
 from domain.services.tiering import review_tiers
 from messages.render import render_text
@@ -109,6 +112,28 @@ def run(settings: Settings) -> int:
     return 0
 
 
+async def api_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Create (the secret printed once, as the last line), list or revoke API tokens."""
+    database = await open_database(settings)
+    uow, now = SqlUnitOfWork(database), datetime.now(UTC)
+    try:
+        if args.action == "create":
+            scopes = frozenset(args.scopes or ["purchases"])
+            secret, token = await create_token(uow, args.name, scopes, now)
+            print(render_text("api_token_created", token=token, secret=secret))
+        elif args.action == "list":
+            print(render_text("api_token_list", tokens=await list_tokens(uow)))
+        else:
+            await revoke_token(uow, args.name, now)
+            print(render_text("api_token_revoked", name=args.name))
+    except LoyaltyError as refused:
+        print(render_text("api_token_refused", reason=refused), file=sys.stderr)
+        return 1
+    finally:
+        await database.dispose()
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     if "@" not in url or "://" not in url:
@@ -135,6 +160,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the Telegram bot until interrupted")
     commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
     commands.add_parser("chat", help="talk to the bot as a customer, in the terminal")
+    tokens = commands.add_parser("api-token", help="merchant API tokens")
+    token_commands = tokens.add_subparsers(dest="action", required=True)
+    create = token_commands.add_parser("create", help="a new token, printed once")
+    create.add_argument("name")
+    create.add_argument("--scope", action="append", choices=sorted(SCOPES), dest="scopes",
+                        help="repeatable; default: purchases")
+    token_commands.add_parser("list", help="every token and its scopes")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -166,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             asyncio.run(chat(settings, input, print))
             return 0
+        if args.command == "api-token":
+            return asyncio.run(api_token(settings, args))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check

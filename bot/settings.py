@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
 
     @field_validator("admin_ids")
     @classmethod

@@ -145,3 +145,14 @@ class Notification:
     template: str
     context: dict[str, object]
     attempts: int
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A merchant's API token (never the secret itself: only its hash is stored)."""
+
+    id: int
+    name: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 
 from domain.ledger import EntryKind, Lot
 from domain.models import (
+    ApiToken,
     ChatState,
     LedgerRecord,
     Member,
@@ -152,6 +153,17 @@ class OutboxRepository(Protocol):
                           final: bool) -> None: ...
 
 
+class ApiTokenRepository(Protocol):
+    """Merchant API tokens by name and by hash."""
+
+    async def add(self, name: str, token_hash: str, scopes: frozenset[str],
+                  at: datetime) -> ApiToken: ...
+    async def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    async def by_name(self, name: str) -> ApiToken | None: ...
+    async def all(self) -> Sequence[ApiToken]: ...
+    async def revoke(self, name: str, at: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -173,6 +185,8 @@ class UnitOfWork(Protocol):
     def conversations(self) -> ConversationRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def api_tokens(self) -> ApiTokenRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

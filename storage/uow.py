@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import DuplicateKey
 from storage.database import Database
+from storage.repositories.api_tokens import SqlApiTokens
 from storage.repositories.causes import SqlCauses
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
     causes: SqlCauses
     conversations: SqlConversations
     outbox: SqlOutbox
+    api_tokens: SqlApiTokens
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
         self.referrals = SqlReferrals(conn, dialect)
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
         self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
+        self.api_tokens = SqlApiTokens(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -136,3 +136,12 @@ async def set_reachable(uow: UnitOfWork, telegram_id: int, reachable: bool) -> N
         member = await uow.members.by_telegram_id(telegram_id)
         if member is not None:
             await uow.members.update_profile(member.id, reachable=reachable)
+
+
+async def member_by_code(uow: UnitOfWork, code: str) -> Member:
+    """The member with this code as a person typed it; NotFound otherwise."""
+    async with uow:
+        member = await uow.members.by_code(normalize_code(code))
+    if member is None:
+        raise NotFound("member", code)
+    return member

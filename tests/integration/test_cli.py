@@ -144,3 +144,22 @@ def test_maintenance_refuses_a_broken_program(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
     assert main(["maintenance"]) == 1
     assert "program.name: missing" in capsys.readouterr().err
+
+
+def test_api_tokens_create_list_revoke(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    assert main(["api-token", "create", "till-1", "--scope", "purchases",
+                 "--scope", "vouchers"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith("lb_")  # the secret, last, printed once
+    assert 'Token "till-1" created with scopes: purchases, vouchers.' in out[0]
+    assert main(["api-token", "create", "till-1"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["api-token", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "till-1" in listing
+    assert out[-1] not in listing
+    assert main(["api-token", "revoke", "till-1"]) == 0
+    assert main(["api-token", "revoke", "till-1"]) == 1
+    assert main(["api-token", "list"]) == 0
+    assert ", revoked" in capsys.readouterr().out

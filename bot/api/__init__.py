@@ -1,0 +1,1 @@
+"""The merchant HTTP API (FastAPI): tills record purchases and refunds, check vouchers."""

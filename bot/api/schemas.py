@@ -1,0 +1,130 @@
+"""Request and response bodies of the merchant API, validated by pydantic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+Text64 = Field(min_length=1, max_length=64)
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused, so a typo is an error and not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberIn(Strict):
+    """Exactly one way to name the customer."""
+
+    telegram_id: int | None = None
+    member_code: str | None = Field(default=None, min_length=1, max_length=16)
+    phone: str | None = Field(default=None, min_length=4, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [v for v in (self.telegram_id, self.member_code, self.phone) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of telegram_id, member_code, phone")
+        return self
+
+
+class ItemIn(Strict):
+    """One receipt line."""
+
+    sku: str = Text64
+    category: str = Text64
+    quantity: int = Field(ge=1, le=100_000)
+    unit_price: Decimal = Field(ge=0, le=1_000_000_000, decimal_places=4)
+
+
+class PurchaseIn(Strict):
+    """A receipt from the till."""
+
+    receipt_id: str = Field(min_length=1, max_length=128)
+    member: MemberIn
+    items: list[ItemIn] = Field(min_length=1, max_length=500)
+    occurred_at: AwareDatetime | None = None
+    store: str | None = Field(default=None, max_length=128)
+
+
+class PurchaseOut(BaseModel):
+    """Points and tier credits awarded, and the member's balance and tier after."""
+
+    receipt_id: str
+    member_code: str
+    points_awarded: int
+    tier_credits: int
+    breakdown: list[dict[str, Any]]
+    balance: int
+    tier: str
+
+
+class RefundIn(Strict):
+    """Money given back on a receipt; `refund_id` makes a retry safe."""
+
+    receipt_id: str = Field(min_length=1, max_length=128)
+    amount: Decimal = Field(gt=0, le=1_000_000_000, decimal_places=4)
+    refund_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class RefundOut(BaseModel):
+    """What the refund took back, and what it could not (the shortfall)."""
+
+    receipt_id: str
+    amount: Decimal
+    points_clawed: int
+    points_shortfall: int
+    tier_credits_clawed: int
+    refunded_total: Decimal
+    receipt_total: Decimal
+    balance: int
+    tier: str
+
+
+class MemberOut(BaseModel):
+    """A member's account."""
+
+    member_code: str
+    tier: str
+    balance: int
+    tier_credits: int
+    next_tier: str | None
+    credits_to_next_tier: int
+    points_expiring_within_30_days: int
+    first_expiry: datetime | None
+
+
+class AdjustmentIn(Strict):
+    """Points added (positive) or removed (negative) by hand, with the reason."""
+
+    points: int = Field(ge=-10_000_000, le=10_000_000)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AdjustmentOut(BaseModel):
+    """The balance after an adjustment."""
+
+    member_code: str
+    balance: int
+
+
+class VoucherOut(BaseModel):
+    """A voucher and its state at the till."""
+
+    code: str
+    reward_id: str
+    state: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a stable code and a sentence for people."""
+
+    error: str
+    detail: str

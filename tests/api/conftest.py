@@ -1,0 +1,38 @@
+"""The merchant API over the test database, called in-process through httpx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.api.app import create_api
+from domain.services.api_tokens import SCOPES, create_token
+from storage.uow import SqlUnitOfWork
+from tests.conftest import NOW
+
+
+@pytest.fixture
+async def client(database, program) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API; no token set."""
+    api = create_api(lambda: SqlUnitOfWork(database),
+                     lambda: SqlUnitOfWork(database, read_only=True), program, lambda: NOW)
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://till") as http:
+        yield http
+
+
+@pytest.fixture
+async def tokens(database) -> dict[str, str]:
+    """A token per scope, and 'all' with every scope."""
+    made = {}
+    for scope in sorted(SCOPES):
+        secret, _ = await create_token(SqlUnitOfWork(database), f"t-{scope}",
+                                       frozenset({scope}), NOW)
+        made[scope] = secret
+    return made
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
