@@ -28,9 +28,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, immediate: bool, **options: Any) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                                 pool_reset_on_return=None)
+                                 pool_reset_on_return=None, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
@@ -59,8 +59,8 @@ class Database:
         self.url = url
         self.writer_queue: asyncio.Lock | None = None
         if is_sqlite(url):
-            self.writer = _sqlite_engine(url, immediate=True)
-            self.reader = _sqlite_engine(url, immediate=False)
+            self.writer = _sqlite_engine(url, immediate=True, **engine_options)
+            self.reader = _sqlite_engine(url, immediate=False, **engine_options)
             self.writer_queue = asyncio.Lock()
         else:
             options = {"pool_size": 10, "max_overflow": 20, "pool_reset_on_return": None,
