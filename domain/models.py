@@ -156,3 +156,17 @@ class ApiToken:
     scopes: frozenset[str]
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HeldPurchase:
+    """A receipt waiting for the member who will share its phone number."""
+
+    id: int
+    merchant: str
+    receipt_id: str
+    phone: str
+    body_hash: str
+    lines: list[dict[str, str | int]]
+    store: str | None
+    occurred_at: datetime

@@ -308,3 +308,24 @@ class ApiTokenRow(Base):
     scopes: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class HeldPurchaseRow(Base):
+    """A receipt for a phone no member has yet, credited when someone shares that phone."""
+
+    __tablename__ = "held_purchases"
+    __table_args__ = (
+        UniqueConstraint("merchant", "receipt_id", name="uq_held_purchases_receipt"),
+        Index("ix_held_purchases_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(64))
+    receipt_id: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(32))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[dict[str, Any]]
+    store: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
+    held_at: Mapped[datetime]
+    credited_at: Mapped[datetime | None]

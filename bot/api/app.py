@@ -19,6 +19,7 @@ from bot.api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
     ErrorOut,
+    HeldOut,
     MemberIn,
     MemberOut,
     PurchaseIn,
@@ -101,7 +102,7 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
                              "fields": problems}, status_code=422)
 
     @api.post("/api/v1/purchases", response_model=PurchaseOut, status_code=201,
-              responses={200: {"model": PurchaseOut}, **ERRORS})
+              responses={200: {"model": PurchaseOut}, 202: {"model": HeldOut}, **ERRORS})
     async def purchase(body: PurchaseIn,
                        token: Annotated[ApiToken, Depends(scope("purchases"))]) -> JSONResponse:
         """Record a receipt; the same receipt again answers 200 with the first answer."""
@@ -110,6 +111,8 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
             member=member_ref(body.member), now=clock(), occurred_at=body.occurred_at,
             store=body.store, lines=[PurchaseLine(i.sku, i.category, i.quantity, i.unit_price)
                                      for i in body.items])
+        if outcome.held:  # no member has this phone yet: credited when someone shares it
+            return JSONResponse(outcome.answer, status_code=202)
         return JSONResponse(outcome.answer, status_code=200 if outcome.replayed else 201)
 
     @api.post("/api/v1/refunds", response_model=RefundOut, responses=ERRORS)

@@ -63,6 +63,13 @@ class PurchaseOut(BaseModel):
     tier: str
 
 
+class HeldOut(BaseModel):
+    """A receipt for a phone no member has yet: held, credited when someone shares it."""
+
+    receipt_id: str
+    held_for_phone: str
+
+
 class RefundIn(Strict):
     """Money given back on a receipt; `refund_id` makes a retry safe."""
 

@@ -20,7 +20,7 @@ from domain.errors import (
     RefundExceedsReceipt,
 )
 from domain.ledger import EntryKind, add_months
-from domain.models import Member, PurchaseRecord, RefundRecord
+from domain.models import HeldPurchase, Member, PurchaseRecord, RefundRecord
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program
 from domain.services.referrals import ReferralReward, qualify_referral
@@ -47,14 +47,15 @@ class PurchaseOutcome:
 
     answer: dict[str, object]
     replayed: bool
-    member_id: int
+    member_id: int | None
     tier_before: str
     referral_reward: ReferralReward | None = None
+    held: bool = False
 
     @property
     def points(self) -> int:
-        """Points this receipt awarded."""
-        return int(str(self.answer["points_awarded"]))
+        """Points this receipt awarded (none while it is held for a phone)."""
+        return int(str(self.answer.get("points_awarded", 0)))
 
     @property
     def tier(self) -> str:
@@ -142,7 +143,12 @@ async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,
                   fingerprint: str) -> PurchaseOutcome | None:
     existing = await uow.purchases.get(merchant, receipt_id)
     if existing is None:
-        return None
+        held = await uow.purchases.held(merchant, receipt_id)
+        if held is None:
+            return None
+        if held.body_hash != fingerprint:
+            raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
+        return held_outcome(receipt_id, held.phone, replayed=True)
     if existing.body_hash != fingerprint:
         raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
     return PurchaseOutcome(existing.answer, True, existing.member_id, str(existing.answer["tier"]))
@@ -156,7 +162,40 @@ async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         replay = await _replay(uow, merchant, receipt_id, fingerprint)
         if replay is not None:  # recorded before the member left: still the same answer
             return replay
+        if ref.kind == "phone" and member is None:
+            return await _hold(uow, merchant, receipt_id, normalize_phone(ref.value), lines,
+                               occurred_at, store, fingerprint, now)
         raise NotFound("member", ref.value)
+    return await _award(uow, program, member, merchant, receipt_id, lines, now, occurred_at,
+                        store, fingerprint)
+
+
+async def _hold(uow: UnitOfWork, merchant: str, receipt_id: str, phone: str,
+                lines: list[PurchaseLine], occurred_at: datetime, store: str | None,
+                fingerprint: str, now: datetime) -> PurchaseOutcome:
+    """Keep a receipt for a phone nobody has shared yet (a retry answers the same)."""
+    await uow.purchases.hold(HeldPurchase(0, merchant, receipt_id, phone, fingerprint,
+                                          stored_lines(lines), store, occurred_at), now)
+    return held_outcome(receipt_id, phone, replayed=False)
+
+
+def held_outcome(receipt_id: str, phone: str, replayed: bool) -> PurchaseOutcome:
+    """The answer for a held receipt: nothing awarded yet."""
+    return PurchaseOutcome({"receipt_id": receipt_id, "held_for_phone": phone}, replayed,
+                           None, "", held=True)
+
+
+def stored_lines(lines: list[PurchaseLine]) -> list[dict[str, str | int]]:
+    """Receipt lines as stored with a purchase (JSON)."""
+    return [{"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
+             "unit_price": str(ln.unit_price)} for ln in lines]
+
+
+async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: str,
+                 receipt_id: str, lines: list[PurchaseLine], now: datetime,
+                 occurred_at: datetime, store: str | None, fingerprint: str) -> PurchaseOutcome:
+    """Points, tier credits, tier, referral and notifications for one receipt of `member`."""
+    assert member.code is not None
     purchase = Purchase(tuple(lines))
     earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
     lot_id = None
@@ -181,11 +220,23 @@ async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
         tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
         credits_clawed=0, lot_id=lot_id, occurred_at=occurred_at, answer=answer,
-    ), now, store, [
-        {"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
-         "unit_price": str(ln.unit_price)} for ln in lines
-    ])
+    ), now, store, stored_lines(lines))
     return PurchaseOutcome(answer, False, member.id, member.tier, reward)
+
+
+async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: str,
+                      now: datetime) -> list[PurchaseOutcome]:
+    """Award, inside the caller's transaction, every receipt held for `phone` to the member."""
+    outcomes = []
+    for held in await uow.purchases.held_for_phone(phone):
+        member = await uow.members.lock(member_id)  # fresh: tier and first purchase move
+        assert member is not None
+        lines = [PurchaseLine(str(ln["sku"]), str(ln["category"]), int(ln["quantity"]),
+                              Decimal(str(ln["unit_price"]))) for ln in held.lines]
+        outcomes.append(await _award(uow, program, member, held.merchant, held.receipt_id,
+                                     lines, now, held.occurred_at, held.store, held.body_hash))
+        await uow.purchases.mark_credited(held.id, now)
+    return outcomes
 
 
 async def _notify(uow: UnitOfWork, program: Program, member: Member,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.models import PurchaseRecord, RefundRecord
-from storage.tables import PurchaseRow, RefundRow
+from domain.models import HeldPurchase, PurchaseRecord, RefundRecord
+from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
 
 
 def to_purchase(row: Row[Any]) -> PurchaseRecord:
@@ -95,3 +96,33 @@ class SqlPurchases:
         if since is not None:
             statement = statement.where(PurchaseRow.occurred_at >= since)
         return (await self.conn.execute(statement)).scalar_one()
+
+    async def hold(self, held: HeldPurchase, at: datetime) -> None:
+        """Keep a receipt for a phone no member has; its key is unique like a purchase's."""
+        await self.conn.execute(insert(HeldPurchaseRow).values(
+            merchant=held.merchant, receipt_id=held.receipt_id, phone=held.phone,
+            body_hash=held.body_hash, lines={"lines": held.lines}, store=held.store,
+            occurred_at=held.occurred_at, held_at=at))
+
+    async def held(self, merchant: str, receipt_id: str) -> HeldPurchase | None:
+        row = (await self.conn.execute(select(HeldPurchaseRow).where(
+            HeldPurchaseRow.merchant == merchant, HeldPurchaseRow.receipt_id == receipt_id,
+        ))).first()
+        return None if row is None else to_held(row)
+
+    async def held_for_phone(self, phone: str) -> Sequence[HeldPurchase]:
+        """Receipts still waiting for this phone, oldest first."""
+        rows = (await self.conn.execute(select(HeldPurchaseRow).where(
+            HeldPurchaseRow.phone == phone, HeldPurchaseRow.credited_at.is_(None),
+        ).order_by(HeldPurchaseRow.id))).all()
+        return [to_held(row) for row in rows]
+
+    async def mark_credited(self, held_id: int, at: datetime) -> None:
+        await self.conn.execute(update(HeldPurchaseRow).where(HeldPurchaseRow.id == held_id)
+                                .values(credited_at=at))
+
+
+def to_held(row: Row[Any]) -> HeldPurchase:
+    """A row as the domain's record."""
+    return HeldPurchase(row.id, row.merchant, row.receipt_id, row.phone, row.body_hash,
+                        list(row.lines["lines"]), row.store, row.occurred_at)

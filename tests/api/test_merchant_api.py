@@ -151,3 +151,12 @@ async def test_the_openapi_document_is_served(client):
     answer = await client.get("/api/v1/openapi.json")
     assert answer.status_code == 200
     assert "/api/v1/purchases" in answer.json()["paths"]
+
+
+async def test_a_phone_without_a_member_is_held(client, tokens):
+    body = receipt("unused", "H-1")
+    body["member"] = {"phone": "+15550009999"}
+    answer = await client.post("/api/v1/purchases", json=body,
+                               headers=bearer(tokens["purchases"]))
+    assert answer.status_code == 202
+    assert answer.json() == {"receipt_id": "H-1", "held_for_phone": "+15550009999"}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from bot.conversation.actions import Answer, Send
 from bot.conversation.events import Incoming, Person
 from domain.codes import format_code
+from domain.earning import PurchaseLine
 from domain.referrals import referral_payload
 from domain.services.members import join
+from domain.services.purchases import MemberRef, record_purchase
 from tests.conftest import NOW
 from tests.conversation.conftest import said
 
@@ -142,3 +145,15 @@ async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(conve
     monkeypatch.undo()
     [reply] = await conversation.handle(said(ANN, "/balance", update_id=78))
     assert "points" in reply.text
+
+
+async def test_sharing_a_phone_credits_what_the_till_held_for_it(conversation, ctx, program):
+
+    await record_purchase(ctx.writer(), program, merchant="main", receipt_id="H-1",
+                          member=MemberRef("phone", "+15550001234"),
+                          lines=[PurchaseLine("LATTE", "coffee", 2, Decimal("4.50"))], now=NOW)
+    await conversation.handle(said(ANN, "/start"))
+    [reply] = await conversation.handle(Incoming("contact", ANN, chat_id=ANN.id,
+                                                 contact_phone="15550001234",
+                                                 contact_user_id=ANN.id))
+    assert "We found 1 earlier purchase with this number: <b>+14</b> points." in reply.text

@@ -29,7 +29,7 @@ def test_every_locale_labels_every_button(locale):
 
 
 def test_member_values_are_escaped_and_missing_variables_fail():
-    assert "&lt;b&gt;" in render("phone_saved", "en", phone="<b>")
+    assert "&lt;b&gt;" in render("phone_saved", "en", phone="<b>", receipts=0, points=0)
     with pytest.raises(UndefinedError):
         render("phone_saved", "en")
 

@@ -8,7 +8,7 @@ from bot.conversation.events import Incoming
 from bot.conversation.texts import main_menu
 from domain.errors import DuplicateKey, InvalidRequest
 from domain.models import Member
-from domain.services.members import update_settings
+from domain.services.phones import share_phone
 from messages.render import render
 
 
@@ -18,10 +18,12 @@ async def shared_contact(ctx: Context, event: Incoming, member: Member) -> list[
     if event.contact_user_id != event.person.id or not event.contact_phone:
         return [Send(event.chat_id, render("phone_not_yours", locale))]
     try:
-        updated = await update_settings(ctx.writer(), member.id, phone=event.contact_phone)
+        shared = await share_phone(ctx.writer(), ctx.program, member_id=member.id,
+                                   phone=event.contact_phone, now=ctx.clock())
     except InvalidRequest:
         return [Send(event.chat_id, render("phone_invalid", locale))]
     except DuplicateKey:
         return [Send(event.chat_id, render("phone_taken", locale))]
-    return [Send(event.chat_id, render("phone_saved", locale, phone=updated.phone),
+    return [Send(event.chat_id, render("phone_saved", locale, phone=shared.phone,
+                                       receipts=len(shared.credited), points=shared.points),
                  keyboard=main_menu(locale))]
