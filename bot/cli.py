@@ -8,6 +8,7 @@
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
     loyalty-bot chat                   talk to the bot as a customer, in the terminal
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
+    loyalty-bot audit [--since T]      who did what: adjustments, refunds, vouchers, tokens
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.settings import Settings, SettingsError, load_settings, require_bot_set
 from domain.errors import LoyaltyError
 from domain.program_file import ProgramError, default_program_path, load_program
 from domain.services.api_tokens import SCOPES, create_token, list_tokens, revoke_token
+from domain.services.audit import audit_log
 from domain.services.points import expire_due_points
 from domain.services.tiering import review_tiers
 from messages.render import render_text
@@ -134,6 +136,17 @@ async def api_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def print_audit(settings: Settings, since: datetime | None) -> int:
+    """Print the audit log, oldest first."""
+    database = await open_database(settings)
+    try:
+        entries = await audit_log(SqlUnitOfWork(database, read_only=True), since)
+    finally:
+        await database.dispose()
+    print(render_text("audit", entries=entries))
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     if "@" not in url or "://" not in url:
@@ -169,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
     token_commands.add_parser("list", help="every token and its scopes")
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    audit = commands.add_parser("audit", help="merchant actions: who, when, what")
+    audit.add_argument("--since", type=_aware_datetime, default=None,
+                       help="only actions at or after this ISO 8601 time")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -202,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "api-token":
             return asyncio.run(api_token(settings, args))
+        if args.command == "audit":
+            return asyncio.run(print_audit(settings, args.since))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check

@@ -170,3 +170,14 @@ class HeldPurchase:
     lines: list[dict[str, str | int]]
     store: str | None
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """A merchant action as the audit log keeps it."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, object]

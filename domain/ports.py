@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from domain.ledger import EntryKind, Lot
 from domain.models import (
     ApiToken,
+    AuditEntry,
     ChatState,
     HeldPurchase,
     LedgerRecord,
@@ -169,6 +170,14 @@ class ApiTokenRepository(Protocol):
     async def revoke(self, name: str, at: datetime) -> bool: ...
 
 
+class AuditRepository(Protocol):
+    """Who did what to the program, and when."""
+
+    async def add(self, at: datetime, actor: str, action: str,
+                  details: dict[str, object]) -> None: ...
+    async def since(self, at: datetime | None, limit: int) -> Sequence[AuditEntry]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -192,6 +201,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def api_tokens(self) -> ApiTokenRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

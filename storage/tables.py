@@ -329,3 +329,16 @@ class HeldPurchaseRow(Base):
     occurred_at: Mapped[datetime]
     held_at: Mapped[datetime]
     credited_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """One merchant action: who, when, what; written in the action's own transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import DuplicateKey
 from storage.database import Database
 from storage.repositories.api_tokens import SqlApiTokens
+from storage.repositories.audit import SqlAudit
 from storage.repositories.causes import SqlCauses
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     conversations: SqlConversations
     outbox: SqlOutbox
     api_tokens: SqlApiTokens
+    audit: SqlAudit
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -72,7 +74,7 @@ class SqlUnitOfWork:
         self.referrals = SqlReferrals(conn, dialect)
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
         self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
-        self.api_tokens = SqlApiTokens(conn)
+        self.api_tokens, self.audit = SqlApiTokens(conn), SqlAudit(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -22,7 +22,7 @@ def token_hash(secret: str) -> str:
 
 
 async def create_token(uow: UnitOfWork, name: str, scopes: frozenset[str],
-                       now: datetime) -> tuple[str, ApiToken]:
+                       now: datetime, actor: str = "cli") -> tuple[str, ApiToken]:
     """A new token named `name` with `scopes`; the secret is returned here and never again."""
     if not _NAME.match(name):
         raise InvalidRequest("a token name is 1 to 64 of A-Z a-z 0-9 _ . -")
@@ -33,7 +33,10 @@ async def create_token(uow: UnitOfWork, name: str, scopes: frozenset[str],
     async with uow:
         if await uow.api_tokens.by_name(name) is not None:
             raise Conflict(f"a token named {name!r} already exists")
-        return secret, await uow.api_tokens.add(name, token_hash(secret), scopes, now)
+        token = await uow.api_tokens.add(name, token_hash(secret), scopes, now)
+        await uow.audit.add(now, actor, "token_created", {"name": name,
+                                                          "scopes": sorted(scopes)})
+        return secret, token
 
 
 async def authenticate(uow: UnitOfWork, secret: str) -> ApiToken | None:
@@ -49,8 +52,9 @@ async def list_tokens(uow: UnitOfWork) -> list[ApiToken]:
         return list(await uow.api_tokens.all())
 
 
-async def revoke_token(uow: UnitOfWork, name: str, now: datetime) -> None:
+async def revoke_token(uow: UnitOfWork, name: str, now: datetime, actor: str = "cli") -> None:
     """Revoke the active token called `name`; NotFound when there is none."""
     async with uow:
         if not await uow.api_tokens.revoke(name, now):
             raise NotFound("active token", name)
+        await uow.audit.add(now, actor, "token_revoked", {"name": name})

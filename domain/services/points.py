@@ -67,6 +67,9 @@ async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, po
                                              add_months(now, program.expiry.months))
         else:
             posted = await uow.ledger.debit(posting, -points)
+        await uow.audit.add(now, actor, "adjustment", {
+            "member_id": member_id, "points": points, "reason": reason.strip(),
+            "balance": posted.balance})
         return posted.balance
 
 

@@ -313,6 +313,9 @@ async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
     draft = RefundRecord(0, purchase.id, refund_id, amount, taken, points_due - taken,
                          credits_due, now)
     refund = replace(draft, id=await uow.purchases.add_refund(purchase, draft, merchant, actor))
+    await uow.audit.add(now, actor or "unknown", "refund", {
+        "receipt_id": receipt_id, "amount": str(amount), "refund_id": refund_id,
+        "points_clawed": taken, "points_shortfall": points_due - taken})
     tier = await refresh_tier(uow, program, member, now)
     return RefundOutcome(refund, False, await uow.ledger.balance(member.id), tier,
                          purchase.refunded + amount, purchase.total)

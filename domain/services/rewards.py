@@ -134,4 +134,6 @@ async def use_voucher(uow: UnitOfWork, *, code: str, actor: str, now: datetime) 
             raise VoucherUnusable(state, f"voucher {voucher.code} is {state}")
         used = await uow.rewards.voucher_by_code(voucher.code)
         assert used is not None
+        await uow.audit.add(now, actor, "voucher_used", {
+            "voucher": used.code, "reward_id": used.reward_id, "member_id": used.member_id})
         return used

@@ -163,3 +163,18 @@ def test_api_tokens_create_list_revoke(tmp_path, monkeypatch, capsys):
     assert main(["api-token", "revoke", "till-1"]) == 1
     assert main(["api-token", "list"]) == 0
     assert ", revoked" in capsys.readouterr().out
+
+
+def test_audit_prints_who_did_what(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/a.db")
+    assert main(["audit"]) == 0
+    assert "No merchant actions recorded." in capsys.readouterr().out
+    assert main(["api-token", "create", "till-9"]) == 0
+    capsys.readouterr()
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert "cli" in out
+    assert "token_created" in out
+    assert "name=till-9" in out
+    assert main(["audit", "--since", "2999-01-01"]) == 0
+    assert "No merchant actions recorded" in capsys.readouterr().out

@@ -1,0 +1,15 @@
+"""Reading the audit log of merchant actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.models import AuditEntry
+from domain.ports import UnitOfWork
+
+
+async def audit_log(uow: UnitOfWork, since: datetime | None = None,
+                    limit: int = 10_000) -> list[AuditEntry]:
+    """Merchant actions since `since` (all when None), oldest first."""
+    async with uow:
+        return list(await uow.audit.since(since, limit))
