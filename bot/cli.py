@@ -9,6 +9,7 @@
     loyalty-bot chat                   talk to the bot as a customer, in the terminal
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
     loyalty-bot audit [--since T]      who did what: adjustments, refunds, vouchers, tokens
+    loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import open_database, run_bot
 from bot.chat import chat
 from bot.demo import story
+from bot.importer import import_command
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from domain.errors import LoyaltyError
@@ -182,6 +184,12 @@ def parser() -> argparse.ArgumentParser:
     token_commands.add_parser("list", help="every token and its scopes")
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    importer = commands.add_parser("import", help="import a till's CSV export")
+    import_kinds = importer.add_subparsers(dest="action", required=True)
+    purchases = import_kinds.add_parser("purchases", help="receipts, one row per line item")
+    purchases.add_argument("file", type=Path)
+    purchases.add_argument("--errors", type=Path, default=None,
+                           help="where failed rows go (default: FILE.errors.csv)")
     audit = commands.add_parser("audit", help="merchant actions: who, when, what")
     audit.add_argument("--since", type=_aware_datetime, default=None,
                        help="only actions at or after this ISO 8601 time")
@@ -220,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(api_token(settings, args))
         if args.command == "audit":
             return asyncio.run(print_audit(settings, args.since))
+        if args.command == "import":
+            return asyncio.run(import_command(settings, args.file, error_file=args.errors))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check

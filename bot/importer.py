@@ -39,7 +39,13 @@ from domain.contact import normalize_phone
 from domain.earning import PurchaseLine
 from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
-from domain.services.purchases import MAX_QUANTITY, MAX_UNIT_PRICE, MemberRef, record_purchase
+from domain.services.purchases import (
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    MemberRef,
+    body_hash,
+    record_purchase,
+)
 from messages.render import render_text
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
@@ -128,6 +134,7 @@ class Summary:
     imported: int = 0
     points: int = 0
     replayed: int = 0
+    held: int = 0  # kept by the service for a phone no member has shared yet
     failed: list[Row] = field(default_factory=list)
     failed_receipts: int = 0
     error_file: Path | None = None
@@ -195,15 +202,17 @@ def _add_row(batch: Batch, row: Row, index: list[int], width: int) -> None:
         row.problems.append(Reason("no_receipt_id"))
         batch.orphans.append(row)
         return
+    receipt = batch.receipts.get(receipt_id)
+    if receipt is None:
+        receipt = batch.receipts[receipt_id] = Receipt(receipt_id)
+    receipt.rows.append(row)
+    if row.problems:  # the fields are shifted or cut short: checking them says nothing
+        return
     if len(receipt_id) > MAX_RECEIPT_ID:
         row.problems.append(Reason("receipt_id_long", {"max": MAX_RECEIPT_ID}))
     member = _member(member_text, row.problems)
     line = _line(sku, category, quantity, unit_price, row.problems)
     occurred_at = _moment(occurred_text, row.problems)
-    receipt = batch.receipts.get(receipt_id)
-    if receipt is None:
-        receipt = batch.receipts[receipt_id] = Receipt(receipt_id)
-    receipt.rows.append(row)
     _agree(receipt, row, member, member_text, occurred_at, occurred_text)
     if line is not None:
         receipt.lines.append(line)
@@ -349,9 +358,10 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
     pending = iter(good)
 
     async def worker() -> None:
-        uow = SqlUnitOfWork(database)
+        uow, reader = SqlUnitOfWork(database), SqlUnitOfWork(database, read_only=True)
         for receipt in pending:  # shared by the workers: each receipt goes to one of them
-            await _record(uow, program, merchant, receipt, clock, summary)
+            if not await _seen(reader, merchant, receipt, summary):
+                await _record(uow, program, merchant, receipt, clock, summary)
             bar.advance()
 
     if tasks is None:
@@ -360,11 +370,33 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
         async with asyncio.TaskGroup() as group:
             for _ in range(max(1, min(tasks, len(good)))):
                 group.create_task(worker())
+    except BaseExceptionGroup as failed:  # the database went away: say so as a plain error
+        raise failed.exceptions[0] from None
     finally:
         bar.close()
     summary.failed.sort(key=lambda row: row.line)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+async def _seen(reader: SqlUnitOfWork, merchant: str, receipt: Receipt,
+                summary: Summary) -> bool:
+    """Whether the receipt was recorded before: counted as such without a write.
+
+    `record_purchase` answers a replay too, but only after doing the purchase's work and
+    failing on the unique key; one read makes a second run of a file several times faster.
+    """
+    assert receipt.member is not None
+    async with reader:
+        existing = await reader.purchases.get(merchant, receipt.receipt_id)
+    if existing is None:
+        return False
+    if existing.body_hash == body_hash(receipt.member, receipt.lines, receipt.occurred_at,
+                                       None):
+        summary.replayed += 1
+    else:
+        _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
+    return True
 
 
 async def _record(uow: SqlUnitOfWork, program: Program, merchant: str, receipt: Receipt,
@@ -384,6 +416,8 @@ async def _record(uow: SqlUnitOfWork, program: Program, merchant: str, receipt: 
     else:
         if outcome.replayed:
             summary.replayed += 1
+        elif outcome.held:
+            summary.held += 1
         else:
             summary.imported += 1
             summary.points += outcome.points
@@ -412,6 +446,17 @@ def write_errors(rows: list[Row], path: Path) -> None:
         for row in rows:
             reason = "; ".join(problem.text() for problem in row.problems)
             writer.writerow([row.line, row.fields[0], reason, *row.fields[1:]])
+
+
+def remove_stale_errors(path: Path) -> None:
+    """Delete an error file left by an earlier run (only if it is one: header checked)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
+    except (FileNotFoundError, UnicodeDecodeError, csv.Error):
+        return
+    if header == list(ERROR_COLUMNS):
+        path.unlink()
 
 
 # -- the command -----------------------------------------------------------------------
@@ -471,7 +516,7 @@ async def _import(database: Database, program: Program, batch: Batch, merchant: 
             write_errors(summary.failed, target)
             summary.error_file = target
         else:
-            target.unlink(missing_ok=True)  # no stale errors from an earlier run
+            remove_stale_errors(target)
     except OSError as error:
         print(render_text("import_errors_unwritten", path=target,
                           reason=error.strerror or error), file=err)

@@ -178,3 +178,16 @@ def test_audit_prints_who_did_what(tmp_path, monkeypatch, capsys):
     assert "name=till-9" in out
     assert main(["audit", "--since", "2999-01-01"]) == 0
     assert "No merchant actions recorded" in capsys.readouterr().out
+
+
+def test_import_purchases_from_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/i.db")
+    good = tmp_path / "good.csv"
+    good.write_text("receipt_id,member,sku,category,quantity,unit_price,occurred_at\n"
+                    "Q-1,+15550001111,LATTE,coffee,2,4.50,2026-11-01T10:00:00\n")
+    assert main(["import", "purchases", str(good)]) == 0
+    assert "1 receipt held until a member shares that phone number" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("receipt_id,sku\nQ-1,LATTE\n")
+    assert main(["import", "purchases", str(bad)]) == 2
+    assert main(["import", "purchases", str(tmp_path / "missing.csv")]) == 2
