@@ -41,6 +41,7 @@ from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
 from domain.services.purchases import (
     MAX_QUANTITY,
+    MAX_RECEIPT_ID,
     MAX_UNIT_PRICE,
     MemberRef,
     body_hash,
@@ -52,7 +53,6 @@ from storage.uow import SqlUnitOfWork
 
 COLUMNS = ("receipt_id", "member", "sku", "category", "quantity", "unit_price", "occurred_at")
 ERROR_COLUMNS = ("line", "receipt_id", "reason", *COLUMNS[1:])
-MAX_RECEIPT_ID = 128
 MAX_TELEGRAM_ID = 2**63 - 1
 PRICE_DECIMALS = 4
 POSTGRES_TASKS = 4  # receipts recorded at once on PostgreSQL; SQLite writes one at a time
@@ -311,7 +311,7 @@ class Progress:
     """A `[####....] 512/1000 receipts` line on a terminal, redrawn at most 10 times a second."""
 
     def __init__(self, stream: TextIO | None, total: int) -> None:
-        self.stream, self.total, self.done = stream, total, 0
+        self.stream, self.total, self.done, self.shown = stream, total, 0, -1
         self.shown_at = -PROGRESS_EVERY_S
 
     def advance(self) -> None:
@@ -324,7 +324,8 @@ class Progress:
     def close(self) -> None:
         """End the progress line so the summary starts on its own."""
         if self.stream is not None and self.total:
-            self._draw()
+            if self.shown != self.done:
+                self._draw()
             self.stream.write("\n")
             self.stream.flush()
 
@@ -335,7 +336,7 @@ class Progress:
                                              total=self.total, filled=filled,
                                              width=PROGRESS_WIDTH))
         self.stream.flush()
-        self.shown_at = time.monotonic()
+        self.shown, self.shown_at = self.done, time.monotonic()
 
 
 async def record_batch(database: Database, program: Program, batch: Batch, *,

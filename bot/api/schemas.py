@@ -8,6 +8,8 @@ from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.services.purchases import MAX_RECEIPT_ID
+
 Text64 = Field(min_length=1, max_length=64)
 
 
@@ -44,7 +46,7 @@ class ItemIn(Strict):
 class PurchaseIn(Strict):
     """A receipt from the till."""
 
-    receipt_id: str = Field(min_length=1, max_length=128)
+    receipt_id: str = Field(min_length=1, max_length=MAX_RECEIPT_ID)
     member: MemberIn
     items: list[ItemIn] = Field(min_length=1, max_length=500)
     occurred_at: AwareDatetime | None = None
@@ -73,9 +75,9 @@ class HeldOut(BaseModel):
 class RefundIn(Strict):
     """Money given back on a receipt; `refund_id` makes a retry safe."""
 
-    receipt_id: str = Field(min_length=1, max_length=128)
+    receipt_id: str = Field(min_length=1, max_length=MAX_RECEIPT_ID)
     amount: Decimal = Field(gt=0, le=1_000_000_000, decimal_places=4)
-    refund_id: str | None = Field(default=None, min_length=1, max_length=128)
+    refund_id: str | None = Field(default=None, min_length=1, max_length=MAX_RECEIPT_ID)
 
 
 class RefundOut(BaseModel):

@@ -30,6 +30,7 @@ from domain.services.transactions import once
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = Decimal("1000000000")
 FUTURE_SKEW = timedelta(minutes=10)
+MAX_RECEIPT_ID = 120  # the ledger stores "receipt:<id>" as a reference of 128 characters
 CENT = Decimal("0.01")
 
 
@@ -122,8 +123,8 @@ async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
     member matches, InvalidRequest for a receipt that cannot be right.
     """
     validate_lines(lines)
-    if not receipt_id.strip() or len(receipt_id) > 128:
-        raise InvalidRequest("receipt_id must be 1..128 characters")
+    if not receipt_id.strip() or len(receipt_id) > MAX_RECEIPT_ID:
+        raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
     if occurred_at is not None and occurred_at > now + FUTURE_SKEW:
         raise InvalidRequest("occurred_at is in the future")
     fingerprint = body_hash(member, lines, occurred_at, store)

@@ -171,3 +171,14 @@ async def test_refund_errors(uow, program):
     with pytest.raises(InvalidRequest):
         await refund_purchase(uow, program, merchant="main", receipt_id="nope",
                               amount=Decimal(0), now=NOW)
+
+
+async def test_the_longest_receipt_id_fits_everywhere(uow, program, database):
+    member = await new_member(uow, program, 1)
+    longest = "R" * 120
+    await buy(uow, program, member, longest, line("X", "coffee", 1, "10"))
+    await refund_purchase(uow, program, merchant="main", receipt_id=longest,
+                          amount=Decimal("5"), now=NOW, refund_id=longest)
+    with pytest.raises(InvalidRequest):
+        await buy(uow, program, member, "R" * 121, line("X", "coffee", 1, "10"))
+    assert await check_invariants(database) == []
