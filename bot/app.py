@@ -6,7 +6,7 @@ import asyncio
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Protocol
@@ -24,6 +24,7 @@ from bot.conversation.texts import command_menus
 from bot.delivery import delivery_loop
 from bot.settings import Settings, require_bot_settings
 from bot.telegram.replies import BotApi
+from bot.telegram.updates import Handle
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
 from domain.program_file import default_program_path, load_program
@@ -33,7 +34,6 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Incoming], Awaitable[list[Action]]]
 
 
 class TelegramBot(Protocol):

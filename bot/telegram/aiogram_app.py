@@ -6,7 +6,7 @@ One handler on each observed update type receives the whole update (aiogram pass
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -31,8 +31,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
-from bot.conversation.events import Incoming
+from bot.conversation.actions import Answer, Button, Edit, Keyboard, Send
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -40,10 +39,7 @@ from bot.telegram.replies import (
     bad_request,
     perform,
 )
-from bot.telegram.updates import incoming
-
-Handle = Callable[[Incoming], Awaitable[list[Action]]]
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+from bot.telegram.updates import ALLOWED_UPDATES, Handle, incoming
 
 
 @contextmanager

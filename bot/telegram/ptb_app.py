@@ -6,7 +6,7 @@ One `TypeHandler(Update)` receives every update; the core decides what it means.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
@@ -24,8 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot.conversation.actions import Action, Answer, Button, Edit, Keyboard, Send
-from bot.conversation.events import Incoming
+from bot.conversation.actions import Answer, Button, Edit, Keyboard, Send
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -33,10 +32,7 @@ from bot.telegram.replies import (
     bad_request,
     perform,
 )
-from bot.telegram.updates import incoming
-
-Handle = Callable[[Incoming], Awaitable[list[Action]]]
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+from bot.telegram.updates import ALLOWED_UPDATES, Handle, incoming
 
 
 @contextmanager

@@ -7,9 +7,14 @@ one duck-typed translation serves both adapters.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.conversation.actions import Action
 from bot.conversation.events import EventKind, Incoming, Person
+
+Handle = Callable[[Incoming], Awaitable[list[Action]]]  # the core, as the adapters call it
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]  # all `incoming` reads
 
 
 def person(user: Any) -> Person:

@@ -58,7 +58,9 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
             if previous.reward_id != reward.id:
                 raise Conflict(f"request {request_id!r} already redeemed {previous.reward_id}")
             return Redemption(previous, reward, await uow.ledger.balance(member_id), True)
-    blocked = await _blocked_by(uow, program, member, reward)
+    # stock is left to take_stock's conditional update below: reading it here too is a
+    # second query that a concurrent redemption could make stale anyway
+    blocked = await _blocked_by(uow, program, member, reward, read_stock=False)
     if blocked == "min_tier":
         raise RewardUnavailable("min_tier", f"{reward.id} needs tier {reward.min_tier}")
     if blocked == "limit":
@@ -75,8 +77,8 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
     return Redemption(voucher, reward, posted.balance, False)
 
 
-async def _blocked_by(uow: UnitOfWork, program: Program, member: Member,
-                      reward: Reward) -> str | None:
+async def _blocked_by(uow: UnitOfWork, program: Program, member: Member, reward: Reward,
+                      read_stock: bool = True) -> str | None:
     tiers = program.tiers
     if reward.min_tier and tiers.rank(member.tier) < tiers.rank(reward.min_tier):
         return "min_tier"
@@ -84,7 +86,9 @@ async def _blocked_by(uow: UnitOfWork, program: Program, member: Member,
         await uow.rewards.count_vouchers(member.id, reward.id) >= reward.per_member_limit
     ):
         return "limit"
-    if reward.stock is not None and await uow.rewards.issued(reward.id) >= reward.stock:
+    if read_stock and reward.stock is not None and (
+        await uow.rewards.issued(reward.id) >= reward.stock
+    ):
         return "out_of_stock"
     return None
 
