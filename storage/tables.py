@@ -342,3 +342,30 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+
+
+class StaffRow(Base):
+    """A cashier added by an admin; removing them keeps the row for the audit trail."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class StaffInviteRow(Base):
+    """A one-time staff invite: only the hash of its token is kept."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None]
