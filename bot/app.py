@@ -80,12 +80,13 @@ def button_secret(token: str) -> bytes:
     return hashlib.sha256(b"loyalty-bot buttons|" + token.encode()).digest()
 
 
-def context(program: Program, database: Database, username: str, token: str) -> Context:
+def context(program: Program, database: Database, username: str, token: str,
+            admins: frozenset[int] = frozenset()) -> Context:
     """Handlers' context over one database."""
     return Context(program=program, writer=lambda: SqlUnitOfWork(database),
                    reader=lambda: SqlUnitOfWork(database, read_only=True),
                    clock=lambda: datetime.now(UTC), bot_username=username,
-                   secret=button_secret(token))
+                   secret=button_secret(token), admins=admins)
 
 
 @asynccontextmanager
@@ -102,7 +103,8 @@ async def started_bot(settings: Settings, database: Database,
     factory = framework(settings.bot_framework)
     async with factory(token, settings.telegram_api_base, handle) as telegram:
         username = await telegram.username()
-        conversation = Conversation(context(program, database, username, token))
+        conversation = Conversation(context(program, database, username, token,
+                                            settings.admins))
         await telegram.set_commands(command_menus(program.info.locales))
         log.info("bot @%s is up on %s", username, settings.bot_framework)
         gc.freeze()  # start-up objects live forever: keep full collections from walking them

@@ -55,13 +55,17 @@ class ChatView:
         return None
 
 
-async def chat(settings: Settings, read: Read, out: Print) -> None:
-    """Run the bot on the emulator and relay the terminal to it until `:quit` or end of input."""
+async def chat(settings: Settings, read: Read, out: Print, admin: bool = False) -> None:
+    """Run the bot on the emulator and relay the terminal to it until `:quit` or end of input.
+
+    With `admin`, the person typing is one of the merchant's admins.
+    """
+    admins = frozenset({PERSON_ID}) if admin else frozenset()
     async with emulated_bot(settings.database_url, settings.loyalty_program,
-                            settings.bot_framework) as (emulator, _):
+                            settings.bot_framework, admins) as (emulator, _):
         person = emulator.user(PERSON_ID, "You", language_code="en")
         view = ChatView(emulator, person, Narrator(emulator, out))
-        out(render_text("chat_intro"))
+        out(render_text("chat_intro", admin=admin))
         while True:
             try:
                 line = (await asyncio.to_thread(read, "you> ")).strip()

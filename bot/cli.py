@@ -6,7 +6,7 @@
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
-    loyalty-bot chat                   talk to the bot as a customer, in the terminal
+    loyalty-bot chat [--admin]         talk to the bot as a customer (or admin), in the terminal
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
     loyalty-bot audit [--since T]      who did what: adjustments, refunds, vouchers, tokens
     loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
@@ -174,7 +174,9 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
     commands.add_parser("run", help="run the Telegram bot until interrupted")
     commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
-    commands.add_parser("chat", help="talk to the bot as a customer, in the terminal")
+    chat_command = commands.add_parser("chat", help="talk to the bot in the terminal")
+    chat_command.add_argument("--admin", action="store_true",
+                              help="as a merchant admin (staff commands) instead of a customer")
     tokens = commands.add_parser("api-token", help="merchant API tokens")
     token_commands = tokens.add_subparsers(dest="action", required=True)
     create = token_commands.add_parser("create", help="a new token, printed once")
@@ -222,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(story(print))
             return 0
         if args.command == "chat":
-            asyncio.run(chat(settings, input, print))
+            asyncio.run(chat(settings, input, print, admin=args.admin))
             return 0
         if args.command == "api-token":
             return asyncio.run(api_token(settings, args))

@@ -80,13 +80,15 @@ class Narrator:
 @asynccontextmanager
 async def emulated_bot(database_url: str, program: Path | None = None,
                        framework: Literal["aiogram", "ptb"] = "aiogram",
+                       admins: frozenset[int] = frozenset(),
                        ) -> AsyncIterator[tuple[Emulator, Settings]]:
     """The emulator and the real bot (long polling, as `run` does) on `database_url`."""
     logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # its shutdown chatter is noise here
     async with Emulator(token=TOKEN, bot_username=BOT_USERNAME) as emulator:
         settings = Settings(database_url=database_url, loyalty_program=program,
                             bot_token=SecretStr(TOKEN), telegram_api_base=emulator.base_url,
-                            bot_framework=framework, api_port=0)
+                            bot_framework=framework, api_port=0,
+                            admin_ids=",".join(str(admin) for admin in sorted(admins)))
         task = asyncio.create_task(run_bot(settings))
         try:
             await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= 3,

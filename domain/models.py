@@ -181,3 +181,14 @@ class AuditEntry:
     actor: str
     action: str
     details: dict[str, object]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A cashier an admin added in chat; `removed_at` is set once they are removed."""
+
+    telegram_id: int
+    name: str
+    added_by: int
+    added_at: datetime
+    removed_at: datetime | None

@@ -25,6 +25,7 @@ from domain.models import (
     PurchaseRecord,
     Referral,
     RefundRecord,
+    StaffMember,
     Voucher,
 )
 
@@ -178,6 +179,19 @@ class AuditRepository(Protocol):
     async def since(self, at: datetime | None, limit: int) -> Sequence[AuditEntry]: ...
 
 
+class StaffRepository(Protocol):
+    """Cashiers added in chat, and the one-time invites that add them."""
+
+    async def get(self, telegram_id: int) -> StaffMember | None: ...
+    async def active(self) -> Sequence[StaffMember]: ...
+    async def put(self, member: StaffMember) -> None: ...
+    async def remove(self, telegram_id: int, at: datetime) -> bool: ...
+    async def add_invite(self, token_hash: str, created_by: int, at: datetime,
+                         expires_at: datetime) -> None: ...
+    async def take_invite(self, token_hash: str, telegram_id: int,
+                          at: datetime) -> int | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -203,6 +217,8 @@ class UnitOfWork(Protocol):
     def api_tokens(self) -> ApiTokenRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

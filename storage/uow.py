@@ -24,6 +24,7 @@ from storage.repositories.outbox import SqlOutbox
 from storage.repositories.purchases import SqlPurchases
 from storage.repositories.referrals import SqlReferrals
 from storage.repositories.rewards import SqlRewards
+from storage.repositories.staff import SqlStaff
 
 
 def is_unique_violation(error: IntegrityError) -> bool:
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     api_tokens: SqlApiTokens
     audit: SqlAudit
+    staff: SqlStaff
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
         self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
         self.api_tokens, self.audit = SqlApiTokens(conn), SqlAudit(conn)
+        self.staff = SqlStaff(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

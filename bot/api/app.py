@@ -43,11 +43,10 @@ from domain.program import Program
 from domain.services.api_tokens import authenticate
 from domain.services.members import member_by_code
 from domain.services.points import account_summary, adjust_points
-from domain.services.purchases import MemberRef, record_purchase, refund_purchase
+from domain.services.purchases import MERCHANT, MemberRef, record_purchase, refund_purchase
 from domain.services.rewards import check_voucher, use_voucher
 
 UowFactory = Callable[[], UnitOfWork]
-MERCHANT = "main"
 STATUS = {NotFound: 404, Conflict: 409, InsufficientPoints: 409, VoucherUnusable: 409,
           InvalidRequest: 422}
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -15,7 +15,7 @@ from domain.program import Program
 
 @dataclass(frozen=True)
 class Context:
-    """The program, unit-of-work factories (for writes, and read-only), the clock, the bot."""
+    """The program, unit-of-work factories (write, read-only), the clock, the bot, the admins."""
 
     program: Program
     writer: Callable[[], UnitOfWork]
@@ -23,6 +23,7 @@ class Context:
     clock: Callable[[], datetime]
     bot_username: str
     secret: bytes
+    admins: frozenset[int] = frozenset()
 
     def sign(self, telegram_id: int, payload: str) -> str:
         """A short tag binding button data to one person, so a forged press is refused."""

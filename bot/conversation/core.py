@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from bot.conversation.actions import Action, Answer, Send
 from bot.conversation.buttons import Press, read_press
 from bot.conversation.context import Context
+from bot.conversation.desk import staff_reply
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.account import balance, card, help_
 from bot.conversation.handlers.donate import STEP as DONATE_STEP
@@ -105,6 +106,9 @@ class Conversation:
             return await start(self.ctx, event)
         member, state = await member_and_step(self.ctx.reader(), event.person.id,
                                               self.ctx.clock())
+        staff_actions = await staff_reply(self.ctx, event, member, state)
+        if staff_actions is not None:
+            return staff_actions
         if member is None:
             return self._answered(event, [Send(event.chat_id, render(
                 "not_joined", locale, program=self.ctx.program))])

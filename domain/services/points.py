@@ -70,6 +70,8 @@ async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, po
         await uow.audit.add(now, actor, "adjustment", {
             "member_id": member_id, "points": points, "reason": reason.strip(),
             "balance": posted.balance})
+        await uow.outbox.add(member_id, "points_adjusted", {
+            "points": points, "reason": reason.strip(), "balance": posted.balance}, now)
         return posted.balance
 
 

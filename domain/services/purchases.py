@@ -31,6 +31,7 @@ MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = Decimal("1000000000")
 FUTURE_SKEW = timedelta(minutes=10)
 MAX_RECEIPT_ID = 120  # the ledger stores "receipt:<id>" as a reference of 128 characters
+MERCHANT = "main"  # the one merchant a program serves today; receipts are unique per merchant
 CENT = Decimal("0.01")
 
 

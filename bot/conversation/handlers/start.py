@@ -1,20 +1,25 @@
-"""/start: join (through a friend's link too) or greet a returning member."""
+"""/start: join (through a friend's link too), greet a returning member, or add a cashier."""
 
 from __future__ import annotations
 
 from bot.conversation.actions import Action, Send
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
+from bot.conversation.handlers.staff import accept_invite
 from bot.conversation.texts import main_menu
 from domain.referrals import code_from_payload
 from domain.services.members import join
 from domain.services.points import account_summary
+from domain.services.staff import invite_token
 from messages.render import render
 
 
 async def start(ctx: Context, event: Incoming) -> list[Action]:
     """Join with the signup bonus, attributing a referral payload when there is one."""
     payload = event.args
+    token = invite_token(payload)
+    if token is not None:
+        return await accept_invite(ctx, event, token)
     code = code_from_payload(payload) if payload else None
     result = await join(ctx.writer(), ctx.program, telegram_id=event.person.id,
                         first_name=event.person.first_name,

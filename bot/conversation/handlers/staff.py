@@ -1,0 +1,76 @@
+"""/staff for admins: add a cashier with a one-time link, list them, remove one.
+
+A cashier's link opens the bot with `/start s-<token>`; `accept_invite` handles it.
+"""
+
+from __future__ import annotations
+
+from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.buttons import Press, button
+from bot.conversation.clerk import Clerk
+from bot.conversation.context import Context
+from bot.conversation.events import Incoming
+from bot.conversation.handlers.common import callback_id, message_id
+from domain.errors import InvalidRequest, NotFound
+from domain.services.members import pick_locale
+from domain.services.staff import accept_staff_invite, invite_staff, list_staff, remove_staff
+from messages.render import render
+
+
+async def staff_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
+    """`/staff add`, `/staff list`, `/staff remove [id]`; anything else shows how."""
+    verb, _, rest = event.args.partition(" ")
+    if verb == "add":
+        payload = await invite_staff(ctx.writer(), clerk.telegram_id, ctx.clock())
+        link = f"https://t.me/{ctx.bot_username}?start={payload}"
+        return [Send(event.chat_id, render("staff_invite", clerk.locale, link=link))]
+    if verb == "list":
+        return [Send(event.chat_id, await _staff_list(ctx, clerk))]
+    if verb == "remove" and rest.strip():
+        return [Send(event.chat_id, await _remove(ctx, clerk, rest.strip()))]
+    if verb == "remove":
+        return await _choose_whom(ctx, event, clerk)
+    return [Send(event.chat_id, render("staff_usage", clerk.locale))]
+
+
+async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
+                         press: Press) -> list[Action]:
+    """A cashier chosen from the buttons: removed, and the message says so."""
+    if len(press.args) != 1:
+        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+    text = await _remove(ctx, clerk, press.args[0])
+    return [Edit(event.chat_id, message_id(event), text)]
+
+
+async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Action]:
+    """Someone opened a staff link: they become a cashier, or learn it no longer works."""
+    locale = pick_locale(ctx.program, event.person.language_code)
+    name = event.person.first_name or event.person.username or str(event.person.id)
+    try:
+        await accept_staff_invite(ctx.writer(), token, event.person.id, name, ctx.clock())
+    except InvalidRequest:
+        return [Send(event.chat_id, render("staff_invite_invalid", locale))]
+    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program))]
+
+
+async def _staff_list(ctx: Context, clerk: Clerk) -> str:
+    return render("staff_list", clerk.locale, staff=await list_staff(ctx.reader()))
+
+
+async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
+    staff = await list_staff(ctx.reader())
+    rows = tuple((button(ctx, clerk.telegram_id, f"✖ {member.name}", "xr",
+                         str(member.telegram_id)),) for member in staff)
+    return [Send(event.chat_id, render("staff_remove_pick", clerk.locale, staff=staff),
+                 buttons=rows)]
+
+
+async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> str:
+    if not typed_id.isdigit():
+        return render("staff_usage", clerk.locale)
+    try:
+        member = await remove_staff(ctx.writer(), clerk.telegram_id, int(typed_id), ctx.clock())
+    except NotFound:
+        return render("till_refusal", clerk.locale, reason="staff_not_found")
+    return render("staff_removed", clerk.locale, member=member)
+
