@@ -10,9 +10,11 @@ code ('K7M2-Q9XR') otherwise (so write an all-digit code with its dash). `occurr
 ISO 8601, UTC when it has no offset, and "now" when empty.
 
 The file is read once with the csv module and its rows grouped by receipt id in memory.
-A bad row fails its whole receipt. Each good receipt is then recorded by
-`record_purchase` in its own transaction; that is idempotent on (merchant, receipt id),
-so a second run of the same file awards nothing. Failed rows go to an error file
+A bad row fails its whole receipt. The good receipts are then recorded CHUNK to a
+transaction by `record_purchases`, each all or nothing (one by one by `record_purchase`
+when a chunk fails as a whole); receipts recorded before are told apart in one read per
+chunk. Recording is idempotent on (merchant, receipt id), so a second run of the same
+file awards nothing. Failed rows go to an error file
 (line, receipt id, reason and the row as it was), a summary goes to stdout, and the exit
 code is 0 when no row failed, 1 when some did and 2 when the file cannot be read or has
 the wrong header.
@@ -32,33 +34,44 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
 from bot.app import open_database, program_of
 from bot.settings import Settings
 from domain.codes import MEMBER_CODE_LENGTH, is_code, normalize_code
 from domain.contact import normalize_phone
 from domain.earning import PurchaseLine
-from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound
+from domain.errors import Conflict, DuplicateKey, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
 from domain.services.purchases import (
     MAX_QUANTITY,
     MAX_RECEIPT_ID,
     MAX_UNIT_PRICE,
     MemberRef,
+    PurchaseOutcome,
+    ReceiptIn,
     body_hash,
     record_purchase,
+    record_purchases,
 )
 from messages.render import render_text
 from storage.database import Database
+from storage.tables import HeldPurchaseRow, MemberRow, PurchaseRow
 from storage.uow import SqlUnitOfWork
 
 COLUMNS = ("receipt_id", "member", "sku", "category", "quantity", "unit_price", "occurred_at")
 ERROR_COLUMNS = ("line", "receipt_id", "reason", *COLUMNS[1:])
 MAX_TELEGRAM_ID = 2**63 - 1
 PRICE_DECIMALS = 4
-POSTGRES_TASKS = 4  # receipts recorded at once on PostgreSQL; SQLite writes one at a time
+POSTGRES_TASKS = 4  # transactions at once on PostgreSQL; SQLite writes one at a time
+CHUNK = 100  # receipts per transaction
+MEMBERS_PER_READ = 1_000  # member references looked up in one query
 PROGRESS_EVERY_S = 0.1
 PROGRESS_WIDTH = 30
 
+_RECORDED = select(PurchaseRow.receipt_id, PurchaseRow.body_hash)
+_HELD = select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash)
 _WHOLE = re.compile(r"[0-9]+")
 _PRICE = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
@@ -107,6 +120,12 @@ class Receipt:
     occurred_at: datetime | None = None  # as on `occurred_line`, the first row with a time
     occurred_text: str = ""
     occurred_line: int = 0
+
+    @property
+    def ref(self) -> MemberRef:
+        """The member a good receipt (one without a bad line) names."""
+        assert self.member is not None
+        return self.member
 
     @property
     def bad_line(self) -> int | None:
@@ -314,9 +333,9 @@ class Progress:
         self.stream, self.total, self.done, self.shown = stream, total, 0, -1
         self.shown_at = -PROGRESS_EVERY_S
 
-    def advance(self) -> None:
-        """One more receipt done."""
-        self.done += 1
+    def advance(self, count: int = 1) -> None:
+        """`count` more receipts done."""
+        self.done += count
         if self.stream is not None and (time.monotonic() - self.shown_at >= PROGRESS_EVERY_S
                                         or self.done == self.total):
             self._draw()
@@ -342,7 +361,7 @@ class Progress:
 async def record_batch(database: Database, program: Program, batch: Batch, *,
                        merchant: str = "main", clock: Clock | None = None,
                        tasks: int | None = None, progress: TextIO | None = None) -> Summary:
-    """Record every good receipt of `batch`, each in its own transaction."""
+    """Record every good receipt of `batch`, CHUNK receipts per transaction."""
     clock = clock or (lambda: datetime.now(UTC))
     started = time.monotonic()
     summary = Summary(batch.path, batch.rows, len(batch.receipts), failed=list(batch.orphans))
@@ -356,21 +375,20 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
                                                "line": bad_line})
         _fail(summary, receipt, reason, keep=True)
     bar = Progress(progress, len(good))
-    pending = iter(good)
-
-    async def worker() -> None:
-        uow, reader = SqlUnitOfWork(database), SqlUnitOfWork(database, read_only=True)
-        for receipt in pending:  # shared by the workers: each receipt goes to one of them
-            if not await _seen(reader, merchant, receipt, summary):
-                await _record(uow, program, merchant, receipt, clock, summary)
-            bar.advance()
-
     if tasks is None:
         tasks = POSTGRES_TASKS if database.dialect == "postgresql" else 1
+
+    async def worker(receipts: list[Receipt]) -> None:
+        uow = SqlUnitOfWork(database)
+        for first in range(0, len(receipts), CHUNK):
+            chunk = receipts[first:first + CHUNK]
+            await _record_chunk(database, uow, program, merchant, chunk, clock(), summary)
+            bar.advance(len(chunk))
+
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, min(tasks, len(good)))):
-                group.create_task(worker())
+            for share in await _by_member(database, good, max(1, tasks)):
+                group.create_task(worker(share))
     except BaseExceptionGroup as failed:  # the database went away: say so as a plain error
         raise failed.exceptions[0] from None
     finally:
@@ -380,48 +398,125 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
     return summary
 
 
-async def _seen(reader: SqlUnitOfWork, merchant: str, receipt: Receipt,
-                summary: Summary) -> bool:
-    """Whether the receipt was recorded before: counted as such without a write.
+async def _by_member(database: Database, receipts: list[Receipt],
+                     tasks: int) -> list[list[Receipt]]:
+    """Receipts split among `tasks` workers by member, in file order within each.
+
+    A worker holds its chunk's member locks until it commits; with each member's receipts
+    on one worker (however the file names them), workers never wait for each other's
+    members, so they cannot deadlock on them (a referrer's lock still could, rarely: that
+    chunk is then recorded receipt by receipt).
+    """
+    if tasks == 1:
+        return [receipts] if receipts else []
+    members = await _member_ids(database, {receipt.ref for receipt in receipts})
+    shares: list[list[Receipt]] = [[] for _ in range(tasks)]
+    for receipt in receipts:
+        shares[hash(members.get(receipt.ref, receipt.ref)) % tasks].append(receipt)
+    return [share for share in shares if share]
+
+
+async def _member_ids(database: Database, refs: set[MemberRef]) -> dict[MemberRef, int]:
+    """The member each reference names now, in one read per kind and MEMBERS_PER_READ."""
+    columns = {"member_code": MemberRow.code, "phone": MemberRow.phone,
+               "telegram_id": MemberRow.telegram_id}
+    found: dict[MemberRef, int] = {}
+    async with database.reader.connect() as conn:
+        for kind, column in columns.items():
+            wanted = {ref.value: ref for ref in refs if ref.kind == kind}
+            values = sorted(wanted)
+            for first in range(0, len(values), MEMBERS_PER_READ):
+                part = values[first:first + MEMBERS_PER_READ]
+                keys = [int(value) for value in part] if kind == "telegram_id" else part
+                rows = await conn.execute(select(column, MemberRow.id).where(column.in_(keys)))
+                found.update({wanted[str(value)]: member_id for value, member_id in rows})
+    return found
+
+
+async def _record_chunk(database: Database, uow: SqlUnitOfWork, program: Program,
+                        merchant: str, chunk: list[Receipt], now: datetime,
+                        summary: Summary) -> None:
+    """Record a chunk of receipts in one transaction; one by one if that fails as a whole.
+
+    Receipts recorded before are told apart in one read, without a write. The rest go to
+    `record_purchases`, where each is all or nothing. If a receipt was recorded meanwhile
+    (unique key) or the database gives up on the transaction (a deadlock), nothing of the
+    chunk was written, and `record_purchase` records each receipt in its own transaction.
+    """
+    fresh = await _unseen(database, merchant, chunk, summary)
+    if not fresh:  # a rerun: no write transaction (on SQLite, no wait for the write lock)
+        return
+    receipts = [_receipt_in(receipt) for receipt in fresh]
+    try:
+        outcomes = await record_purchases(uow, program, merchant=merchant, receipts=receipts,
+                                          now=now)
+    except (DuplicateKey, DBAPIError):
+        for receipt, one in zip(fresh, receipts, strict=True):
+            _count(summary, receipt, await _record_one(uow, program, merchant, one, now))
+        return
+    for receipt, outcome in zip(fresh, outcomes, strict=True):
+        _count(summary, receipt, outcome)
+
+
+async def _unseen(database: Database, merchant: str, chunk: list[Receipt],
+                  summary: Summary) -> list[Receipt]:
+    """The receipts of `chunk` not recorded (or held) before; the others counted as such.
 
     `record_purchase` answers a replay too, but only after doing the purchase's work and
-    failing on the unique key; one read makes a second run of a file several times faster.
+    failing on the unique key; one read per chunk makes a second run of a file many times
+    faster.
     """
-    assert receipt.member is not None
-    async with reader:
-        existing = await reader.purchases.get(merchant, receipt.receipt_id)
-    if existing is None:
-        return False
-    if existing.body_hash == body_hash(receipt.member, receipt.lines, receipt.occurred_at,
-                                       None):
-        summary.replayed += 1
-    else:
-        _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
-    return True
-
-
-async def _record(uow: SqlUnitOfWork, program: Program, merchant: str, receipt: Receipt,
-                  clock: Clock, summary: Summary) -> None:
-    assert receipt.member is not None
-    try:
-        outcome = await record_purchase(
-            uow, program, merchant=merchant, receipt_id=receipt.receipt_id,
-            member=receipt.member, lines=receipt.lines, now=clock(),
-            occurred_at=receipt.occurred_at)
-    except NotFound:
-        _fail(summary, receipt, Reason("no_member", {"ref": receipt.member_text}))
-    except Conflict:
-        _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
-    except LoyaltyError as error:  # InvalidRequest and any other refusal: say what it said
-        _fail(summary, receipt, Reason("refused", {"message": str(error)}))
-    else:
-        if outcome.replayed:
+    ids = [receipt.receipt_id for receipt in chunk]
+    async with database.reader.connect() as conn:
+        rows = [*await conn.execute(_RECORDED.where(PurchaseRow.merchant == merchant,
+                                                    PurchaseRow.receipt_id.in_(ids))),
+                *await conn.execute(_HELD.where(HeldPurchaseRow.merchant == merchant,
+                                                HeldPurchaseRow.receipt_id.in_(ids)))]
+    hashes = {receipt_id: fingerprint for receipt_id, fingerprint in rows}
+    fresh = []
+    for receipt in chunk:
+        fingerprint, sent = hashes.get(receipt.receipt_id), _receipt_in(receipt)
+        if fingerprint is None:
+            fresh.append(receipt)
+        elif fingerprint == body_hash(sent.member, sent.lines, sent.occurred_at, sent.store):
             summary.replayed += 1
-        elif outcome.held:
-            summary.held += 1
         else:
-            summary.imported += 1
-            summary.points += outcome.points
+            _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
+    return fresh
+
+
+def _receipt_in(receipt: Receipt) -> ReceiptIn:
+    """A good receipt as the purchase service takes it."""
+    return ReceiptIn(receipt.receipt_id, receipt.ref, receipt.lines, receipt.occurred_at)
+
+
+async def _record_one(uow: SqlUnitOfWork, program: Program, merchant: str, receipt: ReceiptIn,
+                      now: datetime) -> PurchaseOutcome | LoyaltyError:
+    """One receipt in its own transaction: its outcome, or why it was refused."""
+    try:
+        return await record_purchase(
+            uow, program, merchant=merchant, receipt_id=receipt.receipt_id,
+            member=receipt.member, lines=receipt.lines, now=now,
+            occurred_at=receipt.occurred_at)
+    except LoyaltyError as refused:
+        return refused
+
+
+def _count(summary: Summary, receipt: Receipt, outcome: PurchaseOutcome | LoyaltyError) -> None:
+    """Add one receipt's outcome to the summary; a refusal fails its rows with the reason."""
+    if isinstance(outcome, NotFound):
+        _fail(summary, receipt, Reason("no_member", {"ref": receipt.member_text}))
+    elif isinstance(outcome, Conflict):
+        _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
+    elif isinstance(outcome, LoyaltyError):  # InvalidRequest, any other refusal: say what
+        _fail(summary, receipt, Reason("refused", {"message": str(outcome)}))
+    elif outcome.replayed:
+        summary.replayed += 1
+    elif outcome.held:
+        summary.held += 1
+    else:
+        summary.imported += 1
+        summary.points += outcome.points
 
 
 def _fail(summary: Summary, receipt: Receipt, reason: Reason, keep: bool = False) -> None:

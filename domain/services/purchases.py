@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from domain.errors import (
     Conflict,
     DuplicateKey,
     InvalidRequest,
+    LoyaltyError,
     NotFound,
     RefundExceedsReceipt,
 )
@@ -139,6 +141,49 @@ async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
             if replay is None:
                 raise
             return replay
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    """One receipt for `record_purchases`: what `record_purchase` takes besides the merchant."""
+
+    receipt_id: str
+    member: MemberRef
+    lines: list[PurchaseLine]
+    occurred_at: datetime | None = None
+    store: str | None = None
+
+
+async def record_purchases(uow: UnitOfWork, program: Program, *, merchant: str,
+                           receipts: Sequence[ReceiptIn],
+                           now: datetime) -> list[PurchaseOutcome | LoyaltyError]:
+    """Record many receipts in one transaction, each as `record_purchase` would: for imports.
+
+    A refused receipt (invalid, no member, its id used for another body) is refused before
+    it writes anything, so its error stands in its place and the others commit. DuplicateKey
+    (a receipt recorded meanwhile) rolls back them all: then record them one by one.
+    """
+    async with uow:
+        return [await _record_or_refuse(uow, program, merchant, receipt, now)
+                for receipt in receipts]
+
+
+async def _record_or_refuse(uow: UnitOfWork, program: Program, merchant: str,
+                            receipt: ReceiptIn, now: datetime) -> PurchaseOutcome | LoyaltyError:
+    """One receipt of `record_purchases`: its outcome, or the refusal raised before a write."""
+    try:
+        validate_lines(receipt.lines)
+        if not receipt.receipt_id.strip() or len(receipt.receipt_id) > MAX_RECEIPT_ID:
+            raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
+        if receipt.occurred_at is not None and receipt.occurred_at > now + FUTURE_SKEW:
+            raise InvalidRequest("occurred_at is in the future")
+        fingerprint = body_hash(receipt.member, receipt.lines, receipt.occurred_at,
+                                receipt.store)
+        return await _record(uow, program, merchant, receipt.receipt_id, receipt.member,
+                             receipt.lines, now, receipt.occurred_at or now, receipt.store,
+                             fingerprint)
+    except (InvalidRequest, NotFound, Conflict) as refused:  # raised before any write
+        return refused
 
 
 async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,

@@ -7,11 +7,12 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import importer
 from bot.importer import import_purchases
 from domain.services.members import update_settings
 from storage.checks import check_invariants
 from tests.conftest import NOW
-from tests.integration.helpers import balance, new_member
+from tests.integration.helpers import balance, buy, line, new_member
 
 HEADER = "receipt_id,member,sku,category,quantity,unit_price,occurred_at"
 PHONE = "+15550001234"
@@ -236,4 +237,76 @@ async def test_a_phone_nobody_shared_yet_is_held_not_failed(uow, program, databa
     assert "0 receipts imported" in out
     assert "1 receipt already imported" in out
     assert not (tmp_path / "sales.errors.csv").exists()
+    assert await check_invariants(database) == []
+
+
+async def purchases_of(uow, member) -> int:
+    async with uow:
+        return await uow.purchases.count_for_member(member.id)
+
+
+async def test_a_refused_receipt_leaves_the_others_of_its_transaction_recorded_once(
+        uow, program, database, tmp_path, capsys):
+    member = await new_member(uow, program, 1)
+    code = member.code
+    path = write(tmp_path, "sales.csv",
+                 f"C-1,{code},X,misc,1,10,",
+                 "C-2,KKKK-KKKK,X,misc,1,10,",                 # nobody: refused, writes nothing
+                 f"C-3,{code},X,misc,1,20,",
+                 f"C-4,{code},X,misc,1,10,2026-04-01T00:00",  # after NOW: refused
+                 "C-5,+15559999999,X,misc,1,10,",             # held for the phone
+                 f"C-6,{code},X,misc,1,30,")
+
+    assert await run(database, program, path) == 1
+
+    assert await balance(uow, member) == 50 + 15 + 25 + 35
+    assert await purchases_of(uow, member) == 3
+    assert [(r["receipt_id"], r["reason"]) for r in errors_of(tmp_path / "sales.errors.csv")] == [
+        ("C-2", "no member KKKK-KKKK"), ("C-4", "occurred_at is in the future")]
+    assert "3 receipts imported, 75 points awarded" in capsys.readouterr().out
+
+    assert await run(database, program, path) == 1
+    assert await balance(uow, member) == 50 + 15 + 25 + 35
+    assert await purchases_of(uow, member) == 3
+    assert "4 receipts already imported" in capsys.readouterr().out
+    assert await check_invariants(database) == []
+
+
+async def test_a_receipt_recorded_meanwhile_sends_its_chunk_one_by_one(
+        uow, program, database, tmp_path, monkeypatch, capsys):
+    member = await new_member(uow, program, 1)
+    code = member.code
+    path = write(tmp_path, "sales.csv", f"R-1,{code},X,misc,1,10,",
+                 f"R-2,{code},X,misc,1,20,", f"R-3,{code},X,misc,1,30,")
+    await buy(uow, program, member, "R-2", line("X", "misc", 1, "20"))
+
+    async def read_before_r2_was_recorded(database, merchant, chunk, summary):
+        return chunk
+
+    monkeypatch.setattr(importer, "_unseen", read_before_r2_was_recorded)
+    assert await run(database, program, path) == 0
+
+    assert await balance(uow, member) == 50 + 15 + 25 + 35  # R-2 once, R-1 not twice
+    assert await purchases_of(uow, member) == 3
+    out = capsys.readouterr().out
+    assert "2 receipts imported, 50 points awarded" in out
+    assert "1 receipt already imported" in out
+    assert await check_invariants(database) == []
+
+
+async def test_many_chunks_on_several_workers_record_each_receipt_once(
+        uow, program, database, tmp_path, monkeypatch, capsys):
+    members = [await new_member(uow, program, n) for n in (1, 2, 3)]
+    rows = [f"W-{n},{members[n % 3].code},X,misc,1,10," for n in range(11)]
+    path = write(tmp_path, "sales.csv", *rows)
+    monkeypatch.setattr(importer, "CHUNK", 2)
+
+    assert await run(database, program, path, tasks=3) == 0
+    assert await run(database, program, path, tasks=3) == 0
+
+    assert [await balance(uow, m) for m in members] == [50 + 4 * 15, 50 + 4 * 15, 50 + 3 * 15]
+    assert [await purchases_of(uow, m) for m in members] == [4, 4, 3]
+    out = capsys.readouterr().out
+    assert "11 receipts imported, 165 points awarded" in out
+    assert "11 receipts already imported" in out
     assert await check_invariants(database) == []
