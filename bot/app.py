@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -16,12 +17,14 @@ import uvicorn
 from aiohttp import web
 
 from bot.api.app import create_api
+from bot.broadcast_status import status_loop
 from bot.conversation.actions import Action
-from bot.conversation.context import Context
+from bot.conversation.context import Context, sign
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming
 from bot.conversation.texts import command_menus
-from bot.delivery import delivery_loop
+from bot.delivery.wiring import outbox_sender
+from bot.scheduler import run_scheduler
 from bot.settings import Settings, require_bot_settings
 from bot.telegram.replies import BotApi
 from bot.telegram.updates import Handle
@@ -118,12 +121,16 @@ async def run_bot(settings: Settings) -> None:
     try:
         async with started_bot(settings, database, program) as telegram:
             clock = lambda: datetime.now(UTC)  # noqa: E731
-            helpers = [
-                asyncio.create_task(delivery_loop(lambda: SqlUnitOfWork(database),
-                                                  telegram.replies, clock)),
-            ]
+            secret = button_secret(require_bot_settings(settings))
+            sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret))
+            helpers = [asyncio.create_task(sender.run()), asyncio.create_task(status_loop(
+                lambda: SqlUnitOfWork(database),
+                lambda: SqlUnitOfWork(database, read_only=True), telegram.replies,
+                settings.delivery_rate))]
             if settings.api_port:
                 helpers.append(asyncio.create_task(serve_api(settings, database, program)))
+            if settings.scheduler:
+                helpers.append(asyncio.create_task(run_scheduler(database, program, clock)))
             try:
                 if settings.webhook_url:
                     await serve_webhook(settings, telegram)

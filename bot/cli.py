@@ -4,6 +4,7 @@
     loyalty-bot db upgrade             create or migrate the database schema
     loyalty-bot db check               verify the ledger invariants on a live database
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
+    loyalty-bot nudges --dry-run | --run-once [--at T]   preview or queue the due nudges
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
     loyalty-bot chat [--admin]         talk to the bot as a customer (or admin), in the terminal
@@ -29,6 +30,7 @@ from bot.app import open_database, run_bot
 from bot.chat import chat
 from bot.demo import story
 from bot.importer import import_command
+from bot.nudges import nudges_command
 from bot.program_report import program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from domain.errors import LoyaltyError
@@ -198,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
+    nudge = commands.add_parser("nudges", help="who is due which nudge: preview or queue")
+    mode = nudge.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="print them; send nothing")
+    mode.add_argument("--run-once", action="store_true", help="queue them for sending")
+    nudge.add_argument("--at", type=_aware_datetime, default=None,
+                       help="as of this ISO 8601 time (default: now)")
     return root
 
 
@@ -234,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(import_command(settings, args.file, error_file=args.errors))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
+        if args.command == "nudges":
+            return asyncio.run(nudges_command(settings, args.dry_run, args.at))
         command = db_upgrade if args.action == "upgrade" else db_check
         return asyncio.run(command(settings))
     except SettingsError as error:

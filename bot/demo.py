@@ -87,7 +87,7 @@ async def emulated_bot(database_url: str, program: Path | None = None,
     async with Emulator(token=TOKEN, bot_username=BOT_USERNAME) as emulator:
         settings = Settings(database_url=database_url, loyalty_program=program,
                             bot_token=SecretStr(TOKEN), telegram_api_base=emulator.base_url,
-                            bot_framework=framework, api_port=0,
+                            bot_framework=framework, api_port=0, scheduler=False,
                             admin_ids=",".join(str(admin) for admin in sorted(admins)))
         task = asyncio.create_task(run_bot(settings))
         try:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.database import DEFAULT_URL
@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     webhook_port: int = 8081
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    send_rate: float | None = Field(default=None, gt=0, le=1000)
+    paid_broadcast: bool = False
+    delivery_lease: float = Field(default=30.0, ge=3)
+    scheduler: bool = True
 
     @field_validator("admin_ids")
     @classmethod
@@ -45,6 +49,17 @@ class Settings(BaseSettings):
         if value is not None and urlparse(value).scheme not in ("http", "https"):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _free_rate_within_telegram_limit(self) -> Settings:
+        if not self.paid_broadcast and self.send_rate is not None and self.send_rate > 30:
+            raise ValueError("SEND_RATE: above 30 messages/s needs PAID_BROADCAST=1")
+        return self
+
+    @property
+    def delivery_rate(self) -> float:
+        """Messages per second for the outbox: SEND_RATE, else 25 (1000 when paid)."""
+        return self.send_rate or (1000.0 if self.paid_broadcast else 25.0)
 
     @property
     def admins(self) -> frozenset[int]:

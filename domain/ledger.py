@@ -31,6 +31,7 @@ class EntryKind(StrEnum):
     EXPIRY = "expiry"
     SURPRISE = "surprise"
     FORFEIT = "forfeit"
+    BONUS = "bonus"
 
 
 @dataclass(frozen=True)

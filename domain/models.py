@@ -145,6 +145,8 @@ class Notification:
     template: str
     context: dict[str, object]
     attempts: int
+    broadcast_id: int | None = None
+    reachable: bool = True
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ English. Console output for operators lives in `messages/cli/<name>.txt.j2` (pla
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -26,7 +27,8 @@ def add_filters(env: Environment, locale: str) -> Environment:
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
     env.filters["money"] = lambda value, currency: format_currency(
         Decimal(value), currency, locale=locale)
-    env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, locale=locale)
+    env.filters["date"] = lambda value, fmt="medium": format_date(
+        date.fromisoformat(value) if isinstance(value, str) else value, fmt, locale=locale)
     return env
 
 

@@ -14,9 +14,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Double,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -66,6 +68,7 @@ class MemberRow(Base):
     first_purchase_at: Mapped[datetime | None]
     forgotten_at: Mapped[datetime | None]
     reminders_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    invite_shown_at: Mapped[datetime | None]
 
 
 class AccountRow(Base):
@@ -273,16 +276,21 @@ class ConversationStateRow(Base):
     updated_at: Mapped[datetime]
 
 
-PENDING = "sent_at IS NULL AND failed_at IS NULL"
+PENDING = "state = 'pending'"
 
 
 class OutboxRow(Base):
-    """A message for a member, written in the transaction that caused it, sent later."""
+    """A message for a member, written in the transaction that caused it, sent later.
+
+    `state`: pending, sent (with Telegram's message id), blocked, failed (with the reason in
+    `last_error`) or cancelled. A sender claims pending rows until `claimed_until`.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "id", sqlite_where=text(PENDING),
               postgresql_where=text(PENDING)),
+        Index("ix_outbox_broadcast", "broadcast_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -295,6 +303,13 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending",
+                                       server_default=text("'pending'"))
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
 
 
 class ApiTokenRow(Base):
@@ -369,3 +384,89 @@ class StaffInviteRow(Base):
     expires_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None]
+
+
+class NudgeLogRow(Base):
+    """A nudge queued for a member: once per cause, and the latest one paces the next."""
+
+    __tablename__ = "nudge_log"
+    __table_args__ = (UniqueConstraint("member_id", "cause_key", name="uq_nudge_log_cause"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    cause_key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class SurpriseDayRow(Base):
+    """Surprise points given on one program-local day, kept within the daily budget."""
+
+    __tablename__ = "surprise_days"
+    __table_args__ = (CheckConstraint("granted >= 0", name="granted_not_negative"),)
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    granted: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SurpriseRow(Base):
+    """One member's surprise on one draw day (at most one), with its ledger transaction."""
+
+    __tablename__ = "surprises"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
+    at: Mapped[datetime]
+
+
+class BroadcastRow(Base):
+    """A message to a segment of members: its content, its recipients are outbox rows."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    text: Mapped[str | None] = mapped_column(Text)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    button_text: Mapped[str | None] = mapped_column(String(64))
+    button_url: Mapped[str | None] = mapped_column(String(512))
+    bonus_points: Mapped[int | None] = mapped_column(BigInteger)
+    reward_id: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(BigInteger)
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SendPacingRow(Base):
+    """When the next send may go: key 'global' for the bot, 'chat:<member id>' per chat."""
+
+    __tablename__ = "send_pacing"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    free_at: Mapped[float] = mapped_column(Double)
+
+
+class BroadcastGiftRow(Base):
+    """A broadcast's bonus or voucher, claimed by one member: the key makes it once each."""
+
+    __tablename__ = "broadcast_gifts"
+
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    claimed_at: Mapped[datetime]
+
+
+class BroadcastStatusRow(Base):
+    """The status text last shown to the admin for a broadcast, so it is edited only on change."""
+
+    __tablename__ = "broadcast_status"
+
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    shown: Mapped[str] = mapped_column(Text)

@@ -16,10 +16,13 @@ from domain.errors import DuplicateKey
 from storage.database import Database
 from storage.repositories.api_tokens import SqlApiTokens
 from storage.repositories.audit import SqlAudit
+from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.causes import SqlCauses
 from storage.repositories.conversations import SqlConversations
+from storage.repositories.gifts import SqlGifts
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
 from storage.repositories.members import SqlMembers
+from storage.repositories.nudges import SqlNudges, SqlSurprises
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.purchases import SqlPurchases
 from storage.repositories.referrals import SqlReferrals
@@ -50,7 +53,11 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     api_tokens: SqlApiTokens
     audit: SqlAudit
+    nudges: SqlNudges
+    surprises: SqlSurprises
     staff: SqlStaff
+    gifts: SqlGifts
+    broadcasts: SqlBroadcasts
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -77,7 +84,11 @@ class SqlUnitOfWork:
         self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
         self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
         self.api_tokens, self.audit = SqlApiTokens(conn), SqlAudit(conn)
+        self.nudges = SqlNudges(conn, dialect)
+        self.surprises = SqlSurprises(conn, dialect)
         self.staff = SqlStaff(conn)
+        self.gifts = SqlGifts(conn, dialect)
+        self.broadcasts = SqlBroadcasts(conn, dialect)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -18,6 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
+    BroadcastIn,
+    BroadcastOut,
     ErrorOut,
     HeldOut,
     MemberIn,
@@ -28,6 +30,8 @@ from bot.api.schemas import (
     RefundOut,
     VoucherOut,
 )
+from bot.broadcast_content import check_content, check_segment
+from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.earning import PurchaseLine
 from domain.errors import (
     Conflict,
@@ -40,7 +44,9 @@ from domain.errors import (
 from domain.models import ApiToken, Voucher
 from domain.ports import UnitOfWork
 from domain.program import Program
+from domain.segments import Segment
 from domain.services.api_tokens import authenticate
+from domain.services.broadcasts import broadcast_progress, get_broadcast, queue_broadcast
 from domain.services.members import member_by_code
 from domain.services.points import account_summary, adjust_points
 from domain.services.purchases import MERCHANT, MemberRef, record_purchase, refund_purchase
@@ -167,7 +173,49 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
         return voucher_out(await use_voucher(writer(), code=code, actor=f"api:{token.name}",
                                              now=clock()), clock())
 
+    @api.post("/api/v1/broadcasts", response_model=BroadcastOut, status_code=201,
+              responses=ERRORS)
+    async def broadcast(body: BroadcastIn,
+                        token: Annotated[ApiToken, Depends(scope("admin"))]) -> BroadcastOut:
+        """Queue a message to a segment; members who turned offers off are left out."""
+        button = body.button
+        content = BroadcastContent(
+            text=body.text, button_text=button.text if button else None,
+            button_url=button.url if button else None,
+            bonus_points=button.bonus_points if button else None,
+            reward_id=button.reward_id if button else None)
+        check_content(content, program)
+        segment = Segment(**body.segment.model_dump())
+        check_segment(segment, program)
+        broadcast_id = await queue_broadcast(writer(), content, segment, f"api:{token.name}",
+                                             clock())
+        return await broadcast_out(broadcast_id)
+
+    @api.get("/api/v1/broadcasts/{broadcast_id}", response_model=BroadcastOut,
+             responses=ERRORS)
+    async def broadcast_status(broadcast_id: int,
+                               token: Annotated[ApiToken, Depends(scope("admin"))],
+                               ) -> BroadcastOut:
+        """A broadcast's state and counts: sent, blocked, failed, pending, cancelled."""
+        return await broadcast_out(broadcast_id)
+
+    async def broadcast_out(broadcast_id: int) -> BroadcastOut:
+        found = await get_broadcast(reader(), broadcast_id)
+        progress = await broadcast_progress(reader(), broadcast_id)
+        if found is None or progress is None:
+            raise NotFound("broadcast", broadcast_id)
+        return broadcast_view(found, progress)
+
     return api
+
+
+def broadcast_view(broadcast: Broadcast, progress: BroadcastProgress) -> BroadcastOut:
+    """A broadcast as the API shows it."""
+    return BroadcastOut(id=broadcast.id, state=broadcast.state, created_at=broadcast.created_at,
+                        created_by=broadcast.created_by, segment=broadcast.segment.as_dict(),
+                        total=progress.total, sent=progress.sent, blocked=progress.blocked,
+                        failed=progress.failed, pending=progress.pending,
+                        cancelled=progress.cancelled)
 
 
 def member_ref(member: MemberIn) -> MemberRef:

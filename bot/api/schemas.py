@@ -137,3 +137,53 @@ class ErrorOut(BaseModel):
 
     error: str
     detail: str
+
+
+class ButtonIn(Strict):
+    """A button under a broadcast: a link, or a gift claimed once per member."""
+
+    text: str = Field(min_length=1, max_length=64)
+    url: str | None = Field(default=None, max_length=2048)
+    bonus_points: int | None = Field(default=None, ge=1, le=100_000)
+    reward_id: str | None = Field(default=None, min_length=1, max_length=24)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [v for v in (self.url, self.bonus_points, self.reward_id) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of url, bonus_points, reward_id")
+        return self
+
+
+class SegmentIn(Strict):
+    """Who receives a broadcast: members matching every condition given (none: everyone)."""
+
+    tier: str | None = Field(default=None, min_length=1, max_length=64)
+    inactive_days: int | None = Field(default=None, ge=0, le=36_500)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    locale: str | None = Field(default=None, min_length=2, max_length=16)
+    min_balance: int | None = Field(default=None, ge=0, le=1_000_000_000)
+
+
+class BroadcastIn(Strict):
+    """A broadcast: Telegram HTML text, an optional button, the segment."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    button: ButtonIn | None = None
+    segment: SegmentIn = Field(default_factory=SegmentIn)
+
+
+class BroadcastOut(BaseModel):
+    """A broadcast and how far its sending has come."""
+
+    id: int
+    state: str
+    created_at: datetime
+    created_by: str
+    segment: dict[str, Any]
+    total: int
+    sent: int
+    blocked: int
+    failed: int
+    pending: int
+    cancelled: int

@@ -6,6 +6,7 @@ person it was shown to, and a pressed button is refused unless the tag matches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.conversation.actions import Button
@@ -22,10 +23,19 @@ class Press:
     args: tuple[str, ...]
 
 
+Signer = Callable[[int, str], str]  # (telegram id, payload) -> tag
+
+
 def button(ctx: Context, telegram_id: int, text: str, action: str, *args: str) -> Button:
     """An inline button whose data only `telegram_id` can successfully press."""
+    return signed_button(ctx.sign, telegram_id, text, action, *args)
+
+
+def signed_button(sign: Signer, telegram_id: int, text: str, action: str,
+                  *args: str) -> Button:
+    """`button` for callers without a handler's context (the outbox sender)."""
     payload = ":".join((action, *args))
-    data = f"{payload}:{ctx.sign(telegram_id, payload)}"
+    data = f"{payload}:{sign(telegram_id, payload)}"
     if len(data.encode()) > MAX_DATA_BYTES:
         raise ValueError(f"button data over {MAX_DATA_BYTES} bytes: {data!r}")
     return Button(text, data=data)

@@ -27,9 +27,14 @@ class Context:
 
     def sign(self, telegram_id: int, payload: str) -> str:
         """A short tag binding button data to one person, so a forged press is refused."""
-        digest = hmac.new(self.secret, f"{telegram_id}|{payload}".encode(), hashlib.sha256)
-        return urlsafe_b64encode(digest.digest()[:6]).decode()
+        return sign(self.secret, telegram_id, payload)
 
     def verify(self, telegram_id: int, payload: str, tag: str) -> bool:
         """Whether `tag` is this person's signature of `payload`."""
         return hmac.compare_digest(self.sign(telegram_id, payload), tag)
+
+
+def sign(secret: bytes, telegram_id: int, payload: str) -> str:
+    """The tag of `payload` for `telegram_id` under `secret` (also used by the outbox sender)."""
+    digest = hmac.new(secret, f"{telegram_id}|{payload}".encode(), hashlib.sha256)
+    return urlsafe_b64encode(digest.digest()[:6]).decode()

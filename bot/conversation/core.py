@@ -20,6 +20,7 @@ from bot.conversation.handlers.donate import (
     show_causes,
     typed_amount,
 )
+from bot.conversation.handlers.gift import gift_pressed
 from bot.conversation.handlers.history import show_history, turn_page
 from bot.conversation.handlers.invite import show_invite
 from bot.conversation.handlers.phone import shared_contact
@@ -65,7 +66,7 @@ PRESSES: dict[str, PressHandler] = {
     "h": turn_page, "rw": reward_detail, "rc": confirm_redemption, "rl": back_to_rewards,
     "dc": choose_cause, "da": chosen_amount, "dy": confirm_donation, "dl": back_to_causes,
     "sl": change_setting, "so": change_setting, "sr": change_setting, "st": change_setting,
-    "fy": confirm_forget, "fn": confirm_forget,
+    "fy": confirm_forget, "fn": confirm_forget, "bg": gift_pressed,
 }
 STEPS: dict[str, StepHandler] = {
     DONATE_STEP: lambda ctx, event, member, state: typed_amount(ctx, event, member,

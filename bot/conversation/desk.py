@@ -14,7 +14,7 @@ from bot.conversation.buttons import Press, read_press
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers import sale, till
+from bot.conversation.handlers import broadcast, sale, till
 from bot.conversation.handlers.staff import remove_pressed, staff_command
 from domain.models import ChatState, Member
 from domain.services.members import pick_locale
@@ -27,16 +27,22 @@ ClerkStep = Callable[[Context, Incoming, Clerk, ChatState], Awaitable[list[Actio
 COMMANDS: dict[str, tuple[Role, ClerkHandler]] = {
     "sale": ("staff", sale.start_sale), "voucher": ("staff", till.voucher_command),
     "member": ("staff", till.member_command), "adjust": ("admin", till.adjust_command),
-    "staff": ("admin", staff_command),
+    "staff": ("admin", staff_command), "broadcast": ("admin", broadcast.start_broadcast),
+    "broadcasts": ("admin", broadcast.list_broadcasts),
 }
 PRESSES: dict[str, tuple[Role, ClerkPress]] = {
     "kc": ("staff", sale.category_pressed), "ky": ("staff", sale.confirm_pressed),
     "kn": ("staff", sale.cancel_pressed), "vu": ("staff", till.use_pressed),
-    "xr": ("admin", remove_pressed),
+    "xr": ("admin", remove_pressed), "bk": ("admin", broadcast.no_button_pressed),
+    "bs": ("admin", broadcast.condition_pressed), "bp": ("admin", broadcast.preview_pressed),
+    "by": ("admin", broadcast.send_pressed), "bn": ("admin", broadcast.cancel_draft_pressed),
+    "bx": ("admin", broadcast.stop_pressed),
 }
 STEPS: dict[str, ClerkStep] = {
     sale.MEMBER_STEP: sale.member_step, sale.AMOUNT_STEP: sale.amount_step,
     till.VOUCHER_STEP: till.voucher_step, till.MEMBER_STEP: till.member_step,
+    broadcast.MESSAGE_STEP: broadcast.message_step, broadcast.BUTTON_STEP: broadcast.button_step,
+    broadcast.SEGMENT_STEP: broadcast.segment_step,
 }
 
 

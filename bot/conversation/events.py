@@ -33,6 +33,8 @@ class Incoming:
     message_id: int | None = None
     contact_phone: str | None = None
     contact_user_id: int | None = None
+    html: str | None = None  # the text or caption with its formatting, when it has some
+    photo_file_id: str | None = None  # the largest size of a photo sent (text is its caption)
 
     @property
     def command(self) -> str | None:

@@ -156,12 +156,18 @@ class Emulator:
         per_group_per_minute: int = 20,
         global_per_second: float = 30.0,
         global_burst: int = 30,
+        paid_per_second: float = 1000.0,
+        paid_burst: int = 1000,
     ) -> None:
         """Switch flood limits on (or off) with these rates; buckets start full."""
         self.state.limiter.configure(LimitSettings(
             enabled, per_chat_per_second, per_chat_burst, per_group_per_minute,
-            global_per_second, global_burst,
+            global_per_second, global_burst, paid_per_second, paid_burst,
         ))
+
+    def force_429(self, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the bot's next `times` sends with 429 Too Many Requests, retry_after."""
+        self.state.limiter.force_429(retry_after, times)
 
     # -- observation ----------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ class LimitSettings:
     per_group_per_minute: int = 20
     global_per_second: float = 30.0
     global_burst: int = 30
+    paid_per_second: float = 1000.0  # sends with allow_paid_broadcast
+    paid_burst: int = 1000
 
 
 class _Bucket:
@@ -50,23 +52,32 @@ class RateLimiter:
         self._chats: dict[int, _Bucket] = {}
         self._groups: dict[int, _Bucket] = {}
         self._global: _Bucket | None = None
+        self._paid: _Bucket | None = None
+        self._forced: list[int] = []
+
+    def force_429(self, retry_after: int, times: int = 1) -> None:
+        """Answer the next `times` sends with 429 retry_after, limits on or off."""
+        self._forced.extend([retry_after] * times)
 
     def configure(self, settings: LimitSettings) -> None:
         """Apply new settings and start with full buckets."""
         self.settings = settings
         self._chats.clear()
         self._groups.clear()
-        self._global = None
+        self._global = self._paid = None
 
-    def check(self, chat_id: int, is_group: bool) -> int:
-        """0 and count the message if allowed, else the whole seconds to wait (at least 1)."""
+    def check(self, chat_id: int, is_group: bool, paid: bool = False) -> int:
+        """0 and count the message if allowed, else the whole seconds to wait (at least 1).
+
+        A paid broadcast counts against the paid bulk limit instead of the free one.
+        """
+        if self._forced:
+            return self._forced.pop(0)
         s = self.settings
         if not s.enabled:
             return 0
         now = self._clock()
-        if self._global is None:
-            self._global = _Bucket(s.global_burst, s.global_per_second, now)
-        buckets = [self._global]
+        buckets = [self._bulk(paid, now)]
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = _Bucket(s.per_chat_burst, s.per_chat_per_second, now)
@@ -84,3 +95,13 @@ class RateLimiter:
         for bucket in buckets:
             bucket.take()
         return 0
+
+    def _bulk(self, paid: bool, now: float) -> _Bucket:
+        s = self.settings
+        if paid:
+            if self._paid is None:
+                self._paid = _Bucket(s.paid_burst, s.paid_per_second, now)
+            return self._paid
+        if self._global is None:
+            self._global = _Bucket(s.global_burst, s.global_per_second, now)
+        return self._global

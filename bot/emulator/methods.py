@@ -93,8 +93,8 @@ def _reachable(chat: ChatRecord) -> None:
         raise forbidden("bot can't initiate conversation with a user")
 
 
-def _flood(state: State, chat: ChatRecord) -> None:
-    wait = state.limiter.check(chat.id, chat.is_group)
+def _flood(state: State, chat: ChatRecord, p: Params) -> None:
+    wait = state.limiter.check(chat.id, chat.is_group, p.flag("allow_paid_broadcast"))
     if wait:
         raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
@@ -259,7 +259,7 @@ async def send_message(state: State, p: Params) -> Json:
     reply = _reply_to(chat, p)
     preview = _link_preview(p)
     _reachable(chat)
-    _flood(state, chat)
+    _flood(state, chat, p)
     content = _content("text", text, entities, markup, preview)
     _delivery_options(p, content)
     if reply is not None:
@@ -308,7 +308,7 @@ async def send_photo(state: State, p: Params) -> Json:
     reply = _reply_to(chat, p)
     size = image_size(data) if data is not None else None
     _reachable(chat)
-    _flood(state, chat)
+    _flood(state, chat, p)
     if data is not None and size is not None:
         width, height, extension = size
         known = state.store_file(data, "photos", extension, width, height)

@@ -19,6 +19,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from aiogram.types import (
     BotCommand,
@@ -53,7 +54,7 @@ def telegram_errors() -> Iterator[None]:
         raise RecipientBlocked(error.message) from error
     except TelegramBadRequest as error:
         raise bad_request(error.message) from error
-    except TelegramNetworkError as error:
+    except (TelegramNetworkError, TelegramServerError) as error:
         raise TelegramUnreachable(error.message) from error
 
 
@@ -81,15 +82,20 @@ class AiogramReplies:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, action: Send) -> None:
+    async def send(self, action: Send) -> int:
         markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)
+        paid = action.paid or None
         with telegram_errors():
             if action.photo is not None:
                 photo = BufferedInputFile(action.photo, filename="card.png")
-                await self.bot.send_photo(action.chat_id, photo, caption=action.text,
-                                          reply_markup=markup)
+                message = await self.bot.send_photo(action.chat_id, photo, caption=action.text,
+                                                    reply_markup=markup,
+                                                    allow_paid_broadcast=paid)
             else:
-                await self.bot.send_message(action.chat_id, action.text, reply_markup=markup)
+                message = await self.bot.send_message(action.chat_id, action.text,
+                                                      reply_markup=markup,
+                                                      allow_paid_broadcast=paid)
+        return message.message_id
 
     async def edit(self, action: Edit) -> None:
         with telegram_errors():

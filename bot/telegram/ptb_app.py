@@ -75,14 +75,19 @@ class PtbReplies:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, action: Send) -> None:
+    async def send(self, action: Send) -> int:
         markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)
+        paid = action.paid or None
         with telegram_errors():
             if action.photo is not None:
-                await self.bot.send_photo(action.chat_id, action.photo, caption=action.text,
-                                          reply_markup=markup)
+                message = await self.bot.send_photo(action.chat_id, action.photo,
+                                                    caption=action.text, reply_markup=markup,
+                                                    allow_paid_broadcast=paid)
             else:
-                await self.bot.send_message(action.chat_id, action.text, reply_markup=markup)
+                message = await self.bot.send_message(action.chat_id, action.text,
+                                                      reply_markup=markup,
+                                                      allow_paid_broadcast=paid)
+        return message.message_id
 
     async def edit(self, action: Edit) -> None:
         with telegram_errors():

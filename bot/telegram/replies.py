@@ -1,6 +1,6 @@
 """Carrying out the core's actions through whichever framework's bot, the same way.
 
-Each adapter implements `BotApi` (four calls) and maps its framework's errors to the ones
+Each adapter implements `BotApi` (three calls) and maps its framework's errors to the ones
 below; `perform` decides what each outcome means.
 """
 
@@ -50,7 +50,8 @@ def bad_request(description: str) -> TelegramRefused:
 class BotApi(Protocol):
     """The calls replies need, in a framework's terms."""
 
-    async def send(self, action: Send) -> None: ...
+    async def send(self, action: Send) -> int:
+        """Send a message; Telegram's id for it."""
     async def edit(self, action: Edit) -> None: ...
     async def answer(self, action: Answer) -> None: ...
 

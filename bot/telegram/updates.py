@@ -51,7 +51,23 @@ def incoming(update: Any) -> Incoming | None:
     return Incoming(
         "contact" if contact else "message", person(message.from_user),
         chat_id=message.chat.id, private=message.chat.type == "private",
-        update_id=update.update_id, text=message.text, message_id=message.message_id,
+        update_id=update.update_id, text=message.text or message.caption,
+        message_id=message.message_id,
         contact_phone=contact.phone_number if contact else None,
         contact_user_id=contact.user_id if contact else None,
+        html=formatted(message), photo_file_id=message.photo[-1].file_id if message.photo else None,
     )
+
+
+def formatted(message: Any) -> str | None:
+    """A text or caption with entities as HTML; None when it has no formatting.
+
+    aiogram calls it `html_text` (text or caption); python-telegram-bot `text_html` and
+    `caption_html`. Plain messages and commands, most updates, skip the conversion.
+    """
+    entities = message.entities or message.caption_entities or ()
+    if all(entity.type == "bot_command" for entity in entities):
+        return None
+    if hasattr(message, "html_text"):
+        return str(message.html_text)
+    return str(message.text_html if message.text is not None else message.caption_html)

@@ -1,29 +1,41 @@
-"""Reading and settling the outbox: what is waiting, what was sent, what cannot be."""
+"""Reading and settling the outbox: what is due, who claims it, what became of it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from domain.models import Notification
+from domain.outbox import Outcome
 from domain.ports import UnitOfWork
 
 
 async def pending_notifications(uow: UnitOfWork, limit: int = 50) -> list[Notification]:
-    """The oldest notifications not yet sent nor given up on."""
+    """The oldest notifications not yet settled."""
     async with uow:
         return list(await uow.outbox.pending(limit))
 
 
-async def notification_sent(uow: UnitOfWork, notification_id: int, now: datetime) -> None:
-    """Record a delivery, so a restart never sends it again."""
+async def claim_notifications(uow: UnitOfWork, worker: str, now: datetime, until: datetime,
+                              limit: int) -> list[Notification]:
+    """Take due notifications for one sender until `until`, so no other sender takes them."""
     async with uow:
-        await uow.outbox.mark_sent(notification_id, now)
+        return list(await uow.outbox.claim(worker, now, until, limit))
 
 
-async def notification_failed(uow: UnitOfWork, notification: Notification, now: datetime,
-                              error: str, final: bool) -> None:
-    """Record a failed attempt; a final one also marks a blocked member unreachable."""
+async def settle_notifications(uow: UnitOfWork, worker: str,
+                               outcomes: Sequence[Outcome]) -> None:
+    """Record outcomes; a member who blocked the bot becomes unreachable, a drained
+    broadcast done."""
     async with uow:
-        await uow.outbox.mark_failed(notification.id, now, error, final)
-        if final and error == "blocked":
-            await uow.members.update_profile(notification.member_id, reachable=False)
+        await uow.outbox.settle(worker, outcomes)
+        for member_id in {o.member_id for o in outcomes if o.state == "blocked"}:
+            await uow.members.update_profile(member_id, reachable=False)
+        await uow.broadcasts.finish(sorted({o.broadcast_id for o in outcomes
+                                            if o.broadcast_id is not None}))
+
+
+async def release_notifications(uow: UnitOfWork, worker: str) -> int:
+    """Hand back a stopping sender's unsent claims, so a restart resumes at once."""
+    async with uow:
+        return await uow.outbox.release(worker)

@@ -93,6 +93,9 @@ async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) ->
             async with uow:
                 posting = Posting(member_id, EntryKind.EXPIRY, now)
                 expired = sum([await uow.ledger.expire_lot(posting, lot) for lot in member_lots])
+                if expired:
+                    await uow.outbox.add(member_id, "points_expired", {
+                        "points": expired, "balance": await uow.ledger.balance(member_id)}, now)
             if expired:
                 lots, points = lots + len(member_lots), points + expired
                 members.add(member_id)

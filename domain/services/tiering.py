@@ -37,8 +37,12 @@ async def review_tiers(uow: UnitOfWork, program: Program, now: datetime) -> int:
     for member_id in member_ids:
         async with uow:
             member = await uow.members.lock(member_id)
-            if member is not None and await refresh_tier(uow, program, member, now) != (
-                member.tier
-            ):
+            if member is None:
+                continue
+            tier = await refresh_tier(uow, program, member, now)
+            if tier != member.tier:
                 changed += 1
+            if program.tiers.rank(tier) < program.tiers.rank(member.tier):
+                await uow.outbox.add(member_id, "tier_down",
+                                     {"tier": tier, "previous": member.tier}, now)
     return changed

@@ -1,15 +1,47 @@
-"""The outbox: pending notifications, oldest first, with the recipient's chat and language."""
+"""The outbox: pending notifications claimed by a sender under a lease, then settled.
+
+A claim marks rows `claimed_by` a sender until `claimed_until`; on PostgreSQL the rows are
+picked `FOR UPDATE SKIP LOCKED`, so senders in several processes never take the same row.
+A sender that dies leaves its claims to lapse; another sender takes them afterwards.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Notification
+from domain.outbox import Outcome
 from storage.tables import PENDING, MemberRow, OutboxRow
+
+DUE = (OutboxRow.id, OutboxRow.member_id, MemberRow.telegram_id, MemberRow.locale,
+       OutboxRow.template, OutboxRow.context, OutboxRow.attempts, OutboxRow.broadcast_id,
+       MemberRow.reachable)
+SETTLE = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("row_id"), OutboxRow.claimed_by == bindparam("worker"),
+           text(PENDING))
+    .values(state=bindparam("new_state"), attempts=OutboxRow.attempts + bindparam("tries"),
+            last_error=bindparam("error"), failed_at=bindparam("gave_up_at"),
+            next_attempt_at=bindparam("retry_at"), claimed_by=None, claimed_until=None)
+)
+MARK_SENT = (
+    update(OutboxRow).where(OutboxRow.id == bindparam("row_id"))
+    .values(state="sent", sent_at=bindparam("at"), attempts=OutboxRow.attempts + 1,
+            telegram_message_id=bindparam("message_id"), claimed_by=None,
+            claimed_until=None)
+)
+
+
+def _settle_params(worker: str, outcome: Outcome) -> dict[str, Any]:
+    final = outcome.state != "pending"
+    return {"row_id": outcome.id, "worker": worker, "new_state": outcome.state,
+            "tries": int(outcome.counts_attempt), "error": outcome.error,
+            "gave_up_at": outcome.at if final else None, "retry_at": outcome.retry_at}
 
 
 class SqlOutbox:
@@ -25,21 +57,44 @@ class SqlOutbox:
             dedupe_key=dedupe_key, attempts=0))
 
     async def pending(self, limit: int) -> Sequence[Notification]:
-        statement = (
-            select(OutboxRow.id, OutboxRow.member_id, MemberRow.telegram_id, MemberRow.locale,
-                   OutboxRow.template, OutboxRow.context, OutboxRow.attempts)
-            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
-            .where(text(PENDING)).order_by(OutboxRow.id).limit(limit)
-        )
+        statement = (select(*DUE).join(MemberRow, MemberRow.id == OutboxRow.member_id)
+                     .where(text(PENDING)).order_by(OutboxRow.id).limit(limit))
         return [Notification(*row) for row in (await self.conn.execute(statement)).all()]
 
-    async def mark_sent(self, notification_id: int, at: datetime) -> None:
-        await self.conn.execute(update(OutboxRow).where(OutboxRow.id == notification_id)
-                                .values(sent_at=at, attempts=OutboxRow.attempts + 1))
+    async def claim(self, worker: str, now: datetime, until: datetime,
+                    limit: int) -> Sequence[Notification]:
+        """Take up to `limit` due rows, oldest first, that no live claim holds."""
+        due = (
+            select(OutboxRow.id)
+            .where(text(PENDING),
+                   or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+                   or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+            .order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        claimed = await self.conn.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(due.scalar_subquery()))
+            .values(claimed_by=worker, claimed_until=until).returning(OutboxRow.id))
+        ids = list(claimed.scalars())
+        if not ids:
+            return []
+        rows = await self.conn.execute(
+            select(*DUE).join(MemberRow, MemberRow.id == OutboxRow.member_id)
+            .where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
+        return [Notification(*row) for row in rows.all()]
 
-    async def mark_failed(self, notification_id: int, at: datetime, error: str,
-                          final: bool) -> None:
-        """Count a failed attempt; a final failure is never retried."""
-        await self.conn.execute(update(OutboxRow).where(OutboxRow.id == notification_id)
-                                .values(attempts=OutboxRow.attempts + 1, last_error=error,
-                                        failed_at=at if final else None))
+    async def settle(self, worker: str, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes: a send always; anything else only while the claim is ours."""
+        sent = [{"row_id": o.id, "at": o.at, "message_id": o.message_id}
+                for o in outcomes if o.state == "sent"]
+        others = [_settle_params(worker, o) for o in outcomes if o.state != "sent"]
+        if sent:
+            await self.conn.execute(MARK_SENT, sent)
+        if others:
+            await self.conn.execute(SETTLE, others)
+
+    async def release(self, worker: str) -> int:
+        """Hand back every pending row this worker claimed (on a clean stop)."""
+        result = await self.conn.execute(
+            update(OutboxRow).where(OutboxRow.claimed_by == worker, text(PENDING))
+            .values(claimed_by=None, claimed_until=None))
+        return result.rowcount

@@ -19,7 +19,7 @@ BOT = "northwind_loyalty_bot"
 
 def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
     """Settings for a bot on the emulator with its own SQLite file."""
-    options: dict[str, object] = {"api_port": 0, **extra}
+    options: dict[str, object] = {"api_port": 0, "scheduler": False, **extra}
     return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db", bot_token=TOKEN,
                     telegram_api_base=emulator.base_url, bot_framework=framework, **options)
 

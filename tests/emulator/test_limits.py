@@ -110,3 +110,25 @@ async def test_edit_in_blocked_chat_is_forbidden(api: Api, emu: Emulator,
     status, body = await api("editMessageText", chat_id=users[0],
                              message_id=sent["result"]["message_id"], text="y")
     assert (status, body["description"]) == (403, "Forbidden: bot was blocked by the user")
+
+
+async def test_paid_broadcasts_have_their_own_bulk_limit(api: Api, emu: Emulator,
+                                                         users: list[int]) -> None:
+    emu.limits(global_per_second=1, global_burst=1, paid_per_second=1, paid_burst=2)
+    assert (await api("sendMessage", chat_id=users[0], text="free"))[0] == 200
+    assert (await api("sendMessage", chat_id=users[1], text="free"))[0] == 429
+    for user_id in users[1:3]:
+        status, _ = await api("sendMessage", chat_id=user_id, text="paid",
+                              allow_paid_broadcast=True)
+        assert status == 200
+    status, _ = await api("sendMessage", chat_id=users[3], text="paid",
+                          allow_paid_broadcast=True)
+    assert status == 429
+
+
+async def test_a_forced_429_answers_the_next_send_only(api: Api, emu: Emulator,
+                                                       users: list[int]) -> None:
+    emu.force_429(retry_after=2)
+    status, body = await api("sendMessage", chat_id=users[0], text="x")
+    assert (status, body["parameters"]) == (429, {"retry_after": 2})
+    assert (await api("sendMessage", chat_id=users[0], text="x"))[0] == 200

@@ -10,6 +10,7 @@ from bot.conversation.events import Incoming
 from bot.conversation.texts import labels
 from domain.models import Member
 from domain.referrals import referral_payload
+from domain.services.nudges import note_invite_shown
 from domain.services.referrals import referral_stats
 from messages.render import render
 
@@ -24,6 +25,7 @@ async def show_invite(ctx: Context, event: Incoming, member: Member) -> list[Act
     assert member.code is not None
     link = invite_link(ctx, member.code)
     stats = await referral_stats(ctx.reader(), ctx.program, member.id)
+    await note_invite_shown(ctx.writer(), member.id, ctx.clock())
     rules = ctx.program.referrals
     text = render("invite", member.locale, link=link, stats=stats, rules=rules)
     share_text = render("invite_share", member.locale, program=ctx.program,

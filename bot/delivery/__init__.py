@@ -1,0 +1,35 @@
+"""Delivery: the one sender of everything proactive, from a durable outbox, within limits.
+
+How it works
+- Every message is an outbox row (state pending, sent with Telegram's message id, blocked,
+  failed with the reason, cancelled), written in the transaction that caused it; a
+  broadcast writes one row per recipient with one INSERT ... SELECT.
+- A `Sender` (one per process) claims due rows for `lease` seconds (`claimed_by`,
+  `claimed_until`; `FOR UPDATE SKIP LOCKED` on PostgreSQL, so processes never share a row),
+  asks the `RateLimiter` for a send time per row, sends each at its time and records the
+  outcome right after Telegram answers, several outcomes per transaction under load.
+- The rate limiter keeps a virtual schedule: a global "free at" time moved on by 1/rate per
+  message (SEND_RATE, default 25/s; 1000/s with PAID_BROADCAST=1, sent with
+  allow_paid_broadcast), and a "free at" time per chat moved to send time + 1 s. One process
+  (SQLite) keeps them in memory; on PostgreSQL they live in `send_pacing` and every process
+  takes its slots with one atomic upsert, so the limits hold across processes.
+- 429: the global schedule is held for retry_after (in the database too, for the other
+  processes), the message and the ones scheduled after it go back to pending until then.
+  403: blocked, the member becomes unreachable, and their other pending rows are settled as
+  blocked when claimed. 400: failed with Telegram's reason. Network errors and 5xx: retried
+  with exponential backoff (2 s, 4 s, ...) up to 5 attempts, then failed.
+- Stopping (Ctrl+C, SIGTERM) lets sends under way finish and be recorded, then hands the
+  remaining claims back, so a restart resumes at once. A killed process's claims lapse
+  after `lease` and are taken again. Nothing pending is ever lost.
+
+The one window for a double send: Telegram accepted a message and the process died before
+its outcome was committed (the time of one database write). That message is sent again,
+once, after the lease. A send never starts in the last third of its claim's lease (at
+most 10 s), so a claim cannot lapse under a send in flight unless the send itself hangs
+that long.
+"""
+
+from bot.delivery.pacing import MemorySlots, RateLimiter, SlotStore
+from bot.delivery.sender import DeliverySettings, Sender
+
+__all__ = ["DeliverySettings", "MemorySlots", "RateLimiter", "Sender", "SlotStore"]

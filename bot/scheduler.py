@@ -1,0 +1,171 @@
+"""The scheduler: APScheduler interval jobs that ask the domain who is due, in one process.
+
+Jobs keep no state of their own: each asks the domain what is due as of now (nudges,
+surprises, lots past their expiry, downgrades whose grace ended) and writes messages to the
+outbox. So after downtime the first run catches up on everything missed, once; runs that
+pile up while the loop is busy are coalesced into one.
+
+Exactly one process runs the jobs. On PostgreSQL it is the one holding a session-level
+advisory lock on a dedicated connection; the lock dies with that process's connection, and
+the others, retrying every few seconds, take over and run every job at once. A leader that
+loses its connection stops at its next check; jobs are idempotent (unique keys), so a
+moment of overlap sends nothing twice. On SQLite one process serves the bot (SQLite
+serialises writers), so that process always leads: do not run two on one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from domain.program import Program
+from domain.services.nudges import queue_nudges
+from domain.services.points import expire_due_points
+from domain.services.surprise import run_surprise
+from domain.services.tiering import review_tiers
+from domain.surprise import draw_day
+from storage.database import Database
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = 0x6C6F79616C7479 + 1  # pg advisory lock key; the migrator's key plus one
+RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named job run every `every`, given the current time."""
+
+    name: str
+    every: timedelta
+    run: Callable[[datetime], Awaitable[object]]
+
+
+def loyalty_jobs(database: Database, program: Program) -> list[Job]:
+    """Nudges, the surprise draw, expiry of due lots and tier downgrades."""
+
+    def writer() -> SqlUnitOfWork:
+        return SqlUnitOfWork(database)
+
+    async def surprise(now: datetime) -> object:
+        seed = f"{program.info.name}|{draw_day(now, program.info.timezone)}"
+        return await run_surprise(writer(), program, now, random.Random(seed))
+
+    return [
+        Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now)),
+        Job("surprise", timedelta(hours=1), surprise),
+        Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now)),
+        Job("tiers", timedelta(hours=6), lambda now: review_tiers(writer(), program, now)),
+    ]
+
+
+class Leadership:
+    """Whether this process runs the jobs: PostgreSQL's advisory lock holder; SQLite: always."""
+
+    def __init__(self, database: Database) -> None:
+        self.postgres = database.dialect == "postgresql"
+        self.leads = False
+        # Its own engine without a pool: closing the connection really ends the session,
+        # and with it the lock, instead of parking it in a pool.
+        self._engine: AsyncEngine | None = (
+            create_async_engine(database.url, poolclass=NullPool) if self.postgres else None)
+        self._conn: AsyncConnection | None = None
+
+    async def check(self) -> bool:
+        """Keep or take the lead; whether this process leads now."""
+        if not self.postgres:
+            self.leads = True
+        elif self._conn is not None and not await self._alive(self._conn):
+            log.warning("scheduler: lost the database connection holding the lead")
+            self._conn, self.leads = None, False
+        elif self._conn is None:
+            self._conn = await self._try_lock()
+            self.leads = self._conn is not None
+            if self.leads:
+                log.info("scheduler: this process leads")
+        return self.leads
+
+    async def _alive(self, conn: AsyncConnection) -> bool:
+        try:
+            await conn.execute(text("SELECT 1"))
+            await conn.commit()
+        except Exception:
+            await conn.invalidate()
+            return False
+        return True
+
+    async def _try_lock(self) -> AsyncConnection | None:
+        assert self._engine is not None
+        conn = await self._engine.connect()
+        try:
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                      {"key": LEADER_LOCK})).scalar()
+            await conn.commit()
+        except BaseException:
+            await conn.close()
+            raise
+        if got:
+            return conn
+        await conn.close()
+        return None
+
+    async def release(self) -> None:
+        """Give up the lead (closing the session frees the lock)."""
+        conn, self._conn, self.leads = self._conn, None, False
+        if conn is not None:
+            await conn.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+
+def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable[[], datetime],
+                    retry_seconds: float = RETRY_SECONDS) -> AsyncIOScheduler:
+    """An AsyncIOScheduler running `jobs` while `leadership` holds; every job at once on
+    taking the lead (at start, or when another leader died)."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def guarded(job: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if leadership.leads:
+                log.info("scheduler: %s done: %s", job.name, await job.run(clock()))
+        return run
+
+    async def lead() -> None:
+        before = leadership.leads
+        if await leadership.check() and not before:
+            for job in jobs:
+                scheduler.modify_job(job.name, next_run_time=datetime.now(UTC))
+
+    for job in jobs:
+        seconds = job.every.total_seconds()
+        scheduler.add_job(guarded(job), "interval", seconds=seconds, id=job.name,
+                          coalesce=True, misfire_grace_time=max(int(seconds), 1),
+                          max_instances=1)
+    scheduler.add_job(lead, "interval", seconds=retry_seconds, id="leadership",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    return scheduler
+
+
+async def run_scheduler(database: Database, program: Program, clock: Callable[[], datetime],
+                        jobs: Sequence[Job] | None = None,
+                        retry_seconds: float = RETRY_SECONDS) -> None:
+    """Run the loyalty jobs (or `jobs`) whenever this process leads, until cancelled."""
+    leadership = Leadership(database)
+    scheduler = build_scheduler(loyalty_jobs(database, program) if jobs is None else jobs,
+                                leadership, clock, retry_seconds)
+    scheduler.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await leadership.release()

@@ -1,0 +1,58 @@
+"""Broadcasts: preview a segment's size, queue a message to it, follow and cancel it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
+from domain.ports import UnitOfWork
+from domain.segments import Segment
+
+
+async def count_segment(uow: UnitOfWork, segment: Segment, now: datetime) -> int:
+    """How many members a broadcast to `segment` would reach now (the preview)."""
+    async with uow:
+        return await uow.broadcasts.count(segment, now)
+
+
+async def queue_broadcast(uow: UnitOfWork, content: BroadcastContent, segment: Segment,
+                          created_by: str, now: datetime) -> int:
+    """Store the broadcast and one outbox row per recipient, in one transaction; its id."""
+    async with uow:
+        broadcast_id = await uow.broadcasts.add(content, segment, created_by, now)
+        await uow.broadcasts.queue(broadcast_id, segment, now)
+        return broadcast_id
+
+
+async def get_broadcast(uow: UnitOfWork, broadcast_id: int) -> Broadcast | None:
+    """A broadcast with its content, or None."""
+    async with uow:
+        return await uow.broadcasts.get(broadcast_id)
+
+
+async def recent_broadcasts(uow: UnitOfWork,
+                            limit: int = 10) -> list[tuple[Broadcast, BroadcastProgress]]:
+    """The newest broadcasts first, each with its progress."""
+    async with uow:
+        recent = await uow.broadcasts.recent(limit)
+        progress = [await uow.broadcasts.progress(b.id) for b in recent]
+        return [(b, p) for b, p in zip(recent, progress, strict=True) if p is not None]
+
+
+async def broadcast_progress(uow: UnitOfWork, broadcast_id: int) -> BroadcastProgress | None:
+    """Counts of sent, blocked, failed, pending and cancelled messages, or None if unknown."""
+    async with uow:
+        return await uow.broadcasts.progress(broadcast_id)
+
+
+async def cancel_broadcast(uow: UnitOfWork, broadcast_id: int, now: datetime) -> int:
+    """Stop a running broadcast: its pending messages are cancelled; how many."""
+    async with uow:
+        return await uow.broadcasts.cancel(broadcast_id, now)
+
+
+async def set_broadcast_status_message(uow: UnitOfWork, broadcast_id: int, chat_id: int,
+                                       message_id: int) -> None:
+    """Remember the admin's live status message for a broadcast, to edit as it progresses."""
+    async with uow:
+        await uow.broadcasts.set_status_message(broadcast_id, chat_id, message_id)

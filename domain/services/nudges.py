@@ -1,0 +1,77 @@
+"""Finding who is due a nudge, and queueing it once per cause.
+
+Members are screened in chunks of ids: one short transaction per chunk gathers their facts
+with set-based queries and picks each one's nudge (`domain.nudges.pick_nudge`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+from domain.nudges import Nudge, NudgePicker, with_category
+from domain.ports import UnitOfWork
+from domain.program import Program, Reward
+
+CHUNK = 5_000
+
+
+async def rewards_in_stock(uow: UnitOfWork, program: Program) -> list[Reward]:
+    """The program's rewards that are not sold out."""
+    async with uow:
+        return [r for r in program.rewards
+                if r.stock is None or await uow.rewards.issued(r.id) < r.stock]
+
+
+async def due_nudges(uow: UnitOfWork, program: Program, now: datetime,
+                     chunk: int = CHUNK) -> AsyncIterator[list[Nudge]]:
+    """Who would get which nudge at `now`, a chunk of members at a time; records nothing."""
+    picker = NudgePicker(program, now, await rewards_in_stock(uow, program))
+    async with uow:
+        last = await uow.nudges.last_member_id()
+    for first in range(1, last + 1, chunk):
+        async with uow:
+            nudges = await _pick(uow, picker, first, first + chunk - 1)
+        if nudges:
+            yield nudges
+
+
+async def queue_nudges(uow: UnitOfWork, program: Program, now: datetime,
+                       chunk: int = CHUNK) -> int:
+    """Log and queue every due nudge, one transaction per chunk; how many were queued.
+
+    A nudge whose cause is already logged is skipped, so a re-run queues nothing twice.
+    """
+    picker = NudgePicker(program, now, await rewards_in_stock(uow, program))
+    async with uow:
+        last = await uow.nudges.last_member_id()
+    queued = 0
+    for first in range(1, last + 1, chunk):
+        async with uow:
+            nudges = await _pick(uow, picker, first, first + chunk - 1)
+            fresh = await uow.nudges.record(nudges, now)
+            for nudge in nudges:
+                if nudge.member_id in fresh:
+                    await uow.outbox.add(nudge.member_id, nudge.template, nudge.context, now,
+                                         dedupe_key=f"nudge:{nudge.member_id}:{nudge.cause_key}")
+        queued += len(fresh)
+    return queued
+
+
+async def _pick(uow: UnitOfWork, picker: NudgePicker, first_id: int,
+                last_id: int) -> list[Nudge]:
+    """The nudges of members `first_id`..`last_id`, inside the caller's transaction."""
+    program, now = picker.program, picker.now
+    facts = await uow.nudges.facts(
+        first_id, last_id, now, now + timedelta(days=program.expiry.warn_days),
+        now - timedelta(days=program.tiers.window_days))
+    nudges = [n for f in facts if (n := picker.pick(f)) is not None]
+    inactive = [n.member_id for n in nudges if n.kind == "inactive"]
+    categories = await uow.nudges.favourite_categories(inactive)
+    return [with_category(n, categories.get(n.member_id)) for n in nudges]
+
+
+async def note_invite_shown(uow: UnitOfWork, member_id: int, now: datetime) -> None:
+    """Remember that a member has seen their invite link (no referral reminder after)."""
+    async with uow:
+        await uow.nudges.mark_invite_shown(member_id, now)

@@ -1,0 +1,83 @@
+"""`SqlSlots`: the rate limiter's free-at times in the database, shared by every process.
+
+Each call is one short transaction of one upsert, atomic by the row lock it takes, so
+several `loyalty-bot run` processes on PostgreSQL keep one global pace and per-chat spacing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Executable
+
+from storage.database import Database
+from storage.tables import SendPacingRow
+
+GLOBAL = "global"
+EPSILON = 1e-6
+
+
+def _chat_key(chat: int) -> str:
+    return f"chat:{chat}"
+
+
+class SqlSlots:
+    """Implements `bot.delivery.pacing.SlotStore` over the `send_pacing` table."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+
+    async def reserve(self, span: float, now: float) -> float:
+        statement = self.insert(SendPacingRow).values(key=GLOBAL, free_at=now + span)
+        later = case((SendPacingRow.free_at > now, SendPacingRow.free_at), else_=literal(now))
+        upsert = statement.on_conflict_do_update(
+            index_elements=["key"], set_={"free_at": later + span},
+        ).returning(SendPacingRow.free_at)
+        [free_at] = await self._run(upsert)
+        return float(free_at) - span
+
+    async def claim_chats(self, times: Mapping[int, float], spacing: float) -> set[int]:
+        if not times:
+            return set()
+        rows = [{"key": _chat_key(chat), "free_at": at + spacing} for chat, at in times.items()]
+        statement = self.insert(SendPacingRow).values(rows)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["key"], set_={"free_at": statement.excluded.free_at},
+            where=SendPacingRow.free_at <= statement.excluded.free_at - spacing + EPSILON,
+        ).returning(SendPacingRow.key)
+        keys = set(await self._run(upsert))
+        return {chat for chat in times if _chat_key(chat) in keys}
+
+    async def hold(self, until: float) -> None:
+        statement = self.insert(SendPacingRow).values(key=GLOBAL, free_at=until)
+        later = case((SendPacingRow.free_at > until, SendPacingRow.free_at),
+                     else_=literal(until))
+        await self._run(statement.on_conflict_do_update(index_elements=["key"],
+                                                         set_={"free_at": later}))
+
+    async def free_at(self) -> float:
+        async with self.database.reader.connect() as conn:
+            value = (await conn.execute(select(SendPacingRow.free_at)
+                                        .where(SendPacingRow.key == GLOBAL))).scalar()
+        return float(value or 0.0)
+
+    async def forget_before(self, moment: float) -> None:
+        await self._run(delete(SendPacingRow).where(SendPacingRow.key != GLOBAL,
+                                                    SendPacingRow.free_at < moment))
+
+    async def _run(self, statement: Executable) -> list[Any]:
+        """Execute in a short write transaction of its own; the first column of each row."""
+        queue = self.database.writer_queue
+        if queue is not None:
+            await queue.acquire()
+        try:
+            async with self.database.writer.begin() as conn:
+                result = await conn.execute(statement)
+                return [row[0] for row in result] if result.returns_rows else []
+        finally:
+            if queue is not None:
+                queue.release()

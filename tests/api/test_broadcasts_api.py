@@ -1,0 +1,68 @@
+"""POST and GET /api/v1/broadcasts: validation, scopes, segments and progress."""
+
+from __future__ import annotations
+
+from domain.services.members import update_settings
+from storage.uow import SqlUnitOfWork
+from tests.api.conftest import bearer
+from tests.integration.helpers import new_member
+
+
+async def members(database, program, count: int) -> None:
+    for telegram_id in range(1, count + 1):
+        await new_member(SqlUnitOfWork(database), program, telegram_id=telegram_id)
+
+
+async def test_queue_then_read_progress(client, tokens, database, program):
+    await members(database, program, 4)
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        first = await uow.members.by_telegram_id(1)
+    await update_settings(SqlUnitOfWork(database), first.id, marketing_opt_in=False)
+    body = {"text": "<b>Double points</b> this weekend",
+            "button": {"text": "Claim 50", "bonus_points": 50}}
+    answer = await client.post("/api/v1/broadcasts", json=body, headers=bearer(tokens["admin"]))
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    assert created["total"] == 3  # the one who turned offers off is left out
+    assert created["pending"] == 3
+    assert created["state"] == "running"
+    assert created["created_by"] == "api:t-admin"
+    read = await client.get(f"/api/v1/broadcasts/{created['id']}",
+                            headers=bearer(tokens["admin"]))
+    assert read.json() == created
+
+
+async def test_segments_are_checked_against_the_program(client, tokens, database, program):
+    await members(database, program, 2)
+    headers = bearer(tokens["admin"])
+    spanish = {"text": "Hola", "segment": {"locale": "es"}}
+    assert (await client.post("/api/v1/broadcasts", json=spanish, headers=headers)).json()[
+        "total"] == 0
+    for segment, field in (({"tier": "Diamond"}, "segment.tier"),
+                           ({"locale": "fr"}, "segment.locale")):
+        refused = await client.post("/api/v1/broadcasts", json={"text": "x", "segment": segment},
+                                    headers=headers)
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith(field)
+
+
+async def test_bad_bodies_and_scopes(client, tokens):
+    headers = bearer(tokens["admin"])
+    for body, reason in (
+        ({"text": "<blink>x</blink>"}, "not valid Telegram HTML"),
+        ({"text": "x", "button": {"text": "Go", "url": "ftp://x"}}, "button.url"),
+        ({"text": "x", "button": {"text": "Go", "reward_id": "nope"}}, "button.reward_id"),
+        ({"text": "x", "button": {"text": "Go"}}, "exactly one"),
+        ({"text": "x", "segment": {"min_balance": -1}}, "min_balance"),
+        ({"text": "x", "colour": "red"}, "colour"),
+    ):
+        refused = await client.post("/api/v1/broadcasts", json=body, headers=headers)
+        assert refused.status_code == 422, body
+        assert reason in refused.json()["detail"], refused.json()
+    purchases_only = bearer(tokens["purchases"])
+    assert (await client.post("/api/v1/broadcasts", json={"text": "x"},
+                              headers=purchases_only)).status_code == 403
+    assert (await client.get("/api/v1/broadcasts/1")).status_code == 401
+    missing = await client.get("/api/v1/broadcasts/999", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"

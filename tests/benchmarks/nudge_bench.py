@@ -1,0 +1,188 @@
+"""Selecting due nudges among many members: time and peak memory, per database.
+
+    .venv/bin/python -m tests.benchmarks.nudge_bench [--members N] [--databases sqlite,postgresql]
+
+Loads N members (default 1,000,000) with `tests.benchmarks.bulk`, then gives them a mix of
+facts: time zones, shared invite links, lots about to expire, purchases (some long ago),
+tier credits near the next tier, and recent nudges. Twenty days later (10:00 in the
+program's time zone) a fresh process runs `due_nudges` over everyone and reports its wall
+time and its peak resident memory (the whole process, interpreter and libraries included),
+so loading the data never counts towards either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import insert, text, update
+
+from domain.program_file import default_program_path, load_program
+from domain.services.nudges import due_nudges
+from storage.database import Database
+from storage.tables import LotRow, NudgeLogRow, PurchaseRow, TierCreditRow
+from storage.uow import SqlUnitOfWork
+from tests.benchmarks.bulk import BATCH, bulk_load, create_schema
+
+LOADED = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
+SELECTED = LOADED + timedelta(days=20)  # 10:00 in New York; Tokyo and Los Angeles sleep
+PG_SERVER = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+PG_BENCH_DB = "loyalty_nudge_bench"
+LINES = {"lines": [{"sku": "S", "category": "shoes", "quantity": 1, "unit_price": "60.00"},
+                   {"sku": "C", "category": "coffee", "quantity": 2, "unit_price": "4.50"}]}
+
+MIX = [  # what a share of members has, by member id modulo 20
+    "UPDATE members SET timezone = 'Asia/Tokyo' WHERE id % 20 = 1",
+    "UPDATE members SET timezone = 'America/Los_Angeles' WHERE id % 20 = 2",
+    "UPDATE members SET invite_shown_at = joined_at WHERE id % 2 = 0",
+    "UPDATE members SET reminders_opt_in = false WHERE id % 20 = 5",
+]
+EXPIRING_SOON = (update(LotRow).where(LotRow.id % 20 == 4)
+                 .values(expires_at=SELECTED + timedelta(days=7)))
+
+
+def _facts_rows(ids: range) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Purchases for members with id % 10 = 3 (half of them 40 days ago), tier credits near
+    Insider for id % 20 = 3, and a nudge yesterday for id % 20 = 7."""
+    buyers = [i for i in ids if i % 10 == 3]
+    purchases = [{"merchant": "main", "receipt_id": f"B-{i}", "member_id": i, "body_hash": "-",
+                  "total": 69, "points_awarded": 0, "tier_credits": 69, "refunded": 0,
+                  "points_clawed": 0, "credits_clawed": 0, "lines": LINES, "answer": {},
+                  "occurred_at": LOADED - timedelta(days=40 if i % 20 == 13 else -5),
+                  "recorded_at": LOADED} for i in buyers]
+    credits = [{"member_id": i, "credits": 460, "occurred_at": LOADED} for i in ids
+               if i % 20 == 3]
+    nudged = [{"member_id": i, "kind": "referral_reminder", "cause_key": "referral_reminder",
+               "at": SELECTED - timedelta(days=1)} for i in ids if i % 20 == 7]
+    return [(PurchaseRow, purchases), (TierCreditRow, credits), (NudgeLogRow, nudged)]
+
+
+async def load(url: str, members: int) -> float:
+    """Members, then the mix of facts; the seconds it took."""
+    program = load_program(default_program_path())
+    database = Database(url)
+    try:
+        await create_schema(database)
+        started = time.perf_counter()
+        await bulk_load(database, program, members, LOADED)
+        async with database.writer.begin() as conn:
+            for statement in MIX:
+                await conn.execute(text(statement))
+            await conn.execute(EXPIRING_SOON)
+        for first in range(1, members + 1, BATCH):
+            async with database.writer.begin() as conn:
+                for table, rows in _facts_rows(range(first, min(first + BATCH, members + 1))):
+                    if rows:
+                        await conn.execute(insert(table), rows)
+        if database.dialect == "postgresql":
+            async with database.writer.begin() as conn:
+                await conn.execute(text("ANALYZE"))
+        return time.perf_counter() - started
+    finally:
+        await database.dispose()
+
+
+async def select_due(url: str) -> dict[str, Any]:
+    """Run `due_nudges` over every member (in this process): seconds, counts, memory."""
+    program = load_program(default_program_path())
+    database = Database(url)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kinds: Counter[str] = Counter()
+    started = time.perf_counter()
+    try:
+        reader = SqlUnitOfWork(database, read_only=True)
+        async for chunk in due_nudges(reader, program, SELECTED):
+            kinds.update(n.kind for n in chunk)
+    finally:
+        await database.dispose()
+    return {"seconds": time.perf_counter() - started, "kinds": dict(kinds),
+            "rss_before_mb": before,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def measure_in_child(url: str) -> dict[str, Any]:
+    """`select_due` in a fresh interpreter, so its peak memory is the selection's alone."""
+    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.nudge_bench", "--select", url],
+                          check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def _pg_admin(statement: str) -> None:
+    conn = await asyncpg.connect(PG_SERVER, timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def postgres_url() -> AsyncIterator[str]:
+    """A throwaway PostgreSQL database for the benchmark, dropped afterwards."""
+    await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+    await _pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+    base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{PG_BENCH_DB}"
+    finally:
+        await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+
+
+def row(name: str, members: int, loaded: float, result: dict[str, Any]) -> str:
+    """One markdown table row."""
+    kinds = result["kinds"]
+    met = result["seconds"] < 30 and result["peak_rss_mb"] < 300
+    mix = ", ".join(f"{kind} {count:,}" for kind, count in sorted(kinds.items()))
+    return (f"| {name} | {members:,} | {loaded:.0f} | {result['seconds']:.1f} | "
+            f"{result['rss_before_mb']:.0f} | {result['peak_rss_mb']:.0f} | "
+            f"{sum(kinds.values()):,} | {mix} | {'yes' if met else 'no'} |")
+
+
+async def bench(databases: list[str], members: int) -> list[str]:
+    """Load and measure each database; the table rows."""
+    rows = []
+    for name in databases:
+        if name == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                url = f"sqlite+aiosqlite:///{folder}/nudges.db"
+                loaded = await load(url, members)
+                rows.append(row(name, members, loaded, measure_in_child(url)))
+        else:
+            async with postgres_url() as url:
+                loaded = await load(url, members)
+                rows.append(row(name, members, loaded, measure_in_child(url)))
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    """Print a markdown table: load time, selection time, memory, nudges by kind."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--select", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.select:
+        print(json.dumps(asyncio.run(select_due(args.select))))
+        return
+    print("| database | members | load s | select s | RSS before MB | peak RSS MB | due | "
+          "by kind | met |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |", flush=True)
+    asyncio.run(bench(args.databases.split(","), args.members))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The sender against a fake Bot API, on SQLite and PostgreSQL: every outcome recorded."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation.actions import Button
+from bot.delivery.outcomes import MAX_ATTEMPTS, backoff
+from bot.telegram.replies import RecipientBlocked, RetryLater, TelegramRefused, TelegramUnreachable
+from domain.broadcasts import BroadcastContent
+from domain.segments import Segment
+from domain.services.broadcasts import queue_broadcast
+from domain.services.members import forget
+from storage.tables import OutboxRow
+from tests.conftest import NOW
+from tests.delivery.helpers import FakeBotApi, FakeClock, add_members, deliver, new_sender
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+async def notify(uow, member_id: int, tier: str = "Insider") -> None:
+    async with uow:
+        await uow.outbox.add(member_id, "tier_up", {"tier": tier}, NOW)
+
+
+async def rows(database) -> list[tuple]:
+    async with database.reader.connect() as conn:
+        result = await conn.execute(
+            select(OutboxRow.member_id, OutboxRow.state, OutboxRow.telegram_message_id,
+                   OutboxRow.attempts, OutboxRow.last_error, OutboxRow.claimed_by)
+            .order_by(OutboxRow.id))
+        return [tuple(row) for row in result]
+
+
+async def test_sends_each_once_and_keeps_telegrams_message_id(database, uow, clock):
+    await add_members(database, [1, 2])
+    await notify(uow, 1)
+    await notify(uow, 2)
+    api = FakeBotApi()
+    await deliver(new_sender(database, api, clock))
+    assert [(s.chat_id, "Insider" in s.text) for s in api.sent] == [(1, True), (2, True)]
+    assert await rows(database) == [(1, "sent", 1, 1, None, None), (2, "sent", 2, 1, None, None)]
+    await deliver(new_sender(database, api, clock))
+    assert len(api.sent) == 2
+
+
+async def test_a_broadcast_is_sent_with_its_content_and_paid_flag(database, uow, clock):
+    await add_members(database, [1])
+    content = BroadcastContent("<b>Sale</b>", button_text="Shop", button_url="https://x.example")
+    await queue_broadcast(uow, content, Segment(), "admin", NOW)
+    api = FakeBotApi()
+    await deliver(new_sender(database, api, clock, paid=True))
+    [message] = api.sent
+    assert (message.chat_id, message.text, message.paid) == (1, "<b>Sale</b>", True)
+    assert message.buttons == ((Button("Shop", url="https://x.example"),),)
+
+
+async def test_one_chat_waits_a_second_between_messages(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1, "Insider")
+    await notify(uow, 1, "Gold")
+    api = FakeBotApi()
+    sender = new_sender(database, api, clock)
+    await deliver(sender)
+    assert len(api.sent) == 1
+    assert (await rows(database))[1][1:4] == ("pending", None, 0)
+    await deliver(sender)  # the second is not due yet: the chat is busy for a second
+    assert len(api.sent) == 1
+    clock.advance(1.0)
+    await deliver(sender)
+    assert ["Gold" in s.text for s in api.sent] == [False, True]
+
+
+async def test_blocked_member_becomes_unreachable_and_is_skipped(database, uow, clock):
+    await add_members(database, [1, 2])
+    await notify(uow, 1)
+    await notify(uow, 2)
+    await notify(uow, 1, "Gold")
+    api = FakeBotApi(errors=[RecipientBlocked("Forbidden: bot was blocked by the user")])
+    sender = new_sender(database, api, clock)
+    await deliver(sender)
+    clock.advance(1.0)
+    await deliver(sender)
+    assert [s.chat_id for s in api.sent] == [2]
+    assert [(r[0], r[1], r[4]) for r in await rows(database)] == [
+        (1, "blocked", "Forbidden: bot was blocked by the user"), (2, "sent", None),
+        (1, "blocked", "unreachable")]
+    async with uow:
+        assert (await uow.members.get(1)).reachable is False
+
+
+async def test_a_400_fails_with_telegrams_reason(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1)
+    api = FakeBotApi(errors=[TelegramRefused("Bad Request: can't parse entities")])
+    await deliver(new_sender(database, api, clock))
+    assert await rows(database) == [(1, "failed", None, 1, "Bad Request: can't parse entities",
+                                     None)]
+
+
+async def test_a_429_pauses_and_the_message_is_retried(database, uow, clock):
+    await add_members(database, [1, 2])
+    await notify(uow, 1)
+    await notify(uow, 2)
+    api = FakeBotApi(errors=[RetryLater(3)])
+    sender = new_sender(database, api, clock)
+    await deliver(sender)
+    assert [s.chat_id for s in api.sent] == []  # member 2's slot came after the 429
+    assert [r[1:4] for r in await rows(database)] == [("pending", None, 0)] * 2
+    clock.advance(2)
+    await deliver(sender)
+    assert api.sent == []
+    clock.advance(1.5)
+    await deliver(sender)
+    assert sorted(s.chat_id for s in api.sent) == [1, 2]
+
+
+async def test_network_trouble_backs_off_then_gives_up(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1)
+    api = FakeBotApi(errors=[TelegramUnreachable("timeout")] * MAX_ATTEMPTS)
+    sender = new_sender(database, api, clock)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        await deliver(sender)
+        assert (await rows(database))[0][3] == attempt
+        clock.advance(backoff(attempt) - 0.5)
+        await deliver(sender)  # not due yet
+        assert (await rows(database))[0][3] == attempt
+        clock.advance(0.5)
+    assert await rows(database) == [(1, "failed", None, MAX_ATTEMPTS, "timeout", None)]
+    assert api.sent == []
+
+
+async def test_nothing_goes_to_a_forgotten_member(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1)
+    await forget(uow, 1, NOW)
+    api = FakeBotApi()
+    await deliver(new_sender(database, api, clock))
+    assert api.sent == []
+    assert [r[1] for r in await rows(database)] == ["cancelled"]
+
+
+async def test_a_dead_senders_claims_are_retaken_after_the_lease(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1)
+    dead = new_sender(database, FakeBotApi(), clock, worker="dead", lease=30)
+    await dead.send_due()  # claimed and scheduled, then the process "dies": never drained
+    for task in list(dead._tasks):
+        task.cancel()
+    api = FakeBotApi()
+    alive = new_sender(database, api, clock, worker="alive", lease=30)
+    await deliver(alive)
+    assert api.sent == []
+    clock.advance(31)
+    await deliver(alive)
+    assert [s.chat_id for s in api.sent] == [1]
+
+
+async def test_a_clean_stop_hands_claims_back_at_once(database, uow, clock):
+    await add_members(database, [1, 2])
+    await notify(uow, 1)
+    await notify(uow, 2)
+    api = FakeBotApi()
+    stopping = new_sender(database, api, clock, worker="old", rate=1)  # one a second
+    await stopping.send_due()
+    await stopping.stop()  # the first was under way or cancelled; nothing stays claimed
+    assert all(row[5] is None for row in await rows(database))
+    await deliver(new_sender(database, api, clock, worker="new"))
+    assert sorted(s.chat_id for s in api.sent) == [1, 2]
+
+
+async def test_two_senders_never_take_the_same_row(database, uow, clock):
+    await add_members(database, range(1, 41))
+    for member_id in range(1, 41):
+        await notify(uow, member_id)
+    api = FakeBotApi()
+    one, two = (new_sender(database, api, clock, worker=w) for w in ("one", "two"))
+    await one.send_due()
+    await two.send_due()
+    await one.drain()
+    await two.drain()
+    assert sorted(s.chat_id for s in api.sent) == list(range(1, 41))

@@ -1,0 +1,60 @@
+"""The scheduler in-process: every job runs once on start (catching up), then on its interval."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.scheduler import Job, run_scheduler
+from storage.tables import OutboxRow
+from tests.conftest import NOW
+from tests.integration.helpers import new_member
+
+
+async def scheduled_for(seconds: float, *args: object, **kwargs: object) -> None:
+    task = asyncio.create_task(run_scheduler(*args, **kwargs))  # type: ignore[arg-type]
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_a_job_runs_once_at_start_then_waits_its_interval(database, program):
+    runs: list[datetime] = []
+
+    async def record(now: datetime) -> None:
+        runs.append(now)
+
+    hourly = Job("hourly", timedelta(hours=1), record)
+    await scheduled_for(0.6, database, program, lambda: NOW, jobs=[hourly], retry_seconds=0.1)
+    assert runs == [NOW]
+
+
+def jobs_done(records: list[logging.LogRecord]) -> set[str]:
+    """The jobs that logged their completion."""
+    messages = [r.getMessage() for r in records]
+    return {m.split()[1] for m in messages if m.startswith("scheduler: ") and " done: " in m}
+
+
+async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog):
+    member = await new_member(uow, program, 1, now=NOW - timedelta(days=20))
+    caplog.set_level(logging.INFO)
+    task = asyncio.create_task(run_scheduler(database, program, lambda: NOW, retry_seconds=0.1))
+    try:
+        for _ in range(100):
+            if len(jobs_done(caplog.records)) == 4:
+                break
+            await asyncio.sleep(0.1)
+        assert jobs_done(caplog.records) == {"nudges", "surprise", "expiry", "tiers"}
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    async with database.reader.connect() as conn:
+        queued = (await conn.execute(select(OutboxRow.member_id, OutboxRow.template))).all()
+    assert [tuple(row) for row in queued] == [(member.id, "nudge_referral_reminder")]
