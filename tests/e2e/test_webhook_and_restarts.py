@@ -85,6 +85,7 @@ async def test_a_restart_in_the_middle_of_a_redemption(framework: str, emulator:
         await adjust_points(SqlUnitOfWork(database), program, member_id=member.id,
                             points=100, reason="gift", actor="test", now=NOW)
         await database.dispose()
+        assert "+100" in (await ann.wait_for_message(timeout=10)).text  # the member is told
         await ann.send("/rewards")
         await ann.wait_for_message()
         await ann.press("Free coffee · 150")
