@@ -40,9 +40,10 @@ import aiohttp
 import uvicorn
 from sqlalchemy import func, select
 
-from bot.api.app import MERCHANT, create_api
+from bot.api.app import create_api
 from domain.program_file import default_program_path, load_program
 from domain.services.api_tokens import create_token
+from domain.services.purchases import MERCHANT
 from storage.checks import check_invariants
 from storage.database import Database
 from storage.tables import PurchaseRow
@@ -327,7 +328,7 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> Result:
         warmup, load = await drive(f"http://127.0.0.1:{port}", token, Till(args.members),
                                    args.concurrency, args.seconds, usage)
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)
         await server.wait()
     if args.profile:
         print_profile(name, profile)
@@ -384,26 +385,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def serve_until_interrupted(url: str, port: int, profile_to: str | None) -> None:
-    """The server subprocess: serve until SIGINT, then write its profile if asked to."""
+def serve_until_terminated(url: str, port: int, profile_to: str | None) -> None:
+    """The server subprocess: serve until SIGTERM, then write its profile if asked to."""
+    # uvicorn stops on SIGTERM and then raises it again for the handler it found: a no-op,
+    # so the process ends normally, disposing of the engine and writing the profile.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     profiler = cProfile.Profile() if profile_to else None
     if profiler is not None:
         profiler.enable()
-    try:
-        asyncio.run(serve(url, port))
-    except KeyboardInterrupt:
-        pass  # how the benchmark stops its server
-    finally:
-        if profiler is not None and profile_to:
-            profiler.disable()
-            profiler.dump_stats(profile_to)
+    asyncio.run(serve(url, port))
+    if profiler is not None and profile_to:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `python -m tests.benchmarks.api_bench`."""
     args = parse_args(argv)
     if args.serve:
-        serve_until_interrupted(args.serve, args.port, args.profile_to)
+        serve_until_terminated(args.serve, args.port, args.profile_to)
     else:
         asyncio.run(run(args))
 
