@@ -9,7 +9,7 @@
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
     loyalty-bot chat [--admin]         talk to the bot as a customer (or admin), in the terminal
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
-    loyalty-bot audit [--since T]      who did what: adjustments, refunds, vouchers, tokens
+    loyalty-bot audit [--since T]      who did what, when: every merchant action
     loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
 """
 

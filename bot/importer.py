@@ -44,6 +44,7 @@ from domain.contact import normalize_phone
 from domain.earning import PurchaseLine
 from domain.errors import Conflict, DuplicateKey, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
+from domain.services.audit import record_action
 from domain.services.purchases import (
     MAX_QUANTITY,
     MAX_RECEIPT_ID,
@@ -604,8 +605,13 @@ async def _import(database: Database, program: Program, batch: Batch, merchant: 
                   error_file: Path | None, clock: Clock | None, tasks: int | None,
                   out: TextIO, err: TextIO) -> int:
     progress = err if err.isatty() else None
+    clock = clock or (lambda: datetime.now(UTC))
     summary = await record_batch(database, program, batch, merchant=merchant, clock=clock,
                                  tasks=tasks, progress=progress)
+    await record_action(SqlUnitOfWork(database), clock(), "cli", "import", {
+        "file": str(batch.path), "rows": summary.rows, "receipts": summary.receipts,
+        "imported": summary.imported, "points": summary.points, "held": summary.held,
+        "already_recorded": summary.replayed, "failed_rows": len(summary.failed)})
     target = error_file or error_path_for(batch.path)
     try:
         if summary.failed:

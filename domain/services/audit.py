@@ -13,3 +13,10 @@ async def audit_log(uow: UnitOfWork, since: datetime | None = None,
     """Merchant actions since `since` (all when None), oldest first."""
     async with uow:
         return list(await uow.audit.since(since, limit))
+
+
+async def record_action(uow: UnitOfWork, now: datetime, actor: str, action: str,
+                        details: dict[str, object]) -> None:
+    """Log a merchant action that is not itself one transaction (a CSV import run)."""
+    async with uow:
+        await uow.audit.add(now, actor, action, details)

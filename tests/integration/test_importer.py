@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot import importer
 from bot.importer import import_purchases
+from domain.services.audit import audit_log
 from domain.services.members import update_settings
 from storage.checks import check_invariants
 from tests.conftest import NOW
@@ -310,3 +311,17 @@ async def test_many_chunks_on_several_workers_record_each_receipt_once(
     assert "11 receipts imported, 165 points awarded" in out
     assert "11 receipts already imported" in out
     assert await check_invariants(database) == []
+
+
+async def test_each_run_is_in_the_audit_log(uow, program, database, tmp_path):
+    by_code, _, _ = await three_members(uow, program)
+    assert by_code.code is not None
+    path = write(tmp_path, "sales.csv", *good_rows(by_code.code), "R-9,NOBODY,X,misc,1,5,")
+    assert await run(database, program, path) == 1
+    [entry] = [e for e in await audit_log(uow) if e.action == "import"]
+    assert entry.actor == "cli"
+    assert entry.at == NOW
+    assert entry.details == {"file": str(path), "rows": 6, "receipts": 4, "imported": 3,
+                             "points": entry.details["points"], "held": 0,
+                             "already_recorded": 0, "failed_rows": 1}
+    assert entry.details["points"] > 0
