@@ -11,6 +11,7 @@ from bot.conversation.context import Context
 from bot.conversation.desk import staff_reply
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.account import balance, card, help_
+from bot.conversation.handlers.common import answered
 from bot.conversation.handlers.donate import STEP as DONATE_STEP
 from bot.conversation.handlers.donate import (
     back_to_causes,
@@ -136,10 +137,7 @@ class Conversation:
         if press is None or handler is None:
             return [Answer(event.callback_id, render("refusal", member.locale,
                                                      reason="button_invalid"))]
-        actions = await handler(self.ctx, event, member, press)
-        if not any(isinstance(action, Answer) for action in actions):
-            actions.insert(0, Answer(event.callback_id))
-        return actions
+        return answered(event, await handler(self.ctx, event, member, press))
 
     @staticmethod
     def _answered(event: Incoming, actions: list[Action]) -> list[Action]:

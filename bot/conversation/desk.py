@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.conversation.actions import Action, Answer
+from bot.conversation.actions import Action
 from bot.conversation.buttons import Press, read_press
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers import broadcast, sale, till
+from bot.conversation.handlers.common import answered
 from bot.conversation.handlers.staff import remove_pressed, staff_command
 from domain.models import ChatState, Member
 from domain.services.members import pick_locale
@@ -61,9 +62,7 @@ async def staff_reply(ctx: Context, event: Incoming, member: Member | None,
         clerk = await _clerk(ctx, event, member, need)
         if clerk is None:
             return None
-        actions = await pressed(ctx, event, clerk, press)
-        return actions if any(isinstance(a, Answer) for a in actions) else [
-            Answer(event.callback_id or ""), *actions]
+        return answered(event, await pressed(ctx, event, clerk, press))
     step = STEPS.get(state.step) if state and event.text and not event.command else None
     if step is None or state is None:
         return None

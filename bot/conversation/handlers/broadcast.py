@@ -18,7 +18,7 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, message_id
+from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
 from bot.delivery.compose import broadcast_message
 from domain.broadcasts import BroadcastContent
@@ -86,7 +86,7 @@ async def no_button_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     """Go on without a button."""
     state = await _draft(ctx, clerk, BUTTON_STEP)
     if state is None:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     return await _to_segment(ctx, event, clerk, dict(state.data))
 
 
@@ -109,7 +109,7 @@ async def condition_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     state = await _draft(ctx, clerk, SEGMENT_STEP)
     choices = _choices(ctx)
     if state is None or not press.args or press.args[0] not in (*choices, "e"):
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     segment = segment_of(state.data)
     if press.args[0] == "e":
         segment = Segment()
@@ -125,7 +125,7 @@ async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     """The exact message recipients will get, then the count and a send button."""
     state = await _draft(ctx, clerk, SEGMENT_STEP)
     if state is None:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     content, segment = content_of(state.data), segment_of(state.data)
     total = await count_segment(ctx.reader(), segment, ctx.clock())
     names = labels(clerk.locale)
@@ -178,7 +178,7 @@ async def stop_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                        press: Press) -> list[Action]:
     """Cancel a running broadcast: what is not sent yet will not be."""
     if len(press.args) != 1 or not press.args[0].isdigit():
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     stopped = await cancel_broadcast(ctx.writer(), int(press.args[0]), ctx.clock())
     return [Answer(callback_id(event), render("broadcast_stopped", clerk.locale,
                                               id=press.args[0], stopped=stopped))]

@@ -14,7 +14,7 @@ from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, current_balance, message_id
+from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
 from bot.conversation.texts import labels, progress_bar
 from domain.donations import impact
 from domain.errors import InsufficientPoints, NotFound
@@ -47,7 +47,7 @@ async def choose_cause(ctx: Context, event: Incoming, member: Member,
     """Ask how many points: presets in impact units, or a typed number."""
     cause = ctx.program.cause(press.args[0]) if press.args else None
     if cause is None:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     balance = await current_balance(ctx, member)
     await remember_step(ctx.writer(), event.person.id, STEP, {"cause": cause.id}, ctx.clock())
     presets = [n * cause.points_per_impact for n in PRESET_IMPACTS
@@ -68,7 +68,7 @@ async def chosen_amount(ctx: Context, event: Incoming, member: Member,
     """A preset amount: ask to confirm, in place of the question."""
     cause = ctx.program.cause(press.args[0]) if len(press.args) == 2 else None
     if cause is None or not press.args[1].isdigit():
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     await forget_step(ctx.writer(), event.person.id)
     text, buttons = _confirmation(ctx, event, member, cause, int(press.args[1]))
     return [Edit(event.chat_id, message_id(event), text, buttons)]
@@ -92,7 +92,7 @@ async def confirm_donation(ctx: Context, event: Incoming, member: Member,
                            press: Press) -> list[Action]:
     """Give once per confirm button, then thank with the member's own impact."""
     if len(press.args) != 3 or not press.args[1].isdigit():
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     cause_id, amount, nonce = press.args
     try:
         outcome = await donate(ctx.writer(), ctx.program, member_id=member.id, cause_id=cause_id,
@@ -102,9 +102,9 @@ async def confirm_donation(ctx: Context, event: Incoming, member: Member,
             "refusal", member.locale, reason=short.code, needed=short.needed - short.available),
             alert=True)]
     except NotFound:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     if outcome.replayed:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="already_done"))]
+        return refused(event, member.locale, "already_done")
     return [Edit(event.chat_id, message_id(event),
                  render("donate_thanks", member.locale, outcome=outcome))]
 

@@ -6,7 +6,7 @@ from bot.conversation.actions import Action, Answer, Send
 from bot.conversation.buttons import Press
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id
+from bot.conversation.handlers.common import callback_id, refused
 from domain.errors import NotFound, RewardUnavailable
 from domain.models import Member
 from domain.services.gifts import claim_gift
@@ -17,12 +17,12 @@ async def gift_pressed(ctx: Context, event: Incoming, member: Member,
                        press: Press) -> list[Action]:
     """Claim the gift of the broadcast the button came with."""
     if len(press.args) != 1 or not press.args[0].isdigit():
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     try:
         gift = await claim_gift(ctx.writer(), ctx.program, member_id=member.id,
                                 broadcast_id=int(press.args[0]), now=ctx.clock())
     except NotFound:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     except RewardUnavailable as unavailable:
         return [Answer(callback_id(event), render("refusal", member.locale,
                                                   reason=unavailable.reason), alert=True)]

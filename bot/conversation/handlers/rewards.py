@@ -12,7 +12,7 @@ from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, current_balance, message_id
+from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
 from bot.conversation.texts import labels
 from domain.codes import format_code
 from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
@@ -40,7 +40,7 @@ async def reward_detail(ctx: Context, event: Incoming, member: Member,
     entries = {e.reward.id: e for e in await catalogue(ctx.reader(), ctx.program, member.id)}
     entry = entries.get(press.args[0]) if press.args else None
     if entry is None:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     balance = await current_balance(ctx, member)
     names = labels(member.locale)
     row = [button(ctx, event.person.id, names["back"], "rl")]
@@ -55,7 +55,7 @@ async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
                              press: Press) -> list[Action]:
     """Redeem once per confirm button; the voucher replaces the details."""
     if len(press.args) != 2:
-        return [Answer(callback_id(event), render("refusal", member.locale, reason="gone"))]
+        return refused(event, member.locale, "gone")
     reward_id, nonce = press.args
     locale = member.locale
     try:
@@ -69,9 +69,9 @@ async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
         return [Answer(callback_id(event), render("refusal", locale, reason=unavailable.reason),
                        alert=True)]
     except NotFound:
-        return [Answer(callback_id(event), render("refusal", locale, reason="gone"))]
+        return refused(event, locale, "gone")
     if done.replayed:
-        return [Answer(callback_id(event), render("refusal", locale, reason="already_done"))]
+        return refused(event, locale, "already_done")
     text = render("voucher_issued", locale, reward=done.reward, voucher=done.voucher,
                   code=format_code(done.voucher.code), balance=done.balance)
     return [Edit(event.chat_id, message_id(event), text)]

@@ -16,7 +16,7 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, message_id
+from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
 from domain.earning import Earner, Purchase, PurchaseLine
 from domain.errors import Conflict, InvalidRequest, NotFound
@@ -68,7 +68,7 @@ async def category_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     """Show exactly what will be recorded, with the points it earns, and ask to confirm."""
     sale = _sale(ctx.program, press.args[:3])
     if sale is None:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     ref, amount, category = sale
     member = await member_at_till(ctx.reader(), ref)
     receipt = f"chat-{secrets.token_hex(5)}"
@@ -88,16 +88,16 @@ async def confirm_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     """Record the sale through the same service as the till API; both sides are told."""
     sale = _sale(ctx.program, press.args[:3]) if len(press.args) == 4 else None
     if sale is None:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     ref, amount, category = sale
     try:
         outcome = await record_purchase(
             ctx.writer(), ctx.program, merchant=MERCHANT, receipt_id=press.args[3], member=ref,
             lines=[PurchaseLine("sale", category, 1, amount)], now=ctx.clock(),
             store=f"telegram:{clerk.telegram_id}")
-    except (NotFound, Conflict, InvalidRequest) as refused:
+    except (NotFound, Conflict, InvalidRequest) as refusal:
         return [Answer(callback_id(event), render("till_refusal", clerk.locale,
-                                                  reason=refused.code), alert=True)]
+                                                  reason=refusal.code), alert=True)]
     text = render("sale_done", clerk.locale, answer=outcome.answer, held=outcome.held,
                   replayed=outcome.replayed, amount=amount,
                   currency=ctx.program.info.currency)

@@ -5,12 +5,12 @@ A cashier's link opens the bot with `/start s-<token>`; `accept_invite` handles 
 
 from __future__ import annotations
 
-from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.actions import Action, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, message_id
+from bot.conversation.handlers.common import message_id, refused
 from domain.errors import InvalidRequest, NotFound
 from domain.services.members import pick_locale
 from domain.services.staff import accept_staff_invite, invite_staff, list_staff, remove_staff
@@ -37,7 +37,7 @@ async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                          press: Press) -> list[Action]:
     """A cashier chosen from the buttons: removed, and the message says so."""
     if len(press.args) != 1:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     text = await _remove(ctx, clerk, press.args[0])
     return [Edit(event.chat_id, message_id(event), text)]
 

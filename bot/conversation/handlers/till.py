@@ -7,7 +7,7 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, message_id
+from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
 from domain.errors import InsufficientPoints, InvalidRequest, NotFound, VoucherUnusable
 from domain.models import ChatState, Voucher
@@ -40,7 +40,7 @@ async def use_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                       press: Press) -> list[Action]:
     """Mark the voucher used; a second tap or another till that was quicker is refused."""
     if len(press.args) != 1:
-        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="gone"))]
+        return refused(event, clerk.locale, "gone")
     try:
         voucher = await use_voucher(ctx.writer(), code=press.args[0],
                                     actor=actor(clerk.telegram_id), now=ctx.clock())
