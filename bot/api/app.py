@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -53,6 +53,7 @@ from domain.services.purchases import MERCHANT, MemberRef, record_purchase, refu
 from domain.services.rewards import check_voucher, use_voucher
 
 UowFactory = Callable[[], UnitOfWork]
+MAX_ID = 2**63 - 1  # the largest database id: a bigger one is a 422, not an overflow
 STATUS = {NotFound: 404, Conflict: 409, InsufficientPoints: 409, VoucherUnusable: 409,
           InvalidRequest: 422}
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -193,7 +194,7 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
 
     @api.get("/api/v1/broadcasts/{broadcast_id}", response_model=BroadcastOut,
              responses=ERRORS)
-    async def broadcast_status(broadcast_id: int,
+    async def broadcast_status(broadcast_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                                token: Annotated[ApiToken, Depends(scope("admin"))],
                                ) -> BroadcastOut:
         """A broadcast's state and counts: sent, blocked, failed, pending, cancelled."""

@@ -66,3 +66,10 @@ async def test_bad_bodies_and_scopes(client, tokens):
     missing = await client.get("/api/v1/broadcasts/999", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
+
+
+async def test_an_id_beyond_any_database_id_is_invalid_not_an_error(client, tokens):
+    answer = await client.get("/api/v1/broadcasts/9223372036854775808",
+                              headers=bearer(tokens["admin"]))
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "invalid"
