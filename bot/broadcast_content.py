@@ -6,6 +6,7 @@ button are checked once, up front, with a reason the merchant can act on.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from bot.emulator.html import HtmlError, parse_html
@@ -18,6 +19,7 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_BUTTON_TEXT = 64
 MAX_BONUS = 100_000
+FILE_ID = re.compile(r"[A-Za-z0-9_-]{16,}")  # Telegram's file ids are long base64url
 
 
 def check_content(content: BroadcastContent, program: Program) -> None:
@@ -26,10 +28,22 @@ def check_content(content: BroadcastContent, program: Program) -> None:
         shown = parse_html(content.text).text
     except HtmlError as error:
         raise InvalidRequest(f"text: not valid Telegram HTML ({error})") from error
-    limit = MAX_CAPTION if content.photo or content.photo_file_id else MAX_TEXT
-    if not shown.strip() or len(shown) > limit:
-        raise InvalidRequest(f"text: 1 to {limit} characters after formatting")
+    if content.photo is not None:
+        _check_photo(content.photo)
+        if len(shown) > MAX_CAPTION:  # a photo may go without a caption
+            raise InvalidRequest(f"text: at most {MAX_CAPTION} characters with a photo")
+    elif not shown.strip() or len(shown) > MAX_TEXT:
+        raise InvalidRequest(f"text: 1 to {MAX_TEXT} characters after formatting")
     _check_button(content, program)
+
+
+def _check_photo(photo: str) -> None:
+    url = urlsplit(photo)
+    if url.scheme in ("http", "https"):
+        if not url.netloc:
+            raise InvalidRequest("photo: the URL has no host")
+    elif not FILE_ID.fullmatch(photo):
+        raise InvalidRequest("photo: a Telegram file_id or an http(s) URL")
 
 
 def _check_button(content: BroadcastContent, program: Program) -> None:

@@ -27,7 +27,8 @@ def status_text(report: StatusReport, rate: float) -> str:
     running = report.broadcast.state == "running"
     seconds = math.ceil(report.progress.pending / rate) if running and rate > 0 else None
     return render("broadcast_status", report.locale, id=report.broadcast.id,
-                  p=report.progress, state=report.broadcast.state, seconds_left=seconds)
+                  p=report.progress, state=report.broadcast.state, seconds_left=seconds,
+                  reason=report.broadcast.stop_reason)
 
 
 async def refresh_statuses(writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],

@@ -17,8 +17,7 @@ class BroadcastContent:
     """
 
     text: str
-    photo: bytes | None = None
-    photo_file_id: str | None = None
+    photo: str | None = None  # a Telegram file_id, or an HTTPS URL Telegram fetches
     button_text: str | None = None
     button_url: str | None = None
     bonus_points: int | None = None
@@ -38,6 +37,7 @@ class Broadcast:
     total: int
     status_chat_id: int | None
     status_message_id: int | None
+    stop_reason: str | None = None  # set when Telegram refused the content and it was stopped
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -430,8 +429,7 @@ class BroadcastRow(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     text: Mapped[str | None] = mapped_column(Text)
-    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
-    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    photo: Mapped[str | None] = mapped_column(String(2048))  # a Telegram file_id or a URL
     button_text: Mapped[str | None] = mapped_column(String(64))
     button_url: Mapped[str | None] = mapped_column(String(512))
     bonus_points: Mapped[int | None] = mapped_column(BigInteger)
@@ -441,6 +439,7 @@ class BroadcastRow(Base):
     total: Mapped[int] = mapped_column(BigInteger)
     status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    stop_reason: Mapped[str | None] = mapped_column(String(512))  # Telegram refused it
 
 
 class SendPacingRow(Base):

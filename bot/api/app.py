@@ -181,7 +181,7 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
         """Queue a message to a segment; members who turned offers off are left out."""
         button = body.button
         content = BroadcastContent(
-            text=body.text, button_text=button.text if button else None,
+            text=body.text, photo=body.photo, button_text=button.text if button else None,
             button_url=button.url if button else None,
             bonus_points=button.bonus_points if button else None,
             reward_id=button.reward_id if button else None)
@@ -216,7 +216,7 @@ def broadcast_view(broadcast: Broadcast, progress: BroadcastProgress) -> Broadca
                         created_by=broadcast.created_by, segment=broadcast.segment.as_dict(),
                         total=progress.total, sent=progress.sent, blocked=progress.blocked,
                         failed=progress.failed, pending=progress.pending,
-                        cancelled=progress.cancelled)
+                        cancelled=progress.cancelled, stop_reason=broadcast.stop_reason)
 
 
 def member_ref(member: MemberIn) -> MemberRef:

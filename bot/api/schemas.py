@@ -166,9 +166,13 @@ class SegmentIn(Strict):
 
 
 class BroadcastIn(Strict):
-    """A broadcast: Telegram HTML text, an optional button, the segment."""
+    """A broadcast: Telegram HTML text (a caption with a photo), an optional button, the
+    segment."""
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field("", max_length=20_000)
+    photo: str | None = Field(
+        None, min_length=1, max_length=2048,
+        description="A Telegram file_id of a photo, or an http(s) URL Telegram fetches")
     button: ButtonIn | None = None
     segment: SegmentIn = Field(default_factory=SegmentIn)
 
@@ -187,3 +191,5 @@ class BroadcastOut(BaseModel):
     failed: int
     pending: int
     cancelled: int
+    stop_reason: str | None = Field(
+        None, description="Why the bot stopped it: Telegram refused its content")

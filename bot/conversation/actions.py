@@ -30,7 +30,7 @@ class Send:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: Keyboard | None = None
-    photo: bytes | None = None
+    photo: bytes | str | None = None  # bytes to upload, or a file_id or URL
     paid: bool = False  # allow_paid_broadcast: up to 1000 messages/s, billed in Stars
 
 

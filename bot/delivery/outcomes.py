@@ -9,6 +9,8 @@ from domain.models import Notification
 from domain.outbox import Outcome
 
 MAX_ATTEMPTS = 5
+CONTENT_FAULTS = ("file identifier", "http url", "web page content", "image_process_failed",
+                  "photo_", "can't parse entities", "too long", "button_")  # lower case
 BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 
@@ -39,6 +41,19 @@ def unsendable(note: Notification, at: datetime) -> Outcome | None:
         return Outcome(note.id, note.member_id, "blocked", at, error="unreachable",
                        counts_attempt=False, broadcast_id=note.broadcast_id)
     return None
+
+
+def dropped(note: Notification, at: datetime) -> Outcome:
+    """Not sent: its broadcast was cancelled after the row was claimed."""
+    return Outcome(note.id, note.member_id, "cancelled", at, error="cancelled",
+                   counts_attempt=False, broadcast_id=note.broadcast_id)
+
+
+def spoils_broadcast(error: TelegramRefused) -> bool:
+    """Whether Telegram refused the message itself (its photo, text or button), which
+    every other recipient would be refused too, rather than this one recipient."""
+    reason = str(error).lower()  # PTB words some reasons differently ("Can't parse ...")
+    return any(fault in reason for fault in CONTENT_FAULTS)
 
 
 def failed(note: Notification, at: datetime, error: Exception) -> Outcome:

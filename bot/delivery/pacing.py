@@ -28,7 +28,10 @@ class SlotStore(Protocol):
         """Send nothing before `until` (a 429's retry_after)."""
 
     async def free_at(self) -> float:
-        """When the global schedule is next free."""
+        """When the global schedule is next free (after any hold)."""
+
+    async def held_until(self) -> float:
+        """Until when a 429 holds every send (0 when none ever did)."""
 
     async def forget_before(self, moment: float) -> None:
         """Drop chats free since before `moment` (they would be granted anyway)."""
@@ -39,6 +42,7 @@ class MemorySlots:
 
     def __init__(self) -> None:
         self.global_free = 0.0
+        self.held = 0.0
         self.chats: dict[int, float] = {}
 
     async def reserve(self, span: float, now: float) -> float:
@@ -54,9 +58,13 @@ class MemorySlots:
 
     async def hold(self, until: float) -> None:
         self.global_free = max(self.global_free, until)
+        self.held = max(self.held, until)
 
     async def free_at(self) -> float:
         return self.global_free
+
+    async def held_until(self) -> float:
+        return self.held
 
     async def forget_before(self, moment: float) -> None:
         self.chats = {chat: at for chat, at in self.chats.items() if at >= moment}
@@ -93,3 +101,7 @@ class RateLimiter:
     async def free_at(self) -> float:
         """When the next global slot is."""
         return await self.store.free_at()
+
+    async def held_until(self) -> float:
+        """Until when a 429 (here or in another process) holds every send."""
+        return await self.store.held_until()

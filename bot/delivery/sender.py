@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,14 +16,22 @@ from datetime import UTC, datetime, timedelta
 from bot.conversation.actions import Send
 from bot.conversation.buttons import Signer
 from bot.delivery.compose import broadcast_message, notification_message
-from bot.delivery.outcomes import failed, later, sent, unsendable
+from bot.delivery.outcomes import (
+    dropped,
+    failed,
+    later,
+    sent,
+    spoils_broadcast,
+    unsendable,
+)
 from bot.delivery.pacing import RateLimiter
+from bot.delivery.watch import Watch
 from bot.telegram.replies import BotApi, RecipientBlocked, RetryLater, TelegramRefused
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification
 from domain.outbox import Outcome
 from domain.ports import UnitOfWork
-from domain.services.broadcasts import get_broadcast
+from domain.services.broadcasts import cancel_broadcast, get_broadcast
 from domain.services.notifications import (
     claim_notifications,
     release_notifications,
@@ -85,6 +94,8 @@ class Sender:
         self._pruned_at = 0.0
         self._next_local = 0.0
         self._contents: dict[int, BroadcastContent | None] = {}
+        self._flying: Counter[int] = Counter()  # broadcast id: its rows scheduled here
+        self.watch = Watch(reader, limiter)
 
     async def run(self) -> None:
         """Send until cancelled; then finish the sends under way and hand back the rest."""
@@ -139,16 +150,24 @@ class Sender:
         await release_notifications(self.writer(), self.worker)
 
     def _spawn(self, note: Notification, when: float, until: datetime) -> None:
+        if note.broadcast_id is not None:
+            self._flying[note.broadcast_id] += 1
         task = asyncio.create_task(self._deliver(note, when, until))
         self._tasks.add(task)
         self._waiting.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, note: Notification, when: float, until: datetime) -> None:
-        await asyncio.sleep(max(0.0, when - self._now()))
-        await self._keep_apart()
-        self._waiting.discard(asyncio.current_task())
-        await self._record([await self._attempt(note, until)])
+        try:
+            await asyncio.sleep(max(0.0, when - self._now()))
+            await self._keep_apart()
+            self._waiting.discard(asyncio.current_task())
+            await self._record([await self._attempt(note, until)])
+        finally:
+            if note.broadcast_id is not None:
+                self._flying[note.broadcast_id] -= 1
+                if not self._flying[note.broadcast_id]:
+                    del self._flying[note.broadcast_id]
 
     async def _keep_apart(self) -> None:
         """Sends that woke late go one interval apart, not in a burst, in this process."""
@@ -160,8 +179,12 @@ class Sender:
 
     async def _attempt(self, note: Notification, until: datetime) -> Outcome:
         at = self.clock()
-        if self._paused_until > at.timestamp():
-            return later(note, at, self._at(self._paused_until), "paused after a 429")
+        await self.watch.refresh(at.timestamp(), set(self._flying))
+        if self.watch.stopped(note.broadcast_id):
+            return dropped(note, at)
+        held = max(self._paused_until, self.watch.held_until)
+        if held > at.timestamp():
+            return later(note, at, self._at(held), "paused after a 429")
         if at >= until - self.settings.margin:
             return later(note, at, at, "claim about to lapse")
         try:
@@ -173,8 +196,13 @@ class Sender:
             message_id = await self.api.send(message)
         except RetryLater as wait:
             return await self._pause(note, wait.seconds)
+        except TelegramRefused as error:
+            outcome = failed(note, self.clock(), error)
+            if note.broadcast_id is not None and spoils_broadcast(error):
+                await self._stop(note.broadcast_id, outcome)
+            return outcome
         except Exception as error:
-            if not isinstance(error, (RecipientBlocked, TelegramRefused)):
+            if not isinstance(error, RecipientBlocked):
                 log.warning("outbox row %s: %s; will retry", note.id, error)
             return failed(note, self.clock(), error)
         return sent(note, self.clock(), message_id)
@@ -187,6 +215,19 @@ class Sender:
         await self.limiter.pause(resume)
         log.warning("429 from Telegram: pausing sends for %s s", seconds)
         return later(note, at, self._at(resume), f"429: retry after {seconds}")
+
+    async def _stop(self, broadcast_id: int, refused: Outcome) -> None:
+        """Telegram refused the broadcast's content: record this row as failed, then cancel
+        the rest, which would fail alike."""
+        self.watch.cancelled.add(broadcast_id)
+        log.error("broadcast %s stopped: Telegram refused its content: %s", broadcast_id,
+                  refused.error)
+        try:
+            await settle_notifications(self.writer(), self.worker, [refused])
+            await cancel_broadcast(self.writer(), broadcast_id, self.clock(), refused.error)
+        except Exception:
+            log.exception("could not stop broadcast %s; its rows will fail one by one",
+                          broadcast_id)
 
     async def _message(self, note: Notification) -> Send:
         assert note.telegram_id is not None, "unsendable rows are settled before"

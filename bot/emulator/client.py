@@ -17,6 +17,7 @@ from bot.emulator.state import (
     UserRecord,
     keyboard_rows,
 )
+from bot.emulator.validation import image_size
 
 __all__ = ["Press", "SimulatedGroup", "SimulatedUser"]
 
@@ -153,6 +154,20 @@ class SimulatedUser:
         if user_id is not None:
             contact["user_id"] = user_id
         return self._state.user_message(self.record, self._chat, {"contact": contact})
+
+    async def send_photo(self, data: bytes, caption: str | None = None,
+                         caption_entities: list[Json] | None = None) -> Json:
+        """Send a photo (PNG, JPEG or GIF bytes), stored as Telegram would, with a caption."""
+        width, height, extension = image_size(data)
+        stored = self._state.store_file(data, "photos", extension, width, height)
+        photo = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                 "file_size": len(data), "width": width, "height": height}
+        content: Json = {"photo": [photo]}
+        if caption:
+            content["caption"] = caption
+        if caption_entities:
+            content["caption_entities"] = caption_entities
+        return self._state.user_message(self.record, self._chat, content)
 
     async def send_sticker(self, emoji: str = "👍") -> Json:
         """Send a sticker."""

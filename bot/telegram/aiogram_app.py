@@ -87,7 +87,8 @@ class AiogramReplies:
         paid = action.paid or None
         with telegram_errors():
             if action.photo is not None:
-                photo = BufferedInputFile(action.photo, filename="card.png")
+                photo = (BufferedInputFile(action.photo, filename="card.png")
+                         if isinstance(action.photo, bytes) else action.photo)
                 message = await self.bot.send_photo(action.chat_id, photo, caption=action.text,
                                                     reply_markup=markup,
                                                     allow_paid_broadcast=paid)

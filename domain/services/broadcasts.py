@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
@@ -45,10 +46,20 @@ async def broadcast_progress(uow: UnitOfWork, broadcast_id: int) -> BroadcastPro
         return await uow.broadcasts.progress(broadcast_id)
 
 
-async def cancel_broadcast(uow: UnitOfWork, broadcast_id: int, now: datetime) -> int:
-    """Stop a running broadcast: its pending messages are cancelled; how many."""
+async def cancel_broadcast(uow: UnitOfWork, broadcast_id: int, now: datetime,
+                           reason: str | None = None) -> int:
+    """Stop a running broadcast: its pending messages are cancelled; how many. `reason`: why
+    the sender stopped it (Telegram refused its content); None when an admin cancelled it."""
     async with uow:
-        return await uow.broadcasts.cancel(broadcast_id, now)
+        return await uow.broadcasts.cancel(broadcast_id, now, reason)
+
+
+async def cancelled_broadcasts(uow: UnitOfWork, broadcast_ids: Collection[int]) -> set[int]:
+    """Which of these broadcasts were cancelled (a sender drops their messages not yet sent)."""
+    if not broadcast_ids:
+        return set()
+    async with uow:
+        return await uow.broadcasts.cancelled_among(broadcast_ids)
 
 
 async def set_broadcast_status_message(uow: UnitOfWork, broadcast_id: int, chat_id: int,

@@ -5,7 +5,7 @@ Recipients never pass through Python: a million members are one statement, a few
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +25,10 @@ RECIPIENT_COLUMNS = ("member_id", "template", "context", "created_at", "attempts
 
 
 def _broadcast(b: Row[Any]) -> Broadcast:
-    content = BroadcastContent(b.text or "", b.photo, b.photo_file_id, b.button_text,
+    content = BroadcastContent(b.text or "", b.photo, b.button_text,
                                b.button_url, b.bonus_points, b.reward_id)
     return Broadcast(b.id, b.created_by, b.created_at, content, Segment.from_dict(b.segment),
-                     b.state, b.total, b.status_chat_id, b.status_message_id)
+                     b.state, b.total, b.status_chat_id, b.status_message_id, b.stop_reason)
 
 
 class SqlBroadcasts:
@@ -42,7 +42,7 @@ class SqlBroadcasts:
                   at: datetime) -> int:
         result = await self.conn.execute(insert(BroadcastRow).values(
             created_by=created_by, created_at=at, text=content.text, photo=content.photo,
-            photo_file_id=content.photo_file_id, button_text=content.button_text,
+            button_text=content.button_text,
             button_url=content.button_url, bonus_points=content.bonus_points,
             reward_id=content.reward_id, segment=segment.as_dict(), state="running",
             total=0).returning(BroadcastRow.id))
@@ -86,18 +86,28 @@ class SqlBroadcasts:
             .group_by(OutboxRow.state))
         return BroadcastProgress(total, **{state: int(n) for state, n in counts.all()})
 
-    async def cancel(self, broadcast_id: int, at: datetime) -> int:
+    async def cancel(self, broadcast_id: int, at: datetime, reason: str | None) -> int:
         """Stop a running broadcast; the number of messages that will not be sent."""
         running = await self.conn.execute(
             update(BroadcastRow).where(BroadcastRow.id == broadcast_id,
                                        BroadcastRow.state == "running")
-            .values(state="cancelled"))
+            .values(state="cancelled", stop_reason=reason[:512] if reason else None))
         if running.rowcount == 0:
             return 0
         result = await self.conn.execute(
             update(OutboxRow).where(OutboxRow.broadcast_id == broadcast_id, text(PENDING))
-            .values(state="cancelled", failed_at=at, last_error="cancelled"))
+            .values(state="cancelled", failed_at=at,
+                    last_error=f"stopped: {reason}" if reason else "cancelled"))
         return int(result.rowcount)
+
+    async def cancelled_among(self, broadcast_ids: Collection[int]) -> set[int]:
+        """Which of these broadcasts were cancelled."""
+        if not broadcast_ids:
+            return set()
+        result = await self.conn.execute(
+            select(BroadcastRow.id).where(BroadcastRow.id.in_(broadcast_ids),
+                                          BroadcastRow.state == "cancelled"))
+        return set(result.scalars())
 
     async def finish(self, broadcast_ids: Sequence[int]) -> None:
         """Mark running broadcasts with nothing pending any more as done."""

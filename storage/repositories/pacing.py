@@ -17,6 +17,7 @@ from storage.database import Database
 from storage.tables import SendPacingRow
 
 GLOBAL = "global"
+HELD = "held"  # a 429's retry_after, apart from the pace so that senders can tell a hold
 EPSILON = 1e-6
 
 
@@ -53,21 +54,28 @@ class SqlSlots:
         return {chat for chat in times if _chat_key(chat) in keys}
 
     async def hold(self, until: float) -> None:
-        statement = self.insert(SendPacingRow).values(key=GLOBAL, free_at=until)
+        rows = [{"key": GLOBAL, "free_at": until}, {"key": HELD, "free_at": until}]
+        statement = self.insert(SendPacingRow).values(rows)
         later = case((SendPacingRow.free_at > until, SendPacingRow.free_at),
                      else_=literal(until))
         await self._run(statement.on_conflict_do_update(index_elements=["key"],
                                                          set_={"free_at": later}))
 
     async def free_at(self) -> float:
-        async with self.database.reader.connect() as conn:
-            value = (await conn.execute(select(SendPacingRow.free_at)
-                                        .where(SendPacingRow.key == GLOBAL))).scalar()
-        return float(value or 0.0)
+        return await self._read(GLOBAL)
+
+    async def held_until(self) -> float:
+        return await self._read(HELD)
 
     async def forget_before(self, moment: float) -> None:
-        await self._run(delete(SendPacingRow).where(SendPacingRow.key != GLOBAL,
+        await self._run(delete(SendPacingRow).where(SendPacingRow.key.not_in((GLOBAL, HELD)),
                                                     SendPacingRow.free_at < moment))
+
+    async def _read(self, key: str) -> float:
+        async with self.database.reader.connect() as conn:
+            value = (await conn.execute(select(SendPacingRow.free_at)
+                                        .where(SendPacingRow.key == key))).scalar()
+        return float(value or 0.0)
 
     async def _run(self, statement: Executable) -> list[Any]:
         """Execute in a short write transaction of its own; the first column of each row."""

@@ -55,6 +55,10 @@ async def test_bad_bodies_and_scopes(client, tokens):
         ({"text": "x", "button": {"text": "Go"}}, "exactly one"),
         ({"text": "x", "segment": {"min_balance": -1}}, "min_balance"),
         ({"text": "x", "colour": "red"}, "colour"),
+        ({"text": ""}, "text: 1 to 4096"),
+        ({"text": "x", "photo": "not a file id"}, "photo: a Telegram file_id or an http(s) URL"),
+        ({"text": "x", "photo": "https://"}, "photo: the URL has no host"),
+        ({"text": "x" * 1025, "photo": "https://shop.example/a.png"}, "at most 1024"),
     ):
         refused = await client.post("/api/v1/broadcasts", json=body, headers=headers)
         assert refused.status_code == 422, body
@@ -73,3 +77,17 @@ async def test_an_id_beyond_any_database_id_is_invalid_not_an_error(client, toke
                               headers=bearer(tokens["admin"]))
     assert answer.status_code == 422
     assert answer.json()["error"] == "invalid"
+
+
+async def test_a_photo_by_url_or_file_id_with_or_without_a_caption(client, tokens, database,
+                                                                   program):
+    await members(database, program, 1)
+    headers = bearer(tokens["admin"])
+    for body in ({"text": "<i>New</i> in", "photo": "https://shop.example/new.jpg"},
+                 {"photo": "AgACAgIAAxkBAAIBZ2abc_def-123"}):
+        answer = await client.post("/api/v1/broadcasts", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        async with SqlUnitOfWork(database, read_only=True) as uow:
+            stored = await uow.broadcasts.get(answer.json()["id"])
+        assert (stored.content.photo, stored.content.text) == (body["photo"],
+                                                               body.get("text", ""))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.conversation.actions import Answer, Edit, Send
-from bot.delivery import DeliverySettings, MemorySlots, RateLimiter, Sender
+from bot.delivery import DeliverySettings, MemorySlots, RateLimiter, Sender, SlotStore
 from storage.database import Database
 from storage.tables import AccountRow, MemberRow, PurchaseRow
 from storage.uow import SqlUnitOfWork
@@ -79,11 +79,12 @@ class FakeClock:
 
 
 def new_sender(database, api: FakeBotApi, clock: FakeClock, worker: str = "w1",
-               **options: float) -> Sender:
+               store: SlotStore | None = None, **options: float) -> Sender:
+    """A sender at 1000/s unless told otherwise; `store` shares the pace with other senders."""
     settings = DeliverySettings(**{"rate": 1000.0, **options})  # type: ignore[arg-type]
+    limiter = RateLimiter(store or MemorySlots(), settings.rate, settings.spacing)
     return Sender(lambda: SqlUnitOfWork(database),
-                  lambda: SqlUnitOfWork(database, read_only=True), api,
-                  RateLimiter(MemorySlots(), settings.rate, settings.spacing), settings,
+                  lambda: SqlUnitOfWork(database, read_only=True), api, limiter, settings,
                   clock=clock, worker=worker)
 
 

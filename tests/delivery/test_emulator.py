@@ -7,17 +7,20 @@ pace; a per-chat bucket of one message with a 0.95 s refill proves the one-secon
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import open_database
 from bot.emulator import Emulator
+from bot.qr import qr_png
 from bot.settings import Settings
 from domain.broadcasts import BroadcastContent, BroadcastProgress
 from domain.segments import Segment
-from domain.services.broadcasts import broadcast_progress, queue_broadcast
+from domain.services.broadcasts import broadcast_progress, get_broadcast, queue_broadcast
 from storage.database import Database
 from storage.tables import MemberRow, OutboxRow
 from storage.uow import SqlUnitOfWork
@@ -127,6 +130,7 @@ async def test_blocked_members_and_refused_messages(emulator, prepared):
     settings, database = prepared
     strict_limits(emulator)
     await members_on(emulator, database, range(1001, 1006))
+    await add_members(database, [1099])  # a chat Telegram does not know: one recipient's 400
     for user_id in (1002, 1004):
         emulator.user(user_id).record.blocked = True  # blocked without the bot being told
     uow = SqlUnitOfWork(database)
@@ -134,16 +138,62 @@ async def test_blocked_members_and_refused_messages(emulator, prepared):
     broken = await queue_broadcast(uow, BroadcastContent("<blink>x</blink>"), Segment(),
                                    "admin", NOW)
     async with running(settings, emulator):
-        assert await until_settled(database, blocked) == BroadcastProgress(5, sent=3, blocked=2)
+        assert await until_settled(database, blocked) == BroadcastProgress(
+            6, sent=3, blocked=2, failed=1)
         refused = await until_settled(database, broken)
-    assert refused == BroadcastProgress(5, failed=3, blocked=2)
+    # The broken HTML fails its first recipient; the others would fail alike: stopped.
+    assert refused == BroadcastProgress(6, failed=1, blocked=2, cancelled=3)
     async with database.reader.connect() as conn:
         reachable = dict((await conn.execute(select(MemberRow.id, MemberRow.reachable))).all())
-        errors = set((await conn.execute(
-            select(OutboxRow.last_error).where(OutboxRow.broadcast_id == broken,
-                                               OutboxRow.state == "failed"))).scalars())
-    assert reachable == {1001: True, 1002: False, 1003: True, 1004: False, 1005: True}
-    [reason] = errors
-    assert "can't parse entities" in reason.lower()  # PTB drops "Bad Request: "
+        errors = dict((await conn.execute(
+            select(OutboxRow.state, OutboxRow.last_error).where(
+                OutboxRow.broadcast_id == broken, OutboxRow.state != "blocked"))).all())
+    assert reachable == {1001: True, 1002: False, 1003: True, 1004: False, 1005: True,
+                         1099: True}
+    assert "can't parse entities" in errors["failed"].lower()  # PTB drops "Bad Request: "
+    assert errors["cancelled"].startswith("stopped: ")
+    assert "can't parse entities" in errors["cancelled"].lower()
     assert too_fast(emulator) == []
+    await database.dispose()
+
+
+@pytest.fixture
+async def picture_server() -> AsyncIterator[str]:
+    """A merchant's web server with one picture, /poster.png; other paths are 404."""
+    poster = qr_png("POSTER")
+
+    async def picture(_: web.Request) -> web.Response:
+        return web.Response(body=poster, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/poster.png", picture)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@frameworks()
+async def test_a_photo_by_url_goes_to_everyone_and_a_bad_one_stops_the_broadcast(
+        emulator, prepared, picture_server):
+    settings, database = prepared
+    await members_on(emulator, database, range(1001, 1004))
+    uow = SqlUnitOfWork(database)
+    good = await queue_broadcast(uow, BroadcastContent(
+        "<b>New</b> in store", photo=f"{picture_server}/poster.png"), Segment(), "admin", NOW)
+    bad = await queue_broadcast(uow, BroadcastContent(
+        "Oops", photo=f"{picture_server}/missing.png"), Segment(), "admin", NOW)
+    async with running(settings, emulator):
+        assert await until_settled(database, good) == BroadcastProgress(3, sent=3)
+        stopped = await until_settled(database, bad)
+    for user_id in range(1001, 1004):
+        [message] = emulator.user(user_id).messages
+        assert (message.photo, message.caption_html) == (qr_png("POSTER"), "<b>New</b> in store")
+    assert stopped == BroadcastProgress(3, failed=1, cancelled=2)  # not one failure each
+    broadcast = await get_broadcast(uow, bad)
+    assert broadcast.state == "cancelled"
+    assert "failed to get http url content" in broadcast.stop_reason.lower()  # PTB rewords
     await database.dispose()

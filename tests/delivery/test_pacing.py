@@ -51,6 +51,14 @@ async def test_a_pause_holds_every_later_slot(limiter: RateLimiter) -> None:
     assert await limiter.schedule([2], T0 + 1) == pytest.approx([T0 + 5])
 
 
+async def test_a_hold_is_told_apart_from_the_pace(limiter: RateLimiter) -> None:
+    await limiter.schedule([1, 2, 3], T0)  # the pace runs ahead; that holds nothing
+    assert await limiter.held_until() == 0
+    await limiter.pause(T0 + 5)
+    await limiter.store.forget_before(T0 + 100)  # forgetting chats keeps the hold
+    assert await limiter.held_until() == pytest.approx(T0 + 5)
+
+
 async def test_forgetting_old_chats_keeps_recent_ones(limiter: RateLimiter) -> None:
     await limiter.schedule([1, 2], T0)
     await limiter.store.forget_before(T0 + 1.02)  # chat 1 free at T0+1, chat 2 at T0+1.04

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation.actions import Button
+from bot.delivery import MemorySlots, RateLimiter
 from bot.delivery.outcomes import MAX_ATTEMPTS, backoff
 from bot.telegram.replies import RecipientBlocked, RetryLater, TelegramRefused, TelegramUnreachable
 from domain.broadcasts import BroadcastContent
 from domain.segments import Segment
-from domain.services.broadcasts import queue_broadcast
+from domain.services.broadcasts import broadcast_progress, cancel_broadcast, queue_broadcast
 from domain.services.members import forget
 from storage.tables import OutboxRow
 from tests.conftest import NOW
@@ -185,3 +186,40 @@ async def test_two_senders_never_take_the_same_row(database, uow, clock):
     await one.drain()
     await two.drain()
     assert sorted(s.chat_id for s in api.sent) == list(range(1, 41))
+
+
+async def test_a_cancel_drops_sends_already_scheduled(database, uow, clock):
+    await add_members(database, range(1, 6))
+    broadcast_id = await queue_broadcast(uow, BroadcastContent("Sale"), Segment(), "admin", NOW)
+
+    class CancelOnFirstSend(FakeBotApi):
+        async def send(self, action):
+            if not self.sent:  # the admin cancels while the first message is in flight
+                await cancel_broadcast(uow, broadcast_id, NOW)
+                clock.advance(1)  # past the sender's last look at cancellations
+            return await super().send(action)
+
+    api = CancelOnFirstSend()
+    sender = new_sender(database, api, clock, rate=50)  # all five claimed and scheduled at once
+    await deliver(sender)
+    assert [s.chat_id for s in api.sent] == [1]
+    progress = await broadcast_progress(uow, broadcast_id)
+    assert (progress.sent, progress.cancelled) == (1, 4)
+
+
+async def test_a_429_met_by_another_process_holds_sends_it_had_scheduled(database, uow, clock):
+    await add_members(database, [1, 2])
+    await notify(uow, 1)
+    await notify(uow, 2)
+    shared = MemorySlots()  # stands for the send_pacing table both processes read
+    api = FakeBotApi()
+    sender = new_sender(database, api, clock, store=shared, rate=50)
+    await sender.send_due()  # both scheduled, not yet sent
+    await RateLimiter(shared, 50).pause(clock().timestamp() + 5)  # the other process's 429
+    clock.advance(1)
+    await sender.drain()
+    assert api.sent == []
+    assert [r[1:4] for r in await rows(database)] == [("pending", None, 0)] * 2
+    clock.advance(4)
+    await deliver(sender)
+    assert sorted(s.chat_id for s in api.sent) == [1, 2]

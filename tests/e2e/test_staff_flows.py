@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import run_bot
 from bot.emulator import Emulator
+from bot.qr import qr_png
 from tests.e2e.conftest import bot_settings, started
 
 ADMIN_ID = 7001
@@ -84,3 +85,29 @@ async def test_broadcast_with_a_gift_reaches_members_and_its_status_updates(shop
     assert "+50" in gift.text
     answer = await members[0].press("Claim 50 points")
     assert "Already done" in (await answer.answered()).text
+
+
+async def test_a_photo_broadcast_reaches_members_as_the_same_photo(shop: Emulator):
+    admin = shop.user(ADMIN_ID, "Alma", language_code="en")
+    member = shop.user(1001, "Mia", language_code="en")
+    await member.send("/start")
+    await member.wait_for_message()
+    poster = qr_png("NEW-COLLECTION")  # any PNG stands for the merchant's picture
+    await admin.send("/broadcast")
+    await admin.wait_for_message()
+    await admin.send_photo(poster, caption="New collection, in store now",
+                           caption_entities=[{"type": "bold", "offset": 0, "length": 14}])
+    await admin.wait_for_message()
+    await admin.press("No button")
+    await admin.wait_for_message()
+    await admin.press("👁 Preview")
+    await shop.wait_until(lambda: "Send it to" in (admin.messages[-1].text or ""))
+    preview = admin.messages[-2]
+    assert (preview.photo, preview.caption_html) == (
+        poster, "<b>New collection</b>, in store now")
+    await admin.press("📣 Send now")
+    sent = await member.wait_for_message(timeout=10)
+    assert sent.photo == poster  # sent by file_id: the picture the admin sent, not re-uploaded
+    assert sent.caption_html == "<b>New collection</b>, in store now"
+    uploads = [c for c in shop.calls_to("sendPhoto") if c.ok and "upload" in str(c.params)]
+    assert uploads == []

@@ -153,7 +153,7 @@ async def send_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                                        message_id(event))
     progress = await broadcast_progress(ctx.reader(), broadcast_id)
     text = render("broadcast_status", clerk.locale, id=broadcast_id, p=progress,
-                  state="running", seconds_left=None)
+                  state="running", seconds_left=None, reason=None)
     await status_shown(ctx.writer(), broadcast_id, clerk.locale, text)
     return [Edit(event.chat_id, message_id(event), text)]
 
@@ -192,7 +192,7 @@ def content_of(draft: dict[str, str]) -> BroadcastContent:
     reward = target.removeprefix("reward:") if target and target.startswith("reward:") else None
     if target and not (url or bonus or reward):
         raise InvalidRequest("button: after | put a link, a number of points or reward:<id>")
-    return BroadcastContent(text=draft["html"], photo_file_id=draft.get("photo") or None,
+    return BroadcastContent(text=draft["html"], photo=draft.get("photo") or None,
                             button_text=draft.get("button_text") or None, button_url=url,
                             bonus_points=bonus, reward_id=reward)
 
