@@ -22,11 +22,12 @@ from bot.conversation.actions import Action
 from bot.conversation.context import Context, sign
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming
+from bot.conversation.menus import staff_menus
 from bot.conversation.texts import command_menus
 from bot.delivery.wiring import outbox_sender
 from bot.scheduler import run_scheduler
 from bot.settings import Settings, require_bot_settings
-from bot.telegram.replies import BotApi
+from bot.telegram.replies import BotApi, perform
 from bot.telegram.updates import Handle
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
@@ -109,6 +110,7 @@ async def started_bot(settings: Settings, database: Database,
         conversation = Conversation(context(program, database, username, token,
                                             settings.admins))
         await telegram.set_commands(command_menus(program.info.locales))
+        await perform(telegram.replies, await staff_menus(conversation.ctx))
         log.info("bot @%s is up on %s", username, settings.bot_framework)
         gc.freeze()  # start-up objects live forever: keep full collections from walking them
         yield telegram

@@ -1,4 +1,4 @@
-"""What the core asks an adapter to do: send, edit, answer a button press."""
+"""What the core asks an adapter to do: send, edit, answer a button press, set a chat's menu."""
 
 from __future__ import annotations
 
@@ -53,5 +53,13 @@ class Answer:
     alert: bool = False
 
 
-Action = Send | Edit | Answer
+@dataclass(frozen=True)
+class Menu:
+    """The `/` command menu of one chat (name, description); empty: back to the default."""
+
+    chat_id: int
+    commands: tuple[tuple[str, str], ...]
+
+
+Action = Send | Edit | Answer | Menu
 

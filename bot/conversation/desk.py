@@ -17,6 +17,7 @@ from bot.conversation.events import Incoming
 from bot.conversation.handlers import broadcast, sale, till
 from bot.conversation.handlers.common import answered
 from bot.conversation.handlers.staff import remove_pressed, staff_command
+from bot.conversation.menus import COMMAND_ROLES
 from domain.models import ChatState, Member
 from domain.services.members import pick_locale
 from domain.services.staff import Role, role_of
@@ -25,11 +26,10 @@ ClerkHandler = Callable[[Context, Incoming, Clerk], Awaitable[list[Action]]]
 ClerkPress = Callable[[Context, Incoming, Clerk, Press], Awaitable[list[Action]]]
 ClerkStep = Callable[[Context, Incoming, Clerk, ChatState], Awaitable[list[Action]]]
 
-COMMANDS: dict[str, tuple[Role, ClerkHandler]] = {
-    "sale": ("staff", sale.start_sale), "voucher": ("staff", till.voucher_command),
-    "member": ("staff", till.member_command), "adjust": ("admin", till.adjust_command),
-    "staff": ("admin", staff_command), "broadcast": ("admin", broadcast.start_broadcast),
-    "broadcasts": ("admin", broadcast.list_broadcasts),
+COMMANDS: dict[str, ClerkHandler] = {  # who may use each: menus.COMMAND_ROLES
+    "sale": sale.start_sale, "voucher": till.voucher_command, "member": till.member_command,
+    "adjust": till.adjust_command, "staff": staff_command,
+    "broadcast": broadcast.start_broadcast, "broadcasts": broadcast.list_broadcasts,
 }
 PRESSES: dict[str, tuple[Role, ClerkPress]] = {
     "kc": ("staff", sale.category_pressed), "ky": ("staff", sale.confirm_pressed),
@@ -51,9 +51,8 @@ async def staff_reply(ctx: Context, event: Incoming, member: Member | None,
                       state: ChatState | None) -> list[Action] | None:
     """The reply when this update is staff work by someone allowed to do it, else None."""
     if event.command in COMMANDS:
-        need, command = COMMANDS[event.command]
-        clerk = await _clerk(ctx, event, member, need)
-        return await command(ctx, event, clerk) if clerk else None
+        clerk = await _clerk(ctx, event, member, COMMAND_ROLES[event.command])
+        return await COMMANDS[event.command](ctx, event, clerk) if clerk else None
     if event.kind == "callback":
         press = read_press(ctx, event.person.id, event.callback_data)
         if press is None or press.action not in PRESSES:
@@ -63,7 +62,8 @@ async def staff_reply(ctx: Context, event: Incoming, member: Member | None,
         if clerk is None:
             return None
         return answered(event, await pressed(ctx, event, clerk, press))
-    step = STEPS.get(state.step) if state and event.text and not event.command else None
+    typed = (event.text or event.photo_file_id) and not event.command
+    step = STEPS.get(state.step) if state and typed else None
     if step is None or state is None:
         return None
     clerk = await _clerk(ctx, event, member, "staff")

@@ -18,6 +18,11 @@ How it works
   403: blocked, the member becomes unreachable, and their other pending rows are settled as
   blocked when claimed. 400: failed with Telegram's reason. Network errors and 5xx: retried
   with exponential backoff (2 s, 4 s, ...) up to 5 attempts, then failed.
+- A `Watch` is looked at before each send and re-read from the database at most every
+  0.25 s: a broadcast an admin cancelled sends nothing more, and a 429 met by another
+  process holds this one's scheduled sends too. A 400 about a broadcast's content (its
+  photo, HTML, length or button) stops the broadcast after its first failure, with
+  Telegram's reason kept in `broadcasts.stop_reason`: every other recipient would fail alike.
 - Stopping (Ctrl+C, SIGTERM) lets sends under way finish and be recorded, then hands the
   remaining claims back, so a restart resumes at once. A killed process's claims lapse
   after `lease` and are taken again. Nothing pending is ever lost.

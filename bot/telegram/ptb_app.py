@@ -14,6 +14,7 @@ from typing import Any
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -24,7 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot.conversation.actions import Answer, Button, Edit, Keyboard, Send
+from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -99,6 +100,15 @@ class PtbReplies:
         with telegram_errors():
             await self.bot.answer_callback_query(action.callback_id, text=action.text,
                                                  show_alert=action.alert)
+
+    async def menu(self, action: Menu) -> None:
+        scope = BotCommandScopeChat(action.chat_id)
+        with telegram_errors():
+            if action.commands:
+                await self.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in action.commands], scope=scope)
+            else:
+                await self.bot.delete_my_commands(scope=scope)
 
 
 class PtbBot:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.actions import Action, Answer, Edit, Menu, Send
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class BotApi(Protocol):
         """Send a message; Telegram's id for it."""
     async def edit(self, action: Edit) -> None: ...
     async def answer(self, action: Answer) -> None: ...
+    async def menu(self, action: Menu) -> None: ...
 
 
 async def perform(api: BotApi, actions: Sequence[Action], *, retries: int = 1) -> bool:
@@ -86,5 +87,7 @@ async def _call(api: BotApi, action: Action) -> None:
         await api.send(action)
     elif isinstance(action, Edit):
         await api.edit(action)
-    else:
+    elif isinstance(action, Answer):
         await api.answer(action)
+    else:
+        await api.menu(action)

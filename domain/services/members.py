@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -136,6 +137,13 @@ async def set_reachable(uow: UnitOfWork, telegram_id: int, reachable: bool) -> N
         member = await uow.members.by_telegram_id(telegram_id)
         if member is not None:
             await uow.members.update_profile(member.id, reachable=reachable)
+
+
+async def member_locales(uow: UnitOfWork, telegram_ids: Sequence[int]) -> dict[int, str]:
+    """The language of each of these people who joined (a staff member's menu follows it)."""
+    async with uow:
+        found = [await uow.members.by_telegram_id(telegram_id) for telegram_id in telegram_ids]
+    return {m.telegram_id: m.locale for m in found if m is not None and m.telegram_id}
 
 
 async def member_by_code(uow: UnitOfWork, code: str) -> Member:

@@ -79,3 +79,13 @@ async def test_members_cannot_broadcast(desk, ctx):
     async with ctx.reader() as uow:
         assert await uow.broadcasts.get(1) is None
     assert await broadcast_progress(ctx.reader(), 1) is None
+
+
+async def test_a_photo_alone_is_a_message_and_its_preview_is_that_photo(desk):
+    await desk.handle(said(ADMIN, "/broadcast"))
+    photo = Incoming("message", ADMIN, chat_id=ADMIN.id, photo_file_id="AgACAgIAAxkBAAIBZ2abc")
+    [button_question] = await desk.handle(photo)
+    assert "reward:" in button_question.text
+    _, segment = await desk.handle(press(ADMIN, data_of(button_question, "No button")))
+    _, preview, _ = await desk.handle(press(ADMIN, data_of(segment, "👁 Preview")))
+    assert (preview.photo, preview.text) == ("AgACAgIAAxkBAAIBZ2abc", "")

@@ -8,9 +8,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.conversation.actions import Answer, Edit, Send
+from bot.conversation.actions import Answer, Edit, Menu, Send
 from bot.conversation.core import Conversation
+from bot.conversation.desk import COMMANDS
 from bot.conversation.events import Incoming, Person
+from bot.conversation.menus import COMMAND_ROLES, staff_menus
+from bot.conversation.texts import key_values
 from domain.services.audit import audit_log
 from domain.services.points import adjust_points
 from storage.checks import check_invariants
@@ -24,6 +27,7 @@ CASHIER = Person(9002, first_name="Carl", language_code="en")
 OTHER = Person(9003, first_name="Olga", language_code="es")
 ANN = Person(1001, first_name="Ann", language_code="en")
 UNKNOWN = "I did not catch that"
+MENU_ES = tuple(key_values("commands", "es").items())
 
 
 @pytest.fixture
@@ -79,7 +83,10 @@ async def test_invite_works_once_and_removal_takes_the_commands_away(desk, ctx):
     await hire(desk)
     invite = await text_of(desk, said(ADMIN, "/staff add"))
     payload = re.search(r"start=(\S+)", invite)[1]
-    await text_of(desk, said(OTHER, f"/start {payload}"))
+    *_, menu = await desk.handle(said(OTHER, f"/start {payload}"))
+    assert menu == Menu(OTHER.id, (*MENU_ES, ("sale", "Registrar una venta para un cliente"),
+                                   ("voucher", "Comprobar un cupón y marcarlo como usado"),
+                                   ("member", "Consultar un socio")))
     refused = await text_of(desk, said(ANN, f"/start {payload}"))
     assert "not valid" in refused
     listing = await text_of(desk, said(ADMIN, "/staff list"))
@@ -88,9 +95,10 @@ async def test_invite_works_once_and_removal_takes_the_commands_away(desk, ctx):
     assert "Olga" in listing
     assert UNKNOWN not in await text_of(desk, said(CASHIER, "/sale"))
     [pick] = await desk.handle(said(ADMIN, "/staff remove"))
-    answer, edit = await desk.handle(press(ADMIN, data_of(pick, "✖ Carl")))
+    answer, edit, cleared = await desk.handle(press(ADMIN, data_of(pick, "✖ Carl")))
     assert isinstance(answer, Answer)
     assert "no longer on the staff" in edit.text
+    assert cleared == Menu(CASHIER.id, ())  # back to the customers' menu
     await joined(desk, ctx, CASHIER)
     assert UNKNOWN in await text_of(desk, said(CASHIER, "/sale"))
     assert "not on the staff" in await text_of(desk, said(ADMIN, "/staff remove 9002"))
@@ -189,3 +197,16 @@ async def test_adjust_by_admin(desk, ctx, database):
     [entry] = [e for e in await audit_log(ctx.reader()) if e.action == "adjustment"]
     assert entry.actor == "telegram:9001"
     assert entry.details["reason"] == "sorry"
+
+
+async def test_menus_at_start_up_follow_each_role_and_language(desk, ctx):
+    await hire(desk)
+    await hire(desk, OTHER)
+    await joined(desk, ctx, OTHER)  # Olga joined in Spanish; Alma and Carl have not joined
+    menus = {menu.chat_id: dict(menu.commands) for menu in await staff_menus(desk.ctx)}
+    assert set(menus) == {ADMIN.id, CASHIER.id, OTHER.id}
+    assert {"adjust", "staff", "broadcast", "broadcasts", "sale"} <= set(menus[ADMIN.id])
+    assert "sale" in menus[CASHIER.id]
+    assert "broadcast" not in menus[CASHIER.id]
+    assert menus[OTHER.id]["member"] == "Consultar un socio"
+    assert set(COMMAND_ROLES) == set(COMMANDS) == set(key_values("staff_commands", "es"))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot.conversation.actions import Answer, Edit, Send
+from bot.conversation.actions import Answer, Edit, Menu, Send
 from bot.delivery import DeliverySettings, MemorySlots, RateLimiter, Sender, SlotStore
 from storage.database import Database
 from storage.tables import AccountRow, MemberRow, PurchaseRow
@@ -62,6 +62,9 @@ class FakeBotApi:
         raise AssertionError("the outbox only sends")
 
     async def answer(self, action: Answer) -> None:
+        raise AssertionError("the outbox only sends")
+
+    async def menu(self, action: Menu) -> None:
         raise AssertionError("the outbox only sends")
 
 

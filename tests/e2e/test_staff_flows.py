@@ -31,6 +31,11 @@ async def shop(request: pytest.FixtureRequest, emulator: Emulator,
         await task
 
 
+def menu_of(emulator: Emulator, chat_id: int) -> list[str]:
+    """The commands in the `/` menu Telegram shows in this one chat."""
+    return [c["command"] for c in emulator.commands({"type": "chat", "chat_id": chat_id})]
+
+
 async def test_invited_cashier_records_a_sale_and_the_customer_is_told(shop: Emulator):
     admin = shop.user(ADMIN_ID, "Alma", language_code="en")
     cashier = shop.user(7002, "Carl", language_code="en")
@@ -45,8 +50,12 @@ async def test_invited_cashier_records_a_sale_and_the_customer_is_told(shop: Emu
     await admin.send("/staff add")
     link = (await admin.wait_for_message()).text
     payload = re.search(r"\?start=(\S+)", link)[1]
+    assert menu_of(shop, cashier.id) == []  # customers see only the default menu
+    assert {"broadcast", "staff", "sale"} <= set(menu_of(shop, ADMIN_ID))  # set at start-up
     await cashier.send(f"/start {payload}")
     assert "/sale" in (await cashier.wait_for_message()).text
+    await shop.wait_until(lambda: "sale" in menu_of(shop, cashier.id))
+    assert "broadcast" not in menu_of(shop, cashier.id)
     await cashier.send(f"/sale {code[1]}{code[2]}")
     assert "How much" in (await cashier.wait_for_message()).text
     await cashier.send("20")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.broadcast_status import refresh_statuses
-from bot.conversation.actions import Answer, Edit, Send
+from bot.conversation.actions import Answer, Edit, Menu, Send
 from domain.broadcasts import BroadcastContent
 from domain.errors import NotFound
 from domain.segments import Segment
@@ -34,6 +34,9 @@ class Recorder:
         self.edits.append(action)
 
     async def answer(self, action: Answer) -> None:
+        return None
+
+    async def menu(self, action: Menu) -> None:
         return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.actions import Action, Answer, Edit, Menu, Send
 from bot.telegram.replies import (
     MessageNotModified,
     RecipientBlocked,
@@ -35,6 +35,9 @@ class ScriptedApi:
         await self._call(action)
 
     async def answer(self, action: Answer) -> None:
+        await self._call(action)
+
+    async def menu(self, action: Menu) -> None:
         await self._call(action)
 
 

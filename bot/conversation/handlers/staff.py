@@ -5,15 +5,22 @@ A cashier's link opens the bot with `/start s-<token>`; `accept_invite` handles 
 
 from __future__ import annotations
 
-from bot.conversation.actions import Action, Edit, Send
+from bot.conversation.actions import Action, Edit, Menu, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import message_id, refused
+from bot.conversation.menus import staff_menu
 from domain.errors import InvalidRequest, NotFound
 from domain.services.members import pick_locale
-from domain.services.staff import accept_staff_invite, invite_staff, list_staff, remove_staff
+from domain.services.staff import (
+    Role,
+    accept_staff_invite,
+    invite_staff,
+    list_staff,
+    remove_staff,
+)
 from messages.render import render
 
 
@@ -27,7 +34,8 @@ async def staff_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Act
     if verb == "list":
         return [Send(event.chat_id, await _staff_list(ctx, clerk))]
     if verb == "remove" and rest.strip():
-        return [Send(event.chat_id, await _remove(ctx, clerk, rest.strip()))]
+        text, cleared = await _remove(ctx, clerk, rest.strip())
+        return [Send(event.chat_id, text), *cleared]
     if verb == "remove":
         return await _choose_whom(ctx, event, clerk)
     return [Send(event.chat_id, render("staff_usage", clerk.locale))]
@@ -38,19 +46,22 @@ async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     """A cashier chosen from the buttons: removed, and the message says so."""
     if len(press.args) != 1:
         return refused(event, clerk.locale, "gone")
-    text = await _remove(ctx, clerk, press.args[0])
-    return [Edit(event.chat_id, message_id(event), text)]
+    text, cleared = await _remove(ctx, clerk, press.args[0])
+    return [Edit(event.chat_id, message_id(event), text), *cleared]
 
 
 async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Action]:
-    """Someone opened a staff link: they become a cashier, or learn it no longer works."""
+    """Someone opened a staff link: they become a cashier, with the staff commands in their
+    menu, or learn it no longer works."""
     locale = pick_locale(ctx.program, event.person.language_code)
     name = event.person.first_name or event.person.username or str(event.person.id)
     try:
         await accept_staff_invite(ctx.writer(), token, event.person.id, name, ctx.clock())
     except InvalidRequest:
         return [Send(event.chat_id, render("staff_invite_invalid", locale))]
-    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program))]
+    role: Role = "admin" if event.person.id in ctx.admins else "staff"
+    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
+            staff_menu(event.chat_id, role, locale)]
 
 
 async def _staff_list(ctx: Context, clerk: Clerk) -> str:
@@ -65,12 +76,14 @@ async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Acti
                  buttons=rows)]
 
 
-async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> str:
+async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> tuple[str, list[Menu]]:
+    """What the admin is told, and the removed cashier's menu back to the customers' one."""
     if not typed_id.isdigit():
-        return render("staff_usage", clerk.locale)
+        return render("staff_usage", clerk.locale), []
     try:
         member = await remove_staff(ctx.writer(), clerk.telegram_id, int(typed_id), ctx.clock())
     except NotFound:
-        return render("till_refusal", clerk.locale, reason="staff_not_found")
-    return render("staff_removed", clerk.locale, member=member)
+        return render("till_refusal", clerk.locale, reason="staff_not_found"), []
+    cleared = [] if member.telegram_id in ctx.admins else [Menu(member.telegram_id, ())]
+    return render("staff_removed", clerk.locale, member=member), cleared
 
