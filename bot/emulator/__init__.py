@@ -8,7 +8,6 @@
 
 from bot.emulator.client import Press, SimulatedGroup, SimulatedUser
 from bot.emulator.emulator import Emulator
-from bot.emulator.html import FormattedText, HtmlError, parse_html, utf16_len
 from bot.emulator.state import (
     ApiCall,
     CallbackAnswer,
@@ -18,6 +17,7 @@ from bot.emulator.state import (
     SentMessage,
 )
 from bot.emulator.webhook import Delivery
+from bot.telegram.html import FormattedText, HtmlError, parse_html, utf16_len
 
 __all__ = [
     "ApiCall",

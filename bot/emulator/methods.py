@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bot.emulator.errors import ApiError, bad_request, forbidden
-from bot.emulator.html import FormattedText
 from bot.emulator.params import Params
 from bot.emulator.state import (
     ApiCall,
@@ -42,6 +41,7 @@ from bot.emulator.validation import (
     inline_part,
 )
 from bot.emulator.webhook import WebhookConfig
+from bot.telegram.html import FormattedText
 
 __all__ = ["METHODS", "Method", "find_method"]
 
