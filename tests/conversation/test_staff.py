@@ -12,7 +12,7 @@ from bot.conversation.actions import Answer, Edit, Menu, Send
 from bot.conversation.core import Conversation
 from bot.conversation.desk import COMMANDS
 from bot.conversation.events import Incoming, Person
-from bot.conversation.menus import COMMAND_ROLES, staff_menus
+from bot.conversation.menus import COMMAND_ROLES, staff_menu, staff_menus
 from bot.conversation.texts import key_values
 from domain.services.audit import audit_log
 from domain.services.points import adjust_points
@@ -210,3 +210,15 @@ async def test_menus_at_start_up_follow_each_role_and_language(desk, ctx):
     assert "broadcast" not in menus[CASHIER.id]
     assert menus[OTHER.id]["member"] == "Consultar un socio"
     assert set(COMMAND_ROLES) == set(COMMANDS) == set(key_values("staff_commands", "es"))
+
+
+async def test_a_staff_members_menu_follows_their_language(desk, ctx):
+    await hire(desk)
+    await joined(desk, ctx, CASHIER)
+    [settings] = await desk.handle(said(CASHIER, "/settings"))
+    *_, menu = await desk.handle(press(CASHIER, data_of(settings, "Español")))
+    assert menu == staff_menu(CASHIER.id, "staff", "es")
+    await joined(desk, ctx, ANN)
+    [settings] = await desk.handle(said(ANN, "/settings"))
+    actions = await desk.handle(press(ANN, data_of(settings, "Español")))
+    assert not any(isinstance(action, Menu) for action in actions)  # customers: no menu

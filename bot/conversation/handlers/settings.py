@@ -12,11 +12,13 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import current_balance, message_id
+from bot.conversation.menus import staff_menu
 from bot.conversation.texts import labels, main_menu
 from domain.errors import InvalidRequest, NotFound
 from domain.models import Member
 from domain.services.conversations import forget_step, remember_step
 from domain.services.members import forget, update_settings
+from domain.services.staff import role_of
 from messages.render import render
 
 TIMEZONE_STEP = "timezone"
@@ -48,6 +50,9 @@ async def change_setting(ctx: Context, event: Incoming, member: Member,
     if "locale" in changes:  # the reply keyboard only changes with a new message
         actions.append(Send(event.chat_id, render("language_changed", updated.locale),
                             keyboard=main_menu(updated.locale)))
+        role = await role_of(ctx.reader(), event.person.id, ctx.admins)
+        if role is not None:  # a staff member's own menu follows their language
+            actions.append(staff_menu(event.chat_id, role, updated.locale))
     return actions
 
 
