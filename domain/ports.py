@@ -47,6 +47,16 @@ class Posting:
 
 
 @dataclass(frozen=True)
+class NewNotification:
+    """One outbox row to write: to whom, which template with what values, its dedupe key."""
+
+    member_id: int
+    template: str
+    context: dict[str, object]
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
 class Posted:
     """What a ledger posting wrote: its transaction, the lot it opened (credits only), the
     member's balance after it."""
@@ -158,6 +168,7 @@ class OutboxRepository(Protocol):
 
     async def add(self, member_id: int, template: str, context: dict[str, object],
                   at: datetime, dedupe_key: str | None = None) -> None: ...
+    async def add_many(self, rows: Sequence[NewNotification], at: datetime) -> None: ...
     async def pending(self, limit: int) -> Sequence[Notification]: ...
     async def claim(self, worker: str, now: datetime, until: datetime,
                     limit: int) -> Sequence[Notification]: ...

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 from domain.nudges import Nudge, NudgePicker, with_category
-from domain.ports import UnitOfWork
+from domain.ports import NewNotification, UnitOfWork
 from domain.program import Program, Reward
 
 CHUNK = 5_000
@@ -50,12 +50,16 @@ async def queue_nudges(uow: UnitOfWork, program: Program, now: datetime,
         async with uow:
             nudges = await _pick(uow, picker, first, first + chunk - 1)
             fresh = await uow.nudges.record(nudges, now)
-            for nudge in nudges:
-                if nudge.member_id in fresh:
-                    await uow.outbox.add(nudge.member_id, nudge.template, nudge.context, now,
-                                         dedupe_key=f"nudge:{nudge.member_id}:{nudge.cause_key}")
+            await uow.outbox.add_many(
+                [_notification(n) for n in nudges if n.member_id in fresh], now)
         queued += len(fresh)
     return queued
+
+
+def _notification(nudge: Nudge) -> NewNotification:
+    """A nudge's outbox row; the dedupe key names its cause, so it is never written twice."""
+    return NewNotification(nudge.member_id, nudge.template, nudge.context,
+                           dedupe_key=f"nudge:{nudge.member_id}:{nudge.cause_key}")
 
 
 async def _pick(uow: UnitOfWork, picker: NudgePicker, first_id: int,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Notification
 from domain.outbox import Outcome
+from domain.ports import NewNotification
 from storage.tables import PENDING, MemberRow, OutboxRow
 
 DUE = (OutboxRow.id, OutboxRow.member_id, MemberRow.telegram_id, MemberRow.locale,
@@ -55,6 +56,13 @@ class SqlOutbox:
         await self.conn.execute(insert(OutboxRow).values(
             member_id=member_id, template=template, context=context, created_at=at,
             dedupe_key=dedupe_key, attempts=0))
+
+    async def add_many(self, rows: Sequence[NewNotification], at: datetime) -> None:
+        """Write `rows` in one executemany: the rows `add` would write one at a time."""
+        if rows:
+            await self.conn.execute(insert(OutboxRow), [
+                {"member_id": r.member_id, "template": r.template, "context": r.context,
+                 "created_at": at, "dedupe_key": r.dedupe_key, "attempts": 0} for r in rows])
 
     async def pending(self, limit: int) -> Sequence[Notification]:
         statement = (select(*DUE).join(MemberRow, MemberRow.id == OutboxRow.member_id)

@@ -1,14 +1,16 @@
-"""Selecting due nudges among many members: time and peak memory, per database.
+"""Selecting and queueing due nudges among many members: time and peak memory, per database.
 
     .venv/bin/python -m tests.benchmarks.nudge_bench [--members N] [--databases sqlite,postgresql]
 
 Loads N members (default 1,000,000) with `tests.benchmarks.bulk`, then gives them a mix of
 facts: time zones, shared invite links, lots about to expire, purchases (some long ago),
 tier credits near the next tier, and recent nudges. Twenty days later (10:00 in the
-program's time zone) a fresh process runs `due_nudges` over everyone and reports its wall
+program's time zone) a fresh process runs `due_nudges` over everyone (the dry run), then
+another runs `queue_nudges` (selection, nudge log and outbox rows). Each reports its wall
 time, its own CPU time (the database server's not included), the machine's load average
 and its peak resident memory (the whole process, interpreter and libraries included), so
-loading the data never counts towards either.
+loading the data never counts towards either. The queue row counts the outbox rows written,
+by template, after the clock stops.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import insert, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from domain.program_file import default_program_path, load_program
-from domain.services.nudges import due_nudges
+from domain.services.nudges import due_nudges, queue_nudges
 from storage.database import Database
-from storage.tables import LotRow, NudgeLogRow, PurchaseRow, TierCreditRow
+from storage.tables import LotRow, NudgeLogRow, OutboxRow, PurchaseRow, TierCreditRow
 from storage.uow import SqlUnitOfWork
 from tests.benchmarks.bulk import BATCH, bulk_load, create_schema
 
@@ -115,10 +117,37 @@ async def select_due(url: str) -> dict[str, Any]:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def measure_in_child(url: str) -> dict[str, Any]:
-    """`select_due` in a fresh interpreter, so its peak memory is the selection's alone."""
-    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.nudge_bench", "--select", url],
-                          check=True, capture_output=True, text=True)
+async def outbox_by_template(database: Database) -> dict[str, int]:
+    """How many outbox rows each template has."""
+    async with database.reader.connect() as conn:
+        rows = await conn.execute(select(OutboxRow.template, func.count())
+                                  .group_by(OutboxRow.template))
+        return {template: int(count) for template, count in rows}
+
+
+async def queue_due(url: str) -> dict[str, Any]:
+    """Run `queue_nudges` over every member (in this process): seconds, rows, memory."""
+    program = load_program(default_program_path())
+    database = Database(url)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        queued = await queue_nudges(SqlUnitOfWork(database), program, SELECTED)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        written = await outbox_by_template(database)
+    finally:
+        await database.dispose()
+    if sum(written.values()) != queued:
+        raise AssertionError(f"queued {queued:,} but {sum(written.values()):,} outbox rows")
+    return {"seconds": seconds, "cpu": cpu, "kinds": written, "rss_before_mb": before,
+            "peak_rss_mb": peak}
+
+
+def measure_in_child(url: str, step: str) -> dict[str, Any]:
+    """`select_due` or `queue_due` in a fresh interpreter, so its peak memory is its own."""
+    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.nudge_bench", f"--{step}",
+                           url], check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -143,15 +172,25 @@ async def postgres_url() -> AsyncIterator[str]:
         await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
 
 
-def row(name: str, members: int, loaded: float, result: dict[str, Any]) -> str:
+def row(name: str, members: int, step: str, loaded: float, result: dict[str, Any]) -> str:
     """One markdown table row."""
     kinds = result["kinds"]
     met = result["seconds"] < 30 and result["peak_rss_mb"] < 300
     mix = ", ".join(f"{kind} {count:,}" for kind, count in sorted(kinds.items()))
-    return (f"| {name} | {members:,} | {loaded:.0f} | {result['seconds']:.1f} | "
+    return (f"| {name} | {members:,} | {step} | {loaded:.0f} | {result['seconds']:.1f} | "
             f"{result['cpu']:.1f} | {os.getloadavg()[0]:.1f} | "
             f"{result['rss_before_mb']:.0f} | {result['peak_rss_mb']:.0f} | "
             f"{sum(kinds.values()):,} | {mix} | {'yes' if met else 'no'} |")
+
+
+async def measure(name: str, url: str, members: int) -> list[str]:
+    """Load one database, then select (read only) and queue; their table rows, printed."""
+    loaded = await load(url, members)
+    rows = []
+    for step in ("select", "queue"):
+        rows.append(row(name, members, step, loaded, measure_in_child(url, step)))
+        print(rows[-1], flush=True)
+    return rows
 
 
 async def bench(databases: list[str], members: int) -> list[str]:
@@ -160,30 +199,28 @@ async def bench(databases: list[str], members: int) -> list[str]:
     for name in databases:
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
-                url = f"sqlite+aiosqlite:///{folder}/nudges.db"
-                loaded = await load(url, members)
-                rows.append(row(name, members, loaded, measure_in_child(url)))
+                rows += await measure(name, f"sqlite+aiosqlite:///{folder}/nudges.db", members)
         else:
             async with postgres_url() as url:
-                loaded = await load(url, members)
-                rows.append(row(name, members, loaded, measure_in_child(url)))
-        print(rows[-1], flush=True)
+                rows += await measure(name, url, members)
     return rows
 
 
 def main() -> None:
-    """Print a markdown table: load time, selection time, memory, nudges by kind."""
+    """Print a markdown table: load time, then per step its time, memory, rows by kind."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--select", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--queue", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.select:
-        print(json.dumps(asyncio.run(select_due(args.select))))
+    if args.select or args.queue:
+        step = select_due(args.select) if args.select else queue_due(args.queue)
+        print(json.dumps(asyncio.run(step)))
         return
-    print("| database | members | load s | select s | select CPU s | load avg | "
-          "RSS before MB | peak RSS MB | due | by kind | met |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    print("| database | members | step | load s | step s | step CPU s | load avg | "
+          "RSS before MB | peak RSS MB | due / queued | by kind | met |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
           flush=True)
     asyncio.run(bench(args.databases.split(","), args.members))
 
