@@ -13,10 +13,8 @@ from functools import partial
 from typing import Protocol
 from urllib.parse import urlparse
 
-import uvicorn
 from aiohttp import web
 
-from bot.api.app import create_api
 from bot.broadcast_status import status_loop
 from bot.conversation.actions import Action
 from bot.conversation.context import Context, sign
@@ -130,6 +128,8 @@ async def run_bot(settings: Settings) -> None:
                 lambda: SqlUnitOfWork(database, read_only=True), telegram.replies,
                 settings.delivery_rate))]
             if settings.api_port:
+                from bot.api.serve import serve_api  # FastAPI only when the API is served
+
                 helpers.append(asyncio.create_task(serve_api(settings, database, program)))
             if settings.scheduler:
                 helpers.append(asyncio.create_task(run_scheduler(database, program, clock)))
@@ -145,20 +145,6 @@ async def run_bot(settings: Settings) -> None:
                         await task
     finally:
         await database.dispose()
-
-
-async def serve_api(settings: Settings, database: Database, program: Program) -> None:
-    """The merchant HTTP API on API_HOST:API_PORT, in this process and event loop.
-
-    uvicorn catches Ctrl+C while it serves, stops, and raises the signal again, which
-    then stops the bot.
-    """
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True), program,
-                     lambda: datetime.now(UTC))
-    config = uvicorn.Config(api, host=settings.api_host, port=settings.api_port,
-                            log_level="warning", lifespan="off")
-    await uvicorn.Server(config).serve()
 
 
 async def serve_webhook(settings: Settings, telegram: TelegramBot) -> None:

@@ -4,7 +4,7 @@
         [--members 100000] [--databases sqlite,postgresql] [--markdown]
 
 Per database: bulk-load the members, create an API token with the `purchases` scope, and
-serve the real app (`bot.api.app.create_api`, uvicorn configured as `bot.app.serve_api`
+serve the real app (`bot.api.app.create_api`, uvicorn configured as `bot.api.serve.serve_api`
 does) on a free loopback port in a subprocess. The server gets its own process so that
 the load generator shares neither its event loop nor its CPU accounting: the server's CPU
 per purchase is read from /proc. The client here runs `--concurrency` aiohttp tasks, each
@@ -72,7 +72,7 @@ PROFILE_TOP = 20
 # --- the server --------------------------------------------------------------------------
 
 async def serve(url: str, port: int) -> None:
-    """The merchant API over `url` on 127.0.0.1:`port`, as `bot.app.serve_api` runs it."""
+    """The merchant API over `url` on 127.0.0.1:`port`, as `bot.api.serve.serve_api` runs it."""
     database = Database(url)
     api = create_api(lambda: SqlUnitOfWork(database),
                      lambda: SqlUnitOfWork(database, read_only=True),
