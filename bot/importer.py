@@ -45,6 +45,7 @@ from domain.earning import PurchaseLine
 from domain.errors import Conflict, DuplicateKey, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
 from domain.services.audit import record_action
+from domain.services.purchase_batch import record_purchases
 from domain.services.purchases import (
     MAX_QUANTITY,
     MAX_RECEIPT_ID,
@@ -54,7 +55,6 @@ from domain.services.purchases import (
     ReceiptIn,
     body_hash,
     record_purchase,
-    record_purchases,
 )
 from messages.render import render_text
 from storage.database import Database

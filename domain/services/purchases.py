@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +22,7 @@ from domain.errors import (
 )
 from domain.ledger import EntryKind, add_months
 from domain.models import HeldPurchase, Member, PurchaseRecord, RefundRecord
-from domain.ports import Posting, UnitOfWork
+from domain.ports import Credit, NewNotification, NewPurchase, Posting, UnitOfWork
 from domain.program import Program
 from domain.services.referrals import ReferralReward, qualify_referral
 from domain.services.tiering import refresh_tier
@@ -94,6 +93,16 @@ def validate_lines(lines: list[PurchaseLine]) -> None:
             raise InvalidRequest(f"line {i}: unit_price has more than 4 decimal places")
 
 
+def check_receipt(receipt_id: str, lines: list[PurchaseLine], occurred_at: datetime | None,
+                  now: datetime) -> None:
+    """Refuse (InvalidRequest) a receipt that cannot be right, before anything is read."""
+    validate_lines(lines)
+    if not receipt_id.strip() or len(receipt_id) > MAX_RECEIPT_ID:
+        raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
+    if occurred_at is not None and occurred_at > now + FUTURE_SKEW:
+        raise InvalidRequest("occurred_at is in the future")
+
+
 def body_hash(member: MemberRef, lines: list[PurchaseLine], occurred_at: datetime | None,
               store: str | None) -> str:
     """A fingerprint of what the till sent, so a retry is told from a different receipt."""
@@ -125,11 +134,7 @@ async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
     Raises Conflict when the receipt id was used for a different body, NotFound when no
     member matches, InvalidRequest for a receipt that cannot be right.
     """
-    validate_lines(lines)
-    if not receipt_id.strip() or len(receipt_id) > MAX_RECEIPT_ID:
-        raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
-    if occurred_at is not None and occurred_at > now + FUTURE_SKEW:
-        raise InvalidRequest("occurred_at is in the future")
+    check_receipt(receipt_id, lines, occurred_at, now)
     fingerprint = body_hash(member, lines, occurred_at, store)
     try:
         async with uow:  # a retried receipt fails on the unique key at the end, see below
@@ -154,29 +159,12 @@ class ReceiptIn:
     store: str | None = None
 
 
-async def record_purchases(uow: UnitOfWork, program: Program, *, merchant: str,
-                           receipts: Sequence[ReceiptIn],
-                           now: datetime) -> list[PurchaseOutcome | LoyaltyError]:
-    """Record many receipts in one transaction, each as `record_purchase` would: for imports.
-
-    A refused receipt (invalid, no member, its id used for another body) is refused before
-    it writes anything, so its error stands in its place and the others commit. DuplicateKey
-    (a receipt recorded meanwhile) rolls back them all: then record them one by one.
-    """
-    async with uow:
-        return [await _record_or_refuse(uow, program, merchant, receipt, now)
-                for receipt in receipts]
-
-
-async def _record_or_refuse(uow: UnitOfWork, program: Program, merchant: str,
-                            receipt: ReceiptIn, now: datetime) -> PurchaseOutcome | LoyaltyError:
-    """One receipt of `record_purchases`: its outcome, or the refusal raised before a write."""
+async def record_or_refuse(uow: UnitOfWork, program: Program, merchant: str,
+                           receipt: ReceiptIn, now: datetime) -> PurchaseOutcome | LoyaltyError:
+    """One receipt inside the caller's transaction: its outcome, or the refusal raised
+    before it wrote anything (so the transaction can go on)."""
     try:
-        validate_lines(receipt.lines)
-        if not receipt.receipt_id.strip() or len(receipt.receipt_id) > MAX_RECEIPT_ID:
-            raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
-        if receipt.occurred_at is not None and receipt.occurred_at > now + FUTURE_SKEW:
-            raise InvalidRequest("occurred_at is in the future")
+        check_receipt(receipt.receipt_id, receipt.lines, receipt.occurred_at, now)
         fingerprint = body_hash(receipt.member, receipt.lines, receipt.occurred_at,
                                 receipt.store)
         return await _record(uow, program, merchant, receipt.receipt_id, receipt.member,
@@ -193,12 +181,29 @@ async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,
         held = await uow.purchases.held(merchant, receipt_id)
         if held is None:
             return None
-        if held.body_hash != fingerprint:
-            raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
-        return held_outcome(receipt_id, held.phone, replayed=True)
-    if existing.body_hash != fingerprint:
+        return replay_of(receipt_id, fingerprint, held.body_hash,
+                         held_outcome(receipt_id, held.phone, replayed=True))
+    return replay_of(receipt_id, fingerprint, existing.body_hash, recorded_replay(existing))
+
+
+def replay_of(receipt_id: str, fingerprint: str, recorded_hash: str,
+              replay: PurchaseOutcome) -> PurchaseOutcome:
+    """A receipt id seen before: its `replay` for the same body, Conflict for another."""
+    if recorded_hash != fingerprint:
         raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
+    return replay
+
+
+def recorded_replay(existing: PurchaseRecord) -> PurchaseOutcome:
+    """The answer to a retry of a recorded receipt: its first answer, nothing awarded."""
     return PurchaseOutcome(existing.answer, True, existing.member_id, str(existing.answer["tier"]))
+
+
+def as_replay(outcome: PurchaseOutcome) -> PurchaseOutcome:
+    """What a retry of the receipt that just had `outcome` is answered."""
+    if outcome.held:
+        return replace(outcome, replayed=True)
+    return PurchaseOutcome(outcome.answer, True, outcome.member_id, outcome.tier)
 
 
 async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
@@ -244,12 +249,11 @@ async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: st
     """Points, tier credits, tier, referral and notifications for one receipt of `member`."""
     assert member.code is not None
     purchase = Purchase(tuple(lines))
-    earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+    earning = earn(program, member, purchase)
     lot_id = None
     if earning.points > 0:
-        posting = Posting(member.id, EntryKind.PURCHASE, now, reference=f"receipt:{receipt_id}")
-        posted = await uow.ledger.credit(posting, earning.points,
-                                         add_months(now, program.expiry.months))
+        credit = purchase_credit(program, member.id, receipt_id, earning.points, now)
+        posted = await uow.ledger.credit(credit.posting, credit.points, credit.expires_at)
         lot_id, balance = posted.lot_id, posted.balance
     else:
         balance = await uow.ledger.balance(member.id)
@@ -258,17 +262,46 @@ async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: st
     reward = None
     if member.first_purchase_at is None:
         await uow.members.set_first_purchase(member.id, now)
-        if member.referrer_id is not None and program.referrals.qualify_on == "first_purchase":
+        if qualifies_referral(program, member):
             reward = await qualify_referral(uow, program, member.id, now)
-    answer = _answer(receipt_id, member.code, earning, balance, tier)
-    await _notify(uow, program, member, answer, tier, now)
-    await uow.purchases.add(PurchaseRecord(
-        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member.id,
+    answer = award_answer(receipt_id, member.code, earning, balance, tier)
+    for notice in notices(program, member, answer, tier):
+        await uow.outbox.add(notice.member_id, notice.template, notice.context, now)
+    row = new_purchase(merchant, member.id, receipt_id, fingerprint, purchase, earning, lot_id,
+                       occurred_at, answer, store)
+    await uow.purchases.add(row.record, now, row.store, row.lines)
+    return PurchaseOutcome(answer, False, member.id, member.tier, reward)
+
+
+def qualifies_referral(program: Program, member: Member) -> bool:
+    """Whether `member`'s next purchase is their first and qualifies the friend who invited them."""
+    return (member.first_purchase_at is None and member.referrer_id is not None
+            and program.referrals.qualify_on == "first_purchase")
+
+
+def earn(program: Program, member: Member, purchase: Purchase) -> Earning:
+    """What `purchase` earns `member` at their tier now."""
+    return Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+
+
+def purchase_credit(program: Program, member_id: int, receipt_id: str, points: int,
+                    now: datetime) -> Credit:
+    """The ledger credit of a receipt's points, expiring after the program's months."""
+    posting = Posting(member_id, EntryKind.PURCHASE, now, reference=f"receipt:{receipt_id}")
+    return Credit(posting, points, add_months(now, program.expiry.months))
+
+
+def new_purchase(merchant: str, member_id: int, receipt_id: str, fingerprint: str,
+                 purchase: Purchase, earning: Earning, lot_id: int | None,
+                 occurred_at: datetime, answer: dict[str, object],
+                 store: str | None) -> NewPurchase:
+    """The purchase row of an awarded receipt."""
+    return NewPurchase(PurchaseRecord(
+        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member_id,
         body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
         tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
         credits_clawed=0, lot_id=lot_id, occurred_at=occurred_at, answer=answer,
-    ), now, store, stored_lines(lines))
-    return PurchaseOutcome(answer, False, member.id, member.tier, reward)
+    ), store, stored_lines(list(purchase.lines)))
 
 
 async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: str,
@@ -286,17 +319,20 @@ async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: 
     return outcomes
 
 
-async def _notify(uow: UnitOfWork, program: Program, member: Member,
-                  answer: dict[str, object], tier: str, now: datetime) -> None:
-    """Tell the member what they earned and, when it rose, their new tier."""
+def notices(program: Program, member: Member, answer: dict[str, object],
+            tier: str) -> list[NewNotification]:
+    """Tell the member what they earned and, when it rose from `member.tier`, their new tier."""
+    found = []
     if answer["points_awarded"]:
-        await uow.outbox.add(member.id, "points_earned", answer, now)
+        found.append(NewNotification(member.id, "points_earned", answer))
     if program.tiers.rank(tier) > program.tiers.rank(member.tier):
-        await uow.outbox.add(member.id, "tier_up", {"tier": tier}, now)
+        found.append(NewNotification(member.id, "tier_up", {"tier": tier}))
+    return found
 
 
-def _answer(receipt_id: str, member_code: str, earning: Earning, balance: int,
-            tier: str) -> dict[str, object]:
+def award_answer(receipt_id: str, member_code: str, earning: Earning, balance: int,
+                 tier: str) -> dict[str, object]:
+    """The till's answer for an awarded receipt (kept with it, and replayed on a retry)."""
     return {
         "receipt_id": receipt_id,
         "member_code": member_code,

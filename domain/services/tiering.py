@@ -10,18 +10,27 @@ from domain.program import Program
 from domain.tiers import TierStatus, evaluate_tier
 
 
+def window_start(program: Program, now: datetime) -> datetime:
+    """Where the program's rolling window of tier credits ending at `now` starts (exclusive)."""
+    return now - timedelta(days=program.tiers.window_days)
+
+
 async def tier_credits(uow: UnitOfWork, program: Program, member_id: int, now: datetime) -> int:
     """Tier credits in the program's rolling window ending at `now`."""
-    since = now - timedelta(days=program.tiers.window_days)
-    return await uow.tier_credits.total_since(member_id, since)
+    return await uow.tier_credits.total_since(member_id, window_start(program, now))
+
+
+def tier_status(program: Program, member: Member, credits: int, now: datetime) -> TierStatus:
+    """The tier (and grace) `member` holds at `now` with `credits` in the window."""
+    current = TierStatus(member.tier, member.tier_below_since)
+    return evaluate_tier(program.tiers, current, credits, now)
 
 
 async def refresh_tier(uow: UnitOfWork, program: Program, member: Member, now: datetime) -> str:
     """Re-evaluate and store a member's tier inside the caller's transaction; returns it."""
     credits = await tier_credits(uow, program, member.id, now)
-    current = TierStatus(member.tier, member.tier_below_since)
-    status = evaluate_tier(program.tiers, current, credits, now)
-    if status != current:
+    status = tier_status(program, member, credits, now)
+    if status != TierStatus(member.tier, member.tier_below_since):
         await uow.members.set_tier(member.id, status.tier, status.below_since)
     return status.tier
 

@@ -8,7 +8,8 @@ points.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -17,8 +18,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import InsufficientPoints
 from domain.ledger import Lot, Take, allocate
 from domain.models import LedgerRecord
-from domain.ports import Posted, Posting
+from domain.ports import Credit, Posted, Posting
 from storage.tables import AccountRow, EntryRow, LotRow, TierCreditRow, TransactionRow
+
+ACCOUNTS = AccountRow.__table__.c
+ADD_TO_BALANCE = (
+    update(AccountRow.__table__)  # type: ignore[arg-type]
+    .where(ACCOUNTS.member_id == bindparam("member"))
+    .values(balance=ACCOUNTS.balance + bindparam("delta"))
+)
+
+
+def _transaction_values(posting: Posting, points: int) -> dict[str, object]:
+    """A ledger transaction's row for `posting` moving `points`."""
+    return {"member_id": posting.member_id, "kind": posting.kind.value, "points": points,
+            "reason": posting.reason, "actor": posting.actor, "reference": posting.reference,
+            "created_at": posting.at}
+
+
+def _lot_values(posting: Posting, transaction_id: int, points: int,
+                expires_at: datetime) -> dict[str, object]:
+    """A new lot's row: `points` earned by `posting`, all of them remaining."""
+    return {"member_id": posting.member_id, "transaction_id": transaction_id, "points": points,
+            "remaining": points, "earned_at": posting.at, "expires_at": expires_at}
 
 
 class SqlLedger:
@@ -38,10 +60,8 @@ class SqlLedger:
         transaction_id = await self._transaction(posting, points)
         lot_id = (
             await self.conn.execute(
-                insert(LotRow).values(
-                    member_id=posting.member_id, transaction_id=transaction_id, points=points,
-                    remaining=points, earned_at=posting.at, expires_at=expires_at,
-                ).returning(LotRow.id)
+                insert(LotRow).values(_lot_values(posting, transaction_id, points, expires_at))
+                .returning(LotRow.id)
             )
         ).scalar_one()
         await self.conn.execute(
@@ -125,12 +145,52 @@ class SqlLedger:
         )
         return (await self.conn.execute(statement)).scalar_one()
 
+    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, int]:
+        """Balances by member, their accounts locked until commit (as a credit's update would)."""
+        statement = (select(AccountRow.member_id, AccountRow.balance)
+                     .where(AccountRow.member_id.in_(member_ids))
+                     .order_by(AccountRow.member_id).with_for_update())
+        return {member_id: balance for member_id, balance in await self.conn.execute(statement)}
+
+    async def credit_many(self, credits: Sequence[Credit]) -> list[int]:
+        """`credit` for many postings, one statement per table; the lots' ids, in order."""
+        if any(credit.points <= 0 for credit in credits):
+            raise ValueError("credit needs a positive amount")
+        if not credits:
+            return []
+        transaction_ids = await self._insert_ids(TransactionRow, [
+            _transaction_values(c.posting, c.points) for c in credits])
+        lot_ids = await self._insert_ids(LotRow, [
+            _lot_values(c.posting, transaction_id, c.points, c.expires_at)
+            for c, transaction_id in zip(credits, transaction_ids, strict=True)])
+        await self.conn.execute(insert(EntryRow), [
+            {"transaction_id": transaction_id, "member_id": c.posting.member_id,
+             "lot_id": lot_id, "points": c.points}
+            for c, transaction_id, lot_id in zip(credits, transaction_ids, lot_ids, strict=True)])
+        deltas: Counter[int] = Counter()
+        for credit in credits:
+            deltas[credit.posting.member_id] += credit.points
+        await self.conn.execute(ADD_TO_BALANCE, [
+            {"member": member_id, "delta": delta} for member_id, delta in deltas.items()])
+        return lot_ids
+
+    async def _insert_ids(self, table: type[TransactionRow] | type[LotRow],
+                          rows: list[dict[str, object]]) -> list[int]:
+        """Insert `rows` in one executemany; their new ids in the order of `rows`.
+
+        SQLAlchemy cannot order a batch's RETURNING on SQLite and sends it a row at a time;
+        SQLite writes one transaction at a time, so there the ids are simply the next ones.
+        """
+        if self.conn.dialect.name != "sqlite":
+            statement = insert(table).returning(table.id, sort_by_parameter_order=True)
+            return list((await self.conn.execute(statement, rows)).scalars())
+        await self.conn.execute(insert(table), rows)
+        last = (await self.conn.execute(select(func.max(table.id)))).scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
+
     async def _transaction(self, posting: Posting, points: int) -> int:
         statement = insert(TransactionRow).values(
-            member_id=posting.member_id, kind=posting.kind.value, points=points,
-            reason=posting.reason, actor=posting.actor, reference=posting.reference,
-            created_at=posting.at,
-        ).returning(TransactionRow.id)
+            _transaction_values(posting, points)).returning(TransactionRow.id)
         return (await self.conn.execute(statement)).scalar_one()
 
     async def _consume(self, member_id: int, transaction_id: int, takes: Sequence[Take]) -> None:
@@ -169,6 +229,22 @@ class SqlTierCredits:
                 insert(TierCreditRow).values(member_id=member_id, credits=credits,
                                              occurred_at=occurred_at)
             )
+
+    async def add_many(self, credits: Sequence[tuple[int, int, datetime]]) -> None:
+        """`add` for many (member id, credits, occurred at) in one executemany."""
+        rows = [{"member_id": member_id, "credits": amount, "occurred_at": occurred_at}
+                for member_id, amount, occurred_at in credits if amount]
+        if rows:
+            await self.conn.execute(insert(TierCreditRow), rows)
+
+    async def totals_since(self, member_ids: Collection[int],
+                           since: datetime) -> dict[int, int]:
+        """`total_since` for many members in one read (members without credits are left out)."""
+        statement = (select(TierCreditRow.member_id, func.sum(TierCreditRow.credits))
+                     .where(TierCreditRow.member_id.in_(member_ids),
+                            TierCreditRow.occurred_at > since)
+                     .group_by(TierCreditRow.member_id))
+        return {member_id: int(total) for member_id, total in await self.conn.execute(statement)}
 
     async def total_since(self, member_id: int, since: datetime) -> int:
         statement = select(func.coalesce(func.sum(TierCreditRow.credits), 0)).where(

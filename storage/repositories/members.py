@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Member, NewMember
 from storage.tables import AccountRow, MemberRow
+
+MEMBERS = MemberRow.__table__.c
+SET_TIER = (
+    update(MemberRow.__table__)  # type: ignore[arg-type]
+    .where(MEMBERS.id == bindparam("member"))
+    .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"))
+)
 
 PROFILE_FIELDS = frozenset(
     {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reminders_opt_in",
@@ -107,6 +114,28 @@ class SqlMembers:
             MemberRow.tier != lowest_tier, MemberRow.forgotten_at.is_(None)
         )
         return list((await self.conn.execute(statement)).scalars())
+
+    async def lock_named(self, telegram_ids: Collection[int], codes: Collection[str],
+                         phones: Collection[str]) -> Sequence[Member]:
+        """The members with any of these keys, locked until commit in id order (one read)."""
+        statement = select(MemberRow).where(or_(
+            MemberRow.telegram_id.in_(telegram_ids), MemberRow.code.in_(codes),
+            MemberRow.phone.in_(phones),
+        )).order_by(MemberRow.id).with_for_update()
+        return [to_member(row) for row in (await self.conn.execute(statement)).all()]
+
+    async def set_tiers(self, tiers: Sequence[tuple[int, str, datetime | None]]) -> None:
+        """`set_tier` for many members (member id, tier, below since) in one executemany."""
+        if tiers:
+            await self.conn.execute(SET_TIER, [
+                {"member": member_id, "new_tier": tier, "below_since": below_since}
+                for member_id, tier, below_since in tiers])
+
+    async def set_first_purchases(self, member_ids: Collection[int], at: datetime) -> None:
+        """`set_first_purchase` for many members in one statement."""
+        if member_ids:
+            await self.conn.execute(update(MemberRow).where(MemberRow.id.in_(member_ids))
+                                    .values(first_purchase_at=at))
 
     async def _update(self, member_id: int, **values: object) -> None:
         await self.conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import HeldPurchase, PurchaseRecord, RefundRecord
+from domain.ports import NewPurchase
 from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
 
 
@@ -33,6 +34,17 @@ def to_refund(row: Row[Any]) -> RefundRecord:
     )
 
 
+def _purchase_values(record: PurchaseRecord, recorded_at: datetime, store: str | None,
+                     lines: list[dict[str, str | int]]) -> dict[str, object]:
+    """A new receipt's row."""
+    return {"merchant": record.merchant, "receipt_id": record.receipt_id,
+            "member_id": record.member_id, "body_hash": record.body_hash, "total": record.total,
+            "points_awarded": record.points_awarded, "tier_credits": record.tier_credits,
+            "lot_id": record.lot_id, "store": store, "lines": {"lines": lines},
+            "answer": record.answer, "occurred_at": record.occurred_at,
+            "recorded_at": recorded_at}
+
+
 class SqlPurchases:
     """Implements `domain.ports.PurchaseRepository`."""
 
@@ -50,13 +62,28 @@ class SqlPurchases:
                   lines: list[dict[str, str | int]]) -> int:
         """Insert a receipt; a concurrent twin fails here on the unique receipt key."""
         statement = insert(PurchaseRow).values(
-            merchant=record.merchant, receipt_id=record.receipt_id, member_id=record.member_id,
-            body_hash=record.body_hash, total=record.total,
-            points_awarded=record.points_awarded, tier_credits=record.tier_credits,
-            lot_id=record.lot_id, store=store, lines={"lines": lines}, answer=record.answer,
-            occurred_at=record.occurred_at, recorded_at=recorded_at,
-        ).returning(PurchaseRow.id)
+            _purchase_values(record, recorded_at, store, lines)).returning(PurchaseRow.id)
         return (await self.conn.execute(statement)).scalar_one()
+
+    async def add_many(self, purchases: Sequence[NewPurchase], recorded_at: datetime) -> None:
+        """`add` for many receipts in one executemany (a recorded one fails it all)."""
+        if purchases:
+            await self.conn.execute(insert(PurchaseRow), [
+                _purchase_values(p.record, recorded_at, p.store, p.lines) for p in purchases])
+
+    async def by_receipts(self, merchant: str,
+                          receipt_ids: Collection[str]) -> Sequence[PurchaseRecord]:
+        """The receipts among `receipt_ids` recorded before, in one read."""
+        statement = select(PurchaseRow).where(PurchaseRow.merchant == merchant,
+                                              PurchaseRow.receipt_id.in_(receipt_ids))
+        return [to_purchase(row) for row in (await self.conn.execute(statement)).all()]
+
+    async def held_by_receipts(self, merchant: str,
+                               receipt_ids: Collection[str]) -> Sequence[HeldPurchase]:
+        """The receipts among `receipt_ids` held for a phone, in one read."""
+        statement = select(HeldPurchaseRow).where(HeldPurchaseRow.merchant == merchant,
+                                                  HeldPurchaseRow.receipt_id.in_(receipt_ids))
+        return [to_held(row) for row in (await self.conn.execute(statement)).all()]
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
         statement = select(RefundRow).where(
