@@ -7,8 +7,9 @@ then they fail, so CI can never pass without them.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +18,10 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from domain.codes import ALPHABET
 from domain.program import Program
 from domain.program_file import default_program_path, load_program
+from domain.services import members as member_service
 from storage.database import Database
 from storage.tables import Base
 from storage.uow import SqlUnitOfWork
@@ -129,3 +132,22 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str
     base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"
     _run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def fresh_codes(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Restart member codes from a counter, so both databases give members the same codes."""
+
+    def restart() -> None:
+        counter = itertools.count(1)
+
+        def next_code(length: int) -> str:
+            number, digits = next(counter), ["K"]  # a letter: an import reads digits as an id
+            for _ in range(length - 1):
+                number, digit = divmod(number, len(ALPHABET))
+                digits.append(ALPHABET[digit])
+            return "".join(digits)
+
+        monkeypatch.setattr(member_service, "new_code", next_code)
+
+    return restart

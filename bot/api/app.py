@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bot.api.batching import PurchaseBatcher, UowFactory
 from bot.api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -30,6 +31,7 @@ from bot.api.schemas import (
     RefundOut,
     VoucherOut,
 )
+from bot.api.tokens import TokenCache
 from bot.broadcast_content import check_content, check_segment
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.earning import PurchaseLine
@@ -42,17 +44,14 @@ from domain.errors import (
     VoucherUnusable,
 )
 from domain.models import ApiToken, Voucher
-from domain.ports import UnitOfWork
 from domain.program import Program
 from domain.segments import Segment
-from domain.services.api_tokens import authenticate
 from domain.services.broadcasts import broadcast_progress, get_broadcast, queue_broadcast
 from domain.services.members import member_by_code
 from domain.services.points import account_summary, adjust_points
-from domain.services.purchases import MERCHANT, MemberRef, record_purchase, refund_purchase
+from domain.services.purchases import MERCHANT, MemberRef, ReceiptIn, refund_purchase
 from domain.services.rewards import check_voucher, use_voucher
 
-UowFactory = Callable[[], UnitOfWork]
 MAX_ID = 2**63 - 1  # the largest database id: a bigger one is a 422, not an overflow
 STATUS = {NotFound: 404, Conflict: 409, InsufficientPoints: 409, VoucherUnusable: 409,
           InvalidRequest: 422}
@@ -79,11 +78,13 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
     api = FastAPI(title="Loyalty merchant API", version="1",
                   openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None)
     bearer = HTTPBearer(auto_error=False)
+    tokens = TokenCache(reader, clock)
+    purchases = PurchaseBatcher(writer, program, MERCHANT, clock)
 
     def scope(needed: str) -> Callable[..., Awaitable[ApiToken]]:
         async def check(credentials: Annotated[HTTPAuthorizationCredentials | None,
                                                Depends(bearer)]) -> ApiToken:
-            token = await authenticate(reader(), credentials.credentials) if credentials else None
+            token = await tokens.authenticate(credentials.credentials) if credentials else None
             if token is None:
                 raise ApiError(401, "unauthorized", "a valid Bearer token is required")
             if needed not in token.scopes and "admin" not in token.scopes:
@@ -112,11 +113,10 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
     async def purchase(body: PurchaseIn,
                        token: Annotated[ApiToken, Depends(scope("purchases"))]) -> JSONResponse:
         """Record a receipt; the same receipt again answers 200 with the first answer."""
-        outcome = await record_purchase(
-            writer(), program, merchant=MERCHANT, receipt_id=body.receipt_id,
-            member=member_ref(body.member), now=clock(), occurred_at=body.occurred_at,
-            store=body.store, lines=[PurchaseLine(i.sku, i.category, i.quantity, i.unit_price)
-                                     for i in body.items])
+        outcome = await purchases.record(ReceiptIn(
+            body.receipt_id, member_ref(body.member),
+            [PurchaseLine(i.sku, i.category, i.quantity, i.unit_price) for i in body.items],
+            body.occurred_at, body.store))
         if outcome.held:  # no member has this phone yet: credited when someone shares it
             return JSONResponse(outcome.answer, status_code=202)
         return JSONResponse(outcome.answer, status_code=200 if outcome.replayed else 201)

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 import pytest
 
 from bot.api.app import create_api
+from domain.program import Program
 from domain.services.api_tokens import SCOPES, create_token
+from storage.database import Database
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
+
+
+@asynccontextmanager
+async def api_client(database: Database, program: Program,
+                     clock: Callable[[], datetime] = lambda: NOW,
+                     ) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a new API app over `database` (its own token cache and batcher)."""
+    api = create_api(lambda: SqlUnitOfWork(database),
+                     lambda: SqlUnitOfWork(database, read_only=True), program, clock)
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://till") as http:
+        yield http
 
 
 @pytest.fixture
 async def client(database, program) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the API; no token set."""
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True), program, lambda: NOW)
-    transport = httpx.ASGITransport(app=api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://till") as http:
+    async with api_client(database, program) as http:
         yield http
 
 

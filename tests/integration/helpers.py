@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from domain.earning import PurchaseLine
 from domain.models import Member
 from domain.program import Program
 from domain.services.members import join
 from domain.services.purchases import MemberRef, PurchaseOutcome, record_purchase
+from storage.database import Database
+from storage.tables import Base
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 
@@ -40,3 +44,14 @@ async def balance(uow: SqlUnitOfWork, member: Member) -> int:
     """A member's balance, read in its own transaction."""
     async with uow:
         return await uow.ledger.balance(member.id)
+
+
+async def reset(database: Database) -> None:
+    """Empty every table and restart the ids."""
+    async with database.writer.begin() as conn:
+        if database.dialect == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(Base.metadata.create_all)

@@ -9,7 +9,6 @@ by their rank so foreign keys are compared too.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -17,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot import importer
 from bot.importer import import_purchases
-from domain.codes import ALPHABET
 from domain.errors import DuplicateKey, LoyaltyError
 from domain.program import Program
-from domain.services import members as member_service
 from domain.services.members import forget, update_settings
 from domain.services.purchase_batch import record_purchases
 from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
@@ -33,7 +30,7 @@ from storage.database import Database
 from storage.tables import Base
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
-from tests.integration.helpers import line, new_member
+from tests.integration.helpers import line, new_member, reset
 
 Outcome = PurchaseOutcome | tuple[str, str]
 Tables = dict[str, list[tuple[Any, ...]]]
@@ -42,36 +39,6 @@ CATALOG = [("LATTE", "coffee", "4.50"), ("BEANS-1KG", "coffee", "18.00"),
            ("WATER", "misc", "0"), ("TV", "electronics", "420.00")]
 PHONE = "+15550001234"
 UNKNOWN_PHONE = "+15559990000"
-
-
-@pytest.fixture
-def fresh_codes(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
-    """Restart member codes from a counter, so both databases give members the same codes."""
-
-    def restart() -> None:
-        counter = itertools.count(1)
-
-        def next_code(length: int) -> str:
-            number, digits = next(counter), ["K"]  # a letter: an import reads digits as an id
-            for _ in range(length - 1):
-                number, digit = divmod(number, len(ALPHABET))
-                digits.append(ALPHABET[digit])
-            return "".join(digits)
-
-        monkeypatch.setattr(member_service, "new_code", next_code)
-
-    return restart
-
-
-async def reset(database: Database) -> None:
-    """Empty every table and restart the ids."""
-    async with database.writer.begin() as conn:
-        if database.dialect == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            await conn.run_sync(Base.metadata.drop_all)
-            await conn.run_sync(Base.metadata.create_all)
 
 
 async def setup(uow: SqlUnitOfWork, program: Program) -> list[MemberRef]:
