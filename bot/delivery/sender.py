@@ -24,7 +24,7 @@ from bot.delivery.outcomes import (
     spoils_broadcast,
     unsendable,
 )
-from bot.delivery.pacing import RateLimiter
+from bot.delivery.pacing import LocalPace, RateLimiter
 from bot.delivery.watch import Watch
 from bot.telegram.replies import BotApi, RecipientBlocked, RetryLater, TelegramRefused
 from domain.broadcasts import BroadcastContent
@@ -53,6 +53,7 @@ class DeliverySettings:
     lease: float = 30.0  # a claim's life: a dead process's rows are re-taken after it
     lookahead: float = 1.0  # claim and schedule this much sending at a time
     idle: float = 1.0  # rest when nothing is due
+    catch_up: float = 0.05  # a late process makes up at most this much sending in one burst
 
     @property
     def batch(self) -> int:
@@ -92,8 +93,9 @@ class Sender:
         self._flushing = False
         self._paused_until = 0.0
         self._pruned_at = 0.0
-        self._next_local = 0.0
+        self._pace = LocalPace(limiter.interval, settings.catch_up)
         self._contents: dict[int, BroadcastContent | None] = {}
+        self._loading = asyncio.Lock()  # one read of a broadcast, not one per waiting send
         self._flying: Counter[int] = Counter()  # broadcast id: its rows scheduled here
         self.watch = Watch(reader, limiter)
 
@@ -122,19 +124,28 @@ class Sender:
         notes = await claim_notifications(self.writer(), self.worker, at, until, s.batch)
         if not notes:
             return now + s.idle
+        return await self._schedule(notes, at, until)
+
+    async def _schedule(self, notes: Sequence[Notification], at: datetime,
+                        until: datetime) -> float:
+        """Slot the claimed rows from now, after a fresh look at cancellations and holds
+        (which the first sends would otherwise wait for); when to claim again."""
         settled: list[Outcome] = []
         ready: list[Notification] = []
         for note in notes:
             outcome = unsendable(note, at)
             settled.append(outcome) if outcome else ready.append(note)
+        running = {n.broadcast_id for n in ready if n.broadcast_id is not None}
+        await self.watch.refresh(self._now(), running | self._flying.keys())
+        now, busy = self._now(), at + timedelta(seconds=self.settings.spacing)
         times = await self.limiter.schedule([n.member_id for n in ready], now)
         for note, when in zip(ready, times, strict=True):
             if when is None:  # its chat is busy: another message to it goes first
-                settled.append(later(note, at, at + timedelta(seconds=s.spacing), "chat busy"))
+                settled.append(later(note, at, busy, "chat busy"))
             else:
                 self._spawn(note, when, until)
         await self._record(settled)
-        return max((t for t in times if t is not None), default=now) - s.lookahead / 2
+        return max((t for t in times if t is not None), default=now) - self.settings.lookahead / 2
 
     async def drain(self) -> None:
         """Wait for every scheduled send and record its outcome."""
@@ -160,7 +171,7 @@ class Sender:
     async def _deliver(self, note: Notification, when: float, until: datetime) -> None:
         try:
             await asyncio.sleep(max(0.0, when - self._now()))
-            await self._keep_apart()
+            await self._keep_pace()
             self._waiting.discard(asyncio.current_task())
             await self._record([await self._attempt(note, until)])
         finally:
@@ -169,17 +180,16 @@ class Sender:
                 if not self._flying[note.broadcast_id]:
                     del self._flying[note.broadcast_id]
 
-    async def _keep_apart(self) -> None:
-        """Sends that woke late go one interval apart, not in a burst, in this process."""
+    async def _keep_pace(self) -> None:
+        """Sends that woke late make up lost time in a bounded burst, then go on pace."""
         now = time.monotonic()
-        start = max(self._next_local, now)
-        self._next_local = start + self.limiter.interval
+        start = self._pace.start(now)
         if start > now:
             await asyncio.sleep(start - now)
 
     async def _attempt(self, note: Notification, until: datetime) -> Outcome:
         at = self.clock()
-        await self.watch.refresh(at.timestamp(), set(self._flying))
+        await self.watch.refresh(at.timestamp(), self._flying.keys())
         if self.watch.stopped(note.broadcast_id):
             return dropped(note, at)
         held = max(self._paused_until, self.watch.held_until)
@@ -233,14 +243,20 @@ class Sender:
         assert note.telegram_id is not None, "unsendable rows are settled before"
         if note.broadcast_id is None:
             return notification_message(note, note.telegram_id, self.settings.paid)
-        if note.broadcast_id not in self._contents:
-            broadcast = await get_broadcast(self.reader(), note.broadcast_id)
-            self._contents[note.broadcast_id] = broadcast.content if broadcast else None
-        content = self._contents[note.broadcast_id]
+        content = await self._content(note.broadcast_id)
         if content is None:
             raise LookupError(f"broadcast {note.broadcast_id} not found")
         gift = (self.sign, note.broadcast_id) if self.sign else None
         return broadcast_message(note.telegram_id, content, self.settings.paid, gift)
+
+    async def _content(self, broadcast_id: int) -> BroadcastContent | None:
+        """A broadcast's content, read once: sends due meanwhile wait for that read."""
+        if broadcast_id not in self._contents:
+            async with self._loading:
+                if broadcast_id not in self._contents:
+                    broadcast = await get_broadcast(self.reader(), broadcast_id)
+                    self._contents[broadcast_id] = broadcast.content if broadcast else None
+        return self._contents[broadcast_id]
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
         """Settle outcomes as soon as possible, many in one transaction under load."""

@@ -9,7 +9,7 @@ while the others go on with what was last read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Set
 
 from bot.delivery.pacing import RateLimiter
 from domain.ports import UnitOfWork
@@ -33,7 +33,7 @@ class Watch:
         """Whether this row's broadcast was cancelled (as last read)."""
         return broadcast_id is not None and broadcast_id in self.cancelled
 
-    async def refresh(self, now: float, running: set[int]) -> None:
+    async def refresh(self, now: float, running: Set[int]) -> None:
         """Re-read if the last reading is older than `fresh`; `running`: broadcasts in hand."""
         if self._reading or now - self._read_at < self.fresh:
             return
