@@ -1,19 +1,24 @@
 """The schema migrations (Alembic, shipped in `storage/migrations`), run from code.
 
 The app calls `ensure_schema` on start. No alembic.ini is needed: the config is built here.
+Alembic itself (about 10 MB with Mako) is imported only to migrate: checking that a
+database is current reads the revision files' names with `ast` and the version table with
+one query.
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_LOCK = 0x6C6F79616C7479  # pg_advisory_xact_lock key: one migrator at a time
@@ -21,6 +26,8 @@ PG_LOCK = 0x6C6F79616C7479  # pg_advisory_xact_lock key: one migrator at a time
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for the packaged migrations, bound to `connection` if given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     if connection is not None:
@@ -29,11 +36,39 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest revision shipped with this code."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations in {MIGRATIONS}")
-    return head
+    """The newest revision shipped with this code: the one no other revision follows."""
+    follows = dict(_revision_names(path) for path in (MIGRATIONS / "versions").glob("*.py"))
+    heads = set(follows) - set(follows.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"want one head revision in {MIGRATIONS}, found {sorted(heads)}")
+    return heads.pop()
+
+
+def _revision_names(path: Path) -> tuple[str, str | None]:
+    """A revision file's `revision` and `down_revision`, read without running it."""
+    names = {name: ast.literal_eval(value)
+             for node in ast.parse(path.read_text(encoding="utf-8")).body
+             for name, value in _assignments(node) if name in ("revision", "down_revision")}
+    revision, down = names.get("revision"), names.get("down_revision")
+    if not isinstance(revision, str) or not isinstance(down, str | None):
+        raise RuntimeError(f"{path.name}: no plain revision and down_revision")
+    return revision, down
+
+
+def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:
+    """(name, value) of a module-level `x = v`, `x: T = v` or `x, y = v, w`."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+        return [(node.target.id, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    pairs: list[tuple[str, ast.expr]] = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            pairs.append((target.id, node.value))
+        elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+            pairs += [(t.id, v) for t, v in zip(target.elts, node.value.elts, strict=True)
+                      if isinstance(t, ast.Name)]
+    return pairs
 
 
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
@@ -47,6 +82,8 @@ async def upgrade(database: Database, revision: str = "head") -> None:
     """Upgrade the database to `revision`, all in one write transaction."""
 
     def run(connection: Connection) -> None:
+        from alembic import command
+
         # Lock before Alembic starts: migrators in other processes wait, and so do those in
         # this one, which matters as Alembic's `op` and `context` are process-wide proxies.
         if connection.dialect.name == "postgresql":
@@ -77,7 +114,9 @@ async def current_revision(database: Database) -> str | None:
     """The revision the database is at, or None if it was never migrated."""
 
     def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     async with database.reader.connect() as connection:
         return await connection.run_sync(read)

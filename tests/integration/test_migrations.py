@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -239,3 +242,22 @@ async def test_a_revision_leaving_dangling_keys_rolls_back(
     assert await current_revision(database) == base
     async with database.reader.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM accounts"))).scalar() == 0
+
+
+def test_the_head_is_read_as_alembic_reads_it(tmp_path, monkeypatch):
+    alembic_head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert head_revision() == alembic_head
+    _with_revision_2(tmp_path / "scripts", monkeypatch)  # written `a, b = "x", "y"`
+    assert head_revision() == "scratch"
+    assert ScriptDirectory.from_config(migrate.alembic_config()).get_current_head() == "scratch"
+
+
+def test_a_current_database_is_checked_without_importing_alembic(tmp_path):
+    """Alembic (10 MB) stays out of a bot whose database is current."""
+    ensure = ("import asyncio, sys; from storage.database import Database;"
+              "from storage.migrate import ensure_schema;"
+              f"asyncio.run(ensure_schema(Database('sqlite+aiosqlite:///{tmp_path}/x.db')));"
+              "print('alembic' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", ensure], capture_output=True, text=True,
+                           check=True).stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]  # the first run migrates; the second only checks
