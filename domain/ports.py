@@ -84,6 +84,17 @@ class Posted:
     balance: int
 
 
+@dataclass(frozen=True)
+class AccountFigures:
+    """A member and their balance-screen numbers, read in one statement."""
+
+    member: Member
+    balance: int
+    tier_credits: int  # in the window after `credits_since`
+    expiring_points: int  # in open lots expiring by `expiring_by`
+    expiring_first: datetime | None
+
+
 class MemberRepository(Protocol):
     """Members by their keys."""
 
@@ -113,6 +124,8 @@ class LedgerRepository(Protocol):
     async def debit(self, posting: Posting, points: int,
                     prefer_lot_id: int | None = None) -> Posted: ...
     async def open_lots(self, member_id: int) -> Sequence[Lot]: ...
+    async def figures(self, member_id: int, credits_since: datetime,
+                      expiring_by: datetime) -> AccountFigures | None: ...
     async def due_lots(self, now: datetime, limit: int) -> Sequence[tuple[int, Lot]]: ...
     async def expire_lot(self, posting: Posting, lot: Lot) -> int: ...
     async def history(self, member_id: int, limit: int, offset: int) -> Sequence[LedgerRecord]: ...
@@ -191,6 +204,8 @@ class ConversationRepository(Protocol):
     """Where each person is in a multi-step chat."""
 
     async def get(self, telegram_id: int) -> ChatState | None: ...
+    async def member_and_step(self,
+                              telegram_id: int) -> tuple[Member | None, ChatState | None]: ...
     async def put(self, telegram_id: int, state: ChatState) -> None: ...
     async def clear(self, telegram_id: int) -> None: ...
 

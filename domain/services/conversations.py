@@ -27,8 +27,7 @@ async def member_and_step(uow: UnitOfWork, telegram_id: int,
                           now: datetime) -> tuple[Member | None, ChatState | None]:
     """Who is writing and which step they are on, read together (once per incoming update)."""
     async with uow:
-        member = await uow.members.by_telegram_id(telegram_id)
-        state = await uow.conversations.get(telegram_id)  # staff need not be members
+        member, state = await uow.conversations.member_and_step(telegram_id)
     if state is not None and now - state.updated_at > STATE_LIFETIME:
         state = None
     return member, state

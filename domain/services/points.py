@@ -10,7 +10,7 @@ from domain.ledger import EntryKind, Lot, add_months
 from domain.models import LedgerRecord, Member
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program, Reward
-from domain.services.tiering import tier_credits
+from domain.services.tiering import window_start
 from domain.tiers import TierProgress, tier_progress
 
 MAX_ADJUSTMENT = 10_000_000
@@ -107,23 +107,21 @@ async def account_summary(uow: UnitOfWork, program: Program, member_id: int, now
                           expiring_within: timedelta = timedelta(days=30)) -> AccountSummary:
     """Balance, tier progress, points expiring soon and the next reward within reach."""
     async with uow:
-        member = await uow.members.get(member_id)
-        if member is None:
-            raise NotFound("member", member_id)
-        balance = await uow.ledger.balance(member_id)
-        credits = await tier_credits(uow, program, member_id, now)
-        soon = [lot for lot in await uow.ledger.open_lots(member_id)
-                if lot.expires_at <= now + expiring_within]
+        figures = await uow.ledger.figures(member_id, window_start(program, now),
+                                           now + expiring_within)
+    if figures is None:
+        raise NotFound("member", member_id)
+    member = figures.member
     eligible = [r for r in program.rewards
                 if not r.min_tier or program.tiers.rank(member.tier) >= program.tiers.rank(
                     r.min_tier)]
-    next_reward = min((r for r in eligible if r.cost > balance), key=lambda r: r.cost,
+    next_reward = min((r for r in eligible if r.cost > figures.balance), key=lambda r: r.cost,
                       default=None)
     return AccountSummary(
-        member=member, balance=balance,
-        progress=tier_progress(program.tiers, member.tier, credits),
-        expiring_points=sum(lot.remaining for lot in soon),
-        expiring_first=min((lot.expires_at for lot in soon), default=None),
+        member=member, balance=figures.balance,
+        progress=tier_progress(program.tiers, member.tier, figures.tier_credits),
+        expiring_points=figures.expiring_points,
+        expiring_first=figures.expiring_first,
         next_reward=next_reward,
     )
 

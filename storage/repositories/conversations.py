@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.models import ChatState
-from storage.tables import ConversationStateRow
+from domain.models import ChatState, Member
+from storage.repositories.members import MEMBERS, to_member
+from storage.tables import ConversationStateRow, MemberRow
+
+STATES = ConversationStateRow.__table__.c
+STATE_COLUMNS = (STATES.step, STATES.data, STATES.updated_at)
+STATE_OF = select(*STATE_COLUMNS).where(STATES.telegram_id == bindparam("telegram_id"))
+MEMBER_AND_STATE = (  # built once: read on every update
+    select(MemberRow.__table__, *STATE_COLUMNS)
+    .outerjoin_from(MemberRow.__table__, ConversationStateRow.__table__,
+                    STATES.telegram_id == MEMBERS.telegram_id)
+    .where(MEMBERS.telegram_id == bindparam("telegram_id"))
+)
+
+
+def _state(row: Row[*tuple[Any, ...]]) -> ChatState:
+    """A state row (or the state columns of a joined row) as the domain's record."""
+    return ChatState(row.step, dict(row.data), row.updated_at)
 
 
 class SqlConversations:
@@ -16,10 +34,15 @@ class SqlConversations:
         self.conn = conn
 
     async def get(self, telegram_id: int) -> ChatState | None:
-        statement = select(ConversationStateRow).where(
-            ConversationStateRow.telegram_id == telegram_id)
-        row = (await self.conn.execute(statement)).first()
-        return None if row is None else ChatState(row.step, dict(row.data), row.updated_at)
+        row = (await self.conn.execute(STATE_OF, {"telegram_id": telegram_id})).first()
+        return None if row is None else _state(row)
+
+    async def member_and_step(self, telegram_id: int) -> tuple[Member | None, ChatState | None]:
+        """The member and their step in one join; a non-member's step (staff) in a second read."""
+        row = (await self.conn.execute(MEMBER_AND_STATE, {"telegram_id": telegram_id})).first()
+        if row is None:
+            return None, await self.get(telegram_id)
+        return to_member(row), None if row.step is None else _state(row)
 
     async def put(self, telegram_id: int, state: ChatState) -> None:
         """Replace the person's state (delete, insert: portable and inside one transaction)."""

@@ -18,14 +18,42 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import InsufficientPoints
 from domain.ledger import Lot, Take, allocate
 from domain.models import LedgerRecord
-from domain.ports import Credit, Posted, Posting
-from storage.tables import AccountRow, EntryRow, LotRow, TierCreditRow, TransactionRow
+from domain.ports import AccountFigures, Credit, Posted, Posting
+from storage.repositories.members import MEMBERS, to_member
+from storage.tables import (
+    AccountRow,
+    EntryRow,
+    LotRow,
+    MemberRow,
+    TierCreditRow,
+    TransactionRow,
+)
 
 ACCOUNTS = AccountRow.__table__.c
 ADD_TO_BALANCE = (
     update(AccountRow.__table__)  # type: ignore[arg-type]
     .where(ACCOUNTS.member_id == bindparam("member"))
     .values(balance=ACCOUNTS.balance + bindparam("delta"))
+)
+LOTS = LotRow.__table__.c
+CREDITS = TierCreditRow.__table__.c
+EXPIRING = (LOTS.member_id == bindparam("member"), LOTS.remaining > 0,
+            LOTS.expires_at <= bindparam("expiring_by"))
+FIGURES = (  # built once: a member and their balance screen's numbers in one statement
+    select(
+        MemberRow.__table__,
+        func.coalesce(select(ACCOUNTS.balance).where(ACCOUNTS.member_id == bindparam("member"))
+                      .scalar_subquery(), 0).label("figure_balance"),
+        select(func.coalesce(func.sum(CREDITS.credits), 0))
+        .where(CREDITS.member_id == bindparam("member"),
+               CREDITS.occurred_at > bindparam("credits_since"))
+        .scalar_subquery().label("figure_credits"),
+        select(func.coalesce(func.sum(LOTS.remaining), 0)).where(*EXPIRING)
+        .scalar_subquery().label("figure_expiring"),
+        select(func.min(LOTS.expires_at)).where(*EXPIRING)
+        .scalar_subquery().label("figure_expiring_first"),
+    )
+    .where(MEMBERS.id == bindparam("member"))
 )
 
 
@@ -95,6 +123,17 @@ class SqlLedger:
             .order_by(LotRow.expires_at, LotRow.id)
         )
         return [Lot(*row) for row in (await self.conn.execute(statement)).all()]
+
+    async def figures(self, member_id: int, credits_since: datetime,
+                      expiring_by: datetime) -> AccountFigures | None:
+        """The member, balance, tier credits and soon-expiring points in one statement."""
+        row = (await self.conn.execute(FIGURES, {
+            "member": member_id, "credits_since": credits_since, "expiring_by": expiring_by,
+        })).first()
+        if row is None:
+            return None
+        return AccountFigures(to_member(row), int(row.figure_balance), int(row.figure_credits),
+                              int(row.figure_expiring), row.figure_expiring_first)
 
     async def due_lots(self, now: datetime, limit: int) -> Sequence[tuple[int, Lot]]:
         """Open lots whose expiry has come, oldest first, with their member ids."""

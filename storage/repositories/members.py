@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Member, NewMember
@@ -18,6 +18,10 @@ SET_TIER = (
     .where(MEMBERS.id == bindparam("member"))
     .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"))
 )
+MEMBER_BY = {  # one member by a unique key; built once, not per read
+    key: select(MemberRow.__table__).where(MEMBERS[key] == bindparam("value"))
+    for key in ("id", "telegram_id", "code", "phone")
+}
 
 PROFILE_FIELDS = frozenset(
     {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reminders_opt_in",
@@ -43,11 +47,10 @@ class SqlMembers:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def _one(self, *where: ColumnElement[bool], lock: bool = False) -> Member | None:
-        statement = select(MemberRow).where(*where)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self.conn.execute(statement)).first()
+    async def _one(self, key: str, value: object, lock: bool = False) -> Member | None:
+        """The member whose `key` column equals `value`, through a statement built once."""
+        statement = MEMBER_BY[key].with_for_update() if lock else MEMBER_BY[key]
+        row = (await self.conn.execute(statement, {"value": value})).first()
         return None if row is None else to_member(row)
 
     async def add(self, member: NewMember) -> Member:
@@ -69,20 +72,20 @@ class SqlMembers:
         return stored
 
     async def get(self, member_id: int) -> Member | None:
-        return await self._one(MemberRow.id == member_id)
+        return await self._one("id", member_id)
 
     async def lock(self, member_id: int) -> Member | None:
         """Read a member and hold their row until commit (SQLite's write lock already does)."""
-        return await self._one(MemberRow.id == member_id, lock=True)
+        return await self._one("id", member_id, lock=True)
 
     async def by_telegram_id(self, telegram_id: int, lock: bool = False) -> Member | None:
-        return await self._one(MemberRow.telegram_id == telegram_id, lock=lock)
+        return await self._one("telegram_id", telegram_id, lock=lock)
 
     async def by_code(self, code: str, lock: bool = False) -> Member | None:
-        return await self._one(MemberRow.code == code, lock=lock)
+        return await self._one("code", code, lock=lock)
 
     async def by_phone(self, phone: str, lock: bool = False) -> Member | None:
-        return await self._one(MemberRow.phone == phone, lock=lock)
+        return await self._one("phone", phone, lock=lock)
 
     async def code_exists(self, code: str) -> bool:
         found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))
