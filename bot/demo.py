@@ -29,6 +29,7 @@ from messages.render import render_text
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 
+OWNER = 2000  # the demo's admin, as ADMIN_IDS would name them
 TOKEN = "100000:DEMO-TOKEN"
 BOT_USERNAME = "northwind_loyalty_bot"
 Print = Callable[[str], None]
@@ -115,10 +116,11 @@ async def till(settings: Settings, program: Program, code: str, receipt: str,
 
 
 async def story(out: Print) -> None:
-    """Ann joins, Bea joins through Ann's link, both shop, Ann climbs, redeems and donates."""
+    """Ann joins, Bea joins through Ann's link, both shop, Ann climbs, redeems and donates;
+    then Max, the owner, broadcasts a gift to both."""
     with tempfile.TemporaryDirectory(prefix="loyalty-demo-") as workdir:
-        async with emulated_bot(f"sqlite+aiosqlite:///{workdir}/demo.db") as (emulator,
-                                                                              settings):
+        async with emulated_bot(f"sqlite+aiosqlite:///{workdir}/demo.db",
+                                admins=frozenset({OWNER})) as (emulator, settings):
             program = program_of(settings)
             tell = Narrator(emulator, out)
             ann = emulator.user(2001, "Ann", language_code="en")
@@ -154,4 +156,23 @@ async def story(out: Print) -> None:
             await tell.taps(ann, "Ann", "200", "Give")
             await tell.taps(ann, "Ann", "✅ Donate", "Thank you")
             await tell.says(ann, "Ann", "/history")
+            await broadcast(tell, emulator.user(OWNER, "Max", language_code="en"), ann, bea)
             tell.note("demo_end")
+
+
+async def broadcast(tell: Narrator, owner: SimulatedUser, ann: SimulatedUser,
+                    bea: SimulatedUser) -> None:
+    """The owner broadcasts bonus points to everyone from chat; Ann claims hers."""
+    tell.note("demo_broadcast", name="Max")
+    await tell.says(owner, "Max", "/broadcast")
+    await tell.says(owner, "Max", "☕ Thank you for coming by this week!")
+    await tell.says(owner, "Max", "Claim 50 points | 50")
+    await tell.taps(owner, "Max", "👁 Preview", "Send it to")
+    await tell.taps(owner, "Max", "📣 Send now", "Broadcast #1")
+    await tell.notified(ann, "Ann")
+    await tell.notified(bea, "Bea")
+    await tell.taps(ann, "Ann", "Claim 50 points", "+50")
+    await tell.emulator.wait_until(lambda: "Sent 2 / 2" in (owner.messages[-1].text or ""),
+                                   timeout=15)
+    tell.note("demo_status", name="Max")
+    tell.show(owner.messages[-1])

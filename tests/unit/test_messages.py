@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 import pytest
 from jinja2 import UndefinedError
 
 from bot.conversation.texts import label_keys, labels, progress_bar
+from domain.broadcasts import BroadcastProgress
+from domain.segments import Segment
 from messages.render import HERE, locales, render
 
 
@@ -46,3 +51,26 @@ def test_progress_bar():
     assert progress_bar(0) == "▱" * 10
     assert progress_bar(35) == "▰▰▰▱▱▱▱▱▱▱"
     assert progress_bar(100) == "▰" * 10
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_no_line_runs_into_the_next(locale):
+    """trim_blocks drops the newline after a block tag: a line of text that ends in one and
+    is followed by more text must end it with `+%}`, or the two lines print as one."""
+    joined = []
+    for path in sorted((HERE / locale).glob("*.j2")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for number, (line, after) in enumerate(pairwise(lines), 1):
+            text = re.sub(r"\{%.*?%\}", "", line).strip()
+            if text and line.rstrip().endswith("%}") and not line.rstrip().endswith("+%}") \
+                    and after.strip():
+                joined.append(f"{path.name}:{number}")
+    assert joined == []
+
+
+def test_optional_lines_keep_their_breaks():
+    segment = render("broadcast_segment", "en", segment=Segment(), total=3)
+    assert "everyone\nThat is <b>3</b> members now" in segment
+    status = render("broadcast_status", "en", id=1, p=BroadcastProgress(9, sent=4, pending=5),
+                    state="running", seconds_left=2, reason=None)
+    assert status.endswith("Sent 4 / 9\nAbout 2 s left.")
