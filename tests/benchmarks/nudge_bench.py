@@ -25,12 +25,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy import func, insert, select, text, update
 
 from domain.program_file import default_program_path, load_program
@@ -39,10 +36,10 @@ from storage.database import Database
 from storage.tables import LotRow, NudgeLogRow, OutboxRow, PurchaseRow, TierCreditRow
 from storage.uow import SqlUnitOfWork
 from tests.benchmarks.bulk import BATCH, bulk_load, create_schema
+from tests.benchmarks.service_bench import postgres_url
 
 LOADED = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
 SELECTED = LOADED + timedelta(days=20)  # 10:00 in New York; Tokyo and Los Angeles sleep
-PG_SERVER = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 PG_BENCH_DB = "loyalty_nudge_bench"
 LINES = {"lines": [{"sku": "S", "category": "shoes", "quantity": 1, "unit_price": "60.00"},
                    {"sku": "C", "category": "coffee", "quantity": 2, "unit_price": "4.50"}]}
@@ -152,26 +149,6 @@ def measure_in_child(url: str, step: str) -> dict[str, Any]:
     return result
 
 
-async def _pg_admin(statement: str) -> None:
-    conn = await asyncpg.connect(PG_SERVER, timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-@asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    """A throwaway PostgreSQL database for the benchmark, dropped afterwards."""
-    await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    await _pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
-    base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{PG_BENCH_DB}"
-    finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-
-
 def row(name: str, members: int, step: str, loaded: float, result: dict[str, Any]) -> str:
     """One markdown table row."""
     kinds = result["kinds"]
@@ -201,7 +178,7 @@ async def bench(databases: list[str], members: int) -> list[str]:
             with tempfile.TemporaryDirectory() as folder:
                 rows += await measure(name, f"sqlite+aiosqlite:///{folder}/nudges.db", members)
         else:
-            async with postgres_url() as url:
+            async with postgres_url(PG_BENCH_DB) as url:
                 rows += await measure(name, url, members)
     return rows
 

@@ -170,15 +170,15 @@ async def postgres_version() -> tuple[str | None, str | None]:
 
 
 @asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh `loyalty_bench` database on the test server, dropped afterwards."""
-    await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    await _pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+async def postgres_url(name: str = PG_BENCH_DB) -> AsyncIterator[str]:
+    """A fresh database `name` on the test server, dropped afterwards."""
+    await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await _pg_admin(f"CREATE DATABASE {name}")
     base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
-        yield f"{base}/{PG_BENCH_DB}"
+        yield f"{base}/{name}"
     finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # --- reporting ---------------------------------------------------------------------------

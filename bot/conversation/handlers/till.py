@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
@@ -20,14 +22,22 @@ from messages.render import render
 
 VOUCHER_STEP = "till_voucher"
 MEMBER_STEP = "till_member"
+Show = Callable[[Context, Incoming, Clerk, str], Awaitable[list[Action]]]
+
+
+async def _shown_or_asked(ctx: Context, event: Incoming, clerk: Clerk, step: str,
+                          question: str, show: Show) -> list[Action]:
+    """What the command's argument names; without one, ask for it and wait at `step`."""
+    if not event.args:
+        await remember_step(ctx.writer(), clerk.telegram_id, step, {}, ctx.clock())
+        return [Send(event.chat_id, render(question, clerk.locale))]
+    return await show(ctx, event, clerk, event.args)
 
 
 async def voucher_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """`/voucher CODE` shows the voucher; without a code, asks for one."""
-    if not event.args:
-        await remember_step(ctx.writer(), clerk.telegram_id, VOUCHER_STEP, {}, ctx.clock())
-        return [Send(event.chat_id, render("till_ask_voucher", clerk.locale))]
-    return await _show_voucher(ctx, event, clerk, event.args)
+    return await _shown_or_asked(ctx, event, clerk, VOUCHER_STEP, "till_ask_voucher",
+                                 _show_voucher)
 
 
 async def voucher_step(ctx: Context, event: Incoming, clerk: Clerk,
@@ -55,10 +65,8 @@ async def use_pressed(ctx: Context, event: Incoming, clerk: Clerk,
 
 async def member_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """`/member CODE` (or phone) shows a member's summary; without one, asks for it."""
-    if not event.args:
-        await remember_step(ctx.writer(), clerk.telegram_id, MEMBER_STEP, {}, ctx.clock())
-        return [Send(event.chat_id, render("till_ask_member", clerk.locale))]
-    return await _show_member(ctx, event, clerk, event.args)
+    return await _shown_or_asked(ctx, event, clerk, MEMBER_STEP, "till_ask_member",
+                                 _show_member)
 
 
 async def member_step(ctx: Context, event: Incoming, clerk: Clerk,
