@@ -1,0 +1,46 @@
+"""The rules for values from outside: storable text, BIGINT integers, whole numbers."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.validation import MAX_BIGINT, MIN_BIGINT, fits_bigint, text_problem, whole_number
+
+
+def test_text_postgresql_refuses_is_named():
+    assert text_problem("latte") is None
+    assert text_problem("caf\u00e9 \U0001f600 \ufffe\n\t") is None  # odd but storable
+    assert text_problem("lat\x00te") == "nul"
+    assert text_problem("lat\ud800te") == "surrogate"
+    assert text_problem("\udfff") == "surrogate"
+    assert text_problem("x" * 65, 64) == "too_long"
+    assert text_problem("x" * 64, 64) is None
+    assert text_problem("\x00" * 100, 64) == "nul"  # the worse problem first
+
+
+@given(st.text())
+def test_text_is_storable_exactly_when_utf8_without_nul(value: str):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        storable = False
+    else:
+        storable = "\x00" not in value
+    assert (text_problem(value) is None) == storable
+
+
+def test_bigint_bounds():
+    assert fits_bigint(MAX_BIGINT)
+    assert fits_bigint(MIN_BIGINT)
+    assert not fits_bigint(MAX_BIGINT + 1)
+    assert not fits_bigint(MIN_BIGINT - 1)
+
+
+def test_whole_numbers_only_in_ascii_digits_and_range():
+    assert whole_number("42", 1, 100) == 42
+    assert whole_number("0042", 1, 100) == 42
+    assert whole_number(str(MAX_BIGINT), 1, MAX_BIGINT) == MAX_BIGINT
+    for text in ("", "0", "101", "-1", "+1", "1.5", "1e3", " 1", "²", "①", "١٢",
+                 str(MAX_BIGINT + 1), "9" * 5000):
+        assert whole_number(text, 1, 100 if len(text) < 10 else MAX_BIGINT) is None, text
