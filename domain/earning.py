@@ -5,6 +5,10 @@ Each `RewardCalculator` looks at a purchase and returns point grants with their 
 
     points = rounding((spend points + item points + per-visit points) * tier multiplier)
     tier credits = floor(spend on lines whose category multiplier > 0 * tier_credits_per_unit)
+
+A line whose category multiplier is 0 earns nothing at all: `Earner` gives the calculators
+only the lines that earn, so such a line brings no item bonus, and a receipt made only of
+such lines earns no visit points either.
 """
 
 from __future__ import annotations
@@ -127,14 +131,15 @@ class PerItemRewardCalculator(RewardCalculator):
 
 
 class PerVisitRewardCalculator(RewardCalculator):
-    """A fixed number of points for every purchase."""
+    """A fixed number of points for every purchase of at least one line."""
 
     def __init__(self, points: int) -> None:
         self.points = points
 
     def grants(self, purchase: Purchase) -> list[PointGrant]:
-        """The visit bonus, when the program has one."""
-        return [PointGrant("visit", "", Decimal(self.points))] if self.points else []
+        """The visit bonus, when the program has one and the purchase has lines."""
+        return [PointGrant("visit", "", Decimal(self.points))] if (
+            self.points and purchase.lines) else []
 
 
 class Earner:
@@ -150,27 +155,26 @@ class Earner:
 
     def earn(self, purchase: Purchase, tier: Tier) -> Earning:
         """Points and tier credits for `purchase` by a member in `tier`."""
-        grants = [g for calc in self.calculators for g in calc.grants(purchase)]
+        earning = self.earning_lines(purchase)
+        grants = [g for calc in self.calculators for g in calc.grants(earning)]
         base = sum((g.points for g in grants), Decimal(0))
         points = round_points(base * tier.multiplier, self.rules.rounding)
         return Earning(
             points=points,
-            tier_credits=self.tier_credits(purchase),
+            tier_credits=self.tier_credits(earning),
             grants=tuple(grants),
             tier_name=tier.name,
             tier_multiplier=tier.multiplier,
         )
 
+    def earning_lines(self, purchase: Purchase) -> Purchase:
+        """The lines that earn: those whose category multiplier is above 0."""
+        return Purchase(tuple(line for line in purchase.lines
+                              if self.rules.category_multiplier(line.category) > 0))
+
     def tier_credits(self, purchase: Purchase) -> int:
         """Credits from spend on lines that earn (category multiplier above 0)."""
-        spend = sum(
-            (
-                line.amount
-                for line in purchase.lines
-                if self.rules.category_multiplier(line.category) > 0
-            ),
-            Decimal(0),
-        )
+        spend = sum((line.amount for line in self.earning_lines(purchase).lines), Decimal(0))
         return int((spend * self.rules.tier_credits_per_unit).to_integral_value(ROUND_FLOOR))
 
 

@@ -75,6 +75,29 @@ def test_gift_cards_give_no_tier_credits(program: Program):
     assert earning.points == 14  # floor(9.99 + 5)
 
 
+def test_a_receipt_of_only_zero_multiplier_lines_earns_no_visit_points(program: Program):
+    earning = Earner(program.earning).earn(receipt(("GC", "gift-cards", 2, "50")),
+                                           program.tiers.get("Prime"))
+    assert (earning.points, earning.tier_credits, earning.grants) == (0, 0, ())
+
+
+def test_a_zero_multiplier_line_brings_no_item_bonus(program: Program):
+    zero_beans = replace(program.earning, categories=(
+        *program.earning.categories, replace(program.earning.categories[0],
+                                             category="coffee", multiplier=Decimal(0))))
+    earner = Earner(zero_beans)
+    member = program.tiers.get("Member")
+    assert earner.earn(receipt(("BEANS-1KG", "coffee", 1, "18.00")), member).points == 0
+    mixed = earner.earn(receipt(("BEANS-1KG", "coffee", 1, "18.00"), ("HAT", "hats", 1, "3")),
+                        member)
+    assert mixed.points == 3 + 5  # the hat's spend and the visit; no beans, no bonus
+    assert [g.reason for g in mixed.grants] == ["spend", "visit"]
+
+
+def test_per_visit_needs_a_line():
+    assert PerVisitRewardCalculator(5).grants(Purchase(())) == []
+
+
 @pytest.mark.parametrize(("rounding", "half", "low"), [
     ("floor", 17, 16), ("round", 18, 16), ("ceil", 18, 17),
 ])
