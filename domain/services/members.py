@@ -11,6 +11,7 @@ from domain.codes import MEMBER_CODE_LENGTH, new_code, normalize_code
 from domain.contact import check_timezone, normalize_phone
 from domain.errors import DuplicateKey, NotFound
 from domain.ledger import EntryKind, add_months
+from domain.locales import match_locale
 from domain.models import Member, NewMember
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program
@@ -32,14 +33,8 @@ class JoinResult:
 
 
 def pick_locale(program: Program, language_code: str | None) -> str:
-    """The program locale closest to a Telegram language code ('es-MX' -> 'es')."""
-    locales = program.info.locales
-    if language_code:
-        wanted = language_code.replace("-", "_")
-        for candidate in (wanted, wanted.split("_")[0]):
-            if candidate in locales:
-                return candidate
-    return locales[0]
+    """The program locale closest to a Telegram language code ('ES', 'es-MX' -> 'es')."""
+    return match_locale(program.info.locales, language_code)
 
 
 async def join(uow: UnitOfWork, program: Program, *, telegram_id: int, first_name: str | None,
