@@ -23,13 +23,14 @@ from bot.conversation.events import Incoming
 from bot.conversation.menus import staff_menus
 from bot.conversation.texts import command_menus
 from bot.delivery.wiring import outbox_sender
+from bot.program_report import load_translated_program
 from bot.scheduler import run_scheduler
 from bot.settings import Settings, require_bot_settings
 from bot.telegram.replies import BotApi, perform
 from bot.telegram.updates import Handle
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
-from domain.program_file import default_program_path, load_program
+from domain.program_file import default_program_path
 from storage.database import Database
 from storage.migrate import ensure_schema
 from storage.uow import SqlUnitOfWork
@@ -74,7 +75,7 @@ async def open_database(settings: Settings) -> Database:
 
 def program_of(settings: Settings) -> Program:
     """The configured program file, or the bundled example."""
-    return load_program(settings.loyalty_program or default_program_path())
+    return load_translated_program(settings.loyalty_program or default_program_path())
 
 
 def button_secret(token: str) -> bytes:

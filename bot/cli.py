@@ -31,7 +31,7 @@ from bot.chat import chat
 from bot.demo import story
 from bot.importer import import_command
 from bot.nudges import nudges_command
-from bot.program_report import program_problems, program_summary
+from bot.program_report import load_translated_program, program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from domain.errors import LoyaltyError
 from domain.program_file import ProgramError, default_program_path, load_program
@@ -50,7 +50,7 @@ def program_check(path: Path | None, settings: Settings) -> int:
     """Print the program's summary (exit 0) or every problem in it (exit 1)."""
     path = path or settings.loyalty_program or default_program_path()
     try:
-        program = load_program(path)
+        program = load_translated_program(path)
     except SettingsError as error:
         print(render_text("bad_setting", error=error), file=sys.stderr)
         return 2

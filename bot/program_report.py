@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from domain.earning import Earner, Purchase, PurchaseLine
 from domain.program import Program
-from messages.render import render_text
+from domain.program_file import load_program
+from messages.render import locales, render_text
+
+
+def load_translated_program(path: str | Path) -> Program:
+    """The program file at `path`, also refused when it lists a locale that has no messages."""
+    return load_program(path, translated=locales())
 
 
 def sample_purchase(program: Program) -> Purchase:

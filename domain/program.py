@@ -143,7 +143,8 @@ class Cause:
     title: str
     goal: int
     points_per_impact: int
-    impact_unit: str
+    impact_unit: str  # what one impact is called: "tree"
+    impact_unit_plural: str  # and two or more (the locale's other forms): "trees"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -265,14 +265,14 @@ class Reader:
         return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
-def read_info(table: Reader) -> ProgramInfo:
+def read_info(table: Reader, translated: Collection[str] | None) -> ProgramInfo:
     """The [program] table."""
     info = ProgramInfo(
         name=table.text("name"),
         merchant=table.text("merchant"),
         currency=read_currency(table, "currency"),
         timezone=read_timezone(table, "timezone"),
-        locales=read_locales(table, "locales"),
+        locales=read_locales(table, "locales", translated),
         signup_bonus=table.integer("signup_bonus", 0),
     )
     table.finish()
@@ -303,8 +303,12 @@ def read_timezone(table: Reader, key: str) -> str:
     return value
 
 
-def read_locales(table: Reader, key: str) -> tuple[str, ...]:
-    """A non-empty array of unique locale codes such as "en" or "pt_BR"."""
+def read_locales(table: Reader, key: str,
+                 translated: Collection[str] | None = None) -> tuple[str, ...]:
+    """A non-empty array of unique locale codes such as "en" or "pt_BR".
+
+    With `translated` (the locales that have messages), each one must be among them.
+    """
     value = table.take(key)
     if value is None:
         return ()
@@ -320,6 +324,11 @@ def read_locales(table: Reader, key: str) -> tuple[str, ...]:
             table.report(key, f"duplicate locale {show(item)}", index)
         else:
             locales.append(item)
+    missing = [show(locale) for locale in locales
+               if translated is not None and locale not in translated]
+    if missing:
+        table.report(key, f"no translations for {', '.join(missing)}; "
+                          f"messages exist for {', '.join(sorted(translated or ()))}")
     return tuple(locales)
 
 
@@ -445,12 +454,15 @@ def read_causes(tables: list[Reader]) -> tuple[Cause, ...]:
     causes: list[Cause] = []
     ids: set[str] = set()
     for table in tables:
+        unit = table.text("impact_unit")
         cause = Cause(
             id=table.identifier("id"),
             title=table.text("title"),
             goal=table.integer("goal", 1),
             points_per_impact=table.integer("points_per_impact", 1),
-            impact_unit=table.text("impact_unit"),
+            impact_unit=unit,
+            # absent: the unit reads the same whatever the count ("kg of rice")
+            impact_unit_plural=table.optional_text("impact_unit_plural") or unit,
         )
         if table.ok("id") and cause.id in ids:
             table.report("id", f"duplicate id {show(cause.id)}")
@@ -558,9 +570,9 @@ def read_surprise(table: Reader) -> SurpriseRules:
     return surprise
 
 
-def read_program(root: Reader) -> Program:
+def read_program(root: Reader, translated: Collection[str] | None = None) -> Program:
     """The whole file; meaningful only when `root` recorded no problem."""
-    info = read_info(root.table("program"))
+    info = read_info(root.table("program"), translated)
     earning = read_earning(root.table("earning"))
     tiers = read_tiers(root.table("tiers"))
     tier_names = [tier.name for tier in tiers.levels if tier.name]
@@ -579,21 +591,25 @@ def read_program(root: Reader) -> Program:
     return program
 
 
-def parse_program(text: str) -> Program:
-    """The program described by the TOML `text`; ProgramError lists every problem."""
+def parse_program(text: str, translated: Collection[str] | None = None) -> Program:
+    """The program described by the TOML `text`; ProgramError lists every problem.
+
+    `translated` names the locales that have messages; when given, `program.locales` may
+    list no other (the domain cannot know which translations ship, so the caller says).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProgramError([f"invalid TOML: {error}"]) from None
     problems: list[Problem] = []
-    program = read_program(Reader(data, "", (), problems))
+    program = read_program(Reader(data, "", (), problems), translated)
     if problems:
         problems.sort(key=lambda problem: problem[0])
         raise ProgramError([message for _, message in problems])
     return program
 
 
-def load_program(path: str | Path) -> Program:
+def load_program(path: str | Path, translated: Collection[str] | None = None) -> Program:
     """The program in the UTF-8 file at `path`; ProgramError when unreadable or invalid."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -601,7 +617,7 @@ def load_program(path: str | Path) -> Program:
         raise ProgramError([f"{path}: cannot read file: {error.strerror or error}"]) from None
     except UnicodeDecodeError as error:
         raise ProgramError([f"{path}: cannot read file: not UTF-8 ({error.reason})"]) from None
-    return parse_program(text)
+    return parse_program(text, translated)
 
 
 def default_program_path() -> Path:

@@ -524,3 +524,25 @@ def test_ids_travel_in_buttons_so_they_are_short_and_plain(old, new, problem):
     with pytest.raises(ProgramError) as refused:
         parse_program(DEFAULT.replace(old, new))
     assert refused.value.problems == [problem]
+
+
+def test_impact_unit_plural_is_optional() -> None:
+    program = parse_program(DEFAULT)
+    trees = program.cause("trees")
+    assert trees is not None
+    assert (trees.impact_unit, trees.impact_unit_plural) == ("tree", "trees")
+    rice = parse_program(edit('impact_unit_plural = "meals"\n', "")).cause("meals")
+    assert rice is not None
+    assert rice.impact_unit_plural == rice.impact_unit == "meal"
+    assert problems(edit('impact_unit_plural = "meals"', 'impact_unit_plural = ""')) == [
+        'causes[1].impact_unit_plural: must be a non-empty string, got ""']
+
+
+def test_a_locale_without_translations_is_refused() -> None:
+    text = edit('locales = ["en", "es"]', 'locales = ["en", "fr", "de"]')
+    assert parse_program(text).info.locales == ("en", "fr", "de")  # the domain alone cannot tell
+    with pytest.raises(ProgramError) as caught:
+        parse_program(text, translated=("en", "es"))
+    assert caught.value.problems == [
+        'program.locales: no translations for "fr", "de"; messages exist for en, es']
+    assert parse_program(DEFAULT, translated=("en", "es")).info.locales == ("en", "es")
