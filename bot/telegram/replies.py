@@ -32,6 +32,10 @@ class TelegramUnreachable(Exception):
     """The Bot API could not be reached (network trouble): the same call may work later."""
 
 
+class TokenRefused(Exception):
+    """401 (or 404 on getMe): Telegram does not know the bot token."""
+
+
 class RetryLater(Exception):
     """429: wait `seconds`, then the call may be retried."""
 
