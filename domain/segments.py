@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+MAX_INACTIVE_DAYS = 36_500  # a hundred years: any more is a typing slip (and overflows a date)
+MAX_MIN_BALANCE = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class Segment:

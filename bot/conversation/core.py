@@ -42,6 +42,7 @@ from bot.conversation.handlers.settings import (
 )
 from bot.conversation.handlers.start import start
 from bot.conversation.texts import label_keys
+from bot.conversation.typed import unreadable
 from domain.models import ChatState, Member
 from domain.services.conversations import forget_step, member_and_step
 from domain.services.members import pick_locale, set_reachable
@@ -104,6 +105,8 @@ class Conversation:
                 return []
             return [Send(event.chat_id, render("private_only", locale,
                                                bot_username=self.ctx.bot_username))]
+        if unreadable(event.text) or unreadable(event.html):
+            return await self._unreadable(event, locale)
         if event.command == "start":
             return await start(self.ctx, event)
         member, state = await member_and_step(self.ctx.reader(), event.person.id,
@@ -111,6 +114,8 @@ class Conversation:
         staff_actions = await staff_reply(self.ctx, event, member, state)
         if staff_actions is not None:
             return staff_actions
+        if member is None and event.command == "help":  # staff who never joined too
+            return await help_(self.ctx, event, None)
         if member is None:
             return self._answered(event, [Send(event.chat_id, render(
                 "not_joined", locale, program=self.ctx.program))])
@@ -128,6 +133,12 @@ class Conversation:
         if step is not None and state is not None:
             return await step(self.ctx, event, member, state)
         return [Send(event.chat_id, render("unknown", member.locale))]
+
+    async def _unreadable(self, event: Incoming, locale: str) -> list[Action]:
+        """Text with a control character: refused before any command, step or service."""
+        member, _ = await member_and_step(self.ctx.reader(), event.person.id, self.ctx.clock())
+        return [Send(event.chat_id, render("unreadable_text",
+                                           member.locale if member else locale))]
 
     async def _press(self, event: Incoming, member: Member) -> list[Action]:
         """A verified button press goes to its handler; a forged or stale one is refused."""

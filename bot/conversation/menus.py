@@ -19,12 +19,26 @@ COMMAND_ROLES: dict[str, Role] = {
 }
 
 
+Commands = tuple[tuple[str, str], ...]  # (name, description)
+
+
+def customer_commands(locale: str) -> Commands:
+    """The commands everyone can use, described in `locale`."""
+    return tuple(key_values("commands", locale).items())
+
+
+def staff_commands(role: Role | None, locale: str) -> Commands:
+    """The staff commands `role` may use (none for a customer), described in `locale`."""
+    if role is None:
+        return ()
+    described = key_values("staff_commands", locale)
+    return tuple((name, described[name]) for name, need in COMMAND_ROLES.items()
+                 if need == "staff" or role == "admin")
+
+
 def staff_menu(chat_id: int, role: Role, locale: str) -> Menu:
     """The menu of one staff member's chat, in their language."""
-    described = key_values("staff_commands", locale)
-    own = [(name, described[name]) for name, need in COMMAND_ROLES.items()
-           if need == "staff" or role == "admin"]
-    return Menu(chat_id, tuple(key_values("commands", locale).items()) + tuple(own))
+    return Menu(chat_id, customer_commands(locale) + staff_commands(role, locale))
 
 
 async def staff_menus(ctx: Context) -> list[Menu]:

@@ -51,6 +51,8 @@ async def test_compose_segment_preview_and_send(desk):
     assert "language es" in spanish.text
     assert "<b>3</b> members" in spanish.text
     [refused] = await desk.handle(said(ADMIN, "inactive soon"))
+    assert "Please type a whole number" in refused.text
+    [refused] = await desk.handle(said(ADMIN, "lately 30"))
     assert "did not understand" in refused.text
     [richer] = await desk.handle(said(ADMIN, "balance 1000"))
     assert "<b>0</b> members" in richer.text

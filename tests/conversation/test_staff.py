@@ -122,7 +122,7 @@ async def test_sale_by_code_awards_once_and_tells_both_sides(desk, ctx, database
     assert "neither" in await text_of(desk, said(CASHIER, "hello"))
     assert "No member" in await text_of(desk, said(CASHIER, "ZZZZZZZZ"))
     assert "Ann" in await text_of(desk, said(CASHIER, code.lower()))
-    assert "as a number" in await text_of(desk, said(CASHIER, "1,250"))
+    assert "with at most 2 decimals" in await text_of(desk, said(CASHIER, "1,250"))
     [categories] = await desk.handle(said(CASHIER, "40,00"))
     _, confirm = await desk.handle(press(CASHIER, data_of(categories, "Shoes")))
     assert "Points: <b>85</b>" in confirm.text  # shoes count double, plus the visit bonus

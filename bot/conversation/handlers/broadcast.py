@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from bot.broadcast_content import check_content
+from bot.broadcast_content import MAX_BONUS, check_content
 from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
@@ -20,11 +20,12 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
+from bot.conversation.typed import TypedNumberError, whole_number
 from bot.delivery.compose import broadcast_message
 from domain.broadcasts import BroadcastContent
 from domain.errors import InvalidRequest
 from domain.models import ChatState
-from domain.segments import Segment
+from domain.segments import MAX_INACTIVE_DAYS, MAX_MIN_BALANCE, Segment
 from domain.services.broadcasts import (
     broadcast_progress,
     cancel_broadcast,
@@ -43,7 +44,7 @@ BUTTON_STEP = "broadcast_button"
 SEGMENT_STEP = "broadcast_segment"
 CONDITIONS = {"tier": "tier", "inactive": "inactive_days", "category": "category",
               "language": "locale", "balance": "min_balance"}
-NUMERIC = {"inactive_days", "min_balance"}
+NUMERIC = {"inactive_days": MAX_INACTIVE_DAYS, "min_balance": MAX_MIN_BALANCE}  # the largest
 
 
 async def start_broadcast(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -97,6 +98,9 @@ async def segment_step(ctx: Context, event: Incoming, clerk: Clerk,
     segment = segment_of(state.data)
     try:
         segment = with_condition(segment, words, _known(ctx))
+    except TypedNumberError as refusal:
+        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
+                                           currency=None))]
     except (InvalidRequest, ValueError):
         return [Send(event.chat_id, render("broadcast_refusal", clerk.locale,
                                            detail="segment"))]
@@ -188,13 +192,21 @@ def content_of(draft: dict[str, str]) -> BroadcastContent:
     """The broadcast a draft describes (its button target decides the button's kind)."""
     target = draft.get("button_target") or None
     url = target if target and ":" in target and not target.startswith("reward:") else None
-    bonus = int(target) if target and target.isdigit() else None
+    bonus = _bonus(target) if target and target.isascii() and target.isdigit() else None
     reward = target.removeprefix("reward:") if target and target.startswith("reward:") else None
     if target and not (url or bonus or reward):
         raise InvalidRequest("button: after | put a link, a number of points or reward:<id>")
     return BroadcastContent(text=draft["html"], photo=draft.get("photo") or None,
                             button_text=draft.get("button_text") or None, button_url=url,
                             bonus_points=bonus, reward_id=reward)
+
+
+def _bonus(typed: str) -> int:
+    """The bonus points of a gift button, within what a broadcast may give."""
+    try:
+        return whole_number(typed, minimum=1, maximum=MAX_BONUS)
+    except TypedNumberError as refusal:
+        raise InvalidRequest(f"button.bonus_points: 1 to {MAX_BONUS}") from refusal
 
 
 def segment_of(draft: dict[str, str]) -> Segment:
@@ -214,9 +226,9 @@ def with_condition(segment: Segment, words: list[str],
         raise InvalidRequest("a condition is a word and a value")
     name, typed = words[0].lower(), words[1]
     field = CONDITIONS[name]
-    if field in NUMERIC and not typed.isdigit():
-        raise InvalidRequest(f"{name} needs a number")
-    value: object = int(typed) if field in NUMERIC else typed.lower()
+    value: object = typed.lower()
+    if field in NUMERIC:  # TypedNumberError: the reply says which numbers fit
+        value = whole_number(typed, minimum=0, maximum=NUMERIC[field])
     if name in known and field != "category":
         matches = [v for v in known[name] if v.lower() == typed.lower()]
         if not matches:

@@ -16,12 +16,13 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
 from bot.conversation.texts import labels, progress_bar
+from bot.conversation.typed import TypedNumberError, whole_number
 from domain.donations import impact
 from domain.errors import InsufficientPoints, NotFound
 from domain.models import Member
 from domain.program import Cause
 from domain.services.conversations import forget_step, remember_step
-from domain.services.donations import causes_overview, donate
+from domain.services.donations import MAX_DONATION, causes_overview, donate
 from messages.render import render
 
 STEP = "donate_amount"
@@ -78,13 +79,17 @@ async def typed_amount(ctx: Context, event: Incoming, member: Member,
                        cause_id: str) -> list[Action]:
     """A typed amount while the donation step is open: confirm it or explain what fits."""
     cause = ctx.program.cause(cause_id)
+    if cause is None:  # gone from the program since it was chosen
+        await forget_step(ctx.writer(), event.person.id)
+        return await show_causes(ctx, event, member)
     balance = await current_balance(ctx, member)
-    text = (event.text or "").strip().replace(",", "").replace(".", "")
-    if cause is None or not text.isdigit() or not 1 <= int(text) <= balance:
-        return [Send(event.chat_id, render("donate_amount_invalid", member.locale,
-                                           balance=balance))]
+    try:
+        points = whole_number(event.text or "", minimum=1, maximum=min(balance, MAX_DONATION))
+    except TypedNumberError as refusal:
+        return [Send(event.chat_id, render("typed_refusal", member.locale, refusal=refusal,
+                                           currency=None))]
     await forget_step(ctx.writer(), event.person.id)
-    reply, buttons = _confirmation(ctx, event, member, cause, int(text))
+    reply, buttons = _confirmation(ctx, event, member, cause, points)
     return [Send(event.chat_id, reply, buttons=buttons)]
 
 

@@ -7,7 +7,6 @@ when the confirmation is shown: a double tap replays the same receipt and awards
 
 from __future__ import annotations
 
-import re
 import secrets
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
+from bot.conversation.typed import TypedNumberError, money
 from domain.earning import Earner, Purchase, PurchaseLine
 from domain.errors import Conflict, InvalidRequest, NotFound
 from domain.models import ChatState, Member
@@ -31,7 +31,6 @@ MEMBER_STEP = "sale_member"
 AMOUNT_STEP = "sale_amount"
 OTHER = "other"
 MAX_AMOUNT = Decimal(1_000_000)
-_AMOUNT = re.compile(r"^(\d{1,7})(?:[.,](\d{1,2}))?$")  # a separator then 1-2 digits: cents
 
 
 async def start_sale(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -51,9 +50,12 @@ async def member_step(ctx: Context, event: Incoming, clerk: Clerk,
 async def amount_step(ctx: Context, event: Incoming, clerk: Clerk,
                       state: ChatState) -> list[Action]:
     """The amount typed: category buttons follow, or the amount is asked again."""
-    amount = parse_amount(event.text or "")
-    if amount is None:
-        return [Send(event.chat_id, render("till_refusal", clerk.locale, reason="amount"))]
+    currency = ctx.program.info.currency
+    try:
+        amount = money(event.text or "", currency=currency, maximum=MAX_AMOUNT)
+    except TypedNumberError as refusal:
+        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
+                                           currency=currency))]
     await forget_step(ctx.writer(), clerk.telegram_id)
     ref = state.data["ref"]
     rows = tuple((button(ctx, clerk.telegram_id, _category_label(category, clerk.locale), "kc",
@@ -110,15 +112,6 @@ async def cancel_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     return [Edit(event.chat_id, message_id(event), render("cancelled", clerk.locale))]
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """A positive amount of at most a million, with up to two decimals after '.' or ','."""
-    found = _AMOUNT.match(text.strip())
-    if found is None:
-        return None
-    amount = Decimal(f"{found[1]}.{found[2] or '0'}")
-    return amount if Decimal(0) < amount <= MAX_AMOUNT else None
-
-
 def sale_categories(program: Program) -> list[str]:
     """The program's categories, then one for everything else."""
     named = [rule.category for rule in program.earning.categories]
@@ -160,8 +153,12 @@ def _sale(program: Program, args: tuple[str, ...]) -> tuple[MemberRef, Decimal, 
     if len(args) != 3 or len(args[0]) < 2 or not args[2].isdigit():
         return None
     kind, value = args[0][0], args[0][1:]
-    amount, categories, index = parse_amount(args[1]), sale_categories(program), int(args[2])
-    if kind not in "cp" or amount is None or index >= len(categories):
+    categories, index = sale_categories(program), int(args[2])
+    try:
+        amount = money(args[1], currency=program.info.currency, maximum=MAX_AMOUNT)
+    except TypedNumberError:
+        return None
+    if kind not in "cp" or index >= len(categories):
         return None
     return MemberRef("member_code" if kind == "c" else "phone", value), amount, categories[index]
 

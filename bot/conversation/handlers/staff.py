@@ -12,6 +12,7 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import message_id, refused
 from bot.conversation.menus import staff_menu
+from bot.conversation.typed import TypedNumberError, telegram_id
 from domain.errors import InvalidRequest, NotFound
 from domain.services.members import pick_locale
 from domain.services.staff import (
@@ -78,10 +79,12 @@ async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Acti
 
 async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> tuple[str, list[Menu]]:
     """What the admin is told, and the removed cashier's menu back to the customers' one."""
-    if not typed_id.isdigit():
-        return render("staff_usage", clerk.locale), []
     try:
-        member = await remove_staff(ctx.writer(), clerk.telegram_id, int(typed_id), ctx.clock())
+        person = telegram_id(typed_id)
+    except TypedNumberError as refusal:
+        return render("typed_refusal", clerk.locale, refusal=refusal, currency=None), []
+    try:
+        member = await remove_staff(ctx.writer(), clerk.telegram_id, person, ctx.clock())
     except NotFound:
         return render("till_refusal", clerk.locale, reason="staff_not_found"), []
     cleared = [] if member.telegram_id in ctx.admins else [Menu(member.telegram_id, ())]

@@ -11,10 +11,11 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
+from bot.conversation.typed import TypedNumberError, whole_number
 from domain.errors import InsufficientPoints, InvalidRequest, NotFound, VoucherUnusable
 from domain.models import ChatState, Voucher
 from domain.services.conversations import forget_step, remember_step
-from domain.services.points import account_summary, adjust_points
+from domain.services.points import MAX_ADJUSTMENT, account_summary, adjust_points
 from domain.services.rewards import check_voucher, use_voucher
 from domain.services.staff import actor
 from domain.services.till import member_at_till, typed_member
@@ -78,15 +79,20 @@ async def member_step(ctx: Context, event: Incoming, clerk: Clerk,
 async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """`/adjust CODE +100 reason`: add or remove points by hand (admins)."""
     parts = event.args.split(maxsplit=2)
-    points = parts[1] if len(parts) == 3 else ""
-    if not points.lstrip("+-").isdigit():
+    if len(parts) != 3:
         return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
+    try:
+        points = whole_number(parts[1], minimum=-MAX_ADJUSTMENT, maximum=MAX_ADJUSTMENT,
+                              signed=True)
+    except TypedNumberError as refusal:
+        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
+                                           currency=None))]
     try:
         member = await member_at_till(ctx.reader(), typed_member(parts[0]))
         if member is None:
             raise NotFound("member", parts[0])
         balance = await adjust_points(ctx.writer(), ctx.program, member_id=member.id,
-                                      points=int(points), reason=parts[2],
+                                      points=points, reason=parts[2],
                                       actor=actor(clerk.telegram_id), now=ctx.clock())
     except NotFound:
         return [Send(event.chat_id, render("till_refusal", clerk.locale,
@@ -97,7 +103,7 @@ async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Ac
     except InvalidRequest:
         return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
     return [Send(event.chat_id, render("adjusted", clerk.locale, member=member,
-                                       points=int(points), balance=balance))]
+                                       points=points, balance=balance))]
 
 
 async def _show_voucher(ctx: Context, event: Incoming, clerk: Clerk,
