@@ -3,32 +3,81 @@
 Chat messages live in `messages/<locale>/<name>.j2`: Telegram HTML, every value escaped
 (a member's first name may hold `<`), and a template missing in a locale falls back to
 English. Console output for operators lives in `messages/cli/<name>.txt.j2` (plain text).
+
+Filters every template uses, so that a value reads the same everywhere:
+`number`, `money(currency)`, `plural(one=..., other=...)` for anything counted,
+`date` for every day shown, and `code` for member and voucher codes. The test
+`made_up_receipt` tells a receipt id the bot invented from the merchant's own.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from domain.codes import format_code
+from domain.receipts import is_made_up
 
 HERE = Path(__file__).parent
 FALLBACK_LOCALE = "en"
 NOT_LOCALES = frozenset({"cli", "__pycache__"})
+COUNT_MARK = "#"
+
+
+def plural(count: int | Decimal | str, locale: str, forms: dict[str, str]) -> str:
+    """The form of `forms` that the locale's CLDR plural rules pick for `count`.
+
+    `forms` maps CLDR categories (zero, one, two, few, many, other) to text; `other` is
+    required and stands in for any category not given. A `#` in the form becomes the
+    count, formatted for the locale: plural(2, "en", one="# point", other="# points").
+    """
+    if "other" not in forms:
+        raise TypeError("plural needs at least the form other=...")
+    number = Decimal(str(count))
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))  # "1.00" points is one point, not 1.00 of them
+    category = Locale.parse(locale).plural_form(abs(number))
+    return forms.get(category, forms["other"]).replace(COUNT_MARK, format_decimal(number,
+                                                                                  locale=locale))
+
+
+def local_date(value: date | datetime | str, locale: str, zone: str | None = None) -> str:
+    """A day in the locale's one date format; a moment is read on the clock of `zone`.
+
+    Naive moments are UTC (as stored); ISO strings are accepted (outbox contexts are JSON).
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = moment.astimezone(ZoneInfo(zone) if zone else UTC).date()
+    return format_date(value, "medium", locale=locale)
 
 
 def add_filters(env: Environment, locale: str) -> Environment:
-    """Locale-aware filters: number, money, date."""
+    """Locale-aware filters: number, money, plural, date, code (and the made-up-receipt test)."""
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
     env.filters["money"] = lambda value, currency: format_currency(
         Decimal(value), currency, locale=locale)
-    env.filters["date"] = lambda value, fmt="medium": format_date(
-        date.fromisoformat(value) if isinstance(value, str) else value, fmt, locale=locale)
+    env.filters["plural"] = lambda count, **forms: plural(count, locale, forms)
+
+    @pass_context
+    def date_filter(context: Context, value: date | datetime | str) -> str:
+        return local_date(value, locale, context.get("zone"))
+
+    env.filters["date"] = date_filter
+    env.filters["code"] = format_code
+    env.tests["made_up_receipt"] = is_made_up
     return env
 
 
@@ -55,7 +104,11 @@ def _text_environment() -> Environment:
 
 
 def render(template: str, locale: str, /, **context: Any) -> str:
-    """A chat message in `locale` (HTML parse mode); undefined variables fail loudly."""
+    """A chat message in `locale` (HTML parse mode); undefined variables fail loudly.
+
+    A `zone` in the context (an IANA name: the reader's own time zone, else the program's)
+    is the clock every date is read on; without it, UTC.
+    """
     return _chat_environment(locale).get_template(f"{template}.j2").render(**context).strip()
 
 

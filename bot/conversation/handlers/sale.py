@@ -7,7 +7,6 @@ when the confirmation is shown: a double tap replays the same receipt and awards
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from bot.conversation.actions import Action, Answer, Edit, Send
@@ -22,6 +21,7 @@ from domain.earning import Earner, Purchase, PurchaseLine
 from domain.errors import Conflict, InvalidRequest, NotFound
 from domain.models import ChatState, Member
 from domain.program import Program
+from domain.receipts import made_up_receipt_id
 from domain.services.conversations import forget_step, remember_step
 from domain.services.purchases import MERCHANT, MemberRef, record_purchase
 from domain.services.till import member_at_till, typed_member
@@ -73,7 +73,7 @@ async def category_pressed(ctx: Context, event: Incoming, clerk: Clerk,
         return refused(event, clerk.locale, "gone")
     ref, amount, category = sale
     member = await member_at_till(ctx.reader(), ref)
-    receipt = f"chat-{secrets.token_hex(5)}"
+    receipt = made_up_receipt_id()
     names = labels(clerk.locale)
     confirm = button(ctx, clerk.telegram_id, names["sale_confirm"], "ky", *press.args[:3],
                      receipt)

@@ -1,0 +1,283 @@
+"""Every chat template, in every locale, with every count: plurals, codes, dates read right.
+
+`samples(n)` holds the values each template is rendered with, every count set to `n`;
+a template added without a sample here fails `test_every_template_has_a_sample`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace as Obj
+from typing import Any
+
+import pytest
+
+from domain.program_file import default_program_path, load_program
+from domain.segments import Segment
+from messages.render import HERE, locales, render
+
+COUNTS = (0, 1, 2, 5, 21)
+MEMBER_CODE, VOUCHER_CODE = "k7m2q9xr", "ZX23ZX45ZX67"  # as stored or typed: never as shown
+SHOWN_MEMBER_CODE, SHOWN_VOUCHER_CODE = "K7M2-Q9XR", "ZX23-ZX45-ZX67"
+MOMENT = datetime(2027, 1, 3, 2, 30, tzinfo=UTC)  # still Jan 2 in New York
+PROGRAM = load_program(default_program_path())
+TREES = PROGRAM.causes[0]
+Sample = dict[str, Any]
+
+
+def samples(n: int) -> dict[str, list[Sample]]:
+    """What each template is rendered with (one or more variants), every count being `n`."""
+    member = Obj(code=MEMBER_CODE, first_name="Ann <3", tier="Insider", name="Ann",
+                 joined_at=MOMENT, phone="+15550001234", marketing_opt_in=True,
+                 reminders_opt_in=False)
+    progress = Obj(tier="Insider", next_tier="Prime", percent=40, credits_needed=n)
+    summary = Obj(member=member, balance=n, progress=progress, expiring_points=n,
+                  expiring_first=MOMENT, next_reward=Obj(title="Free coffee", cost=2 * n))
+    reward = PROGRAM.rewards[0]
+    voucher = Obj(code=VOUCHER_CODE, reward_id=reward.id, expires_at=MOMENT, used_at=MOMENT)
+    entry = Obj(reward=Obj(title="Tote", cost=n, valid_days=n, min_tier="Insider"),
+                blocked_by=None, affordable=False, stock_left=n)
+    cause = Obj(cause=TREES, points=n, percent=3, impact=n)
+    broadcast_progress = Obj(sent=n, total=n, blocked=n, failed=n, cancelled=n)
+    answer = {"receipt_id": "R-1001", "member_code": MEMBER_CODE, "points_awarded": n,
+              "balance": n, "tier": "Insider", "held_for_phone": "+15550001234"}
+    breakdown = [{"reason": "spend", "detail": "shoes", "points": f"{n}.00"},
+                 {"reason": "visit", "detail": "", "points": "5.00"},
+                 {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"}]
+    earned = {"receipt_id": "R-1001", "member_code": MEMBER_CODE, "points_awarded": n,
+              "tier_credits": n, "balance": n, "tier": "Insider", "breakdown": breakdown}
+    segments = [Segment(), Segment(locale="es"), Segment(inactive_days=n, min_balance=n),
+                Segment(tier="Insider", category="shoes", locale="en", inactive_days=n,
+                        min_balance=n)]
+    return {
+        "adjust_usage": [{}],
+        "adjusted": [{"member": member, "points": n, "balance": n},
+                     {"member": member, "points": -n, "balance": n}],
+        "balance": [{"summary": summary, "p": progress, "bar": "▰▱"}],
+        "broadcast_ask_button": [{"rewards": PROGRAM.rewards}],
+        "broadcast_ask_message": [{}],
+        "broadcast_confirm": [{"segment": s, "total": n} for s in segments],
+        "broadcast_refusal": [{"detail": "segment"}, {"detail": "too long"}],
+        "broadcast_segment": [{"segment": s, "total": n} for s in segments],
+        "broadcast_status": [{"id": 7, "p": broadcast_progress, "state": "running",
+                              "seconds_left": n, "reason": None}],
+        "broadcast_stopped": [{"id": 7, "stopped": n}],
+        "broadcasts": [{"broadcasts": [(Obj(id=7, created_at=MOMENT, state=state),
+                                        broadcast_progress)]}
+                       for state in ("running", "done", "cancelled")],
+        "cancelled": [{}],
+        "card": [{"program": PROGRAM, "code": MEMBER_CODE, "summary": summary}],
+        "causes": [{"balance": n, "causes": [cause], "bars": {TREES.id: "▰▱"}}],
+        "commands": [{}],
+        "donate_amount": [{"cause": TREES, "balance": n}],
+        "donate_confirm": [{"points": n, "cause": TREES, "impact": n}],
+        "donate_thanks": [{"outcome": Obj(points=n, cause=TREES, member_impact=n,
+                                          progress=Obj(percent=4), balance=n)}],
+        "error": [{}],
+        "forget_confirm": [{"balance": n}],
+        "forgotten": [{}],
+        "friend_joined": [{"qualify_on": "join"}, {"qualify_on": "first_purchase"}],
+        "friend_qualified": [{"bonus": n}],
+        "gift_received": [{"gift": Obj(voucher=voucher, reward=reward)},
+                          {"gift": Obj(voucher=None, points=n, balance=n)}],
+        "help": [{"program": PROGRAM, "commands": [("card", "your card")],
+                  "staff": [("sale", "record a sale")]}],
+        "history": [{"page": Obj(page=1, pages=n or 1, records=[
+            Obj(created_at=MOMENT, kind="purchase", reason=None, points=n),
+            Obj(created_at=MOMENT, kind="adjustment", reason="sorry", points=-n)]),
+            "kinds": {"purchase": "Purchase", "adjustment": "Adjustment"}}],
+        "invite": [{"link": "https://t.me/bot?start=r-ABCD2345",
+                    "rules": PROGRAM.referrals.__class__(n, n, "first_purchase", 10, ()),
+                    "stats": Obj(joined=n, rewarded=n, next_milestone=Obj(count=n, bonus=n))}],
+        "invite_share": [{"program": PROGRAM, "bonus": n}],
+        "labels": [{}],
+        "language_changed": [{}],
+        "member_summary": [{"summary": summary, "p": progress}],
+        "milestone_reached": [{"count": n, "bonus": n}],
+        "not_joined": [{"program": PROGRAM}],
+        "nudge_inactive": [{"days": n, "category": "shoes", "reward": "Free coffee",
+                            "points_needed": n}],
+        "nudge_near_next_tier": [{"tier": "Prime", "credits_needed": n}],
+        "nudge_points_expiring": [{"points": n, "date": "2026-03-09", "balance": n}],
+        "nudge_referral_reminder": [{"bonus": n, "friend_bonus": n}],
+        "nudge_reward_affordable": [{"reward": "Free coffee", "cost": n, "balance": n}],
+        "phone_invalid": [{}],
+        "phone_not_yours": [{}],
+        "phone_saved": [{"phone": "+15550001234", "receipts": n, "points": n}],
+        "phone_taken": [{}],
+        "points_adjusted": [{"points": n, "reason": "sorry", "balance": n},
+                            {"points": -n, "reason": "sorry", "balance": n}],
+        "points_earned": [earned],
+        "points_expired": [{"points": n, "balance": n}],
+        "private_only": [{"bot_username": "northwind_bot"}],
+        "referral_unknown": [{}],
+        "refusal": [{"reason": "insufficient_points", "needed": n}, {"reason": "limit"}],
+        "reward_button": [{"title": "Tote", "cost": n}],
+        "reward_detail": [{"e": entry, "balance": 0}],
+        "rewards": [{"balance": n, "entries": [entry]}],
+        "sale_ask_amount": [{"member": member, "phone": None, "currency": "USD"},
+                            {"member": None, "phone": "+15550001234", "currency": "USD"}],
+        "sale_ask_category": [{"amount": Decimal(n), "currency": "USD"}],
+        "sale_ask_member": [{}],
+        "sale_confirm": [{"member": member, "phone": None, "amount": Decimal(n),
+                          "currency": "USD", "category": "Shoes", "points": n}],
+        "sale_done": [{"answer": answer, "held": held, "replayed": False, "amount": Decimal(n),
+                       "currency": "USD"} for held in (False, True)],
+        "segment": [{"segment": s} for s in segments],
+        "settings": [{"member": member, "language": "English", "timezone": "Europe/Madrid"}],
+        "staff_commands": [{}],
+        "staff_invite": [{"link": "https://t.me/bot?start=s-abc"}],
+        "staff_invite_invalid": [{}],
+        "staff_list": [{"staff": [Obj(name="Bo", telegram_id=42, added_at=MOMENT)]}],
+        "staff_remove_pick": [{"staff": [member]}],
+        "staff_removed": [{"member": member}],
+        "staff_usage": [{}],
+        "staff_welcome": [{"program": PROGRAM}],
+        "surprise_bonus": [{"points": n, "balance": n}],
+        "tier_down": [{"tier": "Member", "previous": "Insider"}],
+        "tier_up": [{"tier": "Prime"}],
+        "till_ask_member": [{}],
+        "till_ask_voucher": [{}],
+        "till_refusal": [{"reason": "insufficient", "available": n}, {"reason": "amount"}],
+        "timezone_invalid": [{"text": "Mars/Olympus"}],
+        "timezone_prompt": [{}],
+        "typed_refusal": [{"refusal": Obj(reason=reason, minimum=1, maximum=n, decimals=2,
+                                          signed=False), "currency": None}
+                          for reason in ("too_large", "too_small", "amount", "whole")],
+        "unknown": [{}],
+        "unreadable_text": [{}],
+        "voucher_check": [{"voucher": voucher, "reward": reward, "state": state}
+                          for state in ("active", "used", "expired")],
+        "voucher_issued": [{"reward": reward, "voucher": voucher, "code": VOUCHER_CODE,
+                            "balance": n}],
+        "voucher_state": [{"state": "used"}],
+        "vouchers": [{"vouchers": [{"code": VOUCHER_CODE, "reward_id": reward.id,
+                                    "state": state, "expires_at": MOMENT, "used_at": MOMENT}
+                                   for state in ("active", "used", "expired")],
+                      "titles": {reward.id: reward.title}}],
+        "welcome": [{"program": PROGRAM, "name": "Ann", "bonus": n, "referral": "attributed"}],
+        "welcome_back": [{"name": "Ann", "balance": n, "referral": "own_code"}],
+        "welcome_returning": [{"program": PROGRAM, "name": "Ann", "referral": "returning"}],
+    }
+
+
+def template_names() -> list[str]:
+    return sorted(path.stem for path in (HERE / "en").glob("*.j2"))
+
+
+def rendered(locale: str, n: int) -> dict[str, list[str]]:
+    """Every template's variants as a member in New York reads them."""
+    return {name: [render(name, locale, zone="America/New_York", **context)
+                   for context in variants] for name, variants in samples(n).items()}
+
+
+# A count next to the noun it counts, optionally with a word between: "1 more point".
+NOUNS = {
+    "en": {"point": "points", "member": "members", "day": "days", "friend": "friends",
+           "credit": "credits", "message": "messages", "purchase": "purchases",
+           "tree": "trees", "meal": "meals"},
+    "es": {"punto": "puntos", "socio": "socios", "día": "días", "amigo": "amigos",
+           "crédito": "créditos", "mensaje": "mensajes", "compra": "compras",
+           "tree": "trees", "meal": "meals"},
+}
+BETWEEN = r"(?:(?:more|extra|earlier|tier) )?"
+
+
+def wrong_forms(text: str, locale: str) -> list[str]:
+    """Counts followed by the wrong form of their noun ("1 points", "5 punto")."""
+    nouns = NOUNS[locale]
+    plurals = {plural: singular for singular, plural in nouns.items()}
+    wrong = []
+    for found in re.finditer(rf"(?<![\d.,])(\d[\d.,]*) {BETWEEN}(\w+)", text):
+        number, noun = found.group(1), found.group(2)
+        if (number == "1" and noun in plurals) or (number != "1" and noun in nouns):
+            wrong.append(found.group(0))
+    return wrong
+
+
+def test_the_checker_catches_what_the_issue_found():
+    assert wrong_forms("You have 1 points and 2 × tree, 5 more point", "en") == [
+        "1 points", "5 more point"]
+    assert wrong_forms("Te faltan 1 puntos; 21 amigo", "es") == ["1 puntos", "21 amigo"]
+    assert wrong_forms("1 point, 0 points, 1,000 points, 2 tier credits", "en") == []
+
+
+def test_every_template_has_a_sample():
+    assert sorted(samples(1)) == template_names()
+
+
+@pytest.mark.parametrize("locale", locales())
+@pytest.mark.parametrize("n", COUNTS)
+def test_every_count_reads_right(locale: str, n: int):
+    for name, texts in rendered(locale, n).items():
+        for text in texts:
+            assert "(s)" not in text, name
+            assert not re.search(r"\d × [^\d(]", text), name
+            assert wrong_forms(text, locale) == [], name
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_plurals_follow_the_locale(locale: str):
+    one, five = rendered(locale, 1), rendered(locale, 5)
+    if locale == "en":
+        assert "⭐ <b>1</b> point\n" in one["balance"][0]
+        assert "1 more tier credit to reach" in one["balance"][0]
+        assert "⭐ <b>5</b> points\n" in five["balance"][0]
+        assert "1 tree so far" in one["causes"][0]
+        assert "5 trees so far" in five["causes"][0]
+        assert "🌟 1 friend has joined" in one["milestone_reached"][0]
+        assert "It has been 1 day since" in one["nudge_inactive"][0]
+        assert "valid for 5 days" in five["reward_detail"][0]
+    if locale == "es":
+        assert "Te falta 1 crédito de nivel" in one["balance"][0]
+        assert "Te faltan 5 créditos de nivel" in five["balance"][0]
+        assert "Ha pasado 1 día desde" in one["nudge_inactive"][0]
+        assert "1 tree hasta ahora" in one["causes"][0]
+        assert "5 trees hasta ahora" in five["causes"][0]
+        assert "Es <b>1</b> socio ahora" in one["broadcast_segment"][0]
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_every_code_is_shown_in_groups_of_four(locale: str):
+    showing = set()
+    for name, texts in rendered(locale, 2).items():
+        for text in texts:
+            assert MEMBER_CODE not in text, name
+            assert MEMBER_CODE.upper() not in text, name
+            assert VOUCHER_CODE not in text, name
+            if SHOWN_MEMBER_CODE in text or SHOWN_VOUCHER_CODE in text:
+                showing.add(name)
+    assert showing == {"adjusted", "card", "gift_received", "member_summary",
+                       "sale_ask_amount", "sale_confirm", "sale_done", "voucher_check",
+                       "voucher_issued", "vouchers"}
+
+
+def test_dates_read_in_one_format_on_the_members_clock():
+    en, es = rendered("en", 2), rendered("es", 2)
+    assert "Jan 2, 2027 · Purchase" in en["history"][0]  # not 1/3/27, nor the UTC day
+    assert "\n2 ene 2027 · " in es["history"][0]
+    assert "before Jan 2, 2027" in en["voucher_issued"][0]
+    utc = render("voucher_issued", "en", **samples(2)["voucher_issued"][0])
+    assert "before Jan 3, 2027" in utc
+
+
+def test_segments_show_only_the_conditions_set():
+    for locale in locales():
+        for text in rendered(locale, 2)["broadcast_segment"]:
+            first = text.splitlines()[0]
+            assert "  " not in first, first
+            assert ": ·" not in first, first
+            assert not first.endswith("·"), first
+    language_only = rendered("en", 2)["broadcast_confirm"][1]
+    assert "Send it to <b>2</b> members (language es)?" in language_only
+
+
+def test_receipt_ids_made_up_in_chat_are_not_shown_to_the_customer():
+    sample = samples(3)["points_earned"][0]
+    for locale in locales():
+        assert "R-1001" in render("points_earned", locale, **sample)
+        made_up = render("points_earned", locale, **{**sample, "receipt_id": "chat-0a1b2c3d4e"})
+        assert "chat-" not in made_up
+        assert made_up.startswith(("🧾 Purchase: <b>+3</b> points", "🧾 Compra: <b>+3</b> puntos"))
