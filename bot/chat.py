@@ -1,13 +1,16 @@
 """`loyalty-bot chat`: talk to the real bot as a customer, in the terminal, without Telegram.
 
-Type a message and press Enter; type a button's number to press it; `:phone +15550001234`
-shares a phone number; `:quit` (or Ctrl+D) leaves. The bot runs on the configured database.
+Type a message and press Enter (a number is sent as text, like any message); `:1`, `:2`...
+press the buttons of the newest message that has some; `:phone +15550001234` shares a
+phone number; `:quit` (or Ctrl+D) leaves. What the bot sends on its own (a purchase from
+the till, a broadcast) is printed as it arrives. The bot runs on the configured database.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 
 from bot.demo import Narrator, Print, emulated_bot
 from bot.emulator import Emulator, SentMessage, SimulatedUser
@@ -17,6 +20,9 @@ from messages.render import render_text
 QUIET_SECONDS = 0.6
 LONGEST_WAIT = 5.0
 PERSON_ID = 3001
+PRESS = ":"  # ":2" presses button 2
+PHONE = ":phone "
+QUIT = frozenset({":quit", ":q"})
 
 Read = Callable[[str], str]
 
@@ -46,6 +52,11 @@ class ChatView:
             self.seen[message.message_id] = len(message.edits)
             self.narrator.show(message, numbered=True)
 
+    async def watch(self) -> None:
+        """Print messages as they arrive, also while the person is still typing."""
+        while True:
+            await self.settle()
+
     def button(self, number: int) -> tuple[SentMessage, int] | None:
         """The message and index of the `number`th button of the newest message with buttons."""
         for message in reversed(self.person.messages):
@@ -55,26 +66,38 @@ class ChatView:
         return None
 
 
-async def chat(settings: Settings, read: Read, out: Print, admin: bool = False) -> None:
+async def chat(settings: Settings, read: Read, out: Print, admin: bool = False,
+               name: str = "You") -> None:
     """Run the bot on the emulator and relay the terminal to it until `:quit` or end of input.
 
-    With `admin`, the person typing is one of the merchant's admins.
+    The person typing is called `name` (their Telegram first name); with `admin`, they are
+    one of the merchant's admins.
     """
     admins = frozenset({PERSON_ID}) if admin else frozenset()
     async with emulated_bot(settings.database_url, settings.loyalty_program,
                             settings.bot_framework, admins) as (emulator, _):
-        person = emulator.user(PERSON_ID, "You", language_code="en")
+        person = emulator.user(PERSON_ID, name, language_code="en")
         view = ChatView(emulator, person, Narrator(emulator, out))
         out(render_text("chat_intro", admin=admin))
-        while True:
-            try:
-                line = (await asyncio.to_thread(read, "you> ")).strip()
-            except EOFError:
-                break
-            if line in (":quit", ":q"):
-                break
-            if not await _relay(line, person, view, out):
-                continue
+        watcher = asyncio.create_task(view.watch())
+        try:
+            await _converse(read, person, view, out)
+        finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+
+
+async def _converse(read: Read, person: SimulatedUser, view: ChatView, out: Print) -> None:
+    """Relay typed lines until `:quit` or end of input, waiting for each answer."""
+    while True:
+        try:
+            line = (await asyncio.to_thread(read, "you> ")).strip()
+        except EOFError:
+            return
+        if line in QUIT:
+            return
+        if await _relay(line, person, view, out):
             await view.settle()
 
 
@@ -82,12 +105,12 @@ async def _relay(line: str, person: SimulatedUser, view: ChatView, out: Print) -
     """Send one typed line to the bot; False when nothing was sent."""
     if not line:
         return False
-    if line.startswith(":phone "):
-        await person.share_contact(line.removeprefix(":phone ").strip())
-    elif line.isdigit():
-        target = view.button(int(line))
+    if line.startswith(PHONE):
+        await person.share_contact(line.removeprefix(PHONE).strip())
+    elif line.startswith(PRESS) and line[1:].isdecimal():
+        target = view.button(int(line[1:]))
         if target is None:
-            out(render_text("chat_no_button", number=line))
+            out(render_text("chat_no_button", number=line[1:]))
             return False
         await person.press(*target)
     else:
