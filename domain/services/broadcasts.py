@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.ports import UnitOfWork
 from domain.segments import Segment
+from domain.services.conversations import take_step
+
+DraftReader = Callable[[Mapping[str, str]], tuple[BroadcastContent, Segment]]
 
 
 async def count_segment(uow: UnitOfWork, segment: Segment, now: datetime) -> int:
@@ -20,9 +23,30 @@ async def queue_broadcast(uow: UnitOfWork, content: BroadcastContent, segment: S
                           created_by: str, now: datetime) -> int:
     """Store the broadcast and one outbox row per recipient, in one transaction; its id."""
     async with uow:
-        broadcast_id = await uow.broadcasts.add(content, segment, created_by, now)
-        await uow.broadcasts.queue(broadcast_id, segment, now)
-        return broadcast_id
+        return await _queue(uow, content, segment, created_by, now)
+
+
+async def queue_draft(uow: UnitOfWork, drafter: int, step: str, read: DraftReader,
+                      created_by: str, now: datetime) -> int | None:
+    """Take `drafter`'s draft at `step` and queue the broadcast it describes, in one
+    transaction; None when the draft was gone (a second tap of the same Send button).
+
+    `read` turns the draft's data into the content and segment (InvalidRequest if they no
+    longer hold: then nothing is queued and the draft stays).
+    """
+    async with uow:
+        draft = await take_step(uow, drafter, step, now)
+        if draft is None:
+            return None
+        content, segment = read(draft.data)
+        return await _queue(uow, content, segment, created_by, now)
+
+
+async def _queue(uow: UnitOfWork, content: BroadcastContent, segment: Segment,
+                 created_by: str, now: datetime) -> int:
+    broadcast_id = await uow.broadcasts.add(content, segment, created_by, now)
+    await uow.broadcasts.queue(broadcast_id, segment, now)
+    return broadcast_id
 
 
 async def get_broadcast(uow: UnitOfWork, broadcast_id: int) -> Broadcast | None:

@@ -23,6 +23,18 @@ async def forget_step(uow: UnitOfWork, telegram_id: int) -> None:
         await uow.conversations.clear(telegram_id)
 
 
+async def take_step(uow: UnitOfWork, telegram_id: int, step: str,
+                    now: datetime) -> ChatState | None:
+    """Inside the caller's open unit of work: the person's state at `step`, taken so that no
+    other transaction can take it too; None when it is gone, at another step or abandoned.
+
+    A confirming step takes its state in the transaction that acts on it: of simultaneous
+    taps, one acts and the rest find nothing, and a failure puts the state back.
+    """
+    state = await uow.conversations.take(telegram_id, step)
+    return state if state is not None and now - state.updated_at <= STATE_LIFETIME else None
+
+
 async def member_and_step(uow: UnitOfWork, telegram_id: int,
                           now: datetime) -> tuple[Member | None, ChatState | None]:
     """Who is writing and which step they are on, read together (once per incoming update)."""

@@ -41,7 +41,7 @@ async def donate(uow: UnitOfWork, program: Program, *, member_id: int, cause_id:
 
 async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, now: datetime,
                   request_id: str | None) -> DonationOutcome:
-    member = await uow.members.get(member_id)
+    member = await uow.members.lock(member_id)  # a twin tap waits, then finds its donation
     if member is None or member.forgotten_at is not None:
         raise NotFound("member", member_id)
     previous = None

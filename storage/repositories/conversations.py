@@ -14,6 +14,9 @@ from storage.tables import ConversationStateRow, MemberRow
 STATES = ConversationStateRow.__table__.c
 STATE_COLUMNS = (STATES.step, STATES.data, STATES.updated_at)
 STATE_OF = select(*STATE_COLUMNS).where(STATES.telegram_id == bindparam("telegram_id"))
+TAKE = (delete(ConversationStateRow)
+        .where(STATES.telegram_id == bindparam("telegram_id"), STATES.step == bindparam("step"))
+        .returning(*STATE_COLUMNS))
 MEMBER_AND_STATE = (  # built once: read on every update
     select(MemberRow.__table__, *STATE_COLUMNS)
     .outerjoin_from(MemberRow.__table__, ConversationStateRow.__table__,
@@ -54,3 +57,13 @@ class SqlConversations:
     async def clear(self, telegram_id: int) -> None:
         await self.conn.execute(delete(ConversationStateRow).where(
             ConversationStateRow.telegram_id == telegram_id))
+
+    async def take(self, telegram_id: int, step: str) -> ChatState | None:
+        """Delete the person's state if it is at `step` and return it, in one statement.
+
+        Of two transactions taking the same state, one gets it and the other None:
+        PostgreSQL makes the second DELETE wait for the first and then find no row, and
+        SQLite runs write transactions one at a time (DELETE ... RETURNING: SQLite 3.35).
+        """
+        row = (await self.conn.execute(TAKE, {"telegram_id": telegram_id, "step": step})).first()
+        return None if row is None else _state(row)

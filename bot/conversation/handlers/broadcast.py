@@ -10,6 +10,7 @@ cancels a running one.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from html import escape
 
 from bot.broadcast_content import MAX_BONUS, check_content
@@ -30,7 +31,7 @@ from domain.services.broadcasts import (
     broadcast_progress,
     cancel_broadcast,
     count_segment,
-    queue_broadcast,
+    queue_draft,
     recent_broadcasts,
     set_broadcast_status_message,
 )
@@ -144,15 +145,13 @@ async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
 
 async def send_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                        press: Press) -> list[Action]:
-    """Queue it; the confirm message becomes the live status message."""
-    state = await _draft(ctx, clerk, SEGMENT_STEP)
-    if state is None:
+    """Queue it once however often it is tapped (the draft is taken in the transaction that
+    queues it); the confirm message becomes the live status message."""
+    broadcast_id = await queue_draft(ctx.writer(), clerk.telegram_id, SEGMENT_STEP, _drafted,
+                                     actor(clerk.telegram_id), ctx.clock())
+    if broadcast_id is None:
         return [Answer(callback_id(event), render("refusal", clerk.locale,
                                                   reason="already_done"))]
-    await forget_step(ctx.writer(), clerk.telegram_id)
-    broadcast_id = await queue_broadcast(ctx.writer(), content_of(state.data),
-                                         segment_of(state.data), actor(clerk.telegram_id),
-                                         ctx.clock())
     await set_broadcast_status_message(ctx.writer(), broadcast_id, event.chat_id,
                                        message_id(event))
     progress = await broadcast_progress(ctx.reader(), broadcast_id)
@@ -174,7 +173,8 @@ async def list_broadcasts(ctx: Context, event: Incoming, clerk: Clerk) -> list[A
     broadcasts = await recent_broadcasts(ctx.reader(), limit=10)
     rows = tuple((button(ctx, clerk.telegram_id, f"⏹ #{b.id}", "bx", str(b.id)),)
                  for b, _ in broadcasts if b.state == "running")
-    return [Send(event.chat_id, render("broadcasts", clerk.locale, broadcasts=broadcasts),
+    return [Send(event.chat_id, render("broadcasts", clerk.locale, broadcasts=broadcasts,
+                                       zone=ctx.program.info.timezone),
                  buttons=rows)]
 
 
@@ -188,7 +188,12 @@ async def stop_pressed(ctx: Context, event: Incoming, clerk: Clerk,
                                               id=press.args[0], stopped=stopped))]
 
 
-def content_of(draft: dict[str, str]) -> BroadcastContent:
+def _drafted(draft: Mapping[str, str]) -> tuple[BroadcastContent, Segment]:
+    """What a draft will send, and to whom."""
+    return content_of(draft), segment_of(draft)
+
+
+def content_of(draft: Mapping[str, str]) -> BroadcastContent:
     """The broadcast a draft describes (its button target decides the button's kind)."""
     target = draft.get("button_target") or None
     url = target if target and ":" in target and not target.startswith("reward:") else None
@@ -209,7 +214,7 @@ def _bonus(typed: str) -> int:
         raise InvalidRequest(f"button.bonus_points: 1 to {MAX_BONUS}") from refusal
 
 
-def segment_of(draft: dict[str, str]) -> Segment:
+def segment_of(draft: Mapping[str, str]) -> Segment:
     """The segment chosen so far (everyone at first)."""
     return Segment.from_dict(json.loads(draft.get("segment") or "{}"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import suppress
 
 from babel import Locale
 
@@ -11,7 +10,7 @@ from bot.conversation.actions import Action, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import current_balance, message_id
+from bot.conversation.handlers.common import current_balance, message_id, refused
 from bot.conversation.menus import staff_menu
 from bot.conversation.texts import labels, main_menu
 from domain.errors import InvalidRequest, NotFound
@@ -82,8 +81,10 @@ async def confirm_forget(ctx: Context, event: Incoming, member: Member,
     """Erase the member's personal data (or leave everything, on Cancel)."""
     if press.action == "fn":
         return [Edit(event.chat_id, message_id(event), render("cancelled", member.locale))]
-    with suppress(NotFound):  # a second tap: already forgotten
+    try:
         await forget(ctx.writer(), member.id, ctx.clock())
+    except NotFound:  # another tap (at the same time, or later) forgot them first
+        return refused(event, member.locale, "already_done")
     await forget_step(ctx.writer(), event.person.id)
     return [Edit(event.chat_id, message_id(event), render("forgotten", member.locale))]
 

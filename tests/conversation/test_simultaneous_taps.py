@@ -1,0 +1,271 @@
+"""Five simultaneous taps of every confirming button act once, even on a slow database.
+
+Each test prepares a flow up to its confirm button with the ordinary core, then presses
+that button five times at once through a core whose every repository call answers 50 ms
+late (so each tap reads its state long before any other commits). Exactly one tap acts;
+the others get a polite answer, never the apology; the ledger stays consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import inspect
+import re
+from types import TracebackType
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.buttons import button
+from bot.conversation.context import Context
+from bot.conversation.core import Conversation
+from bot.conversation.events import Person
+from domain.broadcasts import BroadcastContent
+from domain.ledger import EntryKind
+from domain.segments import Segment
+from domain.services.broadcasts import queue_broadcast
+from domain.services.conversations import STATE_LIFETIME, remember_step, take_step
+from messages.render import render
+from storage.checks import check_invariants
+from storage.tables import (
+    AuditRow,
+    BroadcastRow,
+    DonationRow,
+    MemberRow,
+    OutboxRow,
+    PurchaseRow,
+    TransactionRow,
+    VoucherRow,
+)
+from storage.uow import SqlUnitOfWork
+from tests.conftest import NOW
+from tests.conversation.conftest import said
+from tests.conversation.test_rewards_and_history import data_of, member_with, press
+from tests.conversation.test_staff import ADMIN, CASHIER, hire, joined
+
+ANN = Person(1001, first_name="Ann", language_code="en")
+DELAY = 0.05
+TAPS = 5
+APOLOGY = render("error", "en")
+ALREADY_DONE = render("refusal", "en", reason="already_done")
+
+
+class SlowRepository:
+    """A repository whose every call answers `delay` seconds after the database did."""
+
+    def __init__(self, inner: Any, delay: float) -> None:
+        self._inner, self._delay = inner, delay
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        async def slowed(*args: Any, **kwargs: Any) -> Any:
+            result = await attribute(*args, **kwargs)
+            await asyncio.sleep(self._delay)
+            return result
+
+        return slowed
+
+
+class SlowUnitOfWork:
+    """A unit of work whose repositories are all slow: a loaded or distant database."""
+
+    def __init__(self, inner: SqlUnitOfWork, delay: float) -> None:
+        self._inner, self._delay = inner, delay
+
+    async def __aenter__(self) -> SlowUnitOfWork:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._inner.__aexit__(exc_type, exc, tb)
+
+    def __getattr__(self, name: str) -> Any:
+        return SlowRepository(getattr(self._inner, name), self._delay)
+
+
+def slowed(ctx: Context) -> Conversation:
+    """The core over the same database, every repository call 50 ms late."""
+    return Conversation(dataclasses.replace(
+        ctx, writer=lambda: SlowUnitOfWork(ctx.writer(), DELAY),  # type: ignore[arg-type]
+        reader=lambda: SlowUnitOfWork(ctx.reader(), DELAY)))  # type: ignore[arg-type]
+
+
+async def tap_at_once(ctx: Context, person: Person, data: str) -> list[list[Action]]:
+    """The same button pressed five times at once (as five updates, five callback ids)."""
+    slow = slowed(ctx)
+    return list(await asyncio.gather(*(slow.handle(press(person, data, callback_id=f"tap{i}"))
+                                       for i in range(TAPS))))
+
+
+def answered_politely(replies: list[list[Action]]) -> None:
+    """Every tap was answered (its spinner stopped), none with the apology."""
+    for actions in replies:
+        assert any(isinstance(a, Answer) for a in actions)
+        assert not any(isinstance(a, Send | Edit) and a.text == APOLOGY for a in actions)
+
+
+def already_done(replies: list[list[Action]]) -> int:
+    """How many taps were told it was already done (and nothing else)."""
+    return sum(actions == [Answer(actions[0].callback_id, ALREADY_DONE)]  # type: ignore[union-attr]
+               for actions in replies)
+
+
+async def count(database, table: Any, *where: Any) -> int:
+    async with database.reader.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar()
+
+
+@pytest.fixture
+def desk(ctx) -> Conversation:
+    return Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
+
+
+async def test_send_now_queues_one_broadcast(desk, ctx, database):
+    for person in (ANN, CASHIER):
+        await joined(desk, ctx, person)
+    await desk.handle(said(ADMIN, "/broadcast"))
+    await desk.handle(said(ADMIN, "Big sale"))
+    [segment] = await desk.handle(said(ADMIN, "Shop | https://example.com"))
+    _, _, confirm = await desk.handle(press(ADMIN, data_of(segment, "👁 Preview")))
+    replies = await tap_at_once(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN,
+                                data_of(confirm, "📣 Send now"))
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Edit) and "Sent 0 / 2" in a.text for a in r)
+               for r in replies) == 1
+    assert already_done(replies) == TAPS - 1
+    assert await count(database, BroadcastRow) == 1
+    assert await count(database, OutboxRow, OutboxRow.broadcast_id.is_not(None)) == 2
+
+
+async def test_record_sale_records_one_sale(desk, ctx, database):
+    await hire(desk)
+    code = await joined(desk, ctx, ANN)
+    await desk.handle(said(CASHIER, f"/sale {code}"))
+    [categories] = await desk.handle(said(CASHIER, "40"))
+    _, confirm = await desk.handle(press(CASHIER, data_of(categories, "Shoes")))
+    replies = await tap_at_once(ctx, CASHIER, data_of(confirm, "✅ Record sale"))
+    answered_politely(replies)
+    edits = [a.text for r in replies for a in r if isinstance(a, Edit)]
+    assert sum("already recorded" not in text for text in edits) == 1
+    assert len(edits) + already_done(replies) == TAPS
+    assert await count(database, PurchaseRow) == 1
+    assert await count(database, TransactionRow, TransactionRow.kind == EntryKind.PURCHASE) == 1
+    assert await check_invariants(database) == []
+
+
+async def test_redeem_issues_one_voucher(conversation, ctx, database):
+    await member_with(conversation, ctx, ANN, 1000)  # enough for six: only the nonce stops it
+    [catalogue] = await conversation.handle(said(ANN, "/rewards"))
+    _, detail = await conversation.handle(press(ANN, data_of(catalogue, "Free coffee")))
+    replies = await tap_at_once(ctx, ANN, data_of(detail, "✅ Redeem"))
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Edit) and "is yours!" in a.text for a in r)
+               for r in replies) == 1
+    assert already_done(replies) == TAPS - 1
+    assert await count(database, VoucherRow) == 1
+    assert await check_invariants(database) == []
+
+
+@pytest.mark.parametrize("amount", ["100", "300"])  # part of the balance, or all of it
+async def test_donate_gives_once(conversation, ctx, database, amount):
+    await member_with(conversation, ctx, ANN, 250)  # 300 points
+    [causes] = await conversation.handle(said(ANN, "/donate"))
+    await conversation.handle(press(ANN, data_of(causes, "Plant trees")))
+    [confirm] = await conversation.handle(said(ANN, amount))
+    replies = await tap_at_once(ctx, ANN, data_of(confirm, "✅ Donate"))
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Edit) and "You gave" in a.text for a in r)
+               for r in replies) == 1
+    assert already_done(replies) == TAPS - 1  # not "not enough points" when all was given
+    assert await count(database, DonationRow) == 1
+    assert await check_invariants(database) == []
+
+
+async def test_forget_erases_once(conversation, ctx, database):
+    await member_with(conversation, ctx, ANN, 100)
+    [ask] = await conversation.handle(said(ANN, "/forget"))
+    replies = await tap_at_once(ctx, ANN, data_of(ask, "🗑 Yes"))
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Edit) and "personal data is erased" in a.text for a in r)
+               for r in replies) == 1
+    assert already_done(replies) == TAPS - 1
+    assert await count(database, TransactionRow, TransactionRow.kind == EntryKind.FORFEIT) == 1
+    assert await count(database, MemberRow, MemberRow.forgotten_at.is_not(None)) == 1
+    assert await check_invariants(database) == []
+
+
+async def test_mark_used_uses_a_voucher_once(desk, ctx, database):
+    await hire(desk)
+    await joined(desk, ctx, ANN, points=500)
+    [catalogue] = await desk.handle(said(ANN, "/rewards"))
+    _, detail = await desk.handle(press(ANN, data_of(catalogue, "")))
+    _, issued = await desk.handle(press(ANN, data_of(detail, "✅ Redeem")))
+    voucher = re.search(r"<code>([A-Z0-9-]{12,14})</code>", issued.text)[1]
+    [check] = await desk.handle(said(CASHIER, f"/voucher {voucher}"))
+    replies = await tap_at_once(ctx, CASHIER, data_of(check, "✅ Mark as used"))
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Edit) and "Used on" in a.text for a in r)
+               for r in replies) == 1
+    assert await count(database, AuditRow, AuditRow.action == "voucher_used") == 1
+
+
+async def test_a_gift_button_gives_once(conversation, ctx, database):
+    member_id = await member_with(conversation, ctx, ANN, 0)
+    broadcast_id = await queue_broadcast(ctx.writer(), BroadcastContent(
+        "Gift!", button_text="Claim", bonus_points=75), Segment(), "test", NOW)
+    gift = button(ctx, ANN.id, "Claim", "bg", str(broadcast_id))
+    replies = await tap_at_once(ctx, ANN, gift.data)
+    answered_politely(replies)
+    assert sum(any(isinstance(a, Send) for a in r) for r in replies) == 1
+    assert already_done(replies) == TAPS - 1
+    async with ctx.reader() as uow:
+        assert await uow.ledger.balance(member_id) == 50 + 75
+    assert await check_invariants(database) == []
+
+
+async def test_removing_a_cashier_once(desk, ctx, database):
+    await hire(desk)
+    [pick] = await desk.handle(said(ADMIN, "/staff remove"))
+    replies = await tap_at_once(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN,
+                                data_of(pick, "✖ Carl"))
+    answered_politely(replies)
+    assert await count(database, AuditRow, AuditRow.action == "staff_removed") == 1
+
+
+async def test_a_step_is_taken_only_at_that_step_and_only_once(ctx):
+    await remember_step(ctx.writer(), ANN.id, "broadcast_segment", {"html": "x"}, NOW)
+    async with ctx.writer() as uow:
+        assert await take_step(uow, ANN.id, "donate_amount", NOW) is None  # another step
+    async with ctx.writer() as uow:
+        taken = await take_step(uow, ANN.id, "broadcast_segment", NOW)
+        assert taken is not None
+        assert taken.data == {"html": "x"}
+        assert await take_step(uow, ANN.id, "broadcast_segment", NOW) is None
+    await remember_step(ctx.writer(), ANN.id, "broadcast_segment", {}, NOW - STATE_LIFETIME * 2)
+    async with ctx.writer() as uow:  # abandoned: taken away, but not acted on
+        assert await take_step(uow, ANN.id, "broadcast_segment", NOW) is None
+    async with ctx.reader() as uow:
+        assert await uow.conversations.get(ANN.id) is None
+
+
+async def test_a_failed_action_puts_the_step_back(ctx):
+    await remember_step(ctx.writer(), ANN.id, "broadcast_segment", {"html": "x"}, NOW)
+
+    async def take_then_fail() -> None:
+        async with ctx.writer() as uow:
+            assert await take_step(uow, ANN.id, "broadcast_segment", NOW) is not None
+            raise RuntimeError("queueing failed")
+
+    with pytest.raises(RuntimeError):
+        await take_then_fail()
+    async with ctx.reader() as uow:
+        assert (await uow.conversations.get(ANN.id)).data == {"html": "x"}
