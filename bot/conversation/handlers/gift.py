@@ -29,4 +29,5 @@ async def gift_pressed(ctx: Context, event: Incoming, member: Member,
     if gift.again:
         return [Answer(callback_id(event), render("refusal", member.locale,
                                                   reason="already_done"))]
-    return [Send(event.chat_id, render("gift_received", member.locale, gift=gift))]
+    return [Send(event.chat_id, render("gift_received", member.locale, gift=gift,
+                                       zone=member.timezone or ctx.program.info.timezone))]

@@ -34,7 +34,8 @@ async def _page(ctx: Context, event: Incoming, member: Member,
     names = labels(member.locale)
     kinds = {key.removeprefix("kind_"): text for key, text in names.items()
              if key.startswith("kind_")}
-    text = render("history", member.locale, page=page, kinds=kinds)
+    text = render("history", member.locale, page=page, kinds=kinds,
+                  zone=member.timezone or ctx.program.info.timezone)
     return text, _navigation(ctx, event, names, page)
 
 

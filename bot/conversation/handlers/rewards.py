@@ -73,7 +73,8 @@ async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
     if done.replayed:
         return refused(event, locale, "already_done")
     text = render("voucher_issued", locale, reward=done.reward, voucher=done.voucher,
-                  code=format_code(done.voucher.code), balance=done.balance)
+                  code=format_code(done.voucher.code), balance=done.balance,
+                  zone=member.timezone or ctx.program.info.timezone)
     return [Edit(event.chat_id, message_id(event), text)]
 
 
@@ -87,7 +88,8 @@ async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[A
     ]
     titles = {r.id: r.title for r in ctx.program.rewards}
     return [Send(event.chat_id, render("vouchers", member.locale, vouchers=vouchers,
-                                       titles=titles))]
+                                       titles=titles,
+                                       zone=member.timezone or ctx.program.info.timezone))]
 
 
 async def _catalogue(ctx: Context, event: Incoming,

@@ -66,7 +66,8 @@ async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Actio
 
 
 async def _staff_list(ctx: Context, clerk: Clerk) -> str:
-    return render("staff_list", clerk.locale, staff=await list_staff(ctx.reader()))
+    return render("staff_list", clerk.locale, staff=await list_staff(ctx.reader()),
+                  zone=ctx.program.info.timezone)
 
 
 async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:

@@ -125,7 +125,7 @@ async def _show_voucher(ctx: Context, event: Incoming, clerk: Clerk,
 def _voucher_text(ctx: Context, clerk: Clerk, voucher: Voucher) -> str:
     return render("voucher_check", clerk.locale, voucher=voucher,
                   reward=ctx.program.reward(voucher.reward_id),
-                  state=voucher.state(ctx.clock()))
+                  state=voucher.state(ctx.clock()), zone=ctx.program.info.timezone)
 
 
 async def _show_member(ctx: Context, event: Incoming, clerk: Clerk,
@@ -141,4 +141,4 @@ async def _show_member(ctx: Context, event: Incoming, clerk: Clerk,
     await forget_step(ctx.writer(), clerk.telegram_id)
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
     return [Send(event.chat_id, render("member_summary", clerk.locale, summary=summary,
-                                       p=summary.progress))]
+                                       p=summary.progress, zone=ctx.program.info.timezone))]
