@@ -1,29 +1,55 @@
-"""Request and response bodies of the merchant API, validated by pydantic."""
+"""Request and response bodies of the merchant API, validated by pydantic.
+
+Every text of a request is checked by `storable` (no NUL, no lone surrogate: the `Strict`
+base runs it on every field) and has a length that fits its column, and every integer is
+bounded within BIGINT, so bad input is a 422 naming the field, never a database error.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.services.purchases import MAX_RECEIPT_ID
+from domain.validation import MAX_BIGINT, TextProblem, text_problem
 
-Text64 = Field(min_length=1, max_length=64)
+MAX_CODE = 32  # a member or voucher code as typed: dashes and spaces allowed
+MAX_NAME = 64  # a sku, category, tier or button text: the columns and segments hold 64
+TEXT_PROBLEMS: dict[TextProblem, str] = {
+    "nul": "must not contain a NUL character (\\u0000)",
+    "surrogate": "must be valid Unicode (it contains a lone surrogate)",
+}
+
+
+def storable(value: str) -> str:
+    """The value, if the database can store it (its length is the field's own constraint)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(TEXT_PROBLEMS[problem])
+    return value
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused, so a typo is an error and not silently ignored."""
+    """Unknown fields are refused, so a typo is an error and not silently ignored; every
+    text must be storable."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return storable(value) if isinstance(value, str) else value
 
 
 class MemberIn(Strict):
     """Exactly one way to name the customer."""
 
-    telegram_id: int | None = None
-    member_code: str | None = Field(default=None, min_length=1, max_length=16)
+    telegram_id: int | None = Field(default=None, ge=1, le=MAX_BIGINT)
+    member_code: str | None = Field(default=None, min_length=1, max_length=MAX_CODE,
+                                    description="With or without the dash, in any case")
     phone: str | None = Field(default=None, min_length=4, max_length=32)
 
     @model_validator(mode="after")
@@ -37,8 +63,8 @@ class MemberIn(Strict):
 class ItemIn(Strict):
     """One receipt line."""
 
-    sku: str = Text64
-    category: str = Text64
+    sku: str = Field(min_length=1, max_length=MAX_NAME)
+    category: str = Field(min_length=1, max_length=MAX_NAME)
     quantity: int = Field(ge=1, le=100_000)
     unit_price: Decimal = Field(ge=0, le=1_000_000_000, decimal_places=4)
 
@@ -137,13 +163,14 @@ class ErrorOut(BaseModel):
 
     error: str
     detail: str
+    fields: list[str] | None = Field(None, description="422: each field and what is wrong")
 
 
 class ButtonIn(Strict):
     """A button under a broadcast: a link, or a gift claimed once per member."""
 
-    text: str = Field(min_length=1, max_length=64)
-    url: str | None = Field(default=None, max_length=2048)
+    text: str = Field(min_length=1, max_length=MAX_NAME)
+    url: str | None = Field(default=None, max_length=512)
     bonus_points: int | None = Field(default=None, ge=1, le=100_000)
     reward_id: str | None = Field(default=None, min_length=1, max_length=24)
 
@@ -158,9 +185,9 @@ class ButtonIn(Strict):
 class SegmentIn(Strict):
     """Who receives a broadcast: members matching every condition given (none: everyone)."""
 
-    tier: str | None = Field(default=None, min_length=1, max_length=64)
+    tier: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     inactive_days: int | None = Field(default=None, ge=0, le=36_500)
-    category: str | None = Field(default=None, min_length=1, max_length=64)
+    category: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     locale: str | None = Field(default=None, min_length=2, max_length=16)
     min_balance: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
@@ -193,3 +220,23 @@ class BroadcastOut(BaseModel):
     cancelled: int
     stop_reason: str | None = Field(
         None, description="Why the bot stopped it: Telegram refused its content")
+
+
+class BotHealthOut(BaseModel):
+    """The bot in this process: when it last handled a Telegram update."""
+
+    last_update_at: datetime | None = Field(description="None until the first update")
+    seconds_since_last_update: float | None
+
+
+class HealthOut(BaseModel):
+    """`GET /healthz`: 200 when the database answers; 503 (with Retry-After, `error` and
+    `detail`) when not."""
+
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    outbox_backlog: int | None = Field(
+        description="Messages queued and not yet sent; None when the database is down")
+    bot: BotHealthOut | None = Field(description="None when this process runs no bot")
+    error: str | None = None
+    detail: str | None = None

@@ -39,3 +39,9 @@ async def release_notifications(uow: UnitOfWork, worker: str) -> int:
     """Hand back a stopping sender's unsent claims, so a restart resumes at once."""
     async with uow:
         return await uow.outbox.release(worker)
+
+
+async def outbox_backlog(uow: UnitOfWork) -> int:
+    """How many messages are queued and not yet sent, for the health check."""
+    async with uow:
+        return await uow.outbox.backlog()

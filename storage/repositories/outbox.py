@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Notification
@@ -99,6 +99,11 @@ class SqlOutbox:
             await self.conn.execute(MARK_SENT, sent)
         if others:
             await self.conn.execute(SETTLE, others)
+
+    async def backlog(self) -> int:
+        """How many messages are queued and not yet sent (due later or in flight too)."""
+        count = select(func.count()).select_from(OutboxRow).where(text(PENDING))
+        return int((await self.conn.execute(count)).scalar_one())
 
     async def release(self, worker: str) -> int:
         """Hand back every pending row this worker claimed (on a clean stop)."""

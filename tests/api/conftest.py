@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.api.app import create_api
+from bot.health import Health
 from domain.program import Program
 from domain.services.api_tokens import SCOPES, create_token
 from storage.database import Database
@@ -19,11 +20,12 @@ from tests.conftest import NOW
 
 @asynccontextmanager
 async def api_client(database: Database, program: Program,
-                     clock: Callable[[], datetime] = lambda: NOW,
+                     clock: Callable[[], datetime] = lambda: NOW, health: Health | None = None,
                      ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a new API app over `database` (its own token cache and batcher)."""
     api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True), program, clock)
+                     lambda: SqlUnitOfWork(database, read_only=True), program, clock,
+                     health=health)
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://till") as http:
         yield http

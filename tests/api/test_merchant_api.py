@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from domain.codes import format_code
 from domain.services.api_tokens import revoke_token
 from domain.services.points import adjust_points
 from domain.services.rewards import redeem_reward
@@ -122,7 +123,7 @@ async def test_member_summary_and_adjustments(client, tokens, uow, program):
     assert denied.status_code == 403
     done = await client.post(path, json={"points": 25, "reason": "sorry for the wait"},
                              headers=bearer(tokens["admin"]))
-    assert done.json() == {"member_code": member.code, "balance": 75}
+    assert done.json() == {"member_code": format_code(member.code), "balance": 75}
     short = await client.post(path, json={"points": -100, "reason": "oops"},
                               headers=bearer(tokens["admin"]))
     assert short.status_code == 409
