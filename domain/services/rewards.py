@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.codes import VOUCHER_CODE_LENGTH, new_code, normalize_code
+from domain.codes import VOUCHER_CODE_LENGTH, format_code, new_code, normalize_code
 from domain.errors import Conflict, NotFound, RewardUnavailable, VoucherUnusable
 from domain.ledger import EntryKind
 from domain.models import Member, Voucher
@@ -135,7 +135,7 @@ async def use_voucher(uow: UnitOfWork, *, code: str, actor: str, now: datetime) 
         if state == "active" and not await uow.rewards.mark_used(voucher.id, now, actor):
             state = "used"
         if state != "active":
-            raise VoucherUnusable(state, f"voucher {voucher.code} is {state}")
+            raise VoucherUnusable(state, f"voucher {format_code(voucher.code)} is {state}")
         used = await uow.rewards.voucher_by_code(voucher.code)
         assert used is not None
         await uow.audit.add(now, actor, "voucher_used", {

@@ -143,7 +143,8 @@ async def test_vouchers_at_the_till(client, tokens, uow, program):
     assert used.json()["state"] == "used"
     twice = await client.post(f"/api/v1/vouchers/{voucher.code}/use", headers=auth)
     assert twice.status_code == 409
-    assert twice.json() == {"error": "used", "detail": f"voucher {voucher.code} is used"}
+    assert twice.json() == {"error": "used",
+                            "detail": f"voucher {format_code(voucher.code)} is used"}
     unknown = await client.get("/api/v1/vouchers/NOPE", headers=auth)
     assert unknown.status_code == 404
 
