@@ -10,7 +10,8 @@ code ('K7M2-Q9XR') otherwise (so write an all-digit code with its dash). `occurr
 ISO 8601, UTC when it has no offset, and "now" when empty.
 
 The file is read once with the csv module and its rows grouped by receipt id in memory.
-A bad row fails its whole receipt. The good receipts are then recorded CHUNK to a
+A bad row fails its whole receipt; a cell the database could not store (a NUL, a text
+longer than its column) makes a bad row by the API's rule (`domain.validation`). The good receipts are then recorded CHUNK to a
 transaction by `record_purchases`, each all or nothing (one by one by `record_purchase`
 when a chunk fails as a whole); receipts recorded before are told apart in one read per
 chunk. Recording is idempotent on (merchant, receipt id), so a second run of the same
@@ -56,6 +57,7 @@ from domain.services.purchases import (
     body_hash,
     record_purchase,
 )
+from domain.validation import MAX_BIGINT, MAX_NAME, text_problem, whole_number
 from messages.render import render_text
 from storage.database import Database
 from storage.tables import HeldPurchaseRow, MemberRow, PurchaseRow
@@ -63,7 +65,7 @@ from storage.uow import SqlUnitOfWork
 
 COLUMNS = ("receipt_id", "member", "sku", "category", "quantity", "unit_price", "occurred_at")
 ERROR_COLUMNS = ("line", "receipt_id", "reason", *COLUMNS[1:])
-MAX_TELEGRAM_ID = 2**63 - 1
+TEXT_LIMITS = {"receipt_id": MAX_RECEIPT_ID, "sku": MAX_NAME, "category": MAX_NAME}
 PRICE_DECIMALS = 4
 POSTGRES_TASKS = 4  # transactions at once on PostgreSQL; SQLite writes one at a time
 CHUNK = 100  # receipts per transaction
@@ -73,7 +75,6 @@ PROGRESS_WIDTH = 30
 
 _RECORDED = select(PurchaseRow.receipt_id, PurchaseRow.body_hash)
 _HELD = select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash)
-_WHOLE = re.compile(r"[0-9]+")
 _PRICE = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 Clock = Callable[[], datetime]
@@ -228,8 +229,9 @@ def _add_row(batch: Batch, row: Row, index: list[int], width: int) -> None:
     receipt.rows.append(row)
     if row.problems:  # the fields are shifted or cut short: checking them says nothing
         return
-    if len(receipt_id) > MAX_RECEIPT_ID:
-        row.problems.append(Reason("receipt_id_long", {"max": MAX_RECEIPT_ID}))
+    row.problems.extend(_unstorable(row.fields[:len(COLUMNS)]))
+    if row.problems:  # the same rule as the API's: a text the database cannot store
+        return
     member = _member(member_text, row.problems)
     line = _line(sku, category, quantity, unit_price, row.problems)
     occurred_at = _moment(occurred_text, row.problems)
@@ -259,6 +261,17 @@ def _agree(receipt: Receipt, row: Row, member: MemberRef | None, member_text: st
                 "line": receipt.occurred_line}))
 
 
+def _unstorable(fields: list[str]) -> list[Reason]:
+    """A problem for each cell the database could not store: a NUL, or too long a text."""
+    found = []
+    for column, value in zip(COLUMNS, fields, strict=True):
+        limit = TEXT_LIMITS.get(column)
+        problem = text_problem(value.strip(), limit)
+        if problem is not None:
+            found.append(Reason("text", {"column": column, "problem": problem, "max": limit}))
+    return found
+
+
 def _member(text: str, problems: list[Reason]) -> MemberRef | None:
     """The member a cell names, decided by its shape; None (with a problem) if it can't."""
     if not text:
@@ -271,9 +284,10 @@ def _member(text: str, problems: list[Reason]) -> MemberRef | None:
             problems.append(Reason("member_phone", {"value": text}))
             return None
     if text.isascii() and text.isdigit():
-        if 0 < int(text) <= MAX_TELEGRAM_ID:
-            return MemberRef("telegram_id", str(int(text)))
-        problems.append(Reason("member_shape", {"value": text}))
+        telegram_id = whole_number(text, 1, MAX_BIGINT)
+        if telegram_id is not None:
+            return MemberRef("telegram_id", str(telegram_id))
+        problems.append(Reason("member_telegram_id", {"value": text, "max": MAX_BIGINT}))
         return None
     code = normalize_code(text)
     if is_code(code, MEMBER_CODE_LENGTH):
@@ -289,14 +303,14 @@ def _line(sku: str, category: str, quantity_text: str, price_text: str,
         problems.append(Reason("empty", {"column": "sku"}))
     if not category:
         problems.append(Reason("empty", {"column": "category"}))
-    quantity = int(quantity_text) if _WHOLE.fullmatch(quantity_text) else 0
-    if not 1 <= quantity <= MAX_QUANTITY:
+    quantity = whole_number(quantity_text, 1, MAX_QUANTITY)
+    if quantity is None:
         problems.append(Reason("quantity", {"value": quantity_text, "max": MAX_QUANTITY}))
     price = _price(price_text)
     if price is None:
         problems.append(Reason("unit_price", {"value": price_text, "max": MAX_UNIT_PRICE,
                                               "decimals": PRICE_DECIMALS}))
-    if len(problems) > before or price is None:
+    if len(problems) > before or price is None or quantity is None:
         return None
     return PurchaseLine(sku, category, quantity, price)
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 MAX_BIGINT = 2**63 - 1  # the largest BIGINT (PostgreSQL) and INTEGER (SQLite)
 MIN_BIGINT = -(2**63)
+MAX_NAME = 64  # a sku, category, tier or button text, wherever it comes from
 
 TextProblem = Literal["nul", "surrogate", "too_long"]
 

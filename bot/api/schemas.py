@@ -14,10 +14,9 @@ from typing import Any, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.services.purchases import MAX_RECEIPT_ID
-from domain.validation import MAX_BIGINT, TextProblem, text_problem
+from domain.validation import MAX_BIGINT, MAX_NAME, TextProblem, text_problem
 
 MAX_CODE = 32  # a member or voucher code as typed: dashes and spaces allowed
-MAX_NAME = 64  # a sku, category, tier or button text: the columns and segments hold 64
 TEXT_PROBLEMS: dict[TextProblem, str] = {
     "nul": "must not contain a NUL character (\\u0000)",
     "surrogate": "must be valid Unicode (it contains a lone surrogate)",

@@ -151,6 +151,56 @@ async def test_bad_rows_fail_their_receipt_and_go_to_the_error_file(uow, program
     assert await check_invariants(database) == []
 
 
+async def test_cells_the_database_cannot_store_fail_their_receipt(uow, program, database,
+                                                                 tmp_path):
+    """A NUL in any cell, a Telegram id past BIGINT, a 5000-digit number, a text longer
+    than its column: the receipt fails naming the line and the column; nothing is stored
+    (on PostgreSQL a NUL used to stop the whole import with a traceback)."""
+    member = await new_member(uow, program, 1)
+    code = member.code
+    assert code is not None
+    before = await balance(uow, member)
+    path = write(
+        tmp_path, "sales.csv",
+        f"N-1,{code},LAT\x00TE,coffee,1,4.50,",                 # 2
+        f"N-2,{code},LATTE,cof\x00fee,1,4.50,",                 # 3
+        f"N\x003,{code},LATTE,coffee,1,4.50,",                  # 4
+        f"N-4,{code}\x00,LATTE,coffee,1,4.50,",                 # 5
+        f"N-5,{code},LATTE,coffee,1\x00,4.50,",                 # 6
+        f"N-6,{code},LATTE,coffee,1,4.50,2026-03-01\x00",       # 7
+        f"T-1,{2**63},LATTE,coffee,1,4.50,",                    # 8: past BIGINT
+        f"T-2,{'9' * 5000},LATTE,coffee,1,4.50,",               # 9
+        f"Q-1,{code},LATTE,coffee,{'9' * 5000},4.50,",          # 10
+        f"L-1,{code},{'S' * 65},coffee,1,4.50,",                # 11
+        f"L-2,{code},LATTE,{'c' * 65},1,4.50,",                 # 12
+        f"{'R' * 121},{code},LATTE,coffee,1,4.50,",             # 13
+        f"G-1,{code},{'S' * 64},{'c' * 64},1,4.50,",            # 14: good, at the limits
+    )
+
+    assert await run(database, program, path) == 1
+
+    assert await balance(uow, member) == before + 4 + 5
+    reasons = [(r["line"], r["reason"]) for r in errors_of(tmp_path / "sales.errors.csv")]
+    assert reasons == [
+        ("2", "sku contains a NUL character"),
+        ("3", "category contains a NUL character"),
+        ("4", "receipt_id contains a NUL character"),
+        ("5", "member contains a NUL character"),
+        ("6", "quantity contains a NUL character"),
+        ("7", "occurred_at contains a NUL character"),
+        ("8", f'member "{2**63}" is not a Telegram id from 1 to {2**63 - 1:,}'),
+        ("9", f'member "{"9" * 5000}" is not a Telegram id from 1 to {2**63 - 1:,}'),
+        ("10", f'quantity "{"9" * 5000}" is not a whole number from 1 to 100,000'),
+        ("11", "sku is longer than 64 characters"),
+        ("12", "category is longer than 64 characters"),
+        ("13", "receipt_id is longer than 120 characters"),
+    ]
+    async with uow:
+        assert await uow.purchases.get("main", "G-1") is not None
+        assert await uow.purchases.get("main", "N-1") is None
+    assert await check_invariants(database) == []
+
+
 async def test_a_clean_rerun_leaves_no_stale_error_file(uow, program, database, tmp_path):
     member = await new_member(uow, program, 1)
     path = write(tmp_path, "sales.csv", f"R-1,{member.code},X,misc,0,10,")
