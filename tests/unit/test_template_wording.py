@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from bot.program_report import program_summary
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
-from messages.render import HERE, locales, render
+from messages.render import HERE, locales, render, render_text
 
 COUNTS = (0, 1, 2, 5, 21)
 MEMBER_CODE, VOUCHER_CODE = "k7m2q9xr", "ZX23ZX45ZX67"  # as stored or typed: never as shown
@@ -281,3 +282,20 @@ def test_receipt_ids_made_up_in_chat_are_not_shown_to_the_customer():
         made_up = render("points_earned", locale, **{**sample, "receipt_id": "chat-0a1b2c3d4e"})
         assert "chat-" not in made_up
         assert made_up.startswith(("🧾 Purchase: <b>+3</b> points", "🧾 Compra: <b>+3</b> puntos"))
+
+
+def test_console_output_counts_and_codes_read_right():
+    summary = program_summary(PROGRAM, "program.toml")
+    assert "(s)" not in summary
+    assert "1 point per USD spent" in summary
+    assert "100 points = 1 tree, 2 trees" in summary
+    due = Obj(member_id=4, code=MEMBER_CODE, kind="points_expiring", cause_key="k",
+              context={"points": 1, "date": "2026-03-09"})
+    assert (f"member 4 ({SHOWN_MEMBER_CODE}): points_expiring, because 1 point expires on "
+            "Mar 9, 2026") in render_text("nudges_due", nudges=[due])
+    entry = Obj(at=MOMENT, actor="telegram:1", action="voucher_used",
+                details={"voucher": VOUCHER_CODE, "member_id": 4})
+    assert f"voucher={SHOWN_VOUCHER_CODE} member_id=4" in render_text("audit", entries=[entry])
+    maintenance = render_text("maintenance", now=MOMENT, downgraded=1,
+                              expired=Obj(points=1, lots=1, members=1))
+    assert "expired 1 point in 1 lot of 1 member\n  1 member moved down" in maintenance
