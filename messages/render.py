@@ -12,6 +12,7 @@ Filters every template uses, so that a value reads the same everywhere:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -46,9 +47,15 @@ def plural(count: int | Decimal | str, locale: str, forms: dict[str, str]) -> st
     number = Decimal(str(count))
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))  # "1.00" points is one point, not 1.00 of them
-    category = Locale.parse(locale).plural_form(abs(number))
+    category = _plural_rule(locale)(abs(number))
     return forms.get(category, forms["other"]).replace(COUNT_MARK, format_decimal(number,
                                                                                   locale=locale))
+
+
+@cache
+def _plural_rule(locale: str) -> Callable[[Decimal], str]:
+    """The locale's CLDR plural rule: a number in, its category out."""
+    return Locale.parse(locale).plural_form
 
 
 def local_date(value: date | datetime | str, locale: str, zone: str | None = None) -> str:
