@@ -11,14 +11,14 @@ ISO 8601, UTC when it has no offset, and "now" when empty.
 
 The file is read once with the csv module and its rows grouped by receipt id in memory.
 A bad row fails its whole receipt; a cell the database could not store (a NUL, a text
-longer than its column) makes a bad row by the API's rule (`domain.validation`). The good receipts are then recorded CHUNK to a
-transaction by `record_purchases`, each all or nothing (one by one by `record_purchase`
-when a chunk fails as a whole); receipts recorded before are told apart in one read per
-chunk. Recording is idempotent on (merchant, receipt id), so a second run of the same
-file awards nothing. Failed rows go to an error file
-(line, receipt id, reason and the row as it was), a summary goes to stdout, and the exit
-code is 0 when no row failed, 1 when some did and 2 when the file cannot be read or has
-the wrong header.
+longer than its column, a time before 2000) makes a bad row by the API's rule
+(`domain.validation`). The good receipts are then recorded CHUNK to a transaction by
+`record_purchases`, each all or nothing (one by one by `record_purchase` when a chunk
+fails as a whole); receipts recorded before are told apart in one read per chunk.
+Recording is idempotent on (merchant, receipt id), so a second run of the same file awards
+nothing. Failed rows go to an error file (line, receipt id, reason and the row as it was),
+a summary goes to stdout, and the exit code is 0 when no row failed, 1 when some did and 2
+when the file cannot be read or has the wrong header.
 """
 
 from __future__ import annotations
@@ -57,7 +57,14 @@ from domain.services.purchases import (
     body_hash,
     record_purchase,
 )
-from domain.validation import MAX_BIGINT, MAX_NAME, text_problem, whole_number
+from domain.validation import (
+    EARLIEST,
+    MAX_BIGINT,
+    MAX_NAME,
+    text_problem,
+    utc_moment,
+    whole_number,
+)
 from messages.render import render_text
 from storage.database import Database
 from storage.tables import HeldPurchaseRow, MemberRow, PurchaseRow
@@ -331,11 +338,13 @@ def _moment(text: str, problems: list[Reason]) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        moment = utc_moment(datetime.fromisoformat(text))
     except ValueError:
         problems.append(Reason("occurred_at", {"value": text}))
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment is None:
+        problems.append(Reason("occurred_range", {"value": text, "earliest": EARLIEST.date()}))
+    return moment
 
 
 # -- recording -------------------------------------------------------------------------

@@ -89,8 +89,8 @@ OPENAPI_URL = "/api/v1/openapi.json"
 HEALTH_TIMEOUT_S = 5.0  # a database slower than this to count the outbox is reported down
 STATUS = {NotFound: 404, Conflict: 409, InsufficientPoints: 409, VoucherUnusable: 409,
           InvalidRequest: 422}
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-              413: "payload_too_large"}
+HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed",
+              413: "payload_too_large"}  # FastAPI's 400: a body nested or numbered past parsing
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer"}}}
 ERRORS: dict[int | str, dict[str, Any]] = {

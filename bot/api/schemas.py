@@ -14,7 +14,14 @@ from typing import Any, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.services.purchases import MAX_RECEIPT_ID
-from domain.validation import MAX_BIGINT, MAX_NAME, TextProblem, text_problem
+from domain.validation import (
+    EARLIEST,
+    MAX_BIGINT,
+    MAX_NAME,
+    TextProblem,
+    text_problem,
+    utc_moment,
+)
 
 MAX_CODE = 32  # a member or voucher code as typed: dashes and spaces allowed
 TEXT_PROBLEMS: dict[TextProblem, str] = {
@@ -76,6 +83,14 @@ class PurchaseIn(Strict):
     items: list[ItemIn] = Field(min_length=1, max_length=500)
     occurred_at: AwareDatetime | None = None
     store: str | None = Field(default=None, max_length=128)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _storable_time(cls, value: datetime | None) -> datetime | None:
+        """Kept as sent (its offset is part of the receipt's fingerprint), if storable."""
+        if value is not None and utc_moment(value) is None:
+            raise ValueError(f"must be a time from {EARLIEST.date()} on, with a UTC equivalent")
+        return value
 
 
 class PurchaseOut(BaseModel):

@@ -74,6 +74,12 @@ def example(path: str, body: dict[str, Any], code: str) -> tuple[str, dict[str, 
         body.get("member") == {"member_code": CODE}) else body
 
 
+def body_of(index: int, code: str) -> dict[str, Any]:
+    """The body of EXAMPLES[index], naming the member of `code`."""
+    path, _, body = EXAMPLES[index]
+    return example(path, body, code)[1]
+
+
 async def refused(client, path: str, body: Any, token: str, field: str, reason: str) -> None:
     answer = await client.post(path, content=json.dumps(body),  # escapes a lone surrogate
                                headers={**bearer(token), "Content-Type": "application/json"})
@@ -109,8 +115,7 @@ async def test_a_nul_in_a_path_parameter(client, tokens, code):
 
 async def test_integers_past_bigint(client, tokens, database, code):
     before = await row_counts(database)
-    purchase, _, adjustment, broadcast = (example(path, body, code)[1] for path, _, body in
-                                          (EXAMPLES[0], EXAMPLES[2], EXAMPLES[3], EXAMPLES[5]))
+    purchase, adjustment, broadcast = body_of(0, code), body_of(3, code), body_of(5, code)
     cases = [
         ("/api/v1/purchases", "purchases", {**purchase, "member": {"telegram_id": 2**63}},
          "member.telegram_id"),
@@ -135,6 +140,19 @@ async def test_integers_past_bigint(client, tokens, database, code):
     nobody = await client.post("/api/v1/purchases", headers=bearer(tokens["purchases"]),
                                json={**purchase, "member": {"telegram_id": MAX_BIGINT}})
     assert nobody.status_code == 404
+
+
+async def test_times_before_2000_or_without_a_utc_equivalent(client, tokens, database, code):
+    before = await row_counts(database)
+    purchase = body_of(0, code)
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-10:00",
+                   "1999-12-31T23:59:59Z"):
+        await refused(client, "/api/v1/purchases", {**purchase, "occurred_at": moment},
+                      tokens["purchases"], "occurred_at", "from 2000-01-01 on")
+    assert await row_counts(database) == before
+    kept = await client.post("/api/v1/purchases", headers=bearer(tokens["purchases"]),
+                             json={**purchase, "occurred_at": "2000-01-01T01:00:00+01:00"})
+    assert kept.status_code == 201, kept.text
 
 
 async def test_texts_at_their_longest_are_stored_and_one_more_is_refused(client, tokens, code):

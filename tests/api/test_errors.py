@@ -39,11 +39,12 @@ async def test_unknown_paths_and_wrong_methods(client, tokens):
 
 
 async def test_a_body_that_is_not_json_is_a_400(client, tokens):
-    for content in (b"{", b'{"receipt_id": "R-1",}', b"\xff\xfe", b"[1, 2"):
+    for content in (b"{", b'{"receipt_id": "R-1",}', b"\xff\xfe", b"[1, 2", b"[" * 100_000,
+                    b"1" * 5000):
         answer = await client.post("/api/v1/purchases", content=content,
                                    headers={**bearer(tokens["purchases"]),
                                             "Content-Type": "application/json"})
-        assert "not JSON" in shaped(answer, 400, "invalid_json")["detail"]
+        shaped(answer, 400, "invalid_json")
 
 
 async def test_a_lone_surrogate_in_a_key_or_a_value_is_a_422(client, tokens):

@@ -154,8 +154,9 @@ async def test_bad_rows_fail_their_receipt_and_go_to_the_error_file(uow, program
 async def test_cells_the_database_cannot_store_fail_their_receipt(uow, program, database,
                                                                  tmp_path):
     """A NUL in any cell, a Telegram id past BIGINT, a 5000-digit number, a text longer
-    than its column: the receipt fails naming the line and the column; nothing is stored
-    (on PostgreSQL a NUL used to stop the whole import with a traceback)."""
+    than its column, a time before 2000 or without a UTC equivalent: the receipt fails
+    naming the line and the column; nothing is stored (a NUL on PostgreSQL, a 5000-digit
+    number and a year-1 time with an offset used to stop the whole import with a traceback)."""
     member = await new_member(uow, program, 1)
     code = member.code
     assert code is not None
@@ -174,7 +175,9 @@ async def test_cells_the_database_cannot_store_fail_their_receipt(uow, program, 
         f"L-1,{code},{'S' * 65},coffee,1,4.50,",                # 11
         f"L-2,{code},LATTE,{'c' * 65},1,4.50,",                 # 12
         f"{'R' * 121},{code},LATTE,coffee,1,4.50,",             # 13
-        f"G-1,{code},{'S' * 64},{'c' * 64},1,4.50,",            # 14: good, at the limits
+        f"O-1,{code},LATTE,coffee,1,4.50,0001-01-01T00:00+01:00",  # 14: no UTC equivalent
+        f"O-2,{code},LATTE,coffee,1,4.50,1999-12-31T23:59",      # 15: before 2000
+        f"G-1,{code},{'S' * 64},{'c' * 64},1,4.50,",            # 16: good, at the limits
     )
 
     assert await run(database, program, path) == 1
@@ -194,6 +197,10 @@ async def test_cells_the_database_cannot_store_fail_their_receipt(uow, program, 
         ("11", "sku is longer than 64 characters"),
         ("12", "category is longer than 64 characters"),
         ("13", "receipt_id is longer than 120 characters"),
+        ("14", 'occurred_at "0001-01-01T00:00+01:00" is not a time from 2000-01-01 on with a '
+               "UTC equivalent"),
+        ("15", 'occurred_at "1999-12-31T23:59" is not a time from 2000-01-01 on with a UTC '
+               "equivalent"),
     ]
     async with uow:
         assert await uow.purchases.get("main", "G-1") is not None
