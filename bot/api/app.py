@@ -1,19 +1,20 @@
 """The merchant API: routes over the domain services, tokens with scopes, one error shape.
 
-Every error answers `{"error": code, "detail": sentence}` (a 422 adds `fields`):
+Every error answers `{"error": code, "detail": sentence}`:
 
-| status | error                      | when                                                |
-|--------|----------------------------|-----------------------------------------------------|
-| 400    | invalid_json               | the body is not JSON                                |
-| 401    | unauthorized               | no valid Bearer token (the body is not read)        |
-| 403    | forbidden                  | the token lacks the route's scope (body not read)   |
-| 404    | not_found                  | no such path, member, voucher, receipt, broadcast   |
-| 405    | method_not_allowed         | the path exists, not with this method (`Allow`)     |
-| 409    | conflict, used, ...        | contradicts what is recorded (the domain's reason)  |
-| 413    | payload_too_large          | a body over MAX_BODY_BYTES (1 MiB)                  |
-| 422    | invalid                    | a field is wrong: each one named in `fields`        |
-| 500    | internal_error             | a bug: logged with its traceback                    |
-| 503    | database_unavailable       | the database cannot be reached (`Retry-After`)      |
+| status | error                 | when                                                      |
+|--------|-----------------------|-----------------------------------------------------------|
+| 400    | invalid_json          | the body is not JSON (or nested or numbered past parsing) |
+| 401    | unauthorized          | no valid Bearer token (the body is not read)              |
+| 403    | forbidden             | the token lacks the route's scope (the body is not read)  |
+| 404    | not_found             | no such path, member, voucher, receipt or broadcast       |
+| 405    | method_not_allowed    | the path exists, not with this method (see `Allow`)       |
+| 409    | conflict, used, ...   | contradicts what is recorded (the domain's reason)        |
+| 413    | payload_too_large     | a body over MAX_BODY_BYTES (1 MiB)                        |
+| 422    | invalid               | a field is wrong; `detail` starts with its name, and a    |
+|        |                       | schema check lists every wrong field in `fields`          |
+| 500    | internal_error        | a bug (the server logs its traceback)                     |
+| 503    | database_unavailable  | the database cannot be reached (`Retry-After` seconds)    |
 
 The token and the body limit are checked by `Guard` before any body is read. Member and
 voucher codes are answered in groups of four ('K7M2-Q9XR') and accepted in any case, with
