@@ -7,9 +7,11 @@ process, in the database (`storage.repositories.pacing`) when processes share th
 Times are seconds since the epoch, so processes on one host agree on them.
 
 A send never goes before its slot. A process that wakes late (a busy CPU, a garbage
-collection) makes up at most `catch_up` seconds of sends in one burst (`LocalPace`), a small
-part of the second's worth that the emulator's bulk buckets hold (Telegram publishes no exact
-burst: it counts about 30 a second, 1000 paid); time lost beyond that is not made up.
+collection) makes up at most `catch_up` seconds of sends in one burst (`LocalPace` in
+`bot.telegram.pace`), a small part of the second's worth that the emulator's bulk buckets
+hold (Telegram publishes no exact burst: it counts about 30 a second, 1000 paid); time lost
+beyond that is not made up. Each send then takes its turn in the process's `Pace`, which
+replies share (see `bot.telegram.pace`).
 """
 
 from __future__ import annotations
@@ -73,21 +75,6 @@ class MemorySlots:
 
     async def forget_before(self, moment: float) -> None:
         self.chats = {chat: at for chat, at in self.chats.items() if at >= moment}
-
-
-class LocalPace:
-    """This process's own sends, `interval` apart on average (GCRA): a send that comes late
-    may go at once with at most `catch_up` seconds of sends behind it, never a longer burst."""
-
-    def __init__(self, interval: float, catch_up: float) -> None:
-        self.interval, self.catch_up = interval, catch_up
-        self.due = float("-inf")  # when the next send would be right on pace
-
-    def start(self, now: float) -> float:
-        """When a send asked for at `now` may go (now or later); the slot is then taken."""
-        start = max(self.due - self.catch_up, now)
-        self.due = max(self.due, start) + self.interval
-        return start
 
 
 class RateLimiter:

@@ -24,8 +24,9 @@ from bot.delivery.outcomes import (
     spoils_broadcast,
     unsendable,
 )
-from bot.delivery.pacing import LocalPace, RateLimiter
+from bot.delivery.pacing import RateLimiter
 from bot.delivery.watch import Watch
+from bot.telegram.pace import LocalPace
 from bot.telegram.replies import BotApi, RecipientBlocked, RetryLater, TelegramRefused
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification

@@ -37,6 +37,7 @@ from aiogram.types import (
 )
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
+from bot.telegram.pace import Pace
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -103,6 +104,7 @@ class AiogramReplies:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.pace = Pace()  # every message to Telegram takes its turn here (replies.perform)
 
     async def send(self, action: Send) -> int:
         markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)

@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
+from bot.telegram.pace import Pace
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -75,6 +76,7 @@ class PtbReplies:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.pace = Pace()  # every message to Telegram takes its turn here (replies.perform)
 
     async def send(self, action: Send) -> int:
         markup = reply_keyboard(action.keyboard) if action.keyboard else inline(action.buttons)

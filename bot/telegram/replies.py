@@ -1,19 +1,29 @@
 """Carrying out the core's actions through whichever framework's bot, the same way.
 
-Each adapter implements `BotApi` (three calls) and maps its framework's errors to the ones
-below; `perform` decides what each outcome means.
+Each adapter implements `BotApi` (four calls and its `Pace`) and maps its framework's errors
+to the ones below; `perform` decides what each outcome means, for both adapters:
+- a message (send or edit) waits for its turn within Telegram's limits (`bot.telegram.pace`);
+- a 429 waits `retry_after` and tries again, as often as needed: a reply is never dropped;
+- network trouble (`TelegramUnreachable`) is retried after 1, 2, 4 ... 30 s;
+- a 400 is not retried: logged with the chat and Telegram's reason;
+- a reply that has waited PATIENCE seconds in all (turns, 429s, network) is given up and
+  logged as an error; one that waited more than LONG_WAIT is logged once as a warning.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.conversation.actions import Action, Answer, Edit, Menu, Send
+from bot.telegram.pace import Pace
 
 log = logging.getLogger(__name__)
+
+PATIENCE = 600.0  # seconds a reply may wait in all before it is given up
+LONG_WAIT = 5.0  # a reply that waited longer is logged once
+BACKOFF_FIRST, BACKOFF_CAP = 1.0, 30.0  # seconds between tries while Telegram is unreachable
 
 
 class TelegramRefused(Exception):
@@ -33,7 +43,7 @@ class TelegramUnreachable(Exception):
 
 
 class TokenRefused(Exception):
-    """401 (or 404 on getMe): Telegram does not know the bot token."""
+    """401 or 404 on every call: Telegram does not know the bot token."""
 
 
 class RetryLater(Exception):
@@ -44,6 +54,10 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class GaveUp(Exception):
+    """A reply waited its whole PATIENCE: given up."""
+
+
 def bad_request(description: str) -> TelegramRefused:
     """A 400 as the exception `perform` handles: an edit that changed nothing, or a refusal."""
     if "message is not modified" in description.lower():
@@ -52,7 +66,9 @@ def bad_request(description: str) -> TelegramRefused:
 
 
 class BotApi(Protocol):
-    """The calls replies need, in a framework's terms."""
+    """The calls replies need, in a framework's terms, and the pace every message keeps."""
+
+    pace: Pace
 
     async def send(self, action: Send) -> int:
         """Send a message; Telegram's id for it."""
@@ -61,29 +77,71 @@ class BotApi(Protocol):
     async def menu(self, action: Menu) -> None: ...
 
 
-async def perform(api: BotApi, actions: Sequence[Action], *, retries: int = 1) -> bool:
-    """Carry out actions in order; False when the person has blocked the bot."""
-    for action in actions:
-        try:
-            await _once_more_after_429(api, action, retries)
-        except MessageNotModified:
-            continue
-        except RecipientBlocked:
-            return False
-        except (TelegramRefused, TelegramUnreachable):
-            log.exception("could not carry out %s", type(action).__name__)
+class Patience:
+    """How long one reply has waited, and until when it may."""
+
+    def __init__(self, pace: Pace) -> None:
+        self.pace = pace
+        self.since = pace.clock()
+        self.deadline = self.since + PATIENCE
+        self.waited = 0.0
+
+    async def turn(self, action: Send | Edit) -> None:
+        """Wait for the message's turn within Telegram's limits."""
+        paid = isinstance(action, Send) and action.paid
+        waited = await self.pace.turn(action.chat_id, paid, self.deadline)
+        if waited is None:
+            raise GaveUp("its turn would come too late")
+        self.waited += waited
+
+    async def sleep(self, seconds: float, reason: str) -> None:
+        """Wait `seconds` (after a 429 or a network error), or give up if that is too long."""
+        if self.pace.clock() + seconds > self.deadline:
+            raise GaveUp(reason)
+        await self.pace.sleep(seconds)
+        self.waited += seconds
+
+
+async def perform(api: BotApi, actions: Sequence[Action]) -> bool:
+    """Carry out actions in order, each in its turn; False when the person has blocked the bot."""
+    patience = Patience(api.pace)
+    chat = next((a.chat_id for a in actions if not isinstance(a, Answer)), None)
+    try:
+        for action in actions:
+            try:
+                await _until_done(api, action, patience)
+            except MessageNotModified:
+                continue
+            except RecipientBlocked:
+                return False
+            except TelegramRefused as refused:
+                log.warning("Telegram refused a %s to chat %s: %s", type(action).__name__,
+                            chat, refused)
+    except GaveUp as late:
+        log.error("reply to chat %s given up after waiting %.0f s: %s", chat,
+                  patience.pace.clock() - patience.since, late)
+        return True
+    if patience.waited > LONG_WAIT:
+        log.warning("reply to chat %s went out after waiting %.1f s (Telegram's limits)",
+                    chat, patience.waited)
     return True
 
 
-async def _once_more_after_429(api: BotApi, action: Action, retries: int) -> None:
-    for attempt in range(retries + 1):
+async def _until_done(api: BotApi, action: Action, patience: Patience) -> None:
+    """One action, tried until Telegram takes or refuses it (or patience runs out)."""
+    failures = 0
+    while True:
+        if isinstance(action, Send | Edit):
+            await patience.turn(action)
         try:
             await _call(api, action)
             return
         except RetryLater as wait:
-            if attempt == retries:
-                raise TelegramRefused(str(wait)) from wait
-            await asyncio.sleep(wait.seconds)
+            await patience.sleep(wait.seconds, f"429: {wait}")
+        except TelegramUnreachable as trouble:
+            failures += 1
+            pause = min(BACKOFF_CAP, BACKOFF_FIRST * 2.0 ** (failures - 1))
+            await patience.sleep(pause, f"Telegram unreachable: {trouble}")
 
 
 async def _call(api: BotApi, action: Action) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 
 from bot.conversation.actions import Answer, Edit, Menu, Send
 from bot.delivery import DeliverySettings, MemorySlots, RateLimiter, Sender, SlotStore
+from bot.telegram.pace import Pace
 from storage.database import Database
 from storage.tables import AccountRow, MemberRow, PurchaseRow
 from storage.uow import SqlUnitOfWork
@@ -45,12 +46,18 @@ async def add_purchase(database: Database, member_id: int, category: str,
             answer={}, occurred_at=at, recorded_at=at))
 
 
+def unlimited() -> Pace:
+    """A pace that never makes a send wait (the tests' senders keep their own pace)."""
+    return Pace(rate=1e9, burst=10**6, chat_rate=1e9, chat_burst=10**6)
+
+
 @dataclass
 class FakeBotApi:
     """Records sends with increasing message ids; raises queued errors first."""
 
     errors: list[Exception] = field(default_factory=list)
     sent: list[Send] = field(default_factory=list)
+    pace: Pace = field(default_factory=unlimited)
 
     async def send(self, action: Send) -> int:
         if self.errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery.pacing import LocalPace
+from bot.telegram.pace import LocalPace
 
 
 def test_sends_on_time_go_when_asked() -> None:
