@@ -6,8 +6,10 @@ import asyncio
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol
@@ -23,11 +25,13 @@ from bot.conversation.events import Incoming
 from bot.conversation.menus import staff_menus
 from bot.conversation.texts import command_menus
 from bot.delivery.wiring import outbox_sender
+from bot.health import Health
+from bot.logs import REDACTED
 from bot.program_report import load_translated_program
 from bot.scheduler import run_scheduler
-from bot.settings import Settings, require_bot_settings
-from bot.telegram.replies import BotApi, perform
-from bot.telegram.updates import Handle
+from bot.settings import Settings, SettingsError, require_bot_settings
+from bot.telegram.replies import BotApi, TelegramUnreachable, TokenRefused, perform
+from bot.telegram.updates import UNDER_WAY_GRACE, Handle
 from bot.telegram.webhook import webhook_app
 from domain.program import Program
 from domain.program_file import default_program_path
@@ -36,7 +40,6 @@ from storage.migrate import ensure_schema
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
-
 
 
 class TelegramBot(Protocol):
@@ -67,9 +70,15 @@ def framework(name: str) -> Factory:
 
 
 async def open_database(settings: Settings) -> Database:
-    """The configured database, its schema created or upgraded first if needed."""
+    """The configured database, checked writable and its schema created or upgraded first
+    if needed (UnwritableDatabase for a read-only SQLite file or directory)."""
     database = Database(settings.database_url)
-    await ensure_schema(database)
+    try:
+        await database.check_writable()
+        await ensure_schema(database)
+    except BaseException:
+        await database.dispose()
+        raise
     return database
 
 
@@ -93,71 +102,160 @@ def context(program: Program, database: Database, username: str, token: str,
 
 
 @asynccontextmanager
-async def started_bot(settings: Settings, database: Database,
-                      program: Program) -> AsyncIterator[TelegramBot]:
-    """The configured framework's bot, identified, with its command menus set."""
+async def started_bot(settings: Settings, program: Program,
+                      health: Health) -> AsyncIterator[tuple[TelegramBot, Database]]:
+    """The configured framework's bot, identified, with its command menus set, and the
+    database (checked and migrated once Telegram has accepted the token)."""
     token = require_bot_settings(settings)
     conversation: Conversation | None = None
 
     async def handle(event: Incoming) -> list[Action]:
         assert conversation is not None, "update before start-up finished"
-        return await conversation.handle(event)
+        actions = await conversation.handle(event)
+        health.update_handled(datetime.now(UTC))
+        return actions
 
     factory = framework(settings.bot_framework)
     async with factory(token, settings.telegram_api_base, handle) as telegram:
-        username = await telegram.username()
-        conversation = Conversation(context(program, database, username, token,
-                                            settings.admins))
-        await telegram.set_commands(command_menus(program.info.locales))
-        await perform(telegram.replies, await staff_menus(conversation.ctx))
-        log.info("bot @%s is up on %s", username, settings.bot_framework)
-        gc.freeze()  # start-up objects live forever: keep full collections from walking them
-        yield telegram
+        username = await identified(telegram, settings, token)
+        database = await open_database(settings)
+        try:
+            conversation = Conversation(context(program, database, username, token,
+                                                settings.admins))
+            await telegram.set_commands(command_menus(program.info.locales))
+            await perform(telegram.replies, await staff_menus(conversation.ctx))
+            log.info("bot @%s is up on %s", username, settings.bot_framework)
+            gc.freeze()  # start-up objects live forever: keep full collections from walking them
+            yield telegram, database
+        finally:
+            await database.dispose()
+
+
+async def identified(telegram: TelegramBot, settings: Settings, token: str) -> str:
+    """The bot's @username; SettingsError in one line if Telegram refuses the token or
+    cannot be reached (the first things to go wrong on a first run)."""
+    try:
+        return await telegram.username()
+    except TokenRefused:
+        raise SettingsError("BOT_TOKEN: Telegram refused this token; copy it again from "
+                            "@BotFather (/mybots, API Token)") from None
+    except TelegramUnreachable as failure:
+        reason = str(failure).replace(token, REDACTED)
+        raise SettingsError(f"TELEGRAM_API_BASE: cannot reach {settings.telegram_api_base} "
+                            f"({reason}); check the network, or leave TELEGRAM_API_BASE "
+                            "unset for api.telegram.org") from None
+
+
+@contextmanager
+def listening(host: str, port: int, setting: str) -> Iterator[socket.socket]:
+    """A socket bound to host:port, closed on exit; SettingsError naming `setting` when the
+    address is taken or not this machine's, so start-up stops with one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise SettingsError(f"{setting}: cannot listen on {host}:{port} ({reason})") from None
+    with sock:
+        yield sock
+
+
+def address(sock: socket.socket) -> str:
+    """host:port a listening socket is bound to."""
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 async def run_bot(settings: Settings) -> None:
-    """Run until cancelled: long polling, or a webhook when WEBHOOK_URL is set."""
-    program = program_of(settings)
-    database = await open_database(settings)
-    try:
-        async with started_bot(settings, database, program) as telegram:
-            clock = lambda: datetime.now(UTC)  # noqa: E731
-            secret = button_secret(require_bot_settings(settings))
-            sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret))
-            helpers = [asyncio.create_task(sender.run()), asyncio.create_task(status_loop(
-                lambda: SqlUnitOfWork(database),
-                lambda: SqlUnitOfWork(database, read_only=True), telegram.replies,
-                settings.delivery_rate))]
-            if settings.api_port:
-                from bot.api.serve import serve_api  # FastAPI only when the API is served
+    """Run until cancelled: long polling, or a webhook when WEBHOOK_URL is set.
 
-                helpers.append(asyncio.create_task(serve_api(settings, database, program)))
-            if settings.scheduler:
-                helpers.append(asyncio.create_task(run_scheduler(database, program, clock)))
+    Cancelled (Ctrl+C or SIGTERM), it stops in order: no new updates, the updates under
+    way finish, the outbox sender finishes its sends and hands back the rows it claimed,
+    then the status loop, the API and the scheduler stop and the database is closed.
+    """
+    program = program_of(settings)
+    health = Health()
+    async with started_bot(settings, program, health) as (telegram, database):
+        with ExitStack() as sockets:
+            api = webhook = None
+            if settings.api_port:
+                api = sockets.enter_context(
+                    listening(settings.api_host, settings.api_port, "API_PORT"))
+            if settings.webhook_url:
+                webhook = sockets.enter_context(
+                    listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
+            helpers = start_helpers(settings, program, database, telegram, health, api)
+            log.info("listening: %s; %s", f"merchant API on http://{address(api)}" if api
+                     else "merchant API off (API_PORT=0)", updates_line(settings, webhook))
             try:
-                if settings.webhook_url:
-                    await serve_webhook(settings, telegram)
+                if webhook is not None:
+                    await serve_webhook(settings, telegram, webhook)
                 else:
                     await telegram.poll()
+            except asyncio.CancelledError:
+                log.info("stopping: taking no more updates, finishing the work under way")
+                raise
             finally:
-                for task in helpers:
-                    task.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await task
-    finally:
-        await database.dispose()
+                await stop(helpers)
 
 
-async def serve_webhook(settings: Settings, telegram: TelegramBot) -> None:
-    """Listen on WEBHOOK_HOST:WEBHOOK_PORT and register WEBHOOK_URL with Telegram."""
+def updates_line(settings: Settings, webhook: socket.socket | None) -> str:
+    """Where Telegram's updates come from, for the start-up log line (never the secret)."""
+    if webhook is None or settings.webhook_url is None:
+        return "Telegram updates by long polling"
+    path = urlparse(settings.webhook_url).path or "/"
+    return (f"Telegram updates on the webhook at http://{address(webhook)}{path} "
+            f"(public URL {settings.webhook_url})")
+
+
+def start_helpers(settings: Settings, program: Program, database: Database,
+                  telegram: TelegramBot, health: Health,
+                  api: socket.socket | None) -> list[asyncio.Task[None]]:
+    """The tasks beside the bot: outbox sender, broadcast status, API, scheduler."""
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    secret = button_secret(require_bot_settings(settings))
+    sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret))
+    helpers = [asyncio.create_task(sender.run(), name="outbox sender"),
+               asyncio.create_task(status_loop(
+                   lambda: SqlUnitOfWork(database),
+                   lambda: SqlUnitOfWork(database, read_only=True), telegram.replies,
+                   settings.delivery_rate), name="broadcast status")]
+    if api is not None:
+        from bot.api.serve import serve_api  # FastAPI only when the API is served
+
+        helpers.append(asyncio.create_task(serve_api(api, database, program, health),
+                                           name="merchant API"))
+    if settings.scheduler:
+        helpers.append(asyncio.create_task(run_scheduler(database, program, clock),
+                                           name="scheduler"))
+    return helpers
+
+
+async def stop(helpers: list[asyncio.Task[None]]) -> None:
+    """Cancel each helper in turn and let it finish its own way (the sender first)."""
+    for task in helpers:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("%s failed", task.get_name())
+
+
+async def serve_webhook(settings: Settings, telegram: TelegramBot,
+                        sock: socket.socket) -> None:
+    """Serve the webhook on `sock` and register WEBHOOK_URL with Telegram; on the way out,
+    the updates being handled finish (up to UNDER_WAY_GRACE seconds)."""
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     path = urlparse(settings.webhook_url).path or "/"
-    runner = web.AppRunner(webhook_app(path, secret, telegram.feed))
+    runner = web.AppRunner(webhook_app(path, secret, telegram.feed),
+                           shutdown_timeout=UNDER_WAY_GRACE)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        await web.SockSite(runner, sock).start()
         await telegram.set_webhook(settings.webhook_url, secret)
         await asyncio.Event().wait()
     finally:

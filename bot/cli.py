@@ -7,10 +7,15 @@
     loyalty-bot nudges --dry-run | --run-once [--at T]   preview or queue the due nudges
     loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
-    loyalty-bot chat [--admin]         talk to the bot as a customer (or admin), in the terminal
+    loyalty-bot chat [--admin] [--name NAME]   talk to the bot as a customer (or admin)
+    loyalty-bot emulator [--port N] [--host H]   a local Telegram Bot API to run the bot on
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
     loyalty-bot audit [--since T]      who did what, when: every merchant action
     loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
+    loyalty-bot --version              the installed version
+
+Exit codes: 0 done; 1 the command failed (a broken program file, a database that cannot be
+reached, invariants that do not hold); 2 a setting or argument to fix, named in one line.
 """
 
 from __future__ import annotations
@@ -18,18 +23,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import open_database, run_bot
 from bot.chat import chat
 from bot.demo import story
+from bot.emulator import Emulator
 from bot.importer import import_command
+from bot.logs import setup_logging
 from bot.nudges import nudges_command
 from bot.program_report import load_translated_program, program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
@@ -41,9 +51,15 @@ from domain.services.points import expire_due_points
 from domain.services.tiering import review_tiers
 from messages.render import render_text
 from storage.checks import check_invariants
-from storage.database import Database
+from storage.database import Database, UnwritableDatabase
 from storage.migrate import current_revision, upgrade
 from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+EMULATOR_PORT = 8090
+EMULATOR_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"  # the one token `loyalty-bot emulator` accepts
+EMULATOR_BOT = "loyalty_emulator_bot"
+CHAT_NAME = "You"
 
 
 def program_check(path: Path | None, settings: Settings) -> int:
@@ -65,6 +81,7 @@ async def db_upgrade(settings: Settings) -> int:
     """Bring the schema to the newest migration."""
     database = Database(settings.database_url)
     try:
+        await database.check_writable()
         before = await current_revision(database)
         await upgrade(database)
         after = await current_revision(database)
@@ -106,15 +123,58 @@ async def maintenance(settings: Settings, at: datetime | None) -> int:
     return 0
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
 def run(settings: Settings) -> int:
-    """The bot in the foreground until Ctrl+C."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    require_bot_settings(settings)
-    with suppress(KeyboardInterrupt):
-        asyncio.run(run_bot(settings))
+    """The bot in the foreground until Ctrl+C or SIGTERM, which both stop it in order."""
+    token = require_bot_settings(settings)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    setup_logging(settings.log_level, [token, secret])
+    with suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(until_stopped(run_bot(settings)))
+    log.info("stopped")
+    return 0
+
+
+async def until_stopped(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work`; SIGTERM cancels it as Ctrl+C does (asyncio.run cancels the main task on
+    Ctrl+C), so systemd or a container runtime stops it the same orderly way."""
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    loop = asyncio.get_running_loop()
+
+    def on_sigterm() -> None:
+        if not main_task.cancelling():  # a second SIGTERM does not cut the stop short
+            log.info("SIGTERM received: stopping")
+            main_task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        await work
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def serve_emulator(host: str, port: int, token: str) -> None:
+    """The local Bot API emulator on host:port for `token`, until cancelled."""
+    server = Emulator(token=token, bot_username=EMULATOR_BOT, host=host, port=port,
+                      record_calls=False)
+    try:
+        await server.start()
+    except OSError as error:
+        await server.close()
+        raise SettingsError(f"--port: cannot listen on {host}:{port} "
+                            f"({error.strerror or error})") from None
+    try:
+        print(render_text("emulator_ready", base_url=server.base_url, token=token), flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await server.close()
+        print(render_text("emulator_stopped"), flush=True)
+
+
+def emulator(host: str, port: int, token: str) -> int:
+    """The emulator in the foreground until Ctrl+C or SIGTERM."""
+    with suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(until_stopped(serve_emulator(host, port, token)))
     return 0
 
 
@@ -164,6 +224,7 @@ def parser() -> argparse.ArgumentParser:
     """The command tree."""
     root = argparse.ArgumentParser(prog="loyalty-bot", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    root.add_argument("--version", action="version", version=f"loyalty-bot {_version()}")
     commands = root.add_subparsers(dest="command", required=True)
     program = commands.add_parser("program", help="loyalty program files")
     program_commands = program.add_subparsers(dest="action", required=True)
@@ -179,6 +240,12 @@ def parser() -> argparse.ArgumentParser:
     chat_command = commands.add_parser("chat", help="talk to the bot in the terminal")
     chat_command.add_argument("--admin", action="store_true",
                               help="as a merchant admin (staff commands) instead of a customer")
+    chat_command.add_argument("--name", default=CHAT_NAME,
+                              help=f"your first name in the chat (default: {CHAT_NAME})")
+    emulate = commands.add_parser("emulator", help="a local Telegram Bot API, until Ctrl+C")
+    emulate.add_argument("--port", type=int, default=EMULATOR_PORT,
+                         help=f"port to listen on (default: {EMULATOR_PORT})")
+    emulate.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
     tokens = commands.add_parser("api-token", help="merchant API tokens")
     token_commands = tokens.add_subparsers(dest="action", required=True)
     create = token_commands.add_parser("create", help="a new token, printed once")
@@ -209,6 +276,14 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _version() -> str:
+    """This package's version, from its installed metadata."""
+    try:
+        return version("loyalty-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def _aware_datetime(text: str) -> datetime:
     """An ISO 8601 time; without an offset it is taken as UTC."""
     moment = datetime.fromisoformat(text)
@@ -218,6 +293,12 @@ def _aware_datetime(text: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit code says whether it succeeded."""
     args = parser().parse_args(argv)
+    if args.command == "emulator":  # needs no settings
+        try:
+            return emulator(args.host, args.port, EMULATOR_TOKEN)
+        except SettingsError as error:
+            print(render_text("bad_argument", error=error), file=sys.stderr)
+            return 2
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -232,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(story(print))
             return 0
         if args.command == "chat":
-            asyncio.run(chat(settings, input, print, admin=args.admin))
+            asyncio.run(chat(settings, input, print, admin=args.admin, name=args.name))
             return 0
         if args.command == "api-token":
             return asyncio.run(api_token(settings, args))
@@ -248,6 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(command(settings))
     except SettingsError as error:
         print(render_text("bad_setting", error=error), file=sys.stderr)
+        return 2
+    except UnwritableDatabase as error:
+        print(render_text("bad_setting", error=f"DATABASE_URL: {error}"), file=sys.stderr)
         return 2
     except ProgramError as error:
         print(program_problems(error.problems, str(settings.loyalty_program)), file=sys.stderr)

@@ -16,6 +16,7 @@ serialises writers), so that process always leads: do not run two on one file.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,6 +41,22 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x6C6F79616C7479 + 1  # pg advisory lock key; the migrator's key plus one
 RETRY_SECONDS = 5.0
+LEADERSHIP = "leadership check"
+APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
+
+
+class RoutineAsDebug(logging.Filter):
+    """APScheduler's INFO lines (a job added, running, executed; started, shut down) as
+    DEBUG: with the leadership check every few seconds they would fill the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+ROUTINE_AS_DEBUG = RoutineAsDebug()
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,8 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
         Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now)),
         Job("surprise", timedelta(hours=1), surprise),
         Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now)),
-        Job("tiers", timedelta(hours=6), lambda now: review_tiers(writer(), program, now)),
+        Job("tier review", timedelta(hours=6),
+            lambda now: review_tiers(writer(), program, now)),
     ]
 
 
@@ -128,18 +146,37 @@ class Leadership:
             await self._engine.dispose()
 
 
+def stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A job that ends quietly when the scheduler stops under it: APScheduler would log the
+    cancellation as an ERROR with its traceback ("raised an exception") on every stop.
+    Nothing is half-done: each use case a job calls is one transaction, rolled back."""
+
+    @functools.wraps(job)
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.debug("scheduler: %s stopped while running", job.__name__)
+
+    return run
+
+
 def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable[[], datetime],
                     retry_seconds: float = RETRY_SECONDS) -> AsyncIOScheduler:
     """An AsyncIOScheduler running `jobs` while `leadership` holds; every job at once on
     taking the lead (at start, or when another leader died)."""
+    for name in APSCHEDULER_LOGGERS:
+        logging.getLogger(name).addFilter(ROUTINE_AS_DEBUG)  # once: the same filter is kept
     scheduler = AsyncIOScheduler(timezone=UTC)
 
     def guarded(job: Job) -> Callable[[], Awaitable[None]]:
+        @stopped_quietly
         async def run() -> None:
             if leadership.leads:
                 log.info("scheduler: %s done: %s", job.name, await job.run(clock()))
         return run
 
+    @stopped_quietly
     async def lead() -> None:
         before = leadership.leads
         if await leadership.check() and not before:
@@ -149,9 +186,9 @@ def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable
     for job in jobs:
         seconds = job.every.total_seconds()
         scheduler.add_job(guarded(job), "interval", seconds=seconds, id=job.name,
-                          coalesce=True, misfire_grace_time=max(int(seconds), 1),
+                          name=job.name, coalesce=True, misfire_grace_time=max(int(seconds), 1),
                           max_instances=1)
-    scheduler.add_job(lead, "interval", seconds=retry_seconds, id="leadership",
+    scheduler.add_job(lead, "interval", seconds=retry_seconds, id=LEADERSHIP, name=LEADERSHIP,
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     return scheduler
 

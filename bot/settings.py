@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -9,7 +10,10 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.database import DEFAULT_URL
+from storage.database import DEFAULT_URL, normalise_url
+
+WEBHOOK_SECRET_LENGTH = (16, 256)  # Telegram allows 1-256; under 16 is too easy to guess
+WEBHOOK_SECRET_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")  # Telegram's rule for the header
 
 
 class Settings(BaseSettings):
@@ -34,6 +38,32 @@ class Settings(BaseSettings):
     paid_broadcast: bool = False
     delivery_lease: float = Field(default=30.0, ge=3)
     scheduler: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        return normalise_url(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        shortest, longest = WEBHOOK_SECRET_LENGTH
+        if not shortest <= len(secret) <= longest:
+            raise ValueError(f"must be {shortest} to {longest} characters long, not "
+                             f"{len(secret)}; e.g. the output of `openssl rand -hex 32`")
+        if not WEBHOOK_SECRET_CHARACTERS.fullmatch(secret):
+            raise ValueError("only letters A-Z and a-z, digits, _ and - are allowed "
+                             "(Telegram's rule); e.g. the output of `openssl rand -hex 32`")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("admin_ids")
     @classmethod
@@ -77,8 +107,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{name}: {first['msg']}") from error
+        reason = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings names them itself
+            raise SettingsError(reason) from error
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {reason}") from error
 
 
 def require_bot_settings(settings: Settings) -> str:

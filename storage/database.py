@@ -5,22 +5,49 @@ lock up front (`BEGIN IMMEDIATE`, SQLAlchemy's documented pysqlite recipe), so a
 read-then-write transaction never fails with "database is locked" half-way. Reads go
 through a second engine that begins deferred transactions, so they do not queue behind
 writers. Writers of one process wait their turn in a FIFO queue instead of SQLite's busy
-handler, which is unfair: under load one writer could wait seconds while others won.
+handler, which is unfair: under load one writer could wait seconds while others won. The
+busy timeout bounds a writer's whole wait (queue and lock together): each waiting its own
+full timeout after the ones queued before it, three writers behind a lock held elsewhere
+once waited 99 s where 30 s was promised.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_URL = "sqlite+aiosqlite:///loyalty.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the write lock, in all
+SCHEMES = {"sqlite": "sqlite+aiosqlite", "sqlite+aiosqlite": "sqlite+aiosqlite",
+           "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
+           "postgresql+asyncpg": "postgresql+asyncpg"}  # the usual spellings, async drivers
+EXAMPLES = "sqlite+aiosqlite:///loyalty.db or postgresql+asyncpg://user:password@host:5432/db"
+
+
+def normalise_url(url: str) -> str:
+    """A database URL with the async driver this code uses; ValueError saying what to write.
+
+    `postgresql://`, `postgres://` and `sqlite:///` are accepted as the async drivers'.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError(f"not a database URL; write {EXAMPLES}")
+    driver = SCHEMES.get(scheme.lower())
+    if driver is None:
+        raise ValueError(f"{scheme}:// is not supported; write {EXAMPLES}")
+    if driver.startswith("sqlite") and rest.split("?")[0] in ("", "/", "/:memory:"):
+        raise ValueError("an in-memory SQLite database is lost at exit; name a file, e.g. "
+                         "sqlite+aiosqlite:///loyalty.db")
+    return f"{driver}://{rest}"
 
 
 def is_sqlite(url: str) -> bool:
@@ -28,39 +55,64 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_engine(url: str, immediate: bool, **options: Any) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+def _sqlite_engine(url: str, immediate: bool, busy_timeout: float,
+                   **options: Any) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout},
                                  pool_reset_on_return=None, **options)
+    full_wait = round(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-                       "foreign_keys=ON", "synchronous=NORMAL"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
+        try:
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", f"busy_timeout={full_wait}",
+                           "foreign_keys=ON", "synchronous=NORMAL"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+        except BaseException:  # e.g. WAL in a read-only directory: the pool never gets it
+            dbapi_connection.close()
+            raise
+        record.info[BUSY_WAIT] = full_wait
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # A writer that queued first may wait only what is left of its busy timeout.
+        wait = connection.info.pop(LOCK_WAIT, full_wait)
+        if connection.info.get(BUSY_WAIT) != wait:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
+            connection.info[BUSY_WAIT] = wait
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
 
+BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
+LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
+
 # Connections go back to the pool without the pool's extra ROLLBACK round trip: every unit
 # of work ends its own transaction, and closing a connection rolls back what is left open.
 
 
-class Database:
-    """The engines of one database: `writer` for use cases, `reader` for read-only queries."""
+class UnwritableDatabase(Exception):
+    """The SQLite file or its directory cannot be written; the message names which."""
 
-    def __init__(self, url: str = DEFAULT_URL, **engine_options: Any) -> None:
+
+class Database:
+    """The engines of one database: `writer` for use cases, `reader` for read-only queries.
+
+    On SQLite a writer waits at most `busy_timeout` seconds for the write lock in all: its
+    turn in this process's queue and SQLite's busy wait together.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, busy_timeout: float = SQLITE_BUSY_TIMEOUT,
+                 **engine_options: Any) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout
         self.writer_queue: asyncio.Lock | None = None
         if is_sqlite(url):
-            self.writer = _sqlite_engine(url, immediate=True, **engine_options)
-            self.reader = _sqlite_engine(url, immediate=False, **engine_options)
+            self.writer = _sqlite_engine(url, True, busy_timeout, **engine_options)
+            self.reader = _sqlite_engine(url, False, busy_timeout, **engine_options)
             self.writer_queue = asyncio.Lock()
         else:
             options = {"pool_size": 10, "max_overflow": 20, "pool_reset_on_return": None,
@@ -72,8 +124,102 @@ class Database:
         """'sqlite' or 'postgresql'."""
         return self.writer.dialect.name
 
+    async def begin(self, write: bool) -> AsyncConnection:
+        """A connection in a new transaction; give it back with `end`.
+
+        On SQLite a writer first waits its turn in the queue, then for the write lock, both
+        within the busy timeout; if it is not granted in time, OperationalError "database is
+        locked" (and nothing is left checked out or queued).
+        """
+        queue = self.writer_queue if write else None
+        if queue is None:
+            return await self._connected(self.writer if write else self.reader, None)
+        deadline = asyncio.get_running_loop().time() + self.busy_timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                await queue.acquire()
+        except TimeoutError:
+            raise self._locked() from None
+        try:
+            return await self._connected(self.writer, deadline)
+        except BaseException:
+            queue.release()
+            raise
+
+    async def end(self, conn: AsyncConnection, write: bool) -> None:
+        """Close a connection from `begin` (rolling back what is open); the next writer's turn."""
+        try:
+            await conn.close()
+        finally:
+            if write and self.writer_queue is not None:
+                self.writer_queue.release()
+
+    async def _connected(self, engine: AsyncEngine, deadline: float | None) -> AsyncConnection:
+        """A connection of `engine` with its transaction begun, or none left checked out."""
+        conn = await engine.connect()
+        try:
+            if deadline is not None:
+                left = deadline - asyncio.get_running_loop().time()
+                conn.info[LOCK_WAIT] = max(1, round(left * 1000))
+            await conn.begin()
+        except BaseException as error:
+            await conn.close()
+            if deadline is not None and isinstance(error, OperationalError) and (
+                    "database is locked" in str(error.orig)):
+                raise self._locked() from error
+            raise
+        return conn
+
+    def _locked(self) -> OperationalError:
+        """SQLite's "database is locked", saying how long this writer waited in all."""
+        reason = sqlite3.OperationalError(
+            f"database is locked: no write lock within {self.busy_timeout:g} s (another "
+            "connection or process holds it)")
+        return OperationalError("BEGIN IMMEDIATE", None, reason)
+
+    async def check_writable(self) -> None:
+        """SQLite: write once (rolled back), so a read-only file or directory is refused at
+        start (UnwritableDatabase naming it) rather than at the first write.
+
+        Taking the write lock is not enough: a read-only file in WAL mode grants it.
+        """
+        if self.writer_queue is None:
+            return
+        folder = sqlite_path(self.url).parent
+        if not folder.is_dir():
+            raise UnwritableDatabase(f"the directory {folder} of the SQLite file does not exist")
+        try:
+            conn = await self.begin(write=True)
+            try:
+                await conn.exec_driver_sql("CREATE TABLE loyalty_write_probe (x INTEGER)")
+                await conn.rollback()
+            finally:
+                await self.end(conn, write=True)
+        except DBAPIError as error:
+            reason = unwritable(self.url, error)
+            if reason is None:
+                raise
+            raise UnwritableDatabase(reason) from error
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+def sqlite_path(url: str) -> Path:
+    """The file an SQLite URL names (relative to the working directory if relative)."""
+    return Path(make_url(url).database or "").absolute()
+
+
+def unwritable(url: str, error: DBAPIError) -> str | None:
+    """What stops writing the SQLite file of `url`, if `error` says it cannot be written."""
+    code = getattr(error.orig, "sqlite_errorname", "")
+    if not code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return None
+    path = sqlite_path(url)
+    if code.startswith("SQLITE_READONLY") or path.exists():
+        return (f"cannot write the SQLite file {path}: make it and its directory writable "
+                f"for the bot's user (SQLite keeps {path.name}-wal and -shm beside it)")
+    return f"cannot create the SQLite file {path}: the directory {path.parent} is not writable"

@@ -65,17 +65,7 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        queue = None if self.read_only else self.database.writer_queue
-        if queue is not None:
-            await queue.acquire()
-        try:
-            engine = self.database.reader if self.read_only else self.database.writer
-            conn = await engine.connect()
-            await conn.begin()
-        except BaseException:
-            if queue is not None:
-                queue.release()
-            raise
+        conn = await self.database.begin(write=not self.read_only)
         self._conn = conn
         dialect = self.database.dialect
         self.members, self.ledger = SqlMembers(conn), SqlLedger(conn)
@@ -106,8 +96,6 @@ class SqlUnitOfWork:
                 raise DuplicateKey(str(error.orig)) from error
             raise
         finally:
-            await conn.close()
-            if not self.read_only and self.database.writer_queue is not None:
-                self.database.writer_queue.release()
+            await self.database.end(conn, write=not self.read_only)
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             raise DuplicateKey(str(exc.orig)) from exc

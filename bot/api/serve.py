@@ -5,26 +5,49 @@ FastAPI and uvicorn weigh about 40 MB of memory; a bot that serves no API never 
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import uvicorn
 
 from bot.api.app import create_api
-from bot.settings import Settings
+from bot.health import Health
 from domain.program import Program
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 
+GRACE = 5  # seconds the requests under way may take to finish when the bot stops
 
-async def serve_api(settings: Settings, database: Database, program: Program) -> None:
-    """The merchant HTTP API on API_HOST:API_PORT, in this process and event loop.
 
-    uvicorn catches Ctrl+C while it serves, stops, and raises the signal again, which
-    then stops the bot.
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn that leaves signals to the process it is embedded in.
+
+    uvicorn's own handlers would take SIGTERM and SIGINT from the bot while it serves: the
+    API would stop alone, and the signal, raised again afterwards, would kill the process
+    without the bot's orderly stop. The bot stops it by cancelling `serve_api`.
     """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_api(sock: socket.socket, database: Database, program: Program,
+                    health: Health) -> None:
+    """The merchant HTTP API on a bound socket, in this process and event loop, until
+    cancelled; then the requests under way finish (up to GRACE seconds)."""
     api = create_api(lambda: SqlUnitOfWork(database),
                      lambda: SqlUnitOfWork(database, read_only=True), program,
-                     lambda: datetime.now(UTC))
-    config = uvicorn.Config(api, host=settings.api_host, port=settings.api_port,
-                            log_level="warning", lifespan="off")
-    await uvicorn.Server(config).serve()
+                     lambda: datetime.now(UTC), health=health)
+    config = uvicorn.Config(api, log_level="warning", lifespan="off",
+                            timeout_graceful_shutdown=GRACE)
+    server = EmbeddedServer(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await asyncio.shield(serving)
+    finally:
+        server.should_exit = True
+        await serving

@@ -15,6 +15,7 @@ from bot.conversation.events import EventKind, Incoming, Person
 
 Handle = Callable[[Incoming], Awaitable[list[Action]]]  # the core, as the adapters call it
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]  # all `incoming` reads
+UNDER_WAY_GRACE = 5.0  # seconds a stopping bot lets the updates being handled finish
 
 
 def person(user: Any) -> Person:

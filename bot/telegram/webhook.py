@@ -1,7 +1,8 @@
 """The webhook endpoint both adapters serve: secret checked, retries answered once.
 
 Telegram sends every update with `X-Telegram-Bot-Api-Secret-Token`; a request without the
-right one is refused with 403 before anything is parsed. Telegram retries a delivery it
+right one (a missing, wrong or non-ASCII header) is refused with 403 before anything is
+parsed. Telegram retries a delivery it
 thinks failed, so an update id seen recently is acknowledged without handling it again.
 """
 
@@ -47,7 +48,9 @@ def webhook_app(path: str, secret: str, feed: Feed) -> web.Application:
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        # A header that is not ASCII (aiohttp keeps undecodable bytes as surrogates, which
+        # `encode()` refuses) cannot be the secret: refused like any other wrong one.
+        if not (given.isascii() and hmac.compare_digest(given.encode(), secret.encode())):
             return web.json_response({"error": "forbidden"}, status=403)
         try:
             update = json.loads(await request.read())

@@ -115,7 +115,7 @@ async def test_two_processes_share_a_broadcast_on_postgresql(
         port = str(free_port())
         bots.append(await start_bot(
             emulator, postgres_database, framework, WEBHOOK_PORT=port,
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_SECRET="s3cret-Token"))
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_SECRET="s3cret-Token-0123456"))
     try:
         progress = await until_settled(database, broadcast_id)
     finally:

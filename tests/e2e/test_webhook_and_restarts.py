@@ -51,7 +51,7 @@ async def test_webhook_mode_checks_the_secret(framework: str, emulator: Emulator
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     settings = bot_settings(framework, emulator, tmp_path, webhook_url=url,
-                            webhook_secret=SecretStr("s3cret-Token_1"), webhook_port=port)
+                            webhook_secret=SecretStr("s3cret-Token_0123456"), webhook_port=port)
     async with running(settings, emulator):
         await emulator.wait_until(lambda: emulator.webhook_url == url)
         ann = emulator.user(1001, "Ann", language_code="en")

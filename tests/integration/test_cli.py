@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 
 import pytest
 from sqlalchemy import text
 
-from bot.cli import main
+from bot.cli import main, parser
 from domain.program_file import default_program_path, load_program
 from domain.services.members import join
 from storage.database import Database
@@ -191,3 +192,18 @@ def test_import_purchases_from_the_command_line(tmp_path, monkeypatch, capsys):
     bad.write_text("receipt_id,sku\nQ-1,LATTE\n")
     assert main(["import", "purchases", str(bad)]) == 2
     assert main(["import", "purchases", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"loyalty-bot {version('loyalty-bot')}\n"
+
+
+def test_the_command_list_names_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for command in parser()._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
+        assert f"loyalty-bot {command}" in listed

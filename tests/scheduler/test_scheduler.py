@@ -37,7 +37,8 @@ async def test_a_job_runs_once_at_start_then_waits_its_interval(database, progra
 def jobs_done(records: list[logging.LogRecord]) -> set[str]:
     """The jobs that logged their completion."""
     messages = [r.getMessage() for r in records]
-    return {m.split()[1] for m in messages if m.startswith("scheduler: ") and " done: " in m}
+    return {m.removeprefix("scheduler: ").split(" done: ")[0] for m in messages
+            if m.startswith("scheduler: ") and " done: " in m}
 
 
 async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog):
@@ -49,7 +50,7 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
             if len(jobs_done(caplog.records)) == 4:
                 break
             await asyncio.sleep(0.1)
-        assert jobs_done(caplog.records) == {"nudges", "surprise", "expiry", "tiers"}
+        assert jobs_done(caplog.records) == {"nudges", "surprise", "expiry", "tier review"}
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
         task.cancel()
@@ -58,3 +59,25 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
     async with database.reader.connect() as conn:
         queued = (await conn.execute(select(OutboxRow.member_id, OutboxRow.template))).all()
     assert [tuple(row) for row in queued] == [(member.id, "nudge_referral_reminder")]
+
+
+async def test_routine_lines_are_debug_and_jobs_are_named_for_people(database, program, caplog):
+    async def review(now: datetime) -> str:
+        return "0 members moved down a tier"
+
+    job = Job("tier review", timedelta(hours=6), review)
+    caplog.set_level(logging.DEBUG)
+    await scheduled_for(0.5, database, program, lambda: NOW, jobs=[job], retry_seconds=0.1)
+    routine = [r for r in caplog.records if r.name.startswith("apscheduler")]
+    assert {r.levelname for r in routine} == {"DEBUG"}
+    lines = [r.getMessage() for r in routine]
+    assert any(line.startswith('Running job "tier review (trigger: interval[6:00:00]')
+               for line in lines)
+    assert any(line.startswith('Job "leadership check (trigger: interval[0:00:00.100000]')
+               and line.endswith("executed successfully") for line in lines)
+    assert "scheduler: tier review done: 0 members moved down a tier" in caplog.messages
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    await scheduled_for(0.5, database, program, lambda: NOW, jobs=[job], retry_seconds=0.1)
+    assert [r for r in caplog.records if r.name.startswith("apscheduler")] == []
+    assert "scheduler: tier review done: 0 members moved down a tier" in caplog.messages
