@@ -6,6 +6,7 @@ One handler on each observed update type receives the whole update (aiogram pass
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import cache
@@ -19,8 +20,10 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
@@ -42,10 +45,11 @@ from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
     TelegramUnreachable,
+    TokenRefused,
     bad_request,
     perform,
 )
-from bot.telegram.updates import ALLOWED_UPDATES, Handle, incoming
+from bot.telegram.updates import ALLOWED_UPDATES, UNDER_WAY_GRACE, Handle, incoming
 
 
 @cache
@@ -75,6 +79,8 @@ def telegram_errors() -> Iterator[None]:
         raise RetryLater(error.retry_after) from error
     except TelegramForbiddenError as error:
         raise RecipientBlocked(error.message) from error
+    except (TelegramUnauthorizedError, TelegramNotFound) as error:
+        raise TokenRefused(error.message) from error
     except TelegramBadRequest as error:
         raise bad_request(error.message) from error
     except (TelegramNetworkError, TelegramServerError) as error:
@@ -152,6 +158,7 @@ class AiogramBot:
         self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
         self.replies = AiogramReplies(self.bot)
         self.handle = handle
+        self.under_way: set[asyncio.Task[Any]] = set()  # the updates being handled
         self.dispatcher = Dispatcher()
         for observer in (self.dispatcher.message, self.dispatcher.callback_query,
                          self.dispatcher.my_chat_member):
@@ -159,12 +166,20 @@ class AiogramBot:
 
     async def _on_update(self, _event: object, event_update: Update) -> None:
         event = incoming(event_update)
-        if event is not None:
+        if event is None:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.under_way.add(task)
+        try:
             await perform(self.replies, await self.handle(event))
+        finally:
+            self.under_way.discard(task)
 
     async def username(self) -> str:
-        """The bot's @username, from getMe."""
-        me = await self.bot.get_me()
+        """The bot's @username, from getMe (TokenRefused, TelegramUnreachable)."""
+        with telegram_errors():
+            me = await self.bot.get_me()
         return me.username or ""
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
@@ -175,10 +190,15 @@ class AiogramBot:
                 scope=BotCommandScopeDefault(), language_code=language or None)
 
     async def poll(self) -> None:
-        """Long polling until cancelled (any webhook is removed first)."""
+        """Long polling until cancelled (any webhook is removed first); then the updates
+        under way finish (aiogram handles each in a task of its own and leaves them)."""
         await self.bot.delete_webhook()
-        await self.dispatcher.start_polling(self.bot, allowed_updates=ALLOWED_UPDATES,
-                                            handle_signals=False, close_bot_session=False)
+        try:
+            await self.dispatcher.start_polling(self.bot, allowed_updates=ALLOWED_UPDATES,
+                                                handle_signals=False, close_bot_session=False)
+        finally:
+            if self.under_way:
+                await asyncio.wait(set(self.under_way), timeout=UNDER_WAY_GRACE)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Ask Telegram to deliver updates to `url` with `secret` in the header."""

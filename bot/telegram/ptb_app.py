@@ -22,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
@@ -31,6 +31,7 @@ from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
     TelegramUnreachable,
+    TokenRefused,
     bad_request,
     perform,
 )
@@ -47,6 +48,8 @@ def telegram_errors() -> Iterator[None]:
         raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else wait) from error
     except Forbidden as error:
         raise RecipientBlocked(error.message) from error
+    except InvalidToken as error:
+        raise TokenRefused(error.message) from error
     except BadRequest as error:
         raise bad_request(error.message) from error
     except NetworkError as error:
@@ -132,8 +135,10 @@ class PtbBot:
             await perform(self.replies, await self.handle(event))
 
     async def username(self) -> str:
-        """The bot's @username, from getMe (the application is initialised here)."""
-        await self.app.initialize()
+        """The bot's @username, from getMe (TokenRefused, TelegramUnreachable); the
+        application is initialised here."""
+        with telegram_errors():
+            await self.app.initialize()
         return str(self.app.bot.username)
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
