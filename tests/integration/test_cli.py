@@ -207,3 +207,18 @@ def test_the_command_list_names_every_command(capsys):
     listed = capsys.readouterr().out
     for command in parser()._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
         assert f"loyalty-bot {command}" in listed
+
+
+def test_chat_takes_the_name_from_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/chat.db")
+    typed = iter(["/start"])
+
+    def read(prompt: str) -> str:
+        line = next(typed, None)
+        if line is None:
+            raise EOFError
+        return line
+
+    monkeypatch.setattr("builtins.input", read)
+    assert main(["chat", "--name", "Zoë"]) == 0
+    assert "Welcome to Northwind Rewards, Zoë!" in capsys.readouterr().out
