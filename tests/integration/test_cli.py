@@ -222,3 +222,13 @@ def test_chat_takes_the_name_from_the_command_line(tmp_path, monkeypatch, capsys
     monkeypatch.setattr("builtins.input", read)
     assert main(["chat", "--name", "Zoë"]) == 0
     assert "Welcome to Northwind Rewards, Zoë!" in capsys.readouterr().out
+
+
+def test_the_usual_database_url_spellings_work(empty_database_url, monkeypatch, capsys):
+    plain = (empty_database_url.replace("postgresql+asyncpg://", "postgres://")
+             .replace("sqlite+aiosqlite://", "sqlite://"))
+    assert "+" not in plain.split("://")[0]
+    monkeypatch.setenv("DATABASE_URL", plain)
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "check"]) == 0
+    assert "all invariants hold" in capsys.readouterr().out
