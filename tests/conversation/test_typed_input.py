@@ -13,7 +13,7 @@ import pytest
 
 from bot.conversation.actions import Send
 from bot.conversation.core import Conversation
-from bot.conversation.events import Person
+from bot.conversation.events import Incoming, Person
 from bot.conversation.typed import (
     TypedNumberError,
     money,
@@ -207,3 +207,25 @@ async def test_broadcast_numbers_and_text(desk, ctx, database):
     assert WHOLE in await text_of(desk, said(ADMIN, "inactive ²"))
     assert UNREADABLE in await text_of(desk, said(ADMIN, "category shoes\x00"))
     assert "<b>0</b> members" in await text_of(desk, said(ADMIN, "balance 1000000000"))
+
+
+async def test_a_long_unknown_time_zone_is_shown_shortened(conversation, ctx):
+    await member_with(conversation, ctx, ANN, 0)
+    [settings] = await conversation.handle(said(ANN, "/settings"))
+    await conversation.handle(press_of(settings, "🌍"))
+    [refused] = await conversation.handle(said(ANN, HUGE))
+    assert f"“{'9' * 63}…”" in refused.text
+    assert len(refused.text) < 200
+
+
+async def test_a_refused_broadcast_part_is_not_echoed_in_full(desk):
+    await desk.handle(said(ADMIN, "/broadcast"))
+    html = "<a href='" + "x" * 4000 + "'>"
+    [refused] = await desk.handle(Incoming("message", ADMIN, chat_id=ADMIN.id, text="x",
+                                           html=html))
+    assert "cannot be sent" in refused.text
+    assert len(refused.text) < 500
+    await desk.handle(said(ADMIN, "Big sale"))
+    [refused] = await desk.handle(said(ADMIN, "Go | reward:" + "x" * 4000))
+    assert "no reward" in refused.text
+    assert len(refused.text) < 500

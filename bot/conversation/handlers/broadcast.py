@@ -45,6 +45,7 @@ BUTTON_STEP = "broadcast_button"
 SEGMENT_STEP = "broadcast_segment"
 CONDITIONS = {"tier": "tier", "inactive": "inactive_days", "category": "category",
               "language": "locale", "balance": "min_balance"}
+SHOWN_DETAIL = 200
 NUMERIC = {"inactive_days": MAX_INACTIVE_DAYS, "min_balance": MAX_MIN_BALANCE}  # the largest
 
 
@@ -62,8 +63,7 @@ async def message_step(ctx: Context, event: Incoming, clerk: Clerk,
     try:
         check_content(content_of(draft), ctx.program)
     except InvalidRequest as refused:
-        return [Send(event.chat_id, render("broadcast_refusal", clerk.locale,
-                                           detail=str(refused)))]
+        return [_refusal(event, clerk, str(refused))]
     await remember_step(ctx.writer(), clerk.telegram_id, BUTTON_STEP, draft, ctx.clock())
     skip = button(ctx, clerk.telegram_id, labels(clerk.locale)["no_button"], "bk")
     return [Send(event.chat_id, render("broadcast_ask_button", clerk.locale,
@@ -78,8 +78,7 @@ async def button_step(ctx: Context, event: Incoming, clerk: Clerk,
     try:
         check_content(content_of(draft), ctx.program)
     except InvalidRequest as refused:
-        return [Send(event.chat_id, render("broadcast_refusal", clerk.locale,
-                                           detail=str(refused)))]
+        return [_refusal(event, clerk, str(refused))]
     return await _to_segment(ctx, event, clerk, draft)
 
 
@@ -240,6 +239,13 @@ def with_condition(segment: Segment, words: list[str],
             raise InvalidRequest(f"{name} is one of {', '.join(known[name])}")
         value = matches[0]
     return Segment.from_dict({**segment.as_dict(), field: value})
+
+
+def _refusal(event: Incoming, clerk: Clerk, detail: str) -> Send:
+    """Why the draft cannot be sent, quoting at most SHOWN_DETAIL characters of it (a
+    refused part may be most of a 4096-character message, and the reply must stay short)."""
+    shown = detail if len(detail) <= SHOWN_DETAIL else detail[:SHOWN_DETAIL - 1] + "…"
+    return Send(event.chat_id, render("broadcast_refusal", clerk.locale, detail=shown))
 
 
 def _choices(ctx: Context) -> dict[str, tuple[str, list[str]]]:

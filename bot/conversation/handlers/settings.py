@@ -21,6 +21,7 @@ from domain.services.staff import role_of
 from messages.render import render
 
 TIMEZONE_STEP = "timezone"
+SHOWN_TYPED = 64  # characters of a refused time zone shown back (the reply must stay short)
 
 
 async def show_settings(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -61,7 +62,8 @@ async def typed_timezone(ctx: Context, event: Incoming, member: Member) -> list[
     try:
         updated = await update_settings(ctx.writer(), member.id, timezone=text)
     except InvalidRequest:
-        return [Send(event.chat_id, render("timezone_invalid", member.locale, text=text))]
+        shown = text if len(text) <= SHOWN_TYPED else text[:SHOWN_TYPED - 1] + "…"
+        return [Send(event.chat_id, render("timezone_invalid", member.locale, text=shown))]
     await forget_step(ctx.writer(), event.person.id)
     reply, buttons = _view(ctx, event, updated)
     return [Send(event.chat_id, reply, buttons=buttons)]
