@@ -46,6 +46,16 @@ class NewMember:
 
 
 @dataclass(frozen=True)
+class ForgottenPerson:
+    """Someone who asked to be forgotten, known only by a keyed hash of their Telegram id,
+    with the friends they had brought who qualified (so milestones are never paid twice)."""
+
+    telegram_hash: str
+    forgotten_at: datetime
+    referrals_rewarded: int
+
+
+@dataclass(frozen=True)
 class ChatState:
     """The step of a multi-step chat a person is on, with what earlier steps chose."""
 

@@ -70,6 +70,28 @@ class MemberRow(Base):
     invite_shown_at: Mapped[datetime | None]
 
 
+class InstallationKeyRow(Base):
+    """A random secret of this installation, made once on first use and never changed or
+    shown: `forgotten_members` keys the hashes of forgotten members' Telegram ids with it."""
+
+    __tablename__ = "installation_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))  # hex
+    created_at: Mapped[datetime]
+
+
+class ForgottenMemberRow(Base):
+    """A person who was forgotten, by a keyed hash of their Telegram id only (never the id),
+    so coming back earns no second welcome or invite bonus (see domain.services.forgetting)."""
+
+    __tablename__ = "forgotten_members"
+
+    telegram_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    forgotten_at: Mapped[datetime]
+    referrals_rewarded: Mapped[int] = mapped_column(BigInteger)
+
+
 class AccountRow(Base):
     """The cached balance; changed only by the ledger, with its entries, in one transaction."""
 
@@ -81,8 +103,14 @@ class AccountRow(Base):
 
 
 class TransactionRow(Base):
+    """One movement of a member's points. `created_at` is its date as the member sees it:
+    when the purchase happened for a receipt's points, when it was written otherwise (the
+    purchase row keeps when a receipt was recorded)."""
+
     __tablename__ = "point_transactions"
-    __table_args__ = (Index("ix_point_transactions_member", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_point_transactions_member_time", "member_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

@@ -40,6 +40,10 @@ async def claim_gift(uow: UnitOfWork, program: Program, *, member_id: int, broad
             raise NotFound("broadcast gift", broadcast_id)
         if member is None or member.forgotten_at is not None:
             raise NotFound("member", member_id)
+        if broadcast is not None and member.joined_at > broadcast.created_at:
+            # not among its recipients: a forgotten person who joined again, pressing the
+            # button of a message their earlier account was sent (and may have claimed)
+            raise NotFound("broadcast gift", broadcast_id)
         reward = program.reward(content.reward_id) if content.reward_id else None
         if not await uow.gifts.claim(broadcast_id, member_id, now):
             return Gift(0, None, reward, await uow.ledger.balance(member_id), again=True)

@@ -15,21 +15,25 @@ from domain.locales import match_locale
 from domain.models import Member, NewMember
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program
+from domain.services.forgetting import remember_forgotten, returning_person
 from domain.services.referrals import ReferralReward, qualify_referral
 
-ReferralOutcome = Literal["attributed", "unknown_code", "own_code", "already_member"]
+ReferralOutcome = Literal["attributed", "unknown_code", "own_code", "already_member",
+                          "returning"]
 JOIN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class JoinResult:
-    """The member, whether they were new, the points they got and what became of a code."""
+    """The member, whether they were new, the points they got and what became of a code;
+    `returning` when the new member's Telegram account was a forgotten member's before."""
 
     member: Member
     created: bool
     bonus: int
     referral: ReferralOutcome | None
     referrer_reward: ReferralReward | None = None
+    returning: bool = False
 
 
 def pick_locale(program: Program, language_code: str | None) -> str:
@@ -60,17 +64,25 @@ async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
         if referral_code and normalize_code(referral_code) == existing.code:
             outcome = "own_code"
         return JoinResult(existing, False, 0, outcome)
+    # a person who was forgotten gets no second welcome: no signup or invitee bonus, and
+    # no referrer (who would be rewarded again for them)
+    returning = await returning_person(uow, telegram_id) is not None
     referrer, outcome = None, None
     if referral_code:
-        referrer = await uow.members.by_code(normalize_code(referral_code))
-        outcome = "attributed" if referrer is not None else "unknown_code"
+        found = await uow.members.by_code(normalize_code(referral_code))
+        if found is None:
+            outcome = "unknown_code"
+        elif returning:
+            outcome = "returning"
+        else:
+            referrer, outcome = found, "attributed"
     member = await uow.members.add(NewMember(
         code=await _unused_code(uow), telegram_id=telegram_id, first_name=first_name,
         locale=pick_locale(program, language_code), timezone=None, joined_at=now,
         referrer_id=referrer.id if referrer else None, tier=program.tiers.levels[0].name,
     ))
     expires = add_months(now, program.expiry.months)
-    bonus = program.info.signup_bonus
+    bonus = 0 if returning else program.info.signup_bonus
     if bonus:
         await uow.ledger.credit(Posting(member.id, EntryKind.SIGNUP, now), bonus, expires)
     reward = None
@@ -86,7 +98,7 @@ async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
             bonus += invitee_bonus
         if program.referrals.qualify_on == "join":
             reward = await qualify_referral(uow, program, member.id, now)
-    return JoinResult(member, True, bonus, outcome, reward)
+    return JoinResult(member, True, bonus, outcome, reward, returning)
 
 
 async def _unused_code(uow: UnitOfWork) -> str:
@@ -113,7 +125,8 @@ async def update_settings(uow: UnitOfWork, member_id: int, **fields: object) -> 
 async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
     """Erase a member's personal data; their points are forfeited, the ledger stays anonymous.
 
-    Returns the points forfeited.
+    A keyed hash of their Telegram id is kept (see domain.services.forgetting), so joining
+    again gives no second welcome. Returns the points forfeited.
     """
     async with uow:
         member = await uow.members.lock(member_id)
@@ -122,6 +135,7 @@ async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
         balance = await uow.ledger.balance(member_id)
         if balance:
             await uow.ledger.debit(Posting(member_id, EntryKind.FORFEIT, now), balance)
+        await remember_forgotten(uow, member, now)
         await uow.members.erase(member_id, now)
         return balance
 

@@ -150,9 +150,9 @@ class _Run:
         member, now = book.member, self.now
         assert member.code is not None
         purchase = Purchase(tuple(receipt.lines))
-        earning = earn(self.program, member, purchase)
         occurred_at = receipt.occurred_at or now
-        lot = self._credit(book, receipt.receipt_id, earning.points)
+        earning = earn(self.program, member, purchase, occurred_at, now)
+        lot = self._credit(book, receipt.receipt_id, earning.points, occurred_at)
         self._add_tier_credits(book, earning.tier_credits, occurred_at)
         status = tier_status(self.program, member, book.window_credits, now)
         answer = award_answer(receipt.receipt_id, member.code, earning, book.balance,
@@ -162,15 +162,16 @@ class _Run:
                            earning, None, occurred_at, answer, receipt.store)
         self.purchases.append((row, lot))
         book.member = replace(member, tier=status.tier, tier_below_since=status.below_since,
-                              first_purchase_at=member.first_purchase_at or now)
+                              first_purchase_at=member.first_purchase_at or occurred_at)
         return PurchaseOutcome(answer, False, member.id, member.tier)
 
-    def _credit(self, book: _Book, receipt_id: str, points: int) -> int | None:
+    def _credit(self, book: _Book, receipt_id: str, points: int,
+                occurred_at: datetime) -> int | None:
         """Credit a receipt's points (if any) as a new lot; the lot's index in `credits`."""
         if points <= 0:
             return None
         self.credits.append(purchase_credit(self.program, book.member.id, receipt_id, points,
-                                            self.now))
+                                            occurred_at))
         book.balance += points
         return len(self.credits) - 1
 
@@ -191,9 +192,8 @@ class _Run:
             if (b.member.tier, b.member.tier_below_since)
             != (b.loaded.tier, b.loaded.tier_below_since)])
         await uow.members.set_first_purchases([
-            b.member.id for b in books
-            if b.loaded.first_purchase_at is None and b.member.first_purchase_at is not None],
-            self.now)
+            (b.member.id, b.member.first_purchase_at) for b in books
+            if b.loaded.first_purchase_at is None and b.member.first_purchase_at is not None])
         await uow.outbox.add_many(self.notices, self.now)
         await uow.purchases.add_many([
             replace(row, record=replace(row.record, lot_id=None if lot is None else lot_ids[lot]))

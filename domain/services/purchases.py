@@ -11,7 +11,7 @@ from typing import Literal
 
 from domain.codes import normalize_code
 from domain.contact import normalize_phone
-from domain.earning import Earner, Earning, Purchase, PurchaseLine, clawback
+from domain.earning import Earner, Earning, PointGrant, Purchase, PurchaseLine, clawback
 from domain.errors import (
     Conflict,
     DuplicateKey,
@@ -249,10 +249,10 @@ async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: st
     """Points, tier credits, tier, referral and notifications for one receipt of `member`."""
     assert member.code is not None
     purchase = Purchase(tuple(lines))
-    earning = earn(program, member, purchase)
+    earning = earn(program, member, purchase, occurred_at, now)
     lot_id = None
     if earning.points > 0:
-        credit = purchase_credit(program, member.id, receipt_id, earning.points, now)
+        credit = purchase_credit(program, member.id, receipt_id, earning.points, occurred_at)
         posted = await uow.ledger.credit(credit.posting, credit.points, credit.expires_at)
         lot_id, balance = posted.lot_id, posted.balance
     else:
@@ -261,9 +261,9 @@ async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: st
     tier = await refresh_tier(uow, program, member, now)
     reward = None
     if member.first_purchase_at is None:
-        await uow.members.set_first_purchase(member.id, now)
+        await uow.members.set_first_purchase(member.id, occurred_at)
         if qualifies_referral(program, member):
-            reward = await qualify_referral(uow, program, member.id, now)
+            reward = await qualify_referral(uow, program, member.id, now, occurred_at)
     answer = award_answer(receipt_id, member.code, earning, balance, tier)
     for notice in notices(program, member, answer, tier):
         await uow.outbox.add(notice.member_id, notice.template, notice.context, now)
@@ -279,16 +279,38 @@ def qualifies_referral(program: Program, member: Member) -> bool:
             and program.referrals.qualify_on == "first_purchase")
 
 
-def earn(program: Program, member: Member, purchase: Purchase) -> Earning:
-    """What `purchase` earns `member` at their tier now."""
-    return Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+def earn(program: Program, member: Member, purchase: Purchase, occurred_at: datetime,
+         now: datetime) -> Earning:
+    """What `purchase`, made at `occurred_at` and recorded `now`, earns `member` at their
+    tier now: nothing to spend when its points would have expired by now (see `expired`)."""
+    earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+    expires_at = purchase_expiry(program, occurred_at)
+    return expired(earning, expires_at) if earning.points and expires_at <= now else earning
+
+
+def purchase_expiry(program: Program, occurred_at: datetime) -> datetime:
+    """When the points of a purchase made at `occurred_at` expire: counted from the purchase,
+    not from when the till sent it."""
+    return add_months(occurred_at, program.expiry.months)
+
+
+def expired(earning: Earning, expires_at: datetime) -> Earning:
+    """`earning` for a receipt sent after its points would have expired: no points (a lot
+    already expired would be spendable until the next expiry run, and a refund would take
+    its points from other lots), an `expired` line cancelling the others in the breakdown,
+    the tier credits unchanged (dated by the purchase, the rolling window decides)."""
+    cancelled = -sum((grant.points for grant in earning.grants), Decimal(0))
+    return replace(earning, points=0, grants=(
+        *earning.grants, PointGrant("expired", expires_at.isoformat(), cancelled)))
 
 
 def purchase_credit(program: Program, member_id: int, receipt_id: str, points: int,
-                    now: datetime) -> Credit:
-    """The ledger credit of a receipt's points, expiring after the program's months."""
-    posting = Posting(member_id, EntryKind.PURCHASE, now, reference=f"receipt:{receipt_id}")
-    return Credit(posting, points, add_months(now, program.expiry.months))
+                    occurred_at: datetime) -> Credit:
+    """The ledger credit of a receipt's points, dated by the purchase (so history shows it
+    on that day) and expiring the program's months after it."""
+    posting = Posting(member_id, EntryKind.PURCHASE, occurred_at,
+                      reference=f"receipt:{receipt_id}")
+    return Credit(posting, points, purchase_expiry(program, occurred_at))
 
 
 def new_purchase(merchant: str, member_id: int, receipt_id: str, fingerprint: str,

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.ledger import EntryKind, add_months
+from domain.models import Member
 from domain.ports import Posting, UnitOfWork
 from domain.program import Milestone, Program
 from domain.referrals import local_day, next_milestone
+from domain.services.forgetting import returning_person
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,15 @@ class ReferralReward:
 
 
 async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
-                           now: datetime) -> ReferralReward | None:
+                           now: datetime,
+                           qualified_at: datetime | None = None) -> ReferralReward | None:
     """Qualify the invitee's pending referral, inside the caller's transaction.
 
     Beyond `daily_cap` rewarded friends a day the referral is 'capped': it is recorded
-    but earns nothing and does not count towards milestones.
+    but earns nothing and does not count towards milestones. The day is that of
+    `qualified_at` (when the friend's first purchase happened; `now` by default), never
+    before they joined: friends who bought on different days count on their own days
+    even when the till sends their receipts together.
     """
     referral = await uow.referrals.pending_for_invitee(invitee_id)
     if referral is None:
@@ -36,21 +42,25 @@ async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
     if referrer is None or referrer.forgotten_at is not None:
         await uow.referrals.set_status(referral.id, "void", now)
         return None
-    start, end = local_day(now, program.info.timezone)
+    day = max(qualified_at or now, referral.joined_at)
+    start, end = local_day(day, program.info.timezone)
     if await uow.referrals.rewarded_between(referrer.id, start, end) >= rules.daily_cap:
-        await uow.referrals.set_status(referral.id, "capped", now)
+        await uow.referrals.set_status(referral.id, "capped", day)
         return ReferralReward(referrer.id, "capped", 0, ())
-    await uow.referrals.set_status(referral.id, "rewarded", now)
+    await uow.referrals.set_status(referral.id, "rewarded", day)
     expires = add_months(now, program.expiry.months)
     reference = f"referral:{invitee_id}"
     if rules.referrer_bonus:
         await uow.ledger.credit(Posting(referrer.id, EntryKind.REFERRAL, now, reference=reference),
                                 rules.referrer_bonus, expires)
-    rewarded = await uow.referrals.count(referrer.id, "rewarded")
+    # friends who qualified for the referrer's earlier, forgotten accounts count on: their
+    # milestones were paid then and are not paid again
+    before = await friends_before(uow, referrer)
+    rewarded = before + await uow.referrals.count(referrer.id, "rewarded")
     await uow.outbox.add(referrer.id, "friend_qualified", {"bonus": rules.referrer_bonus}, now)
     milestone_bonuses = []
     for milestone in rules.milestones:
-        if milestone.count <= rewarded and await uow.referrals.add_milestone(
+        if before < milestone.count <= rewarded and await uow.referrals.add_milestone(
             referrer.id, milestone.count, now
         ):
             milestone_bonuses.append(milestone.bonus)
@@ -72,9 +82,18 @@ class ReferralStats:
     next_milestone: Milestone | None
 
 
+async def friends_before(uow: UnitOfWork, member: Member) -> int:
+    """Friends who qualified for the accounts this person had before they were forgotten."""
+    person = await returning_person(uow, member.telegram_id)
+    return 0 if person is None else person.referrals_rewarded
+
+
 async def referral_stats(uow: UnitOfWork, program: Program, member_id: int) -> ReferralStats:
-    """Friends who joined, friends who qualified and were rewarded, the next milestone."""
+    """Friends who joined, friends who qualified and were rewarded, the next milestone
+    (counting the qualified friends of the person's earlier, forgotten accounts)."""
     async with uow:
-        joined = await uow.referrals.count(member_id)
-        rewarded = await uow.referrals.count(member_id, "rewarded")
+        member = await uow.members.get(member_id)
+        before = 0 if member is None else await friends_before(uow, member)
+        joined = before + await uow.referrals.count(member_id)
+        rewarded = before + await uow.referrals.count(member_id, "rewarded")
     return ReferralStats(joined, rewarded, next_milestone(program.referrals, rewarded))

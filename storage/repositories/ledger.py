@@ -167,12 +167,13 @@ class SqlLedger:
         return int(remaining)
 
     async def history(self, member_id: int, limit: int, offset: int) -> Sequence[LedgerRecord]:
-        """Ledger transactions, newest first."""
+        """Ledger transactions, newest first by their date (a receipt's is when it happened,
+        so one a till sent late takes its place among the others)."""
         statement = (
             select(TransactionRow.id, TransactionRow.kind, TransactionRow.points,
                    TransactionRow.reason, TransactionRow.reference, TransactionRow.created_at)
             .where(TransactionRow.member_id == member_id)
-            .order_by(TransactionRow.id.desc())
+            .order_by(TransactionRow.created_at.desc(), TransactionRow.id.desc())
             .limit(limit)
             .offset(offset)
         )

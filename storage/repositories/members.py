@@ -1,4 +1,4 @@
-"""Members by id, Telegram id, member code and phone."""
+"""Members by id, Telegram id, member code and phone; forgotten people by a keyed hash."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.models import Member, NewMember
-from storage.tables import AccountRow, MemberRow
+from domain.models import ForgottenPerson, Member, NewMember
+from storage.repositories.upsert import insert_ignoring_conflict
+from storage.tables import AccountRow, ForgottenMemberRow, InstallationKeyRow, MemberRow
 
 MEMBERS = MemberRow.__table__.c
 SET_TIER = (
@@ -18,6 +19,13 @@ SET_TIER = (
     .where(MEMBERS.id == bindparam("member"))
     .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"))
 )
+SET_FIRST_PURCHASE = (
+    update(MemberRow.__table__)  # type: ignore[arg-type]
+    .where(MEMBERS.id == bindparam("member"))
+    .values(first_purchase_at=bindparam("at"))
+)
+FORGET_KEY_NAME = "forgotten_members"
+FORGET_KEY = select(InstallationKeyRow.secret).where(InstallationKeyRow.name == FORGET_KEY_NAME)
 MEMBER_BY = {  # one member by a unique key; built once, not per read
     key: select(MemberRow.__table__).where(MEMBERS[key] == bindparam("value"))
     for key in ("id", "telegram_id", "code", "phone")
@@ -134,11 +142,41 @@ class SqlMembers:
                 {"member": member_id, "new_tier": tier, "below_since": below_since}
                 for member_id, tier, below_since in tiers])
 
-    async def set_first_purchases(self, member_ids: Collection[int], at: datetime) -> None:
-        """`set_first_purchase` for many members in one statement."""
-        if member_ids:
-            await self.conn.execute(update(MemberRow).where(MemberRow.id.in_(member_ids))
-                                    .values(first_purchase_at=at))
+    async def set_first_purchases(self, firsts: Sequence[tuple[int, datetime]]) -> None:
+        """`set_first_purchase` for many (member id, first purchase at) in one executemany."""
+        if firsts:
+            await self.conn.execute(SET_FIRST_PURCHASE, [
+                {"member": member_id, "at": at} for member_id, at in firsts])
+
+    async def forget_key(self) -> bytes | None:
+        """The installation's key for hashing forgotten Telegram ids; None until first made."""
+        secret = (await self.conn.execute(FORGET_KEY)).scalar_one_or_none()
+        return None if secret is None else bytes.fromhex(secret)
+
+    async def keep_forget_key(self, key: bytes, at: datetime) -> bytes:
+        """Store `key` unless a key was stored first (by a concurrent forget); the one kept."""
+        await self.conn.execute(insert_ignoring_conflict(
+            self.conn.dialect.name, InstallationKeyRow, name=FORGET_KEY_NAME, secret=key.hex(),
+            created_at=at))
+        stored = await self.forget_key()
+        assert stored is not None
+        return stored
+
+    async def forgotten(self, telegram_hash: str) -> ForgottenPerson | None:
+        row = (await self.conn.execute(select(ForgottenMemberRow).where(
+            ForgottenMemberRow.telegram_hash == telegram_hash))).first()
+        return None if row is None else ForgottenPerson(row.telegram_hash, row.forgotten_at,
+                                                        row.referrals_rewarded)
+
+    async def remember_forgotten(self, person: ForgottenPerson) -> None:
+        """Store or update a forgotten person (their account's row is locked by the caller)."""
+        values = {"forgotten_at": person.forgotten_at,
+                  "referrals_rewarded": person.referrals_rewarded}
+        updated = await self.conn.execute(update(ForgottenMemberRow).where(
+            ForgottenMemberRow.telegram_hash == person.telegram_hash).values(**values))
+        if not updated.rowcount:
+            await self.conn.execute(insert(ForgottenMemberRow).values(
+                telegram_hash=person.telegram_hash, **values))
 
     async def _update(self, member_id: int, **values: object) -> None:
         await self.conn.execute(

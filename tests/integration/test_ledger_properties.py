@@ -124,6 +124,7 @@ class MemberModel:
     telegram_id: int
     code: str  # kept after forgetting: the stale code a till might still send
     referrer_id: int | None
+    joined_at: datetime
     balance: int = 0
     lots: list[LotModel] = field(default_factory=list)
     credits: list[tuple[datetime, int]] = field(default_factory=list)
@@ -217,6 +218,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.tiers_reported: dict[int, str] = {}
         self.serial = 0
         self.lot_seq = 0
+        self.friends_before: Counter[int] = Counter()  # qualified friends of forgotten
+        # accounts, by Telegram id
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -257,12 +260,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- the model's ledger ---------------------------------------------------------------
 
-    def credit(self, member: MemberModel, points: int) -> int:
-        """A new lot of `points` earned now; returns its sequence number."""
+    def credit(self, member: MemberModel, points: int, at: datetime | None = None) -> int:
+        """A new lot of `points` earned `at` (now by default); returns its sequence number."""
         assert points > 0
         self.lot_seq += 1
         member.lots.append(LotModel(self.lot_seq, points,
-                                    add_months(self.now, self.program.expiry.months)))
+                                    add_months(at or self.now, self.program.expiry.months)))
         member.balance += points
         return self.lot_seq
 
@@ -283,8 +286,10 @@ class LedgerMachine(RuleBasedStateMachine):
         since = self.now - timedelta(days=self.program.tiers.window_days)
         return sum(credits for at, credits in member.credits if at > since)
 
-    def qualify(self, invitee: MemberModel) -> ReferralReward | None:
-        """The model of a referral qualifying now."""
+    def qualify(self, invitee: MemberModel,
+                happened: datetime | None = None) -> ReferralReward | None:
+        """The model of a referral qualifying now, on the day of `happened` (the first
+        purchase, never before the invitee joined)."""
         if invitee.referral_status != "pending":
             return None
         assert invitee.referrer_id is not None
@@ -292,19 +297,21 @@ class LedgerMachine(RuleBasedStateMachine):
         if referrer.forgotten:
             invitee.referral_status = "void"
             return None
-        today = self.now.astimezone(ZONE).date()
-        if sum(at.astimezone(ZONE).date() == today
-               for at in referrer.rewarded_at) >= rules.daily_cap:
+        at = max(happened or self.now, invitee.joined_at)
+        day = at.astimezone(ZONE).date()
+        if sum(when.astimezone(ZONE).date() == day
+               for when in referrer.rewarded_at) >= rules.daily_cap:
             invitee.referral_status = "capped"
             event("referral capped")
             return ReferralReward(referrer.id, "capped", 0, ())
         invitee.referral_status = "rewarded"
-        referrer.rewarded_at.append(self.now)
+        referrer.rewarded_at.append(at)
         if rules.referrer_bonus:
             self.credit(referrer, rules.referrer_bonus)
         bonuses = []
+        before = self.friends_before[referrer.telegram_id]
         for milestone in rules.milestones:
-            if (milestone.count <= len(referrer.rewarded_at)
+            if (before < milestone.count <= before + len(referrer.rewarded_at)
                     and milestone.count not in referrer.milestones):
                 referrer.milestones.add(milestone.count)
                 bonuses.append(milestone.bonus)
@@ -319,14 +326,14 @@ class LedgerMachine(RuleBasedStateMachine):
         rules = self.program.earning
         multipliers = {c.category: c.multiplier for c in rules.categories}
         items = {i.sku: i.points for i in rules.items}
-        base = Decimal(rules.per_visit)
+        earning = [ln for ln in lines if multipliers.get(ln.category, Decimal(1)) > 0]
+        base = Decimal(rules.per_visit if earning else 0)  # lines at 0 earn no visit
         earning_spend = Decimal(0)
-        for ln in lines:
+        for ln in earning:
             multiplier = multipliers.get(ln.category, Decimal(1))
             base += ln.unit_price * ln.quantity * rules.points_per_unit * multiplier
             base += items.get(ln.sku, 0) * ln.quantity
-            if multiplier > 0:
-                earning_spend += ln.unit_price * ln.quantity
+            earning_spend += ln.unit_price * ln.quantity
         tier = next(t for t in self.program.tiers.levels if t.name == tier_name)
         points = int((base * tier.multiplier).quantize(Decimal(1), ROUNDING[rules.rounding]))
         return points, floor(Fraction(earning_spend) * Fraction(rules.tier_credits_per_unit))
@@ -354,18 +361,22 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.created
         assert result.member.id not in self.model
         assert result.member.code is not None
-        referrer = None
+        returning = any(m.telegram_id == telegram_id for m in self.model.values())
+        assert result.returning == returning
+        found = None
         if code is not None:
-            referrer = next((m for m in self.model.values()
-                             if m.code == code and not m.forgotten), None)
+            found = next((m for m in self.model.values()
+                          if m.code == code and not m.forgotten), None)
+        referrer = None if returning else found  # no invite counts for a returning person
         member = MemberModel(result.member.id, telegram_id, result.member.code,
-                             referrer.id if referrer else None)
+                             referrer.id if referrer else None, self.now)
         self.model[member.id] = member
         self.tiers_seen[member.id] = self.program.tiers.levels[0].name
         assert result.referral == (
-            None if code is None else "attributed" if referrer else "unknown_code")
+            None if code is None else "unknown_code" if found is None
+            else "returning" if returning else "attributed")
         assert result.member.referrer_id == member.referrer_id
-        bonus = self.program.info.signup_bonus
+        bonus = 0 if returning else self.program.info.signup_bonus
         if bonus:
             self.credit(member, bonus)
         reward = None
@@ -379,7 +390,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 reward = self.qualify(member)
         assert result.bonus == bonus
         assert result.referrer_reward == reward
-        event(f"join: {result.referral or 'plain'}")
+        event(f"join: {result.referral or 'plain'}" + (", returning" if returning else ""))
         return multiple(member.id)
 
     @initialize(target=members,
@@ -403,7 +414,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def join_someone(self, member: int, other: int, how: str) -> Any:
         """A new person joins, alone or with `member`'s code (unknown once `member` was
         forgotten), or `member`'s Telegram account sends /start again (a new member once
-        forgotten), with no code, their own or `other`'s."""
+        forgotten, with no bonus and no referrer), with no code, their own or `other`'s."""
         if how in ("fresh", "referred"):
             self.serial += 1
             return self.do_join(self.serial, self.model[member].code if how == "referred"
@@ -440,20 +451,24 @@ class LedgerMachine(RuleBasedStateMachine):
         outcome = self.run(call)
         tier_before = self.tiers_seen[buyer.id]
         points, credits = self.expected_earning(lines, tier_before)
+        happened = occurred_at or self.now
+        if add_months(happened, self.program.expiry.months) <= self.now:
+            points = 0  # its points would have expired already: none to spend
+            event("purchase too old to earn")
         assert not outcome.replayed
         assert outcome.member_id == buyer.id
         assert outcome.tier_before == tier_before
         assert outcome.points == points
         assert outcome.answer["tier_credits"] == credits
         assert outcome.answer["member_code"] == buyer.code
-        lot_seq = self.credit(buyer, points) if points > 0 else None
+        lot_seq = self.credit(buyer, points, happened) if points > 0 else None
         if credits:
             buyer.credits.append((occurred_at or self.now, credits))
         reward = None
         if not buyer.purchased:
             buyer.purchased = True
             if self.program.referrals.qualify_on == "first_purchase":
-                reward = self.qualify(buyer)
+                reward = self.qualify(buyer, happened)
         assert outcome.referral_reward == reward
         assert outcome.answer["balance"] == buyer.balance
         self.tiers_reported[buyer.id] = outcome.tier
@@ -722,6 +737,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if m.balance:
             self.debit(m, m.balance)
         m.forgotten = True
+        self.friends_before[m.telegram_id] += len(m.rewarded_at)
         event("forgotten")
 
     # -- time -----------------------------------------------------------------------------

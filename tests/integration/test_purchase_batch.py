@@ -1,8 +1,9 @@
 """The bulk `record_purchases` leaves every table as `record_purchase` one by one does.
 
 The same members and the same receipts (repeated members within a chunk, tier crossings
-and grace, zero-point receipts, a referral qualifying, replays, conflicting replays,
-duplicates within the batch, held and refused receipts) go through both paths into a
+and grace, zero-point receipts, late receipts dated and expiring by when they happened,
+some too old to earn, a referral qualifying, replays, conflicting replays, duplicates
+within the batch, held and refused receipts) go through both paths into a
 fresh database each; every table is compared row for row, with surrogate ids replaced
 by their rank so foreign keys are compared too.
 """
@@ -22,6 +23,7 @@ from bot import importer
 from bot.importer import import_purchases
 from domain.errors import DuplicateKey, LoyaltyError
 from domain.program import Program
+from domain.services import forgetting
 from domain.services.members import forget, update_settings
 from domain.services.purchase_batch import record_purchases
 from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
@@ -155,9 +157,15 @@ async def snapshot(database: Database) -> Tables:
     return tables
 
 
+@pytest.fixture
+def fixed_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same key for forgotten members' hashes in both databases, so their rows compare."""
+    monkeypatch.setattr(forgetting, "new_key", lambda: b"k" * forgetting.KEY_BYTES)
+
+
 @pytest.mark.parametrize("chunk", [7, 100])
 async def test_bulk_recording_writes_what_one_by_one_writes(database, uow, program, chunk,
-                                                             fresh_codes):
+                                                             fresh_codes, fixed_key):
     results = []
     for record in (one_by_one, in_chunks(chunk)):
         await reset(database)
@@ -174,13 +182,18 @@ async def test_bulk_recording_writes_what_one_by_one_writes(database, uow, progr
     assert kinds == {"PurchaseOutcome", "Conflict", "NotFound", "InvalidRequest"}
     awarded = [o for o in expected if isinstance(o, PurchaseOutcome) and not o.held]
     assert {o.tier for o in awarded} >= {"Insider", "Prime"}
+    too_old = [o for o in awarded if any(g["reason"] == "expired"
+                                         for g in o.answer["breakdown"])]  # 380 days ago
+    assert too_old
+    assert {o.points for o in too_old} == {0}
     assert sum(o.held for o in expected if isinstance(o, PurchaseOutcome)) == 2
     assert sum(o.replayed for o in expected if isinstance(o, PurchaseOutcome)) == 3
     assert any(o.referral_reward for o in expected if isinstance(o, PurchaseOutcome))
 
 
 async def test_an_import_in_bulk_writes_what_it_writes_receipt_by_receipt(
-        database, uow, program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_codes):
+        database, uow, program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_codes,
+        fixed_key):
     async def refuse_in_bulk(*args: object, **kwargs: object) -> None:
         raise DuplicateKey("forced: record each receipt on its own")
 

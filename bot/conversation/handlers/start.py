@@ -28,7 +28,8 @@ async def start(ctx: Context, event: Incoming) -> list[Action]:
     member, locale = result.member, result.member.locale
     name = event.person.first_name or ""
     if result.created:
-        text = render("welcome", locale, program=ctx.program, name=name, bonus=result.bonus,
+        text = render("welcome_returning" if result.returning else "welcome", locale,
+                      program=ctx.program, name=name, bonus=result.bonus,
                       referral=result.referral)
         if (payload and code is None) or result.referral == "unknown_code":
             text += "\n\n" + render("referral_unknown", locale)
