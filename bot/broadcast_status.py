@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Callable
 
 from bot.conversation.actions import Edit
+from bot.delivery.trouble import Trouble
 from bot.telegram.replies import BotApi, RetryLater, TelegramRefused, TelegramUnreachable
 from domain.ports import UnitOfWork
 from domain.services.gifts import StatusReport, status_reports, status_shown
@@ -52,12 +54,18 @@ async def refresh_statuses(writer: Callable[[], UnitOfWork], reader: Callable[[]
 
 async def status_loop(writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],
                       api: BotApi, rate: float) -> None:
-    """Refresh status messages every couple of seconds until cancelled."""
+    """Refresh status messages every couple of seconds until cancelled; a failure that
+    repeats (the database or Telegram down) is logged once a minute."""
+    trouble = Trouble(log, "broadcast status: refresh failing; retrying")
     while True:
         try:
             await refresh_statuses(writer, reader, api, rate)
         except RetryLater as wait:
             await asyncio.sleep(wait.seconds)
-        except TelegramUnreachable:
-            log.warning("Telegram unreachable while refreshing broadcast statuses")
+        except TelegramUnreachable as error:
+            trouble.happened(time.monotonic(), f"Telegram unreachable: {error}")
+        except Exception as error:
+            trouble.happened(time.monotonic(), error, unexpected=True)
+        else:
+            trouble.over()
         await asyncio.sleep(REFRESH_SECONDS)

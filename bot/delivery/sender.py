@@ -1,4 +1,25 @@
-"""`Sender`: claims due outbox rows, sends each in its slot, records what became of it."""
+"""`Sender`: claims due outbox rows, sends each in its slot, records what became of it.
+
+Claims and sends in flight (the lease rule): a row is claimed for `lease` seconds; its send
+starts only while at least `margin` of the claim is left (a third of the lease, at most
+10 s), after taking its turn in the process's `Pace` (shared with replies). From the moment
+its request starts until its outcome is committed the row is "in flight": its claim is
+renewed every margin / 2 to now + lease, so no pass of this process and no other process
+can claim it again however slowly Telegram answers. A request is bounded by
+`request_timeout` (60 s; the frameworks' own timeouts are shorter): no answer counts as
+network trouble and is retried after a backoff (Telegram may have taken it: the message can
+arrive twice, like the crash case).
+
+Stopping (the task cancelled: Ctrl+C, SIGTERM): nothing more is claimed; sends waiting for
+their slot are dropped; sends under way get `grace` seconds (5) to finish and be recorded;
+a send still unanswered then is abandoned and its row kept from everyone for one lease (its
+outcome is unknown: the crash case); every other claimed, unsent row is handed back at once.
+
+Logs: a send Telegram refuses (400) is one WARNING line with the chat and Telegram's reason;
+a block is one INFO line; Telegram unreachable and database failures, which repeat every
+second while they last, are `Trouble`s: one line a minute with a count (a traceback only the
+first time, and only for an unexpected exception), and one line when they are over.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +46,16 @@ from bot.delivery.outcomes import (
     unsendable,
 )
 from bot.delivery.pacing import RateLimiter
+from bot.delivery.trouble import Trouble
 from bot.delivery.watch import Watch
 from bot.telegram.pace import LocalPace
-from bot.telegram.replies import BotApi, RecipientBlocked, RetryLater, TelegramRefused
+from bot.telegram.replies import (
+    BotApi,
+    RecipientBlocked,
+    RetryLater,
+    TelegramRefused,
+    TelegramUnreachable,
+)
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification
 from domain.outbox import Outcome
@@ -36,6 +64,7 @@ from domain.services.broadcasts import cancel_broadcast, get_broadcast
 from domain.services.notifications import (
     claim_notifications,
     release_notifications,
+    renew_claims,
     settle_notifications,
 )
 
@@ -55,6 +84,8 @@ class DeliverySettings:
     lookahead: float = 1.0  # claim and schedule this much sending at a time
     idle: float = 1.0  # rest when nothing is due
     catch_up: float = 0.05  # a late process makes up at most this much sending in one burst
+    request_timeout: float = 60.0  # a send unanswered this long counts as network trouble
+    grace: float = 5.0  # on stop, sends under way get this long to finish
 
     @property
     def batch(self) -> int:
@@ -90,6 +121,8 @@ class Sender:
         self.worker = worker or worker_name()
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: set[asyncio.Task[None]] = set()
+        self._sending: dict[int, Notification] = {}  # row id: its request under way
+        self._in_flight: set[int] = set()  # rows from their request to their recorded outcome
         self._unsettled: list[Outcome] = []
         self._flushing = False
         self._paused_until = 0.0
@@ -98,20 +131,32 @@ class Sender:
         self._contents: dict[int, BroadcastContent | None] = {}
         self._loading = asyncio.Lock()  # one read of a broadcast, not one per waiting send
         self._flying: Counter[int] = Counter()  # broadcast id: its rows scheduled here
-        self.watch = Watch(reader, limiter)
+        self.trouble = Trouble(log, "outbox: delivery failing; retrying")
+        self.telegram_down = Trouble(log, "outbox: Telegram unreachable; retrying")
+        self.watch = Watch(reader, limiter, self.trouble)
 
     async def run(self) -> None:
         """Send until cancelled; then finish the sends under way and hand back the rest."""
+        keeper = asyncio.create_task(self._keep_claims())
         try:
             while True:
-                try:
-                    wake = await self.send_due()
-                except Exception:
-                    log.exception("outbox delivery failed; retrying")
-                    wake = self._now() + self.settings.idle
+                wake = await self._pass()
                 await asyncio.sleep(max(0.0, wake - self._now()))
         finally:
-            await self.stop()
+            try:
+                await self.stop()
+            finally:
+                keeper.cancel()
+
+    async def _pass(self) -> float:
+        """One look at what is due; when to look again (soon, after a failure)."""
+        try:
+            wake = await self.send_due()
+        except Exception as error:
+            self.trouble.happened(self._now(), error, unexpected=True)
+            return self._now() + self.settings.idle
+        self.trouble.over()
+        return wake
 
     async def send_due(self) -> float:
         """Claim what is due and schedule each send in its slot; when to look again."""
@@ -119,6 +164,9 @@ class Sender:
         free = await self.limiter.free_at()
         if free > now + s.lookahead:  # paused after a 429, or other processes are ahead
             return free - s.lookahead
+        queued = 0.0 if s.paid else self.api.pace.backlog()
+        if queued > s.lookahead:  # replies are waiting for their turns: they go first
+            return now + queued - s.lookahead
         await self._prune(now)
         at = self.clock()
         until = at + timedelta(seconds=s.lease)
@@ -155,11 +203,32 @@ class Sender:
         await self._record([])
 
     async def stop(self) -> None:
-        """Drop sends not yet started, finish the others, and hand back unsent claims."""
+        """Drop sends not yet started, give the others `grace` seconds, keep the rows of
+        sends still unanswered for a lease, and hand back every other unsent claim."""
         for task in self._waiting:
             task.cancel()
-        await self.drain()
-        await release_notifications(self.writer(), self.worker)
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=self.settings.grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        at = self.clock()
+        keep = at + timedelta(seconds=self.settings.lease)
+        unknown = [later(note, at, keep, "stopped while sending: outcome unknown")
+                   for note in self._sending.values()]
+        if unknown:
+            log.warning("outbox: stopped with %d sends unanswered; they are retried after "
+                        "%.0f s (they may arrive twice)", len(unknown), self.settings.lease)
+        self._unsettled.extend(unknown)
+        if self._unsettled and not await self._flush():
+            log.error("outbox: %d outcomes not recorded on stop; every row claimed here is "
+                      "retried after %.0f s", len(self._unsettled), self.settings.lease)
+            return  # handing back rows whose send went out but is unrecorded would resend
+        try:
+            await release_notifications(self.writer(), self.worker)
+        except Exception as error:
+            log.error("outbox: claims not handed back on stop (%s); they lapse after %.0f s",
+                      error, self.settings.lease)
 
     def _spawn(self, note: Notification, when: float, until: datetime) -> None:
         if note.broadcast_id is not None:
@@ -173,8 +242,13 @@ class Sender:
         try:
             await asyncio.sleep(max(0.0, when - self._now()))
             await self._keep_pace()
+            on_turn = await self._turn(note, until)
             self._waiting.discard(asyncio.current_task())
-            await self._record([await self._attempt(note, until)])
+            if on_turn:
+                outcome = await self._attempt(note, until)
+            else:
+                outcome = later(note, self.clock(), self.clock(), "no turn before the lease")
+            await self._record([outcome])
         finally:
             if note.broadcast_id is not None:
                 self._flying[note.broadcast_id] -= 1
@@ -187,6 +261,15 @@ class Sender:
         start = self._pace.start(now)
         if start > now:
             await asyncio.sleep(start - now)
+
+    async def _turn(self, note: Notification, until: datetime) -> bool:
+        """Wait for this send's turn in the process's pace (shared with replies); False if
+        it would come too late for the claim."""
+        assert note.telegram_id is not None, "unsendable rows are settled before"
+        pace = self.api.pace
+        left = (until - self.settings.margin - self.clock()).total_seconds()
+        waited = await pace.turn(note.telegram_id, self.settings.paid, pace.clock() + left)
+        return waited is not None
 
     async def _attempt(self, note: Notification, until: datetime) -> Outcome:
         at = self.clock()
@@ -201,22 +284,43 @@ class Sender:
         try:
             message = await self._message(note)
         except Exception as error:
-            log.exception("cannot compose outbox row %s", note.id)
+            log.exception("outbox: cannot compose row %s", note.id)
             return failed(note, at, TelegramRefused(f"cannot compose: {error}"))
+        self._sending[note.id] = note
+        self._in_flight.add(note.id)
+        outcome = await self._send(note, message)
+        self._sending.pop(note.id, None)  # left there when cancelled: outcome unknown
+        return outcome
+
+    async def _send(self, note: Notification, message: Send) -> Outcome:
+        """One request to Telegram and what its answer means for the row."""
+        chat = message.chat_id
         try:
-            message_id = await self.api.send(message)
+            message_id = await asyncio.wait_for(self.api.send(message),
+                                                self.settings.request_timeout)
         except RetryLater as wait:
             return await self._pause(note, wait.seconds)
         except TelegramRefused as error:
+            log.warning("outbox: send to chat %s refused by Telegram: %s", chat, error)
             outcome = failed(note, self.clock(), error)
             if note.broadcast_id is not None and spoils_broadcast(error):
                 await self._stop(note.broadcast_id, outcome)
             return outcome
-        except Exception as error:
-            if not isinstance(error, RecipientBlocked):
-                log.warning("outbox row %s: %s; will retry", note.id, error)
+        except RecipientBlocked as error:
+            log.info("outbox: chat %s has blocked the bot (%s)", chat, error)
             return failed(note, self.clock(), error)
+        except TelegramUnreachable as error:
+            return self._unreachable(note, chat, str(error))
+        except TimeoutError:
+            return self._unreachable(note, chat,
+                                     f"no answer in {self.settings.request_timeout:g} s")
+        self.telegram_down.over()
         return sent(note, self.clock(), message_id)
+
+    def _unreachable(self, note: Notification, chat: int, reason: str) -> Outcome:
+        """Network trouble: retried after a backoff; logged once a minute while it lasts."""
+        self.telegram_down.happened(self._now(), f"send to chat {chat}: {reason}")
+        return failed(note, self.clock(), TelegramUnreachable(reason))
 
     async def _pause(self, note: Notification, seconds: float) -> Outcome:
         """A 429: nothing goes (here, or elsewhere once they look) until retry_after."""
@@ -224,7 +328,7 @@ class Sender:
         resume = at.timestamp() + seconds
         self._paused_until = max(self._paused_until, resume)
         await self.limiter.pause(resume)
-        log.warning("429 from Telegram: pausing sends for %s s", seconds)
+        log.warning("outbox: 429 from Telegram: pausing sends for %s s", seconds)
         return later(note, at, self._at(resume), f"429: retry after {seconds}")
 
     async def _stop(self, broadcast_id: int, refused: Outcome) -> None:
@@ -267,15 +371,38 @@ class Sender:
         self._flushing = True
         try:
             while self._unsettled:
-                batch, self._unsettled = self._unsettled, []
-                try:
-                    await settle_notifications(self.writer(), self.worker, batch)
-                except Exception:
-                    log.exception("could not record %d outbox outcomes; retrying", len(batch))
-                    self._unsettled[:0] = batch
+                if not await self._flush():
                     await asyncio.sleep(self.settings.idle)
         finally:
             self._flushing = False
+
+    async def _flush(self) -> bool:
+        """Write every unsettled outcome in one transaction; False if the database failed."""
+        batch, self._unsettled = self._unsettled, []
+        try:
+            await settle_notifications(self.writer(), self.worker, batch)
+        except BaseException as error:
+            self._unsettled[:0] = batch  # kept for the next try, even when cancelled
+            if not isinstance(error, Exception):
+                raise
+            self.trouble.happened(self._now(), error, unexpected=True)
+            return False
+        self._in_flight.difference_update(o.id for o in batch)
+        return True
+
+    async def _keep_claims(self) -> None:
+        """Renew the claims of rows in flight every half margin, so none lapses under a send
+        that Telegram is slow to answer (or whose outcome is not yet recorded)."""
+        every = self.settings.margin.total_seconds() / 2
+        while True:
+            await asyncio.sleep(every)
+            if not self._in_flight:
+                continue
+            until = self.clock() + timedelta(seconds=self.settings.lease)
+            try:
+                await renew_claims(self.writer(), self.worker, set(self._in_flight), until)
+            except Exception as error:
+                self.trouble.happened(self._now(), error, unexpected=True)
 
     async def _prune(self, now: float) -> None:
         if now - self._pruned_at >= PRUNE_EVERY:

@@ -8,22 +8,21 @@ while the others go on with what was last read.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Set
 
 from bot.delivery.pacing import RateLimiter
+from bot.delivery.trouble import Trouble
 from domain.ports import UnitOfWork
 from domain.services.broadcasts import cancelled_broadcasts
-
-log = logging.getLogger(__name__)
 
 
 class Watch:
     """Cancelled broadcasts and the shared 429 hold, as last read."""
 
     def __init__(self, reader: Callable[[], UnitOfWork], limiter: RateLimiter,
-                 fresh: float = 0.25) -> None:
+                 trouble: Trouble, fresh: float = 0.25) -> None:
         self.reader, self.limiter, self.fresh = reader, limiter, fresh
+        self.trouble = trouble  # a failed read is the sender's database trouble
         self.cancelled: set[int] = set()
         self.held_until = 0.0
         self._read_at = float("-inf")
@@ -42,7 +41,7 @@ class Watch:
             self.held_until = await self.limiter.held_until()
             self.cancelled |= await cancelled_broadcasts(self.reader(),
                                                          running - self.cancelled)
-        except Exception:
-            log.exception("could not read cancellations and holds; sending on what is known")
+        except Exception as error:  # sending goes on with what was last read
+            self.trouble.happened(now, error, unexpected=True)
         finally:
             self._reading = False

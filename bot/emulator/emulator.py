@@ -169,6 +169,11 @@ class Emulator:
         """Answer the bot's next `times` sends with 429 Too Many Requests, retry_after."""
         self.state.limiter.force_429(retry_after, times)
 
+    def answer_slowly(self, seconds: float) -> None:
+        """Answer sendMessage and sendPhoto `seconds` late: the message is delivered at once,
+        the bot hears back only then (0: at once again)."""
+        self.state.send_delay = seconds
+
     # -- observation ----------------------------------------------------------------------
 
     @property

@@ -6,6 +6,7 @@ case-insensitively, as Telegram does.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -97,6 +98,12 @@ def _flood(state: State, chat: ChatRecord, p: Params) -> None:
     wait = state.limiter.check(chat.id, chat.is_group, p.flag("allow_paid_broadcast"))
     if wait:
         raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+
+async def _answer_late(state: State) -> None:
+    """A slow Bot API: the message is delivered, the answer comes `send_delay` s later."""
+    if state.send_delay > 0:
+        await asyncio.sleep(state.send_delay)
 
 
 def _reply_to(chat: ChatRecord, p: Params) -> Json | None:
@@ -266,6 +273,7 @@ async def send_message(state: State, p: Params) -> Json:
         content["reply_to_message"] = reply
     sent = state.bot_message(chat, content, MessageVersion(
         text=text, html=source, entities=tuple(entities), reply_markup=markup))
+    await _answer_late(state)
     return sent.raw
 
 
@@ -324,6 +332,7 @@ async def send_photo(state: State, p: Params) -> Json:
     sent = state.bot_message(chat, content, MessageVersion(
         caption=caption or None, caption_html=source, caption_entities=tuple(entities),
         reply_markup=markup, photo=known.data))
+    await _answer_late(state)
     return sent.raw
 
 

@@ -373,6 +373,7 @@ class State:
         self.changes = Changes()
         self.updates = UpdateQueue()
         self.limiter = RateLimiter()
+        self.send_delay = 0.0  # seconds between delivering a sent message and answering
         self.webhook = WebhookSender(
             self.updates, self.changes.notify, attempts=webhook_attempts,
             backoff=webhook_backoff,

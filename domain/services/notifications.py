@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from domain.models import Notification
@@ -33,6 +33,14 @@ async def settle_notifications(uow: UnitOfWork, worker: str,
             await uow.members.update_profile(member_id, reachable=False)
         await uow.broadcasts.finish(sorted({o.broadcast_id for o in outcomes
                                             if o.broadcast_id is not None}))
+
+
+async def renew_claims(uow: UnitOfWork, worker: str, ids: Collection[int],
+                       until: datetime) -> None:
+    """Keep a sender's claims on the rows it is sending until `until`, so none lapses under
+    a send in flight."""
+    async with uow:
+        await uow.outbox.renew(worker, ids, until)
 
 
 async def release_notifications(uow: UnitOfWork, worker: str) -> int:

@@ -7,7 +7,7 @@ A sender that dies leaves its claims to lapse; another sender takes them afterwa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -104,6 +104,13 @@ class SqlOutbox:
         """How many messages are queued and not yet sent (due later or in flight too)."""
         count = select(func.count()).select_from(OutboxRow).where(text(PENDING))
         return int((await self.conn.execute(count)).scalar_one())
+
+    async def renew(self, worker: str, ids: Collection[int], until: datetime) -> None:
+        """Extend this worker's claims on `ids` (rows in flight) to `until`."""
+        await self.conn.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(list(ids)), OutboxRow.claimed_by == worker,
+                                    text(PENDING))
+            .values(claimed_until=until))
 
     async def release(self, worker: str) -> int:
         """Hand back every pending row this worker claimed (on a clean stop)."""

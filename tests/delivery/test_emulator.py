@@ -197,3 +197,17 @@ async def test_a_photo_by_url_goes_to_everyone_and_a_bad_one_stops_the_broadcast
     assert broadcast.state == "cancelled"
     assert "failed to get http url content" in broadcast.stop_reason.lower()  # PTB rewords
     await database.dispose()
+
+
+@frameworks()
+async def test_a_bot_api_slower_than_the_lease_gets_each_message_once(emulator, prepared):
+    settings, database = prepared
+    settings = settings.model_copy(update={"delivery_lease": 3.0})  # the shortest allowed
+    await members_on(emulator, database, range(1001, 1011))
+    emulator.answer_slowly(3.5)  # each message delivered at once, answered after the lease
+    broadcast_id = await queue_broadcast(SqlUnitOfWork(database), SALE, Segment(), "admin", NOW)
+    async with running(settings, emulator):
+        progress = await until_settled(database, broadcast_id)
+    assert progress == BroadcastProgress(10, sent=10)
+    assert [len(emulator.user(u).messages) for u in range(1001, 1011)] == [1] * 10
+    await database.dispose()

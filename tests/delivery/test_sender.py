@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.conversation.actions import Button
 from bot.delivery import MemorySlots, RateLimiter
 from bot.delivery.outcomes import MAX_ATTEMPTS, backoff
+from bot.telegram.pace import Pace
 from bot.telegram.replies import RecipientBlocked, RetryLater, TelegramRefused, TelegramUnreachable
 from domain.broadcasts import BroadcastContent
 from domain.segments import Segment
@@ -224,3 +225,35 @@ async def test_a_429_met_by_another_process_holds_sends_it_had_scheduled(databas
     clock.advance(4)
     await deliver(sender)
     assert sorted(s.chat_id for s in api.sent) == [1, 2]
+
+
+async def test_outbox_sends_take_their_turns_in_the_pace_replies_share(database, uow, clock):
+    await add_members(database, range(1, 11))
+    for member_id in range(1, 11):
+        await notify(uow, member_id)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    frozen = Pace(clock=lambda: 100.0, sleep=sleep)  # 30 a second, five at once
+    api = FakeBotApi(pace=frozen)
+    await deliver(new_sender(database, api, clock))  # the sender's own rate: 1000/s
+    assert len(api.sent) == 10
+    assert [round(s * 30, 6) for s in slept] == [1, 2, 3, 4, 5]  # held to 30/s after five
+
+
+async def test_the_outbox_claims_nothing_while_replies_queue_for_turns(database, uow, clock):
+    await add_members(database, [1])
+    await notify(uow, 1)
+
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    queue = Pace(clock=lambda: 100.0, sleep=no_sleep)
+    for chat in range(95):  # a burst of replies: three seconds of turns
+        await queue.turn(chat, False, deadline=1e9)
+    sender = new_sender(database, FakeBotApi(pace=queue), clock)
+    wake = await sender.send_due()
+    assert wake - clock().timestamp() == pytest.approx(91 / 30 - 1.0)  # queue less lookahead
+    assert (await rows(database))[0][5] is None  # not claimed

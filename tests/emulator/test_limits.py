@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.emulator import Emulator
@@ -132,3 +134,24 @@ async def test_a_forced_429_answers_the_next_send_only(api: Api, emu: Emulator,
     status, body = await api("sendMessage", chat_id=users[0], text="x")
     assert (status, body["parameters"]) == (429, {"retry_after": 2})
     assert (await api("sendMessage", chat_id=users[0], text="x"))[0] == 200
+
+
+def test_the_default_limits_are_telegrams() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    limiter.configure(LimitSettings(enabled=True))
+    assert [limiter.check(chat, False) for chat in range(30)] == [0] * 30  # a second's worth
+    assert limiter.check(31, False) == 1  # then about 30 a second
+    now[0] += 1.0
+    assert [limiter.check(100, False) for _ in range(4)] == [0, 0, 0, 1]  # a burst of three
+    now[0] += 1.0
+    assert limiter.check(100, False) == 0  # then one a second in a chat
+
+
+async def test_a_slow_answer_comes_after_the_message_is_delivered(api: Api, emu: Emulator,
+                                                                  users: list[int]) -> None:
+    emu.answer_slowly(0.5)
+    call = asyncio.create_task(api("sendMessage", chat_id=users[0], text="slow"))
+    await emu.wait_until(lambda: emu.user(users[0]).messages)
+    assert not call.done()
+    assert (await call)[0] == 200
