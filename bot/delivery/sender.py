@@ -296,8 +296,8 @@ class Sender:
         """One request to Telegram and what its answer means for the row."""
         chat = message.chat_id
         try:
-            message_id = await asyncio.wait_for(self.api.send(message),
-                                                self.settings.request_timeout)
+            async with asyncio.timeout(self.settings.request_timeout):
+                message_id = await self.api.send(message)
         except RetryLater as wait:
             return await self._pause(note, wait.seconds)
         except TelegramRefused as error:

@@ -2,7 +2,8 @@
 
     python -m tests.benchmarks.bot_process loyalty|echo aiogram|ptb <base_url> <db_url>
 
-The loyalty bot is `run_bot`, exactly as `loyalty-bot run` starts it, on the database at
+The loyalty bot is `run_bot`, as `loyalty-bot run` starts it (its replies keep no pace within
+Telegram's limits, which the emulator does not enforce here), on the database at
 <db_url>; the echo bot ignores <db_url> and imports only its own framework. SIGTERM stops
 the bot cleanly. With BOT_BENCH_PROFILE=<file> in the environment, SIGUSR1 starts cProfile
 (on the event loop's thread) and the profile is written to <file> when the process ends.
@@ -12,15 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import importlib
 import os
 import signal
 import sys
 from contextlib import suppress
+from functools import partial
 from typing import Literal, cast
 
 TOKEN = "123456:BENCH-TOKEN"
 KINDS = ("loyalty", "echo")
 FRAMEWORKS = ("aiogram", "ptb")
+
+
+def lift_telegram_limits(framework: str) -> None:
+    """Replies go without waiting for turns within Telegram's limits (`bot.telegram.pace`):
+    the benchmark measures the bot's own speed, like the echo bot's, and its emulator
+    enforces no limits."""
+    from bot.telegram.pace import Pace
+
+    adapter = importlib.import_module(f"bot.telegram.{framework}_app")
+    adapter.Pace = partial(Pace, rate=1e9, burst=10**6, chat_rate=1e9, chat_burst=10**6)
 
 
 async def run(kind: str, framework: str, base_url: str, db_url: str) -> None:
@@ -35,6 +48,7 @@ async def run(kind: str, framework: str, base_url: str, db_url: str) -> None:
     from bot.app import run_bot
     from bot.settings import Settings
 
+    lift_telegram_limits(framework)
     settings = Settings(database_url=db_url, bot_token=SecretStr(TOKEN),
                         telegram_api_base=base_url,
                         bot_framework=cast(Literal["aiogram", "ptb"], framework),

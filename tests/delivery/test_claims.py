@@ -120,3 +120,14 @@ async def test_a_send_unanswered_after_the_grace_keeps_its_row_for_a_lease(datab
     clock.advance(30)
     await deliver(new_sender(database, fresh, clock, worker="new"))  # the crash case
     assert sorted(s.chat_id for s in fresh.sent) == [1, 2, 3]
+
+
+async def test_a_send_without_an_answer_counts_as_network_trouble(database, uow):
+    await add_members(database, [1])
+    await notify_each(uow, [1])
+    api = GatedBotApi()  # never answers
+    await deliver(new_sender(database, api, FakeClock(NOW), request_timeout=0.2))
+    async with database.reader.connect() as conn:
+        row = (await conn.execute(select(OutboxRow.state, OutboxRow.attempts,
+                                         OutboxRow.last_error, OutboxRow.claimed_by))).one()
+    assert tuple(row) == ("pending", 1, "no answer in 0.2 s", None)  # retried after a backoff
