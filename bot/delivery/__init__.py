@@ -23,15 +23,19 @@ How it works
   process holds this one's scheduled sends too. A 400 about a broadcast's content (its
   photo, HTML, length or button) stops the broadcast after its first failure, with
   Telegram's reason kept in `broadcasts.stop_reason`: every other recipient would fail alike.
-- Stopping (Ctrl+C, SIGTERM) lets sends under way finish and be recorded, then hands the
-  remaining claims back, so a restart resumes at once. A killed process's claims lapse
-  after `lease` and are taken again. Nothing pending is ever lost.
+- Each send then takes its turn in the process's `Pace` (`bot.telegram.pace`), shared with
+  replies: 30 messages/s for the bot, one a second per chat; the sender claims nothing while
+  replies queue there for more than its lookahead, so people's replies go first.
+- Stopping (Ctrl+C, SIGTERM): nothing more is claimed, sends under way get 5 s to finish
+  and be recorded, and the remaining claims are handed back, so a restart resumes at once.
+  A killed process's claims lapse after `lease` and are taken again. Nothing pending is
+  ever lost.
 
-The one window for a double send: Telegram accepted a message and the process died before
-its outcome was committed (the time of one database write). That message is sent again,
-once, after the lease. A send never starts in the last third of its claim's lease (at
-most 10 s), so a claim cannot lapse under a send in flight unless the send itself hangs
-that long.
+The one window for a double send: Telegram accepted a message and its outcome was never
+committed (the process died, or a request got no answer: a network error, no answer within
+60 s, or no answer before a stop's 5 s ran out). That message is sent again, once, after a
+backoff or the lease. A send in flight is never claimed again: its claim is renewed until
+its outcome is recorded, however slowly Telegram answers (see `bot.delivery.sender`).
 """
 
 from bot.delivery.pacing import MemorySlots, RateLimiter, SlotStore
