@@ -56,5 +56,5 @@ def whole_number(text: str, low: int, high: int) -> int | None:
     """
     if not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > len(str(high)):
         return None
-    number = int(text)
+    number = int(text.lstrip("0") or "0")  # leading zeros count against int's digit limit
     return number if low <= number <= high else None

@@ -49,6 +49,7 @@ def test_bigint_bounds():
 def test_whole_numbers_only_in_ascii_digits_and_range():
     assert whole_number("42", 1, 100) == 42
     assert whole_number("0042", 1, 100) == 42
+    assert whole_number("0" * 5000 + "7", 1, 100) == 7  # zeros do not reach int's limit
     assert whole_number(str(MAX_BIGINT), 1, MAX_BIGINT) == MAX_BIGINT
     for text in ("", "0", "101", "-1", "+1", "1.5", "1e3", " 1", "²", "①", "١٢",
                  str(MAX_BIGINT + 1), "9" * 5000):
