@@ -154,10 +154,15 @@ def listening(host: str, port: int, setting: str) -> Iterator[socket.socket]:
     try:
         sock = socket.create_server((host, port), family=family)
     except OSError as error:
-        reason = os.strerror(error.errno) if error.errno else str(error)
-        raise SettingsError(f"{setting}: cannot listen on {host}:{port} ({reason})") from None
+        raise cannot_listen(setting, host, port, error) from None
     with sock:
         yield sock
+
+
+def cannot_listen(setting: str, host: str, port: int, error: OSError) -> SettingsError:
+    """One line naming `setting`: host:port cannot be listened on, and the system's reason."""
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return SettingsError(f"{setting}: cannot listen on {host}:{port} ({reason})")
 
 
 def address(sock: socket.socket) -> str:

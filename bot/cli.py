@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.app import open_database, run_bot
+from bot.app import cannot_listen, open_database, run_bot
 from bot.chat import chat
 from bot.demo import story
 from bot.emulator import Emulator
@@ -161,8 +161,7 @@ async def serve_emulator(host: str, port: int, token: str) -> None:
         await server.start()
     except OSError as error:
         await server.close()
-        raise SettingsError(f"--port: cannot listen on {host}:{port} "
-                            f"({error.strerror or error})") from None
+        raise cannot_listen("--port", host, port, error) from None
     try:
         print(render_text("emulator_ready", base_url=server.base_url, token=token), flush=True)
         await asyncio.Event().wait()

@@ -25,6 +25,7 @@ FLOORS = {  # the lowest level each library may log at, and why
     "telegram.ext.Updater": logging.INFO,  # DEBUG: every update fetched
     "aiosqlite": logging.INFO,  # DEBUG: every statement with its parameters
     "aiogram.event": logging.WARNING,  # INFO: one line per update handled
+    "alembic.runtime.plugins": logging.WARNING,  # INFO: seven plugin lines on every start
 }
 
 

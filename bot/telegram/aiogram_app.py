@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import cache
 from typing import Any
 
@@ -191,11 +191,25 @@ class AiogramBot:
 
     async def poll(self) -> None:
         """Long polling until cancelled (any webhook is removed first); then the updates
-        under way finish (aiogram handles each in a task of its own and leaves them)."""
+        under way finish (aiogram handles each in a task of its own and leaves them).
+
+        Polling runs in its own task and is stopped with `stop_polling`: cancelling
+        `start_polling` itself leaves aiogram's fetch loop running, which then fails
+        against the closed session and logs an error on every stop.
+        """
         await self.bot.delete_webhook()
+        polling = asyncio.create_task(self.dispatcher.start_polling(
+            self.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False,
+            close_bot_session=False))
         try:
-            await self.dispatcher.start_polling(self.bot, allowed_updates=ALLOWED_UPDATES,
-                                                handle_signals=False, close_bot_session=False)
+            await asyncio.shield(polling)
+        except asyncio.CancelledError:
+            with suppress(RuntimeError):  # "Polling is not started": cancelled before it did
+                await self.dispatcher.stop_polling()
+            polling.cancel()
+            with suppress(asyncio.CancelledError):
+                await polling
+            raise
         finally:
             if self.under_way:
                 await asyncio.wait(set(self.under_way), timeout=UNDER_WAY_GRACE)
