@@ -78,6 +78,7 @@ async def test_sigterm_stops_run_in_order_and_exits_0(framework, emulator, tmp_p
     assert log.rstrip().endswith("INFO bot.cli: stopped")
     assert "Traceback" not in log
     assert " ERROR " not in log  # aiogram's fetch loop, once left running, failed on stop
+    assert TOKEN.split(":")[1] not in log  # polling at INFO: httpx logged every URL (ptb)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
