@@ -180,15 +180,15 @@ async def run_bot(settings: Settings) -> None:
     """
     program = program_of(settings)
     health = Health()
-    async with started_bot(settings, program, health) as (telegram, database):
-        with ExitStack() as sockets:
-            api = webhook = None
-            if settings.api_port:
-                api = sockets.enter_context(
-                    listening(settings.api_host, settings.api_port, "API_PORT"))
-            if settings.webhook_url:
-                webhook = sockets.enter_context(
-                    listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
+    with ExitStack() as sockets:  # bound first: a taken port stops start-up before all else
+        api = webhook = None
+        if settings.api_port:
+            api = sockets.enter_context(
+                listening(settings.api_host, settings.api_port, "API_PORT"))
+        if settings.webhook_url:
+            webhook = sockets.enter_context(
+                listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
+        async with started_bot(settings, program, health) as (telegram, database):
             helpers = start_helpers(settings, program, database, telegram, health, api)
             log.info("listening: %s; %s", f"merchant API on http://{address(api)}" if api
                      else "merchant API off (API_PORT=0)", updates_line(settings, webhook))

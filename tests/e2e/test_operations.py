@@ -167,12 +167,13 @@ async def test_telegram_unreachable_is_one_line_and_exit_2(framework, tmp_path):
 async def test_a_taken_api_port_is_one_line_and_exit_2(emulator, tmp_path):
     async with listening_elsewhere() as port:
         bot = await start("run", env=bot_env(emulator.base_url, tmp_path, "aiogram",
-                                             API_PORT=str(port), LOG_LEVEL="WARNING"))
+                                             API_PORT=str(port)))
         _, err = await asyncio.wait_for(bot.communicate(), STOP_WITHIN)
     assert bot.returncode == 2
     assert err.decode().splitlines() == [
         f"loyalty-bot: setting API_PORT: cannot listen on 127.0.0.1:{port} "
         "(Address already in use)"]
+    assert emulator.calls == []  # refused before Telegram or the database
 
 
 @asynccontextmanager
