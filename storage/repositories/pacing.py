@@ -78,14 +78,16 @@ class SqlSlots:
         return float(value or 0.0)
 
     async def _run(self, statement: Executable) -> list[Any]:
-        """Execute in a short write transaction of its own; the first column of each row."""
-        queue = self.database.writer_queue
-        if queue is not None:
-            await queue.acquire()
+        """Execute in a short write transaction of its own; the first column of each row.
+
+        It takes the write lock like every writer (`Database.begin`), so on SQLite its wait
+        is bounded by the busy timeout too.
+        """
+        conn = await self.database.begin(write=True)
         try:
-            async with self.database.writer.begin() as conn:
-                result = await conn.execute(statement)
-                return [row[0] for row in result] if result.returns_rows else []
+            result = await conn.execute(statement)
+            rows = [row[0] for row in result] if result.returns_rows else []
+            await conn.commit()
+            return rows
         finally:
-            if queue is not None:
-                queue.release()
+            await self.database.end(conn, write=True)

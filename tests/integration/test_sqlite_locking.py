@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.cli import main
 from storage.database import Database
+from storage.repositories.pacing import SqlSlots
 from storage.tables import Base
 from storage.uow import SqlUnitOfWork
 
@@ -53,6 +54,28 @@ async def test_queued_writers_behind_a_foreign_lock_each_wait_one_timeout_in_all
     assert database.writer.pool.checkedout() == 0  # before: a connection leaked per refusal
     async with SqlUnitOfWork(database) as uow:  # the lock is free: writing works again
         assert await uow.members.by_telegram_id(1) is None
+    await database.dispose()
+
+
+async def test_the_shared_pace_waits_for_the_write_lock_within_the_timeout_too(tmp_path):
+    path = tmp_path / "paced.db"
+    database = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=TIMEOUT)
+    async with database.writer.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    slots = SqlSlots(database)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = await asyncio.gather(*(slots.reserve(0.04, 100.0) for _ in range(4)),
+                                        return_exceptions=True)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    for outcome in outcomes:  # before: no bound on the queue, and an unshaped lock error
+        assert isinstance(outcome, OperationalError)
+        assert "no write lock within 1 s" in str(outcome)
+    assert database.writer.pool.checkedout() == 0
+    assert await slots.reserve(0.04, 100.0) == 100.0  # free again: the first slot is now
     await database.dispose()
 
 
