@@ -22,6 +22,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from sqlalchemy import text
@@ -30,8 +31,8 @@ from sqlalchemy.pool import NullPool
 
 from domain.program import Program
 from domain.services.nudges import queue_nudges
-from domain.services.points import expire_due_points
-from domain.services.surprise import run_surprise
+from domain.services.points import ExpiryRun, expire_due_points
+from domain.services.surprise import SurpriseRun, run_surprise
 from domain.services.tiering import review_tiers
 from domain.surprise import draw_day
 from storage.database import Database
@@ -59,13 +60,29 @@ class RoutineAsDebug(logging.Filter):
 ROUTINE_AS_DEBUG = RoutineAsDebug()
 
 
+def _as_news(result: object) -> str | None:
+    """A job's result as a log line, or None when it did nothing (0, None, empty)."""
+    return str(result) if result else None
+
+
 @dataclass(frozen=True)
 class Job:
-    """A named job run every `every`, given the current time."""
+    """A named job run every `every`, given the current time; `news` words what a run did,
+    or None when it did nothing, so routine runs stay out of the INFO log."""
 
     name: str
     every: timedelta
-    run: Callable[[datetime], Awaitable[object]]
+    run: Callable[[datetime], Awaitable[Any]]
+    news: Callable[[Any], str | None] = _as_news
+
+
+def _expired(run: ExpiryRun) -> str | None:
+    return f"{run.points} points expired in {run.lots} lots" if run.lots else None
+
+
+def _surprised(run: SurpriseRun) -> str | None:
+    return (f"{len(run.surprised)} of {run.eligible} eligible members surprised"
+            if run.surprised else None)
 
 
 def loyalty_jobs(database: Database, program: Program) -> list[Job]:
@@ -74,16 +91,19 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
     def writer() -> SqlUnitOfWork:
         return SqlUnitOfWork(database)
 
-    async def surprise(now: datetime) -> object:
+    async def surprise(now: datetime) -> SurpriseRun:
         seed = f"{program.info.name}|{draw_day(now, program.info.timezone)}"
         return await run_surprise(writer(), program, now, random.Random(seed))
 
     return [
-        Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now)),
-        Job("surprise", timedelta(hours=1), surprise),
-        Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now)),
+        Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now),
+            lambda queued: f"{queued} nudges queued" if queued else None),
+        Job("surprise", timedelta(hours=1), surprise, _surprised),
+        Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now),
+            _expired),
         Job("tier review", timedelta(hours=6),
-            lambda now: review_tiers(writer(), program, now)),
+            lambda now: review_tiers(writer(), program, now),
+            lambda moved: f"{moved} members moved down a tier" if moved else None),
     ]
 
 
@@ -98,9 +118,16 @@ class Leadership:
         self._engine: AsyncEngine | None = (
             create_async_engine(database.url, poolclass=NullPool) if self.postgres else None)
         self._conn: AsyncConnection | None = None
+        # A stop cancels a check under way; release waits for it to unwind before closing
+        # the engine under it (which made the check fail with an ERROR on some stops).
+        self._turn = asyncio.Lock()
 
     async def check(self) -> bool:
         """Keep or take the lead; whether this process leads now."""
+        async with self._turn:
+            return await self._check()
+
+    async def _check(self) -> bool:
         if not self.postgres:
             self.leads = True
         elif self._conn is not None and not await self._alive(self._conn):
@@ -138,7 +165,11 @@ class Leadership:
         return None
 
     async def release(self) -> None:
-        """Give up the lead (closing the session frees the lock)."""
+        """Give up the lead (closing the session frees the lock), after any check under way."""
+        async with self._turn:
+            await self._release()
+
+    async def _release(self) -> None:
         conn, self._conn, self.leads = self._conn, None, False
         if conn is not None:
             await conn.close()
@@ -173,7 +204,11 @@ def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable
         @stopped_quietly
         async def run() -> None:
             if leadership.leads:
-                log.info("scheduler: %s done: %s", job.name, await job.run(clock()))
+                news = job.news(await job.run(clock()))
+                if news is None:
+                    log.debug("scheduler: %s done: nothing to do", job.name)
+                else:
+                    log.info("scheduler: %s done: %s", job.name, news)
         return run
 
     @stopped_quietly
@@ -204,5 +239,9 @@ async def run_scheduler(database: Database, program: Program, clock: Callable[[]
     try:
         await asyncio.Event().wait()
     finally:
+        scheduler.pause()
+        # A job submitted but not yet started would be cancelled before entering
+        # stopped_quietly, and APScheduler would log that as an ERROR: let it start first.
+        await asyncio.sleep(0)
         scheduler.shutdown(wait=False)
         await leadership.release()

@@ -43,7 +43,7 @@ def jobs_done(records: list[logging.LogRecord]) -> set[str]:
 
 async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog):
     member = await new_member(uow, program, 1, now=NOW - timedelta(days=20))
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)
     task = asyncio.create_task(run_scheduler(database, program, lambda: NOW, retry_seconds=0.1))
     try:
         for _ in range(100):
@@ -51,6 +51,9 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
                 break
             await asyncio.sleep(0.1)
         assert jobs_done(caplog.records) == {"nudges", "surprise", "expiry", "tier review"}
+        info = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.INFO and " done: " in r.getMessage()]
+        assert info == ["scheduler: nudges done: 1 nudges queued"]  # the rest did nothing
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
         task.cancel()
@@ -81,3 +84,18 @@ async def test_routine_lines_are_debug_and_jobs_are_named_for_people(database, p
     await scheduled_for(0.5, database, program, lambda: NOW, jobs=[job], retry_seconds=0.1)
     assert [r for r in caplog.records if r.name.startswith("apscheduler")] == []
     assert "scheduler: tier review done: 0 members moved down a tier" in caplog.messages
+
+
+async def test_a_run_that_did_nothing_is_logged_at_debug_only(database, program, caplog):
+    async def idle(now: datetime) -> int:
+        return 0
+
+    caplog.set_level(logging.INFO)
+    await scheduled_for(0.5, database, program, lambda: NOW,
+                        jobs=[Job("expiry", timedelta(hours=1), idle)], retry_seconds=0.1)
+    assert not [m for m in caplog.messages if "expiry done" in m]
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    await scheduled_for(0.5, database, program, lambda: NOW,
+                        jobs=[Job("expiry", timedelta(hours=1), idle)], retry_seconds=0.1)
+    assert "scheduler: expiry done: nothing to do" in caplog.messages
