@@ -196,6 +196,15 @@ class SurpriseRules:
 
 
 @dataclass(frozen=True)
+class MetricsRules:
+    """How the program is measured: the `[metrics]` table, optional, every key defaulted."""
+
+    active_days: int = 90  # a member is active with a purchase in this many days before
+    point_value: Decimal = Decimal(0)  # money one point costs the merchant; 0 = not valued
+    survey_min_days: int = 14  # at most one satisfaction survey per member in this many days
+
+
+@dataclass(frozen=True)
 class Program:
     """A whole loyalty program."""
 
@@ -208,6 +217,7 @@ class Program:
     referrals: ReferralRules
     nudges: NudgeRules
     surprise: SurpriseRules
+    metrics: MetricsRules = MetricsRules()
 
     def reward(self, reward_id: str) -> Reward | None:
         """The reward with this id, or None."""

@@ -25,6 +25,7 @@ from domain.program import (
     EarningRules,
     ExpiryRules,
     ItemBonus,
+    MetricsRules,
     Milestone,
     NudgeKind,
     NudgeRule,
@@ -570,6 +571,21 @@ def read_surprise(table: Reader) -> SurpriseRules:
     return surprise
 
 
+def read_metrics(root: Reader) -> MetricsRules:
+    """The optional [metrics] table; every key absent keeps its default."""
+    if root.take("metrics", required=False) is None:
+        return MetricsRules()
+    table, default = root.table("metrics"), MetricsRules()
+    point_value = table.number("point_value", 0) if "point_value" in table.data else None
+    metrics = MetricsRules(
+        active_days=table.optional_integer("active_days", 1) or default.active_days,
+        point_value=default.point_value if point_value is None else point_value,
+        survey_min_days=table.optional_integer("survey_min_days", 1) or default.survey_min_days,
+    )
+    table.finish()
+    return metrics
+
+
 def read_program(root: Reader, translated: Collection[str] | None = None) -> Program:
     """The whole file; meaningful only when `root` recorded no problem."""
     info = read_info(root.table("program"), translated)
@@ -586,6 +602,7 @@ def read_program(root: Reader, translated: Collection[str] | None = None) -> Pro
         referrals=read_referrals(root.table("referrals")),
         nudges=read_nudges(root.table("nudges")),
         surprise=read_surprise(root.table("surprise")),
+        metrics=read_metrics(root),
     )
     root.finish()
     return program
