@@ -1,0 +1,213 @@
+"""What a program would have given: recorded receipts replayed under two programs side by side.
+
+Receipts arrive one member at a time, each member's in `occurred_at` order. For each program
+a member's tier at a receipt comes from the tier credits that program would have given over
+its rolling window (`domain.tiers.evaluate_tier`: downgrades due by then first, then the
+receipt's points at that tier, then its credits and any upgrade). Receipts before `since`
+only warm the window up; those in `[since, until)` are counted. A refund takes back its
+share of a receipt's points and credits (`domain.earning.clawback`), and a receipt recorded
+after its points would have expired earns none, as when it was recorded.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.earning import Earner, Purchase, PurchaseLine, clawback
+from domain.ledger import add_months
+from domain.program import Program
+from domain.tiers import TierStatus, evaluate_tier
+
+
+@dataclass(frozen=True)
+class ReplayReceipt:
+    """A recorded receipt as the replay needs it, with what it actually earned (net)."""
+
+    member_id: int
+    occurred_at: datetime
+    recorded_at: datetime
+    lines: tuple[PurchaseLine, ...]
+    refunded: Decimal
+    points_awarded: int  # after clawbacks
+
+    @property
+    def purchase(self) -> Purchase:
+        """The receipt's lines as a purchase."""
+        return Purchase(self.lines)
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """The database's own figures the comparison starts from."""
+
+    outstanding: int  # sum of every balance now
+    issued: int  # points credited in the period, every kind
+    redeemed: int  # points spent on rewards in the period
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One program's figures over the period."""
+
+    points_issued: int
+    tier_credits: int
+    members_by_tier: dict[str, int]
+    outstanding: int
+    point_value: Decimal
+
+    @property
+    def liability(self) -> Decimal | None:
+        """Outstanding points in money; None when the program gives points no value."""
+        return self.outstanding * self.point_value if self.point_value else None
+
+    def reward_rate(self, revenue: Decimal) -> Decimal | None:
+        """Money given back per money spent, in %; None without a point value or revenue."""
+        if not self.point_value or revenue <= 0:
+            return None
+        return self.point_value * self.points_issued / revenue * 100
+
+    def redemption_cost(self, rate: Decimal | None) -> Decimal | None:
+        """The points issued redeemed at the observed `rate` (a share), in money."""
+        if rate is None or not self.point_value:
+            return None
+        return rate * self.points_issued * self.point_value
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The current program's and the new one's outcomes over the same receipts."""
+
+    since: datetime
+    until: datetime
+    receipts: int
+    revenue: Decimal
+    redemption_rate: Decimal | None  # redeemed / issued in the period, a share
+    current: Outcome
+    new: Outcome
+    moved_up: int
+    moved_down: int
+
+
+@dataclass
+class _Track:
+    """One member under one program: tier status and the credits still in the window."""
+
+    status: TierStatus
+    window: deque[tuple[datetime, int]] = field(default_factory=deque)
+
+    def credits_at(self, at: datetime, window_days: int) -> int:
+        """Credits in the window ending at `at`, receipts being fed oldest first (older ones
+        are dropped for good)."""
+        start = at - timedelta(days=window_days)
+        while self.window and self.window[0][0] <= start:
+            self.window.popleft()
+        return sum(credits for _, credits in self.window)
+
+
+class _Side:
+    """One program's running totals over the replay."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.earner = Earner(program.earning)
+        self.points = 0
+        self.credits = 0
+        self.by_tier: Counter[str] = Counter()
+
+    def start(self) -> _Track:
+        """A member before any receipt: the lowest tier."""
+        return _Track(TierStatus(self.program.tiers.levels[0].name, None))
+
+    def take(self, track: _Track, receipt: ReplayReceipt, counted: bool) -> None:
+        """Earn `receipt` at the member's tier then, and move the tier on."""
+        rules, at = self.program.tiers, receipt.occurred_at
+        track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
+                                     at)
+        earning = self.earner.earn(receipt.purchase, rules.get(track.status.tier))
+        total = receipt.purchase.total
+        points = 0 if add_months(at, self.program.expiry.months) <= receipt.recorded_at else (
+            earning.points)
+        points -= clawback(points, total, Decimal(0), receipt.refunded)
+        credits = earning.tier_credits - clawback(earning.tier_credits, total, Decimal(0),
+                                                  receipt.refunded)
+        if credits:
+            track.window.append((at, credits))
+        track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
+                                     at)
+        if counted:
+            self.points += points
+            self.credits += credits
+
+    def finish(self, track: _Track, until: datetime) -> int:
+        """The member's tier at `until`, counted; its rank."""
+        rules = self.program.tiers
+        status = evaluate_tier(rules, track.status, track.credits_at(until, rules.window_days),
+                               until)
+        self.by_tier[status.tier] += 1
+        return rules.rank(status.tier)
+
+
+class Simulation:
+    """Feed receipts member by member (each member's in time order), then `compare`."""
+
+    def __init__(self, current: Program, new: Program, since: datetime,
+                 until: datetime) -> None:
+        self.current, self.new = _Side(current), _Side(new)
+        self.since, self.until = since, until
+        self.receipts, self.revenue, self.awarded = 0, Decimal(0), 0
+        self.members, self.moved_up, self.moved_down = 0, 0, 0
+        self._member: int | None = None
+        self._tracks = (self.current.start(), self.new.start())
+
+    @property
+    def warm_up_start(self) -> datetime:
+        """The earliest `occurred_at` whose credits can still count in the period."""
+        days = max(self.current.program.tiers.window_days, self.new.program.tiers.window_days)
+        return self.since - timedelta(days=days)
+
+    def feed(self, receipts: Iterable[ReplayReceipt]) -> None:
+        """Replay receipts; a member's receipts must come together, oldest first."""
+        for receipt in receipts:
+            if receipt.member_id != self._member:
+                self._close_member()
+                self._member = receipt.member_id
+                self._tracks = (self.current.start(), self.new.start())
+            counted = self.since <= receipt.occurred_at < self.until
+            self.current.take(self._tracks[0], receipt, counted)
+            self.new.take(self._tracks[1], receipt, counted)
+            if counted:
+                self.receipts += 1
+                self.revenue += receipt.purchase.total - receipt.refunded
+                self.awarded += receipt.points_awarded
+
+    def _close_member(self) -> None:
+        """Count the member just replayed at their tier at `until` under each program."""
+        if self._member is None:
+            return
+        before = self.current.finish(self._tracks[0], self.until)
+        after = self.new.finish(self._tracks[1], self.until)
+        self.members += 1
+        self.moved_up += after > before
+        self.moved_down += after < before
+
+    def compare(self, facts: LedgerFacts, all_members: int) -> Comparison:
+        """The figures of both programs; members without receipts stay in the lowest tier."""
+        self._close_member()
+        self._member = None
+        rate = Decimal(facts.redeemed) / facts.issued if facts.issued else None
+        idle = all_members - self.members
+        return Comparison(self.since, self.until, self.receipts, self.revenue, rate,
+                          self._outcome(self.current, facts, idle),
+                          self._outcome(self.new, facts, idle), self.moved_up, self.moved_down)
+
+    def _outcome(self, side: _Side, facts: LedgerFacts, idle: int) -> Outcome:
+        """One side's figures: outstanding as if its points had been given instead."""
+        by_tier = {tier.name: side.by_tier[tier.name] for tier in side.program.tiers.levels}
+        by_tier[side.program.tiers.levels[0].name] += idle
+        return Outcome(side.points, side.credits, by_tier,
+                       facts.outstanding - self.awarded + side.points,
+                       side.program.metrics.point_value)
