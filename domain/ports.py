@@ -14,6 +14,7 @@ from typing import Protocol, Self
 
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.ledger import EntryKind, Lot
+from domain.metrics import MetricFacts, Window
 from domain.models import (
     ApiToken,
     AuditEntry,
@@ -309,6 +310,12 @@ class GiftRepository(Protocol):
     async def show_status(self, broadcast_id: int, locale: str, text: str) -> None: ...
 
 
+class MetricsRepository(Protocol):
+    """The counts and sums behind the program metrics, aggregated in the database."""
+
+    async def facts(self, window: Window) -> MetricFacts: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -344,6 +351,8 @@ class UnitOfWork(Protocol):
     def gifts(self) -> GiftRepository: ...
     @property
     def broadcasts(self) -> BroadcastRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

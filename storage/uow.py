@@ -22,6 +22,7 @@ from storage.repositories.conversations import SqlConversations
 from storage.repositories.gifts import SqlGifts
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
 from storage.repositories.members import SqlMembers
+from storage.repositories.metrics import SqlMetrics
 from storage.repositories.nudges import SqlNudges, SqlSurprises
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.purchases import SqlPurchases
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
     staff: SqlStaff
     gifts: SqlGifts
     broadcasts: SqlBroadcasts
+    metrics: SqlMetrics
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -79,6 +81,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaff(conn)
         self.gifts = SqlGifts(conn, dialect)
         self.broadcasts = SqlBroadcasts(conn, dialect)
+        self.metrics = SqlMetrics(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
