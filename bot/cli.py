@@ -1,6 +1,8 @@
 """`loyalty-bot`: the command line for operators.
 
     loyalty-bot program check [FILE]   validate a program file and summarise it
+    loyalty-bot program simulate NEW.toml [--since DATE] [--until DATE]
+                                       replay the period's receipts under NEW.toml, side by side
     loyalty-bot db upgrade             create or migrate the database schema
     loyalty-bot db check               verify the ledger invariants on a live database
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
@@ -43,6 +45,7 @@ from bot.logs import setup_logging
 from bot.nudges import nudges_command
 from bot.program_report import load_translated_program, program_problems, program_summary
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
+from bot.simulate import simulate_command
 from domain.errors import LoyaltyError
 from domain.program_file import ProgramError, default_program_path, load_program
 from domain.services.api_tokens import SCOPES, create_token, list_tokens, revoke_token
@@ -230,6 +233,11 @@ def parser() -> argparse.ArgumentParser:
     check = program_commands.add_parser("check", help="validate and summarise a program file")
     check.add_argument("file", nargs="?", type=Path,
                        help="program file (default: LOYALTY_PROGRAM or the bundled example)")
+    simulation = program_commands.add_parser(
+        "simulate", help="what a new program would have given over past receipts")
+    simulation.add_argument("file", type=Path, help="the new program file")
+    simulation.add_argument("--since", help="first day, YYYY-MM-DD (default: 365 days ago)")
+    simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: now)")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
@@ -303,9 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(render_text("bad_setting", error=error), file=sys.stderr)
         return 2
-    if args.command == "program":
+    if args.command == "program" and args.action == "check":
         return program_check(args.file, settings)
     try:
+        if args.command == "program":
+            return asyncio.run(simulate_command(settings, args.file, args.since, args.until,
+                                                _safe_url(settings.database_url)))
         if args.command == "run":
             return run(settings)
         if args.command == "demo":

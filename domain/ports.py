@@ -34,6 +34,7 @@ from domain.models import (
 from domain.nudges import MemberFacts, Nudge
 from domain.outbox import Outcome
 from domain.segments import Segment
+from domain.simulation import LedgerFacts, ReplayReceipt
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,27 @@ class MetricsRepository(Protocol):
     async def facts(self, window: Window) -> MetricFacts: ...
 
 
+ReplayCursor = tuple[int, datetime, int]  # member id, occurred_at, purchase id
+
+
+@dataclass(frozen=True)
+class ReplayPage:
+    """A page of receipts for the simulator; `after` continues it (None: the last page)."""
+
+    receipts: Sequence[ReplayReceipt]
+    after: ReplayCursor | None
+
+
+class ReplayRepository(Protocol):
+    """Read-only reads for the program simulator."""
+
+    async def read_only(self) -> None: ...
+    async def receipts(self, since: datetime, until: datetime, after: ReplayCursor | None,
+                       limit: int) -> ReplayPage: ...
+    async def facts(self, since: datetime, until: datetime) -> LedgerFacts: ...
+    async def member_count(self) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -351,6 +373,8 @@ class UnitOfWork(Protocol):
     def gifts(self) -> GiftRepository: ...
     @property
     def broadcasts(self) -> BroadcastRepository: ...
+    @property
+    def replay(self) -> ReplayRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
 

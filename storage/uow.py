@@ -27,6 +27,7 @@ from storage.repositories.nudges import SqlNudges, SqlSurprises
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.purchases import SqlPurchases
 from storage.repositories.referrals import SqlReferrals
+from storage.repositories.replay import SqlReplay
 from storage.repositories.rewards import SqlRewards
 from storage.repositories.staff import SqlStaff
 
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     staff: SqlStaff
     gifts: SqlGifts
     broadcasts: SqlBroadcasts
+    replay: SqlReplay
     metrics: SqlMetrics
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaff(conn)
         self.gifts = SqlGifts(conn, dialect)
         self.broadcasts = SqlBroadcasts(conn, dialect)
+        self.replay = SqlReplay(conn, dialect)
         self.metrics = SqlMetrics(conn)
         return self
 

@@ -1,0 +1,134 @@
+"""`loyalty-bot program simulate NEW.toml`: what a new program would have given, side by side.
+
+Every receipt of the period is replayed under the current program and under NEW.toml on a
+read-only transaction (see `domain.services.simulation`); the figures are printed with the
+change. A period given as dates runs from the start of `--since` to the start of `--until`
+in the current program's time zone.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.program_report import load_translated_program, program_problems
+from bot.settings import Settings
+from domain.program import Program
+from domain.program_file import ProgramError, default_program_path
+from domain.services.simulation import simulate
+from domain.simulation import Comparison
+from messages.render import render_text
+from storage.database import Database
+from storage.migrate import current_revision
+from storage.uow import SqlUnitOfWork
+
+DEFAULT_DAYS = 365
+Kind = Literal["count", "money", "percent"]
+
+
+class BadPeriod(ValueError):
+    """A --since or --until that is not a date, or a period that ends before it starts."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of the table: its label (a template key or a tier name) and both values."""
+
+    label: str
+    current: int | Decimal | None
+    new: int | Decimal | None
+    kind: Kind = "count"
+
+    @property
+    def change(self) -> int | Decimal | None:
+        """New minus current; None when either is not known."""
+        if self.current is None or self.new is None:
+            return None
+        return self.new - self.current
+
+
+def period(since: str | None, until: str | None, zone: str,
+           now: datetime) -> tuple[datetime, datetime]:
+    """`[since, until)` from YYYY-MM-DD dates at midnight in `zone`; by default the 365 days
+    up to `now`."""
+    end = _midnight(until, "--until", zone) if until else now
+    start = _midnight(since, "--since", zone) if since else end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise BadPeriod(f"--since ({start.date()}) must be before --until ({end.date()})")
+    return start, end
+
+
+def _midnight(text: str, option: str, zone: str) -> datetime:
+    """The start of the day `text` (YYYY-MM-DD) in `zone`, in UTC."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadPeriod(f"{option}: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
+
+
+def rows(comparison: Comparison, current: Program, new: Program) -> Iterator[Row]:
+    """The figures in printing order."""
+    old_side, new_side = comparison.current, comparison.new
+    yield Row("points", old_side.points_issued, new_side.points_issued)
+    yield Row("credits", old_side.tier_credits, new_side.tier_credits)
+    tiers = [t.name for t in current.tiers.levels]
+    tiers += [t.name for t in new.tiers.levels if t.name not in tiers]
+    for tier in tiers:
+        yield Row(tier, old_side.members_by_tier.get(tier), new_side.members_by_tier.get(tier))
+    yield Row("outstanding", old_side.outstanding, new_side.outstanding)
+    yield Row("liability", old_side.liability, new_side.liability, "money")
+    revenue = comparison.revenue
+    yield Row("reward_rate", old_side.reward_rate(revenue), new_side.reward_rate(revenue),
+              "percent")
+    rate = comparison.redemption_rate
+    yield Row("redemption_cost", old_side.redemption_cost(rate), new_side.redemption_cost(rate),
+              "money")
+
+
+async def run_simulation(settings: Settings, current: Program, new: Program, since: datetime,
+                         until: datetime) -> Comparison | None:
+    """The comparison, read from the configured database without writing (None: no schema)."""
+    database = Database(settings.database_url)
+    try:
+        if await current_revision(database) is None:
+            return None
+        return await simulate(SqlUnitOfWork(database, read_only=True), current, new, since,
+                              until)
+    finally:
+        await database.dispose()
+
+
+async def simulate_command(settings: Settings, path: Path, since: str | None,
+                           until: str | None, shown_url: str) -> int:
+    """Print the side-by-side figures (exit 0); a bad NEW file exits 1, bad dates 2.
+
+    `shown_url` is the database URL as it may be printed (without its password)."""
+    current_path = settings.loyalty_program or default_program_path()
+    current = load_translated_program(current_path)
+    try:
+        new = load_translated_program(path)
+    except ProgramError as error:
+        print(program_problems(error.problems, str(path)), file=sys.stderr)
+        return 1
+    try:
+        start, end = period(since, until, current.info.timezone, datetime.now(UTC))
+    except BadPeriod as error:
+        print(render_text("bad_argument", error=error), file=sys.stderr)
+        return 2
+    comparison = await run_simulation(settings, current, new, start, end)
+    if comparison is None:
+        print(render_text("db_not_ready", url=shown_url),
+              file=sys.stderr)
+        return 1
+    print(render_text("program_simulation", c=comparison, rows=list(rows(comparison, current,
+                                                                            new)),
+                      current_path=str(current_path), new_path=str(path),
+                      currency=current.info.currency, zone=current.info.timezone))
+    return 0
