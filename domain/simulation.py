@@ -98,14 +98,19 @@ class _Track:
 
     status: TierStatus
     window: deque[tuple[datetime, int]] = field(default_factory=deque)
+    in_window: int = 0  # the sum of `window`
+
+    def add(self, at: datetime, credits: int) -> None:
+        """A receipt's credits, fed oldest first."""
+        self.window.append((at, credits))
+        self.in_window += credits
 
     def credits_at(self, at: datetime, window_days: int) -> int:
-        """Credits in the window ending at `at`, receipts being fed oldest first (older ones
-        are dropped for good)."""
+        """Credits in the window ending at `at` (older ones are dropped for good)."""
         start = at - timedelta(days=window_days)
         while self.window and self.window[0][0] <= start:
-            self.window.popleft()
-        return sum(credits for _, credits in self.window)
+            self.in_window -= self.window.popleft()[1]
+        return self.in_window
 
 
 class _Side:
@@ -122,20 +127,23 @@ class _Side:
         """A member before any receipt: the lowest tier."""
         return _Track(TierStatus(self.program.tiers.levels[0].name, None))
 
-    def take(self, track: _Track, receipt: ReplayReceipt, counted: bool) -> None:
-        """Earn `receipt` at the member's tier then, and move the tier on."""
+    def take(self, track: _Track, receipt: ReplayReceipt, purchase: Purchase,
+             counted: bool) -> None:
+        """Earn `receipt` (its lines: `purchase`) at the member's tier then, and move the tier
+        on."""
         rules, at = self.program.tiers, receipt.occurred_at
         track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
                                      at)
-        earning = self.earner.earn(receipt.purchase, rules.get(track.status.tier))
-        total = receipt.purchase.total
-        points = 0 if add_months(at, self.program.expiry.months) <= receipt.recorded_at else (
-            earning.points)
-        points -= clawback(points, total, Decimal(0), receipt.refunded)
-        credits = earning.tier_credits - clawback(earning.tier_credits, total, Decimal(0),
-                                                  receipt.refunded)
+        earning = self.earner.earn(purchase, rules.get(track.status.tier))
+        points, credits = earning.points, earning.tier_credits
+        if add_months(at, self.program.expiry.months) <= receipt.recorded_at:
+            points = 0
+        if receipt.refunded:
+            total = purchase.total
+            points -= clawback(points, total, Decimal(0), receipt.refunded)
+            credits -= clawback(credits, total, Decimal(0), receipt.refunded)
         if credits:
-            track.window.append((at, credits))
+            track.add(at, credits)
         track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
                                      at)
         if counted:
@@ -177,11 +185,12 @@ class Simulation:
                 self._member = receipt.member_id
                 self._tracks = (self.current.start(), self.new.start())
             counted = self.since <= receipt.occurred_at < self.until
-            self.current.take(self._tracks[0], receipt, counted)
-            self.new.take(self._tracks[1], receipt, counted)
+            purchase = receipt.purchase
+            self.current.take(self._tracks[0], receipt, purchase, counted)
+            self.new.take(self._tracks[1], receipt, purchase, counted)
             if counted:
                 self.receipts += 1
-                self.revenue += receipt.purchase.total - receipt.refunded
+                self.revenue += purchase.total - receipt.refunded
                 self.awarded += receipt.points_awarded
 
     def _close_member(self) -> None:

@@ -141,8 +141,8 @@ def test_the_command_prints_both_sides_and_the_change(empty_database_url, monkey
     out = capsys.readouterr().out
     rows = {line[:32].strip(): line[32:].split() for line in out.splitlines()}
     assert rows["points issued"] == ["1,438", "1,464", "+26"]
-    assert rows["members in Insider"] == ["2", "3", "+1"]
-    assert rows["members in Member"] == ["1", "0", "-1"]
+    assert rows["Insider"] == ["2", "3", "+1"]
+    assert rows["Member"] == ["1", "0", "-1"]
     assert rows["liability"] == ["$14.38", "$14.64", "+$0.26"]
     assert "1 member would move up a tier, 0 members down" in out
 
