@@ -169,3 +169,24 @@ def test_bad_dates_exit_2_with_one_line(empty_database_url, monkeypatch, tmp_pat
                  "--until", "2026-02-01"]) == 2
     assert capsys.readouterr().err == (
         "loyalty-bot: --since (2026-03-01) must be before --until (2026-02-01)\n")
+
+
+def test_no_receipts_and_no_point_value_print_zeros_and_n_a(empty_database_url, monkeypatch,
+                                                            tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    unvalued = tmp_path / "unvalued.toml"
+    unvalued.write_text(default_program_path().read_text().replace("point_value = 0.01",
+                                                                   "point_value = 0"))
+    monkeypatch.setenv("LOYALTY_PROGRAM", str(unvalued))
+    assert main(["program", "simulate", str(unvalued)]) == 1  # no schema yet: nothing made
+    assert "run `loyalty-bot db upgrade` first" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["program", "simulate", str(unvalued)]) == 0
+    out = capsys.readouterr().out
+    rows = {line[:32].strip(): line[32:].split() for line in out.splitlines()}
+    assert "0 receipts replayed" in out
+    assert "observed redemption rate n/a" in out
+    assert rows["points issued"] == ["0", "0", "0"]
+    assert rows["liability"] == rows["effective reward rate"] == ["n/a", "n/a", "n/a"]
+    assert "n/a: liability, reward rate and redemption cost need a point value" in out
