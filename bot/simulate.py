@@ -2,8 +2,8 @@
 
 Every receipt of the period is replayed under the current program and under NEW.toml on a
 read-only transaction (see `domain.services.simulation`); the figures are printed with the
-change. A period given as dates runs from the start of `--since` to the start of `--until`
-in the current program's time zone.
+change. The period runs from the start of `--since` to the start of `--until` in the current
+program's time zone; by default the 365 days before today.
 """
 
 from __future__ import annotations
@@ -55,21 +55,26 @@ class Row:
 
 def period(since: str | None, until: str | None, zone: str,
            now: datetime) -> tuple[datetime, datetime]:
-    """`[since, until)` from YYYY-MM-DD dates at midnight in `zone`; by default the 365 days
-    up to `now`."""
-    end = _midnight(until, "--until", zone) if until else now
-    start = _midnight(since, "--since", zone) if since else end - timedelta(days=DEFAULT_DAYS)
+    """`[since, until)` from YYYY-MM-DD dates, each day starting at midnight in `zone`;
+    `until` defaults to today, `since` to `DEFAULT_DAYS` days before `until`."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    end = _day(until, "--until") if until else today
+    start = _day(since, "--since") if since else end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
-        raise BadPeriod(f"--since ({start.date()}) must be before --until ({end.date()})")
-    return start, end
+        raise BadPeriod(f"--since ({start}) must be before --until ({end})")
+    return _midnight(start, zone), _midnight(end, zone)
 
 
-def _midnight(text: str, option: str, zone: str) -> datetime:
-    """The start of the day `text` (YYYY-MM-DD) in `zone`, in UTC."""
+def _day(text: str, option: str) -> date:
+    """A YYYY-MM-DD date; BadPeriod naming the option otherwise."""
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
-        raise BadPeriod(f"{option}: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+        raise BadPeriod(f"{option}: expected a date as YYYY-MM-DD, got {text[:40]!r}") from None
+
+
+def _midnight(day: date, zone: str) -> datetime:
+    """The start of `day` in `zone`, in UTC."""
     return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
 
 

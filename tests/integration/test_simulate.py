@@ -164,7 +164,7 @@ def test_bad_dates_exit_2_with_one_line(empty_database_url, monkeypatch, tmp_pat
     path = new_program_file(tmp_path)
     assert main(["program", "simulate", str(path), "--since", "2026-13-01"]) == 2
     assert capsys.readouterr().err == (
-        "loyalty-bot: --since: '2026-13-01' is not a date (YYYY-MM-DD)\n")
+        "loyalty-bot: --since: expected a date as YYYY-MM-DD, got '2026-13-01'\n")
     assert main(["program", "simulate", str(path), "--since", "2026-03-01",
                  "--until", "2026-02-01"]) == 2
     assert capsys.readouterr().err == (
