@@ -237,7 +237,7 @@ def parser() -> argparse.ArgumentParser:
         "simulate", help="what a new program would have given over past receipts")
     simulation.add_argument("file", type=Path, help="the new program file")
     simulation.add_argument("--since", help="first day, YYYY-MM-DD (default: 365 days ago)")
-    simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: now)")
+    simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
