@@ -14,6 +14,8 @@
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
     loyalty-bot audit [--since T]      who did what, when: every merchant action
     loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
+    loyalty-bot report [--since DATE] [--until DATE] [--format table|json|csv]
+                                       the program's figures for a period (docs/metrics.md)
     loyalty-bot --version              the installed version
 
 Exit codes: 0 done; 1 the command failed (a broken program file, a database that cannot be
@@ -44,6 +46,7 @@ from bot.importer import import_command
 from bot.logs import setup_logging
 from bot.nudges import nudges_command
 from bot.program_report import load_translated_program, program_problems, program_summary
+from bot.report import FORMATS, report_command
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from bot.simulate import simulate_command
 from domain.errors import LoyaltyError
@@ -271,6 +274,11 @@ def parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="merchant actions: who, when, what")
     audit.add_argument("--since", type=_aware_datetime, default=None,
                        help="only actions at or after this ISO 8601 time")
+    report = commands.add_parser("report", help="the program's figures for a period")
+    report.add_argument("--since", help="first day, YYYY-MM-DD (default: 30 days before --until)")
+    report.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
+    report.add_argument("--format", choices=FORMATS, default="table", dest="output",
+                        help="table (with the previous period), json or csv (default: table)")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -331,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(print_audit(settings, args.since))
         if args.command == "import":
             return asyncio.run(import_command(settings, args.file, error_file=args.errors))
+        if args.command == "report":
+            return asyncio.run(report_command(settings, args.since, args.until, args.output))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         if args.command == "nudges":
