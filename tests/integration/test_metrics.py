@@ -250,3 +250,14 @@ async def test_json_has_money_as_strings_and_rates_as_numbers(database: Database
 async def test_a_reversed_period_is_refused(database: Database, program: Program) -> None:
     with pytest.raises(InvalidRequest):
         await program_metrics(SqlUnitOfWork(database, read_only=True), program, UNTIL, SINCE)
+
+
+async def test_the_points_of_a_period_balance(database: Database, program: Program) -> None:
+    await seed(database)
+    read_only, measuring = SqlUnitOfWork(database, read_only=True), measured(program)
+    before = await program_metrics(read_only, measuring, date(2025, 11, 1), SINCE)
+    during = (await program_metrics(read_only, measuring, SINCE, UNTIL)).points
+    assert before.points.outstanding == 149  # 50 + 100 - 1, all before February
+    taken = (during.redeemed + during.donated + during.expired + during.clawed_back
+             + during.removed + during.forfeited)
+    assert before.points.outstanding + during.issued_total - taken == during.outstanding
