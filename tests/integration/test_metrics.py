@@ -18,7 +18,9 @@ import pytest
 from domain.errors import InvalidRequest
 from domain.metrics import CauseFigures, RewardFigures, as_json
 from domain.program import MetricsRules, Program
+from domain.services.members import forget
 from domain.services.metrics import program_metrics
+from domain.services.purchases import MemberRef, record_purchase, refund_purchase
 from storage.database import Database
 from storage.tables import (
     DonationRow,
@@ -29,6 +31,7 @@ from storage.tables import (
     VoucherRow,
 )
 from storage.uow import SqlUnitOfWork
+from tests.integration.helpers import buy, line, new_member
 
 SINCE, UNTIL = date(2026, 2, 1), date(2026, 3, 1)
 ALICE, BOB, CAROL, DAVE, ERIN = 1, 2, 3, 4, 5
@@ -261,3 +264,52 @@ async def test_the_points_of_a_period_balance(database: Database, program: Progr
     taken = (during.redeemed + during.donated + during.expired + during.clawed_back
              + during.removed + during.forfeited)
     assert before.points.outstanding + during.issued_total - taken == during.outstanding
+
+
+async def test_figures_of_rows_written_by_the_services(uow: SqlUnitOfWork,
+                                                       program: Program) -> None:
+    """The same definitions over what joining, buying, refunding and forgetting write."""
+    ann = await new_member(uow, program, 101, now=at("2026-01-05"))
+    await buy(uow, program, ann, "A1", line("X", "other", 1, "10.00"), now=at("2026-01-10"))
+    ben = await new_member(uow, program, 102, now=at("2026-02-02"))
+    await buy(uow, program, ben, "B1", line("X", "other", 1, "20.00"), now=at("2026-02-03"))
+    full = await refund_purchase(uow, program, merchant="main", receipt_id="B1",
+                                 amount=Decimal("20.00"), now=at("2026-02-04"))
+    await buy(uow, program, ben, "B2", line("X", "other", 1, "30.00"), now=at("2026-02-05"))
+    part = await refund_purchase(uow, program, merchant="main", receipt_id="B2",
+                                 amount=Decimal("12.00"), now=at("2026-02-06"))
+    cid = await new_member(uow, program, 103, now=at("2026-02-07"))
+    await buy(uow, program, cid, "C1", line("X", "other", 1, "5.00"), now=at("2026-02-08"))
+    forfeited = await forget(uow, cid.id, at("2026-02-09"))
+    assert ann.code is not None
+    for receipt_id, total, occurred, recorded in [
+        ("A2", "40.00", at("2026-02-20"), at("2026-03-03")),  # recorded after the period
+        ("A3", "7.00", at("2026-02-01", "04:00"), at("2026-02-25")),  # Jan 31, 23:00 local
+    ]:
+        await record_purchase(uow, program, merchant="main", receipt_id=receipt_id,
+                              member=MemberRef("member_code", ann.code),
+                              lines=[line("X", "other", 1, total)], now=recorded,
+                              occurred_at=occurred)
+
+    figures = await program_metrics(SqlUnitOfWork(uow.database, read_only=True),
+                                    measured(program), SINCE, UNTIL)
+    members = figures.members
+    assert (members.total, members.new, members.left) == (2, 2, 1)  # Ann, Ben; Ben, Cid; Cid
+    # S: Ann (A1 Jan 10, A3 Jan 31 local). E: Ann (A2), Ben (B2; B1 refunded in full).
+    # N: Ben, whose first purchase that counts is B2 (Feb 5). (2 - 1) / 1 x 100
+    assert (members.active, figures.retention_rate) == (2, Decimal("100.00"))
+    assert figures.purchases == 3  # B2, C1, A2: B1 refunded in full, A3 in January
+    assert figures.repeat_purchase_rate == Decimal("0.00")  # 3 buyers, one purchase each
+    assert figures.purchase_frequency == Decimal("1.00")
+    assert figures.revenue == Decimal("63.00")  # (30 - 12) + 5 + 40
+    assert figures.average_order_value == Decimal("21.00")  # 63 / 3
+    assert figures.clv == Decimal("26.67")  # Ann 10 + 7 + 40, Ben 18, Cid 5: 80 / 3
+    points = figures.points
+    signup = program.info.signup_bonus
+    assert points.issued["signup"] == 2 * signup  # Ben and Cid joined in February
+    assert points.clawed_back == full.refund.points_clawed + part.refund.points_clawed > 0
+    assert points.forfeited == forfeited > 0
+    # nothing moved after `until`: what is outstanding then is what the members hold now
+    async with uow:
+        held = sum([await uow.ledger.balance(m.id) for m in (ann, ben, cid)])
+    assert points.outstanding == held
