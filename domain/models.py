@@ -27,6 +27,7 @@ class Member:
     first_purchase_at: datetime | None
     forgotten_at: datetime | None
     reminders_opt_in: bool = True
+    surveys_opt_in: bool = True
 
 
 @dataclass(frozen=True)

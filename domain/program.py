@@ -16,6 +16,8 @@ QualifyOn = Literal["first_purchase", "join"]
 NudgeKind = Literal[
     "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder"
 ]
+SurveyTrigger = Literal["purchase", "refund", "redemption"]
+QuestionKind = Literal["csat", "ces", "nps"]
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,19 @@ class MetricsRules:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """A satisfaction survey asked in chat after a trigger: `[[surveys]]`."""
+
+    id: str
+    trigger: SurveyTrigger
+    sample: Decimal  # share of triggers that ask, 0..1
+    delay_minutes: int
+    questions: tuple[QuestionKind, ...]
+    comment: bool = False  # ask for a free-text comment after a low score
+    reward_points: int = 0  # paid once, with the last answer
+
+
+@dataclass(frozen=True)
 class Program:
     """A whole loyalty program."""
 
@@ -218,6 +233,11 @@ class Program:
     nudges: NudgeRules
     surprise: SurpriseRules
     metrics: MetricsRules = MetricsRules()
+    surveys: tuple[Survey, ...] = ()
+
+    def survey(self, survey_id: str) -> Survey | None:
+        """The survey with this id, or None."""
+        return next((s for s in self.surveys if s.id == survey_id), None)
 
     def reward(self, reward_id: str) -> Reward | None:
         """The reward with this id, or None."""

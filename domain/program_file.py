@@ -33,10 +33,13 @@ from domain.program import (
     Program,
     ProgramInfo,
     QualifyOn,
+    QuestionKind,
     ReferralRules,
     Reward,
     Rounding,
     SurpriseRules,
+    Survey,
+    SurveyTrigger,
     Tier,
     TierRules,
 )
@@ -50,6 +53,10 @@ NUDGE_KINDS = (
     "inactive",
     "referral_reminder",
 )
+SURVEY_TRIGGERS = ("purchase", "refund", "redemption")
+QUESTION_KINDS = ("csat", "ces", "nps")
+MAX_SURVEY_DELAY = 7 * 24 * 60  # minutes: a survey asked a week later is about nothing
+MAX_SURVEY_REWARD = 1_000_000
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})*")
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -586,6 +593,60 @@ def read_metrics(root: Reader) -> MetricsRules:
     return metrics
 
 
+def read_surveys(tables: list[Reader]) -> tuple[Survey, ...]:
+    """The optional [[surveys]]: ids unique, questions known and each asked once."""
+    surveys: list[Survey] = []
+    ids: set[str] = set()
+    for table in tables:
+        survey = Survey(
+            id=table.identifier("id"),
+            trigger=cast(SurveyTrigger, table.choice("trigger", SURVEY_TRIGGERS)),
+            sample=table.number("sample", 0, 1),
+            delay_minutes=table.optional_integer("delay_minutes", 0, MAX_SURVEY_DELAY) or 0,
+            questions=read_questions(table, "questions"),
+            comment=read_flag(table, "comment"),
+            reward_points=table.optional_integer("reward_points", 0, MAX_SURVEY_REWARD) or 0,
+        )
+        if table.ok("id") and survey.id in ids:
+            table.report("id", f"duplicate id {show(survey.id)}")
+        ids.add(survey.id)
+        surveys.append(survey)
+        table.finish()
+    return tuple(surveys)
+
+
+def read_questions(table: Reader, key: str) -> tuple[QuestionKind, ...]:
+    """A non-empty array of question kinds, each at most once."""
+    value = table.take(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        table.report(key, f"must be a non-empty array of {', '.join(QUESTION_KINDS)}, "
+                          f"got {show(value)}")
+        return ()
+    questions: list[QuestionKind] = []
+    for index, item in enumerate(value):
+        if item not in QUESTION_KINDS:
+            table.report(key, f"must be one of {', '.join(QUESTION_KINDS)}, got {show(item)}",
+                         index)
+        elif item in questions:
+            table.report(key, f"duplicate question {show(item)}", index)
+        else:
+            questions.append(cast(QuestionKind, item))
+    return tuple(questions)
+
+
+def read_flag(table: Reader, key: str) -> bool:
+    """An optional true/false, false when absent."""
+    value = table.take(key, required=False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        table.report(key, f"must be true or false, got {show(value)}")
+        return False
+    return value
+
+
 def read_program(root: Reader, translated: Collection[str] | None = None) -> Program:
     """The whole file; meaningful only when `root` recorded no problem."""
     info = read_info(root.table("program"), translated)
@@ -603,6 +664,7 @@ def read_program(root: Reader, translated: Collection[str] | None = None) -> Pro
         nudges=read_nudges(root.table("nudges")),
         surprise=read_surprise(root.table("surprise")),
         metrics=read_metrics(root),
+        surveys=read_surveys(root.tables("surveys")),
     )
     root.finish()
     return program

@@ -68,6 +68,7 @@ class MemberRow(Base):
     forgotten_at: Mapped[datetime | None]
     reminders_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     invite_shown_at: Mapped[datetime | None]
+    surveys_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class InstallationKeyRow(Base):
@@ -497,3 +498,53 @@ class BroadcastStatusRow(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
     locale: Mapped[str] = mapped_column(String(16))
     shown: Mapped[str] = mapped_column(Text)
+
+
+class SurveySendRow(Base):
+    """A satisfaction survey asked of one member after one trigger (its outbox row goes
+    with it); the latest paces the next, and `rewarded_at` pays its bonus once."""
+
+    __tablename__ = "survey_sends"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "member_id", "reference", name="uq_survey_sends_trigger"),
+        Index("ix_survey_sends_member", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    trigger: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(160))
+    store: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    rewarded_at: Mapped[datetime | None]
+
+
+class SurveyAnswerRow(Base):
+    """One answer to one question of a survey sent: the first tap counts, once."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        UniqueConstraint("send_id", "question", name="uq_survey_answers_question"),
+        Index("ix_survey_answers_time", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("survey_sends.id"))
+    question: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime]
+
+
+class SurveyCommentRow(Base):
+    """The free-text comment after a low score, one per survey sent, read by admins."""
+
+    __tablename__ = "survey_comments"
+    __table_args__ = (Index("ix_survey_comments_time", "created_at"),)
+
+    send_id: Mapped[int] = mapped_column(ForeignKey("survey_sends.id"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

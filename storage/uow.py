@@ -30,6 +30,7 @@ from storage.repositories.referrals import SqlReferrals
 from storage.repositories.replay import SqlReplay
 from storage.repositories.rewards import SqlRewards
 from storage.repositories.staff import SqlStaff
+from storage.repositories.surveys import SqlSurveys
 
 
 def is_unique_violation(error: IntegrityError) -> bool:
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
     staff: SqlStaff
     gifts: SqlGifts
     broadcasts: SqlBroadcasts
+    surveys: SqlSurveys
     replay: SqlReplay
     metrics: SqlMetrics
 
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaff(conn)
         self.gifts = SqlGifts(conn, dialect)
         self.broadcasts = SqlBroadcasts(conn, dialect)
+        self.surveys = SqlSurveys(conn, dialect)
         self.replay = SqlReplay(conn, dialect)
         self.metrics = SqlMetrics(conn)
         return self

@@ -41,6 +41,9 @@ from bot.conversation.handlers.settings import (
     typed_timezone,
 )
 from bot.conversation.handlers.start import start
+from bot.conversation.handlers.survey import ANSWER as SURVEY_ANSWER
+from bot.conversation.handlers.survey import COMMENT_STEP as SURVEY_COMMENT_STEP
+from bot.conversation.handlers.survey import answer_pressed, typed_comment
 from bot.conversation.texts import label_keys
 from bot.conversation.typed import unreadable
 from domain.models import ChatState, Member
@@ -69,11 +72,13 @@ PRESSES: dict[str, PressHandler] = {
     "dc": choose_cause, "da": chosen_amount, "dy": confirm_donation, "dl": back_to_causes,
     "sl": change_setting, "so": change_setting, "sr": change_setting, "st": change_setting,
     "fy": confirm_forget, "fn": confirm_forget, "bg": gift_pressed,
+    "sv": change_setting, SURVEY_ANSWER: answer_pressed,
 }
 STEPS: dict[str, StepHandler] = {
     DONATE_STEP: lambda ctx, event, member, state: typed_amount(ctx, event, member,
                                                                 state.data.get("cause", "")),
     TIMEZONE_STEP: lambda ctx, event, member, state: typed_timezone(ctx, event, member),
+    SURVEY_COMMENT_STEP: typed_comment,
 }
 
 

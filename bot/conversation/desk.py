@@ -14,7 +14,7 @@ from bot.conversation.buttons import Press, read_press
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers import broadcast, sale, till
+from bot.conversation.handlers import broadcast, sale, survey, till
 from bot.conversation.handlers.common import answered
 from bot.conversation.handlers.staff import remove_pressed, staff_command
 from bot.conversation.menus import COMMAND_ROLES
@@ -30,6 +30,7 @@ COMMANDS: dict[str, ClerkHandler] = {  # who may use each: menus.COMMAND_ROLES
     "sale": sale.start_sale, "voucher": till.voucher_command, "member": till.member_command,
     "adjust": till.adjust_command, "staff": staff_command,
     "broadcast": broadcast.start_broadcast, "broadcasts": broadcast.list_broadcasts,
+    "feedback": survey.feedback,
 }
 PRESSES: dict[str, tuple[Role, ClerkPress]] = {
     "kc": ("staff", sale.category_pressed), "ky": ("staff", sale.confirm_pressed),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.conversation.actions import Button, Send
 from bot.conversation.buttons import Signer, signed_button
+from bot.conversation.handlers.survey import question_buttons
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification
+from domain.services.surveys import TEMPLATE as SURVEY_TEMPLATE
 from messages.render import render
 
 
@@ -26,6 +28,12 @@ def broadcast_message(chat_id: int, content: BroadcastContent, paid: bool,
     return Send(chat_id, content.text, buttons=buttons, photo=content.photo, paid=paid)
 
 
-def notification_message(note: Notification, chat_id: int, paid: bool) -> Send:
-    """A notification rendered in the member's language."""
-    return Send(chat_id, render(note.template, note.locale, **note.context), paid=paid)
+def notification_message(note: Notification, chat_id: int, paid: bool,
+                         sign: Signer | None = None) -> Send:
+    """A notification rendered in the member's language; a survey's question carries its
+    score buttons signed for this member (without `sign`, none)."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if note.template == SURVEY_TEMPLATE and sign is not None:
+        buttons = question_buttons(sign, chat_id, note.context)
+    return Send(chat_id, render(note.template, note.locale, **note.context), buttons=buttons,
+                paid=paid)

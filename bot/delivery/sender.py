@@ -347,7 +347,7 @@ class Sender:
     async def _message(self, note: Notification) -> Send:
         assert note.telegram_id is not None, "unsendable rows are settled before"
         if note.broadcast_id is None:
-            return notification_message(note, note.telegram_id, self.settings.paid)
+            return notification_message(note, note.telegram_id, self.settings.paid, self.sign)
         content = await self._content(note.broadcast_id)
         if content is None:
             raise LookupError(f"broadcast {note.broadcast_id} not found")

@@ -40,6 +40,7 @@ from domain.services.purchases import (
     recorded_replay,
     replay_of,
 )
+from domain.services.surveys import Trigger, queue_surveys
 from domain.services.tiering import tier_status, window_start
 
 Key = tuple[str, int | str]  # a member reference as stored: ("phone", "+1555...")
@@ -103,6 +104,7 @@ class _Run:
     tier_credits: list[tuple[int, int, datetime]] = field(default_factory=list)
     notices: list[NewNotification] = field(default_factory=list)
     purchases: list[tuple[NewPurchase, int | None]] = field(default_factory=list)  # lot index
+    surveys: list[Trigger] = field(default_factory=list)
 
     @classmethod
     async def load(cls, uow: UnitOfWork, program: Program, merchant: str,
@@ -158,6 +160,8 @@ class _Run:
         answer = award_answer(receipt.receipt_id, member.code, earning, book.balance,
                               status.tier)
         self.notices += notices(self.program, member, answer, status.tier)
+        self.surveys.append(Trigger(member, "purchase", f"receipt:{receipt.receipt_id}",
+                                    receipt.store))
         row = new_purchase(self.merchant, member.id, receipt.receipt_id, fingerprint, purchase,
                            earning, None, occurred_at, answer, receipt.store)
         self.purchases.append((row, lot))
@@ -195,6 +199,7 @@ class _Run:
             (b.member.id, b.member.first_purchase_at) for b in books
             if b.loaded.first_purchase_at is None and b.member.first_purchase_at is not None])
         await uow.outbox.add_many(self.notices, self.now)
+        await queue_surveys(uow, self.program, self.surveys, self.now)
         await uow.purchases.add_many([
             replace(row, record=replace(row.record, lot_id=None if lot is None else lot_ids[lot]))
             for row, lot in self.purchases], self.now)

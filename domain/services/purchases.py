@@ -25,6 +25,7 @@ from domain.models import HeldPurchase, Member, PurchaseRecord, RefundRecord
 from domain.ports import Credit, NewNotification, NewPurchase, Posting, UnitOfWork
 from domain.program import Program
 from domain.services.referrals import ReferralReward, qualify_referral
+from domain.services.surveys import Trigger, asks, queue_surveys
 from domain.services.tiering import refresh_tier
 from domain.services.transactions import once
 
@@ -267,6 +268,8 @@ async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: st
     answer = award_answer(receipt_id, member.code, earning, balance, tier)
     for notice in notices(program, member, answer, tier):
         await uow.outbox.add(notice.member_id, notice.template, notice.context, now)
+    await queue_surveys(uow, program, [Trigger(member, "purchase", f"receipt:{receipt_id}",
+                                               store)], now)
     row = new_purchase(merchant, member.id, receipt_id, fingerprint, purchase, earning, lot_id,
                        occurred_at, answer, store)
     await uow.purchases.add(row.record, now, row.store, row.lines)
@@ -422,5 +425,9 @@ async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         "receipt_id": receipt_id, "amount": str(amount), "refund_id": refund_id,
         "points_clawed": taken, "points_shortfall": points_due - taken})
     tier = await refresh_tier(uow, program, member, now)
+    if asks(program, "refund"):
+        store = await uow.surveys.receipt_store(merchant, receipt_id)
+        await queue_surveys(uow, program, [Trigger(member, "refund", f"refund:{refund.id}",
+                                                   store)], now)
     return RefundOutcome(refund, False, await uow.ledger.balance(member.id), tier,
                          purchase.refunded + amount, purchase.total)

@@ -11,6 +11,7 @@ from domain.ledger import EntryKind
 from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program, Reward
+from domain.services.surveys import Trigger, queue_surveys
 from domain.services.transactions import once
 
 
@@ -74,6 +75,8 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
         cost=reward.cost, issued_at=now, expires_at=now + timedelta(days=reward.valid_days),
         used_at=None, used_by=None, request_id=request_id,
     ))
+    await queue_surveys(uow, program, [Trigger(member, "redemption", f"voucher:{voucher.code}")],
+                        now)
     return Redemption(voucher, reward, posted.balance, False)
 
 

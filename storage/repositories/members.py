@@ -33,7 +33,7 @@ MEMBER_BY = {  # one member by a unique key; built once, not per read
 
 PROFILE_FIELDS = frozenset(
     {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reminders_opt_in",
-     "reachable"}
+     "surveys_opt_in", "reachable"}
 )
 
 
@@ -46,6 +46,7 @@ def to_member(row: Row[Any]) -> Member:
         joined_at=row.joined_at, referrer_id=row.referrer_id, tier=row.tier,
         tier_below_since=row.tier_below_since, first_purchase_at=row.first_purchase_at,
         forgotten_at=row.forgotten_at, reminders_opt_in=row.reminders_opt_in,
+        surveys_opt_in=row.surveys_opt_in,
     )
 
 
@@ -116,7 +117,8 @@ class SqlMembers:
         """Drop every personal field; the row stays so the ledger keeps its anonymous owner."""
         await self._update(
             member_id, code=None, telegram_id=None, first_name=None, phone=None,
-            timezone=None, marketing_opt_in=False, reminders_opt_in=False, reachable=False,
+            timezone=None, marketing_opt_in=False, reminders_opt_in=False, surveys_opt_in=False,
+            reachable=False,
             forgotten_at=at,
         )
 

@@ -52,10 +52,12 @@ class SqlOutbox:
         self.conn = conn
 
     async def add(self, member_id: int, template: str, context: dict[str, object],
-                  at: datetime, dedupe_key: str | None = None) -> None:
+                  at: datetime, dedupe_key: str | None = None,
+                  due_at: datetime | None = None) -> None:
+        """Queue one message, sent from `due_at` (None: at once)."""
         await self.conn.execute(insert(OutboxRow).values(
             member_id=member_id, template=template, context=context, created_at=at,
-            dedupe_key=dedupe_key, attempts=0))
+            dedupe_key=dedupe_key, attempts=0, next_attempt_at=due_at))
 
     async def add_many(self, rows: Sequence[NewNotification], at: datetime) -> None:
         """Write `rows` in one executemany: the rows `add` would write one at a time."""

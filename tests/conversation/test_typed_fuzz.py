@@ -30,6 +30,7 @@ from bot.conversation.events import Incoming, Person
 from bot.conversation.handlers import broadcast, sale, till
 from bot.conversation.handlers import settings as settings_handlers
 from bot.conversation.handlers.donate import STEP as DONATE_STEP
+from bot.conversation.handlers.survey import COMMENT_STEP as SURVEY_COMMENT_STEP
 from bot.telegram.html import HtmlError, parse_html
 from domain.services.conversations import remember_step
 from messages.render import render
@@ -48,6 +49,7 @@ DRAFT = {"html": "Big sale", "photo": ""}
 STEP_STATES: dict[str, tuple[Person, Callable[[str], dict[str, str]]]] = {
     DONATE_STEP: (CUSTOMER, lambda code: {"cause": "trees"}),
     settings_handlers.TIMEZONE_STEP: (CUSTOMER, lambda code: {}),
+    SURVEY_COMMENT_STEP: (CUSTOMER, lambda code: {"send": "1"}),
     sale.MEMBER_STEP: (ADMIN, lambda code: {}),
     sale.AMOUNT_STEP: (ADMIN, lambda code: {"ref": f"c{code}"}),
     till.VOUCHER_STEP: (ADMIN, lambda code: {}),

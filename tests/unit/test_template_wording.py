@@ -32,7 +32,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
     """What each template is rendered with (one or more variants), every count being `n`."""
     member = Obj(code=MEMBER_CODE, first_name="Ann <3", tier="Insider", name="Ann",
                  joined_at=MOMENT, phone="+15550001234", marketing_opt_in=True,
-                 reminders_opt_in=False)
+                 reminders_opt_in=False, surveys_opt_in=True)
     progress = Obj(tier="Insider", next_tier="Prime", percent=40, credits_needed=n)
     summary = Obj(member=member, balance=n, progress=progress, expiring_points=n,
                   expiring_first=MOMENT, next_reward=Obj(title="Free coffee", cost=2 * n))
@@ -137,6 +137,17 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "staff_usage": [{}],
         "staff_welcome": [{"program": PROGRAM}],
         "surprise_bonus": [{"points": n, "balance": n}],
+        "survey_answered": [{}],
+        "survey_comment_thanks": [{}],
+        "survey_feedback": [{"comments": [
+            Obj(created_at=MOMENT, member_code=code, question=question, score=n % 6,
+                text="Cold <coffee>") for code, question in ((MEMBER_CODE, "csat"),
+                                                             (None, "ces"), (MEMBER_CODE, "nps"))
+        ]}, {"comments": []}],
+        "survey_question": [{"kind": kind, "index": 0, "count": count}
+                            for kind in ("csat", "ces", "nps") for count in (1, 2)],
+        "survey_thanks": [{"points": n, "balance": n, "comment": comment}
+                          for comment in (False, True)],
         "tier_down": [{"tier": "Member", "previous": "Insider"}],
         "tier_up": [{"tier": "Prime"}],
         "till_ask_member": [{}],
@@ -251,8 +262,8 @@ def test_every_code_is_shown_in_groups_of_four(locale: str):
             if SHOWN_MEMBER_CODE in text or SHOWN_VOUCHER_CODE in text:
                 showing.add(name)
     assert showing == {"adjusted", "card", "gift_received", "member_summary",
-                       "sale_ask_amount", "sale_confirm", "sale_done", "voucher_check",
-                       "voucher_issued", "vouchers"}
+                       "sale_ask_amount", "sale_confirm", "sale_done", "survey_feedback",
+                       "voucher_check", "voucher_issued", "vouchers"}
 
 
 def test_dates_read_in_one_format_on_the_members_clock():
@@ -262,6 +273,8 @@ def test_dates_read_in_one_format_on_the_members_clock():
     assert "before Jan 2, 2027" in en["voucher_issued"][0]
     utc = render("voucher_issued", "en", **samples(2)["voucher_issued"][0])
     assert "before Jan 3, 2027" in utc
+    assert "Jan 2, 2027 · K7M2-Q9XR · satisfaction" in en["survey_feedback"][0]
+    assert "\n2 ene 2027 · K7M2-Q9XR · satisfacción" in es["survey_feedback"][0]
 
 
 def test_segments_show_only_the_conditions_set():

@@ -1,4 +1,5 @@
-"""/settings (language, time zone, offers, reminders) and /forget (erase personal data)."""
+"""/settings (language, time zone, offers, reminders, surveys) and /forget (erase personal
+data)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from domain.models import Member
 from domain.services.conversations import forget_step, remember_step
 from domain.services.members import forget, update_settings
 from domain.services.staff import role_of
+from domain.services.surveys import set_surveys
 from messages.render import render
 
 TIMEZONE_STEP = "timezone"
@@ -42,9 +44,15 @@ async def change_setting(ctx: Context, event: Incoming, member: Member,
         changes = {"marketing_opt_in": not member.marketing_opt_in}
     elif press.action == "sr":
         changes = {"reminders_opt_in": not member.reminders_opt_in}
+    elif press.action == "sv":
+        changes = {"surveys_opt_in": not member.surveys_opt_in}
     else:
         return []
-    updated = await update_settings(ctx.writer(), member.id, **changes)
+    if "surveys_opt_in" in changes:  # off also cancels the surveys queued
+        updated = await set_surveys(ctx.writer(), member.id, not member.surveys_opt_in,
+                                    ctx.clock())
+    else:
+        updated = await update_settings(ctx.writer(), member.id, **changes)
     text, buttons = _view(ctx, event, updated)
     actions: list[Action] = [Edit(event.chat_id, message_id(event), text, buttons)]
     if "locale" in changes:  # the reply keyboard only changes with a new message
@@ -101,6 +109,8 @@ def _view(ctx: Context, event: Incoming,
                                            else "offers_off"], "so"),
         button(ctx, event.person.id, names["reminders_on" if member.reminders_opt_in
                                            else "reminders_off"], "sr"),
+        button(ctx, event.person.id, names["surveys_on" if member.surveys_opt_in
+                                           else "surveys_off"], "sv"),
     )
     rows = tuple(row for row in (languages, toggles,
                                  (button(ctx, event.person.id, names["set_timezone"], "st"),))
