@@ -33,6 +33,9 @@ DONATIONS = DonationRow.__table__.c
 COUNTED = PURCHASES.refunded < PURCHASES.total  # a receipt refunded in full is no purchase
 NET = type_coerce(PURCHASES.total, BigInteger) - type_coerce(PURCHASES.refunded, BigInteger)
 QUALIFIED = ("rewarded", "capped")
+# Grouping by `member_id + 0` keeps SQLite from walking the (member_id, occurred_at) index,
+# which reads every receipt out of order: a scan and a sort is four times faster there.
+BUYER = PURCHASES.member_id + 0
 
 
 def money(scaled: Any) -> Decimal:
@@ -63,7 +66,7 @@ class SqlMetrics:
         self.conn = conn
 
     async def facts(self, window: Window) -> MetricFacts:
-        """Everything the figures of the period need, in eleven aggregate statements."""
+        """Everything the figures of the period need, in ten aggregate statements."""
         since, until = window.since, window.until
         total, new, left, unreachable = (await self.conn.execute(select(
             count_if(member_at(until)), count_if(between(MEMBERS.joined_at, since, until)),
@@ -80,9 +83,7 @@ class SqlMetrics:
             members_total=total, members_new=new, members_left=left, unreachable=unreachable,
             by_tier=await self._members_by(MEMBERS.tier, window),
             by_locale=await self._members_by(MEMBERS.locale, window),
-            active_at_since=await self._active(window.active_since, since),
-            active_at_until=await self._active(window.active_until, until),
-            active_first_bought_in_period=await self._active(window.active_until, until, since),
+            **await self._activity(window),
             purchases=int(purchases), purchasing_members=int(buyers),
             repeat_members=int(repeat), revenue=money(revenue),
             lifetime_by_tier=await self._lifetime(window),
@@ -101,22 +102,31 @@ class SqlMetrics:
             select(column, func.count()).where(member_at(window.until)).group_by(column))
         return {key: count for key, count in rows.all()}
 
-    async def _active(self, start: Any, end: Any, first_since: Any = None) -> int:
-        """Members at `end` with a purchase in [start, end); with `first_since`, only those
-        whose first purchase ever was in [first_since, end)."""
-        statement = (
-            select(func.count(func.distinct(PURCHASES.member_id)))
-            .select_from(PurchaseRow.__table__.join(
-                MemberRow.__table__, MEMBERS.id == PURCHASES.member_id))
-            .where(COUNTED, between(PURCHASES.occurred_at, start, end), member_at(end))
+    async def _activity(self, window: Window) -> dict[str, int]:
+        """S, E and N of the retention rate, in one pass over the receipts of both active
+        windows: members active at `since`, at `until`, and those of E who bought nothing
+        before `since` (so their first purchase fell in the period)."""
+        since, until = window.since, window.until
+        buyers = (
+            select(BUYER.label("member_id"),
+                   func.max(case((PURCHASES.occurred_at < since, 1), else_=0)).label("s"),
+                   func.max(case((PURCHASES.occurred_at >= window.active_until, 1),
+                                 else_=0)).label("e"))
+            .where(COUNTED, between(PURCHASES.occurred_at, window.active_since, until))
+            .group_by(BUYER).subquery()
         )
-        if first_since is not None:
-            firsts = (select(PURCHASES.member_id.label("member_id"),
-                             func.min(PURCHASES.occurred_at).label("first"))
-                      .where(COUNTED).group_by(PURCHASES.member_id).subquery())
-            statement = statement.join(firsts, firsts.c.member_id == PURCHASES.member_id).where(
-                between(firsts.c.first, first_since, end))
-        return int((await self.conn.execute(statement)).scalar_one())
+        earlier = PurchaseRow.__table__.alias("earlier")
+        bought_before = (select(earlier.c.id).where(
+            earlier.c.member_id == buyers.c.member_id, earlier.c.refunded < earlier.c.total,
+            earlier.c.occurred_at < since).exists())
+        active_now = and_(buyers.c.e == 1, member_at(until))
+        s, e, n = (await self.conn.execute(
+            select(count_if(and_(buyers.c.s == 1, member_at(since))), count_if(active_now),
+                   count_if(and_(active_now, ~bought_before)))
+            .select_from(buyers.join(MemberRow.__table__, MEMBERS.id == buyers.c.member_id))
+        )).one()
+        return {"active_at_since": int(s), "active_at_until": int(e),
+                "active_first_bought_in_period": int(n)}
 
     async def _period_purchases(self, window: Window) -> tuple[Any, Any, Any, Any]:
         """Purchases in the period, members who made them, those with two or more, and the
@@ -135,9 +145,9 @@ class SqlMetrics:
     async def _lifetime(self, window: Window) -> dict[str, TierRevenue]:
         """Per tier: the members with a purchase before `until` and their net revenue."""
         per_member = (
-            select(PURCHASES.member_id.label("member_id"), func.sum(NET).label("net"))
+            select(BUYER.label("member_id"), func.sum(NET).label("net"))
             .where(COUNTED, PURCHASES.occurred_at < window.until)
-            .group_by(PURCHASES.member_id).subquery()
+            .group_by(BUYER).subquery()
         )
         rows = await self.conn.execute(
             select(MEMBERS.tier, func.count(), func.sum(per_member.c.net))
