@@ -137,6 +137,7 @@ async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
             await uow.ledger.debit(Posting(member_id, EntryKind.FORFEIT, now), balance)
         await remember_forgotten(uow, member, now)
         await uow.members.erase(member_id, now)
+        await uow.surveys.erase_comments(member_id)  # free text may say who they are
         return balance
 
 

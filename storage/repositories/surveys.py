@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.program import QuestionKind
@@ -125,4 +125,11 @@ class SqlSurveys:
                                     OutboxRow.template == template, text(PENDING),
                                     OutboxRow.claimed_by.is_(None))
             .values(state="cancelled", failed_at=at, last_error="surveys turned off"))
+        return result.rowcount
+
+    async def erase_comments(self, member_id: int) -> int:
+        """Delete the comments a member left (on /forget); their scores stay, anonymous."""
+        sends = select(SurveySendRow.id).where(SurveySendRow.member_id == member_id)
+        result = await self.conn.execute(
+            delete(SurveyCommentRow).where(SurveyCommentRow.send_id.in_(sends)))
         return result.rowcount

@@ -14,10 +14,19 @@ from sqlalchemy import select
 from bot.conversation.actions import Answer, Edit, Send
 from bot.conversation.core import Conversation
 from bot.conversation.events import Person
+from domain.earning import PurchaseLine
 from domain.program import Survey
-from domain.services.purchases import MERCHANT, MemberRef, record_purchase, refund_purchase
+from domain.services.purchase_batch import record_purchases
+from domain.services.purchases import (
+    MERCHANT,
+    MemberRef,
+    ReceiptIn,
+    record_purchase,
+    refund_purchase,
+)
 from domain.services.rewards import redeem_reward
-from domain.services.surveys import TEMPLATE
+from domain.services.surveys import TEMPLATE, satisfaction
+from domain.surveys import Score, sampled
 from storage.tables import OutboxRow, SurveySendRow
 from tests.conftest import NOW
 from tests.conversation.conftest import said
@@ -37,12 +46,13 @@ def program(program):
     return replace(program, surveys=(AFTER_PURCHASE,))
 
 
-async def buy(ctx, person: Person, receipt: str, at=NOW) -> None:
-    from domain.earning import PurchaseLine
+LATTE = [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]
 
+
+async def buy(ctx, person: Person, receipt: str, at=NOW, store: str | None = None) -> None:
     await record_purchase(ctx.writer(), ctx.program, merchant=MERCHANT, receipt_id=receipt,
-                          member=MemberRef("telegram_id", str(person.id)),
-                          lines=[PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))], now=at)
+                          member=MemberRef("telegram_id", str(person.id)), lines=LATTE,
+                          now=at, store=store)
 
 
 async def survey_rows(database) -> list[OutboxRow]:
@@ -208,3 +218,74 @@ async def test_a_refund_and_a_redemption_trigger_their_surveys(conversation, ctx
                                     .order_by(SurveySendRow.id))).all()
     assert [tuple(s) for s in sends] == [("after_refund", "refund"),
                                           ("after_voucher", "redemption")]
+
+
+async def test_a_survey_due_in_quiet_hours_waits_for_their_end(conversation, ctx, database):
+    await member_with(conversation, ctx, ANN, 0)
+    evening = NOW.replace(day=3, hour=1, minute=30)  # 20:30 in New York: due 21:30, quiet
+    morning = NOW.replace(day=3, hour=14, minute=0)  # 09:00 in New York
+    await buy(ctx, ANN, "R1", at=evening)
+    [row] = await survey_rows(database)
+    assert row.next_attempt_at == morning
+    api, clock = FakeBotApi(), FakeClock(morning - timedelta(minutes=1))
+    sender = new_sender(database, api, clock)
+    sender.sign = ctx.sign
+    for _ in range(4):
+        await deliver(sender)
+        clock.advance(5)
+    assert not [s for s in api.sent if "A quick question" in s.text]
+    clock.now = morning
+    await deliver(sender)
+    assert [s for s in api.sent if "A quick question" in s.text]
+
+
+async def test_surveys_follow_a_batch_of_receipts_from_the_till(conversation, ctx, database):
+    bob = Person(1002, first_name="Bob", language_code="en")
+    ann_id = await member_with(conversation, ctx, ANN, 0)
+    bob_id = await member_with(conversation, ctx, bob, 0)
+    receipts = [ReceiptIn(f"T{i}", MemberRef("telegram_id", str(person.id)), LATTE)
+                for i, person in enumerate((ANN, bob, ANN))]
+    await record_purchases(ctx.writer(), ctx.program, merchant=MERCHANT, receipts=receipts,
+                           now=NOW)
+    assert sorted(row.member_id for row in await survey_rows(database)) == [ann_id, bob_id]
+
+
+async def test_the_sample_asks_the_same_people_on_a_rerun(conversation, ctx, database):
+    half = replace(AFTER_PURCHASE, sample=Decimal("0.5"))
+    sampled_ctx = replace(ctx, program=replace(ctx.program, surveys=(half,)))
+    people = [Person(2000 + i, first_name="P", language_code="en") for i in range(12)]
+    ids = {person.id: await member_with(conversation, ctx, person, 0) for person in people}
+    for _ in range(2):  # the till sends every receipt twice: the second is a replay
+        for person in people:
+            await buy(sampled_ctx, person, f"R{person.id}")
+    expected = sorted(ids[p.id] for p in people if sampled(half, ids[p.id], f"receipt:R{p.id}"))
+    asked = sorted(row.member_id for row in await survey_rows(database))
+    assert asked == expected
+    assert 0 < len(asked) < len(people)
+
+
+async def test_answers_count_per_store_in_the_figures(conversation, ctx, database):
+    await member_with(conversation, ctx, ANN, 0)
+    await buy(ctx, ANN, "R1", store="Harbour")
+    question = await sent_question(database, ctx)
+    _, nps = await conversation.handle(press(ANN, data_of(question, "4")))
+    await conversation.handle(press(ANN, data_of(nps, "6"), callback_id="cb2"))
+    figures = await satisfaction(ctx.reader(), NOW, NOW + timedelta(days=1))
+    assert (figures.csat, figures.nps) == (Score(100.0, 1), Score(-100.0, 1))
+    assert figures.by_store["Harbour"].nps == Score(-100.0, 1)
+
+
+async def test_forgetting_a_member_erases_their_comments(conversation, ctx, database):
+    await member_with(conversation, ctx, ANN, 0)
+    await buy(ctx, ANN, "R1")
+    question = await sent_question(database, ctx)
+    _, nps = await conversation.handle(press(ANN, data_of(question, "1")))
+    await conversation.handle(press(ANN, data_of(nps, "0"), callback_id="cb2"))
+    await conversation.handle(said(ANN, "I am Ann Smith and it was awful"))
+    [confirm] = await conversation.handle(said(ANN, "/forget"))
+    await conversation.handle(press(ANN, data_of(confirm, "🗑"), callback_id="cb3"))
+    admin = Conversation(replace(ctx, admins=frozenset({ADMIN.id})))
+    [listed] = await admin.handle(said(ADMIN, "/feedback"))
+    assert "No comments yet." in listed.text
+    figures = await satisfaction(ctx.reader(), NOW, NOW + timedelta(days=1))
+    assert figures.csat == Score(0.0, 1)  # the scores stay, anonymous
