@@ -27,10 +27,12 @@ from domain.services.purchases import (
 from domain.services.rewards import redeem_reward
 from domain.services.surveys import TEMPLATE, satisfaction
 from domain.surveys import Score, sampled
-from storage.tables import OutboxRow, SurveySendRow
+from messages.render import render
+from storage.tables import OutboxRow, SurveySendRow, TransactionRow
 from tests.conftest import NOW
 from tests.conversation.conftest import said
 from tests.conversation.test_rewards_and_history import data_of, member_with, press
+from tests.conversation.test_simultaneous_taps import TAPS, answered_politely, count, tap_at_once
 from tests.delivery.helpers import FakeBotApi, FakeClock, deliver, new_sender
 
 ANN = Person(1001, first_name="Ann", language_code="en")
@@ -289,3 +291,21 @@ async def test_forgetting_a_member_erases_their_comments(conversation, ctx, data
     assert "No comments yet." in listed.text
     figures = await satisfaction(ctx.reader(), NOW, NOW + timedelta(days=1))
     assert figures.csat == Score(0.0, 1)  # the scores stay, anonymous
+
+
+async def test_five_simultaneous_taps_on_the_last_answer_pay_the_bonus_once(
+        conversation, ctx, database):
+    member_id = await member_with(conversation, ctx, ANN, 0)
+    await buy(ctx, ANN, "R1")
+    question = await sent_question(database, ctx)
+    _, nps = await conversation.handle(press(ANN, data_of(question, "5")))
+    before = await balance(ctx, member_id)
+    replies = await tap_at_once(ctx, ANN, data_of(nps, "10"))
+    answered_politely(replies)
+    thanks = [a for r in replies for a in r if isinstance(a, Edit)]
+    assert len(thanks) == 1
+    assert "+20" in thanks[0].text
+    assert sum(r == [Answer(r[0].callback_id, render("survey_answered", "en"))]
+               for r in replies) == TAPS - 1
+    assert await balance(ctx, member_id) == before + 20
+    assert await count(database, TransactionRow, TransactionRow.kind == "bonus") == 1
