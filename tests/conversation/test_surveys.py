@@ -126,6 +126,8 @@ async def test_answered_the_bonus_paid_once_and_a_second_tap_changes_nothing(
     assert isinstance(first, Answer)
     assert "already answered" in (first.text or "")
     assert await balance(ctx, member_id) == before + 20
+    [history] = await conversation.handle(said(ANN, "/history"))
+    assert "Mar 2, 2026 · Bonus (survey after_purchase): <b>+20</b>" in history.text
     async with ctx.reader() as uow:
         [send_id] = [int(data_of(question, "5").split(":")[1])]
         assert await uow.surveys.answers(send_id) == {"csat": 5, "nps": 10}
