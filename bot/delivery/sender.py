@@ -5,10 +5,12 @@ starts only while at least `margin` of the claim is left (a third of the lease, 
 10 s), after taking its turn in the process's `Pace` (shared with replies). From the moment
 its request starts until its outcome is committed the row is "in flight": its claim is
 renewed every margin / 2 to now + lease, so no pass of this process and no other process
-can claim it again however slowly Telegram answers. A request is bounded by
-`request_timeout` (60 s; the frameworks' own timeouts are shorter): no answer counts as
-network trouble and is retried after a backoff (Telegram may have taken it: the message can
-arrive twice, like the crash case).
+can claim it again however slowly Telegram answers. Should a renewal come late all the same
+(a database slower than the lease), this process still never sends a row twice: a row it
+has scheduled is ignored by its own later claims until its outcome is recorded. A request
+is bounded by `request_timeout` (60 s; the frameworks' own timeouts are shorter): no answer
+counts as network trouble and is retried after a backoff (Telegram may have taken it: the
+message can arrive twice, like the crash case).
 
 Stopping (the task cancelled: Ctrl+C, SIGTERM): nothing more is claimed; sends waiting for
 their slot are dropped; sends under way get `grace` seconds (5) to finish and be recorded;
@@ -123,6 +125,7 @@ class Sender:
         self._waiting: set[asyncio.Task[None]] = set()
         self._sending: dict[int, Notification] = {}  # row id: its request under way
         self._in_flight: set[int] = set()  # rows from their request to their recorded outcome
+        self._held: set[int] = set()  # rows scheduled here, until their outcome is recorded
         self._unsettled: list[Outcome] = []
         self._flushing = False
         self._paused_until = 0.0
@@ -182,6 +185,8 @@ class Sender:
         settled: list[Outcome] = []
         ready: list[Notification] = []
         for note in notes:
+            if note.id in self._held:  # its claim lapsed under a late renewal: already ours
+                continue
             outcome = unsendable(note, at)
             settled.append(outcome) if outcome else ready.append(note)
         running = {n.broadcast_id for n in ready if n.broadcast_id is not None}
@@ -231,6 +236,7 @@ class Sender:
                       error, self.settings.lease)
 
     def _spawn(self, note: Notification, when: float, until: datetime) -> None:
+        self._held.add(note.id)
         if note.broadcast_id is not None:
             self._flying[note.broadcast_id] += 1
         task = asyncio.create_task(self._deliver(note, when, until))
@@ -388,6 +394,7 @@ class Sender:
             self.trouble.happened(self._now(), error, unexpected=True)
             return False
         self._in_flight.difference_update(o.id for o in batch)
+        self._held.difference_update(o.id for o in batch)
         return True
 
     async def _keep_claims(self) -> None:

@@ -78,6 +78,31 @@ async def test_a_send_slower_than_the_lease_is_not_claimed_again(database, uow):
     assert {state for state, _, _ in (await claims(database)).values()} == {"sent"}
 
 
+async def test_a_live_process_never_sends_a_row_twice_even_when_its_claim_lapses(
+        database, uow, monkeypatch):
+    async def late_renewal(*args: object) -> None:  # a database slower than the lease
+        return None
+
+    monkeypatch.setattr("bot.delivery.sender.renew_claims", late_renewal)
+    members = await add_members(database, range(1, 6))
+    await notify_each(uow, members)
+    api = SlowBotApi(seconds=2.5)  # five leases: every claim lapses while its send is out
+    settings = DeliverySettings(rate=1000.0, lease=0.5, idle=0.05, lookahead=0.2)
+    sender = Sender(lambda: SqlUnitOfWork(database),
+                    lambda: SqlUnitOfWork(database, read_only=True), api,
+                    RateLimiter(MemorySlots(), settings.rate), settings, worker="live")
+    task = asyncio.create_task(sender.run())
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if all(state == "sent" for state, _, _ in (await claims(database)).values()):
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(s.chat_id for s in api.delivered) == members  # before: each twice or more
+    assert {state for state, _, _ in (await claims(database)).values()} == {"sent"}
+
+
 async def test_a_stop_finishes_the_send_under_way_and_hands_the_rest_back(database, uow):
     members = await add_members(database, range(1, 5))
     await notify_each(uow, members)
