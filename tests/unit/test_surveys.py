@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.program_report import program_summary
 from domain.program import Survey
 from domain.program_file import ProgramError, default_program_path, parse_program
 from domain.surveys import Score, ask_at, is_low, sampled, satisfaction
@@ -142,3 +143,15 @@ def test_a_duplicate_survey_id_is_refused():
     with pytest.raises(ProgramError) as refused:
         parse_program(program_text() + SURVEYS.split("\n\n")[0])
     assert 'surveys[2].id: duplicate id "after_purchase"' in refused.value.problems
+
+
+def test_program_check_lists_the_surveys():
+    summary = program_summary(parse_program(program_text()), "program.toml")
+    assert ("Surprises: every day, chance 0.05, 100 points each, at most 2,000 points a day\n"
+            "Survey after_purchase: after a purchase, 25% asked 30 minutes later, one survey per "
+            "member in 14 days: csat, ces, nps; a comment after a low score; +10 points for "
+            "answering\n"
+            "Survey after_refund: after a refund, 100% asked 0 minutes later, one survey per "
+            "member in 14 days: csat\n\nWorked example") in summary
+    plain = program_summary(parse_program(default_program_path().read_text()), "program.toml")
+    assert "Survey" not in plain
