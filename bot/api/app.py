@@ -24,10 +24,10 @@ annotations` here: FastAPI must evaluate the route annotations.
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -41,6 +41,7 @@ from bot.api.errors import (
     error_response,
 )
 from bot.api.guard import Guard, checked_token, requires
+from bot.api.metrics_schemas import MetricsOut
 from bot.api.schemas import (
     MAX_CODE,
     AdjustmentIn,
@@ -74,11 +75,14 @@ from domain.errors import (
     NotFound,
     VoucherUnusable,
 )
+from domain.metrics import as_json
 from domain.models import ApiToken, Voucher
+from domain.periods import FIRST_DAY, LAST_DAY, last_days, local_today, readable_day
 from domain.program import Program
 from domain.segments import Segment
 from domain.services.broadcasts import broadcast_progress, get_broadcast, queue_broadcast
 from domain.services.members import member_by_code
+from domain.services.metrics import program_metrics
 from domain.services.notifications import outbox_backlog
 from domain.services.points import account_summary, adjust_points
 from domain.services.purchases import MERCHANT, MemberRef, ReceiptIn, refund_purchase
@@ -100,6 +104,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
           "headers": RETRY_AFTER}}
 
 BEARER = HTTPBearer(auto_error=False)
+# A date of a report period in the query, as typed: read by `query_day`.
+Day = Annotated[str | None, Query(max_length=32, description="YYYY-MM-DD in the program's "
+                                                             "time zone")]
 # A member or voucher code in a path, as typed: checked like every text of a body.
 Code = Annotated[str, Path(min_length=1, max_length=MAX_CODE), AfterValidator(storable)]
 
@@ -241,6 +248,17 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
         """A broadcast's state and counts: sent, blocked, failed, pending, cancelled."""
         return await broadcast_out(broadcast_id)
 
+    @api.get("/api/v1/metrics", response_model=MetricsOut, responses=ERRORS,
+             openapi_extra=requires("reports"))
+    async def metrics(token: Token, since: Day = None, until: Day = None) -> JSONResponse:
+        """The program's figures for [since, until) (default: the 30 days before today), the
+        same JSON as `loyalty-bot report --format json` (reports scope)."""
+        end = query_day(until, "until") if until else local_today(clock(), program.info.timezone)
+        start = query_day(since, "since") if since else last_days(end)[0]
+        if start >= end:
+            raise InvalidRequest(f"since: {start} must be before until ({end})")
+        return JSONResponse(as_json(await program_metrics(reader(), program, start, end)))
+
     async def broadcast_out(broadcast_id: int) -> BroadcastOut:
         found = await get_broadcast(reader(), broadcast_id)
         progress = await broadcast_progress(reader(), broadcast_id)
@@ -293,6 +311,15 @@ def broadcast_view(broadcast: Broadcast, progress: BroadcastProgress) -> Broadca
                         total=progress.total, sent=progress.sent, blocked=progress.blocked,
                         failed=progress.failed, pending=progress.pending,
                         cancelled=progress.cancelled, stop_reason=broadcast.stop_reason)
+
+
+def query_day(text: str, name: str) -> date:
+    """A YYYY-MM-DD date of the query; InvalidRequest (422) naming the parameter otherwise."""
+    day = readable_day(text)
+    if day is None:
+        raise InvalidRequest(f"{name}: expected a date as YYYY-MM-DD from {FIRST_DAY} to "
+                             f"{LAST_DAY}, got {text!r}")
+    return day
 
 
 def member_ref(member: MemberIn) -> MemberRef:

@@ -11,7 +11,7 @@ from domain.errors import Conflict, InvalidRequest, NotFound
 from domain.models import ApiToken
 from domain.ports import UnitOfWork
 
-SCOPES = frozenset({"purchases", "members", "vouchers", "admin"})
+SCOPES = frozenset({"purchases", "members", "vouchers", "reports", "admin"})
 TOKEN_PREFIX = "lb_"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
