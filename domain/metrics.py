@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.ledger import EntryKind
 from domain.program import Program
+from domain.surveys import Satisfaction, Score
 
 CENT = Decimal("0.01")
 # Which ledger kinds each `points.issued` figure sums (credits only).
@@ -173,6 +174,7 @@ class Metrics:
     points: Points
     referrals: Referrals
     donations: dict[str, CauseFigures]
+    satisfaction: Satisfaction
 
 
 def ratio(numerator: int | Decimal, denominator: int | Decimal,
@@ -188,8 +190,9 @@ def percent(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | N
     return ratio(numerator, denominator, 100)
 
 
-def metrics(program: Program, since: date, until: date, facts: MetricFacts) -> Metrics:
-    """The figures of a period from its facts."""
+def metrics(program: Program, since: date, until: date, facts: MetricFacts,
+            satisfaction: Satisfaction) -> Metrics:
+    """The figures of a period from its facts and its survey answers."""
     lifetime = facts.lifetime_by_tier
     customers = sum(tier.customers for tier in lifetime.values())
     lifetime_revenue = sum((tier.revenue for tier in lifetime.values()), Decimal(0))
@@ -217,6 +220,7 @@ def metrics(program: Program, since: date, until: date, facts: MetricFacts) -> M
                             percent(facts.referrals_qualified, facts.referrals_joined)),
         donations={cause_id: cause_figures(program, cause_id, points, members)
                    for cause_id, (points, members) in sorted(facts.donations.items())},
+        satisfaction=satisfaction,
     )
 
 
@@ -274,4 +278,15 @@ def as_json(figures: Metrics) -> dict[str, object]:
                       "conversion_rate": rate(figures.referrals.conversion_rate)},
         "donations": {cause: asdict(cause_figures)
                       for cause, cause_figures in figures.donations.items()},
+        "satisfaction": satisfaction_json(figures.satisfaction),
     }
+
+
+def satisfaction_json(figures: Satisfaction) -> dict[str, object]:
+    """`csat`, `ces`, `nps` as {value, answers}, and the same per store."""
+    def score(s: Score) -> dict[str, object]:
+        return {"value": s.value, "answers": s.answers}
+
+    return {"csat": score(figures.csat), "ces": score(figures.ces), "nps": score(figures.nps),
+            "by_store": {store: satisfaction_json(of_store)
+                         for store, of_store in figures.by_store.items()}}

@@ -12,7 +12,7 @@ re-run asks the same people. The figures, from the seeds:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -124,6 +124,21 @@ def satisfaction(counts: Counts, by_store: Mapping[str, Counts] | None = None) -
         by_store={store: satisfaction(store_counts)
                   for store, store_counts in sorted((by_store or {}).items())},
     )
+
+
+def satisfaction_of(rows: Iterable[tuple[str | None, str, int, int]]) -> Satisfaction:
+    """The figures from answers counted by (store, question, score), as the survey
+    repository's `counts` gives them; questions of other kinds are left out."""
+    overall: dict[QuestionKind, dict[int, int]] = {}
+    by_store: dict[str, dict[QuestionKind, dict[int, int]]] = {}
+    for store, question, score, count in rows:
+        if question not in SCALES:
+            continue
+        totals = overall.setdefault(question, {})
+        totals[score] = totals.get(score, 0) + count
+        if store is not None:
+            by_store.setdefault(store, {}).setdefault(question, {})[score] = count
+    return satisfaction(overall, by_store)
 
 
 def _positive(scores: Mapping[int, int]) -> Score:

@@ -8,6 +8,7 @@ from domain.errors import InvalidRequest
 from domain.metrics import Metrics, metrics, window
 from domain.ports import UnitOfWork
 from domain.program import Program
+from domain.surveys import satisfaction_of
 
 
 async def program_metrics(uow: UnitOfWork, program: Program, since: date,
@@ -19,6 +20,8 @@ async def program_metrics(uow: UnitOfWork, program: Program, since: date,
     """
     if until <= since:
         raise InvalidRequest(f"the period must end after it starts: {since} to {until}")
+    period = window(program, since, until)
     async with uow:
-        facts = await uow.metrics.facts(window(program, since, until))
-    return metrics(program, since, until, facts)
+        facts = await uow.metrics.facts(period)
+        answers = await uow.surveys.counts(period.since, period.until)
+    return metrics(program, since, until, facts, satisfaction_of(answers))

@@ -170,17 +170,7 @@ async def latest_comments(uow: UnitOfWork, limit: int) -> list[SurveyComment]:
 async def satisfaction(uow: UnitOfWork, since: datetime, until: datetime) -> Satisfaction:
     """`csat`, `ces` and `nps` of the answers given in [since, until), per store too."""
     async with uow:
-        rows = await uow.surveys.counts(since, until)
-    overall: dict[QuestionKind, dict[int, int]] = {}
-    by_store: dict[str, dict[QuestionKind, dict[int, int]]] = {}
-    for store, question, score, count in rows:
-        if question not in rules.SCALES:
-            continue
-        totals = overall.setdefault(question, {})
-        totals[score] = totals.get(score, 0) + count
-        if store is not None:
-            by_store.setdefault(store, {}).setdefault(question, {})[score] = count
-    return rules.satisfaction(overall, by_store)
+        return rules.satisfaction_of(await uow.surveys.counts(since, until))
 
 
 async def set_surveys(uow: UnitOfWork, member_id: int, on: bool, now: datetime) -> Member:

@@ -3,8 +3,10 @@ on SQLite and PostgreSQL: the period [since, until), per store, answers only cou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+from domain.metrics import as_json
+from domain.services.metrics import program_metrics
 from domain.services.surveys import satisfaction
 from domain.surveys import NewSurveySend, Score
 from storage.uow import SqlUnitOfWork
@@ -68,3 +70,20 @@ async def test_one_answer_per_question_and_one_send_per_trigger(database):
         assert not await uow.surveys.mark_rewarded(send_id, NOW)
     figures = await satisfaction(SqlUnitOfWork(database, read_only=True), SINCE, UNTIL)
     assert figures.csat == Score(0.0, 1)
+
+
+async def test_the_program_metrics_carry_the_figures_of_their_period(database, program):
+    ann, bob = await add_members(database, [1, 2])
+    await answered(database, ann, "receipt:1", "Main", NOW, csat=5, nps=10)
+    await answered(database, bob, "receipt:2", None, NOW + timedelta(days=2), csat=2, nps=6)
+    await answered(database, bob, "receipt:3", None, NOW + timedelta(days=40), csat=1)
+    # [2026-03-02, 2026-04-01) at the program's midnights: the first two count, not the third
+    figures = await program_metrics(SqlUnitOfWork(database, read_only=True), program,
+                                    date(2026, 3, 2), date(2026, 4, 1))
+    # csat 5, 2: 1 of 2 positive = 50.0; nps 10, 6: 50% promoters - 50% detractors = 0.0
+    assert as_json(figures)["satisfaction"] == {
+        "csat": {"value": 50.0, "answers": 2}, "ces": {"value": None, "answers": 0},
+        "nps": {"value": 0.0, "answers": 2},
+        "by_store": {"Main": {"csat": {"value": 100.0, "answers": 1},
+                              "ces": {"value": None, "answers": 0},
+                              "nps": {"value": 100.0, "answers": 1}, "by_store": {}}}}
