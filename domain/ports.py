@@ -36,6 +36,7 @@ from domain.outbox import Outcome
 from domain.segments import Segment
 from domain.simulation import LedgerFacts, ReplayReceipt
 from domain.surveys import NewSurveySend, SurveyComment, SurveySend
+from domain.trends import WeekFacts, WeekWindow
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,12 @@ class ReplayRepository(Protocol):
     async def member_count(self) -> int: ...
 
 
+class TrendRepository(Protocol):
+    """Weekly counts and sums behind the charts, aggregated in the database."""
+
+    async def weekly(self, weeks: Sequence[WeekWindow]) -> list[WeekFacts]: ...
+
+
 class SurveyRepository(Protocol):
     """Surveys asked, their answers and comments, and the counts the figures come from."""
 
@@ -399,6 +406,8 @@ class UnitOfWork(Protocol):
     def surveys(self) -> SurveyRepository: ...
     @property
     def replay(self) -> ReplayRepository: ...
+    @property
+    def trends(self) -> TrendRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
 

@@ -31,6 +31,7 @@ from storage.repositories.replay import SqlReplay
 from storage.repositories.rewards import SqlRewards
 from storage.repositories.staff import SqlStaff
 from storage.repositories.surveys import SqlSurveys
+from storage.repositories.trends import SqlTrends
 
 
 def is_unique_violation(error: IntegrityError) -> bool:
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     broadcasts: SqlBroadcasts
     surveys: SqlSurveys
     replay: SqlReplay
+    trends: SqlTrends
     metrics: SqlMetrics
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.broadcasts = SqlBroadcasts(conn, dialect)
         self.surveys = SqlSurveys(conn, dialect)
         self.replay = SqlReplay(conn, dialect)
+        self.trends = SqlTrends(conn)
         self.metrics = SqlMetrics(conn)
         return self
 
