@@ -14,7 +14,7 @@
     loyalty-bot api-token create NAME [--scope S ...] | list | revoke NAME
     loyalty-bot audit [--since T]      who did what, when: every merchant action
     loyalty-bot import purchases FILE  record a till's CSV export of receipts, once each
-    loyalty-bot report [--since DATE] [--until DATE] [--format table|json|csv]
+    loyalty-bot report [--since DATE] [--until DATE] [--format table|json|csv] [--charts DIR]
                                        the program's figures for a period (docs/metrics.md)
     loyalty-bot --version              the installed version
 
@@ -279,6 +279,8 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
     report.add_argument("--format", choices=FORMATS, default="table", dest="output",
                         help="table (with the previous period), json or csv (default: table)")
+    report.add_argument("--charts", metavar="DIR",
+                        help="also write the period's PNG charts into DIR")
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
     jobs.add_argument("--at", type=_aware_datetime, default=None,
                       help="run as of this ISO 8601 time (default: now)")
@@ -340,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return asyncio.run(import_command(settings, args.file, error_file=args.errors))
         if args.command == "report":
-            return asyncio.run(report_command(settings, args.since, args.until, args.output))
+            return asyncio.run(report_command(settings, args.since, args.until, args.output,
+                                              args.charts))
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         if args.command == "nudges":

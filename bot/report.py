@@ -1,4 +1,4 @@
-"""`loyalty-bot report [--since DATE] [--until DATE] [--format table|json|csv]`.
+"""`loyalty-bot report [--since DATE] [--until DATE] [--format table|json|csv] [--charts DIR]`.
 
 The program metrics of a period (docs/metrics.md): as JSON exactly as `domain.metrics`
 defines them, as CSV one row per figure, or as a table beside the previous period of the
@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import open_database, program_of
+from bot.report_charts import write_charts
 from bot.settings import Settings
 from domain.metrics import CENT, as_json
 from domain.program import Program
@@ -105,14 +107,19 @@ def as_csv(figures: dict[str, object]) -> str:
 
 
 async def report_command(settings: Settings, since: str | None, until: str | None,
-                         output: str) -> int:
-    """Print the period's figures in `output` format; bad dates exit 2 with one line."""
+                         output: str, charts: str | None = None) -> int:
+    """Print the period's figures in `output` format, and write its charts into the folder
+    `charts` when given; bad dates or charts that cannot be written exit 2 with one line."""
     program = program_of(settings)
     today = datetime.now(UTC).astimezone(ZoneInfo(program.info.timezone)).date()
     try:
         start, end = period(since, until, today)
     except BadPeriod as error:
         print(render_text("bad_argument", error=error), file=sys.stderr)
+        return 2
+    refused = await write_charts(settings, program, start, end, Path(charts)) if charts else None
+    if refused is not None:
+        print(render_text("bad_argument", error=refused), file=sys.stderr)
         return 2
     current, previous = await measure(settings, program, start, end, output == "table")
     if output == "json":

@@ -11,9 +11,9 @@ MENU = ("menu_card", "menu_balance", "menu_rewards", "menu_invite", "menu_donate
 BAR_CELLS = 10
 
 
-def key_values(template: str, locale: str) -> dict[str, str]:
+def key_values(template: str, locale: str, **context: object) -> dict[str, str]:
     """A template of `key = text` lines, rendered in `locale`, as a dict in file order."""
-    lines = render(template, locale).splitlines()
+    lines = render(template, locale, **context).splitlines()
     return dict(line.split(" = ", 1) for line in lines if " = " in line)
 
 

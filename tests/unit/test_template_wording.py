@@ -71,6 +71,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "cancelled": [{}],
         "card": [{"program": PROGRAM, "code": MEMBER_CODE, "summary": summary}],
         "causes": [{"balance": n, "causes": [cause], "bars": {TREES.id: "▰▱"}}],
+        "chart_texts": [{"currency": "EUR"}],
         "commands": [{}],
         "donate_amount": [{"cause": TREES, "balance": n}],
         "donate_confirm": [{"points": n, "cause": TREES, "impact": n}],

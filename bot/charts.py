@@ -1,0 +1,101 @@
+"""PNG charts of a period: members, points, tiers and revenue, drawn with matplotlib.
+
+matplotlib is imported inside `draw_charts` only, so a bot that never draws a chart never
+loads it (tests/unit/test_charts.py checks the modules the bot loads at start). Figures are
+drawn on the Agg canvas without pyplot (no global state: safe in a worker thread), with
+the fonts matplotlib ships; titles and legends come from the `chart_texts` template of the
+reader's locale, dates through the same formatting as the templates' `date` filter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.conversation.texts import key_values
+from domain.ports import UnitOfWork
+from domain.program import Program
+from domain.services.trends import weekly_trends
+from domain.trends import Week
+from messages.render import local_date
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100  # 800 x 450 pixels: readable in a chat photo
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its name (the file is `<name>.png`) and the PNG."""
+
+    name: str
+    png: bytes
+
+
+async def period_charts(uow: UnitOfWork, program: Program, since: date, until: date,
+                        by_tier: Mapping[str, int], locale: str) -> list[Chart]:
+    """The charts of [since, until): its weeks read in `uow` (read-only), drawn in a worker
+    thread so the event loop goes on; `by_tier` is the period's `members.by_tier`, drawn
+    in the program's tier order. InvalidRequest for a period the charts cannot cover."""
+    weeks = await weekly_trends(uow, program, since, until)
+    tiers = {**{tier.name: 0 for tier in program.tiers.levels}, **by_tier}
+    return await asyncio.to_thread(draw_charts, weeks, tiers, program.info.currency, locale)
+
+
+def draw_charts(weeks: Sequence[Week], by_tier: Mapping[str, int], currency: str,
+                locale: str) -> list[Chart]:
+    """The four charts of a period: members and active members at each week's end, points
+    issued / redeemed / expired / donated per week, members per tier at the end (in the
+    order given), and net revenue per week."""
+    texts = key_values("chart_texts", locale, currency=currency)
+    days = [local_date(week.start, locale) for week in weeks]
+    members, axes = _figure(texts["members_title"])
+    axes.plot(days, [w.members for w in weeks], marker="o", label=texts["members"])
+    axes.plot(days, [w.active for w in weeks], marker="o", label=texts["active"])
+    points, axes = _figure(texts["points_title"])
+    series = {"issued": [w.issued for w in weeks], "redeemed": [w.redeemed for w in weeks],
+              "expired": [w.expired for w in weeks], "donated": [w.donated for w in weeks]}
+    width = 0.8 / len(series)
+    for offset, (key, values) in enumerate(series.items()):
+        axes.bar([i + offset * width for i in range(len(weeks))], values, width,
+                 label=texts[key])
+    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(weeks))], days)
+    tiers, axes = _figure(texts["tiers_title"])
+    axes.bar(list(by_tier), list(by_tier.values()), color="tab:purple")
+    revenue, axes = _figure(texts["revenue_title"])
+    axes.bar(days, [float(w.revenue) for w in weeks], color="tab:green")
+    charts = {"members": members, "points": points, "tiers": tiers, "revenue": revenue}
+    for name, figure in charts.items():
+        figure.axes[0].set_ylim(bottom=0)
+        if name != "tiers":
+            figure.axes[0].set_xlabel(texts["week_axis"])
+            figure.axes[0].tick_params(axis="x", labelrotation=30)
+        if name in ("members", "points"):
+            figure.axes[0].legend(fontsize="small")
+    return [Chart(name, _png(figure)) for name, figure in charts.items()]
+
+
+def _figure(title: str) -> tuple[Figure, Axes]:
+    """A new figure on the Agg canvas with one plot titled `title`."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_title(title)
+    axes.grid(axis="y", alpha=0.3)
+    return figure, axes
+
+
+def _png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
