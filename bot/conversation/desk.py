@@ -14,7 +14,7 @@ from bot.conversation.buttons import Press, read_press
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers import broadcast, sale, survey, till
+from bot.conversation.handlers import broadcast, sale, stats, survey, till
 from bot.conversation.handlers.common import answered
 from bot.conversation.handlers.staff import remove_pressed, staff_command
 from bot.conversation.menus import COMMAND_ROLES
@@ -30,7 +30,7 @@ COMMANDS: dict[str, ClerkHandler] = {  # who may use each: menus.COMMAND_ROLES
     "sale": sale.start_sale, "voucher": till.voucher_command, "member": till.member_command,
     "adjust": till.adjust_command, "staff": staff_command,
     "broadcast": broadcast.start_broadcast, "broadcasts": broadcast.list_broadcasts,
-    "feedback": survey.feedback,
+    "feedback": survey.feedback, "stats": stats.stats_command,
 }
 PRESSES: dict[str, tuple[Role, ClerkPress]] = {
     "kc": ("staff", sale.category_pressed), "ky": ("staff", sale.confirm_pressed),
@@ -38,7 +38,7 @@ PRESSES: dict[str, tuple[Role, ClerkPress]] = {
     "xr": ("admin", remove_pressed), "bk": ("admin", broadcast.no_button_pressed),
     "bs": ("admin", broadcast.condition_pressed), "bp": ("admin", broadcast.preview_pressed),
     "by": ("admin", broadcast.send_pressed), "bn": ("admin", broadcast.cancel_draft_pressed),
-    "bx": ("admin", broadcast.stop_pressed),
+    "bx": ("admin", broadcast.stop_pressed), stats.PREVIOUS: ("admin", stats.previous_pressed),
 }
 STEPS: dict[str, ClerkStep] = {
     sale.MEMBER_STEP: sale.member_step, sale.AMOUNT_STEP: sale.amount_step,

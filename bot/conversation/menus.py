@@ -16,6 +16,7 @@ from domain.services.staff import Role, list_staff
 COMMAND_ROLES: dict[str, Role] = {
     "sale": "staff", "voucher": "staff", "member": "staff", "adjust": "admin",
     "staff": "admin", "broadcast": "admin", "broadcasts": "admin", "feedback": "admin",
+    "stats": "admin",
 }
 
 

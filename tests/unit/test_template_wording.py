@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.conversation.handlers.stats import FIGURES, KeyFigure
 from bot.program_report import program_summary
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
@@ -147,6 +148,10 @@ def samples(n: int) -> dict[str, list[Sample]]:
         ]}, {"comments": []}],
         "survey_question": [{"kind": kind, "index": 0, "count": count}
                             for kind in ("csat", "ces", "nps") for count in (1, 2)],
+        "stats": [{"days": n, "since": MOMENT.date(), "last": MOMENT.date(),
+                   "before_since": MOMENT.date(), "before_last": MOMENT.date(),
+                   "figures": stat_figures(n), "currency": "USD"}],
+        "stats_value": [{"f": figure, "currency": "USD"} for figure in stat_figures(n)],
         "survey_thanks": [{"points": n, "balance": n, "comment": comment}
                           for comment in (False, True)],
         "tier_down": [{"tier": "Member", "previous": "Insider"}],
@@ -174,6 +179,14 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "welcome_back": [{"name": "Ann", "balance": n, "referral": "own_code"}],
         "welcome_returning": [{"program": PROGRAM, "name": "Ann", "referral": "returning"}],
     }
+
+
+def stat_figures(n: int) -> list[KeyFigure]:
+    """Each /stats figure risen to `n`, and each with no value before."""
+    return [KeyFigure(key, kind, value, before, trend)
+            for key, kind, _ in FIGURES
+            for value, before, trend in ((Decimal(n), Decimal(0), "up"),
+                                         (Decimal(n), None, None))]
 
 
 def template_names() -> list[str]:
