@@ -71,6 +71,22 @@ class CauseOut(Exact):
     members: int
 
 
+class ScoreOut(Exact):
+    """One satisfaction figure and the answers it stands on."""
+
+    value: float | None = Field(description="one decimal; null without answers")
+    answers: int
+
+
+class SatisfactionOut(Exact):
+    """csat and ces: answers of 4-5 / all x 100; nps: % of 9-10 minus % of 0-6."""
+
+    csat: ScoreOut
+    ces: ScoreOut
+    nps: ScoreOut
+    by_store: dict[str, SatisfactionOut] = Field(description="the same per store")
+
+
 class MetricsOut(Exact):
     """Every figure of the period [since, until), dates in the program's time zone."""
 
@@ -89,3 +105,4 @@ class MetricsOut(Exact):
     points: PointsOut
     referrals: ReferralsOut
     donations: dict[str, CauseOut] = Field(description="per cause id")
+    satisfaction: SatisfactionOut = Field(description="from the survey answers of the period")
