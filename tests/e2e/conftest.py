@@ -15,6 +15,7 @@ from bot.settings import Settings
 
 TOKEN = "123456:E2E-TOKEN"
 BOT = "northwind_loyalty_bot"
+ADMIN_ID = 7001  # the admin the `shop` bot is configured with
 
 
 def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
@@ -43,6 +44,19 @@ async def telegram(request: pytest.FixtureRequest, emulator: Emulator,
                    tmp_path: Path) -> AsyncIterator[Emulator]:
     """The emulator with the loyalty bot polling it, on each framework."""
     task = asyncio.create_task(run_bot(bot_settings(request.param, emulator, tmp_path)))
+    await started(emulator)
+    yield emulator
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def shop(request: pytest.FixtureRequest, emulator: Emulator,
+               tmp_path: Path) -> AsyncIterator[Emulator]:
+    """The bot with one admin configured through ADMIN_IDS."""
+    settings = bot_settings(request.param, emulator, tmp_path, admin_ids=str(ADMIN_ID))
+    task = asyncio.create_task(run_bot(settings))
     await started(emulator)
     yield emulator
     task.cancel()

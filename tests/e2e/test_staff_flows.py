@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import suppress
-from pathlib import Path
 
-import pytest
-
-from bot.app import run_bot
 from bot.emulator import Emulator
 from bot.qr import qr_png
-from tests.e2e.conftest import bot_settings, started
-
-ADMIN_ID = 7001
-
-
-@pytest.fixture(params=["aiogram", "ptb"])
-async def shop(request: pytest.FixtureRequest, emulator: Emulator,
-               tmp_path: Path) -> AsyncIterator[Emulator]:
-    """The bot with one admin configured through ADMIN_IDS."""
-    settings = bot_settings(request.param, emulator, tmp_path, admin_ids=str(ADMIN_ID))
-    task = asyncio.create_task(run_bot(settings))
-    await started(emulator)
-    yield emulator
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
+from tests.e2e.conftest import ADMIN_ID
 
 
 def menu_of(emulator: Emulator, chat_id: int) -> list[str]:

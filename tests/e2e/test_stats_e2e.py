@@ -3,34 +3,12 @@ figures, then presses the button for the period before; a customer learns nothin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import suppress
-from pathlib import Path
-
-import pytest
-
-from bot.app import run_bot
 from bot.emulator import Emulator
-from tests.e2e.conftest import bot_settings, started
+from tests.e2e.conftest import ADMIN_ID
 from tests.png import png_size
 
-ADMIN_ID = 7001
 TITLES = ["Members at the end of each week", "Points per week", "Members per tier",
           "Net revenue per week (USD)"]
-
-
-@pytest.fixture(params=["aiogram", "ptb"])
-async def shop(request: pytest.FixtureRequest, emulator: Emulator,
-               tmp_path: Path) -> AsyncIterator[Emulator]:
-    """The bot with one admin configured through ADMIN_IDS."""
-    settings = bot_settings(request.param, emulator, tmp_path, admin_ids=str(ADMIN_ID))
-    task = asyncio.create_task(run_bot(settings))
-    await started(emulator)
-    yield emulator
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
 
 
 async def test_an_admin_reads_the_stats_and_the_period_before(shop: Emulator):
