@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.api.metrics_schemas import MetricsOut
+from bot.cli import main
 from domain.metrics import as_json
 from domain.program import Program
 from domain.services.metrics import program_metrics
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
-from tests.api.conftest import bearer
+from tests.api.conftest import api_client, bearer
+from tests.integration.test_cli import in_thread
 from tests.integration.test_metrics import seed
 
 PERIOD = {"since": "2026-02-01", "until": "2026-03-01"}
@@ -85,3 +89,26 @@ async def test_the_openapi_documents_the_answer_and_the_scope(client: httpx.Asyn
         "$ref": "#/components/schemas/MetricsOut"}
     assert {"since", "until"} <= {p["name"] for p in route["parameters"]}
     assert "points" in document["components"]["schemas"]["MetricsOut"]["properties"]
+
+
+def test_a_reports_token_from_the_cli_reads_the_metrics(tmp_path: Path, program: Program,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        ) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/reports.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["api-token", "create", "office", "--scope", "reports"]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    statuses: list[int] = []
+
+    async def call() -> None:
+        database = Database(url)
+        try:
+            async with api_client(database, program) as http:
+                for path in ("/api/v1/metrics", "/api/v1/members/K7M2Q9XR"):
+                    statuses.append((await http.get(path, headers=bearer(secret))).status_code)
+        finally:
+            await database.dispose()
+
+    in_thread(call())
+    assert statuses == [200, 403]  # reports, and nothing else
