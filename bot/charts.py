@@ -32,9 +32,10 @@ WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100  # 800 x 450 pixels: readable in a chat
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart: its name (the file is `<name>.png`) and the PNG."""
+    """One chart: its name (the file is `<name>.png`), its title and the PNG."""
 
     name: str
+    title: str  # as drawn on it, in the reader's locale: a photo's caption
     png: bytes
 
 
@@ -55,30 +56,57 @@ def draw_charts(weeks: Sequence[Week], by_tier: Mapping[str, int], currency: str
     order given), and net revenue per week."""
     texts = key_values("chart_texts", locale, currency=currency)
     days = [local_date(week.start, locale) for week in weeks]
-    members, axes = _figure(texts["members_title"])
-    axes.plot(days, [w.members for w in weeks], marker="o", label=texts["members"])
-    axes.plot(days, [w.active for w in weeks], marker="o", label=texts["active"])
-    points, axes = _figure(texts["points_title"])
-    series = {"issued": [w.issued for w in weeks], "redeemed": [w.redeemed for w in weeks],
-              "expired": [w.expired for w in weeks], "donated": [w.donated for w in weeks]}
+    drawn = {"members": _members(weeks, days, texts), "points": _points(weeks, days, texts),
+             "tiers": _tiers(by_tier, texts), "revenue": _revenue(weeks, days, texts)}
+    return [Chart(name, texts[f"{name}_title"], _png(figure)) for name, figure in drawn.items()]
+
+
+def _members(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> Figure:
+    """Two lines: members, and active members, at each week's end."""
+    figure, axes = _figure(texts["members_title"])
+    axes.plot(days, [week.members for week in weeks], marker="o", label=texts["members"])
+    axes.plot(days, [week.active for week in weeks], marker="o", label=texts["active"])
+    _by_week(axes, texts)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _points(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> Figure:
+    """Four bars a week: points issued, redeemed, expired and donated."""
+    figure, axes = _figure(texts["points_title"])
+    series = {"issued": [week.issued for week in weeks],
+              "redeemed": [week.redeemed for week in weeks],
+              "expired": [week.expired for week in weeks],
+              "donated": [week.donated for week in weeks]}
     width = 0.8 / len(series)
     for offset, (key, values) in enumerate(series.items()):
         axes.bar([i + offset * width for i in range(len(weeks))], values, width,
                  label=texts[key])
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(weeks))], days)
-    tiers, axes = _figure(texts["tiers_title"])
+    _by_week(axes, texts)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _tiers(by_tier: Mapping[str, int], texts: dict[str, str]) -> Figure:
+    """A bar per tier: its members at the period's end."""
+    figure, axes = _figure(texts["tiers_title"])
     axes.bar(list(by_tier), list(by_tier.values()), color="tab:purple")
-    revenue, axes = _figure(texts["revenue_title"])
-    axes.bar(days, [float(w.revenue) for w in weeks], color="tab:green")
-    charts = {"members": members, "points": points, "tiers": tiers, "revenue": revenue}
-    for name, figure in charts.items():
-        figure.axes[0].set_ylim(bottom=0)
-        if name != "tiers":
-            figure.axes[0].set_xlabel(texts["week_axis"])
-            figure.axes[0].tick_params(axis="x", labelrotation=30)
-        if name in ("members", "points"):
-            figure.axes[0].legend(fontsize="small")
-    return [Chart(name, _png(figure)) for name, figure in charts.items()]
+    return figure
+
+
+def _revenue(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> Figure:
+    """A bar a week: net revenue."""
+    figure, axes = _figure(texts["revenue_title"])
+    axes.bar(days, [float(week.revenue) for week in weeks], color="tab:green")
+    _by_week(axes, texts)
+    return figure
+
+
+def _by_week(axes: Axes, texts: dict[str, str]) -> None:
+    """An x axis of weeks, labelled by their first day."""
+    axes.set_xlabel(texts["week_axis"])
+    axes.tick_params(axis="x", labelrotation=30)
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
@@ -95,7 +123,8 @@ def _figure(title: str) -> tuple[Figure, Axes]:
 
 
 def _png(figure: Figure) -> bytes:
-    """The figure as PNG bytes."""
+    """The figure as PNG bytes, its counts and amounts from 0 up."""
+    figure.axes[0].set_ylim(bottom=0)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

@@ -29,6 +29,10 @@ def weeks(count: int) -> list[Week]:
 def test_every_chart_is_a_png_of_the_set_size(locale: str) -> None:
     charts = draw_charts(weeks(5), {"Member": 80, "Insider": 15, "Prime": 5}, "EUR", locale)
     assert [chart.name for chart in charts] == NAMES
+    if locale == "es":
+        assert [chart.title for chart in charts] == [
+            "Socios al final de cada semana", "Puntos por semana", "Socios por nivel",
+            "Ingresos netos por semana (EUR)"]
     for chart in charts:
         assert png_size(chart.png) == PIXELS
         assert len(chart.png) > 10_000, chart.name  # axes, bars, lines and text were drawn

@@ -21,7 +21,7 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import refused
-from bot.conversation.texts import key_values, labels
+from bot.conversation.texts import labels
 from domain.metrics import Metrics
 from domain.periods import DEFAULT_DAYS, last_days, local_today, previous, readable_day
 from domain.services.metrics import program_metrics
@@ -94,13 +94,11 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
     before = await program_metrics(ctx.reader(), program, before_since, since)
     charts = await period_charts(ctx.reader(), program, since, until, now.members.by_tier,
                                  locale)
-    titles = key_values("chart_texts", locale, currency=program.info.currency)
     text = render("stats", locale, days=DEFAULT_DAYS, since=since,
                   last=until - timedelta(days=1), before_since=before_since,
                   before_last=since - timedelta(days=1), figures=key_figures(now, before),
                   currency=program.info.currency)
     earlier = button(ctx, clerk.telegram_id, labels(locale)["stats_previous"], PREVIOUS,
                      since.isoformat())
-    return [*(Send(chat_id, titles[f"{chart.name}_title"], photo=chart.png)
-              for chart in charts),
+    return [*(Send(chat_id, chart.title, photo=chart.png) for chart in charts),
             Send(chat_id, text, buttons=((earlier,),))]
