@@ -24,9 +24,10 @@ def normalize_phone(text: str) -> str:
 
 
 def check_timezone(name: str) -> str:
-    """An IANA time zone name, refused if unknown."""
+    """An IANA time zone name, refused if unknown (a name too long for a file name is an
+    OSError when the tzdata package is installed, as python-dateutil installs it)."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise InvalidRequest(f"unknown time zone: {name!r}") from error
     return name

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.contact import check_timezone
+from domain.errors import InvalidRequest
 from domain.validation import (
     MAX_BIGINT,
     MIN_BIGINT,
@@ -66,3 +69,10 @@ def test_times_in_utc_from_2000_on():
     assert utc_moment(datetime(1999, 12, 31, 23, 59, tzinfo=UTC)) is None
     assert utc_moment(datetime(1, 1, 1, tzinfo=plus_one)) is None  # no UTC equivalent
     assert utc_moment(datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=10)))) is None
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "9" * 1000, "../etc/passwd", ""])
+def test_an_unknown_time_zone_is_refused(name: str) -> None:
+    with pytest.raises(InvalidRequest):
+        check_timezone(name)
+    assert check_timezone("Europe/Madrid") == "Europe/Madrid"
