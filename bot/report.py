@@ -13,27 +13,24 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.app import open_database, program_of
 from bot.report_charts import write_charts
 from bot.settings import Settings
 from domain.metrics import CENT, as_json
+from domain.periods import BadPeriod, local_today, named_period
+from domain.periods import previous as previous_period
 from domain.program import Program
 from domain.services.metrics import program_metrics
 from messages.render import render_text
 from storage.uow import SqlUnitOfWork
 
-DEFAULT_DAYS = 30
+OPTIONS = ("--since", "--until")  # how BadPeriod names the dates
 FORMATS = ("table", "json", "csv")
 HEADER = ("since", "until", "currency")  # the period's names, not figures
-
-
-class BadPeriod(ValueError):
-    """A --since or --until that is not a date, or a period that does not move forward."""
 
 
 @dataclass(frozen=True)
@@ -44,24 +41,6 @@ class Row:
     current: object
     previous: object
     change: str
-
-
-def period(since: str | None, until: str | None, today: date) -> tuple[date, date]:
-    """The dates [since, until): `until` defaults to `today`, `since` to `DEFAULT_DAYS`
-    days before `until`."""
-    end = _day(until, "--until") if until else today
-    start = _day(since, "--since") if since else end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise BadPeriod(f"--since ({start}) must be before --until ({end})")
-    return start, end
-
-
-def _day(text: str, option: str) -> date:
-    """A YYYY-MM-DD date; BadPeriod naming the option otherwise."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadPeriod(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def flatten(figures: dict[str, object], prefix: str = "") -> Iterator[tuple[str, object]]:
@@ -111,9 +90,9 @@ async def report_command(settings: Settings, since: str | None, until: str | Non
     """Print the period's figures in `output` format, and write its charts into the folder
     `charts` when given; bad dates or charts that cannot be written exit 2 with one line."""
     program = program_of(settings)
-    today = datetime.now(UTC).astimezone(ZoneInfo(program.info.timezone)).date()
+    today = local_today(datetime.now(UTC), program.info.timezone)
     try:
-        start, end = period(since, until, today)
+        start, end = named_period(since, until, today, names=OPTIONS)
     except BadPeriod as error:
         print(render_text("bad_argument", error=error), file=sys.stderr)
         return 2
@@ -142,7 +121,7 @@ async def measure(settings: Settings, program: Program, start: date, end: date,
         current = as_json(await program_metrics(reader, program, start, end))
         if not with_previous:
             return current, None
-        before = start - (end - start)
-        return current, as_json(await program_metrics(reader, program, before, start))
+        return current, as_json(await program_metrics(reader, program,
+                                                      *previous_period(start, end)))
     finally:
         await database.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.program_report import load_translated_program, program_problems
 from bot.settings import Settings
+from domain.periods import BadPeriod, local_today, named_period
 from domain.program import Program
 from domain.program_file import ProgramError, default_program_path
 from domain.services.simulation import simulate
@@ -30,10 +31,6 @@ from storage.uow import SqlUnitOfWork
 
 DEFAULT_DAYS = 365
 Kind = Literal["count", "money", "percent"]
-
-
-class BadPeriod(ValueError):
-    """A --since or --until that is not a date, or a period that ends before it starts."""
 
 
 @dataclass(frozen=True)
@@ -51,26 +48,6 @@ class Row:
         if self.current is None or self.new is None:
             return None
         return self.new - self.current
-
-
-def period(since: str | None, until: str | None, zone: str,
-           now: datetime) -> tuple[datetime, datetime]:
-    """`[since, until)` from YYYY-MM-DD dates, each day starting at midnight in `zone`;
-    `until` defaults to today, `since` to `DEFAULT_DAYS` days before `until`."""
-    today = now.astimezone(ZoneInfo(zone)).date()
-    end = _day(until, "--until") if until else today
-    start = _day(since, "--since") if since else end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise BadPeriod(f"--since ({start}) must be before --until ({end})")
-    return _midnight(start, zone), _midnight(end, zone)
-
-
-def _day(text: str, option: str) -> date:
-    """A YYYY-MM-DD date; BadPeriod naming the option otherwise."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadPeriod(f"{option}: expected a date as YYYY-MM-DD, got {text[:40]!r}") from None
 
 
 def _midnight(day: date, zone: str) -> datetime:
@@ -123,7 +100,10 @@ async def simulate_command(settings: Settings, path: Path, since: str | None,
         print(program_problems(error.problems, str(path)), file=sys.stderr)
         return 1
     try:
-        start, end = period(since, until, current.info.timezone, datetime.now(UTC))
+        zone = current.info.timezone
+        first, last = named_period(since, until, local_today(datetime.now(UTC), zone),
+                                   DEFAULT_DAYS, ("--since", "--until"))
+        start, end = _midnight(first, zone), _midnight(last, zone)
     except BadPeriod as error:
         print(render_text("bad_argument", error=error), file=sys.stderr)
         return 2

@@ -11,6 +11,31 @@ DEFAULT_DAYS = 30  # a period nobody named: the 30 days before today
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 
 
+class BadPeriod(ValueError):
+    """A date that is not YYYY-MM-DD within FIRST_DAY..LAST_DAY, or a period that does not
+    move forward; the message names the option or parameter."""
+
+
+def named_period(since: str | None, until: str | None, today: date,
+                 days: int = DEFAULT_DAYS, names: tuple[str, str] = ("since", "until"),
+                 ) -> tuple[date, date]:
+    """[since, until) from the texts given: `until` defaults to `today`, `since` to `days`
+    days before `until`; BadPeriod naming the option (`names`) otherwise."""
+    end = _named_day(until, names[1]) if until is not None else today
+    start = _named_day(since, names[0]) if since is not None else last_days(end, days)[0]
+    if start >= end:
+        raise BadPeriod(f"{names[0]}: {start} must be before {names[1]} ({end})")
+    return start, end
+
+
+def _named_day(text: str, name: str) -> date:
+    day = readable_day(text)
+    if day is None:
+        raise BadPeriod(f"{name}: expected a date as YYYY-MM-DD from {FIRST_DAY} to "
+                        f"{LAST_DAY}, got {text[:40]!r}")
+    return day
+
+
 def readable_day(text: str) -> date | None:
     """A YYYY-MM-DD date from FIRST_DAY to LAST_DAY, or None."""
     try:

@@ -24,7 +24,7 @@ annotations` here: FastAPI must evaluate the route annotations.
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -77,7 +77,7 @@ from domain.errors import (
 )
 from domain.metrics import as_json
 from domain.models import ApiToken, Voucher
-from domain.periods import FIRST_DAY, LAST_DAY, last_days, local_today, readable_day
+from domain.periods import BadPeriod, local_today, named_period
 from domain.program import Program
 from domain.segments import Segment
 from domain.services.broadcasts import broadcast_progress, get_broadcast, queue_broadcast
@@ -253,10 +253,10 @@ def create_api(writer: UowFactory, reader: UowFactory, program: Program,
     async def metrics(token: Token, since: Day = None, until: Day = None) -> JSONResponse:
         """The program's figures for [since, until) (default: the 30 days before today), the
         same JSON as `loyalty-bot report --format json` (reports scope)."""
-        end = query_day(until, "until") if until else local_today(clock(), program.info.timezone)
-        start = query_day(since, "since") if since else last_days(end)[0]
-        if start >= end:
-            raise InvalidRequest(f"since: {start} must be before until ({end})")
+        try:
+            start, end = named_period(since, until, local_today(clock(), program.info.timezone))
+        except BadPeriod as bad:
+            raise InvalidRequest(str(bad)) from None
         return JSONResponse(as_json(await program_metrics(reader(), program, start, end)))
 
     async def broadcast_out(broadcast_id: int) -> BroadcastOut:
@@ -311,15 +311,6 @@ def broadcast_view(broadcast: Broadcast, progress: BroadcastProgress) -> Broadca
                         total=progress.total, sent=progress.sent, blocked=progress.blocked,
                         failed=progress.failed, pending=progress.pending,
                         cancelled=progress.cancelled, stop_reason=broadcast.stop_reason)
-
-
-def query_day(text: str, name: str) -> date:
-    """A YYYY-MM-DD date of the query; InvalidRequest (422) naming the parameter otherwise."""
-    day = readable_day(text)
-    if day is None:
-        raise InvalidRequest(f"{name}: expected a date as YYYY-MM-DD from {FIRST_DAY} to "
-                             f"{LAST_DAY}, got {text!r}")
-    return day
 
 
 def member_ref(member: MemberIn) -> MemberRef:

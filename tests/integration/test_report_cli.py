@@ -99,10 +99,14 @@ def test_the_default_period_is_the_30_days_before_today(
 
 
 @pytest.mark.parametrize(("arguments", "reason"), [
-    (["--since", "2026-13-01"], "--since: expected a date as YYYY-MM-DD, got '2026-13-01'"),
-    (["--until", "soon"], "--until: expected a date as YYYY-MM-DD, got 'soon'"),
+    (["--since", "2026-13-01"],
+     "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got '2026-13-01'"),
+    (["--until", "soon"],
+     "--until: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got 'soon'"),
+    (["--since", "0001-01-01"],  # before: a traceback from the program's time zone
+     "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got '0001-01-01'"),
     (["--since", "2026-03-01", "--until", "2026-03-01"],
-     "--since (2026-03-01) must be before --until (2026-03-01)"),
+     "--since: 2026-03-01 must be before --until (2026-03-01)"),
 ])
 def test_bad_dates_exit_2_with_one_line(arguments: list[str], reason: str, tmp_path: object,
                                         monkeypatch: pytest.MonkeyPatch,

@@ -164,11 +164,12 @@ def test_bad_dates_exit_2_with_one_line(empty_database_url, monkeypatch, tmp_pat
     path = new_program_file(tmp_path)
     assert main(["program", "simulate", str(path), "--since", "2026-13-01"]) == 2
     assert capsys.readouterr().err == (
-        "loyalty-bot: --since: expected a date as YYYY-MM-DD, got '2026-13-01'\n")
+        "loyalty-bot: --since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, "
+        "got '2026-13-01'\n")
     assert main(["program", "simulate", str(path), "--since", "2026-03-01",
                  "--until", "2026-02-01"]) == 2
     assert capsys.readouterr().err == (
-        "loyalty-bot: --since (2026-03-01) must be before --until (2026-02-01)\n")
+        "loyalty-bot: --since: 2026-03-01 must be before --until (2026-02-01)\n")
 
 
 def test_no_receipts_and_no_point_value_print_zeros_and_n_a(empty_database_url, monkeypatch,
