@@ -1,4 +1,4 @@
-"""PNG charts of a period: members, points, tiers and revenue, drawn with matplotlib.
+"""PNG charts of a period: members, points, tiers, revenue and survey scores (matplotlib).
 
 matplotlib is imported inside `draw_charts` only, so a bot that never draws a chart never
 loads it (tests/unit/test_charts.py checks the modules the bot loads at start). Figures are
@@ -17,9 +17,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.conversation.texts import key_values
+from domain.metrics import Metrics
 from domain.ports import UnitOfWork
 from domain.program import Program
 from domain.services.trends import weekly_trends
+from domain.surveys import Satisfaction
 from domain.trends import Week
 from messages.render import local_date
 
@@ -40,24 +42,27 @@ class Chart:
 
 
 async def period_charts(uow: UnitOfWork, program: Program, since: date, until: date,
-                        by_tier: Mapping[str, int], locale: str) -> list[Chart]:
+                        figures: Metrics, locale: str) -> list[Chart]:
     """The charts of [since, until): its weeks read in `uow` (read-only), drawn in a worker
-    thread so the event loop goes on; `by_tier` is the period's `members.by_tier`, drawn
-    in the program's tier order. InvalidRequest for a period the charts cannot cover."""
+    thread so the event loop goes on; `figures` are the period's metrics (members per tier,
+    drawn in the program's tier order, and survey scores). InvalidRequest for a period the
+    charts cannot cover."""
     weeks = await weekly_trends(uow, program, since, until)
-    tiers = {**{tier.name: 0 for tier in program.tiers.levels}, **by_tier}
-    return await asyncio.to_thread(draw_charts, weeks, tiers, program.info.currency, locale)
+    tiers = {**{tier.name: 0 for tier in program.tiers.levels}, **figures.members.by_tier}
+    return await asyncio.to_thread(draw_charts, weeks, tiers, figures.satisfaction,
+                                   program.info.currency, locale)
 
 
-def draw_charts(weeks: Sequence[Week], by_tier: Mapping[str, int], currency: str,
-                locale: str) -> list[Chart]:
-    """The four charts of a period: members and active members at each week's end, points
+def draw_charts(weeks: Sequence[Week], by_tier: Mapping[str, int], scores: Satisfaction,
+                currency: str, locale: str) -> list[Chart]:
+    """The five charts of a period: members and active members at each week's end, points
     issued / redeemed / expired / donated per week, members per tier at the end (in the
-    order given), and net revenue per week."""
+    order given), net revenue per week, and the survey scores."""
     texts = key_values("chart_texts", locale, currency=currency)
     days = [local_date(week.start, locale) for week in weeks]
     drawn = {"members": _members(weeks, days, texts), "points": _points(weeks, days, texts),
-             "tiers": _tiers(by_tier, texts), "revenue": _revenue(weeks, days, texts)}
+             "tiers": _tiers(by_tier, texts), "revenue": _revenue(weeks, days, texts),
+             "surveys": _surveys(scores, texts)}
     return [Chart(name, texts[f"{name}_title"], _png(figure)) for name, figure in drawn.items()]
 
 
@@ -103,6 +108,21 @@ def _revenue(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> F
     return figure
 
 
+def _surveys(scores: Satisfaction, texts: dict[str, str]) -> Figure:
+    """A bar per figure (CSAT and CES in %, NPS from -100 to 100), each labelled with its
+    number of answers ("n = 40", which needs no plural); a figure without answers has no
+    bar."""
+    figure, axes = _figure(texts["surveys_title"])
+    shown = {"csat": scores.csat, "ces": scores.ces, "nps": scores.nps}
+    bars = axes.bar([texts[key] for key in shown],
+                    [score.value or 0.0 for score in shown.values()], color="tab:orange")
+    axes.bar_label(bars, [texts["answers"].replace("#", str(score.answers))
+                          for score in shown.values()], fontsize="small")
+    axes.axhline(0, color="grey", linewidth=0.8)
+    axes.set_ylim(-100, 110)
+    return figure
+
+
 def _by_week(axes: Axes, texts: dict[str, str]) -> None:
     """An x axis of weeks, labelled by their first day."""
     axes.set_xlabel(texts["week_axis"])
@@ -123,8 +143,10 @@ def _figure(title: str) -> tuple[Figure, Axes]:
 
 
 def _png(figure: Figure) -> bytes:
-    """The figure as PNG bytes, its counts and amounts from 0 up."""
-    figure.axes[0].set_ylim(bottom=0)
+    """The figure as PNG bytes, its counts and amounts from 0 up (scores keep their range)."""
+    axes = figure.axes[0]
+    if axes.get_ylim()[0] > -100:
+        axes.set_ylim(bottom=0)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

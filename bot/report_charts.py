@@ -1,7 +1,8 @@
 """`loyalty-bot report --charts DIR`: the period's charts written as PNG files.
 
-The files are `members.png`, `points.png`, `tiers.png` and `revenue.png` (bot/charts.py),
-in the program's first locale; DIR is created when missing and same-named files replaced.
+The files are `members.png`, `points.png`, `tiers.png`, `revenue.png` and `surveys.png`
+(bot/charts.py), in the program's first locale; DIR is created when missing and same-named
+files replaced.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def write_charts(settings: Settings, program: Program, since: date, until:
         figures = await program_metrics(SqlUnitOfWork(database, read_only=True), program,
                                         since, until)
         charts = await period_charts(SqlUnitOfWork(database, read_only=True), program, since,
-                                     until, figures.members.by_tier, program.info.locales[0])
+                                     until, figures, program.info.locales[0])
     except InvalidRequest as error:
         return f"--charts: {error}"
     finally:

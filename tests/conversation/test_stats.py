@@ -54,7 +54,7 @@ async def test_an_admin_gets_the_figures_against_the_period_before_and_the_chart
     photos, figures = screen(await desk.handle(said(ADMIN, "/stats")))
     assert [photo.text for photo in photos] == [
         "Members at the end of each week", "Points per week", "Members per tier",
-        "Net revenue per week (USD)"]
+        "Net revenue per week (USD)", "Survey scores"]
     for photo in photos:
         assert isinstance(photo.photo, bytes)
         assert png_size(photo.photo) == (800, 450)
@@ -78,7 +78,7 @@ async def test_the_button_shows_the_period_before(ctx):
     answer, *actions = await desk.handle(press(ADMIN, data_of(figures, "◀ Previous period")))
     assert isinstance(answer, Answer)
     photos, earlier = screen(actions)
-    assert len(photos) == 4
+    assert len(photos) == 5
     assert "Last 30 days</b>: Jan 1, 2026 to Jan 30, 2026" in earlier.text
     assert "Against Dec 2, 2025 to Dec 31, 2025" in earlier.text
     assert "👥 Members: <b>1</b> ▲ (before: 0)" in earlier.text

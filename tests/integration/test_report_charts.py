@@ -15,7 +15,7 @@ from tests.integration.test_metrics import seed
 from tests.png import png_size
 
 PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
-FILES = ["members.png", "points.png", "revenue.png", "tiers.png"]
+FILES = ["members.png", "points.png", "revenue.png", "surveys.png", "tiers.png"]
 
 
 @pytest.fixture

@@ -92,8 +92,7 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
     before_since, _ = previous(since, until)
     now = await program_metrics(ctx.reader(), program, since, until)
     before = await program_metrics(ctx.reader(), program, before_since, since)
-    charts = await period_charts(ctx.reader(), program, since, until, now.members.by_tier,
-                                 locale)
+    charts = await period_charts(ctx.reader(), program, since, until, now, locale)
     text = render("stats", locale, days=DEFAULT_DAYS, since=since,
                   last=until - timedelta(days=1), before_since=before_since,
                   before_last=since - timedelta(days=1), figures=key_figures(now, before),
