@@ -23,7 +23,8 @@ VOLUME ["/data"]
 # In a container the servers listen on every interface; the published ports decide reach.
 ENV DATABASE_URL=sqlite+aiosqlite:////data/loyalty.db \
     API_HOST=0.0.0.0 \
-    WEBHOOK_HOST=0.0.0.0
+    WEBHOOK_HOST=0.0.0.0 \
+    MPLCONFIGDIR=/tmp/matplotlib
 EXPOSE 8080 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
