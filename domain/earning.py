@@ -161,7 +161,7 @@ class Earner:
         points = round_points(base * tier.multiplier, self.rules.rounding)
         return Earning(
             points=points,
-            tier_credits=self.tier_credits(earning),
+            tier_credits=self._tier_credits(earning),
             grants=tuple(grants),
             tier_name=tier.name,
             tier_multiplier=tier.multiplier,
@@ -172,10 +172,10 @@ class Earner:
         return Purchase(tuple(line for line in purchase.lines
                               if self.rules.category_multiplier(line.category) > 0))
 
-    def tier_credits(self, purchase: Purchase) -> int:
-        """Credits from spend on lines that earn (category multiplier above 0)."""
-        spend = sum((line.amount for line in self.earning_lines(purchase).lines), Decimal(0))
-        return int((spend * self.rules.tier_credits_per_unit).to_integral_value(ROUND_FLOOR))
+    def _tier_credits(self, earning: Purchase) -> int:
+        """Credits from the spend of `earning`, a purchase's earning lines (`earning_lines`)."""
+        return int((earning.total * self.rules.tier_credits_per_unit)
+                   .to_integral_value(ROUND_FLOOR))
 
 
 def clawback(awarded: int, receipt_total: Decimal, refunded_before: Decimal,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 Rounding = Literal["floor", "round", "ceil"]
@@ -16,6 +17,7 @@ QualifyOn = Literal["first_purchase", "join"]
 NudgeKind = Literal[
     "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder"
 ]
+_ONE = Decimal(1)
 SurveyTrigger = Literal["purchase", "refund", "redemption"]
 QuestionKind = Literal["csat", "ces", "nps"]
 
@@ -59,19 +61,23 @@ class EarningRules:
     categories: tuple[CategoryRule, ...]
     items: tuple[ItemBonus, ...]
 
+    @cached_property
+    def _multipliers(self) -> dict[str, Decimal]:
+        """Category multipliers by category, built once (the first rule of a category wins)."""
+        return {rule.category: rule.multiplier for rule in reversed(self.categories)}
+
+    @cached_property
+    def _item_bonuses(self) -> dict[str, int]:
+        """Item bonuses by SKU, built once (the first bonus of a SKU wins)."""
+        return {item.sku: item.points for item in reversed(self.items)}
+
     def category_multiplier(self, category: str) -> Decimal:
         """The multiplier of a category; categories not listed count 1."""
-        for rule in self.categories:
-            if rule.category == category:
-                return rule.multiplier
-        return Decimal(1)
+        return self._multipliers.get(category, _ONE)
 
     def item_points(self, sku: str) -> int:
         """The flat bonus of one unit of a SKU, 0 when it has none."""
-        for item in self.items:
-            if item.sku == sku:
-                return item.points
-        return 0
+        return self._item_bonuses.get(sku, 0)
 
 
 @dataclass(frozen=True)
@@ -91,16 +97,18 @@ class TierRules:
     grace_days: int
     levels: tuple[Tier, ...]
 
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        """Each tier's position by name, built once: looked up for every replayed receipt."""
+        return {tier.name: index for index, tier in reversed(list(enumerate(self.levels)))}
+
     def get(self, name: str) -> Tier:
         """The tier called `name`; KeyError when there is none."""
-        for tier in self.levels:
-            if tier.name == name:
-                return tier
-        raise KeyError(name)
+        return self.levels[self._ranks[name]]
 
     def rank(self, name: str) -> int:
-        """Position of a tier, 0 for the lowest."""
-        return self.levels.index(self.get(name))
+        """Position of a tier, 0 for the lowest; KeyError when there is none."""
+        return self._ranks[name]
 
     def for_credits(self, credits: int) -> Tier:
         """The highest tier whose threshold `credits` reaches."""

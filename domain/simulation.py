@@ -99,6 +99,7 @@ class _Track:
     status: TierStatus
     window: deque[tuple[datetime, int]] = field(default_factory=deque)
     in_window: int = 0  # the sum of `window`
+    settled: int | None = None  # the credits `status` was worked out at, when not in grace
 
     def add(self, at: datetime, credits: int) -> None:
         """A receipt's credits, fed oldest first."""
@@ -119,6 +120,9 @@ class _Side:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.earner = Earner(program.earning)
+        # a receipt recorded sooner than this after it happened cannot have expired: any
+        # `add_months(at, months)` is at least 28 days a month after `at`
+        self.surely_fresh = timedelta(days=28 * program.expiry.months)
         self.points = 0
         self.credits = 0
         self.by_tier: Counter[str] = Counter()
@@ -132,11 +136,11 @@ class _Side:
         """Earn `receipt` (its lines: `purchase`) at the member's tier then, and move the tier
         on."""
         rules, at = self.program.tiers, receipt.occurred_at
-        track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
-                                     at)
+        self._settle(track, at)
         earning = self.earner.earn(purchase, rules.get(track.status.tier))
         points, credits = earning.points, earning.tier_credits
-        if add_months(at, self.program.expiry.months) <= receipt.recorded_at:
+        if (receipt.recorded_at - at >= self.surely_fresh
+                and add_months(at, self.program.expiry.months) <= receipt.recorded_at):
             points = 0
         if receipt.refunded:
             total = purchase.total
@@ -144,11 +148,20 @@ class _Side:
             credits -= clawback(credits, total, Decimal(0), receipt.refunded)
         if credits:
             track.add(at, credits)
-        track.status = evaluate_tier(rules, track.status, track.credits_at(at, rules.window_days),
-                                     at)
+        self._settle(track, at)
         if counted:
             self.points += points
             self.credits += credits
+
+    def _settle(self, track: _Track, at: datetime) -> None:
+        """Move the member's tier on to `at` (`evaluate_tier`). Skipped when not in grace and
+        the credits are those the tier was last worked out at: the tier then equals the one
+        those credits earn, and evaluating again would give it back unchanged."""
+        rules = self.program.tiers
+        credits = track.credits_at(at, rules.window_days)
+        if credits != track.settled or track.status.below_since is not None:
+            track.status = evaluate_tier(rules, track.status, credits, at)
+            track.settled = credits if track.status.below_since is None else None
 
     def finish(self, track: _Track, until: datetime) -> int:
         """The member's tier at `until`, counted; its rank."""

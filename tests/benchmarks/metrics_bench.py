@@ -10,6 +10,7 @@ in full and one in 41 in part, a ledger transaction per receipt and member, vouc
 invitations and donations. Then each format of `loyalty-bot report` for the 30 days before
 2026-11-30 runs in a fresh process; its wall time and peak resident memory (the whole
 process) are printed. The table runs the period and the previous one, so twice the queries.
+Each receipt carries one or two stored lines, which `simulate_bench` replays.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -52,6 +52,21 @@ def rows(dialect: str, table: str, columns: str, values: str, count: int) -> str
             f"FROM generate_series(1::bigint, {count}) AS n(i)")
 
 
+def receipt_lines(dialect: str) -> str:
+    """SQL for receipt `i`'s stored lines, as `stored_lines` writes them: 1.00 to 90.00 of
+    shoes (x2 points), gift cards (no points) or food, and on every fourth receipt a bag of
+    BEANS-1KG (a flat item bonus) at 18.00; the lines add up to the receipt's total."""
+    category = ("CASE WHEN i % 7 = 0 THEN 'shoes' WHEN i % 7 = 1 THEN 'gift-cards' "
+                "ELSE 'food' END")
+    first = (f"'{{\"lines\": [{{\"sku\": \"SKU-' || (i % 200) || '\", \"category\": \"' "
+             f"|| {category} || '\", \"quantity\": 1, \"unit_price\": \"' "
+             "|| (1 + i % 90) || '.00\"}'")
+    beans = (', {"sku": "BEANS-1KG", "category": "coffee", "quantity": 1, '
+             '"unit_price": "18.00"}')
+    document = f"{first} || CASE WHEN i % 4 = 0 THEN '{beans}' ELSE '' END || ']}}'"
+    return document if dialect == "sqlite" else f"CAST({document} AS json)"
+
+
 def statements(dialect: str, members: int, receipts: int) -> list[str]:
     """The INSERTs that make the data."""
 
@@ -59,7 +74,7 @@ def statements(dialect: str, members: int, receipts: int) -> list[str]:
         return moment(dialect, seconds)
 
     buyer = f"1 + (i * 7919) % {members}"
-    total = "10000 * (1 + i % 90)"  # 1.00 to 90.00, in 1/10,000ths
+    total = "10000 * (1 + i % 90 + CASE WHEN i % 4 = 0 THEN 18 ELSE 0 END)"  # in 1/10,000ths
     return [
         rows(dialect, "members",
              "id, locale, reachable, marketing_opt_in, reminders_opt_in, joined_at, tier",
@@ -70,7 +85,8 @@ def statements(dialect: str, members: int, receipts: int) -> list[str]:
              "merchant, receipt_id, member_id, body_hash, total, points_awarded, tier_credits, "
              "refunded, points_clawed, credits_clawed, lines, answer, occurred_at, recorded_at",
              f"'main', 'R' || i, {buyer}, 'x', {total}, 10, 10, CASE WHEN i % 40 = 0 THEN "
-             f"{total} WHEN i % 41 = 0 THEN 10000 ELSE 0 END, 0, 0, '{{}}', '{{}}', "
+             f"{total} WHEN i % 41 = 0 THEN 10000 ELSE 0 END, 0, 0, {receipt_lines(dialect)}, "
+             "'{}', "
              f"{at(f'(i * 157) % {YEAR}')}, {at(f'(i * 157) % {YEAR}')}", receipts),
         rows(dialect, "point_transactions", "member_id, kind, points, created_at",
              f"{buyer}, CASE WHEN i % 9 = 0 THEN 'redemption' WHEN i % 11 = 0 THEN 'expiry' "
@@ -112,15 +128,20 @@ async def load(url: str, members: int, receipts: int) -> float:
         await database.dispose()
 
 
-def report(url: str, output: str) -> tuple[float, float]:
-    """Run `loyalty-bot report` once in a fresh process: wall seconds and peak RSS in MB."""
+def timed_cli(url: str, arguments: Sequence[str]) -> tuple[float, float]:
+    """Run `loyalty-bot ARGUMENTS` once in a fresh process: wall seconds and its peak RSS in
+    MB (that process's own, from wait4)."""
     command = [sys.executable, "-c", "import sys; from bot.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", "report", *PERIOD, "--format", output]
+               "sys.exit(main(sys.argv[1:]))", *arguments]
     started = time.perf_counter()
-    subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, check=True,
-                   stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(command, env={**os.environ, "DATABASE_URL": url},
+                             stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    return wall, usage.ru_maxrss / 1024
 
 
 async def bench(name: str, url: str, members: int, receipts: int) -> None:
@@ -129,8 +150,8 @@ async def bench(name: str, url: str, members: int, receipts: int) -> None:
     print(f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s",
           flush=True)
     for output in ("json", "csv", "table"):
-        wall, peak = report(url, output)
-        print(f"  report --format {output:<5} {wall:6.2f} s   peak RSS so far {peak:5.0f} MB",
+        wall, peak = timed_cli(url, ["report", *PERIOD, "--format", output])
+        print(f"  report --format {output:<5} {wall:6.2f} s   peak RSS {peak:5.0f} MB",
               flush=True)
 
 
