@@ -47,7 +47,8 @@ async def test_compose_segment_preview_and_send(desk):
     [segment] = await desk.handle(said(ADMIN, "Shop now | https://example.com/sale"))
     assert "everyone" in segment.text
     assert "<b>5</b> members" in segment.text
-    _, spanish = await desk.handle(press(ADMIN, data_of(segment, "es")))
+    assert [b.text for b in segment.buttons[1]] == ["English", "Español"]  # not "en", "es"
+    _, spanish = await desk.handle(press(ADMIN, data_of(segment, "Español")))
     assert "language es" in spanish.text
     assert "<b>3</b> members" in spanish.text
     [refused] = await desk.handle(said(ADMIN, "inactive soon"))

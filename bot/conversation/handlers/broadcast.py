@@ -20,6 +20,7 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
+from bot.conversation.handlers.settings import language_name
 from bot.conversation.texts import labels
 from bot.conversation.typed import TypedNumberError, whole_number
 from bot.delivery.compose import broadcast_message
@@ -274,8 +275,9 @@ async def _show_segment(ctx: Context, event: Incoming, clerk: Clerk,
     names = labels(clerk.locale)
     rows: list[tuple[Button, ...]] = []
     for key, (_, values) in _choices(ctx).items():
-        rows.append(tuple(button(ctx, clerk.telegram_id, value, "bs", key, str(index))
-                          for index, value in enumerate(values)))
+        rows.append(tuple(button(ctx, clerk.telegram_id,
+                                 language_name(value) if key == "l" else value, "bs", key,
+                                 str(index)) for index, value in enumerate(values)))
     rows.append((button(ctx, clerk.telegram_id, names["everyone"], "bs", "e"),
                  button(ctx, clerk.telegram_id, names["preview"], "bp"),
                  button(ctx, clerk.telegram_id, names["cancel"], "bn")))
