@@ -167,14 +167,19 @@ async def run(args: argparse.Namespace) -> None:
                 await bench(name, url, args.members, args.receipts)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the options and run."""
-    parser = argparse.ArgumentParser(description=__doc__,
+def options(description: str | None, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The data size and databases of a benchmark on this data (this one and simulate's)."""
+    parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--receipts", type=int, default=2_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
-    asyncio.run(run(parser.parse_args(argv)))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the options and run."""
+    asyncio.run(run(options(__doc__, argv)))
 
 
 if __name__ == "__main__":

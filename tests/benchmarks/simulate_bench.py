@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from domain.program_file import default_program_path
-from tests.benchmarks.metrics_bench import load, timed_cli
+from tests.benchmarks.metrics_bench import load, options, timed_cli
 from tests.benchmarks.service_bench import postgres_url
 
 YEAR = ["--since", "2025-11-30", "--until", "2026-11-30"]
@@ -65,12 +65,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--members", type=int, default=200_000)
-    parser.add_argument("--receipts", type=int, default=2_000_000)
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    asyncio.run(run(parser.parse_args(argv)))
+    asyncio.run(run(options(__doc__, argv)))
 
 
 if __name__ == "__main__":

@@ -58,10 +58,12 @@ class GatedBotApi(FakeBotApi):
         return await super().send(action)
 
 
-async def test_a_send_slower_than_the_lease_is_not_claimed_again(database, uow):
+async def sent_slowly(database, uow) -> tuple[list[int], SlowBotApi]:
+    """Five members notified, sent by a live sender whose Telegram answers after five
+    0.5 s leases (more than the 1 s between sends to a chat), until all are sent."""
     members = await add_members(database, range(1, 6))
     await notify_each(uow, members)
-    api = SlowBotApi(seconds=2.5)  # five leases, more than the 1 s between sends to a chat
+    api = SlowBotApi(seconds=2.5)
     settings = DeliverySettings(rate=1000.0, lease=0.5, idle=0.05, lookahead=0.2)
     sender = Sender(lambda: SqlUnitOfWork(database),
                     lambda: SqlUnitOfWork(database, read_only=True), api,
@@ -74,6 +76,11 @@ async def test_a_send_slower_than_the_lease_is_not_claimed_again(database, uow):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    return members, api
+
+
+async def test_a_send_slower_than_the_lease_is_not_claimed_again(database, uow):
+    members, api = await sent_slowly(database, uow)
     assert sorted(s.chat_id for s in api.delivered) == members  # each once
     assert {state for state, _, _ in (await claims(database)).values()} == {"sent"}
 
@@ -84,21 +91,7 @@ async def test_a_live_process_never_sends_a_row_twice_even_when_its_claim_lapses
         return None
 
     monkeypatch.setattr("bot.delivery.sender.renew_claims", late_renewal)
-    members = await add_members(database, range(1, 6))
-    await notify_each(uow, members)
-    api = SlowBotApi(seconds=2.5)  # five leases: every claim lapses while its send is out
-    settings = DeliverySettings(rate=1000.0, lease=0.5, idle=0.05, lookahead=0.2)
-    sender = Sender(lambda: SqlUnitOfWork(database),
-                    lambda: SqlUnitOfWork(database, read_only=True), api,
-                    RateLimiter(MemorySlots(), settings.rate), settings, worker="live")
-    task = asyncio.create_task(sender.run())
-    for _ in range(200):
-        await asyncio.sleep(0.05)
-        if all(state == "sent" for state, _, _ in (await claims(database)).values()):
-            break
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    members, api = await sent_slowly(database, uow)  # every claim lapses mid-send
     assert sorted(s.chat_id for s in api.delivered) == members  # before: each twice or more
     assert {state for state, _, _ in (await claims(database)).values()} == {"sent"}
 

@@ -9,30 +9,11 @@ import pytest
 
 from bot.charts import DPI, HEIGHT_IN, WIDTH_IN
 from bot.cli import main
-from storage.database import Database
-from tests.integration.test_cli import in_thread
-from tests.integration.test_metrics import seed
 from tests.png import png_size
 
 PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
 FILES = ["members.png", "points.png", "revenue.png", "surveys.png", "tiers.png"]
 
-
-@pytest.fixture
-def seeded(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A database with the schema and the hand-made rows of test_metrics."""
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
-    assert main(["db", "upgrade"]) == 0
-
-    async def populate() -> None:
-        database = Database(empty_database_url)
-        try:
-            await seed(database)
-        finally:
-            await database.dispose()
-
-    in_thread(populate())
-    return empty_database_url
 
 
 def test_charts_are_written_beside_the_report(seeded: str, tmp_path: Path,

@@ -16,26 +16,9 @@ from domain.services.metrics import program_metrics
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 from tests.integration.test_cli import in_thread
-from tests.integration.test_metrics import seed
 
 PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
 
-
-@pytest.fixture
-def seeded(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A database with the schema and the hand-made rows of test_metrics."""
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
-    assert main(["db", "upgrade"]) == 0
-
-    async def populate() -> None:
-        database = Database(empty_database_url)
-        try:
-            await seed(database)
-        finally:
-            await database.dispose()
-
-    in_thread(populate())
-    return empty_database_url
 
 
 def test_json_is_exactly_the_metrics(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
