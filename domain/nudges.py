@@ -15,9 +15,11 @@ program's when they set none), or was nudged less than `min_days_between` days a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -203,6 +205,15 @@ def reward_in_reach(balance: int, rewards: list[Reward]) -> Reward | None:
     if affordable:
         return affordable[-1]
     return rewards[0] if rewards else None
+
+
+def favourite_category(spending: Iterable[tuple[str, Decimal]]) -> str | None:
+    """The category spent most on, from (category, amount) pairs (ties: alphabetical first);
+    None without any spending. It fills in the `inactive` nudge's offer."""
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for category, amount in spending:
+        totals[category] += amount
+    return min(totals, key=lambda category: (-totals[category], category), default=None)
 
 
 def with_category(nudge: Nudge, category: str | None) -> Nudge:

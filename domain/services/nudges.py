@@ -1,7 +1,8 @@
 """Finding who is due a nudge, and queueing it once per cause.
 
 Members are screened in chunks of ids: one short transaction per chunk gathers their facts
-with set-based queries and picks each one's nudge (`domain.nudges.pick_nudge`).
+with set-based queries, picks each one's nudge (`domain.nudges.NudgePicker`, set up once per
+run) and fills in the favourite category of those offered a come-back nudge.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ screened chunk by chunk without ever holding them all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.nudges import MemberFacts, Nudge
+from domain.nudges import MemberFacts, Nudge, favourite_category
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import (
     AccountRow,
@@ -34,14 +34,11 @@ from storage.tables import (
 NOT_EXPIRING: tuple[int, datetime | None] = (0, None)
 
 
-def favourite(purchase_lines: Sequence[dict[str, Any]]) -> str | None:
-    """The category a member spent most on (ties: alphabetical), None without purchases."""
-    spend: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for lines in purchase_lines:
-        for line in lines.get("lines", []):
-            spend[line["category"]] += Decimal(line["unit_price"]) * int(line["quantity"])
-    ranked = sorted(spend.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[0][0] if ranked else None
+def spending(receipts: Sequence[dict[str, Any]]) -> Iterator[tuple[str, Decimal]]:
+    """(category, amount) of every line of stored receipts (`PurchaseRow.lines`)."""
+    for receipt in receipts:
+        for line in receipt.get("lines", []):
+            yield line["category"], Decimal(line["unit_price"]) * int(line["quantity"])
 
 
 class SqlNudges:
@@ -141,11 +138,12 @@ class SqlNudges:
             select(PurchaseRow.member_id, PurchaseRow.lines)
             .where(PurchaseRow.member_id.in_(member_ids))
         )
-        lines: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        receipts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
         for member_id, stored in rows:
-            lines[member_id].append(stored)
-        found = {member_id: favourite(stored) for member_id, stored in lines.items()}
-        return {member_id: category for member_id, category in found.items() if category}
+            receipts[member_id].append(stored)
+        found = {member: favourite_category(spending(stored))
+                 for member, stored in receipts.items()}
+        return {member: category for member, category in found.items() if category}
 
     async def record(self, nudges: Sequence[Nudge], at: datetime) -> set[int]:
         """Log nudges; the member ids whose nudge is new (a cause already logged is skipped)."""
