@@ -66,6 +66,7 @@ EMULATOR_PORT = 8090
 EMULATOR_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"  # the one token `loyalty-bot emulator` accepts
 EMULATOR_BOT = "loyalty_emulator_bot"
 CHAT_NAME = "You"
+MAX_JOBS = 64  # `program simulate --jobs` at most
 
 
 def program_check(path: Path | None, settings: Settings) -> int:
@@ -241,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
     simulation.add_argument("file", type=Path, help="the new program file")
     simulation.add_argument("--since", help="first day, YYYY-MM-DD (default: 365 days ago)")
     simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
+    simulation.add_argument("--jobs", type=_jobs, default=None,
+                            help="processes replaying receipts (default: one per core)")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
@@ -301,6 +304,13 @@ def _version() -> str:
         return "(not installed)"
 
 
+def _jobs(text: str) -> int:
+    """A count of worker processes: 1 to 64, in ASCII digits."""
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_JOBS):
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_JOBS}")
+    return int(text)
+
+
 def _aware_datetime(text: str) -> datetime:
     """An ISO 8601 time; without an offset it is taken as UTC."""
     moment = datetime.fromisoformat(text)
@@ -326,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "program":
             return asyncio.run(simulate_command(settings, args.file, args.since, args.until,
-                                                _safe_url(settings.database_url)))
+                                                _safe_url(settings.database_url), args.jobs))
         if args.command == "run":
             return run(settings)
         if args.command == "demo":
