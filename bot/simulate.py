@@ -1,9 +1,10 @@
 """`loyalty-bot program simulate NEW.toml`: what a new program would have given, side by side.
 
 Every receipt of the period is replayed under the current program and under NEW.toml on a
-read-only transaction (see `domain.services.simulation`); the figures are printed with the
-change. The period runs from the start of `--since` to the start of `--until` in the current
-program's time zone; by default the 365 days before today.
+read-only transaction (see `domain.services.simulation`), by `--jobs` processes (default
+one per core; `bot.replay_pool`); the figures are printed with the change. The period runs
+from the start of `--since` to the start of `--until` in the current program's time zone; by
+default the 365 days before today.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.program_report import load_translated_program, program_problems
+from bot.replay_pool import default_jobs, process_replayer
 from bot.settings import Settings
 from domain.periods import BadPeriod, local_today, named_period
 from domain.program import Program
@@ -75,23 +77,29 @@ def rows(comparison: Comparison, current: Program, new: Program) -> Iterator[Row
 
 
 async def run_simulation(settings: Settings, current: Program, new: Program, since: datetime,
-                         until: datetime) -> Comparison | None:
-    """The comparison, read from the configured database without writing (None: no schema)."""
+                         until: datetime, jobs: int) -> Comparison | None:
+    """The comparison, read from the configured database without writing (None: no schema);
+    with `jobs` over 1, replayed by that many processes."""
     database = Database(settings.database_url)
     try:
         if await current_revision(database) is None:
             return None
-        return await simulate(SqlUnitOfWork(database, read_only=True), current, new, since,
-                              until)
+        uow = SqlUnitOfWork(database, read_only=True)
+        if jobs < 2:
+            return await simulate(uow, current, new, since, until)
+        replayer, parts = process_replayer(settings.database_url, current, new, since, until,
+                                           jobs)
+        return await simulate(uow, current, new, since, until, replayer=replayer, parts=parts)
     finally:
         await database.dispose()
 
 
 async def simulate_command(settings: Settings, path: Path, since: str | None,
-                           until: str | None, shown_url: str) -> int:
+                           until: str | None, shown_url: str, jobs: int | None = None) -> int:
     """Print the side-by-side figures (exit 0); a bad NEW file exits 1, bad dates 2.
 
-    `shown_url` is the database URL as it may be printed (without its password)."""
+    `shown_url` is the database URL as it may be printed (without its password); `jobs`
+    processes replay the receipts (None: one per core)."""
     current_path = settings.loyalty_program or default_program_path()
     current = load_translated_program(current_path)
     try:
@@ -107,7 +115,8 @@ async def simulate_command(settings: Settings, path: Path, since: str | None,
     except BadPeriod as error:
         print(render_text("bad_argument", error=error), file=sys.stderr)
         return 2
-    comparison = await run_simulation(settings, current, new, start, end)
+    comparison = await run_simulation(settings, current, new, start, end,
+                                      default_jobs() if jobs is None else jobs)
     if comparison is None:
         print(render_text("db_not_ready", url=shown_url),
               file=sys.stderr)

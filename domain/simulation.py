@@ -7,6 +7,9 @@ receipt's points at that tier, then its credits and any upgrade). Receipts befor
 only warm the window up; those in `[since, until)` are counted. A refund takes back its
 share of a receipt's points and credits (`domain.earning.clawback`), and a receipt recorded
 after its points would have expired earns none, as when it was recorded.
+
+Members are independent of each other, so disjoint ranges of members can be replayed apart
+(in other processes) and their `Tally`s added up before `compare`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from domain.earning import Earner, Purchase, PurchaseLine, clawback
 from domain.ledger import add_months
@@ -75,6 +79,51 @@ class Outcome:
         if rate is None or not self.point_value:
             return None
         return rate * self.points_issued * self.point_value
+
+
+MemberRange = tuple[int, int]  # member ids from the first up to, not including, the second
+
+
+def member_ranges(span: MemberRange, parts: int) -> list[MemberRange]:
+    """`span` cut into at most `parts` consecutive ranges of (nearly) equal width."""
+    first, end = span
+    width = end - first
+    parts = max(1, min(parts, width))
+    bounds = [first + width * part // parts for part in range(parts + 1)]
+    return list(pairwise(bounds))
+
+
+@dataclass(frozen=True)
+class SideTally:
+    """One program's running figures over some members."""
+
+    points: int = 0
+    credits: int = 0
+    by_tier: Counter[str] = field(default_factory=Counter)
+
+    def __add__(self, other: SideTally) -> SideTally:
+        return SideTally(self.points + other.points, self.credits + other.credits,
+                         self.by_tier + other.by_tier)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What replaying some members gave; tallies of disjoint members add up."""
+
+    receipts: int = 0
+    revenue: Decimal = Decimal(0)
+    awarded: int = 0  # net points the ledger actually gave for the counted receipts
+    members: int = 0
+    moved_up: int = 0
+    moved_down: int = 0
+    current: SideTally = field(default_factory=SideTally)
+    new: SideTally = field(default_factory=SideTally)
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.receipts + other.receipts, self.revenue + other.revenue,
+                     self.awarded + other.awarded, self.members + other.members,
+                     self.moved_up + other.moved_up, self.moved_down + other.moved_down,
+                     self.current + other.current, self.new + other.new)
 
 
 @dataclass(frozen=True)
@@ -171,6 +220,10 @@ class _Side:
         self.by_tier[status.tier] += 1
         return rules.rank(status.tier)
 
+    def tally(self) -> SideTally:
+        """This side's figures so far."""
+        return SideTally(self.points, self.credits, Counter(self.by_tier))
+
 
 class Simulation:
     """Feed receipts member by member (each member's in time order), then `compare`."""
@@ -216,20 +269,34 @@ class Simulation:
         self.moved_up += after > before
         self.moved_down += after < before
 
-    def compare(self, facts: LedgerFacts, all_members: int) -> Comparison:
-        """The figures of both programs; members without receipts stay in the lowest tier."""
+    def tally(self) -> Tally:
+        """The figures of the members fed so far (the last one closed)."""
         self._close_member()
         self._member = None
-        rate = Decimal(facts.redeemed) / facts.issued if facts.issued else None
-        idle = all_members - self.members
-        return Comparison(self.since, self.until, self.receipts, self.revenue, rate,
-                          self._outcome(self.current, facts, idle),
-                          self._outcome(self.new, facts, idle), self.moved_up, self.moved_down)
+        return Tally(self.receipts, self.revenue, self.awarded, self.members, self.moved_up,
+                     self.moved_down, self.current.tally(), self.new.tally())
 
-    def _outcome(self, side: _Side, facts: LedgerFacts, idle: int) -> Outcome:
-        """One side's figures: outstanding as if its points had been given instead."""
-        by_tier = {tier.name: side.by_tier[tier.name] for tier in side.program.tiers.levels}
-        by_tier[side.program.tiers.levels[0].name] += idle
-        return Outcome(side.points, side.credits, by_tier,
-                       facts.outstanding - self.awarded + side.points,
-                       side.program.metrics.point_value)
+    def compare(self, facts: LedgerFacts, all_members: int) -> Comparison:
+        """Both programs' figures over the members fed here (`compare` below)."""
+        return compare(self.current.program, self.new.program, self.since, self.until,
+                       self.tally(), facts, all_members)
+
+
+def compare(current: Program, new: Program, since: datetime, until: datetime, tally: Tally,
+            facts: LedgerFacts, all_members: int) -> Comparison:
+    """The figures of both programs; members without receipts stay in the lowest tier."""
+    rate = Decimal(facts.redeemed) / facts.issued if facts.issued else None
+    idle = all_members - tally.members
+    return Comparison(since, until, tally.receipts, tally.revenue, rate,
+                      _outcome(current, tally.current, tally.awarded, facts, idle),
+                      _outcome(new, tally.new, tally.awarded, facts, idle),
+                      tally.moved_up, tally.moved_down)
+
+
+def _outcome(program: Program, side: SideTally, awarded: int, facts: LedgerFacts,
+             idle: int) -> Outcome:
+    """One side's figures: outstanding as if its points had been given instead."""
+    by_tier = {tier.name: side.by_tier[tier.name] for tier in program.tiers.levels}
+    by_tier[program.tiers.levels[0].name] += idle
+    return Outcome(side.points, side.credits, by_tier,
+                   facts.outstanding - awarded + side.points, program.metrics.point_value)

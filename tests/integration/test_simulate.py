@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot.cli import main
@@ -20,7 +22,7 @@ from domain.program import Program, Tier
 from domain.program_file import default_program_path, load_program
 from domain.services.purchases import refund_purchase
 from domain.services.rewards import redeem_reward
-from domain.services.simulation import simulate
+from domain.services.simulation import replay_members, simulate
 from storage.database import Database
 from storage.tables import AccountRow, Base, MemberRow
 from storage.uow import SqlUnitOfWork
@@ -86,6 +88,59 @@ async def test_the_same_program_matches_what_the_ledger_awarded(uow, program, da
         tier.name: tiers.count(tier.name) for tier in program.tiers.levels}
 
 
+def range_replayer(database: Database, current: Program, new: Program, seen: list,
+                   before=None):
+    """A replayer running each range here in a transaction of its own, as the worker
+    processes do; `before` runs first (a write racing the simulation)."""
+    async def replay(ranges: Sequence[tuple[int, int]], snapshot: str | None):
+        if before is not None:
+            await before()
+        seen.extend(ranges)
+        return [await replay_members(SqlUnitOfWork(database, read_only=True), current, new,
+                                     SINCE, UNTIL, members, snapshot, page=1)
+                for members in ranges]
+    return replay
+
+
+async def test_ranges_of_members_replayed_apart_add_up_to_the_whole(uow, program, database):
+    await record_history(uow, program)
+    new = insider_at_300(program)
+    whole = await simulate(SqlUnitOfWork(database, read_only=True), program, new, SINCE, UNTIL)
+    seen: list[tuple[int, int]] = []
+    split = await simulate(SqlUnitOfWork(database, read_only=True), program, new, SINCE, UNTIL,
+                           replayer=range_replayer(database, program, new, seen), parts=3)
+    assert split == whole
+    async with database.reader.connect() as conn:
+        ids = sorted((await conn.execute(select(MemberRow.id))).scalars())
+    assert len(seen) == 3  # one member each, the ranges end to end over every member id
+    assert [first for first, _ in seen] == ids
+    assert seen[-1][1] == ids[-1] + 1
+
+
+async def test_the_ranges_read_the_simulation_s_snapshot_not_a_later_purchase(uow, program,
+                                                                              database):
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite readers cannot share a snapshot: each range reads its own")
+    await record_history(uow, program)
+    whole = await simulate(SqlUnitOfWork(database, read_only=True), program, program, SINCE,
+                           UNTIL)
+
+    async def late_purchase() -> None:
+        async with uow:
+            member = await uow.members.get(1)
+        assert member is not None
+        await buy(uow, program, member, "LATE", line("X", "other", 1, "900.00"),
+                  now=NOW - timedelta(days=1))
+
+    split = await simulate(SqlUnitOfWork(database, read_only=True), program, program, SINCE,
+                           UNTIL, replayer=range_replayer(database, program, program, [],
+                                                          late_purchase), parts=2)
+    assert split == whole
+    after = await simulate(SqlUnitOfWork(database, read_only=True), program, program, SINCE,
+                           UNTIL)
+    assert after.receipts == whole.receipts + 1
+
+
 async def snapshot(database: Database) -> dict[str, tuple[int, str]]:
     """Every table's row count and a checksum of its rows."""
     result = {}
@@ -145,6 +200,19 @@ def test_the_command_prints_both_sides_and_the_change(empty_database_url, monkey
     assert rows["Member"] == ["1", "0", "-1"]
     assert rows["liability"] == ["$14.38", "$14.64", "+$0.26"]
     assert "1 member would move up a tier, 0 members down" in out
+    for jobs in ("1", "3"):  # in this process, and replayed by three worker processes
+        assert main(["program", "simulate", str(new_program_file(tmp_path)), "--jobs", jobs,
+                     "--since", "2026-01-01", "--until", "2026-03-03"]) == 0
+        assert capsys.readouterr().out == out
+
+
+def test_jobs_must_be_a_count_of_processes(empty_database_url, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    for jobs in ("0", "65", "²", "-1", "two"):
+        with pytest.raises(SystemExit) as exited:
+            main(["program", "simulate", str(new_program_file(tmp_path)), "--jobs", jobs])
+        assert exited.value.code == 2
+        assert "--jobs: expected a whole number from 1 to 64" in capsys.readouterr().err
 
 
 def test_a_bad_new_file_is_reported_like_program_check(empty_database_url, monkeypatch,

@@ -15,7 +15,14 @@ import pytest
 
 from domain.earning import PurchaseLine
 from domain.program import Program, Tier
-from domain.simulation import LedgerFacts, ReplayReceipt, Simulation
+from domain.simulation import (
+    LedgerFacts,
+    ReplayReceipt,
+    Simulation,
+    Tally,
+    compare,
+    member_ranges,
+)
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 2, 1, tzinfo=UTC)
@@ -123,3 +130,26 @@ def test_without_a_point_value_money_figures_are_unknown(program):
     assert comparison.current.liability is None
     assert comparison.current.reward_rate(comparison.revenue) is None
     assert comparison.current.redemption_cost(Decimal("0.5")) is None
+
+
+def test_member_ranges_cover_the_span_end_to_end():
+    assert member_ranges((1, 11), 3) == [(1, 4), (4, 7), (7, 11)]
+    assert member_ranges((5, 7), 4) == [(5, 6), (6, 7)]  # never an empty range
+    assert member_ranges((5, 6), 1) == [(5, 6)]
+
+
+def test_tallies_of_members_replayed_apart_add_up_to_one_replay(program):
+    new = with_insider_at(program, 300)
+    receipts = [receipt(1, -10, "450.00"), receipt(1, 1, "100.00", awarded=105),
+                receipt(2, 1, "600.00", awarded=605), receipt(3, 2, "350.00", refunded="50"),
+                receipt(4, 3, "20.00", late_days=400)]
+    whole = Simulation(program, new, SINCE, UNTIL)
+    whole.feed(receipts)
+    parts = []
+    for members in ({1, 2}, {3}, {4}):
+        part = Simulation(program, new, SINCE, UNTIL)
+        part.feed(r for r in receipts if r.member_id in members)
+        parts.append(part.tally())
+    total = sum(parts, Tally())
+    assert total == whole.tally()
+    assert compare(program, new, SINCE, UNTIL, total, FACTS, 10) == run(program, new, receipts)
