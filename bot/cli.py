@@ -39,9 +39,6 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import cannot_listen, open_database, run_bot
-from bot.chat import chat
-from bot.demo import story
-from bot.emulator import Emulator
 from bot.importer import import_command
 from bot.logs import setup_logging
 from bot.nudges import nudges_command
@@ -162,6 +159,8 @@ async def until_stopped(work: Coroutine[Any, Any, None]) -> None:
 
 async def serve_emulator(host: str, port: int, token: str) -> None:
     """The local Bot API emulator on host:port for `token`, until cancelled."""
+    from bot.emulator import Emulator  # only for this command, like the demo and the chat
+
     server = Emulator(token=token, bot_username=EMULATOR_BOT, host=host, port=port,
                       record_calls=False)
     try:
@@ -340,9 +339,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run(settings)
         if args.command == "demo":
+            from bot.demo import story
+
             asyncio.run(story(print))
             return 0
         if args.command == "chat":
+            from bot.chat import chat
+
             asyncio.run(chat(settings, input, print, admin=args.admin, name=args.name))
             return 0
         if args.command == "api-token":
