@@ -1,4 +1,7 @@
-"""What the core asks an adapter to do: send, edit, answer a button press, set a chat's menu."""
+"""What a Telegram adapter is asked to do: send a message or a photo, edit a message, answer
+a button press, set a chat's `/` menu. The conversation core returns them and the outbox
+sender (bot/delivery) builds them too; only the adapters (bot/telegram) make Bot API calls.
+"""
 
 from __future__ import annotations
 
