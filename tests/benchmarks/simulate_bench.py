@@ -6,9 +6,10 @@
 Fills each database with `metrics_bench`'s data (N members, default 200,000; N receipts,
 default 2,000,000, over the year before 2026-11-30, each with its stored lines), then runs
 `loyalty-bot program simulate NEW.toml --since 2025-11-30 --until 2026-11-30` in a fresh
-process and prints its wall time, receipts per second and peak resident memory. NEW.toml is
-the bundled program earning 2 points per unit instead of 1, with Insider from 300 tier
-credits instead of 500.
+process, first with `--jobs 1` (in that process), then with one worker process per core,
+and prints the wall time, receipts per second and peak resident memory of each (workers
+included). NEW.toml is the bundled program earning 2 points per unit instead of 1, with
+Insider from 300 tier credits instead of 500.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.replay_pool import default_jobs
 from domain.program_file import default_program_path
 from tests.benchmarks.metrics_bench import load, options, timed_cli
 from tests.benchmarks.service_bench import postgres_url
 
 YEAR = ["--since", "2025-11-30", "--until", "2026-11-30"]
+JOBS = (1, default_jobs())  # in one process, then one worker process per core
 
 
 def new_program(folder: Path) -> Path:
@@ -45,9 +48,11 @@ async def bench(name: str, url: str, members: int, receipts: int, program: Path)
     loaded = await load(url, members, receipts)
     print(f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s",
           flush=True)
-    wall, peak = timed_cli(url, ["program", "simulate", str(program), *YEAR])
-    print(f"  program simulate {wall:6.1f} s   {receipts / wall:8,.0f} receipts/s   "
-          f"peak RSS {peak:4.0f} MB", flush=True)
+    for jobs in JOBS:
+        wall, peak = timed_cli(url, ["program", "simulate", str(program), *YEAR,
+                                     "--jobs", str(jobs)])
+        print(f"  program simulate --jobs {jobs} {wall:6.1f} s   {receipts / wall:8,.0f} "
+              f"receipts/s   peak RSS {peak:4.0f} MB (workers included)", flush=True)
 
 
 async def run(args: argparse.Namespace) -> None:
