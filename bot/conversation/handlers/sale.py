@@ -17,9 +17,10 @@ from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.texts import labels
 from bot.conversation.typed import TypedNumberError, money
-from domain.earning import Earner, Purchase, PurchaseLine
+from domain.earning import PurchaseLine
 from domain.errors import Conflict, InvalidRequest, NotFound
-from domain.models import ChatState, Member
+from domain.models import ChatState
+from domain.preview import preview_points
 from domain.program import Program
 from domain.receipts import made_up_receipt_id
 from domain.services.conversations import forget_step, remember_step
@@ -116,14 +117,6 @@ def sale_categories(program: Program) -> list[str]:
     """The program's categories, then one for everything else."""
     named = [rule.category for rule in program.earning.categories]
     return named + ([OTHER] if OTHER not in named else [])
-
-
-def preview_points(program: Program, member: Member | None, category: str,
-                   amount: Decimal) -> int:
-    """Points the sale will earn (a phone nobody has yet is held at the lowest tier)."""
-    tier = program.tiers.get(member.tier) if member else program.tiers.levels[0]
-    purchase = Purchase((PurchaseLine("sale", category, 1, amount),))
-    return Earner(program.earning).earn(purchase, tier).points
 
 
 async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk,
