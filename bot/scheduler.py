@@ -5,12 +5,11 @@ surprises, lots past their expiry, downgrades whose grace ended) and writes mess
 outbox. So after downtime the first run catches up on everything missed, once; runs that
 pile up while the loop is busy are coalesced into one.
 
-Exactly one process runs the jobs. On PostgreSQL it is the one holding a session-level
-advisory lock on a dedicated connection; the lock dies with that process's connection, and
-the others, retrying every few seconds, take over and run every job at once. A leader that
-loses its connection stops at its next check; jobs are idempotent (unique keys), so a
-moment of overlap sends nothing twice. On SQLite one process serves the bot (SQLite
-serialises writers), so that process always leads: do not run two on one file.
+Exactly one process runs the jobs: the leader (`storage.leader`; on PostgreSQL the holder
+of an advisory lock, on SQLite the one process). The others ask every few seconds and, when
+the leader died, take over and run every job at once. A leader that loses its database
+connection stops at its next check; jobs are idempotent (unique keys), so a moment of
+overlap sends nothing twice.
 """
 
 from __future__ import annotations
@@ -22,12 +21,9 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from domain.program import Program
 from domain.services.nudges import queue_nudges
@@ -36,11 +32,11 @@ from domain.services.surprise import SurpriseRun, run_surprise
 from domain.services.tiering import review_tiers
 from domain.surprise import draw_day
 from storage.database import Database
+from storage.leader import LeaderLock
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-LEADER_LOCK = 0x6C6F79616C7479 + 1  # pg advisory lock key; the migrator's key plus one
 RETRY_SECONDS = 5.0
 LEADERSHIP = "leadership check"
 APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
@@ -107,74 +103,14 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
     ]
 
 
-class Leadership:
-    """Whether this process runs the jobs: PostgreSQL's advisory lock holder; SQLite: always."""
+class Leader(Protocol):
+    """Whether this process runs the jobs (`storage.leader.LeaderLock`)."""
 
-    def __init__(self, database: Database) -> None:
-        self.postgres = database.dialect == "postgresql"
-        self.leads = False
-        # Its own engine without a pool: closing the connection really ends the session,
-        # and with it the lock, instead of parking it in a pool.
-        self._engine: AsyncEngine | None = (
-            create_async_engine(database.url, poolclass=NullPool) if self.postgres else None)
-        self._conn: AsyncConnection | None = None
-        # A stop cancels a check under way; release waits for it to unwind before closing
-        # the engine under it (which made the check fail with an ERROR on some stops).
-        self._turn = asyncio.Lock()
+    @property
+    def leads(self) -> bool: ...
 
-    async def check(self) -> bool:
-        """Keep or take the lead; whether this process leads now."""
-        async with self._turn:
-            return await self._check()
-
-    async def _check(self) -> bool:
-        if not self.postgres:
-            self.leads = True
-        elif self._conn is not None and not await self._alive(self._conn):
-            log.warning("scheduler: lost the database connection holding the lead")
-            self._conn, self.leads = None, False
-        elif self._conn is None:
-            self._conn = await self._try_lock()
-            self.leads = self._conn is not None
-            if self.leads:
-                log.info("scheduler: this process leads")
-        return self.leads
-
-    async def _alive(self, conn: AsyncConnection) -> bool:
-        try:
-            await conn.execute(text("SELECT 1"))
-            await conn.commit()
-        except Exception:
-            await conn.invalidate()
-            return False
-        return True
-
-    async def _try_lock(self) -> AsyncConnection | None:
-        assert self._engine is not None
-        conn = await self._engine.connect()
-        try:
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                      {"key": LEADER_LOCK})).scalar()
-            await conn.commit()
-        except BaseException:
-            await conn.close()
-            raise
-        if got:
-            return conn
-        await conn.close()
-        return None
-
-    async def release(self) -> None:
-        """Give up the lead (closing the session frees the lock), after any check under way."""
-        async with self._turn:
-            await self._release()
-
-    async def _release(self) -> None:
-        conn, self._conn, self.leads = self._conn, None, False
-        if conn is not None:
-            await conn.close()
-        if self._engine is not None:
-            await self._engine.dispose()
+    async def check(self) -> bool: ...
+    async def release(self) -> None: ...
 
 
 def stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -192,7 +128,7 @@ def stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitabl
     return run
 
 
-def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable[[], datetime],
+def build_scheduler(jobs: Sequence[Job], leadership: Leader, clock: Callable[[], datetime],
                     retry_seconds: float = RETRY_SECONDS) -> AsyncIOScheduler:
     """An AsyncIOScheduler running `jobs` while `leadership` holds; every job at once on
     taking the lead (at start, or when another leader died)."""
@@ -214,9 +150,13 @@ def build_scheduler(jobs: Sequence[Job], leadership: Leadership, clock: Callable
     @stopped_quietly
     async def lead() -> None:
         before = leadership.leads
-        if await leadership.check() and not before:
+        leads = await leadership.check()
+        if leads and not before:
+            log.info("scheduler: this process leads")
             for job in jobs:
                 scheduler.modify_job(job.name, next_run_time=datetime.now(UTC))
+        elif before and not leads:
+            log.warning("scheduler: lost the database connection holding the lead")
 
     for job in jobs:
         seconds = job.every.total_seconds()
@@ -232,7 +172,7 @@ async def run_scheduler(database: Database, program: Program, clock: Callable[[]
                         jobs: Sequence[Job] | None = None,
                         retry_seconds: float = RETRY_SECONDS) -> None:
     """Run the loyalty jobs (or `jobs`) whenever this process leads, until cancelled."""
-    leadership = Leadership(database)
+    leadership = LeaderLock(database)
     scheduler = build_scheduler(loyalty_jobs(database, program) if jobs is None else jobs,
                                 leadership, clock, retry_seconds)
     scheduler.start()

@@ -16,12 +16,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
+from storage.locks import MIGRATION_LOCK
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-PG_LOCK = 0x6C6F79616C7479  # pg_advisory_xact_lock key: one migrator at a time
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -87,7 +87,7 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         # Lock before Alembic starts: migrators in other processes wait, and so do those in
         # this one, which matters as Alembic's `op` and `context` are process-wide proxies.
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         command.upgrade(alembic_config(connection), revision)
         if connection.dialect.name == "sqlite":
             orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
