@@ -242,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     simulation.add_argument("--since", help="first day, YYYY-MM-DD (default: 365 days ago)")
     simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
     simulation.add_argument("--jobs", type=_jobs, default=None,
-                            help="processes replaying receipts (default: one per core)")
+                            help="processes replaying receipts (default: one per core, at most 4)")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")

@@ -22,12 +22,13 @@ from domain.simulation import MemberRange, Tally
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 
+MAX_DEFAULT_JOBS = 4  # each worker holds about 65 MB; more cores help less and less
 RANGES_PER_JOB = 4  # more ranges than processes, so an unlucky range does not hold all up
 
 
 def default_jobs() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0))
+    """One process per core this process may run on, at most `MAX_DEFAULT_JOBS`."""
+    return min(len(os.sched_getaffinity(0)), MAX_DEFAULT_JOBS)
 
 
 def process_replayer(url: str, current: Program, new: Program, since: datetime,
