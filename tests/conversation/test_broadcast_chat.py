@@ -11,8 +11,7 @@ from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming, Person
 from domain.services.broadcasts import broadcast_progress
 from domain.services.members import update_settings
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
+from tests.conversation.conftest import data_of, press, said
 
 ADMIN = Person(9001, first_name="Alma", language_code="en")
 MEMBERS = [Person(2000 + i, first_name=f"M{i}", language_code="es" if i % 2 else "en")

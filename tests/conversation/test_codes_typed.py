@@ -11,11 +11,17 @@ from sqlalchemy import select
 from domain.codes import format_code
 from messages.render import render
 from storage.tables import OutboxRow
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
-from tests.conversation.test_staff import ADMIN, ANN, CASHIER, desk, hire, joined, text_of
-
-__all__ = ["desk"]  # the fixture, imported for this module's tests
+from tests.conversation.conftest import (
+    ADMIN,
+    ANN,
+    CASHIER,
+    data_of,
+    hire,
+    joined,
+    press,
+    said,
+    text_of,
+)
 
 
 def spellings(code: str) -> list[str]:

@@ -10,8 +10,7 @@ from bot.conversation.core import Conversation
 from bot.conversation.events import Person
 from domain.services.members import update_settings
 from domain.services.points import adjust_points
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
+from tests.conversation.conftest import data_of, press, said
 
 LATE = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)  # Sunday Mar 1, 21:30 in New York
 ANN = Person(1001, first_name="Ann", language_code="en")

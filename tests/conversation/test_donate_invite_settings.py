@@ -8,8 +8,7 @@ from bot.conversation.actions import Answer, Edit, Send
 from bot.conversation.core import Conversation
 from bot.conversation.events import Person
 from domain.referrals import referral_payload
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, member_with, press
+from tests.conversation.conftest import data_of, member_with, press, said
 
 ANN = Person(1001, first_name="Ann", language_code="en")
 BOB = Person(1002, first_name="Bob", language_code="en")

@@ -8,19 +8,12 @@ import dataclasses
 import pytest
 from markupsafe import escape
 
-from bot.conversation.core import Conversation
 from bot.conversation.events import Person
 from bot.conversation.menus import COMMAND_ROLES
 from bot.conversation.texts import key_values
-from tests.conversation.conftest import said
-from tests.conversation.test_staff import ADMIN, CASHIER, hire, joined, text_of
+from tests.conversation.conftest import ADMIN, CASHIER, hire, joined, said, text_of
 
 CUSTOMER = Person(1001, first_name="Ann", language_code="en")
-
-
-@pytest.fixture
-def desk(ctx) -> Conversation:
-    return Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
 
 
 def in_language(person: Person, locale: str) -> Person:

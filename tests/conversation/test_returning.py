@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.events import Person
 from domain.referrals import referral_payload
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
+from tests.conversation.conftest import data_of, press, said
 
 ANN = Person(1001, first_name="Ann", language_code="en")
 BEA = Person(1003, first_name="Bea", language_code="es")

@@ -5,37 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.conversation.actions import Answer, Edit
-from bot.conversation.events import Incoming, Person
+from bot.conversation.events import Person
 from domain.services.points import adjust_points
 from tests.conftest import NOW
-from tests.conversation.conftest import said
+from tests.conversation.conftest import data_of, member_with, press, said
 
 ANN = Person(1001, first_name="Ann", language_code="en")
 BOB = Person(1002, first_name="Bob", language_code="en")
-
-
-def press(person: Person, data: str, message_id: int = 10, callback_id: str = "cb") -> Incoming:
-    return Incoming("callback", person, chat_id=person.id, callback_id=callback_id,
-                    callback_data=data, message_id=message_id)
-
-
-def data_of(action, text: str) -> str:
-    """The callback data of the button labelled `text` (or starting with it)."""
-    for row in action.buttons:
-        for button in row:
-            if button.text.startswith(text):
-                return button.data
-    raise AssertionError(f"no button {text!r} in {action.buttons}")
-
-
-async def member_with(conversation, ctx, person: Person, points: int) -> int:
-    await conversation.handle(said(person, "/start"))
-    async with ctx.reader() as uow:
-        member = await uow.members.by_telegram_id(person.id)
-    if points:
-        await adjust_points(ctx.writer(), ctx.program, member_id=member.id, points=points,
-                            reason="welcome gift", actor="test", now=NOW)
-    return member.id
 
 
 async def test_history_pages_with_buttons(conversation, ctx):

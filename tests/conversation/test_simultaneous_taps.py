@@ -8,28 +8,18 @@ the others get a polite answer, never the apology; the ledger stays consistent.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import functools
-import inspect
 import re
-from types import TracebackType
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.conversation.actions import Action, Answer, Edit, Send
+from bot.conversation.actions import Edit, Send
 from bot.conversation.buttons import button
-from bot.conversation.context import Context
-from bot.conversation.core import Conversation
-from bot.conversation.events import Person
 from domain.broadcasts import BroadcastContent
 from domain.ledger import EntryKind
 from domain.segments import Segment
 from domain.services.broadcasts import queue_broadcast
 from domain.services.conversations import STATE_LIFETIME, remember_step, take_step
-from messages.render import render
 from storage.checks import check_invariants
 from storage.tables import (
     AuditRow,
@@ -41,92 +31,23 @@ from storage.tables import (
     TransactionRow,
     VoucherRow,
 )
-from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, member_with, press
-from tests.conversation.test_staff import ADMIN, CASHIER, hire, joined
-
-ANN = Person(1001, first_name="Ann", language_code="en")
-DELAY = 0.05
-TAPS = 5
-APOLOGY = render("error", "en")
-ALREADY_DONE = render("refusal", "en", reason="already_done")
-
-
-class SlowRepository:
-    """A repository whose every call answers `delay` seconds after the database did."""
-
-    def __init__(self, inner: Any, delay: float) -> None:
-        self._inner, self._delay = inner, delay
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not inspect.iscoroutinefunction(attribute):
-            return attribute
-
-        @functools.wraps(attribute)
-        async def slowed(*args: Any, **kwargs: Any) -> Any:
-            result = await attribute(*args, **kwargs)
-            await asyncio.sleep(self._delay)
-            return result
-
-        return slowed
-
-
-class SlowUnitOfWork:
-    """A unit of work whose repositories are all slow: a loaded or distant database."""
-
-    def __init__(self, inner: SqlUnitOfWork, delay: float) -> None:
-        self._inner, self._delay = inner, delay
-
-    async def __aenter__(self) -> SlowUnitOfWork:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self._inner.__aexit__(exc_type, exc, tb)
-
-    def __getattr__(self, name: str) -> Any:
-        return SlowRepository(getattr(self._inner, name), self._delay)
-
-
-def slowed(ctx: Context) -> Conversation:
-    """The core over the same database, every repository call 50 ms late."""
-    return Conversation(dataclasses.replace(
-        ctx, writer=lambda: SlowUnitOfWork(ctx.writer(), DELAY),  # type: ignore[arg-type]
-        reader=lambda: SlowUnitOfWork(ctx.reader(), DELAY)))  # type: ignore[arg-type]
-
-
-async def tap_at_once(ctx: Context, person: Person, data: str) -> list[list[Action]]:
-    """The same button pressed five times at once (as five updates, five callback ids)."""
-    slow = slowed(ctx)
-    return list(await asyncio.gather(*(slow.handle(press(person, data, callback_id=f"tap{i}"))
-                                       for i in range(TAPS))))
-
-
-def answered_politely(replies: list[list[Action]]) -> None:
-    """Every tap was answered (its spinner stopped), none with the apology."""
-    for actions in replies:
-        assert any(isinstance(a, Answer) for a in actions)
-        assert not any(isinstance(a, Send | Edit) and a.text == APOLOGY for a in actions)
-
-
-def already_done(replies: list[list[Action]]) -> int:
-    """How many taps were told it was already done (and nothing else)."""
-    return sum(actions == [Answer(actions[0].callback_id, ALREADY_DONE)]  # type: ignore[union-attr]
-               for actions in replies)
-
-
-async def count(database, table: Any, *where: Any) -> int:
-    async with database.reader.connect() as conn:
-        return (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar()
-
-
-@pytest.fixture
-def desk(ctx) -> Conversation:
-    return Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
+from tests.conversation.conftest import (
+    ADMIN,
+    ANN,
+    CASHIER,
+    TAPS,
+    already_done,
+    answered_politely,
+    count,
+    data_of,
+    hire,
+    joined,
+    member_with,
+    press,
+    said,
+    tap_at_once,
+)
 
 
 async def test_send_now_queues_one_broadcast(desk, ctx, database):

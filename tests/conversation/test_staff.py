@@ -2,60 +2,32 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-import pytest
 from sqlalchemy import select
 
-from bot.conversation.actions import Answer, Edit, Menu, Send
-from bot.conversation.core import Conversation
+from bot.conversation.actions import Answer, Menu
 from bot.conversation.desk import COMMANDS
-from bot.conversation.events import Incoming, Person
 from bot.conversation.menus import COMMAND_ROLES, staff_menu, staff_menus
 from bot.conversation.texts import key_values
 from domain.services.audit import audit_log
-from domain.services.points import adjust_points
 from storage.checks import check_invariants
 from storage.tables import OutboxRow
-from tests.conftest import NOW
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
+from tests.conversation.conftest import (
+    ADMIN,
+    ANN,
+    CASHIER,
+    OTHER,
+    UNKNOWN,
+    data_of,
+    hire,
+    joined,
+    press,
+    said,
+    text_of,
+)
 
-ADMIN = Person(9001, first_name="Alma", language_code="en")
-CASHIER = Person(9002, first_name="Carl", language_code="en")
-OTHER = Person(9003, first_name="Olga", language_code="es")
-ANN = Person(1001, first_name="Ann", language_code="en")
-UNKNOWN = "I did not catch that"
 MENU_ES = tuple(key_values("commands", "es").items())
-
-
-@pytest.fixture
-def desk(ctx) -> Conversation:
-    """The core with one admin configured."""
-    return Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
-
-
-async def text_of(conversation: Conversation, event: Incoming) -> str:
-    actions = await conversation.handle(event)
-    return "\n".join(a.text for a in actions if isinstance(a, Send | Edit))
-
-
-async def joined(conversation: Conversation, ctx, person: Person, points: int = 0) -> str:
-    await conversation.handle(said(person, "/start"))
-    async with ctx.reader() as uow:
-        member = await uow.members.by_telegram_id(person.id)
-    if points:
-        await adjust_points(ctx.writer(), ctx.program, member_id=member.id, points=points,
-                            reason="gift", actor="test", now=NOW)
-    return member.code
-
-
-async def hire(desk: Conversation, person: Person = CASHIER) -> None:
-    invite = await text_of(desk, said(ADMIN, "/staff add"))
-    payload = re.search(r"\?start=(s-[A-Za-z0-9_-]+)", invite)[1]
-    welcome = await text_of(desk, said(person, f"/start {payload}"))
-    assert "/sale" in welcome
 
 
 async def templates_for(database, member_code: str) -> list[str]:

@@ -16,9 +16,18 @@ from bot.conversation.core import Conversation
 from bot.conversation.desk import PRESSES as STAFF_PRESSES
 from bot.conversation.handlers.stats import PREVIOUS
 from bot.conversation.menus import staff_commands
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, press
-from tests.conversation.test_staff import ADMIN, ANN, CASHIER, OTHER, UNKNOWN, hire, text_of
+from tests.conversation.conftest import (
+    ADMIN,
+    ANN,
+    CASHIER,
+    OTHER,
+    UNKNOWN,
+    data_of,
+    hire,
+    press,
+    said,
+    text_of,
+)
 from tests.integration.helpers import buy, line, new_member
 from tests.png import png_size
 

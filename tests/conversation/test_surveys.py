@@ -30,9 +30,16 @@ from domain.surveys import Score, sampled
 from messages.render import render
 from storage.tables import OutboxRow, SurveySendRow, TransactionRow
 from tests.conftest import NOW
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, member_with, press
-from tests.conversation.test_simultaneous_taps import TAPS, answered_politely, count, tap_at_once
+from tests.conversation.conftest import (
+    TAPS,
+    answered_politely,
+    count,
+    data_of,
+    member_with,
+    press,
+    said,
+    tap_at_once,
+)
 from tests.delivery.helpers import FakeBotApi, FakeClock, deliver, new_sender
 
 ANN = Person(1001, first_name="Ann", language_code="en")

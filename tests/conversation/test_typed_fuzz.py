@@ -37,7 +37,7 @@ from messages.render import render
 from storage.checks import check_invariants
 from storage.tables import AccountRow, EntryRow
 from tests.conftest import NOW
-from tests.conversation.test_staff import ADMIN, joined
+from tests.conversation.conftest import ADMIN, joined
 
 CUSTOMER = Person(1001, first_name="Ann", language_code="en")
 APOLOGY = render("error", "en")

@@ -6,13 +6,11 @@ databases and check that what was refused never reached a service or the databas
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 import pytest
 
 from bot.conversation.actions import Send
-from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming, Person
 from bot.conversation.typed import (
     TypedNumberError,
@@ -24,9 +22,16 @@ from bot.conversation.typed import (
 from domain.validation import MAX_BIGINT
 from messages.render import render
 from storage.checks import check_invariants
-from tests.conversation.conftest import said
-from tests.conversation.test_rewards_and_history import data_of, member_with
-from tests.conversation.test_staff import ADMIN, CASHIER, hire, joined, text_of
+from tests.conversation.conftest import (
+    ADMIN,
+    CASHIER,
+    data_of,
+    hire,
+    joined,
+    member_with,
+    said,
+    text_of,
+)
 
 ANN = Person(1001, first_name="Ann", language_code="en")
 HUGE = "9" * 5000
@@ -143,11 +148,6 @@ async def test_a_5000_digit_donation_is_too_large(conversation, ctx, database):
     [reply] = await conversation.handle(said(ANN, HUGE))
     assert reply.text == "That is too large: at most 300."
     assert await check_invariants(database) == []
-
-
-@pytest.fixture
-def desk(ctx) -> Conversation:
-    return Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
 
 
 async def test_adjust_reads_its_points_with_the_parser(desk, ctx, database):
