@@ -7,7 +7,7 @@ The TOML format is documented in README.md and `domain/default_program.toml`;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 from functools import cached_property
 from typing import Literal
@@ -15,11 +15,19 @@ from typing import Literal
 Rounding = Literal["floor", "round", "ceil"]
 QualifyOn = Literal["first_purchase", "join"]
 NudgeKind = Literal[
-    "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder"
+    "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder",
+    "challenge_ending",
 ]
 _ONE = Decimal(1)
 SurveyTrigger = Literal["purchase", "refund", "redemption"]
 QuestionKind = Literal["csat", "ces", "nps"]
+StampPer = Literal["unit", "receipt"]
+ChallengeKind = Literal["purchases", "spend", "categories", "streak", "referrals"]
+LeaderboardMetric = Literal["points", "purchases"]
+ActionKind = Literal["telegram_channel", "link", "phone", "birthday"]
+# A title per locale as (locale, text) pairs, the program's first locale first; empty when
+# the file gave one plain string. `domain.titles.localized` picks the member's.
+Titles = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Tier:
     name: str
     threshold: int
     multiplier: Decimal
+    titles: Titles = ()  # how the tier reads per locale; `name` when none is given
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,7 @@ class Reward:
     stock: int | None = None
     per_member_limit: int = 0
     min_tier: str | None = None
+    titles: Titles = ()
 
 
 @dataclass(frozen=True)
@@ -155,14 +165,16 @@ class Cause:
     points_per_impact: int
     impact_unit: str  # what one impact is called: "tree"
     impact_unit_plural: str  # and two or more (the locale's other forms): "trees"
+    titles: Titles = ()
 
 
 @dataclass(frozen=True)
 class Milestone:
-    """An extra referrer bonus when their qualified friends reach `count`."""
+    """An extra referrer bonus (points, a reward voucher or both) at `count` qualified friends."""
 
     count: int
     bonus: int
+    reward: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,7 @@ class NudgeRule:
     kind: NudgeKind
     within_percent: int | None = None
     after_days: int | None = None
+    before_days: int | None = None  # challenge_ending: this many days before a challenge ends
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,97 @@ class Survey:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """Time-bound earning: `[[promotions]]`. Times are wall-clock times in the program's
+    time zone; `ends` is exclusive (an `ends` date in the file means the end of that day)."""
+
+    id: str
+    title: str
+    starts: datetime  # naive, program-local
+    ends: datetime  # naive, program-local, exclusive
+    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty: every day
+    hours: tuple[time, time] | None = None  # may wrap midnight (the night counts to its start day)
+    categories: tuple[str, ...] = ()  # with `skus`: the lines it boosts; neither: every line
+    skus: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()  # empty: every tier
+    min_spend: Decimal = Decimal(0)  # on the matching lines of one receipt
+    multiplier: Decimal | None = None  # on the spend points of the matching lines
+    bonus: int = 0  # points per matching receipt
+    announce: bool = False
+    titles: Titles = ()
+
+
+@dataclass(frozen=True)
+class StampCard:
+    """A stamp card filled by purchases, issuing `reward` each time it fills: `[[stamps]]`."""
+
+    id: str
+    title: str
+    count: int  # stamps on a full card
+    reward: str
+    per: StampPer = "unit"
+    categories: tuple[str, ...] = ()  # with `skus`: what earns a stamp; neither: every line
+    skus: tuple[str, ...] = ()
+    titles: Titles = ()
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A goal in a window, rewarded once per member and window: `[[challenges]]`.
+
+    The window is fixed (`starts`/`ends`, naive program-local, `ends` exclusive) or rolling
+    (`days` from when the member joins it). `target` is the receipts, money, distinct
+    categories, consecutive weeks or qualified friends the kind counts.
+    """
+
+    id: str
+    title: str
+    kind: ChallengeKind
+    target: Decimal
+    categories: tuple[str, ...] = ()  # spend and categories: only these count; empty: all
+    starts: datetime | None = None
+    ends: datetime | None = None
+    days: int | None = None
+    opt_in: bool = False
+    bonus: int = 0
+    reward: str | None = None
+    titles: Titles = ()
+
+
+@dataclass(frozen=True)
+class LeaderboardRules:
+    """The monthly top list: the optional `[leaderboard]` table."""
+
+    enabled: bool = True
+    metric: LeaderboardMetric = "points"
+    size: int = 10
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a member does once to earn: `[[actions]]`; the keys after `kind` belong to
+    one kind each (`channel`, `url` and `approval`, `reward` and `min_member_days`)."""
+
+    id: str
+    title: str
+    kind: ActionKind
+    points: int = 0
+    channel: str | None = None  # telegram_channel: "@name"
+    url: str | None = None  # link
+    approval: bool = False  # link: paid only after staff approve the claim
+    reward: str | None = None  # birthday: a voucher besides (or instead of) the points
+    min_member_days: int = 0  # birthday: not for members who joined fewer days before
+    titles: Titles = ()
+
+
+@dataclass(frozen=True)
+class DonationRules:
+    """The optional `[donations]` table: round-up donations keep multiples of `round_up_to`."""
+
+    round_up_to: int = 10
+
+
+@dataclass(frozen=True)
 class Program:
     """A whole loyalty program."""
 
@@ -242,6 +346,12 @@ class Program:
     surprise: SurpriseRules
     metrics: MetricsRules = MetricsRules()
     surveys: tuple[Survey, ...] = ()
+    promotions: tuple[Promotion, ...] = ()
+    stamps: tuple[StampCard, ...] = ()
+    challenges: tuple[Challenge, ...] = ()
+    leaderboard: LeaderboardRules = LeaderboardRules()
+    actions: tuple[Action, ...] = ()
+    donations: DonationRules = DonationRules()
 
     def survey(self, survey_id: str) -> Survey | None:
         """The survey with this id, or None."""
@@ -254,3 +364,19 @@ class Program:
     def cause(self, cause_id: str) -> Cause | None:
         """The cause with this id, or None."""
         return next((c for c in self.causes if c.id == cause_id), None)
+
+    def promotion(self, promotion_id: str) -> Promotion | None:
+        """The promotion with this id, or None."""
+        return next((p for p in self.promotions if p.id == promotion_id), None)
+
+    def stamp_card(self, card_id: str) -> StampCard | None:
+        """The stamp card with this id, or None."""
+        return next((s for s in self.stamps if s.id == card_id), None)
+
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        """The challenge with this id, or None."""
+        return next((c for c in self.challenges if c.id == challenge_id), None)
+
+    def action(self, action_id: str) -> Action | None:
+        """The action with this id, or None."""
+        return next((a for a in self.actions if a.id == action_id), None)

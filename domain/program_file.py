@@ -8,13 +8,9 @@ raises `ProgramError` with all of them. The format is documented in
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import tomllib
-from collections.abc import Collection, Mapping
-from datetime import time
-from decimal import Decimal
+from collections.abc import Collection
 from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -42,6 +38,26 @@ from domain.program import (
     SurveyTrigger,
     Tier,
     TierRules,
+    Titles,
+)
+from domain.program_engagement import (
+    Known,
+    read_actions,
+    read_challenges,
+    read_donations,
+    read_leaderboard,
+    read_promotions,
+    read_stamps,
+)
+from domain.program_reader import (
+    LOCALE,
+    Problem,
+    Reader,
+    check_reference,
+    read_flag,
+    read_hours,
+    read_title,
+    show,
 )
 
 ROUNDINGS = ("floor", "round", "ceil")
@@ -52,18 +68,14 @@ NUDGE_KINDS = (
     "near_next_tier",
     "inactive",
     "referral_reminder",
+    "challenge_ending",
 )
 SURVEY_TRIGGERS = ("purchase", "refund", "redemption")
 QUESTION_KINDS = ("csat", "ces", "nps")
 MAX_SURVEY_DELAY = 7 * 24 * 60  # minutes: a survey asked a week later is about nothing
 MAX_SURVEY_REWARD = 1_000_000
+MAX_NUDGE_DAYS = 365
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})*")
-_HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
-IDENTIFIER = re.compile(r"[a-z0-9_-]{1,24}")
-
-Position = tuple[int, ...]
-Problem = tuple[Position, str]
 
 
 class ProgramError(Exception):
@@ -72,205 +84,6 @@ class ProgramError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-def show(value: object) -> str:
-    """A value as the message quotes it: strings quoted, TOML spelling for the rest."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
-
-
-def int_wording(minimum: int, maximum: int | None) -> str:
-    """How an integer's allowed range reads in a message."""
-    if maximum is not None:
-        return f"an integer from {minimum} to {maximum}"
-    if minimum == 0:
-        return "a non-negative integer"
-    if minimum == 1:
-        return "a positive integer"
-    return f"an integer >= {minimum}"
-
-
-def join_path(path: str, key: str) -> str:
-    """`key` inside the table at `path` ("" is the root)."""
-    return f"{path}.{key}" if path else key
-
-
-class Reader:
-    """One TOML table being read: tracks its path, the keys read and the problems found."""
-
-    def __init__(
-        self,
-        data: Mapping[str, object],
-        path: str,
-        position: Position,
-        sink: list[Problem],
-        live: bool = True,
-    ) -> None:
-        self.data = data
-        self.path = path
-        self.position = position
-        self.sink = sink
-        self.live = live
-        self.seen: set[str] = set()
-        self.failed: set[str] = set()
-        self.order = {key: index for index, key in enumerate(data)}
-
-    def key_position(self, key: str) -> Position:
-        """Where `key` sits in the file; a missing key counts as at the end of its table."""
-        return (*self.position, self.order.get(key, len(self.order)))
-
-    def report(self, key: str, reason: str, index: int | None = None) -> None:
-        """Record a problem with `key` (or with element `index` of the array at `key`)."""
-        self.failed.add(key)
-        if not self.live:
-            return
-        path = join_path(self.path, key)
-        position = self.key_position(key)
-        if index is not None:
-            path, position = f"{path}[{index}]", (*position, index)
-        self.sink.append((position, f"{path}: {reason}"))
-
-    def ok(self, key: str) -> bool:
-        """True when `key` was read without a problem."""
-        return key not in self.failed
-
-    def take(self, key: str, required: bool = True) -> object | None:
-        """The raw value of `key`; None (reported when required) if absent."""
-        self.seen.add(key)
-        if key in self.data:
-            return self.data[key]
-        if required:
-            self.report(key, "missing")
-        return None
-
-    def finish(self) -> None:
-        """Report every key nobody asked for."""
-        for key in self.data:
-            if key not in self.seen:
-                self.report(key, "unknown key")
-
-    def child(self, data: Mapping[str, object], path: str, position: Position) -> Reader:
-        """A reader for a nested table sharing this one's problem list."""
-        return Reader(data, path, position, self.sink, self.live)
-
-    def table(self, key: str) -> Reader:
-        """The required sub-table `key`; a silent empty reader when it is unusable."""
-        value = self.take(key)
-        if value is None:
-            return Reader({}, join_path(self.path, key), (), self.sink, live=False)
-        if not isinstance(value, dict):
-            self.report(key, f"must be a table, got {show(value)}")
-            return Reader({}, join_path(self.path, key), (), self.sink, live=False)
-        return self.child(value, join_path(self.path, key), self.key_position(key))
-
-    def tables(self, key: str, required: bool = False) -> list[Reader]:
-        """The array of tables `key`, empty when absent and optional."""
-        value = self.take(key, required)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.report(key, f"must be an array of tables, got {show(value)}")
-            return []
-        readers = []
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                self.report(key, f"must be a table, got {show(item)}", index)
-                continue
-            path = f"{join_path(self.path, key)}[{index}]"
-            readers.append(self.child(item, path, (*self.key_position(key), index)))
-        return readers
-
-    def text(self, key: str) -> str:
-        """A required non-empty string."""
-        return self.optional_text(key, required=True) or ""
-
-    def optional_text(self, key: str, required: bool = False) -> str | None:
-        """A non-empty string, None when absent."""
-        value = self.take(key, required)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.report(key, f"must be a non-empty string, got {show(value)}")
-            return None
-        return value
-
-    def identifier(self, key: str) -> str:
-        """A required id: 1 to 24 of a-z, 0-9, '_' and '-' (it travels in button data and URLs)."""
-        value = self.text(key)
-        if value and not IDENTIFIER.fullmatch(value):
-            self.report(key, f"must be 1 to 24 of a-z, 0-9, _ and -, got {show(value)}")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...]) -> str:
-        """A required string among `choices`; the first choice when it is wrong."""
-        value = self.take(key)
-        if value is None:
-            return choices[0]
-        if value not in choices:
-            self.report(key, f"must be one of {', '.join(choices)}, got {show(value)}")
-            return choices[0]
-        return str(value)
-
-    def integer(self, key: str, minimum: int, maximum: int | None = None) -> int:
-        """A required integer in range; `minimum` when it is wrong."""
-        value = self.optional_integer(key, minimum, maximum, required=True)
-        return minimum if value is None else value
-
-    def optional_integer(
-        self, key: str, minimum: int, maximum: int | None = None, required: bool = False
-    ) -> int | None:
-        """An integer in range, None when absent or wrong."""
-        value = self.take(key, required)
-        if value is None:
-            return None
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or value < minimum
-            or (maximum is not None and value > maximum)
-        ):
-            self.report(key, f"must be {int_wording(minimum, maximum)}, got {show(value)}")
-            return None
-        return value
-
-    def number(
-        self,
-        key: str,
-        minimum: int,
-        maximum: int | None = None,
-        exclusive: bool = False,
-    ) -> Decimal:
-        """A required number (integer or float) as an exact Decimal; `minimum` when wrong."""
-        fallback = Decimal(minimum)
-        value = self.take(key)
-        if value is None:
-            return fallback
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.report(key, f"must be a number, got {show(value)}")
-            return fallback
-        if isinstance(value, float) and not math.isfinite(value):
-            self.report(key, f"must be a finite number, got {show(value)}")
-            return fallback
-        if maximum is not None and not minimum <= value <= maximum:
-            self.report(key, f"must be between {minimum} and {maximum}, got {show(value)}")
-            return fallback
-        if exclusive and value <= minimum:
-            self.report(key, f"must be greater than {minimum}, got {show(value)}")
-            return fallback
-        if value < minimum:
-            self.report(key, f"must be at least {minimum}, got {show(value)}")
-            return fallback
-        return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
 def read_info(table: Reader, translated: Collection[str] | None) -> ProgramInfo:
@@ -325,7 +138,7 @@ def read_locales(table: Reader, key: str,
         return ()
     locales: list[str] = []
     for index, item in enumerate(value):
-        if not isinstance(item, str) or not _LOCALE.fullmatch(item):
+        if not isinstance(item, str) or not LOCALE.fullmatch(item):
             reason = f'must be a locale code like "en" or "pt_BR", got {show(item)}'
             table.report(key, reason, index)
         elif item in locales:
@@ -382,20 +195,21 @@ def read_items(tables: list[Reader]) -> tuple[ItemBonus, ...]:
     return tuple(items)
 
 
-def read_tiers(table: Reader) -> TierRules:
+def read_tiers(table: Reader, locales: tuple[str, ...]) -> TierRules:
     """The [tiers] table: at least one level, from threshold 0, strictly ascending."""
     window_days = table.integer("window_days", 1)
     grace_days = table.integer("grace_days", 0)
     level_tables = table.tables("levels", required=True)
     if table.data.get("levels") == []:
         table.report("levels", "must have at least one tier")
-    tiers = TierRules(window_days, grace_days, read_levels(level_tables))
+    tiers = TierRules(window_days, grace_days, read_levels(level_tables, locales))
     table.finish()
     return tiers
 
 
-def read_levels(tables: list[Reader]) -> tuple[Tier, ...]:
-    """The [[tiers.levels]], names unique and thresholds strictly ascending from 0."""
+def read_levels(tables: list[Reader], locales: tuple[str, ...]) -> tuple[Tier, ...]:
+    """The [[tiers.levels]], names unique and thresholds strictly ascending from 0; an
+    optional `title` shows the tier per locale (a plain string: the same in every locale)."""
     levels: list[Tier] = []
     names: set[str] = set()
     previous: int | None = None
@@ -404,6 +218,7 @@ def read_levels(tables: list[Reader]) -> tuple[Tier, ...]:
             name=table.text("name"),
             threshold=table.integer("threshold", 0),
             multiplier=table.number("multiplier", 0, exclusive=True),
+            titles=read_tier_titles(table, locales),
         )
         if table.ok("name") and tier.name in names:
             table.report("name", f"duplicate tier name {show(tier.name)}")
@@ -414,6 +229,14 @@ def read_levels(tables: list[Reader]) -> tuple[Tier, ...]:
         levels.append(tier)
         table.finish()
     return tuple(levels)
+
+
+def read_tier_titles(table: Reader, locales: tuple[str, ...]) -> Titles:
+    """A tier's optional `title`: per locale, or one string standing for every locale."""
+    title, titles = read_title(table, "title", locales, required=False)
+    if title and not titles and locales:
+        return ((locales[0], title),)
+    return titles
 
 
 def check_threshold(table: Reader, index: int, threshold: int, previous: int | None) -> None:
@@ -432,19 +255,22 @@ def read_expiry(table: Reader) -> ExpiryRules:
     return expiry
 
 
-def read_rewards(tables: list[Reader], tier_names: list[str]) -> tuple[Reward, ...]:
+def read_rewards(tables: list[Reader], tier_names: list[str],
+                 locales: tuple[str, ...]) -> tuple[Reward, ...]:
     """The [[rewards]] catalogue: ids unique, min_tier naming a tier."""
     rewards: list[Reward] = []
     ids: set[str] = set()
     for table in tables:
+        title, titles = read_title(table, "title", locales)
         reward = Reward(
             id=table.identifier("id"),
-            title=table.text("title"),
+            title=title,
             cost=table.integer("cost", 1),
             valid_days=table.integer("valid_days", 1),
             stock=table.optional_integer("stock", 0),
             per_member_limit=table.optional_integer("per_member_limit", 0) or 0,
             min_tier=table.optional_text("min_tier"),
+            titles=titles,
         )
         if table.ok("id") and reward.id in ids:
             table.report("id", f"duplicate id {show(reward.id)}")
@@ -457,20 +283,22 @@ def read_rewards(tables: list[Reader], tier_names: list[str]) -> tuple[Reward, .
     return tuple(rewards)
 
 
-def read_causes(tables: list[Reader]) -> tuple[Cause, ...]:
+def read_causes(tables: list[Reader], locales: tuple[str, ...]) -> tuple[Cause, ...]:
     """The [[causes]] members donate to, ids unique."""
     causes: list[Cause] = []
     ids: set[str] = set()
     for table in tables:
+        title, titles = read_title(table, "title", locales)
         unit = table.text("impact_unit")
         cause = Cause(
             id=table.identifier("id"),
-            title=table.text("title"),
+            title=title,
             goal=table.integer("goal", 1),
             points_per_impact=table.integer("points_per_impact", 1),
             impact_unit=unit,
             # absent: the unit reads the same whatever the count ("kg of rice")
             impact_unit_plural=table.optional_text("impact_unit_plural") or unit,
+            titles=titles,
         )
         if table.ok("id") and cause.id in ids:
             table.report("id", f"duplicate id {show(cause.id)}")
@@ -480,25 +308,30 @@ def read_causes(tables: list[Reader]) -> tuple[Cause, ...]:
     return tuple(causes)
 
 
-def read_referrals(table: Reader) -> ReferralRules:
+def read_referrals(table: Reader, reward_ids: list[str]) -> ReferralRules:
     """The [referrals] table with its milestones."""
     referrals = ReferralRules(
         invitee_bonus=table.integer("invitee_bonus", 0),
         referrer_bonus=table.integer("referrer_bonus", 0),
         qualify_on=cast(QualifyOn, table.choice("qualify_on", QUALIFY_ONS)),
         daily_cap=table.integer("daily_cap", 1),
-        milestones=read_milestones(table.tables("milestones")),
+        milestones=read_milestones(table.tables("milestones"), reward_ids),
     )
     table.finish()
     return referrals
 
 
-def read_milestones(tables: list[Reader]) -> tuple[Milestone, ...]:
-    """The [[referrals.milestones]], counts strictly ascending."""
+def read_milestones(tables: list[Reader], reward_ids: list[str]) -> tuple[Milestone, ...]:
+    """The [[referrals.milestones]], counts strictly ascending, each with a `bonus`, a
+    `reward` voucher or both."""
     milestones: list[Milestone] = []
     previous: int | None = None
     for table in tables:
-        milestone = Milestone(count=table.integer("count", 1), bonus=table.integer("bonus", 0))
+        count = table.integer("count", 1)
+        reward = table.optional_text("reward")
+        check_reference(table, "reward", reward, reward_ids, "reward")
+        bonus = table.optional_integer("bonus", 0, required="reward" not in table.data)
+        milestone = Milestone(count=count, bonus=bonus or 0, reward=reward)
         if table.ok("count"):
             if previous is not None and milestone.count <= previous:
                 reason = f"counts must be strictly ascending ({milestone.count} after {previous})"
@@ -512,36 +345,12 @@ def read_milestones(tables: list[Reader]) -> tuple[Milestone, ...]:
 def read_nudges(table: Reader) -> NudgeRules:
     """The [nudges] table with its rules."""
     nudges = NudgeRules(
-        quiet_hours=read_quiet_hours(table, "quiet_hours"),
+        quiet_hours=read_hours(table, "quiet_hours"),
         min_days_between=table.integer("min_days_between", 0),
         rules=read_nudge_rules(table.tables("rules")),
     )
     table.finish()
     return nudges
-
-
-def read_quiet_hours(table: Reader, key: str) -> tuple[time, time]:
-    """Two distinct "HH:MM" times; the window may wrap midnight."""
-    fallback = (time(0), time(0))
-    value = table.take(key)
-    if value is None:
-        return fallback
-    if not isinstance(value, list) or len(value) != 2:
-        table.report(key, f'must be an array of two "HH:MM" times, got {show(value)}')
-        return fallback
-    times: list[time] = []
-    for index, item in enumerate(value):
-        match = _HH_MM.fullmatch(item) if isinstance(item, str) else None
-        if match is None:
-            table.report(key, f'must be a time "HH:MM", got {show(item)}', index)
-        else:
-            times.append(time(int(match.group(1)), int(match.group(2))))
-    if len(times) != 2:
-        return fallback
-    if times[0] == times[1]:
-        table.report(key, "start and end must differ")
-        return fallback
-    return (times[0], times[1])
 
 
 def read_nudge_rules(tables: list[Reader]) -> tuple[NudgeRule, ...]:
@@ -555,12 +364,15 @@ def read_nudge_rules(tables: list[Reader]) -> tuple[NudgeRule, ...]:
             table.report("kind", f"duplicate kind {show(kind)}")
         if known:
             kinds.add(kind)
-        within_percent = after_days = None
+        within_percent = after_days = before_days = None
         if kind == "near_next_tier" or not known:
             within_percent = table.optional_integer("within_percent", 1, 100, required=known)
         if kind in ("inactive", "referral_reminder") or not known:
             after_days = table.optional_integer("after_days", 1, required=known)
-        rules.append(NudgeRule(cast(NudgeKind, kind), within_percent, after_days))
+        if kind == "challenge_ending" or not known:
+            before_days = table.optional_integer("before_days", 1, MAX_NUDGE_DAYS,
+                                                 required=known)
+        rules.append(NudgeRule(cast(NudgeKind, kind), within_percent, after_days, before_days))
         table.finish()
     return tuple(rules)
 
@@ -636,35 +448,33 @@ def read_questions(table: Reader, key: str) -> tuple[QuestionKind, ...]:
     return tuple(questions)
 
 
-def read_flag(table: Reader, key: str) -> bool:
-    """An optional true/false, false when absent."""
-    value = table.take(key, required=False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        table.report(key, f"must be true or false, got {show(value)}")
-        return False
-    return value
-
-
 def read_program(root: Reader, translated: Collection[str] | None = None) -> Program:
     """The whole file; meaningful only when `root` recorded no problem."""
     info = read_info(root.table("program"), translated)
+    locales = info.locales
     earning = read_earning(root.table("earning"))
-    tiers = read_tiers(root.table("tiers"))
+    tiers = read_tiers(root.table("tiers"), locales)
     tier_names = [tier.name for tier in tiers.levels if tier.name]
+    rewards = read_rewards(root.tables("rewards"), tier_names, locales)
+    known = Known(locales, tuple(tier_names), tuple(r.id for r in rewards if r.id))
     program = Program(
         info=info,
         earning=earning,
         tiers=tiers,
         expiry=read_expiry(root.table("expiry")),
-        rewards=read_rewards(root.tables("rewards"), tier_names),
-        causes=read_causes(root.tables("causes")),
-        referrals=read_referrals(root.table("referrals")),
+        rewards=rewards,
+        causes=read_causes(root.tables("causes"), locales),
+        referrals=read_referrals(root.table("referrals"), list(known.rewards)),
         nudges=read_nudges(root.table("nudges")),
         surprise=read_surprise(root.table("surprise")),
         metrics=read_metrics(root),
         surveys=read_surveys(root.tables("surveys")),
+        promotions=read_promotions(root.tables("promotions"), known),
+        stamps=read_stamps(root.tables("stamps"), known),
+        challenges=read_challenges(root.tables("challenges"), known),
+        leaderboard=read_leaderboard(root),
+        actions=read_actions(root.tables("actions"), known),
+        donations=read_donations(root),
     )
     root.finish()
     return program

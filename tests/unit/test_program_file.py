@@ -364,7 +364,7 @@ SINGLE_PROBLEMS = [
         'kind = "reward_affordable"',
         'kind = "birthday"',
         "nudges.rules[1].kind: must be one of points_expiring, reward_affordable, "
-        'near_next_tier, inactive, referral_reminder, got "birthday"',
+        'near_next_tier, inactive, referral_reminder, challenge_ending, got "birthday"',
     ),
     (
         'kind = "reward_affordable"',
