@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from domain.earning import Earner, Purchase, PurchaseLine
 from domain.program import Program
 from domain.program_file import load_program
+from domain.program_notes import program_notes
+from domain.program_reader import WEEKDAYS
 from messages.render import locales, render_text
 
 
@@ -26,11 +29,22 @@ def sample_purchase(program: Program) -> Purchase:
     return Purchase(tuple(lines))
 
 
-def program_summary(program: Program, path: str) -> str:
-    """Tiers, rewards, causes and the points of a sample receipt, as console text."""
+def program_summary(program: Program, path: str, now: datetime | None = None) -> str:
+    """Tiers, rewards, causes, the points of a sample receipt, the engagement rules and the
+    notes on them at `now` (default: this moment), as console text."""
     sample = sample_purchase(program)
     earning = Earner(program.earning).earn(sample, program.tiers.levels[0])
-    return render_text("program_summary", p=program, sample=sample, earning=earning, path=path)
+    notes = program_notes(program, now or datetime.now(UTC))
+    return render_text("program_summary", p=program, sample=sample, earning=earning, path=path,
+                       notes=notes, weekdays=WEEKDAYS, when=shown_moment)
+
+
+def shown_moment(moment: datetime, end: bool = False) -> str:
+    """A start, or with `end` an exclusive end, as the file would say it: a midnight is a
+    date, and an end at midnight is the day before ("ends = 2026-12-31")."""
+    if moment.time() != datetime.min.time():
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return f"{moment - timedelta(days=1) if end else moment:%Y-%m-%d}"
 
 
 def program_problems(problems: list[str], path: str) -> str:

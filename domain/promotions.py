@@ -178,13 +178,14 @@ def next_window(promotion: Promotion, local: datetime) -> tuple[datetime, dateti
     return next(windows(promotion, since, since + timedelta(days=_SCAN_DAYS)), None)
 
 
-def first_overlap(first: Promotion, second: Promotion) -> datetime | None:
-    """The first moment both promotions run for the same member (their tiers meet), None
-    when they never do; `program check` notes it. Their lines are not compared: a SKU may
-    belong to any category."""
+def first_overlap(first: Promotion, second: Promotion,
+                  since: datetime = datetime.min) -> datetime | None:
+    """The first moment from `since` on when both promotions run for the same member (their
+    tiers meet), None when there is none; `program check` notes it. Their lines are not
+    compared: a SKU may belong to any category."""
     if first.tiers and second.tiers and not set(first.tiers) & set(second.tiers):
         return None
-    since = max(first.starts, second.starts)
+    since = max(first.starts, second.starts, since)
     until = min(first.ends, second.ends, since + timedelta(days=_SCAN_DAYS))
     others = list(windows(second, since, until))
     for start, end in windows(first, since, until):
