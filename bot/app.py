@@ -9,10 +9,16 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    ExitStack,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from datetime import UTC, datetime
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -102,10 +108,11 @@ def context(program: Program, database: Database, username: str, token: str,
 
 
 @asynccontextmanager
-async def started_bot(settings: Settings, program: Program,
-                      health: Health) -> AsyncIterator[tuple[TelegramBot, Database]]:
-    """The configured framework's bot, identified, with its command menus set, and the
-    database (checked and migrated once Telegram has accepted the token)."""
+async def started_bot(settings: Settings, program: Program, health: Health,
+                      announce: bool = True) -> AsyncIterator[tuple[TelegramBot, Database]]:
+    """The configured framework's bot, identified, with its command menus set if it
+    `announce`s, and the database (checked and migrated once Telegram has accepted the
+    token)."""
     token = require_bot_settings(settings)
     conversation: Conversation | None = None
 
@@ -122,8 +129,9 @@ async def started_bot(settings: Settings, program: Program,
         try:
             conversation = Conversation(context(program, database, username, token,
                                                 settings.admins))
-            await telegram.set_commands(command_menus(program.info.locales))
-            await perform(telegram.replies, await staff_menus(conversation.ctx))
+            if announce:
+                await telegram.set_commands(command_menus(program.info.locales))
+                await perform(telegram.replies, await staff_menus(conversation.ctx))
             log.info("bot @%s is up on %s", username, settings.bot_framework)
             gc.freeze()  # start-up objects live forever: keep full collections from walking them
             yield telegram, database
@@ -144,6 +152,28 @@ async def identified(telegram: TelegramBot, settings: Settings, token: str) -> s
         raise SettingsError(f"TELEGRAM_API_BASE: cannot reach {settings.telegram_api_base} "
                             f"({reason}); check the network, or leave TELEGRAM_API_BASE "
                             "unset for api.telegram.org") from None
+
+
+class Listeners(NamedTuple):
+    """The sockets `run` serves on, bound before anything else starts (None: not served)."""
+
+    api: socket.socket | None = None
+    webhook: socket.socket | None = None
+
+
+@contextmanager
+def bound(settings: Settings) -> Iterator[Listeners]:
+    """The merchant API's socket (unless API_PORT=0) and the webhook's (with WEBHOOK_URL),
+    bound, and closed on exit; SettingsError in one line for a port taken."""
+    with ExitStack() as sockets:
+        api = webhook = None
+        if settings.api_port:
+            api = sockets.enter_context(
+                listening(settings.api_host, settings.api_port, "API_PORT"))
+        if settings.webhook_url:
+            webhook = sockets.enter_context(
+                listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
+        yield Listeners(api, webhook)
 
 
 @contextmanager
@@ -171,8 +201,13 @@ def address(sock: socket.socket) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def run_bot(settings: Settings) -> None:
+async def run_bot(settings: Settings, listeners: Listeners | None = None,
+                  announce: bool = True) -> None:
     """Run until cancelled: long polling, or a webhook when WEBHOOK_URL is set.
+
+    It binds its ports first (a taken port stops start-up before all else), unless given
+    `listeners` bound by the supervisor of several workers (bot.workers), of which only
+    the first `announce`s the bot to Telegram (its menus and its webhook).
 
     Cancelled (Ctrl+C or SIGTERM), it stops in order: no new updates, the updates under
     way finish, the outbox sender finishes its sends and hands back the rows it claimed,
@@ -180,21 +215,14 @@ async def run_bot(settings: Settings) -> None:
     """
     program = program_of(settings)
     health = Health()
-    with ExitStack() as sockets:  # bound first: a taken port stops start-up before all else
-        api = webhook = None
-        if settings.api_port:
-            api = sockets.enter_context(
-                listening(settings.api_host, settings.api_port, "API_PORT"))
-        if settings.webhook_url:
-            webhook = sockets.enter_context(
-                listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
-        async with started_bot(settings, program, health) as (telegram, database):
+    with nullcontext(listeners) if listeners is not None else bound(settings) as (api, webhook):
+        async with started_bot(settings, program, health, announce) as (telegram, database):
             helpers = start_helpers(settings, program, database, telegram, health, api)
             log.info("listening: %s; %s", f"merchant API on http://{address(api)}" if api
                      else "merchant API off (API_PORT=0)", updates_line(settings, webhook))
             try:
                 if webhook is not None:
-                    await serve_webhook(settings, telegram, webhook)
+                    await serve_webhook(settings, telegram, webhook, announce)
                 else:
                     await telegram.poll()
             except asyncio.CancelledError:
@@ -248,10 +276,10 @@ async def stop(helpers: list[asyncio.Task[None]]) -> None:
             log.exception("%s failed", task.get_name())
 
 
-async def serve_webhook(settings: Settings, telegram: TelegramBot,
-                        sock: socket.socket) -> None:
-    """Serve the webhook on `sock` and register WEBHOOK_URL with Telegram; on the way out,
-    the updates being handled finish (up to UNDER_WAY_GRACE seconds)."""
+async def serve_webhook(settings: Settings, telegram: TelegramBot, sock: socket.socket,
+                        register: bool = True) -> None:
+    """Serve the webhook on `sock` and register WEBHOOK_URL with Telegram (if `register`);
+    on the way out, the updates being handled finish (up to UNDER_WAY_GRACE seconds)."""
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
@@ -261,7 +289,8 @@ async def serve_webhook(settings: Settings, telegram: TelegramBot,
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
-        await telegram.set_webhook(settings.webhook_url, secret)
+        if register:
+            await telegram.set_webhook(settings.webhook_url, secret)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

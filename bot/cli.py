@@ -7,7 +7,8 @@
     loyalty-bot db check               verify the ledger invariants on a live database
     loyalty-bot maintenance [--at T]   expire due points and apply due tier downgrades
     loyalty-bot nudges --dry-run | --run-once [--at T]   preview or queue the due nudges
-    loyalty-bot run                    run the Telegram bot (long polling, or a webhook)
+    loyalty-bot run [--workers N]      run the Telegram bot (long polling, or a webhook
+                                       served by N processes on PostgreSQL)
     loyalty-bot demo                   the bot on a local Telegram emulator, playing a story
     loyalty-bot chat [--admin] [--name NAME]   talk to the bot as a customer (or admin)
     loyalty-bot emulator [--port N] [--host H]   a local Telegram Bot API to run the bot on
@@ -46,6 +47,14 @@ from bot.program_report import load_translated_program, program_problems, progra
 from bot.report import FORMATS, report_command
 from bot.settings import Settings, SettingsError, load_settings, require_bot_settings
 from bot.simulate import simulate_command
+from bot.workers import (
+    WorkerRefused,
+    label_log_lines,
+    serve_as_worker,
+    supervise,
+    this_worker,
+    workers_problem,
+)
 from domain.errors import LoyaltyError
 from domain.program_file import ProgramError, default_program_path, load_program
 from domain.services.api_tokens import SCOPES, create_token, list_tokens, revoke_token
@@ -58,7 +67,7 @@ from storage.database import Database, UnwritableDatabase
 from storage.migrate import current_revision, upgrade
 from storage.uow import SqlUnitOfWork
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.cli")  # by name: workers run this module as __main__
 EMULATOR_PORT = 8090
 EMULATOR_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"  # the one token `loyalty-bot emulator` accepts
 EMULATOR_BOT = "loyalty_emulator_bot"
@@ -127,13 +136,26 @@ async def maintenance(settings: Settings, at: datetime | None) -> int:
     return 0
 
 
-def run(settings: Settings) -> int:
-    """The bot in the foreground until Ctrl+C or SIGTERM, which both stop it in order."""
+def run(settings: Settings, workers: int = 1) -> int:
+    """The bot in the foreground until Ctrl+C or SIGTERM, which both stop it in order: in
+    this process, or in `workers` processes started and watched by this one (bot.workers)."""
     token = require_bot_settings(settings)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     setup_logging(settings.log_level, [token, secret])
-    with suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(until_stopped(run_bot(settings)))
+    worker = this_worker()
+    if worker is not None:
+        label_log_lines(worker)
+        work = serve_as_worker(run_bot(settings, worker.listeners, worker.announces))
+    elif workers > 1:
+        work = supervise(settings, workers)
+    else:
+        work = run_bot(settings)
+    try:
+        with suppress(KeyboardInterrupt, asyncio.CancelledError):
+            asyncio.run(until_stopped(work))
+    except WorkerRefused as refused:
+        log.error("supervisor: %s", refused)
+        return 2
     log.info("stopped")
     return 0
 
@@ -247,7 +269,10 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
-    commands.add_parser("run", help="run the Telegram bot until interrupted")
+    run_bot_command = commands.add_parser("run", help="run the Telegram bot until interrupted")
+    run_bot_command.add_argument(
+        "--workers", type=_jobs, default=1,
+        help="processes serving the bot: more than 1 needs a webhook and PostgreSQL (default: 1)")
     commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
     chat_command = commands.add_parser("chat", help="talk to the bot in the terminal")
     chat_command.add_argument("--admin", action="store_true",
@@ -337,7 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(simulate_command(settings, args.file, args.since, args.until,
                                                 _safe_url(settings.database_url), args.jobs))
         if args.command == "run":
-            return run(settings)
+            problem = workers_problem(settings, args.workers)
+            if problem:
+                print(render_text("bad_argument", error=problem), file=sys.stderr)
+                return 2
+            return run(settings, args.workers)
         if args.command == "demo":
             from bot.demo import story
 
