@@ -24,7 +24,7 @@ from bot.emulator import Emulator, SentMessage, SimulatedUser
 from bot.settings import Settings
 from domain.earning import PurchaseLine
 from domain.program import Program
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from messages.render import render_text
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
@@ -106,10 +106,8 @@ async def till(settings: Settings, program: Program, code: str, receipt: str,
     """A purchase from the till, through the same service as the HTTP API; its points."""
     database = Database(settings.database_url)
     try:
-        outcome = await record_purchase(SqlUnitOfWork(database), program, merchant="main",
-                                        receipt_id=receipt,
-                                        member=MemberRef("member_code", code),
-                                        lines=list(lines), now=datetime.now(UTC))
+        outcome = await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
+            receipt, MemberRef("member_code", code), list(lines)), now=datetime.now(UTC))
     finally:
         await database.dispose()
     return outcome.points

@@ -12,9 +12,10 @@ ISO 8601, UTC when it has no offset, and "now" when empty.
 The file is read once with the csv module and its rows grouped by receipt id in memory.
 A bad row fails its whole receipt; a cell the database could not store (a NUL, a text
 longer than its column, a time before 2000) makes a bad row by the API's rule
-(`domain.validation`). The good receipts are then recorded CHUNK to a transaction by
-`record_purchases`, each all or nothing (one by one by `record_purchase` when a chunk
-fails as a whole); receipts recorded before are told apart in one read per chunk.
+(`domain.validation`), and a line breaks the one rule for receipt lines
+(`domain.receipts.line_problems`). The good receipts are then recorded CHUNK to a
+transaction by `record_each`, each all or nothing (one by one when a chunk fails as a
+whole); receipts recorded before are told apart in one read per chunk (`replays`).
 Recording is idempotent on (merchant, receipt id), so a second run of the same file awards
 nothing. Failed rows go to an error file (line, receipt id, reason and the row as it was),
 a summary goes to stdout, and the exit code is 0 when no row failed, 1 when some did and 2
@@ -35,9 +36,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-
 from bot.app import open_database, program_of
 from bot.settings import Settings
 from domain.codes import MEMBER_CODE_LENGTH, is_code, normalize_code
@@ -45,18 +43,18 @@ from domain.contact import normalize_phone
 from domain.earning import PurchaseLine
 from domain.errors import Conflict, DuplicateKey, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
-from domain.services.audit import record_action
-from domain.services.purchase_batch import record_purchases
-from domain.services.purchases import (
+from domain.receipts import (
     MAX_QUANTITY,
     MAX_RECEIPT_ID,
     MAX_UNIT_PRICE,
+    PRICE_DECIMALS,
     MemberRef,
-    PurchaseOutcome,
     ReceiptIn,
-    body_hash,
-    record_purchase,
+    line_problems,
+    member_keys,
 )
+from domain.services.audit import record_action
+from domain.services.purchases import PurchaseOutcome, find_members, record_each, replays
 from domain.validation import (
     EARLIEST,
     MAX_BIGINT,
@@ -67,21 +65,17 @@ from domain.validation import (
 )
 from messages.render import render_text
 from storage.database import Database
-from storage.tables import HeldPurchaseRow, MemberRow, PurchaseRow
 from storage.uow import SqlUnitOfWork
 
 COLUMNS = ("receipt_id", "member", "sku", "category", "quantity", "unit_price", "occurred_at")
 ERROR_COLUMNS = ("line", "receipt_id", "reason", *COLUMNS[1:])
 TEXT_LIMITS = {"receipt_id": MAX_RECEIPT_ID, "sku": MAX_NAME, "category": MAX_NAME}
-PRICE_DECIMALS = 4
 POSTGRES_TASKS = 4  # transactions at once on PostgreSQL; SQLite writes one at a time
 CHUNK = 100  # receipts per transaction
 MEMBERS_PER_READ = 1_000  # member references looked up in one query
 PROGRESS_EVERY_S = 0.1
 PROGRESS_WIDTH = 30
 
-_RECORDED = select(PurchaseRow.receipt_id, PurchaseRow.body_hash)
-_HELD = select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash)
 _PRICE = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 Clock = Callable[[], datetime]
@@ -305,32 +299,31 @@ def _member(text: str, problems: list[Reason]) -> MemberRef | None:
 
 def _line(sku: str, category: str, quantity_text: str, price_text: str,
           problems: list[Reason]) -> PurchaseLine | None:
-    before = len(problems)
-    if not sku:
-        problems.append(Reason("empty", {"column": "sku"}))
-    if not category:
-        problems.append(Reason("empty", {"column": "category"}))
-    quantity = whole_number(quantity_text, 1, MAX_QUANTITY)
-    if quantity is None:
-        problems.append(Reason("quantity", {"value": quantity_text, "max": MAX_QUANTITY}))
+    """The line its cells spell, if it keeps the rule for receipt lines; else its problems."""
+    quantity = whole_number(quantity_text, 0, MAX_BIGINT)
     price = _price(price_text)
-    if price is None:
-        problems.append(Reason("unit_price", {"value": price_text, "max": MAX_UNIT_PRICE,
-                                              "decimals": PRICE_DECIMALS}))
-    if len(problems) > before or price is None or quantity is None:
-        return None
-    return PurchaseLine(sku, category, quantity, price)
+    line = PurchaseLine(sku, category, quantity if quantity is not None else -1,
+                        price if price is not None else Decimal(-1))
+    found = line_problems(line)
+    for problem in found:
+        if problem.field in ("sku", "category"):
+            problems.append(Reason("empty", {"column": problem.field}))
+        elif problem.field == "quantity":
+            problems.append(Reason("quantity", {"value": quantity_text, "max": MAX_QUANTITY}))
+        else:
+            problems.append(Reason("unit_price", {"value": price_text, "max": MAX_UNIT_PRICE,
+                                                  "decimals": PRICE_DECIMALS}))
+    return None if found else line
 
 
 def _price(text: str) -> Decimal | None:
+    """A price as written: digits with an optional point, no sign, no exponent."""
     if not _PRICE.fullmatch(text):
         return None
     try:
-        price = Decimal(text)
+        return Decimal(text)
     except InvalidOperation:
         return None
-    decimals = len(text.partition(".")[2])
-    return price if price <= MAX_UNIT_PRICE and decimals <= PRICE_DECIMALS else None
 
 
 def _moment(text: str, problems: list[Reason]) -> datetime | None:
@@ -441,19 +434,15 @@ async def _by_member(database: Database, receipts: list[Receipt],
 
 
 async def _member_ids(database: Database, refs: set[MemberRef]) -> dict[MemberRef, int]:
-    """The member each reference names now, in one read per kind and MEMBERS_PER_READ."""
-    columns = {"member_code": MemberRow.code, "phone": MemberRow.phone,
-               "telegram_id": MemberRow.telegram_id}
+    """The member each reference names now, MEMBERS_PER_READ references a read."""
+    keyed = {ref.key(): ref for ref in refs}
+    keys = list(keyed)
     found: dict[MemberRef, int] = {}
-    async with database.reader.connect() as conn:
-        for kind, column in columns.items():
-            wanted = {ref.value: ref for ref in refs if ref.kind == kind}
-            values = sorted(wanted)
-            for first in range(0, len(values), MEMBERS_PER_READ):
-                part = values[first:first + MEMBERS_PER_READ]
-                keys = [int(value) for value in part] if kind == "telegram_id" else part
-                rows = await conn.execute(select(column, MemberRow.id).where(column.in_(keys)))
-                found.update({wanted[str(value)]: member_id for value, member_id in rows})
+    for first in range(0, len(keys), MEMBERS_PER_READ):
+        members = await find_members(SqlUnitOfWork(database, read_only=True),
+                                     keys[first:first + MEMBERS_PER_READ])
+        found.update((keyed[key], member.id) for member in members
+                     for key in member_keys(member) if key in keyed)
     return found
 
 
@@ -463,22 +452,19 @@ async def _record_chunk(database: Database, uow: SqlUnitOfWork, program: Program
     """Record a chunk of receipts in one transaction; one by one if that fails as a whole.
 
     Receipts recorded before are told apart in one read, without a write. The rest go to
-    `record_purchases`, where each is all or nothing. If a receipt was recorded meanwhile
+    `record_each`, where each is all or nothing. If a receipt was recorded meanwhile
     (unique key) or the database gives up on the transaction (a deadlock), nothing of the
-    chunk was written, and `record_purchase` records each receipt in its own transaction.
+    chunk was written, and each receipt is recorded in its own transaction. A failure
+    that is no refusal (the database went away) stops the import.
     """
     fresh = await _unseen(database, merchant, chunk, summary)
     if not fresh:  # a rerun: no write transaction (on SQLite, no wait for the write lock)
         return
-    receipts = [_receipt_in(receipt) for receipt in fresh]
-    try:
-        outcomes = await record_purchases(uow, program, merchant=merchant, receipts=receipts,
-                                          now=now)
-    except (DuplicateKey, DBAPIError):
-        for receipt, one in zip(fresh, receipts, strict=True):
-            _count(summary, receipt, await _record_one(uow, program, merchant, one, now))
-        return
+    outcomes = await record_each(uow, program, [_receipt_in(receipt) for receipt in fresh],
+                                 now=now, merchant=merchant)
     for receipt, outcome in zip(fresh, outcomes, strict=True):
+        if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError | DuplicateKey):
+            raise outcome
         _count(summary, receipt, outcome)
 
 
@@ -486,53 +472,34 @@ async def _unseen(database: Database, merchant: str, chunk: list[Receipt],
                   summary: Summary) -> list[Receipt]:
     """The receipts of `chunk` not recorded (or held) before; the others counted as such.
 
-    `record_purchase` answers a replay too, but only after doing the purchase's work and
-    failing on the unique key; one read per chunk makes a second run of a file many times
-    faster.
+    The pipeline answers a replay too, but inside a write transaction; one read per chunk
+    makes a second run of a file many times faster.
     """
-    ids = [receipt.receipt_id for receipt in chunk]
-    async with database.reader.connect() as conn:
-        rows = [*await conn.execute(_RECORDED.where(PurchaseRow.merchant == merchant,
-                                                    PurchaseRow.receipt_id.in_(ids))),
-                *await conn.execute(_HELD.where(HeldPurchaseRow.merchant == merchant,
-                                                HeldPurchaseRow.receipt_id.in_(ids)))]
-    hashes = {receipt_id: fingerprint for receipt_id, fingerprint in rows}
+    answers = await replays(SqlUnitOfWork(database, read_only=True),
+                            [_receipt_in(receipt) for receipt in chunk], merchant=merchant)
     fresh = []
-    for receipt in chunk:
-        fingerprint, sent = hashes.get(receipt.receipt_id), _receipt_in(receipt)
-        if fingerprint is None:
+    for receipt, answer in zip(chunk, answers, strict=True):
+        if answer is None:
             fresh.append(receipt)
-        elif fingerprint == body_hash(sent.member, sent.lines, sent.occurred_at, sent.store):
-            summary.replayed += 1
-        else:
+        elif isinstance(answer, Conflict):
             _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
+        else:
+            summary.replayed += 1
     return fresh
 
 
 def _receipt_in(receipt: Receipt) -> ReceiptIn:
-    """A good receipt as the purchase service takes it."""
+    """A good receipt as the purchase pipeline takes it."""
     return ReceiptIn(receipt.receipt_id, receipt.ref, receipt.lines, receipt.occurred_at)
 
 
-async def _record_one(uow: SqlUnitOfWork, program: Program, merchant: str, receipt: ReceiptIn,
-                      now: datetime) -> PurchaseOutcome | LoyaltyError:
-    """One receipt in its own transaction: its outcome, or why it was refused."""
-    try:
-        return await record_purchase(
-            uow, program, merchant=merchant, receipt_id=receipt.receipt_id,
-            member=receipt.member, lines=receipt.lines, now=now,
-            occurred_at=receipt.occurred_at)
-    except LoyaltyError as refused:
-        return refused
-
-
-def _count(summary: Summary, receipt: Receipt, outcome: PurchaseOutcome | LoyaltyError) -> None:
+def _count(summary: Summary, receipt: Receipt, outcome: PurchaseOutcome | Exception) -> None:
     """Add one receipt's outcome to the summary; a refusal fails its rows with the reason."""
     if isinstance(outcome, NotFound):
         _fail(summary, receipt, Reason("no_member", {"ref": receipt.member_text}))
     elif isinstance(outcome, Conflict):
         _fail(summary, receipt, Reason("conflict", {"receipt_id": receipt.receipt_id}))
-    elif isinstance(outcome, LoyaltyError):  # InvalidRequest, any other refusal: say what
+    elif isinstance(outcome, Exception):  # InvalidRequest, any other refusal: say what
         _fail(summary, receipt, Reason("refused", {"message": str(outcome)}))
     elif outcome.replayed:
         summary.replayed += 1

@@ -1,15 +1,15 @@
 """Group commit for the purchases endpoint: concurrent receipts recorded in one transaction.
 
 Requests queue their receipt and wait for its outcome. One task records what is queued,
-up to `MAX_BATCH` receipts, with `record_purchases`, and answers each request with its own
-outcome once the transaction committed. A receipt arriving while no transaction runs is
-recorded at once (alone, by `record_purchase`); receipts arriving while one runs form the
-next batch. After a transaction the task waits at most `LINGER_SECONDS` until as many
-receipts are queued as there were requests in hand (the clients just answered tend to come
-back together), so only a request arriving while the task is busy or just after waits for
-company. If a batch fails as a whole (a receipt recorded meanwhile, a deadlock, anything),
-nothing of it was written and each receipt is recorded alone, so one bad request never
-fails the others.
+up to `MAX_BATCH` receipts, with `record_each` (one transaction; each receipt alone if it
+fails as a whole, so one bad request never fails the others), and answers each request
+with its own outcome once the transaction committed. A receipt arriving while no
+transaction runs is recorded at once, as a batch of one; receipts arriving while one runs
+form the next batch. After a transaction the task waits at most `LINGER_SECONDS` until as
+many receipts are queued as there were requests in hand (the clients just answered tend
+to come back together), so only a request arriving while the task is busy or just after
+waits for company. Nothing here is HTTP: any place with many concurrent callers can
+record through a `PurchaseBatcher`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from datetime import datetime
 
 from domain.ports import UnitOfWork
 from domain.program import Program
-from domain.services.purchase_batch import record_purchases
-from domain.services.purchases import PurchaseOutcome, ReceiptIn, record_purchase
+from domain.services.purchases import PurchaseOutcome, ReceiptIn, record_each
 
 UowFactory = Callable[[], UnitOfWork]
 MAX_BATCH = 50  # receipts per transaction: enough to amortise it, small enough to stay quick
@@ -62,10 +61,11 @@ class PurchaseBatcher:
         while self._queue:
             batch = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]
-            if len(batch) == 1:
-                await self._record_alone(batch[0])
-            else:
-                await self._record_batch(batch)
+            outcomes = await record_each(self.writer(), self.program,
+                                         [waiting.receipt for waiting in batch],
+                                         now=self.clock(), merchant=self.merchant)
+            for waiting, outcome in zip(batch, outcomes, strict=True):
+                _settle(waiting.answer, outcome)
             await self._linger(len(batch) + len(self._queue))
 
     async def _linger(self, expected: int) -> None:
@@ -78,32 +78,6 @@ class PurchaseBatcher:
                 await asyncio.wait_for(self._arrived.wait(), deadline - loop.time())
             except TimeoutError:
                 return
-
-    async def _record_batch(self, batch: list[_Waiting]) -> None:
-        """One transaction for the batch; each receipt alone if it fails as a whole."""
-        try:
-            outcomes = await record_purchases(
-                self.writer(), self.program, merchant=self.merchant,
-                receipts=[waiting.receipt for waiting in batch], now=self.clock())
-        except Exception:  # nothing was written: DuplicateKey, a deadlock, or one bad receipt
-            for waiting in batch:
-                await self._record_alone(waiting)
-            return
-        for waiting, outcome in zip(batch, outcomes, strict=True):
-            _settle(waiting.answer, outcome)
-
-    async def _record_alone(self, waiting: _Waiting) -> None:
-        """One receipt in its own transaction, exactly as the endpoint did before batching."""
-        receipt = waiting.receipt
-        try:
-            outcome = await record_purchase(
-                self.writer(), self.program, merchant=self.merchant,
-                receipt_id=receipt.receipt_id, member=receipt.member, lines=receipt.lines,
-                now=self.clock(), occurred_at=receipt.occurred_at, store=receipt.store)
-        except Exception as error:  # the request's own failure, raised in its handler
-            _settle(waiting.answer, error)
-        else:
-            _settle(waiting.answer, outcome)
 
 
 def _settle(answer: asyncio.Future[PurchaseOutcome],

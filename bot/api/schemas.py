@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.services.purchases import MAX_RECEIPT_ID
+from domain.receipts import MAX_QUANTITY, MAX_RECEIPT_ID, MAX_UNIT_PRICE, PRICE_DECIMALS
 from domain.validation import (
     EARLIEST,
     MAX_BIGINT,
@@ -71,8 +71,8 @@ class ItemIn(Strict):
 
     sku: str = Field(min_length=1, max_length=MAX_NAME)
     category: str = Field(min_length=1, max_length=MAX_NAME)
-    quantity: int = Field(ge=1, le=100_000)
-    unit_price: Decimal = Field(ge=0, le=1_000_000_000, decimal_places=4)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    unit_price: Decimal = Field(ge=0, le=MAX_UNIT_PRICE, decimal_places=PRICE_DECIMALS)
 
 
 class PurchaseIn(Strict):

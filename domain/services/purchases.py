@@ -1,48 +1,51 @@
-"""Recording a receipt (idempotent on merchant + receipt id) and refunding it."""
+"""Recording receipts (idempotent on merchant + receipt id) and refunding them.
+
+One pipeline records every receipt, batch-first: `record_purchases` takes a batch in one
+transaction and `record_purchase` is a batch of one. Each receipt goes through the same
+steps, in order, against its member's "book" (row, balance, tier credits in the window)
+read once for the batch: checked (InvalidRequest), looked up among the receipts seen
+before (a replay of the first answer, or Conflict for another body), its member found
+(a phone nobody has yet: the receipt is held for it; nobody, or a forgotten member:
+NotFound), then awarded in memory (points, tier credits, tier and grace, first purchase,
+notifications, survey trigger, purchase row). Then each table is written once. A first
+purchase that qualifies a referral ends the run there: what it holds is written, the
+referrer is rewarded, and the receipts after it are read afresh. Receipts held for a
+phone go through the same steps when the phone is shared (`credit_held`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
-from domain.codes import normalize_code
-from domain.contact import normalize_phone
 from domain.earning import Earner, Earning, PointGrant, Purchase, PurchaseLine, clawback
-from domain.errors import (
-    Conflict,
-    DuplicateKey,
-    InvalidRequest,
-    LoyaltyError,
-    NotFound,
-    RefundExceedsReceipt,
-)
+from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound, RefundExceedsReceipt
 from domain.ledger import EntryKind, add_months
 from domain.models import HeldPurchase, Member, PurchaseRecord, RefundRecord
-from domain.ports import Credit, NewNotification, NewPurchase, Posting, UnitOfWork
+from domain.ports import (
+    Credit,
+    NewNotification,
+    NewPurchase,
+    Posting,
+    SeenReceipt,
+    Standing,
+    UnitOfWork,
+)
 from domain.program import Program
+from domain.receipts import MemberKey, MemberRef, ReceiptIn, check_receipt, member_keys
 from domain.services.referrals import ReferralReward, qualify_referral
 from domain.services.surveys import Trigger, asks, queue_surveys
-from domain.services.tiering import refresh_tier
+from domain.services.tiering import refresh_tier, tier_status, window_start
 from domain.services.transactions import once
 
-MAX_QUANTITY = 100_000
-MAX_UNIT_PRICE = Decimal("1000000000")
-FUTURE_SKEW = timedelta(minutes=10)
-MAX_RECEIPT_ID = 120  # the ledger stores "receipt:<id>" as a reference of 128 characters
+__all__ = ["MERCHANT", "MemberRef", "PurchaseOutcome", "ReceiptIn", "credit_held",
+           "find_member", "find_members", "record_each", "record_purchase", "record_purchases",
+           "refund_purchase", "replays"]
+
 MERCHANT = "main"  # the one merchant a program serves today; receipts are unique per merchant
 CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class MemberRef:
-    """How a till names the customer: by Telegram id, member code or phone."""
-
-    kind: Literal["telegram_id", "member_code", "phone"]
-    value: str
 
 
 @dataclass(frozen=True)
@@ -79,207 +82,342 @@ class RefundOutcome:
     receipt_total: Decimal
 
 
-def validate_lines(lines: list[PurchaseLine]) -> None:
-    """Refuse a receipt no till could mean (empty, zero quantity, negative price)."""
-    if not lines:
-        raise InvalidRequest("a purchase needs at least one line")
-    for i, line in enumerate(lines):
-        if not line.sku.strip() or not line.category.strip():
-            raise InvalidRequest(f"line {i}: sku and category must not be empty")
-        if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise InvalidRequest(f"line {i}: quantity must be 1..{MAX_QUANTITY}")
-        if not Decimal(0) <= line.unit_price <= MAX_UNIT_PRICE:
-            raise InvalidRequest(f"line {i}: unit_price must be 0..{MAX_UNIT_PRICE}")
-        if line.unit_price.as_tuple().exponent < -4:  # type: ignore[operator]
-            raise InvalidRequest(f"line {i}: unit_price has more than 4 decimal places")
+# -- the edges' entry points ---------------------------------------------------------------
 
 
-def check_receipt(receipt_id: str, lines: list[PurchaseLine], occurred_at: datetime | None,
-                  now: datetime) -> None:
-    """Refuse (InvalidRequest) a receipt that cannot be right, before anything is read."""
-    validate_lines(lines)
-    if not receipt_id.strip() or len(receipt_id) > MAX_RECEIPT_ID:
-        raise InvalidRequest(f"receipt_id must be 1..{MAX_RECEIPT_ID} characters")
-    if occurred_at is not None and occurred_at > now + FUTURE_SKEW:
-        raise InvalidRequest("occurred_at is in the future")
+async def record_purchase(uow: UnitOfWork, program: Program, receipt: ReceiptIn, *,
+                          now: datetime, merchant: str = MERCHANT) -> PurchaseOutcome:
+    """Record one receipt in its own transaction: a batch of one.
 
-
-def body_hash(member: MemberRef, lines: list[PurchaseLine], occurred_at: datetime | None,
-              store: str | None) -> str:
-    """A fingerprint of what the till sent, so a retry is told from a different receipt."""
-    body = {
-        "member": [member.kind, member.value],
-        "lines": [[ln.sku, ln.category, ln.quantity, format(ln.unit_price.normalize(), "f")]
-                  for ln in lines],
-        "occurred_at": occurred_at.isoformat() if occurred_at else None,
-        "store": store,
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-async def find_member(uow: UnitOfWork, ref: MemberRef, lock: bool = False) -> Member | None:
-    """The member a till's reference names, if any (locked until commit with `lock`)."""
-    if ref.kind == "telegram_id":
-        return await uow.members.by_telegram_id(int(ref.value), lock=lock)
-    if ref.kind == "member_code":
-        return await uow.members.by_code(normalize_code(ref.value), lock=lock)
-    return await uow.members.by_phone(normalize_phone(ref.value), lock=lock)
-
-
-async def record_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,
-                          member: MemberRef, lines: list[PurchaseLine], now: datetime,
-                          occurred_at: datetime | None = None,
-                          store: str | None = None) -> PurchaseOutcome:
-    """Award points for a receipt once; the same receipt again replays the first answer.
-
-    Raises Conflict when the receipt id was used for a different body, NotFound when no
-    member matches, InvalidRequest for a receipt that cannot be right.
+    The same receipt again replays the first answer. Raises Conflict when the receipt id
+    was used for a different body, NotFound when no member matches, InvalidRequest for a
+    receipt that cannot be right.
     """
-    check_receipt(receipt_id, lines, occurred_at, now)
-    fingerprint = body_hash(member, lines, occurred_at, store)
+    outcome = await _alone(uow, program, receipt, now, merchant)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def record_purchases(uow: UnitOfWork, program: Program, receipts: Sequence[ReceiptIn],
+                           *, now: datetime,
+                           merchant: str = MERCHANT) -> list[PurchaseOutcome | LoyaltyError]:
+    """Record receipts in one transaction, each as if recorded alone, in order.
+
+    A refused receipt writes nothing, so its error stands in its place and the others
+    commit. What fails the transaction as a whole (DuplicateKey: a receipt recorded
+    meanwhile; a deadlock) is raised, and nothing was written: see `record_each`.
+    """
+    jobs = [_Job(receipt, merchant, receipt.fingerprint()) for receipt in receipts]
+    async with uow:
+        return await _pipeline(uow, program, jobs, now)
+
+
+async def record_each(uow: UnitOfWork, program: Program, receipts: Sequence[ReceiptIn], *,
+                      now: datetime,
+                      merchant: str = MERCHANT) -> list[PurchaseOutcome | Exception]:
+    """`record_purchases`, or, if its transaction fails as a whole, each receipt in its own.
+
+    So a receipt recorded meanwhile, a deadlock or any failure of one receipt is that
+    receipt's own outcome (its refusal, or the exception that failed it alone), never the
+    others'. The API's group commit and the importer record through this.
+    """
+    if len(receipts) > 1:
+        try:
+            return list(await record_purchases(uow, program, receipts, now=now,
+                                               merchant=merchant))
+        except Exception:  # nothing was written: record them one by one below
+            pass
+    return [await _alone(uow, program, receipt, now, merchant) for receipt in receipts]
+
+
+async def _alone(uow: UnitOfWork, program: Program, receipt: ReceiptIn, now: datetime,
+                 merchant: str) -> PurchaseOutcome | Exception:
+    """A batch of one in its own transaction, again once if a concurrent twin committed
+    first (then the replay of its answer)."""
+    job = _Job(receipt, merchant, receipt.fingerprint())
     try:
-        async with uow:  # a retried receipt fails on the unique key at the end, see below
-            return await _record(uow, program, merchant, receipt_id, member, lines, now,
-                                 occurred_at or now, store, fingerprint)
-    except DuplicateKey:
-        async with uow:  # a concurrent twin committed first: answer as it did
-            replay = await _replay(uow, merchant, receipt_id, fingerprint)
-            if replay is None:
-                raise
-            return replay
+        return (await once(uow, lambda: _pipeline(uow, program, [job], now)))[0]
+    except Exception as failure:
+        return failure
+
+
+async def replays(uow: UnitOfWork, receipts: Sequence[ReceiptIn], *,
+                  merchant: str = MERCHANT) -> list[PurchaseOutcome | Conflict | None]:
+    """For each receipt, in one read: the replay of its first answer, Conflict when its id
+    was used for another body, None when it was never recorded or held (the importer's
+    second run of a file skips its write transactions with this)."""
+    jobs = [_Job(receipt, merchant, receipt.fingerprint()) for receipt in receipts]
+    async with uow:
+        seen = await _seen(uow, jobs)
+    answers: list[PurchaseOutcome | Conflict | None] = []
+    for job in jobs:
+        found = seen.get((merchant, job.receipt.receipt_id))
+        try:
+            answers.append(None if found is None else _replay_of(
+                job.receipt.receipt_id, job.fingerprint, *found))
+        except Conflict as conflict:
+            answers.append(conflict)
+    return answers
+
+
+async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: str,
+                      now: datetime) -> list[PurchaseOutcome]:
+    """Award, inside the caller's transaction, every receipt held for `phone` to the member
+    who just shared it (`member_id`), through the same pipeline as a receipt from a till."""
+    jobs = [_Job(ReceiptIn(held.receipt_id, MemberRef("phone", phone), _lines_of(held),
+                           held.occurred_at, held.store), held.merchant, held.body_hash,
+                 held.id)
+            for held in await uow.purchases.held_for_phone(phone)]
+    outcomes = []
+    for outcome in await _pipeline(uow, program, jobs, now):
+        if isinstance(outcome, LoyaltyError):
+            raise outcome  # the phone names no member: the caller stores it first
+        assert outcome.member_id == member_id, "the phone is another member's"
+        outcomes.append(outcome)
+    return outcomes
+
+
+async def find_member(uow: UnitOfWork, ref: MemberRef) -> Member | None:
+    """The member a till's reference names, if any, inside the caller's transaction."""
+    found = await uow.members.named([ref.key()])
+    return found[0] if found else None
+
+
+async def find_members(uow: UnitOfWork, keys: Sequence[MemberKey]) -> Sequence[Member]:
+    """The members these stored references name, in one read of their own."""
+    async with uow:
+        return await uow.members.named(keys)
+
+
+# -- the pipeline ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ReceiptIn:
-    """One receipt for `record_purchases`: what `record_purchase` takes besides the merchant."""
+class _Job:
+    """A receipt in the pipeline: for which merchant, its fingerprint, and the held row it
+    credits (when a phone was just shared)."""
 
-    receipt_id: str
-    member: MemberRef
-    lines: list[PurchaseLine]
-    occurred_at: datetime | None = None
-    store: str | None = None
-
-
-async def record_or_refuse(uow: UnitOfWork, program: Program, merchant: str,
-                           receipt: ReceiptIn, now: datetime) -> PurchaseOutcome | LoyaltyError:
-    """One receipt inside the caller's transaction: its outcome, or the refusal raised
-    before it wrote anything (so the transaction can go on)."""
-    try:
-        check_receipt(receipt.receipt_id, receipt.lines, receipt.occurred_at, now)
-        fingerprint = body_hash(receipt.member, receipt.lines, receipt.occurred_at,
-                                receipt.store)
-        return await _record(uow, program, merchant, receipt.receipt_id, receipt.member,
-                             receipt.lines, now, receipt.occurred_at or now, receipt.store,
-                             fingerprint)
-    except (InvalidRequest, NotFound, Conflict) as refused:  # raised before any write
-        return refused
+    receipt: ReceiptIn
+    merchant: str
+    fingerprint: str
+    held_id: int | None = None
 
 
-async def _replay(uow: UnitOfWork, merchant: str, receipt_id: str,
-                  fingerprint: str) -> PurchaseOutcome | None:
-    existing = await uow.purchases.get(merchant, receipt_id)
-    if existing is None:
-        held = await uow.purchases.held(merchant, receipt_id)
-        if held is None:
-            return None
-        return replay_of(receipt_id, fingerprint, held.body_hash,
-                         held_outcome(receipt_id, held.phone, replayed=True))
-    return replay_of(receipt_id, fingerprint, existing.body_hash, recorded_replay(existing))
+async def _pipeline(uow: UnitOfWork, program: Program, jobs: Sequence[_Job],
+                    now: datetime) -> list[PurchaseOutcome | LoyaltyError]:
+    """Every job's outcome, in order, inside the caller's transaction: run after run."""
+    outcomes: list[PurchaseOutcome | LoyaltyError] = []
+    while len(outcomes) < len(jobs):
+        run = await _Run.load(uow, program, jobs[len(outcomes):], now)
+        outcomes += await run.record(uow)
+    return outcomes
 
 
-def replay_of(receipt_id: str, fingerprint: str, recorded_hash: str,
-              replay: PurchaseOutcome) -> PurchaseOutcome:
-    """A receipt id seen before: its `replay` for the same body, Conflict for another."""
+@dataclass
+class _Book:
+    """A member as the run's receipts leave them: row, balance, tier credits in the window."""
+
+    loaded: Member
+    member: Member
+    balance: int
+    window_credits: int
+
+
+Seen = tuple[str, PurchaseOutcome]  # a receipt's fingerprint and what a retry is answered
+
+
+@dataclass
+class _Run:
+    """Receipts taken in order against their members' books, then written per table."""
+
+    program: Program
+    now: datetime
+    jobs: Sequence[_Job]
+    books: dict[MemberKey, _Book]
+    seen: dict[tuple[str, str], Seen]
+    credits: list[Credit] = field(default_factory=list)
+    tier_credits: list[tuple[int, int, datetime]] = field(default_factory=list)
+    notices: list[NewNotification] = field(default_factory=list)
+    purchases: list[tuple[NewPurchase, int | None]] = field(default_factory=list)  # lot index
+    surveys: list[Trigger] = field(default_factory=list)
+    held: list[HeldPurchase] = field(default_factory=list)
+    credited: list[int] = field(default_factory=list)  # held rows now awarded
+    referral: int | None = None  # the member whose first purchase qualifies their referral
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, program: Program, jobs: Sequence[_Job],
+                   now: datetime) -> _Run:
+        """Lock the jobs' members and accounts (three reads with the receipts seen before)."""
+        keys = set()
+        for job in jobs:
+            try:
+                keys.add(job.receipt.member.key())
+            except InvalidRequest:  # refused when its turn comes
+                continue
+        members = await uow.members.named(keys, lock=True)
+        accounts = await uow.ledger.lock_accounts([m.id for m in members],
+                                                  window_start(program, now))
+        books: dict[MemberKey, _Book] = {}
+        for member in members:
+            balance, credits = accounts.get(member.id, (0, 0))
+            book = _Book(member, member, balance, credits)
+            books.update((key, book) for key in member_keys(member))
+        fresh = [job for job in jobs if job.held_id is None]
+        seen = await _seen(uow, fresh) if fresh else {}
+        return cls(program, now, jobs, books, seen)
+
+    async def record(self, uow: UnitOfWork) -> list[PurchaseOutcome | LoyaltyError]:
+        """Take the jobs up to the first whose purchase qualifies a referral, write what they
+        changed, then reward the referrer (the jobs after it need a new run)."""
+        outcomes: list[PurchaseOutcome | LoyaltyError] = []
+        for job in self.jobs:
+            outcome = self._take(job)
+            if self.referral is not None and isinstance(outcome, PurchaseOutcome):
+                await self._write(uow)
+                reward = await qualify_referral(uow, self.program, self.referral, self.now,
+                                                job.receipt.occurred_at or self.now)
+                return [*outcomes, replace(outcome, referral_reward=reward)]
+            outcomes.append(outcome)
+        await self._write(uow)
+        return outcomes
+
+    def _take(self, job: _Job) -> PurchaseOutcome | LoyaltyError:
+        """The job's outcome: refused, replayed, held or awarded."""
+        receipt = job.receipt
+        try:
+            check_receipt(receipt, self.now)
+            key = receipt.member.key()
+            seen = None if job.held_id is not None else self.seen.get(
+                (job.merchant, receipt.receipt_id))
+            if seen is not None:
+                return _replay_of(receipt.receipt_id, job.fingerprint, *seen)
+            book = self.books.get(key)
+            if book is None or book.member.forgotten_at is not None or book.member.code is None:
+                if key[0] == "phone" and book is None:
+                    return self._hold(job, str(key[1]))
+                raise NotFound("member", receipt.member.value)
+        except (InvalidRequest, NotFound, Conflict) as refused:
+            return refused
+        return self._award(book, job)
+
+    def _hold(self, job: _Job, phone: str) -> PurchaseOutcome:
+        """Keep a receipt for a phone nobody has shared yet (a retry answers the same)."""
+        receipt = job.receipt
+        self.held.append(HeldPurchase(0, job.merchant, receipt.receipt_id, phone,
+                                      job.fingerprint, stored_lines(receipt.lines),
+                                      receipt.store, receipt.occurred_at or self.now))
+        outcome = _held_outcome(receipt.receipt_id, phone, replayed=False)
+        self.seen[(job.merchant, receipt.receipt_id)] = (job.fingerprint, _as_replay(outcome))
+        return outcome
+
+    def _award(self, book: _Book, job: _Job) -> PurchaseOutcome:
+        """Points, tier credits, tier, first purchase and notifications of one receipt."""
+        receipt, member, now = job.receipt, book.member, self.now
+        assert member.code is not None
+        if _qualifies_referral(self.program, member):
+            self.referral = member.id
+        purchase = Purchase(tuple(receipt.lines))
+        occurred_at = receipt.occurred_at or now
+        earning = earn(self.program, member, purchase, occurred_at, now)
+        lot = None
+        if earning.points > 0:
+            self.credits.append(purchase_credit(self.program, member.id, receipt.receipt_id,
+                                                earning.points, occurred_at))
+            book.balance += earning.points
+            lot = len(self.credits) - 1
+        if earning.tier_credits:
+            self.tier_credits.append((member.id, earning.tier_credits, occurred_at))
+            if occurred_at > window_start(self.program, now):
+                book.window_credits += earning.tier_credits
+        status = tier_status(self.program, member, book.window_credits, now)
+        answer = award_answer(receipt.receipt_id, member.code, earning, book.balance,
+                              status.tier)
+        self.notices += notices(self.program, member, answer, status.tier)
+        self.surveys.append(Trigger(member, "purchase", f"receipt:{receipt.receipt_id}",
+                                    receipt.store))
+        self.purchases.append((new_purchase(job, member.id, purchase, earning, occurred_at,
+                                            answer), lot))
+        if job.held_id is not None:
+            self.credited.append(job.held_id)
+        book.member = replace(member, tier=status.tier, tier_below_since=status.below_since,
+                              first_purchase_at=member.first_purchase_at or occurred_at)
+        outcome = PurchaseOutcome(answer, False, member.id, member.tier)
+        self.seen[(job.merchant, receipt.receipt_id)] = (job.fingerprint, _as_replay(outcome))
+        return outcome
+
+    async def _write(self, uow: UnitOfWork) -> None:
+        """Write what the run's receipts changed: one statement per table, in their order."""
+        lot_ids = await uow.ledger.credit_many(self.credits)
+        await uow.tier_credits.add_many(self.tier_credits)
+        books = {id(book): book for book in self.books.values()}.values()
+        await uow.members.advance([
+            Standing(b.member.id, b.member.tier, b.member.tier_below_since,
+                     b.member.first_purchase_at) for b in books
+            if (b.member.tier, b.member.tier_below_since, b.member.first_purchase_at)
+            != (b.loaded.tier, b.loaded.tier_below_since, b.loaded.first_purchase_at)])
+        await uow.outbox.add_many(self.notices, self.now)
+        if self.surveys and asks(self.program, "purchase"):
+            await queue_surveys(uow, self.program, self.surveys, self.now)
+        await uow.purchases.hold(self.held, self.now)
+        await uow.purchases.mark_credited(self.credited, self.now)
+        await uow.purchases.add_many([
+            replace(row, record=replace(row.record, lot_id=None if lot is None else lot_ids[lot]))
+            for row, lot in self.purchases], self.now)
+
+
+async def _seen(uow: UnitOfWork, jobs: Sequence[_Job]) -> dict[tuple[str, str], Seen]:
+    """The jobs' receipts recorded or held before, with what a retry is answered."""
+    seen: dict[tuple[str, str], Seen] = {}
+    for merchant in {job.merchant for job in jobs}:
+        ids = {job.receipt.receipt_id for job in jobs if job.merchant == merchant}
+        seen.update(((merchant, found.receipt_id), (found.body_hash, replay(found)))
+                    for found in await uow.purchases.seen(merchant, ids))
+    return seen
+
+
+def replay(seen: SeenReceipt) -> PurchaseOutcome:
+    """What a retry of a receipt seen before is answered: its first answer, nothing awarded."""
+    if seen.answer is None:
+        assert seen.phone is not None
+        return _held_outcome(seen.receipt_id, seen.phone, replayed=True)
+    return PurchaseOutcome(seen.answer, True, seen.member_id, str(seen.answer["tier"]))
+
+
+def _replay_of(receipt_id: str, fingerprint: str, recorded_hash: str,
+               replayed: PurchaseOutcome) -> PurchaseOutcome:
+    """A receipt id seen before: its replay for the same body, Conflict for another."""
     if recorded_hash != fingerprint:
         raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
-    return replay
+    return replayed
 
 
-def recorded_replay(existing: PurchaseRecord) -> PurchaseOutcome:
-    """The answer to a retry of a recorded receipt: its first answer, nothing awarded."""
-    return PurchaseOutcome(existing.answer, True, existing.member_id, str(existing.answer["tier"]))
-
-
-def as_replay(outcome: PurchaseOutcome) -> PurchaseOutcome:
+def _as_replay(outcome: PurchaseOutcome) -> PurchaseOutcome:
     """What a retry of the receipt that just had `outcome` is answered."""
     if outcome.held:
         return replace(outcome, replayed=True)
     return PurchaseOutcome(outcome.answer, True, outcome.member_id, outcome.tier)
 
 
-async def _record(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
-                  ref: MemberRef, lines: list[PurchaseLine], now: datetime,
-                  occurred_at: datetime, store: str | None, fingerprint: str) -> PurchaseOutcome:
-    member = await find_member(uow, ref, lock=True)
-    if member is None or member.forgotten_at is not None or member.code is None:
-        replay = await _replay(uow, merchant, receipt_id, fingerprint)
-        if replay is not None:  # recorded before the member left: still the same answer
-            return replay
-        if ref.kind == "phone" and member is None:
-            return await _hold(uow, merchant, receipt_id, normalize_phone(ref.value), lines,
-                               occurred_at, store, fingerprint, now)
-        raise NotFound("member", ref.value)
-    return await _award(uow, program, member, merchant, receipt_id, lines, now, occurred_at,
-                        store, fingerprint)
-
-
-async def _hold(uow: UnitOfWork, merchant: str, receipt_id: str, phone: str,
-                lines: list[PurchaseLine], occurred_at: datetime, store: str | None,
-                fingerprint: str, now: datetime) -> PurchaseOutcome:
-    """Keep a receipt for a phone nobody has shared yet (a retry answers the same)."""
-    await uow.purchases.hold(HeldPurchase(0, merchant, receipt_id, phone, fingerprint,
-                                          stored_lines(lines), store, occurred_at), now)
-    return held_outcome(receipt_id, phone, replayed=False)
-
-
-def held_outcome(receipt_id: str, phone: str, replayed: bool) -> PurchaseOutcome:
+def _held_outcome(receipt_id: str, phone: str, replayed: bool) -> PurchaseOutcome:
     """The answer for a held receipt: nothing awarded yet."""
     return PurchaseOutcome({"receipt_id": receipt_id, "held_for_phone": phone}, replayed,
                            None, "", held=True)
 
 
-def stored_lines(lines: list[PurchaseLine]) -> list[dict[str, str | int]]:
-    """Receipt lines as stored with a purchase (JSON)."""
-    return [{"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
-             "unit_price": str(ln.unit_price)} for ln in lines]
-
-
-async def _award(uow: UnitOfWork, program: Program, member: Member, merchant: str,
-                 receipt_id: str, lines: list[PurchaseLine], now: datetime,
-                 occurred_at: datetime, store: str | None, fingerprint: str) -> PurchaseOutcome:
-    """Points, tier credits, tier, referral and notifications for one receipt of `member`."""
-    assert member.code is not None
-    purchase = Purchase(tuple(lines))
-    earning = earn(program, member, purchase, occurred_at, now)
-    lot_id = None
-    if earning.points > 0:
-        credit = purchase_credit(program, member.id, receipt_id, earning.points, occurred_at)
-        posted = await uow.ledger.credit(credit.posting, credit.points, credit.expires_at)
-        lot_id, balance = posted.lot_id, posted.balance
-    else:
-        balance = await uow.ledger.balance(member.id)
-    await uow.tier_credits.add(member.id, earning.tier_credits, occurred_at)
-    tier = await refresh_tier(uow, program, member, now)
-    reward = None
-    if member.first_purchase_at is None:
-        await uow.members.set_first_purchase(member.id, occurred_at)
-        if qualifies_referral(program, member):
-            reward = await qualify_referral(uow, program, member.id, now, occurred_at)
-    answer = award_answer(receipt_id, member.code, earning, balance, tier)
-    for notice in notices(program, member, answer, tier):
-        await uow.outbox.add(notice.member_id, notice.template, notice.context, now)
-    await queue_surveys(uow, program, [Trigger(member, "purchase", f"receipt:{receipt_id}",
-                                               store)], now)
-    row = new_purchase(merchant, member.id, receipt_id, fingerprint, purchase, earning, lot_id,
-                       occurred_at, answer, store)
-    await uow.purchases.add(row.record, now, row.store, row.lines)
-    return PurchaseOutcome(answer, False, member.id, member.tier, reward)
-
-
-def qualifies_referral(program: Program, member: Member) -> bool:
+def _qualifies_referral(program: Program, member: Member) -> bool:
     """Whether `member`'s next purchase is their first and qualifies the friend who invited them."""
     return (member.first_purchase_at is None and member.referrer_id is not None
             and program.referrals.qualify_on == "first_purchase")
+
+
+def _lines_of(held: HeldPurchase) -> list[PurchaseLine]:
+    """A held receipt's lines as they were sent."""
+    return [PurchaseLine(str(ln["sku"]), str(ln["category"]), int(ln["quantity"]),
+                         Decimal(str(ln["unit_price"]))) for ln in held.lines]
+
+
+# -- the rules of one award ------------------------------------------------------------------
 
 
 def earn(program: Program, member: Member, purchase: Purchase, occurred_at: datetime,
@@ -316,32 +454,21 @@ def purchase_credit(program: Program, member_id: int, receipt_id: str, points: i
     return Credit(posting, points, purchase_expiry(program, occurred_at))
 
 
-def new_purchase(merchant: str, member_id: int, receipt_id: str, fingerprint: str,
-                 purchase: Purchase, earning: Earning, lot_id: int | None,
-                 occurred_at: datetime, answer: dict[str, object],
-                 store: str | None) -> NewPurchase:
-    """The purchase row of an awarded receipt."""
+def new_purchase(job: _Job, member_id: int, purchase: Purchase, earning: Earning,
+                 occurred_at: datetime, answer: dict[str, object]) -> NewPurchase:
+    """The purchase row of an awarded receipt (its lot is filled in when written)."""
     return NewPurchase(PurchaseRecord(
-        id=0, merchant=merchant, receipt_id=receipt_id, member_id=member_id,
-        body_hash=fingerprint, total=purchase.total, points_awarded=earning.points,
+        id=0, merchant=job.merchant, receipt_id=job.receipt.receipt_id, member_id=member_id,
+        body_hash=job.fingerprint, total=purchase.total, points_awarded=earning.points,
         tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
-        credits_clawed=0, lot_id=lot_id, occurred_at=occurred_at, answer=answer,
-    ), store, stored_lines(list(purchase.lines)))
+        credits_clawed=0, lot_id=None, occurred_at=occurred_at, answer=answer,
+    ), job.receipt.store, stored_lines(purchase.lines))
 
 
-async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: str,
-                      now: datetime) -> list[PurchaseOutcome]:
-    """Award, inside the caller's transaction, every receipt held for `phone` to the member."""
-    outcomes = []
-    for held in await uow.purchases.held_for_phone(phone):
-        member = await uow.members.lock(member_id)  # fresh: tier and first purchase move
-        assert member is not None
-        lines = [PurchaseLine(str(ln["sku"]), str(ln["category"]), int(ln["quantity"]),
-                              Decimal(str(ln["unit_price"]))) for ln in held.lines]
-        outcomes.append(await _award(uow, program, member, held.merchant, held.receipt_id,
-                                     lines, now, held.occurred_at, held.store, held.body_hash))
-        await uow.purchases.mark_credited(held.id, now)
-    return outcomes
+def stored_lines(lines: Sequence[PurchaseLine]) -> list[dict[str, str | int]]:
+    """Receipt lines as stored with a purchase (JSON)."""
+    return [{"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
+             "unit_price": str(ln.unit_price)} for ln in lines]
 
 
 def notices(program: Program, member: Member, answer: dict[str, object],
@@ -371,6 +498,9 @@ def award_answer(receipt_id: str, member_code: str, earning: Earning, balance: i
         "balance": balance,
         "tier": tier,
     }
+
+
+# -- refunds ---------------------------------------------------------------------------------
 
 
 async def refund_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,

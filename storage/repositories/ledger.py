@@ -39,6 +39,12 @@ LOTS = LotRow.__table__.c
 CREDITS = TierCreditRow.__table__.c
 EXPIRING = (LOTS.member_id == bindparam("member"), LOTS.remaining > 0,
             LOTS.expires_at <= bindparam("expiring_by"))
+WINDOW_CREDITS = (  # an account's tier credits after :credits_since
+    select(func.coalesce(func.sum(CREDITS.credits), 0))
+    .where(CREDITS.member_id == ACCOUNTS.member_id,
+           CREDITS.occurred_at > bindparam("credits_since"))
+    .scalar_subquery()
+)
 FIGURES = (  # built once: a member and their balance screen's numbers in one statement
     select(
         MemberRow.__table__,
@@ -185,12 +191,18 @@ class SqlLedger:
         )
         return (await self.conn.execute(statement)).scalar_one()
 
-    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, int]:
-        """Balances by member, their accounts locked until commit (as a credit's update would)."""
-        statement = (select(AccountRow.member_id, AccountRow.balance)
-                     .where(AccountRow.member_id.in_(member_ids))
-                     .order_by(AccountRow.member_id).with_for_update())
-        return {member_id: balance for member_id, balance in await self.conn.execute(statement)}
+    async def lock_accounts(self, member_ids: Collection[int],
+                            credits_since: datetime) -> dict[int, tuple[int, int]]:
+        """Balance and tier credits after `credits_since` by member, in one read, the accounts
+        locked until commit in member order (as a credit's update would lock them)."""
+        if not member_ids:
+            return {}
+        statement = (select(ACCOUNTS.member_id, ACCOUNTS.balance, WINDOW_CREDITS)
+                     .where(ACCOUNTS.member_id.in_(member_ids))
+                     .order_by(ACCOUNTS.member_id)
+                     .with_for_update(of=AccountRow.__table__))
+        rows = await self.conn.execute(statement, {"credits_since": credits_since})
+        return {member_id: (balance, int(credits)) for member_id, balance, credits in rows}
 
     async def credit_many(self, credits: Sequence[Credit]) -> list[int]:
         """`credit` for many postings, one statement per table; the lots' ids, in order."""
@@ -276,15 +288,6 @@ class SqlTierCredits:
                 for member_id, amount, occurred_at in credits if amount]
         if rows:
             await self.conn.execute(insert(TierCreditRow), rows)
-
-    async def totals_since(self, member_ids: Collection[int],
-                           since: datetime) -> dict[int, int]:
-        """`total_since` for many members in one read (members without credits are left out)."""
-        statement = (select(TierCreditRow.member_id, func.sum(TierCreditRow.credits))
-                     .where(TierCreditRow.member_id.in_(member_ids),
-                            TierCreditRow.occurred_at > since)
-                     .group_by(TierCreditRow.member_id))
-        return {member_id: int(total) for member_id, total in await self.conn.execute(statement)}
 
     async def total_since(self, member_id: int, since: datetime) -> int:
         statement = select(func.coalesce(func.sum(TierCreditRow.credits), 0)).where(

@@ -10,25 +10,25 @@ from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import ForgottenPerson, Member, NewMember
+from domain.ports import Standing
+from domain.receipts import MemberKey
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import AccountRow, ForgottenMemberRow, InstallationKeyRow, MemberRow
 
 MEMBERS = MemberRow.__table__.c
-SET_TIER = (
+ADVANCE = (
     update(MemberRow.__table__)  # type: ignore[arg-type]
     .where(MEMBERS.id == bindparam("member"))
-    .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"))
+    .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"),
+            first_purchase_at=bindparam("first_purchase"))
 )
-SET_FIRST_PURCHASE = (
-    update(MemberRow.__table__)  # type: ignore[arg-type]
-    .where(MEMBERS.id == bindparam("member"))
-    .values(first_purchase_at=bindparam("at"))
-)
+NAMED_BY = {"telegram_id": MEMBERS.telegram_id, "member_code": MEMBERS.code,
+            "phone": MEMBERS.phone}
 FORGET_KEY_NAME = "forgotten_members"
 FORGET_KEY = select(InstallationKeyRow.secret).where(InstallationKeyRow.name == FORGET_KEY_NAME)
 MEMBER_BY = {  # one member by a unique key; built once, not per read
     key: select(MemberRow.__table__).where(MEMBERS[key] == bindparam("value"))
-    for key in ("id", "telegram_id", "code", "phone")
+    for key in ("id", "telegram_id", "code")
 }
 
 PROFILE_FIELDS = frozenset(
@@ -93,8 +93,19 @@ class SqlMembers:
     async def by_code(self, code: str, lock: bool = False) -> Member | None:
         return await self._one("code", code, lock=lock)
 
-    async def by_phone(self, phone: str, lock: bool = False) -> Member | None:
-        return await self._one("phone", phone, lock=lock)
+    async def named(self, keys: Collection[MemberKey], lock: bool = False) -> Sequence[Member]:
+        """The members any of `keys` names, in id order (locked until commit with `lock`)."""
+        wanted: dict[str, list[int | str]] = {}
+        for kind, value in keys:
+            wanted.setdefault(kind, []).append(value)
+        if not wanted:
+            return []
+        statement = select(MemberRow.__table__).where(or_(
+            *(NAMED_BY[kind].in_(values) for kind, values in sorted(wanted.items()))
+        )).order_by(MEMBERS.id)
+        if lock:
+            statement = statement.with_for_update()
+        return [to_member(row) for row in (await self.conn.execute(statement)).all()]
 
     async def code_exists(self, code: str) -> bool:
         found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))
@@ -102,9 +113,6 @@ class SqlMembers:
 
     async def set_tier(self, member_id: int, tier: str, below_since: datetime | None) -> None:
         await self._update(member_id, tier=tier, tier_below_since=below_since)
-
-    async def set_first_purchase(self, member_id: int, at: datetime) -> None:
-        await self._update(member_id, first_purchase_at=at)
 
     async def update_profile(self, member_id: int, **fields: object) -> None:
         """Change personal settings; only the fields a member may set are accepted."""
@@ -128,27 +136,12 @@ class SqlMembers:
         )
         return list((await self.conn.execute(statement)).scalars())
 
-    async def lock_named(self, telegram_ids: Collection[int], codes: Collection[str],
-                         phones: Collection[str]) -> Sequence[Member]:
-        """The members with any of these keys, locked until commit in id order (one read)."""
-        statement = select(MemberRow).where(or_(
-            MemberRow.telegram_id.in_(telegram_ids), MemberRow.code.in_(codes),
-            MemberRow.phone.in_(phones),
-        )).order_by(MemberRow.id).with_for_update()
-        return [to_member(row) for row in (await self.conn.execute(statement)).all()]
-
-    async def set_tiers(self, tiers: Sequence[tuple[int, str, datetime | None]]) -> None:
-        """`set_tier` for many members (member id, tier, below since) in one executemany."""
-        if tiers:
-            await self.conn.execute(SET_TIER, [
-                {"member": member_id, "new_tier": tier, "below_since": below_since}
-                for member_id, tier, below_since in tiers])
-
-    async def set_first_purchases(self, firsts: Sequence[tuple[int, datetime]]) -> None:
-        """`set_first_purchase` for many (member id, first purchase at) in one executemany."""
-        if firsts:
-            await self.conn.execute(SET_FIRST_PURCHASE, [
-                {"member": member_id, "at": at} for member_id, at in firsts])
+    async def advance(self, standings: Sequence[Standing]) -> None:
+        """Store tiers, grace and first purchases as receipts left them (one executemany)."""
+        if standings:
+            await self.conn.execute(ADVANCE, [
+                {"member": s.member_id, "new_tier": s.tier, "below_since": s.tier_below_since,
+                 "first_purchase": s.first_purchase_at} for s in standings])
 
     async def forget_key(self) -> bytes | None:
         """The installation's key for hashing forgotten Telegram ids; None until first made."""

@@ -6,12 +6,29 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Row,
+    String,
+    bindparam,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import HeldPurchase, PurchaseRecord, RefundRecord
-from domain.ports import NewPurchase
+from domain.ports import NewPurchase, SeenReceipt
 from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
+
+HELD = HeldPurchaseRow.__table__.c
+MARK_CREDITED = (
+    update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
+    .where(HELD.id == bindparam("held")).values(credited_at=bindparam("at"))
+)
 
 
 def to_purchase(row: Row[Any]) -> PurchaseRecord:
@@ -58,32 +75,29 @@ class SqlPurchases:
         row = (await self.conn.execute(statement)).first()
         return None if row is None else to_purchase(row)
 
-    async def add(self, record: PurchaseRecord, recorded_at: datetime, store: str | None,
-                  lines: list[dict[str, str | int]]) -> int:
-        """Insert a receipt; a concurrent twin fails here on the unique receipt key."""
-        statement = insert(PurchaseRow).values(
-            _purchase_values(record, recorded_at, store, lines)).returning(PurchaseRow.id)
-        return (await self.conn.execute(statement)).scalar_one()
-
     async def add_many(self, purchases: Sequence[NewPurchase], recorded_at: datetime) -> None:
-        """`add` for many receipts in one executemany (a recorded one fails it all)."""
+        """Insert receipts in one executemany; a receipt recorded meanwhile (a concurrent
+        twin) fails them all on the unique receipt key."""
         if purchases:
             await self.conn.execute(insert(PurchaseRow), [
                 _purchase_values(p.record, recorded_at, p.store, p.lines) for p in purchases])
 
-    async def by_receipts(self, merchant: str,
-                          receipt_ids: Collection[str]) -> Sequence[PurchaseRecord]:
-        """The receipts among `receipt_ids` recorded before, in one read."""
-        statement = select(PurchaseRow).where(PurchaseRow.merchant == merchant,
-                                              PurchaseRow.receipt_id.in_(receipt_ids))
-        return [to_purchase(row) for row in (await self.conn.execute(statement)).all()]
-
-    async def held_by_receipts(self, merchant: str,
-                               receipt_ids: Collection[str]) -> Sequence[HeldPurchase]:
-        """The receipts among `receipt_ids` held for a phone, in one read."""
-        statement = select(HeldPurchaseRow).where(HeldPurchaseRow.merchant == merchant,
-                                                  HeldPurchaseRow.receipt_id.in_(receipt_ids))
-        return [to_held(row) for row in (await self.conn.execute(statement)).all()]
+    async def seen(self, merchant: str, receipt_ids: Collection[str]) -> Sequence[SeenReceipt]:
+        """The receipts among `receipt_ids` recorded, or held and not credited yet, in one
+        read."""
+        if not receipt_ids:
+            return []
+        ids = list(receipt_ids)
+        recorded = select(PurchaseRow.receipt_id, PurchaseRow.body_hash, PurchaseRow.answer,
+                          PurchaseRow.member_id, literal(None, String).label("phone")).where(
+            PurchaseRow.merchant == merchant, PurchaseRow.receipt_id.in_(ids))
+        held = select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash,
+                      null().cast(JSON).label("answer"), literal(None).label("member_id"),
+                      HeldPurchaseRow.phone).where(
+            HeldPurchaseRow.merchant == merchant, HeldPurchaseRow.receipt_id.in_(ids),
+            HeldPurchaseRow.credited_at.is_(None))  # a credited one is recorded now
+        rows = await self.conn.execute(union_all(recorded, held))
+        return [SeenReceipt(*row) for row in rows]
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
         statement = select(RefundRow).where(
@@ -116,26 +130,13 @@ class SqlPurchases:
         )
         return refund_row_id
 
-    async def count_for_member(self, member_id: int, since: datetime | None = None) -> int:
-        statement = select(func.count()).select_from(PurchaseRow).where(
-            PurchaseRow.member_id == member_id
-        )
-        if since is not None:
-            statement = statement.where(PurchaseRow.occurred_at >= since)
-        return (await self.conn.execute(statement)).scalar_one()
-
-    async def hold(self, held: HeldPurchase, at: datetime) -> None:
-        """Keep a receipt for a phone no member has; its key is unique like a purchase's."""
-        await self.conn.execute(insert(HeldPurchaseRow).values(
-            merchant=held.merchant, receipt_id=held.receipt_id, phone=held.phone,
-            body_hash=held.body_hash, lines={"lines": held.lines}, store=held.store,
-            occurred_at=held.occurred_at, held_at=at))
-
-    async def held(self, merchant: str, receipt_id: str) -> HeldPurchase | None:
-        row = (await self.conn.execute(select(HeldPurchaseRow).where(
-            HeldPurchaseRow.merchant == merchant, HeldPurchaseRow.receipt_id == receipt_id,
-        ))).first()
-        return None if row is None else to_held(row)
+    async def hold(self, held: Sequence[HeldPurchase], at: datetime) -> None:
+        """Keep receipts for phones no member has; their key is unique like a purchase's."""
+        if held:
+            await self.conn.execute(insert(HeldPurchaseRow), [
+                {"merchant": h.merchant, "receipt_id": h.receipt_id, "phone": h.phone,
+                 "body_hash": h.body_hash, "lines": {"lines": h.lines}, "store": h.store,
+                 "occurred_at": h.occurred_at, "held_at": at} for h in held])
 
     async def held_for_phone(self, phone: str) -> Sequence[HeldPurchase]:
         """Receipts still waiting for this phone, oldest first."""
@@ -144,9 +145,11 @@ class SqlPurchases:
         ).order_by(HeldPurchaseRow.id))).all()
         return [to_held(row) for row in rows]
 
-    async def mark_credited(self, held_id: int, at: datetime) -> None:
-        await self.conn.execute(update(HeldPurchaseRow).where(HeldPurchaseRow.id == held_id)
-                                .values(credited_at=at))
+    async def mark_credited(self, held_ids: Sequence[int], at: datetime) -> None:
+        """Mark held receipts credited to the member who shared their phone."""
+        if held_ids:
+            await self.conn.execute(MARK_CREDITED, [{"held": held_id, "at": at}
+                                                    for held_id in held_ids])
 
 
 def to_held(row: Row[Any]) -> HeldPurchase:

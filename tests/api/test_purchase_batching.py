@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.api import batching
 from bot.api.tokens import TOKEN_CACHE_SECONDS
 from domain.errors import DuplicateKey
 from domain.program import Program
+from domain.services import purchases
 from domain.services.api_tokens import SCOPES, create_token, revoke_token
 from storage.checks import check_invariants
 from storage.database import Database
@@ -97,16 +97,16 @@ async def test_concurrent_purchases_answer_as_one_at_a_time(
         database, program, fresh_codes, monkeypatch: pytest.MonkeyPatch,
         batch_fails: bool) -> None:
     batches: list[int] = []
-    real = batching.record_purchases
+    real = purchases.record_purchases
 
-    async def counted(uow: Any, program: Program, **options: Any) -> Any:
-        batches.append(len(options["receipts"]))
+    async def counted(uow: Any, program: Program, receipts: list[Any], **options: Any) -> Any:
+        batches.append(len(receipts))
         if batch_fails:  # as when a receipt was recorded meanwhile: nothing written
             raise DuplicateKey("a receipt was recorded meanwhile")
-        return await real(uow, program, **options)
+        return await real(uow, program, receipts, **options)
 
     expected = await answers(database, program, fresh_codes, one_at_a_time)
-    monkeypatch.setattr(batching, "record_purchases", counted)
+    monkeypatch.setattr(purchases, "record_purchases", counted)
     got = await answers(database, program, fresh_codes, all_at_once)
     assert got == expected
     assert {status for status, _ in got} == {200, 201, 202, 404, 409, 422}

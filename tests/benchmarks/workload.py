@@ -16,7 +16,7 @@ from domain.earning import PurchaseLine
 from domain.ports import UnitOfWork
 from domain.program import Program
 from domain.services.points import account_summary
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 from tests.benchmarks.bulk import member_code
@@ -56,11 +56,10 @@ def purchases(database: Database, program: Program, members: int,
 
         async def purchase() -> object:
             code = member_code(rng.randint(1, members))
-            return await record_purchase(
-                uow, program, merchant=MERCHANT, receipt_id=f"r-{next(receipts)}",
-                member=MemberRef("member_code", code), lines=random_lines(rng),
-                now=datetime.now(UTC),
-            )
+            receipt = ReceiptIn(f"r-{next(receipts)}", MemberRef("member_code", code),
+                                random_lines(rng))
+            return await record_purchase(uow, program, receipt, now=datetime.now(UTC),
+                                         merchant=MERCHANT)
         return purchase
     return factory
 

@@ -11,7 +11,7 @@ from domain.codes import format_code
 from domain.earning import PurchaseLine
 from domain.referrals import referral_payload
 from domain.services.members import join
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from tests.conftest import NOW
 from tests.conversation.conftest import said
 
@@ -138,7 +138,7 @@ async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(conve
     async def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("bot.conversation.core.COMMANDS", {"balance": broken})
+    monkeypatch.setattr("bot.conversation.handlers.account.account_summary", broken)
     [reply] = await conversation.handle(said(ANN, "/balance", update_id=77))
     assert "something went wrong" in reply.text
     assert "update 77 from user 1001 failed" in caplog.text
@@ -149,9 +149,9 @@ async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(conve
 
 async def test_sharing_a_phone_credits_what_the_till_held_for_it(conversation, ctx, program):
 
-    await record_purchase(ctx.writer(), program, merchant="main", receipt_id="H-1",
-                          member=MemberRef("phone", "+15550001234"),
-                          lines=[PurchaseLine("LATTE", "coffee", 2, Decimal("4.50"))], now=NOW)
+    await record_purchase(ctx.writer(), program, ReceiptIn(
+        "H-1", MemberRef("phone", "+15550001234"),
+        [PurchaseLine("LATTE", "coffee", 2, Decimal("4.50"))]), now=NOW)
     await conversation.handle(said(ANN, "/start"))
     [reply] = await conversation.handle(Incoming("contact", ANN, chat_id=ANN.id,
                                                  contact_phone="15550001234",

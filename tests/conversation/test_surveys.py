@@ -16,12 +16,12 @@ from bot.conversation.core import Conversation
 from bot.conversation.events import Person
 from domain.earning import PurchaseLine
 from domain.program import Survey
-from domain.services.purchase_batch import record_purchases
 from domain.services.purchases import (
     MERCHANT,
     MemberRef,
     ReceiptIn,
     record_purchase,
+    record_purchases,
     refund_purchase,
 )
 from domain.services.rewards import redeem_reward
@@ -59,9 +59,8 @@ LATTE = [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]
 
 
 async def buy(ctx, person: Person, receipt: str, at=NOW, store: str | None = None) -> None:
-    await record_purchase(ctx.writer(), ctx.program, merchant=MERCHANT, receipt_id=receipt,
-                          member=MemberRef("telegram_id", str(person.id)), lines=LATTE,
-                          now=at, store=store)
+    await record_purchase(ctx.writer(), ctx.program, ReceiptIn(
+        receipt, MemberRef("telegram_id", str(person.id)), LATTE, store=store), now=at)
 
 
 async def survey_rows(database) -> list[OutboxRow]:
@@ -256,8 +255,7 @@ async def test_surveys_follow_a_batch_of_receipts_from_the_till(conversation, ct
     bob_id = await member_with(conversation, ctx, bob, 0)
     receipts = [ReceiptIn(f"T{i}", MemberRef("telegram_id", str(person.id)), LATTE)
                 for i, person in enumerate((ANN, bob, ANN))]
-    await record_purchases(ctx.writer(), ctx.program, merchant=MERCHANT, receipts=receipts,
-                           now=NOW)
+    await record_purchases(ctx.writer(), ctx.program, receipts, now=NOW)
     assert sorted(row.member_id for row in await survey_rows(database)) == [ann_id, bob_id]
 
 

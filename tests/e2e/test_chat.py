@@ -13,7 +13,7 @@ from bot.chat import PERSON_ID, chat
 from bot.settings import Settings
 from domain.earning import PurchaseLine
 from domain.program_file import default_program_path, load_program
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 
@@ -66,9 +66,8 @@ async def _till_purchase(url: str) -> None:
     database = Database(url)
     try:
         await record_purchase(SqlUnitOfWork(database), load_program(default_program_path()),
-                              merchant="main", receipt_id="R-77",
-                              member=MemberRef("telegram_id", str(PERSON_ID)),
-                              lines=[PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))],
+                              ReceiptIn("R-77", MemberRef("telegram_id", str(PERSON_ID)),
+                                        [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]),
                               now=datetime.now(UTC))
     finally:
         await database.dispose()

@@ -17,7 +17,7 @@ from bot.app import run_bot
 from bot.emulator import Emulator
 from domain.earning import PurchaseLine
 from domain.program_file import default_program_path, load_program
-from domain.services.purchases import MERCHANT, MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 from tests.e2e.conftest import bot_settings, started
@@ -68,10 +68,9 @@ async def test_a_survey_is_asked_and_answered_in_chat(surveyed: tuple[Emulator, 
     await ann.wait_for_message()
     database = Database(url)
     program = load_program(program_file(tmp_path))
-    await record_purchase(SqlUnitOfWork(database), program, merchant=MERCHANT,
-                          receipt_id="T-1", member=MemberRef("telegram_id", str(ann.id)),
-                          lines=[PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))],
-                          now=datetime.now(UTC))
+    await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
+        "T-1", MemberRef("telegram_id", str(ann.id)),
+        [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]), now=datetime.now(UTC))
     await database.dispose()
     assert "Purchase T-1" in (await ann.wait_for_message(timeout=10)).text
     question = await ann.wait_for_message(timeout=10)

@@ -11,7 +11,7 @@ from domain.earning import PurchaseLine
 from domain.models import Member
 from domain.program import Program
 from domain.services.members import join
-from domain.services.purchases import MemberRef, PurchaseOutcome, record_purchase
+from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
 from storage.database import Database
 from storage.tables import Base
 from storage.uow import SqlUnitOfWork
@@ -35,9 +35,8 @@ async def buy(uow: SqlUnitOfWork, program: Program, member: Member, receipt: str
               *lines: PurchaseLine, now: datetime = NOW) -> PurchaseOutcome:
     """Record a purchase for a member by their code."""
     assert member.code is not None
-    return await record_purchase(uow, program, merchant="main", receipt_id=receipt,
-                                 member=MemberRef("member_code", member.code),
-                                 lines=list(lines), now=now)
+    return await record_purchase(uow, program, ReceiptIn(
+        receipt, MemberRef("member_code", member.code), list(lines)), now=now)
 
 
 async def balance(uow: SqlUnitOfWork, member: Member) -> int:

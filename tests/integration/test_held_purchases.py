@@ -7,7 +7,7 @@ import pytest
 from domain.errors import Conflict, DuplicateKey
 from domain.services.notifications import pending_notifications
 from domain.services.phones import share_phone
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.checks import check_invariants
 from tests.conftest import NOW
 from tests.integration.helpers import balance, line, new_member
@@ -16,9 +16,8 @@ PHONE = "+15550001234"
 
 
 async def till(uow, program, receipt: str, *lines):
-    return await record_purchase(uow, program, merchant="main", receipt_id=receipt,
-                                 member=MemberRef("phone", "+1 555 000 1234"),
-                                 lines=list(lines), now=NOW)
+    return await record_purchase(uow, program, ReceiptIn(
+        receipt, MemberRef("phone", "+1 555 000 1234"), list(lines)), now=NOW)
 
 
 async def test_held_then_credited_when_the_phone_is_shared(uow, program, database):

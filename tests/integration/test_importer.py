@@ -7,11 +7,14 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from bot import importer
 from bot.importer import import_purchases
 from domain.services.audit import audit_log
 from domain.services.members import update_settings
 from storage.checks import check_invariants
+from storage.tables import PurchaseRow
 from tests.conftest import NOW
 from tests.integration.helpers import balance, buy, line, new_member
 
@@ -299,8 +302,9 @@ async def test_a_phone_nobody_shared_yet_is_held_not_failed(uow, program, databa
 
 
 async def purchases_of(uow, member) -> int:
-    async with uow:
-        return await uow.purchases.count_for_member(member.id)
+    async with uow.database.reader.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(PurchaseRow).where(
+            PurchaseRow.member_id == member.id))).scalar_one()
 
 
 async def test_a_refused_receipt_leaves_the_others_of_its_transaction_recorded_once(

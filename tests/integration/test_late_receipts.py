@@ -13,8 +13,13 @@ from datetime import timedelta
 
 from domain.ledger import add_months
 from domain.services.points import account_summary, expire_due_points, history
-from domain.services.purchase_batch import record_purchases
-from domain.services.purchases import MemberRef, ReceiptIn, record_purchase, refund_purchase
+from domain.services.purchases import (
+    MemberRef,
+    ReceiptIn,
+    record_purchase,
+    record_purchases,
+    refund_purchase,
+)
 from storage.checks import check_invariants
 from tests.conftest import NOW
 from tests.integration.helpers import balance, line, new_member
@@ -24,10 +29,9 @@ COFFEE = line("LATTE", "coffee", 2, "10.00")  # 20 + 5 visit = 25 points, 20 cre
 
 async def late(uow, program, member, receipt_id, occurred_at, *lines, now=NOW):
     assert member.code is not None
-    return await record_purchase(uow, program, merchant="main", receipt_id=receipt_id,
-                                 member=MemberRef("member_code", member.code),
-                                 lines=list(lines or (COFFEE,)), now=now,
-                                 occurred_at=occurred_at)
+    return await record_purchase(uow, program, ReceiptIn(
+        receipt_id, MemberRef("member_code", member.code), list(lines or (COFFEE,)), occurred_at),
+        now=now)
 
 
 async def test_history_dates_a_late_receipt_by_when_it_happened(uow, program, database):
@@ -102,7 +106,7 @@ async def test_bulk_first_purchases_keep_each_members_own_date(uow, program):
     bob = await new_member(uow, program, 2, now=NOW - timedelta(days=20))
     receipts = [ReceiptIn(f"R-{m.id}", MemberRef("member_code", str(m.code)), [COFFEE],
                           NOW - timedelta(days=days)) for m, days in ((ann, 3), (bob, 5))]
-    await record_purchases(uow, program, merchant="main", receipts=receipts, now=NOW)
+    await record_purchases(uow, program, receipts, now=NOW)
     async with uow:
         firsts = [(await uow.members.get(m.id)).first_purchase_at for m in (ann, bob)]
     assert firsts == [NOW - timedelta(days=3), NOW - timedelta(days=5)]

@@ -62,7 +62,7 @@ from domain.program_file import default_program_path, load_program
 from domain.services.donations import donate
 from domain.services.members import forget, join
 from domain.services.points import adjust_points, expire_due_points
-from domain.services.purchases import MemberRef, record_purchase, refund_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase, refund_purchase
 from domain.services.referrals import ReferralReward
 from domain.services.rewards import redeem_reward, use_voucher
 from domain.services.tiering import review_tiers, tier_credits
@@ -441,8 +441,8 @@ class LedgerMachine(RuleBasedStateMachine):
             "telegram_id", str(m.telegram_id))
         occurred_at = None if back_days is None else self.now - timedelta(days=back_days)
         receipt_id = self.next_id("R")
-        call = record_purchase(self.uow, self.program, merchant=MERCHANT, receipt_id=receipt_id,
-                               member=ref, lines=lines, now=self.now, occurred_at=occurred_at)
+        call = record_purchase(self.uow, self.program, ReceiptIn(
+            receipt_id, ref, lines, occurred_at), now=self.now)
         buyer = self.active_by_telegram(m.telegram_id) if by == "telegram_id" else (
             None if m.forgotten else m)
         if buyer is None:
@@ -489,9 +489,8 @@ class LedgerMachine(RuleBasedStateMachine):
         lines = list(r.lines)
         if not same_body:
             lines[0] = replace(lines[0], quantity=lines[0].quantity + 1)
-        call = record_purchase(self.uow, self.program, merchant=MERCHANT, receipt_id=receipt,
-                               member=r.ref, lines=lines, now=self.now,
-                               occurred_at=r.sent_occurred_at)
+        call = record_purchase(self.uow, self.program, ReceiptIn(
+            receipt, r.ref, lines, r.sent_occurred_at), now=self.now)
         if not same_body:
             self.expect(Conflict, call)
             return

@@ -11,7 +11,7 @@ import pytest
 from domain.codes import ALPHABET, MEMBER_CODE_LENGTH
 from domain.errors import InvalidRequest, NotFound
 from domain.services.members import forget, join, pick_locale, update_settings
-from domain.services.purchases import MemberRef, record_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.checks import check_invariants
 from tests.conftest import NOW
 from tests.integration.helpers import balance, buy, line, new_member
@@ -148,9 +148,8 @@ async def test_settings_and_phone_lookup(uow, program):
     assert updated.phone == "+15550001234"
     assert updated.timezone == "Europe/Madrid"
     assert not updated.marketing_opt_in
-    outcome = await record_purchase(uow, program, merchant="main", receipt_id="p1",
-                                    member=MemberRef("phone", "+1 555 000 1234"),
-                                    lines=[line("X", "coffee", 1, "2.00")], now=NOW)
+    outcome = await record_purchase(uow, program, ReceiptIn(
+        "p1", MemberRef("phone", "+1 555 000 1234"), [line("X", "coffee", 1, "2.00")]), now=NOW)
     assert outcome.points == 7
     with pytest.raises(InvalidRequest):
         await update_settings(uow, member.id, phone="call me")

@@ -20,7 +20,7 @@ from domain.metrics import CauseFigures, RewardFigures, as_json
 from domain.program import MetricsRules, Program
 from domain.services.members import forget
 from domain.services.metrics import program_metrics
-from domain.services.purchases import MemberRef, record_purchase, refund_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase, refund_purchase
 from storage.database import Database
 from storage.tables import (
     DonationRow,
@@ -286,10 +286,9 @@ async def test_figures_of_rows_written_by_the_services(uow: SqlUnitOfWork,
         ("A2", "40.00", at("2026-02-20"), at("2026-03-03")),  # recorded after the period
         ("A3", "7.00", at("2026-02-01", "04:00"), at("2026-02-25")),  # Jan 31, 23:00 local
     ]:
-        await record_purchase(uow, program, merchant="main", receipt_id=receipt_id,
-                              member=MemberRef("member_code", ann.code),
-                              lines=[line("X", "other", 1, total)], now=recorded,
-                              occurred_at=occurred)
+        await record_purchase(uow, program, ReceiptIn(
+            receipt_id, MemberRef("member_code", ann.code), [line("X", "other", 1, total)],
+            occurred), now=recorded)
 
     figures = await program_metrics(SqlUnitOfWork(uow.database, read_only=True),
                                     measured(program), SINCE, UNTIL)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import Conflict, InvalidRequest, NotFound, RefundExceedsReceipt
-from domain.services.purchases import MemberRef, record_purchase, refund_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchase, refund_purchase
 from domain.services.rewards import redeem_reward
 from domain.services.tiering import review_tiers
 from storage.checks import check_invariants
@@ -54,9 +54,9 @@ async def test_receipt_ids_are_per_merchant(uow, program):
     member = await new_member(uow, program, 1)
     await buy(uow, program, member, "R-1", line("X", "coffee", 1, "10"))
     assert member.code is not None
-    other = await record_purchase(uow, program, merchant="outlet", receipt_id="R-1",
-                                  member=MemberRef("member_code", member.code),
-                                  lines=[line("X", "coffee", 1, "10")], now=NOW)
+    other = await record_purchase(uow, program, ReceiptIn(
+        "R-1", MemberRef("member_code", member.code), [line("X", "coffee", 1, "10")]),
+        now=NOW, merchant="outlet")
     assert not other.replayed
     assert await balance(uow, member) == 50 + 15 + 15
 
@@ -77,16 +77,14 @@ async def test_impossible_receipts_are_refused(uow, program, bad_lines):
 
 async def test_unknown_member_and_future_dates_are_refused(uow, program):
     with pytest.raises(NotFound):
-        await record_purchase(uow, program, merchant="main", receipt_id="R", now=NOW,
-                              member=MemberRef("member_code", "ZZZZZZZZ"),
-                              lines=[line("X", "coffee", 1, "1")])
+        await record_purchase(uow, program, ReceiptIn(
+            "R", MemberRef("member_code", "ZZZZZZZZ"), [line("X", "coffee", 1, "1")]), now=NOW)
     member = await new_member(uow, program, 1)
     assert member.code is not None
     with pytest.raises(InvalidRequest):
-        await record_purchase(uow, program, merchant="main", receipt_id="R", now=NOW,
-                              member=MemberRef("member_code", member.code),
-                              lines=[line("X", "coffee", 1, "1")],
-                              occurred_at=NOW + timedelta(days=1))
+        await record_purchase(uow, program, ReceiptIn(
+            "R", MemberRef("member_code", member.code), [line("X", "coffee", 1, "1")],
+            NOW + timedelta(days=1)), now=NOW)
 
 
 async def test_tier_rises_at_once_and_multiplies_the_next_purchase(uow, program):

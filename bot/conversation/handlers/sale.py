@@ -24,7 +24,7 @@ from domain.preview import preview_points
 from domain.program import Program
 from domain.receipts import made_up_receipt_id
 from domain.services.conversations import forget_step, remember_step
-from domain.services.purchases import MERCHANT, MemberRef, record_purchase
+from domain.services.purchases import MERCHANT, MemberRef, ReceiptIn, record_purchase
 from domain.services.till import member_at_till, typed_member
 from messages.render import render
 
@@ -94,10 +94,9 @@ async def confirm_pressed(ctx: Context, event: Incoming, clerk: Clerk,
         return refused(event, clerk.locale, "gone")
     ref, amount, category = sale
     try:
-        outcome = await record_purchase(
-            ctx.writer(), ctx.program, merchant=MERCHANT, receipt_id=press.args[3], member=ref,
-            lines=[PurchaseLine("sale", category, 1, amount)], now=ctx.clock(),
-            store=f"telegram:{clerk.telegram_id}")
+        outcome = await record_purchase(ctx.writer(), ctx.program, ReceiptIn(
+            press.args[3], ref, [PurchaseLine("sale", category, 1, amount)],
+            store=f"telegram:{clerk.telegram_id}"), now=ctx.clock(), merchant=MERCHANT)
     except (NotFound, Conflict, InvalidRequest) as refusal:
         return [Answer(callback_id(event), render("till_refusal", clerk.locale,
                                                   reason=refusal.code), alert=True)]
