@@ -12,7 +12,7 @@ import asyncio
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -65,7 +65,7 @@ class Supervisor:
         """Each worker's latest pid."""
         return {int(number): int(pid) for number, pid in self.matches(STARTED)}
 
-    async def until(self, condition, what: str) -> None:  # noqa: ANN001
+    async def until(self, condition: Callable[[], bool], what: str) -> None:
         for _ in range(int(STOP_WITHIN * 10)):
             if condition():
                 return
@@ -85,8 +85,9 @@ class Supervisor:
         return await self.ended()
 
 
-def env_for(emulator: Emulator, database_url: str, framework: str, **extra: str) -> dict[str,
-                                                                                         str]:
+def env_for(emulator: Emulator, database_url: str, framework: str,
+            **extra: str) -> dict[str, str]:
+    """`run`'s environment: the emulator, a webhook and the API on free ports."""
     port = free_port()
     return {**os.environ, "DATABASE_URL": database_url, "BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE": emulator.base_url, "BOT_FRAMEWORK": framework,
@@ -151,12 +152,12 @@ async def test_two_workers_serve_share_restart_and_stop(framework: str, emulator
         assert [sum(m.text == "Hi" for m in emulator.user(i).messages) for i in members] == [
             1] * len(members)
         assert too_fast(emulator) == []
-        emulator.limits(enabled=False)  # replies are paced per process: no Telegram limits from here on
+        emulator.limits(enabled=False)  # replies keep a pace per process (docs/deploy.md)
 
         await welcomed(emulator, range(101, 131), "/start", "Welcome")
-        async with aiohttp.ClientSession() as http:  # the API port is shared too
-            async with http.get(f"http://127.0.0.1:{env['API_PORT']}/healthz") as answer:
-                assert answer.status == 200
+        async with aiohttp.ClientSession() as http, http.get(  # the API port is shared too
+                f"http://127.0.0.1:{env['API_PORT']}/healthz") as answer:
+            assert answer.status == 200
 
         killed = bot.pids()[2]
         os.kill(killed, signal.SIGKILL)
