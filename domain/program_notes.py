@@ -1,7 +1,9 @@
 """What `program check` points out in a valid program: not errors, but worth a second look.
 
-Promotions that overlap (the highest multiplier applies on a line, bonuses add), and
-promotions or fixed challenges that never run or are already over at the moment checked.
+Promotions that overlap (the highest multiplier applies on a line, bonuses add), that
+multiply only categories earning nothing, and promotions or fixed challenges that never run
+or are already over at the moment checked. (Categories cannot be checked otherwise: the
+program lists only those with a multiplier.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ def program_notes(program: Program, now: datetime) -> list[str]:
             notes.append(f"{name} is over since {promotion.ends:%Y-%m-%d %H:%M}")
         elif next_window(promotion, promotion.starts) is None:
             notes.append(f"{name} never runs: its weekdays and hours fall outside its dates")
+        earning = program.earning
+        if (promotion.multiplier is not None and promotion.categories and not promotion.skus
+                and all(earning.category_multiplier(c) == 0 for c in promotion.categories)):
+            notes.append(f"{name} multiplies only categories that earn nothing "
+                         f"({', '.join(promotion.categories)})")
     for (i, first), (j, second) in combinations(enumerate(program.promotions), 2):
         moment = first_overlap(first, second, since=local)
         if moment is not None:

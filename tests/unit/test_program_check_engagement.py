@@ -85,6 +85,13 @@ def test_notes_name_overlaps_and_what_is_over_or_never_runs() -> None:
     assert program_notes(parse_program(DEFAULT), NOVEMBER) == []
 
 
+def test_a_multiplier_on_categories_that_earn_nothing_is_noted() -> None:
+    gift = PROMOTIONS.replace('categories = ["coffee"]', 'categories = ["gift-cards"]')
+    notes = program_notes(parse_program(DEFAULT + gift), NOVEMBER)
+    assert 'promotions[0] "happy-hour" multiplies only categories that earn nothing ' \
+           "(gift-cards)" in notes
+
+
 def test_the_summary_lists_the_new_tables_after_the_worked_example() -> None:
     summary = program_summary(parse_program(DEFAULT + PROMOTIONS), "program.toml", NOVEMBER)
     assert ("  happy-hour   Happy hour               2026-12-01 to 2026-12-31, fri sat, "
