@@ -21,6 +21,7 @@ IDENTIFIER = re.compile(r"[a-z0-9_-]{1,24}")
 Position = tuple[int, ...]
 Problem = tuple[Position, str]
 
+
 def show(value: object) -> str:
     """A value as the message quotes it: strings quoted, TOML spelling for the rest."""
     if isinstance(value, str):
