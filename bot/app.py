@@ -284,7 +284,8 @@ async def serve_webhook(settings: Settings, telegram: TelegramBot, sock: socket.
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     path = urlparse(settings.webhook_url).path or "/"
-    runner = web.AppRunner(webhook_app(path, secret, telegram.feed),
+    # No access log: a line per update says nothing (as aiogram.event's, held at WARNING).
+    runner = web.AppRunner(webhook_app(path, secret, telegram.feed), access_log=None,
                            shutdown_timeout=UNDER_WAY_GRACE)
     await runner.setup()
     try:
