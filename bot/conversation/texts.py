@@ -1,8 +1,10 @@
-"""Rendering helpers shared by handlers: labels, the main menu, progress bars."""
+"""Rendering helpers shared by handlers: labels, the main menu, language names, progress bars."""
 
 from __future__ import annotations
 
 from functools import cache
+
+from babel import Locale
 
 from bot.conversation.actions import Keyboard
 from messages.render import locales, render
@@ -40,6 +42,11 @@ def main_menu(locale: str) -> Keyboard:
     texts = labels(locale)
     rows = tuple(tuple(texts[key] for key in MENU[i : i + 2]) for i in range(0, len(MENU), 2))
     return Keyboard(rows=rows, contact_button=texts["share_phone"])
+
+
+def language_name(code: str) -> str:
+    """A language's name in itself: 'English', 'Español'."""
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
 
 
 def progress_bar(percent: int) -> str:

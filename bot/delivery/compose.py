@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.actions import Button, Send
 from bot.conversation.buttons import Signer, signed_button
+from bot.conversation.handlers.gift import GIFT
 from bot.conversation.handlers.survey import question_buttons
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification
@@ -23,7 +24,7 @@ def broadcast_message(chat_id: int, content: BroadcastContent, paid: bool,
         buttons = ((Button(content.button_text, url=content.button_url),),)
     elif content.button_text and gift is not None:
         sign, broadcast_id = gift
-        buttons = ((signed_button(sign, chat_id, content.button_text, "bg",
+        buttons = ((signed_button(sign, chat_id, content.button_text, GIFT,
                                   str(broadcast_id)),),)
     return Send(chat_id, content.text, buttons=buttons, photo=content.photo, paid=paid)
 

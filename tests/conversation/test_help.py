@@ -1,5 +1,6 @@
 """/help lists every command the person can use, in their language: customers theirs,
-cashiers and admins their staff commands too (menus.COMMAND_ROLES, as in their `/` menu)."""
+cashiers and admins their staff commands too (the roles their features declare, as in their
+`/` menu)."""
 
 from __future__ import annotations
 

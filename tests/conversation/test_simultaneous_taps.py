@@ -15,6 +15,7 @@ import pytest
 
 from bot.conversation.actions import Edit, Send
 from bot.conversation.buttons import button
+from bot.conversation.handlers.gift import GIFT
 from domain.broadcasts import BroadcastContent
 from domain.ledger import EntryKind
 from domain.segments import Segment
@@ -143,7 +144,7 @@ async def test_a_gift_button_gives_once(conversation, ctx, database):
     member_id = await member_with(conversation, ctx, ANN, 0)
     broadcast_id = await queue_broadcast(ctx.writer(), BroadcastContent(
         "Gift!", button_text="Claim", bonus_points=75), Segment(), "test", NOW)
-    gift = button(ctx, ANN.id, "Claim", "bg", str(broadcast_id))
+    gift = button(ctx, ANN.id, "Claim", GIFT, str(broadcast_id))
     replies = await tap_at_once(ctx, ANN, gift.data)
     answered_politely(replies)
     assert sum(any(isinstance(a, Send) for a in r) for r in replies) == 1

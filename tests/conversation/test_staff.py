@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot.conversation.actions import Answer, Menu
-from bot.conversation.desk import COMMANDS
+from bot.conversation.desk import STAFF
 from bot.conversation.menus import COMMAND_ROLES, staff_menu, staff_menus
 from bot.conversation.texts import key_values
 from domain.services.audit import audit_log
@@ -181,7 +181,7 @@ async def test_menus_at_start_up_follow_each_role_and_language(desk, ctx):
     assert "sale" in menus[CASHIER.id]
     assert "broadcast" not in menus[CASHIER.id]
     assert menus[OTHER.id]["member"] == "Consultar un socio"
-    assert set(COMMAND_ROLES) == set(COMMANDS) == set(key_values("staff_commands", "es"))
+    assert set(COMMAND_ROLES) == set(STAFF.commands) == set(key_values("staff_commands", "es"))
 
 
 async def test_a_staff_members_menu_follows_their_language(desk, ctx):

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from bot.conversation.actions import Answer, Send
 from bot.conversation.buttons import button
 from bot.conversation.core import Conversation
-from bot.conversation.desk import PRESSES as STAFF_PRESSES
-from bot.conversation.handlers.stats import PREVIOUS
+from bot.conversation.desk import STAFF
+from bot.conversation.handlers.stats import PREVIOUS, previous_pressed
 from bot.conversation.menus import staff_commands
 from tests.conversation.conftest import (
     ADMIN,
@@ -136,6 +136,5 @@ async def test_the_button_works_for_its_admin_only_and_with_a_date(ctx):
 
 
 def test_the_buttons_action_is_its_own() -> None:
-    from bot.conversation.core import PRESSES
-
-    assert not set(PRESSES) & set(STAFF_PRESSES)
+    assert STAFF.buttons[PREVIOUS].handler is previous_pressed
+    assert STAFF.buttons[PREVIOUS].role == "admin"

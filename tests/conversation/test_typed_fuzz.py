@@ -1,6 +1,6 @@
 """Any text typed at any step gets a friendly reply and moves no points.
 
-Every entry of the typed-text step tables (customers: core.STEPS, staff: desk.STEPS) and
+Every typed-text step a feature declares (customers: core.MEMBERS, staff: desk.STAFF) and
 every command that reads what follows it is fed arbitrary text: every Unicode category
 (surrogates and control characters too), huge digit strings, other scripts' digits,
 whitespace, signs, decimals, NaN and exponents. Each reply must be a message that is not
@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.conversation import core, desk
 from bot.conversation.actions import Action, Edit, Send
-from bot.conversation.core import Conversation
+from bot.conversation.core import MEMBERS, Conversation
+from bot.conversation.desk import STAFF
 from bot.conversation.events import Incoming, Person
 from bot.conversation.handlers import broadcast, sale, till
 from bot.conversation.handlers import settings as settings_handlers
@@ -129,7 +129,7 @@ async def world(ctx) -> tuple[Conversation, str]:
 
 
 def test_every_typed_step_is_fuzzed():
-    assert set(STEP_STATES) == set(core.STEPS) | set(desk.STEPS)
+    assert set(STEP_STATES) == set(MEMBERS.steps) | set(STAFF.steps)
 
 
 async def typed_at(conversation: Conversation, ctx: Any, database: Any, code: str, case: str,

@@ -20,8 +20,8 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
-from bot.conversation.handlers.settings import language_name
-from bot.conversation.texts import labels
+from bot.conversation.routes import Feature
+from bot.conversation.texts import labels, language_name
 from bot.conversation.typed import TypedNumberError, whole_number
 from bot.delivery.compose import broadcast_message
 from domain.broadcasts import BroadcastContent
@@ -48,6 +48,12 @@ CONDITIONS = {"tier": "tier", "inactive": "inactive_days", "category": "category
               "language": "locale", "balance": "min_balance"}
 SHOWN_DETAIL = 200
 NUMERIC = {"inactive_days": MAX_INACTIVE_DAYS, "min_balance": MAX_MIN_BALANCE}  # the largest
+NO_BUTTON = "bk"  # button action: go on without a button
+CONDITION = "bs"  # button action: a segment condition (choice key, value index) or everyone
+PREVIEW = "bp"  # button action: show the message as recipients will get it
+SEND = "by"  # button action: queue the broadcast
+DROP = "bn"  # button action: drop the draft
+STOP = "bx"  # button action: cancel a running broadcast (its id)
 
 
 async def start_broadcast(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -66,7 +72,7 @@ async def message_step(ctx: Context, event: Incoming, clerk: Clerk,
     except InvalidRequest as refused:
         return [_refusal(event, clerk, str(refused))]
     await remember_step(ctx.writer(), clerk.telegram_id, BUTTON_STEP, draft, ctx.clock())
-    skip = button(ctx, clerk.telegram_id, labels(clerk.locale)["no_button"], "bk")
+    skip = button(ctx, clerk.telegram_id, labels(clerk.locale)["no_button"], NO_BUTTON)
     return [Send(event.chat_id, render("broadcast_ask_button", clerk.locale,
                                        rewards=ctx.program.rewards), buttons=((skip,),))]
 
@@ -135,9 +141,9 @@ async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     total = await count_segment(ctx.reader(), segment, ctx.clock())
     names = labels(clerk.locale)
     rows: tuple[tuple[Button, ...], ...] = ((
-        button(ctx, clerk.telegram_id, names["broadcast_send"], "by"),
-        button(ctx, clerk.telegram_id, names["cancel"], "bn")),) if total else ((
-            button(ctx, clerk.telegram_id, names["cancel"], "bn"),),)
+        button(ctx, clerk.telegram_id, names["broadcast_send"], SEND),
+        button(ctx, clerk.telegram_id, names["cancel"], DROP)),) if total else ((
+            button(ctx, clerk.telegram_id, names["cancel"], DROP),),)
     preview = broadcast_message(event.chat_id, content, paid=False, gift=(ctx.sign, 0))
     return [preview, Send(event.chat_id, render("broadcast_confirm", clerk.locale,
                                                 total=total, segment=segment), buttons=rows)]
@@ -171,7 +177,7 @@ async def cancel_draft_pressed(ctx: Context, event: Incoming, clerk: Clerk,
 async def list_broadcasts(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """Recent broadcasts with their numbers; a running one has a cancel button."""
     broadcasts = await recent_broadcasts(ctx.reader(), limit=10)
-    rows = tuple((button(ctx, clerk.telegram_id, f"⏹ #{b.id}", "bx", str(b.id)),)
+    rows = tuple((button(ctx, clerk.telegram_id, f"⏹ #{b.id}", STOP, str(b.id)),)
                  for b, _ in broadcasts if b.state == "running")
     return [Send(event.chat_id, render("broadcasts", clerk.locale, broadcasts=broadcasts,
                                        zone=ctx.program.info.timezone),
@@ -276,11 +282,11 @@ async def _show_segment(ctx: Context, event: Incoming, clerk: Clerk,
     rows: list[tuple[Button, ...]] = []
     for key, (_, values) in _choices(ctx).items():
         rows.append(tuple(button(ctx, clerk.telegram_id,
-                                 language_name(value) if key == "l" else value, "bs", key,
+                                 language_name(value) if key == "l" else value, CONDITION, key,
                                  str(index)) for index, value in enumerate(values)))
-    rows.append((button(ctx, clerk.telegram_id, names["everyone"], "bs", "e"),
-                 button(ctx, clerk.telegram_id, names["preview"], "bp"),
-                 button(ctx, clerk.telegram_id, names["cancel"], "bn")))
+    rows.append((button(ctx, clerk.telegram_id, names["everyone"], CONDITION, "e"),
+                 button(ctx, clerk.telegram_id, names["preview"], PREVIEW),
+                 button(ctx, clerk.telegram_id, names["cancel"], DROP)))
     return [Send(event.chat_id, render("broadcast_segment", clerk.locale, segment=segment,
                                        total=total), buttons=tuple(r for r in rows if r))]
 
@@ -294,3 +300,13 @@ async def _draft(ctx: Context, clerk: Clerk, step: str) -> ChatState | None:
 
 def _dump(segment: Segment) -> str:
     return json.dumps(segment.as_dict())
+
+
+FEATURE = Feature(
+    "broadcast", "admin",
+    commands={"broadcast": start_broadcast, "broadcasts": list_broadcasts},
+    buttons={NO_BUTTON: no_button_pressed, CONDITION: condition_pressed,
+             PREVIEW: preview_pressed, SEND: send_pressed, DROP: cancel_draft_pressed,
+             STOP: stop_pressed},
+    steps={MESSAGE_STEP: message_step, BUTTON_STEP: button_step, SEGMENT_STEP: segment_step},
+)

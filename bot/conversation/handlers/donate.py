@@ -15,11 +15,12 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels, progress_bar
 from bot.conversation.typed import TypedNumberError, whole_number
 from domain.donations import impact
 from domain.errors import InsufficientPoints, NotFound
-from domain.models import Member
+from domain.models import ChatState, Member
 from domain.program import Cause
 from domain.services.conversations import forget_step, remember_step
 from domain.services.donations import MAX_DONATION, causes_overview, donate
@@ -27,6 +28,10 @@ from messages.render import render
 
 STEP = "donate_amount"
 PRESET_IMPACTS = (1, 2, 5, 10)
+CAUSE = "dc"  # button action: ask how much for this cause (cause id)
+AMOUNT = "da"  # button action: a preset amount (cause id, points)
+DONATE = "dy"  # button action: confirm (cause id, points, one-off nonce)
+CAUSES = "dl"  # button action: back to the causes
 
 
 async def show_causes(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -57,9 +62,9 @@ async def choose_cause(ctx: Context, event: Incoming, member: Member,
     rows: list[tuple[Button, ...]] = []
     if presets:
         rows.append(tuple(
-            button(ctx, event.person.id, format_decimal(amount, locale=member.locale), "da",
+            button(ctx, event.person.id, format_decimal(amount, locale=member.locale), AMOUNT,
                    cause.id, str(amount)) for amount in presets))
-    rows.append((button(ctx, event.person.id, names["back"], "dl"),))
+    rows.append((button(ctx, event.person.id, names["back"], CAUSES),))
     text = render("donate_amount", member.locale, cause=cause, balance=balance)
     return [Edit(event.chat_id, message_id(event), text, tuple(rows))]
 
@@ -76,9 +81,9 @@ async def chosen_amount(ctx: Context, event: Incoming, member: Member,
 
 
 async def typed_amount(ctx: Context, event: Incoming, member: Member,
-                       cause_id: str) -> list[Action]:
+                       state: ChatState) -> list[Action]:
     """A typed amount while the donation step is open: confirm it or explain what fits."""
-    cause = ctx.program.cause(cause_id)
+    cause = ctx.program.cause(state.data.get("cause", ""))
     if cause is None:  # gone from the program since it was chosen
         await forget_step(ctx.writer(), event.person.id)
         return await show_causes(ctx, event, member)
@@ -118,8 +123,8 @@ def _confirmation(ctx: Context, event: Incoming, member: Member, cause: Cause,
                   points: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     names = labels(member.locale)
     nonce = secrets.token_urlsafe(6)[:8]
-    row = (button(ctx, event.person.id, names["donate"], "dy", cause.id, str(points), nonce),
-           button(ctx, event.person.id, names["back"], "dl"))
+    row = (button(ctx, event.person.id, names["donate"], DONATE, cause.id, str(points), nonce),
+           button(ctx, event.person.id, names["back"], CAUSES))
     text = render("donate_confirm", member.locale, cause=cause, points=points,
                   impact=impact(cause, points))
     return text, (row,)
@@ -131,6 +136,16 @@ async def _causes(ctx: Context, event: Incoming,
     bars = {c.cause.id: progress_bar(c.percent) for c in causes}
     text = render("causes", member.locale, causes=causes, bars=bars,
                   balance=await current_balance(ctx, member))
-    buttons = tuple((button(ctx, event.person.id, c.cause.title, "dc", c.cause.id),)
+    buttons = tuple((button(ctx, event.person.id, c.cause.title, CAUSE, c.cause.id),)
                     for c in causes)
     return text, buttons
+
+
+FEATURE = Feature(
+    "donate", "member",
+    commands={"donate": show_causes},
+    buttons={CAUSE: choose_cause, AMOUNT: chosen_amount, DONATE: confirm_donation,
+             CAUSES: back_to_causes},
+    steps={STEP: typed_amount},
+    labels={"menu_donate": show_causes},
+)

@@ -7,10 +7,13 @@ from bot.conversation.buttons import Press
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, refused
+from bot.conversation.routes import Feature
 from domain.errors import NotFound, RewardUnavailable
 from domain.models import Member
 from domain.services.gifts import claim_gift
 from messages.render import render
+
+GIFT = "bg"  # button action: claim a broadcast's gift (broadcast id); the outbox signs it
 
 
 async def gift_pressed(ctx: Context, event: Incoming, member: Member,
@@ -31,3 +34,9 @@ async def gift_pressed(ctx: Context, event: Incoming, member: Member,
                                                   reason="already_done"))]
     return [Send(event.chat_id, render("gift_received", member.locale, gift=gift,
                                        zone=member.timezone or ctx.program.info.timezone))]
+
+
+FEATURE = Feature(
+    "gift", "member",
+    buttons={GIFT: gift_pressed},
+)

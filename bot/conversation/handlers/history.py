@@ -7,12 +7,14 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import message_id
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from domain.models import Member
 from domain.services.points import HistoryPage, history
 from messages.render import render
 
 PAGE_SIZE = 8
+PAGE = "h"  # button action: the page to show
 
 
 async def show_history(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -43,7 +45,14 @@ def _navigation(ctx: Context, event: Incoming, names: dict[str, str],
                 page: HistoryPage) -> tuple[tuple[Button, ...], ...]:
     row = []
     if page.page < page.pages:
-        row.append(button(ctx, event.person.id, names["older"], "h", str(page.page + 1)))
+        row.append(button(ctx, event.person.id, names["older"], PAGE, str(page.page + 1)))
     if page.page > 1:
-        row.append(button(ctx, event.person.id, names["newer"], "h", str(page.page - 1)))
+        row.append(button(ctx, event.person.id, names["newer"], PAGE, str(page.page - 1)))
     return (tuple(row),) if row else ()
+
+
+FEATURE = Feature(
+    "history", "member",
+    commands={"history": show_history},
+    buttons={PAGE: turn_page},
+)

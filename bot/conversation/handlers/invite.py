@@ -7,6 +7,7 @@ from urllib.parse import quote
 from bot.conversation.actions import Action, Button, Send
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from domain.models import Member
 from domain.referrals import referral_payload
@@ -33,3 +34,10 @@ async def show_invite(ctx: Context, event: Incoming, member: Member) -> list[Act
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(share_text)}"
     return [Send(event.chat_id, text, buttons=((Button(labels(member.locale)["share"],
                                                        url=share),),))]
+
+
+FEATURE = Feature(
+    "invite", "member",
+    commands={"invite": show_invite},
+    labels={"menu_invite": show_invite},
+)

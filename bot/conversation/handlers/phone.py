@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversation.actions import Action, Send
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
+from bot.conversation.routes import Feature
 from bot.conversation.texts import main_menu
 from domain.errors import DuplicateKey, InvalidRequest
 from domain.models import Member
@@ -27,3 +28,9 @@ async def shared_contact(ctx: Context, event: Incoming, member: Member) -> list[
     return [Send(event.chat_id, render("phone_saved", locale, phone=shared.phone,
                                        receipts=len(shared.credited), points=shared.points),
                  keyboard=main_menu(locale))]
+
+
+FEATURE = Feature(
+    "phone", "member",
+    contact=shared_contact,
+)

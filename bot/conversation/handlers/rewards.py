@@ -13,12 +13,17 @@ from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from domain.codes import format_code
 from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
 from domain.models import Member
 from domain.services.rewards import CatalogueEntry, catalogue, member_vouchers, redeem_reward
 from messages.render import render
+
+DETAIL = "rw"  # button action: a reward's details (reward id)
+REDEEM = "rc"  # button action: confirm a redemption (reward id, one-off nonce)
+CATALOGUE = "rl"  # button action: back to the catalogue
 
 
 async def show_rewards(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -43,10 +48,10 @@ async def reward_detail(ctx: Context, event: Incoming, member: Member,
         return refused(event, member.locale, "gone")
     balance = await current_balance(ctx, member)
     names = labels(member.locale)
-    row = [button(ctx, event.person.id, names["back"], "rl")]
+    row = [button(ctx, event.person.id, names["back"], CATALOGUE)]
     if entry.blocked_by is None and entry.affordable:
         nonce = secrets.token_urlsafe(6)[:8]
-        row.insert(0, button(ctx, event.person.id, names["redeem"], "rc", entry.reward.id, nonce))
+        row.insert(0, button(ctx, event.person.id, names["redeem"], REDEEM, entry.reward.id, nonce))
     text = render("reward_detail", member.locale, e=entry, balance=balance)
     return [Edit(event.chat_id, message_id(event), text, (tuple(row),))]
 
@@ -100,7 +105,15 @@ async def _catalogue(ctx: Context, event: Incoming,
     buttons = tuple(
         (button(ctx, event.person.id, render("reward_button", member.locale,
                                             title=e.reward.title, cost=e.reward.cost),
-                "rw", e.reward.id),)
+                DETAIL, e.reward.id),)
         for e in entries
     )
     return text, buttons
+
+
+FEATURE = Feature(
+    "rewards", "member",
+    commands={"rewards": show_rewards, "vouchers": show_vouchers},
+    buttons={DETAIL: reward_detail, REDEEM: confirm_redemption, CATALOGUE: back_to_rewards},
+    labels={"menu_rewards": show_rewards},
+)

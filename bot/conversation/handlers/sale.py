@@ -15,6 +15,7 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from bot.conversation.typed import TypedNumberError, money
 from domain.earning import PurchaseLine
@@ -32,6 +33,9 @@ MEMBER_STEP = "sale_member"
 AMOUNT_STEP = "sale_amount"
 OTHER = "other"
 MAX_AMOUNT = Decimal(1_000_000)
+CATEGORY = "kc"  # button action: the sale's category (member, amount, category index)
+RECORD = "ky"  # button action: record it (member, amount, category index, receipt id)
+CANCEL = "kn"  # button action: drop the sale
 
 
 async def start_sale(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -59,7 +63,7 @@ async def amount_step(ctx: Context, event: Incoming, clerk: Clerk,
                                            currency=currency))]
     await forget_step(ctx.writer(), clerk.telegram_id)
     ref = state.data["ref"]
-    rows = tuple((button(ctx, clerk.telegram_id, _category_label(category, clerk.locale), "kc",
+    rows = tuple((button(ctx, clerk.telegram_id, _category_label(category, clerk.locale), CATEGORY,
                          ref, str(amount), str(index)),)
                  for index, category in enumerate(sale_categories(ctx.program)))
     return [Send(event.chat_id, render("sale_ask_category", clerk.locale, amount=amount,
@@ -76,9 +80,9 @@ async def category_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     member = await member_at_till(ctx.reader(), ref)
     receipt = made_up_receipt_id()
     names = labels(clerk.locale)
-    confirm = button(ctx, clerk.telegram_id, names["sale_confirm"], "ky", *press.args[:3],
+    confirm = button(ctx, clerk.telegram_id, names["sale_confirm"], RECORD, *press.args[:3],
                      receipt)
-    cancel = button(ctx, clerk.telegram_id, names["cancel"], "kn")
+    cancel = button(ctx, clerk.telegram_id, names["cancel"], CANCEL)
     text = render("sale_confirm", clerk.locale, member=member, phone=_phone(ref),
                   amount=amount, currency=ctx.program.info.currency,
                   category=_category_label(category, clerk.locale),
@@ -163,3 +167,9 @@ def _category_label(category: str, locale: str) -> str:
     return labels(locale)["category_other"] if category == OTHER else category.capitalize()
 
 
+FEATURE = Feature(
+    "sale", "staff",
+    commands={"sale": start_sale},
+    buttons={CATEGORY: category_pressed, RECORD: confirm_pressed, CANCEL: cancel_pressed},
+    steps={MEMBER_STEP: member_step, AMOUNT_STEP: amount_step},
+)

@@ -1,6 +1,6 @@
 """/staff for admins: add a cashier with a one-time link, list them, remove one.
 
-A cashier's link opens the bot with `/start s-<token>`; `accept_invite` handles it.
+A cashier's link opens the bot with `/start s-<token>`: see `start.accept_invite`.
 """
 
 from __future__ import annotations
@@ -11,18 +11,13 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import message_id, refused
-from bot.conversation.menus import staff_menu
+from bot.conversation.routes import Feature
 from bot.conversation.typed import TypedNumberError, telegram_id
-from domain.errors import InvalidRequest, NotFound
-from domain.services.members import pick_locale
-from domain.services.staff import (
-    Role,
-    accept_staff_invite,
-    invite_staff,
-    list_staff,
-    remove_staff,
-)
+from domain.errors import NotFound
+from domain.services.staff import invite_staff, list_staff, remove_staff
 from messages.render import render
+
+REMOVE = "xr"  # button action: remove this cashier (their Telegram id)
 
 
 async def staff_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -51,20 +46,6 @@ async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     return [Edit(event.chat_id, message_id(event), text), *cleared]
 
 
-async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Action]:
-    """Someone opened a staff link: they become a cashier, with the staff commands in their
-    menu, or learn it no longer works."""
-    locale = pick_locale(ctx.program, event.person.language_code)
-    name = event.person.first_name or event.person.username or str(event.person.id)
-    try:
-        await accept_staff_invite(ctx.writer(), token, event.person.id, name, ctx.clock())
-    except InvalidRequest:
-        return [Send(event.chat_id, render("staff_invite_invalid", locale))]
-    role: Role = "admin" if event.person.id in ctx.admins else "staff"
-    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
-            staff_menu(event.chat_id, role, locale)]
-
-
 async def _staff_list(ctx: Context, clerk: Clerk) -> str:
     return render("staff_list", clerk.locale, staff=await list_staff(ctx.reader()),
                   zone=ctx.program.info.timezone)
@@ -72,7 +53,7 @@ async def _staff_list(ctx: Context, clerk: Clerk) -> str:
 
 async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     staff = await list_staff(ctx.reader())
-    rows = tuple((button(ctx, clerk.telegram_id, f"✖ {member.name}", "xr",
+    rows = tuple((button(ctx, clerk.telegram_id, f"✖ {member.name}", REMOVE,
                          str(member.telegram_id)),) for member in staff)
     return [Send(event.chat_id, render("staff_remove_pick", clerk.locale, staff=staff),
                  buttons=rows)]
@@ -91,3 +72,9 @@ async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> tuple[str, list[
     cleared = [] if member.telegram_id in ctx.admins else [Menu(member.telegram_id, ())]
     return render("staff_removed", clerk.locale, member=member), cleared
 
+
+FEATURE = Feature(
+    "staff", "admin",
+    commands={"staff": staff_command},
+    buttons={REMOVE: remove_pressed},
+)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from bot.conversation.actions import Action, Send
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.staff import accept_invite
+from bot.conversation.menus import staff_menu
+from bot.conversation.routes import Feature
 from bot.conversation.texts import main_menu
+from domain.errors import InvalidRequest
+from domain.models import Member
 from domain.referrals import code_from_payload
-from domain.services.members import join
+from domain.services.members import join, pick_locale
 from domain.services.points import account_summary
-from domain.services.staff import invite_token
+from domain.services.staff import Role, accept_staff_invite, invite_token
 from messages.render import render
 
 
-async def start(ctx: Context, event: Incoming) -> list[Action]:
-    """Join with the signup bonus, attributing a referral payload when there is one."""
+async def start(ctx: Context, event: Incoming, member: Member | None) -> list[Action]:
+    """Join with the signup bonus, attributing a referral payload when there is one (`join`
+    itself tells a new member, a returning one and one who never left apart)."""
     payload = event.args
     token = invite_token(payload)
     if token is not None:
@@ -25,7 +29,7 @@ async def start(ctx: Context, event: Incoming) -> list[Action]:
                         first_name=event.person.first_name,
                         language_code=event.person.language_code, now=ctx.clock(),
                         referral_code=code)
-    member, locale = result.member, result.member.locale
+    joined, locale = result.member, result.member.locale
     name = event.person.first_name or ""
     if result.created:
         text = render("welcome_returning" if result.returning else "welcome", locale,
@@ -34,7 +38,27 @@ async def start(ctx: Context, event: Incoming) -> list[Action]:
         if (payload and code is None) or result.referral == "unknown_code":
             text += "\n\n" + render("referral_unknown", locale)
     else:
-        summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
+        summary = await account_summary(ctx.reader(), ctx.program, joined.id, ctx.clock())
         text = render("welcome_back", locale, name=name, balance=summary.balance,
                       referral=result.referral)
     return [Send(event.chat_id, text, keyboard=main_menu(locale))]
+
+
+async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Action]:
+    """Someone opened a staff link (made by /staff add): they become a cashier, with the
+    staff commands in their menu, or learn it no longer works."""
+    locale = pick_locale(ctx.program, event.person.language_code)
+    name = event.person.first_name or event.person.username or str(event.person.id)
+    try:
+        await accept_staff_invite(ctx.writer(), token, event.person.id, name, ctx.clock())
+    except InvalidRequest:
+        return [Send(event.chat_id, render("staff_invite_invalid", locale))]
+    role: Role = "admin" if event.person.id in ctx.admins else "staff"
+    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
+            staff_menu(event.chat_id, role, locale)]
+
+
+FEATURE = Feature(
+    "start", "anyone",
+    commands={"start": start},
+)

@@ -21,6 +21,7 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import refused
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from domain.metrics import Metrics
 from domain.periods import DEFAULT_DAYS, last_days, local_today, previous, readable_day
@@ -101,3 +102,10 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
                      since.isoformat())
     return [*(Send(chat_id, chart.title, photo=chart.png) for chart in charts),
             Send(chat_id, text, buttons=((earlier,),))]
+
+
+FEATURE = Feature(
+    "stats", "admin",
+    commands={"stats": stats_command},
+    buttons={PREVIOUS: previous_pressed},
+)

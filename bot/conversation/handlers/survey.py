@@ -1,34 +1,32 @@
-"""Satisfaction surveys in chat: a question with a button per score, /feedback for admins.
+"""Satisfaction surveys in chat: a question with a button per score, a comment after a low one.
 
 The outbox sends a survey's first question (see `domain.services.surveys`); each tap
 records that answer once and edits the same message into the next question, then into a
 thank-you. After a low score, when the survey asks for one, the thank-you invites a typed
-comment: that step is stored in the database like every typed step.
+comment: that step is stored in the database like every typed step. Admins read the
+comments with /feedback (handlers/feedback.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import cast
 
 from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, Signer, signed_button
-from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
+from bot.conversation.routes import Feature
 from domain.models import ChatState, Member
 from domain.program import QuestionKind
 from domain.services.conversations import forget_step, remember_step
-from domain.services.surveys import answer_survey, latest_comments, leave_comment
+from domain.services.surveys import answer_survey, leave_comment
 from domain.services.surveys import question_context as context_of
 from domain.surveys import scale
 from messages.render import render
 
 ANSWER = "sa"  # button action: send id, question index, score
 COMMENT_STEP = "survey_comment"
-FEEDBACK_SHOWN = 8  # comments /feedback lists
-FEEDBACK_CHARS = 300  # of each comment shown (the whole list stays within one message)
 ROW = 6  # score buttons per row: 1-5 in one row, 0-10 in two
 
 
@@ -78,10 +76,9 @@ async def typed_comment(ctx: Context, event: Incoming, member: Member,
     return [Send(event.chat_id, render("survey_comment_thanks", member.locale))]
 
 
-async def feedback(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
-    """/feedback: the latest survey comments, with the member's code only."""
-    comments = await latest_comments(ctx.reader(), FEEDBACK_SHOWN)
-    shown = [c if len(c.text) <= FEEDBACK_CHARS else
-             replace(c, text=c.text[:FEEDBACK_CHARS - 1] + "…") for c in comments]
-    return [Send(event.chat_id, render("survey_feedback", clerk.locale, comments=shown,
-                                       zone=ctx.program.info.timezone))]
+
+FEATURE = Feature(
+    "surveys", "member",
+    buttons={ANSWER: answer_pressed},
+    steps={COMMENT_STEP: typed_comment},
+)

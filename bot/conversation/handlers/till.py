@@ -1,4 +1,4 @@
-"""Staff at the till: /voucher (check and mark used), /member (a summary), /adjust (admins)."""
+"""Staff at the till: /voucher (check and mark used) and /member (a summary)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
+from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
-from bot.conversation.typed import TypedNumberError, whole_number
-from domain.errors import InsufficientPoints, InvalidRequest, NotFound, VoucherUnusable
+from domain.errors import InvalidRequest, NotFound, VoucherUnusable
 from domain.models import ChatState, Voucher
 from domain.services.conversations import forget_step, remember_step
-from domain.services.points import MAX_ADJUSTMENT, account_summary, adjust_points
+from domain.services.points import account_summary
 from domain.services.rewards import check_voucher, use_voucher
 from domain.services.staff import actor
 from domain.services.till import member_at_till, typed_member
@@ -23,6 +23,7 @@ from messages.render import render
 
 VOUCHER_STEP = "till_voucher"
 MEMBER_STEP = "till_member"
+USE = "vu"  # button action: mark this voucher used (its code)
 Show = Callable[[Context, Incoming, Clerk, str], Awaitable[list[Action]]]
 
 
@@ -76,36 +77,6 @@ async def member_step(ctx: Context, event: Incoming, clerk: Clerk,
     return await _show_member(ctx, event, clerk, event.text or "")
 
 
-async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
-    """`/adjust CODE +100 reason`: add or remove points by hand (admins)."""
-    parts = event.args.split(maxsplit=2)
-    if len(parts) != 3:
-        return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
-    try:
-        points = whole_number(parts[1], minimum=-MAX_ADJUSTMENT, maximum=MAX_ADJUSTMENT,
-                              signed=True)
-    except TypedNumberError as refusal:
-        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
-                                           currency=None))]
-    try:
-        member = await member_at_till(ctx.reader(), typed_member(parts[0]))
-        if member is None:
-            raise NotFound("member", parts[0])
-        balance = await adjust_points(ctx.writer(), ctx.program, member_id=member.id,
-                                      points=points, reason=parts[2],
-                                      actor=actor(clerk.telegram_id), now=ctx.clock())
-    except NotFound:
-        return [Send(event.chat_id, render("till_refusal", clerk.locale,
-                                           reason="member_not_found"))]
-    except InsufficientPoints as short:
-        return [Send(event.chat_id, render("till_refusal", clerk.locale,
-                                           reason="insufficient", available=short.available))]
-    except InvalidRequest:
-        return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
-    return [Send(event.chat_id, render("adjusted", clerk.locale, member=member,
-                                       points=points, balance=balance))]
-
-
 async def _show_voucher(ctx: Context, event: Incoming, clerk: Clerk,
                         typed: str) -> list[Action]:
     try:
@@ -117,7 +88,7 @@ async def _show_voucher(ctx: Context, event: Incoming, clerk: Clerk,
     await forget_step(ctx.writer(), clerk.telegram_id)
     rows: tuple[tuple[Button, ...], ...] = ()
     if voucher.state(ctx.clock()) == "active":
-        rows = ((button(ctx, clerk.telegram_id, labels(clerk.locale)["voucher_use"], "vu",
+        rows = ((button(ctx, clerk.telegram_id, labels(clerk.locale)["voucher_use"], USE,
                         voucher.code),),)
     return [Send(event.chat_id, _voucher_text(ctx, clerk, voucher), buttons=rows)]
 
@@ -142,3 +113,11 @@ async def _show_member(ctx: Context, event: Incoming, clerk: Clerk,
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
     return [Send(event.chat_id, render("member_summary", clerk.locale, summary=summary,
                                        p=summary.progress, zone=ctx.program.info.timezone))]
+
+
+FEATURE = Feature(
+    "till", "staff",
+    commands={"voucher": voucher_command, "member": member_command},
+    buttons={USE: use_pressed},
+    steps={VOUCHER_STEP: voucher_step, MEMBER_STEP: member_step},
+)
