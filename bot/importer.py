@@ -41,7 +41,7 @@ from bot.settings import Settings
 from domain.codes import MEMBER_CODE_LENGTH, is_code, normalize_code
 from domain.contact import normalize_phone
 from domain.earning import PurchaseLine
-from domain.errors import Conflict, DuplicateKey, InvalidRequest, LoyaltyError, NotFound
+from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound
 from domain.program import Program
 from domain.receipts import (
     MAX_QUANTITY,
@@ -463,7 +463,7 @@ async def _record_chunk(database: Database, uow: SqlUnitOfWork, program: Program
     outcomes = await record_each(uow, program, [_receipt_in(receipt) for receipt in fresh],
                                  now=now, merchant=merchant)
     for receipt, outcome in zip(fresh, outcomes, strict=True):
-        if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError | DuplicateKey):
+        if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError):
             raise outcome
         _count(summary, receipt, outcome)
 

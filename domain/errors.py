@@ -70,7 +70,9 @@ class RefundExceedsReceipt(Conflict):
     code = "refund_exceeds_receipt"
 
 
-class DuplicateKey(LoyaltyError):
-    """Storage refused a row because a unique key already holds it (a concurrent twin)."""
+class DuplicateKey(Exception):
+    """Storage refused a row because a unique key already holds it (a concurrent twin).
 
-    code = "duplicate"
+    No loyalty rule refused anything: a use case that can meet a twin catches this and
+    answers as the twin did (see `domain.services.transactions.once`).
+    """
