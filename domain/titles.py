@@ -2,7 +2,9 @@
 
 A program file may give a title as one string or per locale (`title = { en = "Free
 coffee", es = "Café gratis" }`); the parsed object keeps the program's first locale's text
-as `title` and every locale's as `titles`, first locale first.
+as `title` and every locale's as `titles`, first locale first. Rewards, causes, promotions,
+stamp cards, challenges and actions read `localized(x.title, x.titles, locale)`; a tier,
+whose `name` is its key, reads `localized(tier.name, tier.titles, locale)`.
 """
 
 from __future__ import annotations
