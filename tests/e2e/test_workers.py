@@ -1,9 +1,9 @@
 """`loyalty-bot run --workers 2` as an operator meets it, on PostgreSQL against the emulator.
 
 Two workers serve one webhook port and share the outbox's pace and one scheduler leader;
-a killed worker is started again; SIGTERM stops them all in order; a worker stopped by a
-setting stops them all; SQLite and long polling are refused in one line; workers whose
-supervisor was killed stop by themselves.
+a killed worker is started again; SIGTERM or Ctrl+C stop them all in order; a worker
+stopped by a setting stops them all; SQLite and long polling are refused in one line;
+workers whose supervisor was killed stop by themselves.
 """
 
 from __future__ import annotations
@@ -180,6 +180,17 @@ async def test_two_workers_serve_share_restart_and_stop(framework: str, emulator
     assert " ERROR " not in log
     assert all(gone(pid) for pid in workers)
     await database.dispose()
+
+
+async def test_ctrl_c_stops_every_worker_in_order(emulator: Emulator,
+                                                 postgres_database: str) -> None:
+    async with supervisor(env_for(emulator, postgres_database, "aiogram")) as bot:
+        await bot.until(lambda: len(bot.matches(UP)) == 2, "two workers up")
+        assert await bot.stopped(signal.SIGINT) == 0, bot.log  # the terminal's Ctrl+C
+    for number in (1, 2):  # the workers are in a process group of their own: told once
+        assert bot.log.count(f"worker {number} bot.cli: SIGTERM received: stopping") == 1
+    assert bot.log.endswith("INFO bot.cli: stopped")
+    assert "Traceback" not in bot.log
 
 
 async def test_workers_stop_when_their_supervisor_is_killed(emulator: Emulator,
