@@ -248,20 +248,17 @@ class _Run:
     @classmethod
     async def load(cls, uow: UnitOfWork, program: Program, jobs: Sequence[_Job],
                    now: datetime) -> _Run:
-        """Lock the jobs' members and accounts (three reads with the receipts seen before)."""
+        """Lock the jobs' members and accounts (two reads with the receipts seen before)."""
         keys = set()
         for job in jobs:
             try:
                 keys.add(job.receipt.member.key())
             except InvalidRequest:  # refused when its turn comes
                 continue
-        members = await uow.members.named(keys, lock=True)
-        accounts = await uow.ledger.lock_accounts([m.id for m in members],
-                                                  window_start(program, now))
         books: dict[MemberKey, _Book] = {}
-        for member in members:
-            balance, credits = accounts.get(member.id, (0, 0))
-            book = _Book(member, member, balance, credits)
+        for account in await uow.ledger.lock_accounts(keys, window_start(program, now)):
+            member = account.member
+            book = _Book(member, member, account.balance, account.tier_credits)
             books.update((key, book) for key in member_keys(member))
         fresh = [job for job in jobs if job.held_id is None]
         seen = await _seen(uow, fresh) if fresh else {}

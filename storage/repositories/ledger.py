@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import InsufficientPoints
 from domain.ledger import Lot, Take, allocate
 from domain.models import LedgerRecord
-from domain.ports import AccountFigures, Credit, Posted, Posting
-from storage.repositories.members import MEMBERS, to_member
+from domain.ports import AccountFigures, Credit, MemberAccount, Posted, Posting
+from domain.receipts import MemberKey
+from storage.repositories.members import MEMBERS, NAMED, named_params, to_member
 from storage.tables import (
     AccountRow,
     EntryRow,
@@ -45,6 +46,16 @@ WINDOW_CREDITS = (  # an account's tier credits after :credits_since
            CREDITS.occurred_at > bindparam("credits_since"))
     .scalar_subquery()
 )
+LOCK_ACCOUNTS = (
+    select(MemberRow.__table__, ACCOUNTS.balance.label("account_balance"),
+           WINDOW_CREDITS.label("window_credits"))
+    .join(AccountRow.__table__, ACCOUNTS.member_id == MEMBERS.id)
+    .where(*NAMED).order_by(MEMBERS.id).with_for_update()
+)
+INSERT_RETURNING_ORDERED = {
+    table: insert(table).returning(table.id, sort_by_parameter_order=True)
+    for table in (TransactionRow, LotRow)}
+INSERT_RETURNING = {table: insert(table).returning(table.id) for table in (TransactionRow, LotRow)}
 FIGURES = (  # built once: a member and their balance screen's numbers in one statement
     select(
         MemberRow.__table__,
@@ -191,18 +202,17 @@ class SqlLedger:
         )
         return (await self.conn.execute(statement)).scalar_one()
 
-    async def lock_accounts(self, member_ids: Collection[int],
-                            credits_since: datetime) -> dict[int, tuple[int, int]]:
-        """Balance and tier credits after `credits_since` by member, in one read, the accounts
-        locked until commit in member order (as a credit's update would lock them)."""
-        if not member_ids:
-            return {}
-        statement = (select(ACCOUNTS.member_id, ACCOUNTS.balance, WINDOW_CREDITS)
-                     .where(ACCOUNTS.member_id.in_(member_ids))
-                     .order_by(ACCOUNTS.member_id)
-                     .with_for_update(of=AccountRow.__table__))
-        rows = await self.conn.execute(statement, {"credits_since": credits_since})
-        return {member_id: (balance, int(credits)) for member_id, balance, credits in rows}
+    async def lock_accounts(self, keys: Collection[MemberKey],
+                            credits_since: datetime) -> Sequence[MemberAccount]:
+        """The members `keys` name with their balances and tier credits after
+        `credits_since`, in one read; members and accounts locked until commit, in id
+        order (as a credit's update would lock an account)."""
+        if not keys:
+            return []
+        rows = await self.conn.execute(LOCK_ACCOUNTS, {**named_params(keys),
+                                                       "credits_since": credits_since})
+        return [MemberAccount(to_member(row), row.account_balance, int(row.window_credits))
+                for row in rows]
 
     async def credit_many(self, credits: Sequence[Credit]) -> list[int]:
         """`credit` for many postings, one statement per table; the lots' ids, in order."""
@@ -228,17 +238,16 @@ class SqlLedger:
 
     async def _insert_ids(self, table: type[TransactionRow] | type[LotRow],
                           rows: list[dict[str, object]]) -> list[int]:
-        """Insert `rows` in one executemany; their new ids in the order of `rows`.
+        """Insert `rows` in one statement; their new ids in the order of `rows`.
 
-        SQLAlchemy cannot order a batch's RETURNING on SQLite and sends it a row at a time;
-        SQLite writes one transaction at a time, so there the ids are simply the next ones.
+        SQLAlchemy cannot order a batch's RETURNING on SQLite and would send it a row at a
+        time; unordered, it sends one statement. SQLite gives each new row the next rowid,
+        so there the ids in ascending order are the rows' order.
         """
         if self.conn.dialect.name != "sqlite":
-            statement = insert(table).returning(table.id, sort_by_parameter_order=True)
-            return list((await self.conn.execute(statement, rows)).scalars())
-        await self.conn.execute(insert(table), rows)
-        last = (await self.conn.execute(select(func.max(table.id)))).scalar_one()
-        return list(range(last - len(rows) + 1, last + 1))
+            ordered = INSERT_RETURNING_ORDERED[table]
+            return list((await self.conn.execute(ordered, rows)).scalars())
+        return sorted((await self.conn.execute(INSERT_RETURNING[table], rows)).scalars())
 
     async def _transaction(self, posting: Posting, points: int) -> int:
         statement = insert(TransactionRow).values(

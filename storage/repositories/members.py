@@ -22,8 +22,12 @@ ADVANCE = (
     .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"),
             first_purchase_at=bindparam("first_purchase"))
 )
-NAMED_BY = {"telegram_id": MEMBERS.telegram_id, "member_code": MEMBERS.code,
-            "phone": MEMBERS.phone}
+NAMED = (  # members by any of their keys, in id order
+    or_(MEMBERS.telegram_id.in_(bindparam("telegram_ids", expanding=True)),
+        MEMBERS.code.in_(bindparam("codes", expanding=True)),
+        MEMBERS.phone.in_(bindparam("phones", expanding=True))),
+)
+NAMED_MEMBERS = select(MemberRow.__table__).where(*NAMED).order_by(MEMBERS.id)
 FORGET_KEY_NAME = "forgotten_members"
 FORGET_KEY = select(InstallationKeyRow.secret).where(InstallationKeyRow.name == FORGET_KEY_NAME)
 MEMBER_BY = {  # one member by a unique key; built once, not per read
@@ -48,6 +52,17 @@ def to_member(row: Row[Any]) -> Member:
         forgotten_at=row.forgotten_at, reminders_opt_in=row.reminders_opt_in,
         surveys_opt_in=row.surveys_opt_in,
     )
+
+
+def named_params(keys: Collection[MemberKey]) -> dict[str, list[int | str]]:
+    """The parameters of NAMED for these keys."""
+    params: dict[str, list[int | str]] = {"telegram_ids": [], "codes": [], "phones": []}
+    for kind, value in keys:
+        params[NAMED_PARAMS[kind]].append(value)
+    return params
+
+
+NAMED_PARAMS = {"telegram_id": "telegram_ids", "member_code": "codes", "phone": "phones"}
 
 
 class SqlMembers:
@@ -93,19 +108,10 @@ class SqlMembers:
     async def by_code(self, code: str, lock: bool = False) -> Member | None:
         return await self._one("code", code, lock=lock)
 
-    async def named(self, keys: Collection[MemberKey], lock: bool = False) -> Sequence[Member]:
-        """The members any of `keys` names, in id order (locked until commit with `lock`)."""
-        wanted: dict[str, list[int | str]] = {}
-        for kind, value in keys:
-            wanted.setdefault(kind, []).append(value)
-        if not wanted:
-            return []
-        statement = select(MemberRow.__table__).where(or_(
-            *(NAMED_BY[kind].in_(values) for kind, values in sorted(wanted.items()))
-        )).order_by(MEMBERS.id)
-        if lock:
-            statement = statement.with_for_update()
-        return [to_member(row) for row in (await self.conn.execute(statement)).all()]
+    async def named(self, keys: Collection[MemberKey]) -> Sequence[Member]:
+        """The members any of `keys` names, in id order."""
+        rows = await self.conn.execute(NAMED_MEMBERS, named_params(keys))
+        return [to_member(row) for row in rows.all()]
 
     async def code_exists(self, code: str) -> bool:
         found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))

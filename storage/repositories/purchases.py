@@ -25,6 +25,18 @@ from domain.ports import NewPurchase, SeenReceipt
 from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
 
 HELD = HeldPurchaseRow.__table__.c
+SEEN = union_all(  # receipts recorded, or held and not credited yet (else recorded now)
+    select(PurchaseRow.receipt_id, PurchaseRow.body_hash, PurchaseRow.answer,
+           PurchaseRow.member_id, literal(None, String).label("phone"))
+    .where(PurchaseRow.merchant == bindparam("merchant"),
+           PurchaseRow.receipt_id.in_(bindparam("ids", expanding=True))),
+    select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash,
+           null().cast(JSON).label("answer"), literal(None).label("member_id"),
+           HeldPurchaseRow.phone)
+    .where(HeldPurchaseRow.merchant == bindparam("merchant"),
+           HeldPurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
+           HeldPurchaseRow.credited_at.is_(None)),
+)
 MARK_CREDITED = (
     update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
     .where(HELD.id == bindparam("held")).values(credited_at=bindparam("at"))
@@ -87,16 +99,7 @@ class SqlPurchases:
         read."""
         if not receipt_ids:
             return []
-        ids = list(receipt_ids)
-        recorded = select(PurchaseRow.receipt_id, PurchaseRow.body_hash, PurchaseRow.answer,
-                          PurchaseRow.member_id, literal(None, String).label("phone")).where(
-            PurchaseRow.merchant == merchant, PurchaseRow.receipt_id.in_(ids))
-        held = select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash,
-                      null().cast(JSON).label("answer"), literal(None).label("member_id"),
-                      HeldPurchaseRow.phone).where(
-            HeldPurchaseRow.merchant == merchant, HeldPurchaseRow.receipt_id.in_(ids),
-            HeldPurchaseRow.credited_at.is_(None))  # a credited one is recorded now
-        rows = await self.conn.execute(union_all(recorded, held))
+        rows = await self.conn.execute(SEEN, {"merchant": merchant, "ids": list(receipt_ids)})
         return [SeenReceipt(*row) for row in rows]
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
