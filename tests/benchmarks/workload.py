@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from bot.api.batching import PurchaseBatcher
 from domain.earning import PurchaseLine
 from domain.ports import UnitOfWork
 from domain.program import Program
@@ -60,6 +61,24 @@ def purchases(database: Database, program: Program, members: int,
                                 random_lines(rng))
             return await record_purchase(uow, program, receipt, now=datetime.now(UTC),
                                          merchant=MERCHANT)
+        return purchase
+    return factory
+
+
+def grouped_purchases(database: Database, program: Program, members: int,
+                      seed: int = 1) -> OperationFactory:
+    """The receipts of `purchases`, every caller's through one group commit (as the API)."""
+    receipts = itertools.count(1)
+    rng = random.Random(seed)
+    batcher = PurchaseBatcher(lambda: unit_of_work(database), program, MERCHANT,
+                              lambda: datetime.now(UTC))
+
+    def factory() -> Operation:
+        async def purchase() -> object:
+            code = member_code(rng.randint(1, members))
+            return await batcher.record(ReceiptIn(f"g-{next(receipts)}",
+                                                  MemberRef("member_code", code),
+                                                  random_lines(rng)))
         return purchase
     return factory
 
