@@ -60,6 +60,16 @@ async def test_a_command_leaves_the_donation_step(conversation, ctx):
     assert "/help" in reply.text
 
 
+async def test_start_leaves_a_step_like_every_command(conversation, ctx):
+    await member_with(conversation, ctx, ANN, 0)
+    [causes] = await conversation.handle(said(ANN, "/donate"))
+    await conversation.handle(press(ANN, data_of(causes, "Plant trees")))
+    [welcome] = await conversation.handle(said(ANN, "/start"))
+    assert "Welcome back" in welcome.text
+    [reply] = await conversation.handle(said(ANN, "20"))
+    assert "/help" in reply.text
+
+
 async def test_invite_shows_the_link_the_share_button_and_progress(conversation, ctx):
     await member_with(conversation, ctx, ANN, 0)
     async with ctx.reader() as uow:
