@@ -10,13 +10,12 @@ from __future__ import annotations
 from bot.conversation.actions import Menu
 from bot.conversation.context import Context
 from bot.conversation.desk import STAFF
-from bot.conversation.routes import Role as Allowed
 from bot.conversation.texts import key_values
 from domain.services.members import member_locales
 from domain.services.staff import Role, list_staff
 
 # Who may use each staff command, as its feature declares (admins may use them all).
-COMMAND_ROLES: dict[str, Allowed] = {name: route.role for name, route in STAFF.commands.items()}
+COMMAND_ROLES = {name: route.role for name, route in STAFF.commands.items()}
 
 
 Commands = tuple[tuple[str, str], ...]  # (name, description)
