@@ -32,6 +32,8 @@ class EntryKind(StrEnum):
     SURPRISE = "surprise"
     FORFEIT = "forfeit"
     BONUS = "bonus"
+    ACTION = "action"  # an action that earns once: a channel joined, a link, a phone shared
+    BIRTHDAY = "birthday"  # the yearly birthday bonus
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ ISSUED_KINDS: dict[str, tuple[EntryKind, ...]] = {
     "bonus": (EntryKind.BONUS,),
     "surprise": (EntryKind.SURPRISE,),
     "adjustment": (EntryKind.ADJUSTMENT,),
+    "action": (EntryKind.ACTION,),
+    "birthday": (EntryKind.BIRTHDAY,),
 }
 # Which ledger kinds each points-out figure sums (debits only).
 TAKEN_KINDS: dict[str, EntryKind] = {

@@ -185,7 +185,8 @@ async def test_every_figure_of_a_period(database: Database,
 
     points = figures.points
     assert points.issued == {"purchase": 100, "signup": 100, "referral": 125, "milestone": 200,
-                             "bonus": 10, "surprise": 100, "adjustment": 30}
+                             "bonus": 10, "surprise": 100, "adjustment": 30, "action": 0,
+                             "birthday": 0}
     assert points.issued_total == 665  # 100 + 100 + 125 + 200 + 10 + 100 + 30
     assert (points.redeemed, points.donated, points.expired) == (150, 40, 20)
     assert (points.clawed_back, points.removed, points.forfeited) == (6, 5, 45)
