@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -129,6 +129,55 @@ class AccountFigures:
     tier_credits: int  # in the window after `credits_since`
     expiring_points: int  # in open lots expiring by `expiring_by`
     expiring_first: datetime | None
+
+
+@dataclass(frozen=True)
+class ActionClaim:
+    """A member's claim of an action that earns: `pending` (a link awaiting approval),
+    `paid` or `rejected`; `period` is the member-local year for the birthday, else ''."""
+
+    id: int
+    member_id: int
+    action_id: str
+    period: str
+    status: str
+    points: int
+    claimed_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Birthday:
+    """A member's birthday (day and month) and when they set it."""
+
+    member_id: int
+    month: int
+    day: int
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class BirthdayCandidate:
+    """A member whose birthday may fall today somewhere: the date (in leap year 2000, so 29
+    February fits), their own time zone (None: the program's) and when they joined."""
+
+    member_id: int
+    birthday: date
+    timezone: str | None
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class Placing:
+    """A member's place on the month's leaderboard; `name` only for members who chose to
+    be named (None: show the masked code)."""
+
+    rank: int
+    member_id: int
+    value: int
+    code: str
+    name: str | None
 
 
 class MemberRepository(Protocol):
@@ -388,6 +437,41 @@ class SurveyRepository(Protocol):
     async def erase_comments(self, member_id: int) -> int: ...
 
 
+class ActionClaimRepository(Protocol):
+    """Actions claimed once per member (and year), and the decisions on pending claims."""
+
+    async def add(self, member_id: int, action_id: str, period: str, status: str,
+                  at: datetime) -> int | None: ...
+    async def get(self, claim_id: int) -> ActionClaim | None: ...
+    async def of_member(self, member_id: int) -> Sequence[ActionClaim]: ...
+    async def decide(self, claim_id: int, status: str, at: datetime, by: str) -> bool: ...
+    async def settle(self, claim_id: int, points: int, transaction_id: int | None,
+                     voucher_id: int | None) -> None: ...
+    async def pending(self, limit: int) -> Sequence[ActionClaim]: ...
+
+
+class BirthdayRepository(Protocol):
+    """Members' birthdays, and who may be due a birthday action."""
+
+    async def get(self, member_id: int) -> Birthday | None: ...
+    async def put(self, member_id: int, month: int, day: int, at: datetime,
+                  set_before: datetime) -> bool: ...
+    async def due(self, action_id: str,
+                  days: Collection[tuple[int, int, int]]) -> Sequence[BirthdayCandidate]: ...
+    async def erase(self, member_id: int) -> None: ...
+
+
+class LeaderboardRepository(Protocol):
+    """The month's ranking, aggregated in the database, and who chose to be named on it."""
+
+    async def is_named(self, member_id: int) -> bool: ...
+    async def set_named(self, member_id: int, named: bool, at: datetime) -> None: ...
+    async def by_points(self, kinds: Collection[str], since: datetime, until: datetime,
+                        size: int, member_id: int) -> Sequence[Placing]: ...
+    async def by_purchases(self, since: datetime, until: datetime, size: int,
+                           member_id: int) -> Sequence[Placing]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -431,6 +515,12 @@ class UnitOfWork(Protocol):
     def trends(self) -> TrendRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
+    @property
+    def action_claims(self) -> ActionClaimRepository: ...
+    @property
+    def birthdays(self) -> BirthdayRepository: ...
+    @property
+    def leaderboard(self) -> LeaderboardRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -548,3 +548,55 @@ class SurveyCommentRow(Base):
     score: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ActionClaimRow(Base):
+    """An action that earns, claimed by one member: the key makes it once per member (and
+    per member-local year, `period`, for the birthday; '' for the others). A link that
+    needs approval waits as `pending` until an admin's decision takes it, once."""
+
+    __tablename__ = "action_claims"
+    __table_args__ = (
+        UniqueConstraint("member_id", "action_id", "period", name="uq_action_claims_once"),
+        CheckConstraint("status IN ('pending', 'paid', 'rejected')", name="status_known"),
+        Index("ix_action_claims_pending", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    action_id: Mapped[str] = mapped_column(String(24))
+    period: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("point_transactions.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    claimed_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class BirthdayRow(Base):
+    """A member's birthday, day and month only (the year is none of our business); set
+    once and changeable a year after `set_at`."""
+
+    __tablename__ = "birthdays"
+    __table_args__ = (
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_in_range"),
+        CheckConstraint("day BETWEEN 1 AND 31", name="day_in_range"),
+        Index("ix_birthdays_day", "month", "day"),
+    )
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime]
+
+
+class LeaderboardNameRow(Base):
+    """A member who chose to appear by name on the leaderboard (everyone else is a masked
+    code there)."""
+
+    __tablename__ = "leaderboard_names"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    chosen_at: Mapped[datetime]

@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import DuplicateKey
 from storage.database import Database
+from storage.repositories.actions import SqlActionClaims
 from storage.repositories.api_tokens import SqlApiTokens
 from storage.repositories.audit import SqlAudit
+from storage.repositories.birthdays import SqlBirthdays
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.causes import SqlCauses
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.gifts import SqlGifts
+from storage.repositories.leaderboard import SqlLeaderboard
 from storage.repositories.ledger import SqlLedger, SqlTierCredits
 from storage.repositories.members import SqlMembers
 from storage.repositories.metrics import SqlMetrics
@@ -66,6 +69,9 @@ class SqlUnitOfWork:
     replay: SqlReplay
     trends: SqlTrends
     metrics: SqlMetrics
+    action_claims: SqlActionClaims
+    birthdays: SqlBirthdays
+    leaderboard: SqlLeaderboard
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -91,6 +97,9 @@ class SqlUnitOfWork:
         self.replay = SqlReplay(conn, dialect)
         self.trends = SqlTrends(conn)
         self.metrics = SqlMetrics(conn)
+        self.action_claims = SqlActionClaims(conn, dialect)
+        self.birthdays = SqlBirthdays(conn, dialect)
+        self.leaderboard = SqlLeaderboard(conn, dialect)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
