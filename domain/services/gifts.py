@@ -53,13 +53,14 @@ async def claim_gift(uow: UnitOfWork, program: Program, *, member_id: int, broad
             posted = await uow.ledger.credit(posting, content.bonus_points,
                                              add_months(now, program.expiry.months))
             return Gift(content.bonus_points, None, None, posted.balance, again=False)
-        voucher = await _voucher(uow, member, reward, now)
+        voucher = await free_voucher(uow, member, reward, now)
         return Gift(0, voucher, reward, await uow.ledger.balance(member_id), again=False)
 
 
-async def _voucher(uow: UnitOfWork, member: Member, reward: Reward | None,
-                   now: datetime) -> Voucher:
-    """A free voucher for `reward`, taken from its stock like a redemption."""
+async def free_voucher(uow: UnitOfWork, member: Member, reward: Reward | None,
+                       now: datetime) -> Voucher:
+    """A free voucher for `reward`, taken from its stock like a redemption (a broadcast's
+    gift, a birthday treat)."""
     if reward is None:
         raise RewardUnavailable("gone", "the broadcast's reward is no longer in the program")
     if not await uow.rewards.take_stock(reward.id, reward.stock):
