@@ -23,7 +23,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+from storage.inline_sqlite import InlineSqlite
 
 DEFAULT_URL = "sqlite+aiosqlite:///loyalty.db"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the write lock, in all
@@ -55,8 +57,8 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_engine(url: str, immediate: bool, busy_timeout: float,
-                   **options: Any) -> AsyncEngine:
+def _sqlite_writer(url: str, busy_timeout: float, **options: Any) -> AsyncEngine:
+    """The engine of use cases: aiosqlite, `BEGIN IMMEDIATE`, the busy timeout per `begin`."""
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout},
                                  pool_reset_on_return=None, **options)
     full_wait = round(busy_timeout * 1000)
@@ -82,16 +84,27 @@ def _sqlite_engine(url: str, immediate: bool, busy_timeout: float,
         if connection.info.get(BUSY_WAIT) != wait:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
             connection.info[BUSY_WAIT] = wait
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
+def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine:
+    """The engine of read-only units of work: statements on the event loop's thread while
+    they are quick, each transaction begun by its first statement (`storage.inline_sqlite`)."""
+    return create_async_engine(url, module=InlineSqlite(), connect_args={"timeout": busy_timeout},
+                               **options)
+
+
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
 LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
+KEEP_IDLE = 5  # connections kept per engine between units of work
 
-# Connections go back to the pool without the pool's extra ROLLBACK round trip: every unit
-# of work ends its own transaction, and closing a connection rolls back what is left open.
+# A unit of work's connection is kept for the next one (`Database.end`), up to KEEP_IDLE
+# per engine: taking it back from the pool and wrapping it again cost a read more than
+# its SQL did. Connections also go back to the writers' pool without the pool's extra
+# ROLLBACK round trip: every unit of work ends its own transaction, and closing a
+# connection rolls back what is left open.
 
 
 class UnwritableDatabase(Exception):
@@ -111,13 +124,16 @@ class Database:
         self.busy_timeout = busy_timeout
         self.writer_queue: asyncio.Lock | None = None
         if is_sqlite(url):
-            self.writer = _sqlite_engine(url, True, busy_timeout, **engine_options)
-            self.reader = _sqlite_engine(url, False, busy_timeout, **engine_options)
+            self.writer = _sqlite_writer(url, busy_timeout, **engine_options)
+            self.reader = _sqlite_reader(url, busy_timeout, **engine_options)
             self.writer_queue = asyncio.Lock()
         else:
             options = {"pool_size": 10, "max_overflow": 20, "pool_reset_on_return": None,
                        **engine_options}
             self.writer = self.reader = create_async_engine(url, **options)
+        self._idle: dict[AsyncEngine, list[AsyncConnection]] = {self.writer: [], self.reader: []}
+        self._keep = {engine: 0 if isinstance(engine.pool, NullPool) else KEEP_IDLE
+                      for engine in self._idle}  # NullPool: nothing kept, as asked
 
     @property
     def dialect(self) -> str:
@@ -147,16 +163,22 @@ class Database:
             raise
 
     async def end(self, conn: AsyncConnection, write: bool) -> None:
-        """Close a connection from `begin` (rolling back what is open); the next writer's turn."""
+        """Give back a connection from `begin`, its transaction ended (else it is closed, which
+        rolls back what is open); the next writer's turn."""
         try:
-            await conn.close()
+            idle = self._idle[conn.engine]
+            if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[conn.engine]:
+                await conn.close()
+            else:
+                idle.append(conn)
         finally:
             if write and self.writer_queue is not None:
                 self.writer_queue.release()
 
     async def _connected(self, engine: AsyncEngine, deadline: float | None) -> AsyncConnection:
         """A connection of `engine` with its transaction begun, or none left checked out."""
-        conn = await engine.connect()
+        idle = self._idle[engine]
+        conn = idle.pop() if idle else await engine.connect()
         try:
             if deadline is not None:
                 left = deadline - asyncio.get_running_loop().time()
@@ -203,6 +225,9 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        for idle in self._idle.values():
+            while idle:
+                await idle.pop().close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
