@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from bot.telegram.html import HtmlError, parse_html
+from bot.html import HtmlError, parse_html
 from domain.broadcasts import BroadcastContent
 from domain.errors import InvalidRequest
 from domain.program import Program

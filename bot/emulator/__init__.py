@@ -17,7 +17,7 @@ from bot.emulator.state import (
     SentMessage,
 )
 from bot.emulator.webhook import Delivery
-from bot.telegram.html import FormattedText, HtmlError, parse_html, utf16_len
+from bot.html import FormattedText, HtmlError, parse_html, utf16_len
 
 __all__ = [
     "ApiCall",

@@ -42,7 +42,7 @@ from bot.emulator.validation import (
     inline_part,
 )
 from bot.emulator.webhook import WebhookConfig
-from bot.telegram.html import FormattedText
+from bot.html import FormattedText
 
 __all__ = ["METHODS", "Method", "find_method"]
 

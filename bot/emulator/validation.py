@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.emulator.errors import bad_request
-from bot.telegram.html import FormattedText, HtmlError, parse_html, trim
+from bot.html import FormattedText, HtmlError, parse_html, trim
 
 __all__ = [
     "CHAT_ACTIONS",

@@ -31,7 +31,7 @@ from bot.conversation.handlers import broadcast, sale, till
 from bot.conversation.handlers import settings as settings_handlers
 from bot.conversation.handlers.donate import STEP as DONATE_STEP
 from bot.conversation.handlers.survey import COMMENT_STEP as SURVEY_COMMENT_STEP
-from bot.telegram.html import HtmlError, parse_html
+from bot.html import HtmlError, parse_html
 from domain.services.conversations import remember_step
 from messages.render import render
 from storage.checks import check_invariants

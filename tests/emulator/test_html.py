@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.emulator import HtmlError, parse_html, utf16_len
-from bot.telegram.html import trim
+from bot.html import trim
 
 
 def ent(kind: str, offset: int, length: int, **extra: Any) -> dict[str, Any]:
