@@ -138,6 +138,8 @@ async def forget(uow: UnitOfWork, member_id: int, now: datetime) -> int:
         await remember_forgotten(uow, member, now)
         await uow.members.erase(member_id, now)
         await uow.surveys.erase_comments(member_id)  # free text may say who they are
+        await uow.birthdays.erase(member_id)
+        await uow.leaderboard.set_named(member_id, False, now)
         return balance
 
 
