@@ -43,7 +43,7 @@ from domain.program import Program
 from domain.program_file import default_program_path
 from storage.database import Database
 from storage.migrate import ensure_schema
-from storage.uow import SqlUnitOfWork
+from storage.uow import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ def button_secret(token: str) -> bytes:
 def context(program: Program, database: Database, username: str, token: str,
             admins: frozenset[int] = frozenset()) -> Context:
     """Handlers' context over one database."""
-    return Context(program=program, writer=lambda: SqlUnitOfWork(database),
-                   reader=lambda: SqlUnitOfWork(database, read_only=True),
+    units = UnitsOfWork(database)
+    return Context(program=program, writer=units.writer, reader=units.reader,
                    clock=lambda: datetime.now(UTC), bot_username=username,
                    secret=button_secret(token), admins=admins)
 
@@ -248,11 +248,11 @@ def start_helpers(settings: Settings, program: Program, database: Database,
     clock = lambda: datetime.now(UTC)  # noqa: E731
     secret = button_secret(require_bot_settings(settings))
     sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret))
+    units = UnitsOfWork(database)
     helpers = [asyncio.create_task(sender.run(), name="outbox sender"),
                asyncio.create_task(status_loop(
-                   lambda: SqlUnitOfWork(database),
-                   lambda: SqlUnitOfWork(database, read_only=True), telegram.replies,
-                   settings.delivery_rate), name="broadcast status")]
+                   units.writer, units.reader, telegram.replies, settings.delivery_rate),
+                   name="broadcast status")]
     if api is not None:
         from bot.api.serve import serve_api  # FastAPI only when the API is served
 

@@ -6,6 +6,7 @@ map or flush, which costs a purchase a third of its time and buys nothing here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -120,3 +121,19 @@ class SqlUnitOfWork:
             await self.database.end(conn, write=not self.read_only)
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             raise DuplicateKey(str(exc.orig)) from exc
+
+
+@dataclass(frozen=True)
+class UnitsOfWork:
+    """The two units of work of one database as callers take them, made here only:
+    `writer()` for use cases, `reader()` for read-only queries."""
+
+    database: Database
+
+    def writer(self) -> SqlUnitOfWork:
+        """A unit of work that commits what it writes."""
+        return SqlUnitOfWork(self.database)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A read-only unit of work."""
+        return SqlUnitOfWork(self.database, read_only=True)

@@ -17,7 +17,7 @@ from bot.api.app import create_api
 from bot.health import Health
 from domain.program import Program
 from storage.database import Database
-from storage.uow import SqlUnitOfWork
+from storage.uow import UnitsOfWork
 
 GRACE = 5  # seconds the requests under way may take to finish when the bot stops
 
@@ -39,9 +39,9 @@ async def serve_api(sock: socket.socket, database: Database, program: Program,
                     health: Health) -> None:
     """The merchant HTTP API on a bound socket, in this process and event loop, until
     cancelled; then the requests under way finish (up to GRACE seconds)."""
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True), program,
-                     lambda: datetime.now(UTC), health=health)
+    units = UnitsOfWork(database)
+    api = create_api(units.writer, units.reader, program, lambda: datetime.now(UTC),
+                     health=health)
     config = uvicorn.Config(api, log_level="warning", lifespan="off",
                             timeout_graceful_shutdown=GRACE)
     server = EmbeddedServer(config)

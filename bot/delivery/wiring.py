@@ -9,7 +9,7 @@ from bot.settings import Settings
 from bot.telegram.replies import BotApi
 from storage.database import Database
 from storage.repositories.pacing import SqlSlots
-from storage.uow import SqlUnitOfWork
+from storage.uow import UnitsOfWork
 
 
 def slot_store(database: Database) -> SlotStore:
@@ -22,7 +22,7 @@ def outbox_sender(database: Database, api: BotApi, settings: Settings,
     """A sender at the configured rate, with paid broadcasts if enabled."""
     options = DeliverySettings(rate=settings.delivery_rate, paid=settings.paid_broadcast,
                                lease=settings.delivery_lease)
-    return Sender(lambda: SqlUnitOfWork(database),
-                  lambda: SqlUnitOfWork(database, read_only=True), api,
+    units = UnitsOfWork(database)
+    return Sender(units.writer, units.reader, api,
                   RateLimiter(slot_store(database), options.rate, options.spacing), options,
                   sign=sign)
