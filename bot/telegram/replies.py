@@ -1,11 +1,14 @@
-"""Carrying out the core's actions through whichever framework's bot, the same way.
+"""Carrying out the core's actions through either framework's bot, the same way.
 
-Each adapter implements `BotApi` (four calls and its `Pace`) and maps its framework's errors
-to the ones below; `perform` decides what each outcome means, for both adapters:
-- a message (send or edit) waits for its turn within Telegram's limits (`bot.telegram.pace`);
+Each adapter implements `BotApi` (send, edit, answer, menu, and the process's `Pace`) and
+turns its framework's errors into the exceptions below, which the outbox sender
+(`bot.delivery`) reads too. `perform` carries out the actions of one reply in order:
+- a message (send or edit) first waits for its turn within Telegram's limits (`bot.telegram.pace`);
 - a 429 waits `retry_after` and tries again, as often as needed: a reply is never dropped;
 - network trouble (`TelegramUnreachable`) is retried after 1, 2, 4 ... 30 s;
-- a 400 is not retried: logged with the chat and Telegram's reason;
+- a 403 (the person blocked the bot) ends the reply, and `perform` answers False;
+- a 400 is not retried: logged with the chat and Telegram's reason, and the next action goes
+  on; an edit to what the message already shows is no error at all;
 - a reply that has waited PATIENCE seconds in all (turns, 429s, network) is given up and
   logged as an error; one that waited more than LONG_WAIT is logged once as a warning.
 """
