@@ -9,13 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.conversation.channels import ChannelLookup
 from domain.ports import UnitOfWork
 from domain.program import Program
 
 
 @dataclass(frozen=True)
 class Context:
-    """The program, unit-of-work factories (write, read-only), the clock, the bot, the admins."""
+    """The program, unit-of-work factories (write, read-only), the clock, the bot, the admins,
+    and how to ask Telegram who is in a channel (None: it cannot be asked)."""
 
     program: Program
     writer: Callable[[], UnitOfWork]
@@ -24,6 +26,7 @@ class Context:
     bot_username: str
     secret: bytes
     admins: frozenset[int] = frozenset()
+    channels: ChannelLookup | None = None
 
     def sign(self, telegram_id: int, payload: str) -> str:
         """A short tag binding button data to one person, so a forged press is refused."""

@@ -572,14 +572,20 @@ def member_json(status: str, user: Json) -> Json:
     return member
 
 
+CHANNEL_ADMINS = frozenset({"administrator", "creator"})
+
+
 @method("getChatMember")
 async def get_chat_member(state: State, p: Params) -> Json:
-    """A user's (or the bot's) membership of a chat."""
+    """A user's (or the bot's) membership of a chat; in a channel, only an administrator
+    bot may ask about others (set a user's status with SimulatedGroup.set_member)."""
     chat = _chat(state, p)
     user_id = p.integer("user_id")
     if user_id == state.bot.id:
         status = "member" if chat.user is not None else chat.bot_status
         return member_json(status, state.bot.user_json())
+    if chat.type == "channel" and chat.bot_status not in CHANNEL_ADMINS:
+        raise bad_request("member list is inaccessible")  # only admins see who is in
     user = state.users.get(user_id) if user_id is not None else None
     if user is None or (chat.user is not None and chat.user is not user):
         raise bad_request("user not found")

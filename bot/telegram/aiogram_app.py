@@ -16,7 +16,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -40,6 +42,7 @@ from aiogram.types import (
 )
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
+from bot.conversation.channels import CannotCheck, Membership
 from bot.telegram.pace import Pace
 from bot.telegram.replies import (
     RecipientBlocked,
@@ -181,6 +184,16 @@ class AiogramBot:
         with telegram_errors():
             me = await self.bot.get_me()
         return me.username or ""
+
+    async def chat_member(self, chat: str, user_id: int) -> Membership:
+        """getChatMember: the user's standing in `chat` (CannotCheck when Telegram will not
+        say: the bot is no admin there, no such chat, Telegram unreachable)."""
+        try:
+            member = await self.bot.get_chat_member(chat, user_id)
+        except (TelegramAPIError, TelegramNetworkError) as error:
+            raise CannotCheck(str(error)) from error
+        return Membership(ChatMemberStatus(member.status).value,
+                          bool(getattr(member, "is_member", False)))
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
         """The command menu per language ('' is the default for everyone else)."""

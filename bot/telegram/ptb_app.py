@@ -22,10 +22,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
+from bot.conversation.channels import CannotCheck, Membership
 from bot.telegram.pace import Pace
 from bot.telegram.replies import (
     RecipientBlocked,
@@ -140,6 +148,15 @@ class PtbBot:
         with telegram_errors():
             await self.app.initialize()
         return str(self.app.bot.username)
+
+    async def chat_member(self, chat: str, user_id: int) -> Membership:
+        """getChatMember: the user's standing in `chat` (CannotCheck when Telegram will not
+        say: the bot is no admin there, no such chat, Telegram unreachable)."""
+        try:
+            member = await self.app.bot.get_chat_member(chat, user_id)
+        except TelegramError as error:
+            raise CannotCheck(error.message) from error
+        return Membership(str(member.status), bool(getattr(member, "is_member", False)))
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
         """The command menu per language ('' is the default for everyone else)."""

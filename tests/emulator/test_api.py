@@ -503,6 +503,19 @@ async def test_get_chat_member(api: Api, emu: Emulator, ann: int) -> None:
     assert (status, body["description"]) == (400, "Bad Request: user not found")
 
 
+async def test_only_a_channels_admin_may_ask_who_is_in_it(api: Api, emu: Emulator,
+                                                          ann: int) -> None:
+    channel = emu.group(-1005678, "Northwind news", kind="channel", username="northwind_news")
+    channel.set_member(ann, "member")
+    status, body = await api("getChatMember", chat_id="@northwind_news", user_id=ann)
+    assert (status, body["description"]) == (400, "Bad Request: member list is inaccessible")
+    _, body = await api("getChatMember", chat_id=channel.chat_id, user_id=emu.bot.id)
+    assert body["result"]["status"] == "member"
+    channel.chat.bot_status = "administrator"
+    _, body = await api("getChatMember", chat_id="@northwind_news", user_id=ann)
+    assert body["result"]["status"] == "member"
+
+
 async def test_get_chat(api: Api, emu: Emulator, ann: int) -> None:
     emu.group(-5001, "Friends")
     _, body = await api("getChat", chat_id=-5001)
