@@ -232,7 +232,7 @@ def result_row(result: Result) -> list[str]:
     return [result.database, result.operation, f"{result.per_second:,.0f}",
             f"{result.percentile_ms(0.5):.1f}", f"{result.percentile_ms(0.99):.1f}",
             f"{result.percentile_ms(1.0):.0f}",
-            f"{result.statements:.0f}", str(result.concurrency), f"{result.members:,}",
+            f"{result.statements:.1f}", str(result.concurrency), f"{result.members:,}",
             f"{target:,}", "yes" if result.per_second >= target else "no"]
 
 
