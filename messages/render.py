@@ -6,8 +6,12 @@ English. Console output for operators lives in `messages/cli/<name>.txt.j2` (pla
 
 Filters every template uses, so that a value reads the same everywhere:
 `number`, `money(currency)`, `plural(one=..., other=...)` for anything counted,
-`date` for every day shown, and `code` for member and voucher codes. The test
-`made_up_receipt` tells a receipt id the bot invented from the merchant's own.
+`date` for every day shown (`date_as(skeleton)` for a day without its year, a month),
+`code` for member and voucher codes, and for the program's own words in the reader's
+language `titled` (a reward, cause, action or tier object), `tier_title` and
+`reward_title` (a tier name, a reward id: they need the `program` in the context, and
+read as themselves without it). The test `made_up_receipt` tells a receipt id the bot
+invented from the merchant's own.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from domain.codes import format_code
 from domain.receipts import is_made_up
+from domain.titles import localized
 
 HERE = Path(__file__).parent
 FALLBACK_LOCALE = "en"
@@ -83,9 +88,33 @@ def add_filters(env: Environment, locale: str) -> Environment:
         return local_date(value, locale, context.get("zone"))
 
     env.filters["date"] = date_filter
+    env.filters["date_as"] = lambda value, skeleton: format_skeleton(
+        skeleton, value.date() if isinstance(value, datetime) else value, locale=locale)
     env.filters["code"] = format_code
+    add_title_filters(env, locale)
     env.tests["made_up_receipt"] = is_made_up
     return env
+
+
+def add_title_filters(env: Environment, locale: str) -> None:
+    """`titled`, `tier_title` and `reward_title`: program titles in `locale`."""
+
+    def titled(thing: Any) -> str:
+        return localized(getattr(thing, "title", None) or thing.name, thing.titles, locale)
+
+    @pass_context
+    def tier_title(context: Context, name: str) -> str:
+        program = context.get("program")
+        levels = {tier.name: tier for tier in program.tiers.levels} if program else {}
+        return titled(levels[name]) if name in levels else name
+
+    @pass_context
+    def reward_title(context: Context, reward_id: str) -> str:
+        program = context.get("program")
+        reward = program.reward(reward_id) if program else None
+        return titled(reward) if reward else reward_id
+
+    env.filters.update(titled=titled, tier_title=tier_title, reward_title=reward_title)
 
 
 def locales() -> list[str]:
