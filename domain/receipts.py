@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from domain.codes import normalize_code
@@ -72,8 +73,10 @@ class ReceiptIn:
     occurred_at: datetime | None = None
     store: str | None = None
 
+    @cached_property
     def fingerprint(self) -> str:
-        """A hash of what was sent, so a retry is told from a different receipt."""
+        """A hash of what was sent, so a retry is told from a different receipt (worked out
+        once: the importer asks before recording, the pipeline when recording)."""
         body = {
             "member": [self.member.kind, self.member.value],
             "lines": [[ln.sku, ln.category, ln.quantity, format(ln.unit_price.normalize(), "f")]

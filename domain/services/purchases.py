@@ -108,7 +108,7 @@ async def record_purchases(uow: UnitOfWork, program: Program, receipts: Sequence
     commit. What fails the transaction as a whole (DuplicateKey: a receipt recorded
     meanwhile; a deadlock) is raised, and nothing was written: see `record_each`.
     """
-    jobs = [_Job(receipt, merchant, receipt.fingerprint()) for receipt in receipts]
+    jobs = [_Job(receipt, merchant, receipt.fingerprint) for receipt in receipts]
     async with uow:
         return await _pipeline(uow, program, jobs, now)
 
@@ -135,7 +135,7 @@ async def _alone(uow: UnitOfWork, program: Program, receipt: ReceiptIn, now: dat
                  merchant: str) -> PurchaseOutcome | Exception:
     """A batch of one in its own transaction, again once if a concurrent twin committed
     first (then the replay of its answer)."""
-    job = _Job(receipt, merchant, receipt.fingerprint())
+    job = _Job(receipt, merchant, receipt.fingerprint)
     try:
         return (await once(uow, lambda: _pipeline(uow, program, [job], now)))[0]
     except Exception as failure:
@@ -147,7 +147,7 @@ async def replays(uow: UnitOfWork, receipts: Sequence[ReceiptIn], *,
     """For each receipt, in one read: the replay of its first answer, Conflict when its id
     was used for another body, None when it was never recorded or held (the importer's
     second run of a file skips its write transactions with this)."""
-    jobs = [_Job(receipt, merchant, receipt.fingerprint()) for receipt in receipts]
+    jobs = [_Job(receipt, merchant, receipt.fingerprint) for receipt in receipts]
     async with uow:
         seen = await _seen(uow, jobs)
     answers: list[PurchaseOutcome | Conflict | None] = []
