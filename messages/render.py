@@ -8,9 +8,9 @@ Filters every template uses, so that a value reads the same everywhere:
 `number`, `money(currency)`, `plural(one=..., other=...)` for anything counted,
 `date` for every day shown (`date_as(skeleton)` for a day without its year, a month),
 `code` for member and voucher codes, and for the program's own words in the reader's
-language `titled` (a reward, cause, action or tier object), `tier_title` and
-`reward_title` (a tier name, a reward id: they need the `program` in the context, and
-read as themselves without it). The test `made_up_receipt` tells a receipt id the bot
+language `titled` (a reward, cause, action or tier object) and `title_of(kind)` (a tier
+name, a reward, cause or action id: it needs the `program` in the context, and reads as
+the key itself without it). The test `made_up_receipt` tells a receipt id the bot
 invented from the merchant's own.
 """
 
@@ -97,24 +97,27 @@ def add_filters(env: Environment, locale: str) -> Environment:
 
 
 def add_title_filters(env: Environment, locale: str) -> None:
-    """`titled`, `tier_title` and `reward_title`: program titles in `locale`."""
+    """`titled` (a program object) and `title_of(kind)` (a tier name, a reward, cause or
+    action id, looked up in the context's `program`): program titles in `locale`."""
 
     def titled(thing: Any) -> str:
         return localized(getattr(thing, "title", None) or thing.name, thing.titles, locale)
 
     @pass_context
-    def tier_title(context: Context, name: str) -> str:
+    def title_of(context: Context, key: str, kind: str) -> str:
         program = context.get("program")
-        levels = {tier.name: tier for tier in program.tiers.levels} if program else {}
-        return titled(levels[name]) if name in levels else name
+        found = _program_object(program, kind, key) if program is not None else None
+        return titled(found) if found is not None else key
 
-    @pass_context
-    def reward_title(context: Context, reward_id: str) -> str:
-        program = context.get("program")
-        reward = program.reward(reward_id) if program else None
-        return titled(reward) if reward else reward_id
+    env.filters.update(titled=titled, title_of=title_of)
 
-    env.filters.update(titled=titled, tier_title=tier_title, reward_title=reward_title)
+
+def _program_object(program: Any, kind: str, key: str) -> Any:
+    """The program's tier, reward, cause or action called `key`, or None."""
+    if kind == "tier":
+        return next((tier for tier in program.tiers.levels if tier.name == key), None)
+    find = {"reward": program.reward, "cause": program.cause, "action": program.action}[kind]
+    return find(key)
 
 
 def locales() -> list[str]:

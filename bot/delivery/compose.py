@@ -8,6 +8,7 @@ from bot.conversation.handlers.gift import GIFT
 from bot.conversation.handlers.survey import question_buttons
 from domain.broadcasts import BroadcastContent
 from domain.models import Notification
+from domain.program import Program
 from domain.services.surveys import TEMPLATE as SURVEY_TEMPLATE
 from messages.render import render
 
@@ -30,11 +31,12 @@ def broadcast_message(chat_id: int, content: BroadcastContent, paid: bool,
 
 
 def notification_message(note: Notification, chat_id: int, paid: bool,
-                         sign: Signer | None = None) -> Send:
-    """A notification rendered in the member's language; a survey's question carries its
+                         sign: Signer | None = None, program: Program | None = None) -> Send:
+    """A notification rendered in the member's language, the program's titles too (tiers,
+    rewards, actions: without `program`, their keys); a survey's question carries its
     score buttons signed for this member (without `sign`, none)."""
     buttons: tuple[tuple[Button, ...], ...] = ()
     if note.template == SURVEY_TEMPLATE and sign is not None:
         buttons = question_buttons(sign, chat_id, note.context)
-    return Send(chat_id, render(note.template, note.locale, **note.context), buttons=buttons,
-                paid=paid)
+    text = render(note.template, note.locale, **{"program": program, **note.context})
+    return Send(chat_id, text, buttons=buttons, paid=paid)

@@ -62,6 +62,7 @@ from domain.broadcasts import BroadcastContent
 from domain.models import Notification
 from domain.outbox import Outcome
 from domain.ports import UnitOfWork
+from domain.program import Program
 from domain.services.broadcasts import cancel_broadcast, get_broadcast
 from domain.services.notifications import (
     claim_notifications,
@@ -116,9 +117,10 @@ class Sender:
     def __init__(self, writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],
                  api: BotApi, limiter: RateLimiter, settings: DeliverySettings,
                  clock: Callable[[], datetime] = utc_now, worker: str | None = None,
-                 sign: Signer | None = None) -> None:
+                 sign: Signer | None = None, program: Program | None = None) -> None:
         self.writer, self.reader, self.api = writer, reader, api
         self.sign = sign  # signs gift buttons for each recipient; without it, none are sent
+        self.program = program  # its titles in each member's language; without it, the keys
         self.limiter, self.settings, self.clock = limiter, settings, clock
         self.worker = worker or worker_name()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -353,7 +355,8 @@ class Sender:
     async def _message(self, note: Notification) -> Send:
         assert note.telegram_id is not None, "unsendable rows are settled before"
         if note.broadcast_id is None:
-            return notification_message(note, note.telegram_id, self.settings.paid, self.sign)
+            return notification_message(note, note.telegram_id, self.settings.paid, self.sign,
+                                        self.program)
         content = await self._content(note.broadcast_id)
         if content is None:
             raise LookupError(f"broadcast {note.broadcast_id} not found")
