@@ -17,6 +17,7 @@ from bot.conversation.events import Incoming
 from bot.conversation.handlers import (
     account,
     donate,
+    earn,
     gift,
     history,
     invite,
@@ -25,6 +26,7 @@ from bot.conversation.handlers import (
     settings,
     start,
     survey,
+    top,
 )
 from bot.conversation.handlers import (
     help as help_,
@@ -45,6 +47,7 @@ MEMBERS: Routes[Member] = include(
     {"anyone", "member"},
     *OPEN.features, account.FEATURE, history.FEATURE, rewards.FEATURE, donate.FEATURE,
     invite.FEATURE, settings.FEATURE, gift.FEATURE, survey.FEATURE, phone.FEATURE,
+    earn.FEATURE, top.FEATURE,
 )
 check_unique((*MEMBERS.features, *STAFF.features))
 

@@ -13,7 +13,16 @@ from bot.conversation.buttons import Press
 from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers import adjust, broadcast, feedback, sale, staff, stats, till
+from bot.conversation.handlers import (
+    adjust,
+    broadcast,
+    claims,
+    feedback,
+    sale,
+    staff,
+    stats,
+    till,
+)
 from bot.conversation.handlers.common import answered
 from bot.conversation.routes import Role, Routes, include
 from domain.models import ChatState, Member
@@ -23,7 +32,7 @@ from domain.services.staff import role_of
 STAFF: Routes[Clerk] = include(
     {"staff", "admin"},
     sale.FEATURE, till.FEATURE, adjust.FEATURE, staff.FEATURE, broadcast.FEATURE,
-    feedback.FEATURE, stats.FEATURE,
+    feedback.FEATURE, stats.FEATURE, claims.FEATURE,
 )
 
 

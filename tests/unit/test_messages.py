@@ -34,7 +34,8 @@ def test_every_locale_labels_every_button(locale):
 
 
 def test_member_values_are_escaped_and_missing_variables_fail():
-    assert "&lt;b&gt;" in render("phone_saved", "en", phone="<b>", receipts=0, points=0)
+    assert "&lt;b&gt;" in render("phone_saved", "en", phone="<b>", receipts=0, points=0,
+                                  action=None)
     with pytest.raises(UndefinedError):
         render("phone_saved", "en")
 

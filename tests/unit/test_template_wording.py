@@ -7,7 +7,7 @@ a template added without a sample here fails `test_every_template_has_a_sample`.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace as Obj
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 
 from bot.conversation.handlers.stats import FIGURES, KeyFigure
 from bot.program_report import program_summary
+from domain.program import Action
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
 from messages.render import HERE, locales, render, render_text
@@ -53,7 +54,53 @@ def samples(n: int) -> dict[str, list[Sample]]:
     segments = [Segment(), Segment(locale="es"), Segment(inactive_days=n, min_balance=n),
                 Segment(tier="Insider", category="shoes", locale="en", inactive_days=n,
                         min_balance=n)]
+    review = Action("review", "Review us", "link", points=n, url="https://example.com/r",
+                    approval=True)
+    actions = [Action("news", "Join our channel", "telegram_channel", points=n,
+                      channel="@northwind_news"), review,
+               Action("phone", "Share your phone", "phone", points=n),
+               Action("birthday", "Birthday treat", "birthday", points=n, reward="coffee")]
+    claimed = [Obj(new=new, status=status, points=n, balance=n)
+               for new, status in ((True, "paid"), (True, "pending"), (False, "paid"),
+                                   (False, "pending"), (False, "rejected"))]
+    places = [Obj(rank=rank, shown=shown, named=named, value=n, mine=rank == 2)
+              for rank, shown, named in ((1, "Ann <3", True), (2, "K7••-••XR", False),
+                                         (4, "K7••-••XR", False))]
+    boards = [Obj(metric=metric, month=MOMENT, top=places[:2], own=own)
+              for metric in ("points", "purchases") for own in (places[1], places[2], None)]
     return {
+        "action_approved": [{"action": "review", "points": n, "balance": n,
+                             "program": PROGRAM}],
+        "action_check": [{"outcome": "not_in", "channel": "@northwind_news"},
+                         {"outcome": "cannot"}],
+        "action_claimed": [{"claimed": c} for c in claimed],
+        "action_rejected": [{"action": "review"}],
+        "birthday_bonus": [{"points": n, "balance": n, "reward": "coffee", "code": VOUCHER_CODE,
+                            "expires_at": MOMENT.isoformat(), "program": PROGRAM},
+                           {"points": n, "balance": n, "reward": None, "code": None,
+                            "expires_at": None}],
+        "birthday_locked": [{"birthday": date(2000, 12, 24), "since": MOMENT}],
+        "birthday_pick": [{"month": None, "day": None, "month_name": ""},
+                          {"month": 12, "day": None, "month_name": "December"},
+                          {"month": 12, "day": date(2000, 12, 24), "month_name": "December"}],
+        "claim_decided": [{"decision": Obj(status="paid", member=member, points=n,
+                                           claim=Obj(action_id="review"))},
+                          {"decision": Obj(status="rejected", member=None, points=0,
+                                           claim=Obj(action_id="review"))}],
+        "claim_decided_before": [{"status": "paid"}, {"status": "rejected"}],
+        "claim_notice": [{"member": member, "action": review}],
+        "claims_none": [{}],
+        "earn": [{"overview": Obj(actions=[Obj(action=a, status=status) for a in actions],
+                                  birthday=None, has_phone=False),
+                  "program": PROGRAM, "rules": PROGRAM.referrals, "earning": PROGRAM.earning,
+                  "share_label": "📱 Share my phone number", "birthday": birthday}
+                 for status in (None, "paid", "pending", "rejected")
+                 for birthday in (None, date(2000, 12, 24))],
+        "earn_open": [{"kind": "telegram_channel", "target": "@northwind_news"},
+                      {"kind": "link", "target": "instagram.com"}],
+        "top": [{"board": board, "named": named} for board in boards
+                for named in (False, True)],
+        "top_off": [{}],
         "adjust_usage": [{}],
         "adjusted": [{"member": member, "points": n, "balance": n},
                      {"member": member, "points": -n, "balance": n}],
@@ -108,7 +155,8 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "nudge_reward_affordable": [{"reward": "Free coffee", "cost": n, "balance": n}],
         "phone_invalid": [{}],
         "phone_not_yours": [{}],
-        "phone_saved": [{"phone": "+15550001234", "receipts": n, "points": n}],
+        "phone_saved": [{"phone": "+15550001234", "receipts": n, "points": n, "action": action}
+                        for action in (None, Obj(points=n, balance=n))],
         "phone_taken": [{}],
         "points_adjusted": [{"points": n, "reason": "sorry", "balance": n},
                             {"points": -n, "reason": "sorry", "balance": n}],
@@ -129,7 +177,11 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "sale_done": [{"answer": answer, "held": held, "replayed": False, "amount": Decimal(n),
                        "currency": "USD"} for held in (False, True)],
         "segment": [{"segment": s} for s in segments],
-        "settings": [{"member": member, "language": "English", "timezone": "Europe/Madrid"}],
+        "settings": [{"member": member, "language": "English", "timezone": "Europe/Madrid",
+                      "has_birthday": has_birthday, "birthday": birthday, "named": named}
+                     for has_birthday, birthday, named in ((False, None, None),
+                                                           (True, None, False),
+                                                           (True, date(2000, 2, 29), True))],
         "staff_commands": [{}],
         "staff_invite": [{"link": "https://t.me/bot?start=s-abc"}],
         "staff_invite_invalid": [{}],
@@ -277,7 +329,8 @@ def test_every_code_is_shown_in_groups_of_four(locale: str):
                 showing.add(name)
     assert showing == {"adjusted", "card", "gift_received", "member_summary",
                        "sale_ask_amount", "sale_confirm", "sale_done", "survey_feedback",
-                       "voucher_check", "voucher_issued", "vouchers"}
+                       "voucher_check", "voucher_issued", "vouchers", "birthday_bonus",
+                       "claim_decided", "claim_notice"}
 
 
 def test_dates_read_in_one_format_on_the_members_clock():

@@ -1,4 +1,5 @@
-"""Sharing a phone number with Telegram's contact button, so tills can find the member."""
+"""Sharing a phone number with Telegram's contact button, so tills can find the member (and
+the program's `phone` action, if any, pays once)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.conversation.routes import Feature
 from bot.conversation.texts import main_menu
 from domain.errors import DuplicateKey, InvalidRequest
 from domain.models import Member
+from domain.services.actions import phone_shared
 from domain.services.phones import share_phone
 from messages.render import render
 
@@ -25,8 +27,11 @@ async def shared_contact(ctx: Context, event: Incoming, member: Member) -> list[
         return [Send(event.chat_id, render("phone_invalid", locale))]
     except DuplicateKey:
         return [Send(event.chat_id, render("phone_taken", locale))]
+    claimed = await phone_shared(ctx.writer(), ctx.program, member_id=member.id,
+                                 now=ctx.clock())
     return [Send(event.chat_id, render("phone_saved", locale, phone=shared.phone,
-                                       receipts=len(shared.credited), points=shared.points),
+                                       receipts=len(shared.credited), points=shared.points,
+                                       action=claimed if claimed and claimed.new else None),
                  keyboard=main_menu(locale))]
 
 

@@ -1,21 +1,44 @@
-"""/settings (language, time zone, offers, reminders, surveys) and /forget (erase personal
-data)."""
+"""/settings (language, time zone, offers, reminders, surveys, the birthday, the name on
+/top) and /forget (erase personal data).
+
+The birthday is picked with buttons (month, day, then confirm), so no date format can be
+misread; it is set once and may change a year later. The birthday button shows only when
+the program has a birthday action, the /top one only when the leaderboard is on.
+"""
 
 from __future__ import annotations
 
+import calendar
 import secrets
+from datetime import date
 
-from bot.conversation.actions import Action, Button, Edit, Send
+from babel import Locale
+
+from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import current_balance, message_id, refused
+from bot.conversation.handlers.common import (
+    callback_id,
+    current_balance,
+    message_id,
+    refused,
+)
 from bot.conversation.menus import staff_menu
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels, language_name, main_menu
+from domain.actions import birthday_changeable
 from domain.errors import InvalidRequest, NotFound
 from domain.models import ChatState, Member
+from domain.services.birthdays import (
+    LEAP_YEAR,
+    birthday_action,
+    check_birthday,
+    member_birthday,
+    set_birthday,
+)
 from domain.services.conversations import forget_step, remember_step
+from domain.services.leaderboard import is_named, set_named
 from domain.services.members import forget, update_settings
 from domain.services.staff import role_of
 from domain.services.surveys import set_surveys
@@ -30,11 +53,18 @@ SURVEYS = "sv"  # button action: surveys on or off
 TIMEZONE = "st"  # button action: ask for a time zone
 FORGET = "fy"  # button action: erase my personal data (a one-off nonce)
 KEEP = "fn"  # button action: keep them (cancel /forget)
+NAMED = "sn"  # button action: my first name on /top, on or off
+BIRTHDAY = "sb"  # button action: set my birthday (pick the month first)
+BIRTHDAY_MONTH = "sm"  # button action: the birthday's month (month)
+BIRTHDAY_DAY = "sd"  # button action: the birthday's day (month, day): confirm it
+BIRTHDAY_SAVE = "sk"  # button action: save the birthday (month, day)
+BACK = "sx"  # button action: back to the settings
+MONTHS_PER_ROW, DAYS_PER_ROW = 4, 7
 
 
 async def show_settings(ctx: Context, event: Incoming, member: Member) -> list[Action]:
     """The current settings with a button for each change."""
-    text, buttons = _view(ctx, event, member)
+    text, buttons = await _view(ctx, event, member)
     return [Send(event.chat_id, text, buttons=buttons)]
 
 
@@ -59,7 +89,7 @@ async def change_setting(ctx: Context, event: Incoming, member: Member,
                                     ctx.clock())
     else:
         updated = await update_settings(ctx.writer(), member.id, **changes)
-    text, buttons = _view(ctx, event, updated)
+    text, buttons = await _view(ctx, event, updated)
     actions: list[Action] = [Edit(event.chat_id, message_id(event), text, buttons)]
     if "locale" in changes:  # the reply keyboard only changes with a new message
         actions.append(Send(event.chat_id, render("language_changed", updated.locale),
@@ -80,8 +110,97 @@ async def typed_timezone(ctx: Context, event: Incoming, member: Member,
         shown = text if len(text) <= SHOWN_TYPED else text[:SHOWN_TYPED - 1] + "…"
         return [Send(event.chat_id, render("timezone_invalid", member.locale, text=shown))]
     await forget_step(ctx.writer(), event.person.id)
-    reply, buttons = _view(ctx, event, updated)
+    reply, buttons = await _view(ctx, event, updated)
     return [Send(event.chat_id, reply, buttons=buttons)]
+
+
+async def toggle_named(ctx: Context, event: Incoming, member: Member,
+                       press: Press) -> list[Action]:
+    """Show my first name on /top, or a masked code (the default)."""
+    await set_named(ctx.writer(), member.id, not await is_named(ctx.reader(), member.id),
+                    ctx.clock())
+    text, buttons = await _view(ctx, event, member)
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
+async def back_to_settings(ctx: Context, event: Incoming, member: Member,
+                           press: Press) -> list[Action]:
+    """The settings again, in place of the birthday picker."""
+    text, buttons = await _view(ctx, event, member)
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
+async def pick_birthday(ctx: Context, event: Incoming, member: Member,
+                        press: Press) -> list[Action]:
+    """The birthday picker: the months; a month's days; the day chosen, to confirm. A
+    birthday set less than a year ago cannot change yet: the member is told from when."""
+    birthday = await member_birthday(ctx.reader(), member.id)
+    if birthday is not None and not birthday_changeable(birthday.set_at, ctx.clock()):
+        return [Answer(callback_id(event), render(
+            "birthday_locked", member.locale, birthday=date(LEAP_YEAR, birthday.month,
+                                                            birthday.day),
+            since=birthday.set_at, zone=member.timezone or ctx.program.info.timezone),
+            alert=True)]
+    picked = _picked(press)
+    if picked is None:
+        return refused(event, member.locale, "gone")
+    month, day = picked
+    me, names = event.person.id, labels(member.locale)
+    back = (button(ctx, me, names["back"], BACK),)
+    if month is None:
+        months = [button(ctx, me, _month_name(member.locale, m), BIRTHDAY_MONTH, str(m))
+                  for m in range(1, 13)]
+        rows = _rows(months, MONTHS_PER_ROW)
+    elif day is None:
+        days = [button(ctx, me, str(d), BIRTHDAY_DAY, str(month), str(d))
+                for d in range(1, calendar.monthrange(LEAP_YEAR, month)[1] + 1)]
+        rows = _rows(days, DAYS_PER_ROW)
+    else:
+        rows = ((button(ctx, me, names["birthday_save"], BIRTHDAY_SAVE, str(month), str(day)),),)
+    text = render("birthday_pick", member.locale, month=month,
+                  day=date(LEAP_YEAR, month, day) if month and day else None,
+                  month_name=_month_name(member.locale, month, wide=True) if month else "")
+    return [Edit(event.chat_id, message_id(event), text, (*rows, back))]
+
+
+async def save_birthday(ctx: Context, event: Incoming, member: Member,
+                        press: Press) -> list[Action]:
+    """Store the birthday chosen; the settings show it."""
+    month, day = _picked(press) or (None, None)
+    if month is None or day is None:
+        return refused(event, member.locale, "gone")
+    saved = await set_birthday(ctx.writer(), member_id=member.id, month=month, day=day,
+                               now=ctx.clock())
+    if not saved.changed:  # a twin tap (or another chat) set it first
+        return refused(event, member.locale, "already_done")
+    text, buttons = await _view(ctx, event, member)
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
+def _picked(press: Press) -> tuple[int | None, int | None] | None:
+    """The month and day a birthday button carries (None where not chosen yet); None when
+    they are no day of the year."""
+    if len(press.args) > 2 or not all(arg.isdigit() for arg in press.args):
+        return None
+    numbers = [int(arg) for arg in press.args]
+    month = numbers[0] if numbers else None
+    day = numbers[1] if len(numbers) == 2 else None
+    try:
+        check_birthday(1 if month is None else month, 1 if day is None else day)
+    except InvalidRequest:
+        return None
+    return month, day
+
+
+def _month_name(locale: str, month: int, wide: bool = False) -> str:
+    """A month's name in `locale` as it stands alone: 'Sep' / 'Sept' on a button, or
+    'September' / 'septiembre' in a sentence."""
+    name = str(Locale.parse(locale).months["stand-alone"]["wide" if wide else "abbreviated"][month])
+    return name if wide else name.capitalize()
+
+
+def _rows(buttons: list[Button], width: int) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
 
 
 async def ask_forget(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -107,8 +226,8 @@ async def confirm_forget(ctx: Context, event: Incoming, member: Member,
     return [Edit(event.chat_id, message_id(event), render("forgotten", member.locale))]
 
 
-def _view(ctx: Context, event: Incoming,
-          member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+async def _view(ctx: Context, event: Incoming,
+                member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     names = labels(member.locale)
     languages = tuple(button(ctx, event.person.id, language_name(code), LANGUAGE, code)
                       for code in ctx.program.info.locales if code != member.locale)
@@ -120,11 +239,21 @@ def _view(ctx: Context, event: Incoming,
         button(ctx, event.person.id, names["surveys_on" if member.surveys_opt_in
                                            else "surveys_off"], SURVEYS),
     )
-    rows = tuple(row for row in (languages, toggles,
-                                 (button(ctx, event.person.id, names["set_timezone"], TIMEZONE),))
-                 if row)
+    more = [button(ctx, event.person.id, names["set_timezone"], TIMEZONE)]
+    birthday = None
+    if birthday_action(ctx.program) is not None:
+        birthday = await member_birthday(ctx.reader(), member.id)
+        more.append(button(ctx, event.person.id, names["birthday"], BIRTHDAY))
+    named = None
+    if ctx.program.leaderboard.enabled:
+        named = await is_named(ctx.reader(), member.id)
+        more.append(button(ctx, event.person.id, names["top_name_on" if named
+                                                       else "top_name_off"], NAMED))
+    rows = tuple(row for row in (languages, toggles, tuple(more)) if row)
     text = render("settings", member.locale, member=member, language=language_name(member.locale),
-                  timezone=member.timezone or ctx.program.info.timezone)
+                  timezone=member.timezone or ctx.program.info.timezone, named=named,
+                  has_birthday=birthday_action(ctx.program) is not None,
+                  birthday=date(LEAP_YEAR, birthday.month, birthday.day) if birthday else None)
     return text, rows
 
 
@@ -133,6 +262,8 @@ FEATURE = Feature(
     commands={"settings": show_settings, "forget": ask_forget},
     buttons={LANGUAGE: change_setting, OFFERS: change_setting, REMINDERS: change_setting,
              SURVEYS: change_setting, TIMEZONE: change_setting, FORGET: confirm_forget,
-             KEEP: confirm_forget},
+             KEEP: confirm_forget, NAMED: toggle_named, BIRTHDAY: pick_birthday,
+             BIRTHDAY_MONTH: pick_birthday, BIRTHDAY_DAY: pick_birthday,
+             BIRTHDAY_SAVE: save_birthday, BACK: back_to_settings},
     steps={TIMEZONE_STEP: typed_timezone},
 )
