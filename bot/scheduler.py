@@ -1,9 +1,9 @@
 """The scheduler: APScheduler interval jobs that ask the domain who is due, in one process.
 
 Jobs keep no state of their own: each asks the domain what is due as of now (nudges,
-surprises, lots past their expiry, downgrades whose grace ended) and writes messages to the
-outbox. So after downtime the first run catches up on everything missed, once; runs that
-pile up while the loop is busy are coalesced into one.
+surprises, birthdays, lots past their expiry, downgrades whose grace ended) and writes
+messages to the outbox. So after downtime the first run catches up on everything missed,
+once; runs that pile up while the loop is busy are coalesced into one.
 
 Exactly one process runs the jobs: the leader (`storage.leader`; on PostgreSQL the holder
 of an advisory lock, on SQLite the one process). The others ask every few seconds and, when
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from domain.program import Program
+from domain.services.birthdays import BirthdayRun, pay_birthdays
 from domain.services.nudges import queue_nudges
 from domain.services.points import ExpiryRun, expire_due_points
 from domain.services.surprise import SurpriseRun, run_surprise
@@ -81,8 +82,12 @@ def _surprised(run: SurpriseRun) -> str | None:
             if run.surprised else None)
 
 
+def _celebrated(run: BirthdayRun) -> str | None:
+    return f"birthday treats paid: {len(run.paid)}" if run.paid else None
+
+
 def loyalty_jobs(database: Database, program: Program) -> list[Job]:
-    """Nudges, the surprise draw, expiry of due lots and tier downgrades."""
+    """Nudges, the surprise draw, birthdays, expiry of due lots and tier downgrades."""
 
     def writer() -> SqlUnitOfWork:
         return SqlUnitOfWork(database)
@@ -95,6 +100,8 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
         Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now),
             lambda queued: f"{queued} nudges queued" if queued else None),
         Job("surprise", timedelta(hours=1), surprise, _surprised),
+        Job("birthdays", timedelta(minutes=15),
+            lambda now: pay_birthdays(writer(), program, now), _celebrated),
         Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now),
             _expired),
         Job("tier review", timedelta(hours=6),

@@ -47,10 +47,11 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
     task = asyncio.create_task(run_scheduler(database, program, lambda: NOW, retry_seconds=0.1))
     try:
         for _ in range(100):
-            if len(jobs_done(caplog.records)) == 4:
+            if len(jobs_done(caplog.records)) == 5:
                 break
             await asyncio.sleep(0.1)
-        assert jobs_done(caplog.records) == {"nudges", "surprise", "expiry", "tier review"}
+        assert jobs_done(caplog.records) == {"nudges", "surprise", "birthdays", "expiry",
+                                             "tier review"}
         info = [r.getMessage() for r in caplog.records
                 if r.levelno == logging.INFO and " done: " in r.getMessage()]
         assert info == ["scheduler: nudges done: 1 nudges queued"]  # the rest did nothing
