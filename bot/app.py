@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.broadcast_status import status_loop
 from bot.conversation.actions import Action
+from bot.conversation.channels import ChannelLookup, Membership, warn_unchecked_channels
 from bot.conversation.context import Context, sign
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming
@@ -55,6 +56,7 @@ class TelegramBot(Protocol):
     def replies(self) -> BotApi: ...
 
     async def username(self) -> str: ...
+    async def chat_member(self, chat: str, user_id: int) -> Membership: ...
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None: ...
     async def poll(self) -> None: ...
     async def set_webhook(self, url: str, secret: str) -> None: ...
@@ -99,12 +101,18 @@ def button_secret(token: str) -> bytes:
 
 
 def context(program: Program, database: Database, username: str, token: str,
-            admins: frozenset[int] = frozenset()) -> Context:
-    """Handlers' context over one database."""
+            admins: frozenset[int] = frozenset(),
+            channels: ChannelLookup | None = None) -> Context:
+    """Handlers' context over one database; `channels` asks Telegram who is in a channel."""
     units = UnitsOfWork(database)
     return Context(program=program, writer=units.writer, reader=units.reader,
                    clock=lambda: datetime.now(UTC), bot_username=username,
-                   secret=button_secret(token), admins=admins)
+                   secret=button_secret(token), admins=admins, channels=channels)
+
+
+def bot_id(token: str) -> int:
+    """The bot's own Telegram id: the number a bot token starts with ("123456:ABC...")."""
+    return int(token.split(":", 1)[0])
 
 
 @asynccontextmanager
@@ -128,10 +136,11 @@ async def started_bot(settings: Settings, program: Program, health: Health,
         database = await open_database(settings)
         try:
             conversation = Conversation(context(program, database, username, token,
-                                                settings.admins))
+                                                settings.admins, telegram.chat_member))
             if announce:
                 await telegram.set_commands(command_menus(program.info.locales))
                 await perform(telegram.replies, await staff_menus(conversation.ctx))
+                await warn_unchecked_channels(program, telegram.chat_member, bot_id(token))
             log.info("bot @%s is up on %s", username, settings.bot_framework)
             gc.freeze()  # start-up objects live forever: keep full collections from walking them
             yield telegram, database
@@ -247,7 +256,7 @@ def start_helpers(settings: Settings, program: Program, database: Database,
     """The tasks beside the bot: outbox sender, broadcast status, API, scheduler."""
     clock = lambda: datetime.now(UTC)  # noqa: E731
     secret = button_secret(require_bot_settings(settings))
-    sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret))
+    sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret), program)
     units = UnitsOfWork(database)
     helpers = [asyncio.create_task(sender.run(), name="outbox sender"),
                asyncio.create_task(status_loop(

@@ -7,6 +7,7 @@ from bot.delivery.pacing import MemorySlots, RateLimiter, SlotStore
 from bot.delivery.sender import DeliverySettings, Sender
 from bot.settings import Settings
 from bot.telegram.replies import BotApi
+from domain.program import Program
 from storage.database import Database
 from storage.repositories.pacing import SqlSlots
 from storage.uow import UnitsOfWork
@@ -18,11 +19,12 @@ def slot_store(database: Database) -> SlotStore:
 
 
 def outbox_sender(database: Database, api: BotApi, settings: Settings,
-                  sign: Signer | None = None) -> Sender:
-    """A sender at the configured rate, with paid broadcasts if enabled."""
+                  sign: Signer | None = None, program: Program | None = None) -> Sender:
+    """A sender at the configured rate, with paid broadcasts if enabled; its messages show
+    `program`'s titles in each member's language."""
     options = DeliverySettings(rate=settings.delivery_rate, paid=settings.paid_broadcast,
                                lease=settings.delivery_lease)
     units = UnitsOfWork(database)
     return Sender(units.writer, units.reader, api,
                   RateLimiter(slot_store(database), options.rate, options.spacing), options,
-                  sign=sign)
+                  sign=sign, program=program)
