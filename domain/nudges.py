@@ -162,7 +162,7 @@ def _expiring(facts: MemberFacts, program: Program) -> list[Candidate]:
 
 def _affordable(facts: MemberFacts, rewards: list[Reward]) -> list[Candidate]:
     return [(f"reward_affordable:{r.id}",
-             {"reward": r.title, "cost": r.cost, "balance": facts.balance})
+             {"reward": r.id, "cost": r.cost, "balance": facts.balance})
             for r in reversed(rewards) if r.cost <= facts.balance and r.id not in facts.redeemed]
 
 
@@ -184,7 +184,7 @@ def _inactive(facts: MemberFacts, now: datetime, after_days: int,
         return []
     reward = reward_in_reach(facts.balance, rewards)
     context: dict[str, object] = {
-        "days": days, "category": "", "reward": reward.title if reward else "",
+        "days": days, "category": "", "reward": reward.id if reward else "",
         "points_needed": max(reward.cost - facts.balance, 0) if reward else 0,
     }
     return [(f"inactive:{since:%Y-%m-%d}", context)]

@@ -78,7 +78,7 @@ def test_inactive_with_a_moving_clock(program):
     nudge = pick_nudge(member, program, later)
     assert nudge is not None
     assert nudge.cause_key == f"inactive:{bought:%Y-%m-%d}"
-    assert nudge.context == {"days": 30, "category": "", "reward": "Free coffee",
+    assert nudge.context == {"days": 30, "category": "", "reward": "coffee",
                              "points_needed": 50}
     assert with_category(nudge, "shoes").context["category"] == "shoes"
 

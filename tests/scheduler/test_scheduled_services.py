@@ -91,7 +91,7 @@ async def test_inactive_offer_uses_the_favourite_category(database, uow, program
     assert await due(database, program, NOW + 29 * DAY) == []
     [nudge] = await due(database, program, NOW + 30 * DAY)
     assert nudge.cause_key == f"inactive:{NOW:%Y-%m-%d}"
-    assert nudge.context == {"days": 30, "category": "shoes", "reward": "Free coffee",
+    assert nudge.context == {"days": 30, "category": "shoes", "reward": "coffee",
                              "points_needed": 0}
 
 

@@ -37,10 +37,11 @@ def samples(n: int) -> dict[str, list[Sample]]:
                  reminders_opt_in=False, surveys_opt_in=True)
     progress = Obj(tier="Insider", next_tier="Prime", percent=40, credits_needed=n)
     summary = Obj(member=member, balance=n, progress=progress, expiring_points=n,
-                  expiring_first=MOMENT, next_reward=Obj(title="Free coffee", cost=2 * n))
+                  expiring_first=MOMENT, next_reward=Obj(title="Free coffee", titles=(),
+                                                            cost=2 * n))
     reward = PROGRAM.rewards[0]
     voucher = Obj(code=VOUCHER_CODE, reward_id=reward.id, expires_at=MOMENT, used_at=MOMENT)
-    entry = Obj(reward=Obj(title="Tote", cost=n, valid_days=n, min_tier="Insider"),
+    entry = Obj(reward=Obj(title="Tote", titles=(), cost=n, valid_days=n, min_tier="Insider"),
                 blocked_by=None, affordable=False, stock_left=n)
     cause = Obj(cause=TREES, points=n, percent=3, impact=n)
     broadcast_progress = Obj(sent=n, total=n, blocked=n, failed=n, cancelled=n)
@@ -165,7 +166,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "private_only": [{"bot_username": "northwind_bot"}],
         "referral_unknown": [{}],
         "refusal": [{"reason": "insufficient_points", "needed": n}, {"reason": "limit"}],
-        "reward_button": [{"title": "Tote", "cost": n}],
+        "reward_button": [{"reward": reward}],
         "reward_detail": [{"e": entry, "balance": 0}],
         "rewards": [{"balance": n, "entries": [entry]}],
         "sale_ask_amount": [{"member": member, "phone": None, "currency": "USD"},
@@ -226,7 +227,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "vouchers": [{"vouchers": [{"code": VOUCHER_CODE, "reward_id": reward.id,
                                     "state": state, "expires_at": MOMENT, "used_at": MOMENT}
                                    for state in ("active", "used", "expired")],
-                      "titles": {reward.id: reward.title}}],
+                      "program": PROGRAM}],
         "welcome": [{"program": PROGRAM, "name": "Ann", "bonus": n, "referral": "attributed"}],
         "welcome_back": [{"name": "Ann", "balance": n, "referral": "own_code"}],
         "welcome_returning": [{"program": PROGRAM, "name": "Ann", "referral": "returning"}],

@@ -26,7 +26,8 @@ async def card(ctx: Context, event: Incoming, member: Member) -> list[Action]:
 async def balance(ctx: Context, event: Incoming, member: Member) -> list[Action]:
     """Points, tier progress, points expiring within 30 days and the next reward in reach."""
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
-    text = render("balance", member.locale, summary=summary, p=summary.progress,
+    text = render("balance", member.locale, program=ctx.program, summary=summary,
+                  p=summary.progress,
                   bar=progress_bar(summary.progress.percent),
                   zone=member.timezone or ctx.program.info.timezone)
     return [Send(event.chat_id, text)]

@@ -39,6 +39,7 @@ from domain.services.broadcasts import (
 from domain.services.conversations import forget_step, remember_step
 from domain.services.gifts import status_shown
 from domain.services.staff import actor
+from domain.titles import localized
 from messages.render import render
 
 MESSAGE_STEP = "broadcast_message"
@@ -146,7 +147,8 @@ async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
             button(ctx, clerk.telegram_id, names["cancel"], DROP),),)
     preview = broadcast_message(event.chat_id, content, paid=False, gift=(ctx.sign, 0))
     return [preview, Send(event.chat_id, render("broadcast_confirm", clerk.locale,
-                                                total=total, segment=segment), buttons=rows)]
+                                                program=ctx.program, total=total,
+                                                segment=segment), buttons=rows)]
 
 
 async def send_pressed(ctx: Context, event: Incoming, clerk: Clerk,
@@ -263,6 +265,17 @@ def _choices(ctx: Context) -> dict[str, tuple[str, list[str]]]:
             "c": ("category", [rule.category for rule in program.earning.categories])}
 
 
+def _shown(ctx: Context, clerk: Clerk, key: str, value: str) -> str:
+    """A condition button's text: a language's own name, a tier's title in the admin's
+    language, a category as it is."""
+    if key == "l":
+        return language_name(value)
+    if key == "t":
+        tier = ctx.program.tiers.get(value)
+        return localized(tier.name, tier.titles, clerk.locale)
+    return value
+
+
 def _known(ctx: Context) -> dict[str, list[str]]:
     return {name: values for name, values in _choices(ctx).values()}
 
@@ -281,14 +294,15 @@ async def _show_segment(ctx: Context, event: Incoming, clerk: Clerk,
     names = labels(clerk.locale)
     rows: list[tuple[Button, ...]] = []
     for key, (_, values) in _choices(ctx).items():
-        rows.append(tuple(button(ctx, clerk.telegram_id,
-                                 language_name(value) if key == "l" else value, CONDITION, key,
-                                 str(index)) for index, value in enumerate(values)))
+        rows.append(tuple(button(ctx, clerk.telegram_id, _shown(ctx, clerk, key, value),
+                                 CONDITION, key, str(index))
+                          for index, value in enumerate(values)))
     rows.append((button(ctx, clerk.telegram_id, names["everyone"], CONDITION, "e"),
                  button(ctx, clerk.telegram_id, names["preview"], PREVIEW),
                  button(ctx, clerk.telegram_id, names["cancel"], DROP)))
-    return [Send(event.chat_id, render("broadcast_segment", clerk.locale, segment=segment,
-                                       total=total), buttons=tuple(r for r in rows if r))]
+    return [Send(event.chat_id, render("broadcast_segment", clerk.locale, program=ctx.program,
+                                       segment=segment, total=total),
+                 buttons=tuple(r for r in rows if r))]
 
 
 async def _draft(ctx: Context, clerk: Clerk, step: str) -> ChatState | None:

@@ -24,6 +24,7 @@ from domain.models import ChatState, Member
 from domain.program import Cause
 from domain.services.conversations import forget_step, remember_step
 from domain.services.donations import MAX_DONATION, causes_overview, donate
+from domain.titles import localized
 from messages.render import render
 
 STEP = "donate_amount"
@@ -136,7 +137,9 @@ async def _causes(ctx: Context, event: Incoming,
     bars = {c.cause.id: progress_bar(c.percent) for c in causes}
     text = render("causes", member.locale, causes=causes, bars=bars,
                   balance=await current_balance(ctx, member))
-    buttons = tuple((button(ctx, event.person.id, c.cause.title, CAUSE, c.cause.id),)
+    buttons = tuple((button(ctx, event.person.id,
+                            localized(c.cause.title, c.cause.titles, member.locale), CAUSE,
+                            c.cause.id),)
                     for c in causes)
     return text, buttons
 

@@ -52,7 +52,8 @@ async def reward_detail(ctx: Context, event: Incoming, member: Member,
     if entry.blocked_by is None and entry.affordable:
         nonce = secrets.token_urlsafe(6)[:8]
         row.insert(0, button(ctx, event.person.id, names["redeem"], REDEEM, entry.reward.id, nonce))
-    text = render("reward_detail", member.locale, e=entry, balance=balance)
+    text = render("reward_detail", member.locale, program=ctx.program, e=entry,
+                  balance=balance)
     return [Edit(event.chat_id, message_id(event), text, (tuple(row),))]
 
 
@@ -91,9 +92,8 @@ async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[A
          "expires_at": v.expires_at, "used_at": v.used_at}
         for v in await member_vouchers(ctx.reader(), member.id)
     ]
-    titles = {r.id: r.title for r in ctx.program.rewards}
     return [Send(event.chat_id, render("vouchers", member.locale, vouchers=vouchers,
-                                       titles=titles,
+                                       program=ctx.program,
                                        zone=member.timezone or ctx.program.info.timezone))]
 
 
@@ -101,10 +101,10 @@ async def _catalogue(ctx: Context, event: Incoming,
                      member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     entries: list[CatalogueEntry] = await catalogue(ctx.reader(), ctx.program, member.id)
     balance = await current_balance(ctx, member)
-    text = render("rewards", member.locale, entries=entries, balance=balance)
+    text = render("rewards", member.locale, program=ctx.program, entries=entries,
+                  balance=balance)
     buttons = tuple(
-        (button(ctx, event.person.id, render("reward_button", member.locale,
-                                            title=e.reward.title, cost=e.reward.cost),
+        (button(ctx, event.person.id, render("reward_button", member.locale, reward=e.reward),
                 DETAIL, e.reward.id),)
         for e in entries
     )

@@ -104,7 +104,8 @@ async def confirm_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     except (NotFound, Conflict, InvalidRequest) as refusal:
         return [Answer(callback_id(event), render("till_refusal", clerk.locale,
                                                   reason=refusal.code), alert=True)]
-    text = render("sale_done", clerk.locale, answer=outcome.answer, held=outcome.held,
+    text = render("sale_done", clerk.locale, program=ctx.program, answer=outcome.answer,
+                  held=outcome.held,
                   replayed=outcome.replayed, amount=amount,
                   currency=ctx.program.info.currency)
     return [Edit(event.chat_id, message_id(event), text)]
@@ -135,8 +136,9 @@ async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk,
     packed = ("c" if ref.kind == "member_code" else "p") + ref.value
     await remember_step(ctx.writer(), clerk.telegram_id, AMOUNT_STEP, {"ref": packed},
                         ctx.clock())
-    return [Send(event.chat_id, render("sale_ask_amount", clerk.locale, member=member,
-                                       phone=_phone(ref), currency=ctx.program.info.currency))]
+    return [Send(event.chat_id, render("sale_ask_amount", clerk.locale, program=ctx.program,
+                                       member=member, phone=_phone(ref),
+                                       currency=ctx.program.info.currency))]
 
 
 async def _ask_again(ctx: Context, event: Incoming, clerk: Clerk, reason: str) -> list[Action]:

@@ -111,8 +111,9 @@ async def _show_member(ctx: Context, event: Incoming, clerk: Clerk,
                                            reason="member_not_found"))]
     await forget_step(ctx.writer(), clerk.telegram_id)
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
-    return [Send(event.chat_id, render("member_summary", clerk.locale, summary=summary,
-                                       p=summary.progress, zone=ctx.program.info.timezone))]
+    return [Send(event.chat_id, render("member_summary", clerk.locale, program=ctx.program,
+                                       summary=summary, p=summary.progress,
+                                       zone=ctx.program.info.timezone))]
 
 
 FEATURE = Feature(
