@@ -22,6 +22,7 @@ from domain.ports import UnitOfWork
 from domain.program import Program
 from domain.services.trends import weekly_trends
 from domain.surveys import Satisfaction
+from domain.titles import localized
 from domain.trends import Week
 from messages.render import local_date
 
@@ -45,10 +46,13 @@ async def period_charts(uow: UnitOfWork, program: Program, since: date, until: d
                         figures: Metrics, locale: str) -> list[Chart]:
     """The charts of [since, until): its weeks read in `uow` (read-only), drawn in a worker
     thread so the event loop goes on; `figures` are the period's metrics (members per tier,
-    drawn in the program's tier order, and survey scores). InvalidRequest for a period the
-    charts cannot cover."""
+    drawn in the program's tier order under their titles in `locale`, and survey scores).
+    InvalidRequest for a period the charts cannot cover."""
     weeks = await weekly_trends(uow, program, since, until)
-    tiers = {**{tier.name: 0 for tier in program.tiers.levels}, **figures.members.by_tier}
+    counts = {**{tier.name: 0 for tier in program.tiers.levels}, **figures.members.by_tier}
+    shown = {tier.name: localized(tier.name, tier.titles, locale)
+             for tier in program.tiers.levels}
+    tiers = {shown.get(name, name): count for name, count in counts.items()}
     return await asyncio.to_thread(draw_charts, weeks, tiers, figures.satisfaction,
                                    program.info.currency, locale)
 
