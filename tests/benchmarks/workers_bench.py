@@ -4,7 +4,7 @@
         [--repeat 2] [--framework aiogram|ptb]
 
 Each configuration runs against a fresh emulator (in this process, which posts the updates
-to the webhook) and a fresh PostgreSQL database (at tests.conftest.PG_SERVER, dropped
+to the webhook) and a fresh PostgreSQL database (`service_bench.postgres_url`, dropped
 afterwards): 1 is plain `run`, N > 1 is `run --workers N` (a supervisor and N workers
 sharing the webhook's socket). As in bot_bench, every member first sends /start, untimed,
 then `--rounds` bursts in which every member sends /balance at once, each timed until
@@ -26,16 +26,12 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-
 from bot.emulator import Emulator
-from tests import conftest
 from tests.benchmarks.bot_bench import (
     EXPECTED,
     FIRST_ID,
@@ -49,9 +45,11 @@ from tests.benchmarks.bot_bench import (
     memory_mb,
 )
 from tests.benchmarks.bot_process import TOKEN, lift_telegram_limits
+from tests.benchmarks.service_bench import postgres_url, postgres_version
 from tests.e2e.test_webhook_and_restarts import free_port
 
 SECRET = "Workers-Bench_0123456789abcdef"
+PG_DATABASE = "loyalty_workers_bench"  # created afresh for each run, dropped after it
 UP_WITHIN = 120.0  # seconds for every worker to be up (a bound on a hang, not a timing)
 
 
@@ -101,21 +99,6 @@ def bot_env(base_url: str, db_url: str, framework: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database's URL, dropped afterwards."""
-    name = f"workers_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(conftest.PG_SERVER, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base = conftest.PG_SERVER.rsplit("/", 1)[0].replace("postgresql://",
-                                                             "postgresql+asyncpg://")
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-@asynccontextmanager
 async def bot_running(workers: int, env: dict[str, str], log: Path) -> AsyncIterator[BotProcess]:
     """This module's `serve` entry with `workers`, until the block ends."""
     with log.open("wb") as output:
@@ -148,7 +131,8 @@ async def measure(workers: int, framework: str, members: int, rounds: int,
                   workdir: Path) -> Run:
     """One configuration on a fresh emulator and database: join, then the timed bursts."""
     expected = EXPECTED["loyalty"]
-    async with fresh_postgres() as db_url, Emulator(token=TOKEN, bot_username=USERNAME) as emu:
+    async with (postgres_url(PG_DATABASE) as db_url,
+                Emulator(token=TOKEN, bot_username=USERNAME) as emu):
         users = [emu.user(FIRST_ID + n, f"Member {n}", language_code="en")
                  for n in range(members)]
         replies = ReplyCounter(emu.calls)
@@ -185,11 +169,13 @@ async def run_all(counts: list[int], framework: str, members: int, rounds: int,
 # --- report ---------------------------------------------------------------------------------
 
 
-def report(runs: list[Run], framework: str, members: int, rounds: int) -> str:
+def report(runs: list[Run], framework: str, members: int, rounds: int,
+           pg_version: str | None) -> str:
     """The markdown report: machine, load, what ran, one row per run."""
     single = [run.rate for run in runs if run.workers == 1]
     base = sum(single) / len(single) if single else None
-    lines = [machine_line(), f"Load average at the end: {os.getloadavg()[0]:.2f} (1 min)", "",
+    lines = [machine_line(pg_version),
+             f"Load average at the end: {os.getloadavg()[0]:.2f} (1 min)", "",
              f"{framework}, webhook mode, PostgreSQL; {members} members, /start untimed, then "
              f"{rounds} timed /balance bursts of {members}; the emulator in the benchmark's "
              f"process ({os.cpu_count()} cores for everything).", "",
@@ -264,10 +250,12 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["worker"]:
         sys.exit(worker())
     args = parse(argv)
-    conftest.require_postgres()
+    pg_version, problem = asyncio.run(postgres_version())
+    if problem:
+        sys.exit(problem)
     runs = asyncio.run(run_all(args.workers, args.framework, args.members, args.rounds,
                                args.repeat))
-    print(report(runs, args.framework, args.members, args.rounds))
+    print(report(runs, args.framework, args.members, args.rounds, pg_version))
 
 
 if __name__ == "__main__":
