@@ -111,6 +111,8 @@ class TransactionRow(Base):
     __tablename__ = "point_transactions"
     __table_args__ = (
         Index("ix_point_transactions_member_time", "member_id", "created_at", "id"),
+        # /top sums one month of some kinds: a range of this index, not the whole ledger
+        Index("ix_point_transactions_kind_time", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -2,7 +2,8 @@
 
 Creates action_claims (one row per member and action, per year for the birthday: the key
 pays each once), birthdays (day and month, set once a year) and leaderboard_names (members
-who chose to appear by name on /top).
+who chose to appear by name on /top), and indexes point_transactions by kind and time (/top
+sums one month of purchase points: a range of the index, not the whole ledger).
 
 Revision ID: 0014
 Revises: 0013
@@ -25,7 +26,9 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create action_claims, birthdays and leaderboard_names."""
+    """Create action_claims, birthdays and leaderboard_names; index the ledger by kind."""
+    op.create_index("ix_point_transactions_kind_time", "point_transactions",
+                    ["kind", "created_at"])
     op.create_table(
         "action_claims",
         sa.Column("id", ID, nullable=False),
@@ -82,3 +85,4 @@ def downgrade() -> None:
     op.drop_table("birthdays")
     op.drop_index("ix_action_claims_pending", table_name="action_claims")
     op.drop_table("action_claims")
+    op.drop_index("ix_point_transactions_kind_time", table_name="point_transactions")
