@@ -51,6 +51,7 @@ from tests.e2e.test_webhook_and_restarts import free_port
 SECRET = "Workers-Bench_0123456789abcdef"
 PG_DATABASE = "loyalty_workers_bench"  # created afresh for each run, dropped after it
 UP_WITHIN = 120.0  # seconds for every worker to be up (a bound on a hang, not a timing)
+SERVING = 1.0  # seconds from a worker's "listening:" line until its webhook surely serves
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,16 @@ async def bot_running(workers: int, env: dict[str, str], log: Path) -> AsyncIter
 
 
 async def all_up(bot: BotProcess, workers: int) -> list[int]:
-    """Wait until every worker logged that it is up; the workers' pids."""
+    """Wait until every worker serves the webhook; the workers' pids.
+
+    The connections the emulator opens first stay open (keep-alive), so a worker that
+    began serving after them would be left out of every burst.
+    """
     deadline = time.monotonic() + UP_WITHIN
     while time.monotonic() < deadline:
         text = bot.log.read_text(encoding="utf-8", errors="replace")
-        if text.count(" is up on ") >= workers:
+        if text.count(" listening: ") >= workers:  # logged just before the webhook serves
+            await bot.watch(asyncio.sleep(SERVING))
             return children(bot.pid) if workers > 1 else [bot.pid]
         await bot.watch(asyncio.sleep(0.2))
     raise TimeoutError(f"not every worker up:\n{bot.log.read_text()[-3000:]}")
