@@ -9,10 +9,9 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import Birthday, BirthdayCandidate
+from domain.services.birthdays import LEAP_YEAR
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import ActionClaimRow, BirthdayRow, MemberRow
-
-LEAP_YEAR = 2000  # the year a stored birthday is given, so that 29 February is a date
 
 
 class SqlBirthdays:
