@@ -21,8 +21,6 @@ from functools import partial
 from typing import NamedTuple, Protocol
 from urllib.parse import urlparse
 
-from aiohttp import web
-
 from bot.broadcast_status import status_loop
 from bot.conversation.actions import Action
 from bot.conversation.channels import ChannelLookup, Membership, warn_unchecked_channels
@@ -39,7 +37,6 @@ from bot.scheduler import run_scheduler
 from bot.settings import Settings, SettingsError, require_bot_settings
 from bot.telegram.replies import BotApi, TelegramUnreachable, TokenRefused, perform
 from bot.telegram.updates import UNDER_WAY_GRACE, Handle
-from bot.telegram.webhook import webhook_app
 from domain.program import Program
 from domain.program_file import default_program_path
 from storage.database import Database
@@ -289,6 +286,10 @@ async def serve_webhook(settings: Settings, telegram: TelegramBot, sock: socket.
                         register: bool = True) -> None:
     """Serve the webhook on `sock` and register WEBHOOK_URL with Telegram (if `register`);
     on the way out, the updates being handled finish (up to UNDER_WAY_GRACE seconds)."""
+    from aiohttp import web  # only to serve a webhook: PTB's polling does without (10 MB)
+
+    from bot.telegram.webhook import webhook_app
+
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
