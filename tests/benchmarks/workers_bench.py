@@ -12,10 +12,11 @@ every member has their reply. The configurations alternate `--repeat` times, so 
 the machine's load falls on each alike. Replies keep no pace within Telegram's limits
 (`bot_process.lift_telegram_limits`, in every worker): the bot's own speed is measured.
 
-Reported per run: updates/s over the timed bursts, the ratio to one process, each
-process's CPU ms per update (workers, supervisor, this process with the emulator), the
-share of the updates each worker's CPU suggests it took, and the resident memory of the
-bot's processes together.
+Reported per run: updates/s over the timed bursts, the ratio to one process, CPU ms per
+update of each worker (with the share of the updates its CPU suggests it took), of the
+supervisor, of this process (the emulator) and of PostgreSQL's processes, how busy the
+machine's cores were during the bursts (anything running on it counts), and the resident
+memory of the bot's processes together.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class Run:
     worker_cpu: list[float]  # CPU seconds of each worker during the timed bursts
     supervisor_cpu: float  # of the supervisor (0 with one process, which is the worker)
     emulator_cpu: float  # of this process
+    postgres_cpu: float  # of every PostgreSQL process (other work on the server included)
+    busy: float  # share of the machine's CPU time in use, by anything
     rss_mb: float  # every bot process together, after the traffic
 
     @property
@@ -88,6 +91,30 @@ def children(pid: int) -> list[int]:
     """The processes `pid` started (Linux /proc)."""
     return [int(child) for child in
             Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()]
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the processes named postgres (the server's, any client's
+    work included: they are on this machine)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError):
+            if stat.read_text(encoding="utf-8").split(" (", 1)[1].startswith("postgres)"):
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text(encoding="utf-8").split("\n")[0]
+             .split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time in use between two `machine_cpu` readings."""
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
 
 
 def bot_env(base_url: str, db_url: str, framework: str) -> dict[str, str]:
@@ -149,13 +176,17 @@ async def measure(workers: int, framework: str, members: int, rounds: int,
             await burst(emu, bot, users, "/start", replies, expected["/start"], 1)
             before = [cpu_seconds(pid) for pid in pids]
             supervisor, emulator = cpu_seconds(bot.pid), time.process_time()
+            postgres, machine = postgres_cpu(), machine_cpu()
             bursts = [await burst(emu, bot, users, "/balance", replies, expected["/balance"],
                                   2 + n) for n in range(rounds)]
             worker_cpu = [cpu_seconds(pid) - cpu for pid, cpu in zip(pids, before, strict=True)]
             supervisor_cpu = cpu_seconds(bot.pid) - supervisor if workers > 1 else 0.0
             emulator_cpu = time.process_time() - emulator
+            postgres = postgres_cpu() - postgres
+            busy = busy_share(machine, machine_cpu())
             rss = sum(memory_mb(pid) for pid in {bot.pid, *pids})
-    return Run(workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu, rss)
+    return Run(workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu, postgres,
+               busy, rss)
 
 
 async def run_all(counts: list[int], framework: str, members: int, rounds: int,
@@ -186,8 +217,8 @@ def report(runs: list[Run], framework: str, members: int, rounds: int,
              f"{rounds} timed /balance bursts of {members}; the emulator in the benchmark's "
              f"process ({os.cpu_count()} cores for everything).", "",
              "| processes | updates/s | vs 1 process | worker CPU ms/update (share) "
-             "| supervisor CPU ms/update | emulator CPU ms/update | RSS MB (all) |",
-             "| --- | ---: | ---: | --- | ---: | ---: | ---: |"]
+             "| supervisor | emulator | PostgreSQL | machine busy | RSS MB (all) |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for run in runs:
         total = sum(run.worker_cpu) or 1.0
         cpu = ", ".join(f"{run.ms(c):.2f} ({c / total:.0%})" for c in run.worker_cpu)
@@ -195,7 +226,7 @@ def report(runs: list[Run], framework: str, members: int, rounds: int,
         ratio = f"{run.rate / base:.2f}" if base else "—"
         lines.append(f"| {label} | {run.rate:,.0f} | {ratio} | {cpu} "
                      f"| {run.ms(run.supervisor_cpu):.2f} | {run.ms(run.emulator_cpu):.2f} "
-                     f"| {run.rss_mb:.0f} |")
+                     f"| {run.ms(run.postgres_cpu):.2f} | {run.busy:.0%} | {run.rss_mb:.0f} |")
     lines.append("")
     for workers in sorted({run.workers for run in runs}):
         rates = [run.rate for run in runs if run.workers == workers]
