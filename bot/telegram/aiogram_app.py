@@ -162,7 +162,7 @@ class AiogramBot:
         self.replies = AiogramReplies(self.bot)
         self.handle = handle
         self.under_way: set[asyncio.Task[Any]] = set()  # the updates being handled
-        self.dispatcher = Dispatcher()
+        self.dispatcher = Dispatcher(disable_fsm=True)  # the core keeps each chat's step
         for observer in (self.dispatcher.message, self.dispatcher.callback_query,
                          self.dispatcher.my_chat_member):
             observer.register(self._on_update)
