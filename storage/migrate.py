@@ -1,14 +1,17 @@
 """The schema migrations (Alembic, shipped in `storage/migrations`), run from code.
 
 The app calls `ensure_schema` on start. No alembic.ini is needed: the config is built here.
-Alembic itself (about 10 MB with Mako) is imported only to migrate: checking that a
-database is current reads the revision files' names with `ast` and the version table with
-one query.
+Alembic itself (about 10 MB with Mako) is imported only to migrate, and the app migrates in
+a child process: checking that a database is current reads the revision files' names with
+`ast` and the version table with one query.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATE_URL = "LOYALTY_MIGRATE_URL"  # the database `python -m storage.migrate` upgrades
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -123,6 +127,46 @@ async def current_revision(database: Database) -> str | None:
 
 
 async def ensure_schema(database: Database) -> None:
-    """Upgrade to head if the database is empty or behind; a single read when it is current."""
+    """Upgrade to head if the database is empty or behind; a single read when it is current.
+
+    The upgrade runs in a child process, so Alembic and Mako never stay in the memory of
+    the long-running bot that asked for it.
+    """
     if await current_revision(database) != head_revision():
+        await upgrade_in_child(database.url)
+
+
+async def upgrade_in_child(url: str) -> None:
+    """`upgrade` to head in a short-lived `python -m storage.migrate` (the URL passed in its
+    environment, not its arguments, which `ps` shows); RuntimeError with the child's last
+    line of output if it fails. Cancelled, the child is killed: its transaction rolls back."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "storage.migrate", env={**os.environ, MIGRATE_URL: url},
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        output, _ = await child.communicate()
+    except asyncio.CancelledError:
+        child.kill()
+        await child.wait()
+        raise
+    if child.returncode != 0:
+        lines = output.decode(errors="replace").strip().splitlines() or [
+            f"exit status {child.returncode}"]
+        raise RuntimeError(f"migrating the database failed: {lines[-1]} (`loyalty-bot db "
+                           "upgrade` shows the details)")
+
+
+async def _upgrade_at(url: str) -> None:
+    database = Database(url)
+    try:
         await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(_upgrade_at(os.environ[MIGRATE_URL]))
+    except Exception as error:  # the parent reports this one line
+        sys.exit(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
