@@ -111,6 +111,15 @@ async def test_a_cancelled_long_read_is_stopped_and_the_reader_still_works(sqlit
     assert await read(sqlite_db, "SELECT 7, thread_id()") == (7, threading.get_ident())
 
 
+
+async def dropped_in_use(database, kept) -> None:
+    """A unit of work on the kept connection `kept` whose connection drops (ConnectionError)."""
+    async with SqlUnitOfWork(database) as uow:
+        assert uow.members.conn is kept
+        await uow.members.conn.invalidate()  # as when the database drops a connection
+        raise ConnectionError
+
+
 async def test_a_unit_of_work_keeps_its_connection_for_the_next(database):
     async with SqlUnitOfWork(database, read_only=True) as uow:
         first = uow.members.conn
@@ -119,9 +128,6 @@ async def test_a_unit_of_work_keeps_its_connection_for_the_next(database):
     async with SqlUnitOfWork(database) as uow:
         written = uow.members.conn
     with pytest.raises(ConnectionError):
-        async with SqlUnitOfWork(database) as uow:
-            assert uow.members.conn is written
-            await uow.members.conn.invalidate()  # as when the database drops a connection
-            raise ConnectionError
+        await dropped_in_use(database, written)
     async with SqlUnitOfWork(database) as uow:
         assert uow.members.conn is not written
