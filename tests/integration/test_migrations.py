@@ -303,5 +303,5 @@ async def test_0012_dates_earlier_receipts_points_by_their_purchase(database: Da
 
 async def test_a_failed_migration_in_the_child_is_reported_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "loyalty.db").write_text("not a database")
-    with pytest.raises(RuntimeError, match="migrating the database failed: .*not a database"):
+    with pytest.raises(RuntimeError, match=r"migrating the database failed: .*not a database"):
         await migrate.upgrade_in_child(f"sqlite+aiosqlite:///{tmp_path}/loyalty.db")
