@@ -40,7 +40,7 @@ NOT_LOCALES = frozenset({"cli", "__pycache__"})
 COUNT_MARK = "#"
 
 
-def plural(count: int | Decimal | str, locale: str, forms: dict[str, str]) -> str:
+def plural(count: int | Decimal | str, locale: str | Locale, forms: dict[str, str]) -> str:
     """The form of `forms` that the locale's CLDR plural rules pick for `count`.
 
     `forms` maps CLDR categories (zero, one, two, few, many, other) to text; `other` is
@@ -58,12 +58,13 @@ def plural(count: int | Decimal | str, locale: str, forms: dict[str, str]) -> st
 
 
 @cache
-def _plural_rule(locale: str) -> Callable[[Decimal], str]:
+def _plural_rule(locale: str | Locale) -> Callable[[Decimal], str]:
     """The locale's CLDR plural rule: a number in, its category out."""
     return Locale.parse(locale).plural_form
 
 
-def local_date(value: date | datetime | str, locale: str, zone: str | None = None) -> str:
+def local_date(value: date | datetime | str, locale: str | Locale,
+               zone: str | None = None) -> str:
     """A day in the locale's one date format; a moment is read on the clock of `zone`.
 
     Naive moments are UTC (as stored); ISO strings are accepted (outbox contexts are JSON).
@@ -78,14 +79,15 @@ def local_date(value: date | datetime | str, locale: str, zone: str | None = Non
 
 def add_filters(env: Environment, locale: str) -> Environment:
     """Locale-aware filters: number, money, plural, date, code (and the made-up-receipt test)."""
-    env.filters["number"] = lambda value: format_decimal(value, locale=locale)
+    parsed = Locale.parse(locale)  # once: Babel parses a locale given by name on every call
+    env.filters["number"] = lambda value: format_decimal(value, locale=parsed)
     env.filters["money"] = lambda value, currency: format_currency(
-        Decimal(value), currency, locale=locale)
-    env.filters["plural"] = lambda count, **forms: plural(count, locale, forms)
+        Decimal(value), currency, locale=parsed)
+    env.filters["plural"] = lambda count, **forms: plural(count, parsed, forms)
 
     @pass_context
     def date_filter(context: Context, value: date | datetime | str) -> str:
-        return local_date(value, locale, context.get("zone"))
+        return local_date(value, parsed, context.get("zone"))
 
     env.filters["date"] = date_filter
     env.filters["date_as"] = lambda value, skeleton: format_skeleton(
@@ -131,7 +133,7 @@ def _chat_environment(locale: str) -> Environment:
     folders = [HERE / locale] if locale != FALLBACK_LOCALE else []
     loader = ChoiceLoader([FileSystemLoader(f) for f in [*folders, HERE / FALLBACK_LOCALE]])
     env = Environment(loader=loader, undefined=StrictUndefined, autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     return add_filters(env, locale if locale in locales() else FALLBACK_LOCALE)
 
 
