@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -147,6 +148,12 @@ class LotRow(Base):
     remaining: Mapped[int] = mapped_column(BigInteger)
     earned_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# The open lots, as queries must say it to use the partial indexes above: `remaining > 0`
+# with a literal 0. With a bound 0, SQLite plans the statement again on every run (whether
+# a partial index applies hangs on the value), 0.12 ms of a balance screen's 0.14 in SQL.
+LOT_IS_OPEN = LotRow.remaining > literal_column("0")
 
 
 class EntryRow(Base):

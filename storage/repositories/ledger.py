@@ -22,6 +22,7 @@ from domain.ports import AccountFigures, Credit, MemberAccount, Posted, Posting
 from domain.receipts import MemberKey
 from storage.repositories.members import MEMBERS, NAMED, named_params, to_member
 from storage.tables import (
+    LOT_IS_OPEN,
     AccountRow,
     EntryRow,
     LotRow,
@@ -38,7 +39,7 @@ ADD_TO_BALANCE = (
 )
 LOTS = LotRow.__table__.c
 CREDITS = TierCreditRow.__table__.c
-EXPIRING = (LOTS.member_id == bindparam("member"), LOTS.remaining > 0,
+EXPIRING = (LOTS.member_id == bindparam("member"), LOT_IS_OPEN,
             LOTS.expires_at <= bindparam("expiring_by"))
 WINDOW_CREDITS = (  # an account's tier credits after :credits_since
     select(func.coalesce(func.sum(CREDITS.credits), 0))
@@ -136,7 +137,7 @@ class SqlLedger:
     async def open_lots(self, member_id: int) -> Sequence[Lot]:
         statement = (
             select(LotRow.id, LotRow.remaining, LotRow.expires_at)
-            .where(LotRow.member_id == member_id, LotRow.remaining > 0)
+            .where(LotRow.member_id == member_id, LOT_IS_OPEN)
             .order_by(LotRow.expires_at, LotRow.id)
         )
         return [Lot(*row) for row in (await self.conn.execute(statement)).all()]
@@ -156,7 +157,7 @@ class SqlLedger:
         """Open lots whose expiry has come, oldest first, with their member ids."""
         statement = (
             select(LotRow.member_id, LotRow.id, LotRow.remaining, LotRow.expires_at)
-            .where(LotRow.remaining > 0, LotRow.expires_at <= now)
+            .where(LOT_IS_OPEN, LotRow.expires_at <= now)
             .order_by(LotRow.expires_at, LotRow.id)
             .limit(limit)
         )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.nudges import MemberFacts, Nudge, favourite_category
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import (
+    LOT_IS_OPEN,
     AccountRow,
     LotRow,
     MemberRow,
@@ -84,7 +85,7 @@ class SqlNudges:
                         until: datetime) -> dict[int, tuple[int, datetime | None]]:
         rows = await self.conn.execute(
             select(LotRow.member_id, func.sum(LotRow.remaining), func.min(LotRow.expires_at))
-            .where(LotRow.member_id.between(first_id, last_id), LotRow.remaining > 0,
+            .where(LotRow.member_id.between(first_id, last_id), LOT_IS_OPEN,
                    LotRow.expires_at > now, LotRow.expires_at <= until)
             .group_by(LotRow.member_id)
         )
