@@ -93,15 +93,21 @@ def children(pid: int) -> list[int]:
             Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()]
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by the processes named postgres (the server's, any client's
-    work included: they are on this machine)."""
-    total = 0.0
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each process named postgres (the server's processes, for
+    any client on this machine)."""
+    used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError):
+        with suppress(OSError, ValueError, IndexError):
             if stat.read_text(encoding="utf-8").split(" (", 1)[1].startswith("postgres)"):
-                total += cpu_seconds(int(stat.parent.name))
-    return total
+                used[int(stat.parent.name)] = cpu_seconds(int(stat.parent.name))
+    return used
+
+
+def postgres_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU seconds since `before`, of the processes alive now (one that ended
+    meanwhile is missed; one that started counts in full)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu().items())
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -182,11 +188,11 @@ async def measure(workers: int, framework: str, members: int, rounds: int,
             worker_cpu = [cpu_seconds(pid) - cpu for pid, cpu in zip(pids, before, strict=True)]
             supervisor_cpu = cpu_seconds(bot.pid) - supervisor if workers > 1 else 0.0
             emulator_cpu = time.process_time() - emulator
-            postgres = postgres_cpu() - postgres
+            postgres_used = postgres_since(postgres)
             busy = busy_share(machine, machine_cpu())
             rss = sum(memory_mb(pid) for pid in {bot.pid, *pids})
-    return Run(workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu, postgres,
-               busy, rss)
+    return Run(workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu,
+               postgres_used, busy, rss)
 
 
 async def run_all(counts: list[int], framework: str, members: int, rounds: int,
