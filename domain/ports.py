@@ -6,7 +6,7 @@ transaction that commits on a clean exit and rolls back on an exception.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -129,6 +129,16 @@ class AccountFigures:
     tier_credits: int  # in the window after `credits_since`
     expiring_points: int  # in open lots expiring by `expiring_by`
     expiring_first: datetime | None
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """What a member's view of the rewards hangs on, read in one statement: their balance,
+    the vouchers issued so far per reward (stock counted), and how many of each they hold."""
+
+    balance: int
+    issued: Mapping[str, int]
+    held: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,7 @@ class RewardRepository(Protocol):
 
     async def take_stock(self, reward_id: str, stock: int | None) -> bool: ...
     async def issued(self, reward_id: str) -> int: ...
+    async def shelf(self, member_id: int) -> Shelf: ...
     async def add_voucher(self, voucher: Voucher) -> Voucher: ...
     async def voucher_by_code(self, code: str) -> Voucher | None: ...
     async def voucher_by_request(self, member_id: int, request_id: str) -> Voucher | None: ...

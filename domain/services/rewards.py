@@ -61,7 +61,9 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
             return Redemption(previous, reward, await uow.ledger.balance(member_id), True)
     # stock is left to take_stock's conditional update below: reading it here too is a
     # second query that a concurrent redemption could make stale anyway
-    blocked = await _blocked_by(uow, program, member, reward, read_stock=False)
+    held = (await uow.rewards.count_vouchers(member.id, reward.id)
+            if reward.per_member_limit else 0)
+    blocked = blocked_by(program, member, reward, held)
     if blocked == "min_tier":
         raise RewardUnavailable("min_tier", f"{reward.id} needs tier {reward.min_tier}")
     if blocked == "limit":
@@ -80,37 +82,42 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
     return Redemption(voucher, reward, posted.balance, False)
 
 
-async def _blocked_by(uow: UnitOfWork, program: Program, member: Member, reward: Reward,
-                      read_stock: bool = True) -> str | None:
+def blocked_by(program: Program, member: Member, reward: Reward, held: int,
+               issued: int | None = None) -> str | None:
+    """Why `member` cannot take `reward` now (min_tier, limit, out_of_stock), or None.
+
+    `held`: the member's vouchers for it; `issued`: all its vouchers so far, when known (a
+    redemption leaves stock to `take_stock`'s conditional update).
+    """
     tiers = program.tiers
     if reward.min_tier and tiers.rank(member.tier) < tiers.rank(reward.min_tier):
         return "min_tier"
-    if reward.per_member_limit and (
-        await uow.rewards.count_vouchers(member.id, reward.id) >= reward.per_member_limit
-    ):
+    if reward.per_member_limit and held >= reward.per_member_limit:
         return "limit"
-    if read_stock and reward.stock is not None and (
-        await uow.rewards.issued(reward.id) >= reward.stock
-    ):
+    if issued is not None and reward.stock is not None and issued >= reward.stock:
         return "out_of_stock"
     return None
 
 
-async def catalogue(uow: UnitOfWork, program: Program, member_id: int) -> list[CatalogueEntry]:
-    """Every reward with its stock left and whether this member can redeem it now."""
+@dataclass(frozen=True)
+class Catalogue:
+    """The rewards as one member sees them, and the balance they were judged by."""
+
+    balance: int
+    entries: list[CatalogueEntry]
+
+
+async def catalogue(uow: UnitOfWork, program: Program, member: Member) -> Catalogue:
+    """Every reward with its stock left and whether `member` can redeem it now (one read)."""
     async with uow:
-        member = await uow.members.get(member_id)
-        if member is None:
-            raise NotFound("member", member_id)
-        balance = await uow.ledger.balance(member_id)
-        entries = []
-        for reward in program.rewards:
-            left = None
-            if reward.stock is not None:
-                left = max(reward.stock - await uow.rewards.issued(reward.id), 0)
-            blocked = await _blocked_by(uow, program, member, reward)
-            entries.append(CatalogueEntry(reward, left, balance >= reward.cost, blocked))
-        return entries
+        shelf = await uow.rewards.shelf(member.id)
+    entries = []
+    for reward in program.rewards:
+        issued = shelf.issued.get(reward.id, 0)
+        left = None if reward.stock is None else max(reward.stock - issued, 0)
+        blocked = blocked_by(program, member, reward, shelf.held.get(reward.id, 0), issued)
+        entries.append(CatalogueEntry(reward, left, shelf.balance >= reward.cost, blocked))
+    return Catalogue(shelf.balance, entries)
 
 
 async def member_vouchers(uow: UnitOfWork, member_id: int) -> list[Voucher]:

@@ -6,12 +6,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Row, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Row,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Voucher
+from domain.ports import Shelf
 from storage.repositories.upsert import insert_ignoring_conflict
-from storage.tables import RewardStockRow, VoucherRow
+from storage.tables import AccountRow, RewardStockRow, VoucherRow
+
+STOCK, VOUCHERS = RewardStockRow.__table__.c, VoucherRow.__table__.c
+SHELF = union_all(  # built once: (what, reward, count) rows, the balance's reward ''
+    select(literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance)
+    .where(AccountRow.__table__.c.member_id == bindparam("member")),
+    select(literal_column("'issued'"), STOCK.reward_id, STOCK.issued),
+    select(literal_column("'held'"), VOUCHERS.reward_id, func.count())
+    .where(VOUCHERS.member_id == bindparam("member")).group_by(VOUCHERS.reward_id),
+)
 
 
 def to_voucher(row: Row[Any]) -> Voucher:
@@ -44,6 +65,13 @@ class SqlRewards:
     async def issued(self, reward_id: str) -> int:
         statement = select(RewardStockRow.issued).where(RewardStockRow.reward_id == reward_id)
         return (await self.conn.execute(statement)).scalar_one_or_none() or 0
+
+    async def shelf(self, member_id: int) -> Shelf:
+        """The member's balance, every reward's vouchers issued and the member's own."""
+        counts: dict[str, dict[str, int]] = {"balance": {}, "issued": {}, "held": {}}
+        for what, reward_id, count in await self.conn.execute(SHELF, {"member": member_id}):
+            counts[what][reward_id] = int(count)
+        return Shelf(counts["balance"].get("", 0), counts["issued"], counts["held"])
 
     async def add_voucher(self, voucher: Voucher) -> Voucher:
         voucher_id = (

@@ -68,6 +68,21 @@ async def test_min_tier_and_per_member_limit(uow, program):
     assert limit.value.reason == "limit"
 
 
+async def test_the_catalogue_reads_balance_stock_and_limits_in_one_go(uow, program):
+    member = await new_member(uow, program, 1)
+    await give(uow, program, member, 2000)
+    await buy(uow, program, member, "R-1", line("X", "coffee", 1, "500"))
+    await redeem_reward(uow, program, member_id=member.id, reward_id="tote", now=NOW)
+    async with uow:
+        member = await uow.members.get(member.id)  # now an Insider
+    shown = await catalogue(uow, program, member)
+    entries = {e.reward.id: e for e in shown.entries}
+    assert shown.balance == await balance(uow, member)
+    assert (entries["tote"].stock_left, entries["tote"].blocked_by) == (24, "limit")
+    assert (entries["coffee"].stock_left, entries["coffee"].blocked_by) == (1000, None)
+    assert entries["coffee"].affordable
+
+
 async def test_out_of_stock_refuses_and_keeps_the_points(uow, program, database):
     scarce = replace(program, rewards=(replace(program.rewards[0], stock=1),))
     first, second = await new_member(uow, scarce, 1), await new_member(uow, scarce, 2)
@@ -78,7 +93,7 @@ async def test_out_of_stock_refuses_and_keeps_the_points(uow, program, database)
         await redeem_reward(uow, scarce, member_id=second.id, reward_id="coffee", now=NOW)
     assert empty.value.reason == "out_of_stock"
     assert await balance(uow, second) == 150
-    entries = {e.reward.id: e for e in await catalogue(uow, scarce, second.id)}
+    entries = {e.reward.id: e for e in (await catalogue(uow, scarce, second)).entries}
     assert entries["coffee"].stock_left == 0
     assert entries["coffee"].blocked_by == "out_of_stock"
     assert await check_invariants(database) == []

@@ -12,13 +12,13 @@ from bot.conversation.actions import Action, Answer, Button, Edit, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.handlers.common import callback_id, current_balance, message_id, refused
+from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from domain.codes import format_code
 from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
 from domain.models import Member
-from domain.services.rewards import CatalogueEntry, catalogue, member_vouchers, redeem_reward
+from domain.services.rewards import catalogue, member_vouchers, redeem_reward
 from messages.render import render
 
 DETAIL = "rw"  # button action: a reward's details (reward id)
@@ -42,18 +42,18 @@ async def back_to_rewards(ctx: Context, event: Incoming, member: Member,
 async def reward_detail(ctx: Context, event: Incoming, member: Member,
                         press: Press) -> list[Action]:
     """One reward, with a confirm button when the member can redeem it."""
-    entries = {e.reward.id: e for e in await catalogue(ctx.reader(), ctx.program, member.id)}
+    shown = await catalogue(ctx.reader(), ctx.program, member)
+    entries = {e.reward.id: e for e in shown.entries}
     entry = entries.get(press.args[0]) if press.args else None
     if entry is None:
         return refused(event, member.locale, "gone")
-    balance = await current_balance(ctx, member)
     names = labels(member.locale)
     row = [button(ctx, event.person.id, names["back"], CATALOGUE)]
     if entry.blocked_by is None and entry.affordable:
         nonce = secrets.token_urlsafe(6)[:8]
         row.insert(0, button(ctx, event.person.id, names["redeem"], REDEEM, entry.reward.id, nonce))
     text = render("reward_detail", member.locale, program=ctx.program, e=entry,
-                  balance=balance)
+                  balance=shown.balance)
     return [Edit(event.chat_id, message_id(event), text, (tuple(row),))]
 
 
@@ -99,14 +99,13 @@ async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[A
 
 async def _catalogue(ctx: Context, event: Incoming,
                      member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-    entries: list[CatalogueEntry] = await catalogue(ctx.reader(), ctx.program, member.id)
-    balance = await current_balance(ctx, member)
-    text = render("rewards", member.locale, program=ctx.program, entries=entries,
-                  balance=balance)
+    shown = await catalogue(ctx.reader(), ctx.program, member)
+    text = render("rewards", member.locale, program=ctx.program, entries=shown.entries,
+                  balance=shown.balance)
     buttons = tuple(
         (button(ctx, event.person.id, render("reward_button", member.locale, reward=e.reward),
                 DETAIL, e.reward.id),)
-        for e in entries
+        for e in shown.entries
     )
     return text, buttons
 
