@@ -18,7 +18,7 @@ from contextlib import (
 )
 from datetime import UTC, datetime
 from functools import partial
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 from urllib.parse import urlparse
 
 from bot.broadcast_status import status_loop
@@ -160,6 +160,13 @@ async def identified(telegram: TelegramBot, settings: Settings, token: str) -> s
                             "unset for api.telegram.org") from None
 
 
+Sharing = Literal["alone", "shared", "held"]
+"""How a port is taken: by one process alone; shared by the workers of `run --workers N`,
+each listening (SO_REUSEPORT: the kernel spreads the connections over them); or held for
+them by their supervisor, bound but not listening (it accepts nothing, and no other
+program can take the port while workers come and go)."""
+
+
 class Listeners(NamedTuple):
     """The sockets `run` serves on, bound before anything else starts (None: not served)."""
 
@@ -168,31 +175,52 @@ class Listeners(NamedTuple):
 
 
 @contextmanager
-def bound(settings: Settings) -> Iterator[Listeners]:
+def bound(settings: Settings, sharing: Sharing = "alone") -> Iterator[Listeners]:
     """The merchant API's socket (unless API_PORT=0) and the webhook's (with WEBHOOK_URL),
     bound, and closed on exit; SettingsError in one line for a port taken."""
     with ExitStack() as sockets:
         api = webhook = None
         if settings.api_port:
             api = sockets.enter_context(
-                listening(settings.api_host, settings.api_port, "API_PORT"))
+                listening(settings.api_host, settings.api_port, "API_PORT", sharing))
         if settings.webhook_url:
-            webhook = sockets.enter_context(
-                listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT"))
+            webhook = sockets.enter_context(listening(
+                settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT", sharing))
         yield Listeners(api, webhook)
 
 
 @contextmanager
-def listening(host: str, port: int, setting: str) -> Iterator[socket.socket]:
+def listening(host: str, port: int, setting: str,
+              sharing: Sharing = "alone") -> Iterator[socket.socket]:
     """A socket bound to host:port, closed on exit; SettingsError naming `setting` when the
     address is taken or not this machine's, so start-up stops with one line."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        sock = socket.create_server((host, port), family=family)
+        if sharing == "held":
+            sock = held_port(host, port, family)
+        else:
+            sock = socket.create_server((host, port), family=family,
+                                        reuse_port=sharing == "shared")
     except OSError as error:
         raise cannot_listen(setting, host, port, error) from None
     with sock:
         yield sock
+
+
+def held_port(host: str, port: int, family: socket.AddressFamily) -> socket.socket:
+    """A socket bound to host:port with SO_REUSEPORT and not listening, set up as
+    `socket.create_server` sets up the workers' listening ones."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def cannot_listen(setting: str, host: str, port: int, error: OSError) -> SettingsError:
@@ -212,8 +240,8 @@ async def run_bot(settings: Settings, listeners: Listeners | None = None,
     """Run until cancelled: long polling, or a webhook when WEBHOOK_URL is set.
 
     It binds its ports first (a taken port stops start-up before all else), unless given
-    `listeners` bound by the supervisor of several workers (bot.workers), of which only
-    the first `announce`s the bot to Telegram (its menus and its webhook).
+    `listeners`, as each of several workers (bot.workers) is, of which only the first
+    `announce`s the bot to Telegram (its menus and its webhook).
 
     Cancelled (Ctrl+C or SIGTERM), it stops in order: no new updates, the updates under
     way finish, the outbox sender finishes its sends and hands back the rows it claimed,

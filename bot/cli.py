@@ -145,7 +145,7 @@ def run(settings: Settings, workers: int = 1) -> int:
     worker = this_worker()
     if worker is not None:
         label_log_lines(worker)
-        work = serve_as_worker(run_bot(settings, worker.listeners, worker.announces))
+        work = serve_as_worker(settings, worker)
     elif workers > 1:
         work = supervise(settings, workers)
     else:

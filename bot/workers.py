@@ -1,10 +1,12 @@
 """`loyalty-bot run --workers N`: N processes serving one bot from one PostgreSQL database.
 
-This process, the supervisor, binds the webhook's port (and the API's) once and starts N
-workers, each a `loyalty-bot run` serving the sockets it inherits: the kernel hands each new
-connection to one of the workers waiting on a socket. What has to be one across workers is
-already in the database: conversation steps, the outbox and its claims, the outbox's pace,
-the scheduler's leader. Worker 1 tells Telegram about the bot (menus, webhook).
+This process, the supervisor, holds the webhook's port (and the API's) and starts N
+workers, each a `loyalty-bot run` listening on the same ports with SO_REUSEPORT: the kernel
+spreads the new connections over them evenly, whichever is busy (one socket shared by all
+would go to whichever woke first, and keep-alive connections stay where they went).
+What has to be one across workers is already in the database: conversation steps, the
+outbox and its claims, the outbox's pace, the scheduler's leader. Worker 1 tells Telegram
+about the bot (menus, webhook).
 
 A worker that ends is started again after a pause (1 s, doubling up to a minute; 1 s again
 once it had run a minute), except one that ends with exit code 2, a setting to fix, which
@@ -22,36 +24,22 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from bot.app import Listeners, address, bound
+from bot.app import Listeners, address, bound, run_bot
 from bot.logs import LOG_FORMAT
 from bot.settings import Settings
 from storage.database import is_sqlite
 
 log = logging.getLogger(__name__)
 
-WORKER = "LOYALTY_BOT_WORKER"  # set by the supervisor: "<number> <api fd> <webhook fd>"
-NO_SOCKET = "-"
+WORKER = "LOYALTY_BOT_WORKER"  # the worker's number, set by the supervisor
 FIRST_PAUSE = 1.0  # seconds before a worker that ended is started again
 LONGEST_PAUSE = 60.0  # the pause doubles up to this while a worker keeps ending
 STEADY = 60.0  # seconds a worker ran after which its next pause is FIRST_PAUSE again
 STDIN = 0
-
-
-class Worker(NamedTuple):
-    """This process as one of the supervisor's workers."""
-
-    number: int
-    listeners: Listeners
-
-    @property
-    def announces(self) -> bool:
-        """Whether this worker tells Telegram about the bot (menus, webhook): worker 1."""
-        return self.number == 1
 
 
 class WorkerRefused(Exception):
@@ -62,6 +50,8 @@ def workers_problem(settings: Settings, count: int) -> str | None:
     """Why `count` workers cannot serve with these settings (one line), or None."""
     if count == 1:
         return None
+    if not hasattr(socket, "SO_REUSEPORT"):
+        return f"--workers {count} needs SO_REUSEPORT (Linux), which this system lacks"
     if is_sqlite(settings.database_url):
         return (f"--workers {count} needs PostgreSQL: SQLite serves one process; set "
                 "DATABASE_URL to a PostgreSQL database, or run one worker")
@@ -71,30 +61,22 @@ def workers_problem(settings: Settings, count: int) -> str | None:
     return None
 
 
-def this_worker() -> Worker | None:
-    """This process's place among the supervisor's workers, or None when run alone."""
-    spec = os.environ.get(WORKER)
-    if not spec:
-        return None
-    number, api, webhook = spec.split()
-    return Worker(int(number), Listeners(_inherited(api), _inherited(webhook)))
+def this_worker() -> int | None:
+    """This process's number among the supervisor's workers, or None when run alone."""
+    number = os.environ.get(WORKER)
+    return int(number) if number else None
 
 
-def _inherited(fd: str) -> socket.socket | None:
-    """The listening socket the supervisor passed as file descriptor `fd`, if any."""
-    return None if fd == NO_SOCKET else socket.socket(fileno=int(fd))
-
-
-def label_log_lines(worker: Worker) -> None:
+def label_log_lines(number: int) -> None:
     """Every log line of this process says which worker wrote it."""
-    formatter = logging.Formatter(LOG_FORMAT.replace("%(name)s", f"worker {worker.number} "
-                                                                 "%(name)s"))
+    formatter = logging.Formatter(LOG_FORMAT.replace("%(name)s", f"worker {number} %(name)s"))
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
 
 
-async def serve_as_worker(serve: Coroutine[Any, Any, None]) -> None:
-    """Run `serve` until cancelled, or until the supervisor is gone (stdin closed)."""
+async def serve_as_worker(settings: Settings, number: int) -> None:
+    """The bot on the shared ports until cancelled, or until the supervisor is gone (this
+    process's standard input closed); worker 1 announces it to Telegram."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
@@ -107,7 +89,8 @@ async def serve_as_worker(serve: Coroutine[Any, Any, None]) -> None:
 
     loop.add_reader(STDIN, supervisor_gone)
     try:
-        await serve
+        with bound(settings, "shared") as listeners:
+            await run_bot(settings, listeners, announce=number == 1)
     finally:
         loop.remove_reader(STDIN)
 
@@ -118,27 +101,27 @@ def worker_command() -> list[str]:
     return [sys.executable, "-P", "-m", "bot.cli", "run"]
 
 
-def worker_env(spec: str) -> dict[str, str]:
-    """The supervisor's environment, plus the worker's place and the folder this code was
+def worker_env(number: int) -> dict[str, str]:
+    """The supervisor's environment, plus the worker's number and the folder this code was
     imported from first on the module path: the workers run this same code."""
     code = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))
-    return {**os.environ, WORKER: spec, "PYTHONPATH": path}
+    return {**os.environ, WORKER: str(number), "PYTHONPATH": path}
 
 
 async def supervise(settings: Settings, count: int,
                     command: Sequence[str] | None = None) -> None:
-    """Bind the ports, then keep `count` workers running until cancelled (SIGTERM, Ctrl+C);
+    """Hold the ports, then keep `count` workers running until cancelled (SIGTERM, Ctrl+C);
     WorkerRefused when one ended on a setting to fix. `command` starts a worker (the
     settings are checked first: `workers_problem`)."""
-    with bound(settings) as listeners:
-        log.info("supervisor: %d workers on %s", count, where(listeners))
-        await Supervisor(command or worker_command(), listeners).run(count)
+    with bound(settings, "held") as ports:
+        log.info("supervisor: %d workers on %s", count, where(ports))
+        await Supervisor(command or worker_command()).run(count)
 
 
-def where(listeners: Listeners) -> str:
-    """The shared sockets, for the supervisor's start-up line."""
-    api, webhook = listeners
+def where(ports: Listeners) -> str:
+    """The shared ports, for the supervisor's start-up line."""
+    api, webhook = ports
     served = [f"the webhook at {address(webhook)}" if webhook else "",
               f"the merchant API at {address(api)}" if api else ""]
     return " and ".join(filter(None, served))
@@ -147,9 +130,8 @@ def where(listeners: Listeners) -> str:
 class Supervisor:
     """Starts the workers, starts again each one that ends, and stops them all."""
 
-    def __init__(self, command: Sequence[str], listeners: Listeners) -> None:
+    def __init__(self, command: Sequence[str]) -> None:
         self.command = list(command)
-        self.listeners = listeners
         self.running: dict[int, asyncio.subprocess.Process] = {}
 
     async def run(self, count: int) -> None:
@@ -183,14 +165,10 @@ class Supervisor:
             pause = min(2 * pause, LONGEST_PAUSE)
 
     async def start(self, number: int) -> asyncio.subprocess.Process:
-        """One worker, handed the shared sockets and a pipe that closes if this ends."""
-        api, webhook = self.listeners
-        fds = [sock.fileno() for sock in (api, webhook) if sock is not None]
-        spec = " ".join([str(number), *(str(sock.fileno()) if sock else NO_SOCKET
-                                        for sock in (api, webhook))])
+        """Worker `number`, with a pipe for its standard input that closes if this ends."""
         process = await asyncio.create_subprocess_exec(
-            *self.command, env=worker_env(spec), pass_fds=fds,
-            stdin=asyncio.subprocess.PIPE, process_group=0)  # Ctrl+C reaches only us
+            *self.command, env=worker_env(number), stdin=asyncio.subprocess.PIPE,
+            process_group=0)  # in a group of its own: the terminal's Ctrl+C reaches only us
         self.running[number] = process
         log.info("supervisor: worker %d started (pid %d)", number, process.pid)
         return process

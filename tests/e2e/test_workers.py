@@ -2,8 +2,8 @@
 
 Two workers serve one webhook port and share the outbox's pace and one scheduler leader;
 a killed worker is started again; SIGTERM or Ctrl+C stop them all in order; a worker
-stopped by a setting stops them all; SQLite and long polling are refused in one line;
-workers whose supervisor was killed stop by themselves.
+stopped by a setting stops them all; SQLite, long polling and a port taken are refused in
+one line; workers whose supervisor was killed stop by themselves.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -214,6 +215,19 @@ async def test_a_worker_stopped_by_a_setting_stops_them_all(emulator: Emulator,
     assert "loyalty-bot: setting BOT_TOKEN: Telegram refused this token" in bot.log
     assert "stopped on a setting to fix (its line is above): stopping them all" in bot.log
     assert "starting it again" not in bot.log
+
+
+async def test_a_port_taken_stops_the_supervisor_in_one_line(emulator: Emulator,
+                                                             postgres_database: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = env_for(emulator, postgres_database, "aiogram", WEBHOOK_PORT=str(port),
+                      WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook")
+        async with supervisor(env) as bot:
+            assert await bot.ended() == 2
+    assert bot.lines[-1] == (f"loyalty-bot: setting WEBHOOK_PORT: cannot listen on "
+                             f"127.0.0.1:{port} (Address already in use)")
+    assert "started (pid" not in bot.log
 
 
 @pytest.mark.parametrize(("database_url", "webhook", "reason"), [
