@@ -171,8 +171,10 @@ async def broadcast(tell: Narrator, owner: SimulatedUser, ann: SimulatedUser,
     await tell.notified(bea, "Bea")
     await tell.taps(ann, "Ann", "Claim 50 points", "+50")
     await tell.emulator.wait_until(lambda: _status(owner) is not None, timeout=30)
+    status = _status(owner)
+    assert status is not None  # waited for above
     tell.note("demo_status", name="Max")
-    tell.show(_status(owner))
+    tell.show(status)
 
 
 def _status(owner: SimulatedUser) -> SentMessage | None:
