@@ -6,9 +6,9 @@
 Each configuration runs against a fresh emulator (in this process, which posts the updates
 to the webhook) and a fresh PostgreSQL database (`service_bench.postgres_url`, dropped
 afterwards): 1 is plain `run`, N > 1 is `run --workers N` (a supervisor and N workers
-on the webhook's port, SO_REUSEPORT). As in bot_bench, every member first sends /start, untimed,
-then `--rounds` bursts in which every member sends /balance at once, each timed until
-every member has their reply. The configurations alternate `--repeat` times, so drift in
+on the webhook's port, SO_REUSEPORT). As in bot_bench, every member first sends /start,
+untimed, then `--rounds` bursts in which every member sends /balance at once, each timed
+until every member has their reply. The configurations alternate `--repeat` times, so drift in
 the machine's load falls on each alike. Replies keep no pace within Telegram's limits
 (`bot_process.lift_telegram_limits`, in every worker): the bot's own speed is measured.
 
