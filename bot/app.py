@@ -97,14 +97,26 @@ def button_secret(token: str) -> bytes:
     return hashlib.sha256(b"loyalty-bot buttons|" + token.encode()).digest()
 
 
-def context(program: Program, database: Database, username: str, token: str,
-            admins: frozenset[int] = frozenset(),
-            channels: ChannelLookup | None = None) -> Context:
+def context(
+    program: Program,
+    database: Database,
+    username: str,
+    token: str,
+    admins: frozenset[int] = frozenset(),
+    channels: ChannelLookup | None = None,
+) -> Context:
     """Handlers' context over one database; `channels` asks Telegram who is in a channel."""
     units = UnitsOfWork(database)
-    return Context(program=program, writer=units.writer, reader=units.reader,
-                   clock=lambda: datetime.now(UTC), bot_username=username,
-                   secret=button_secret(token), admins=admins, channels=channels)
+    return Context(
+        program=program,
+        writer=units.writer,
+        reader=units.reader,
+        clock=lambda: datetime.now(UTC),
+        bot_username=username,
+        secret=button_secret(token),
+        admins=admins,
+        channels=channels,
+    )
 
 
 def bot_id(token: str) -> int:
@@ -113,8 +125,9 @@ def bot_id(token: str) -> int:
 
 
 @asynccontextmanager
-async def started_bot(settings: Settings, program: Program, health: Health,
-                      announce: bool = True) -> AsyncIterator[tuple[TelegramBot, Database]]:
+async def started_bot(
+    settings: Settings, program: Program, health: Health, announce: bool = True
+) -> AsyncIterator[tuple[TelegramBot, Database]]:
     """The configured framework's bot, identified, with its command menus set if it
     `announce`s, and the database (checked and migrated once Telegram has accepted the
     token)."""
@@ -132,8 +145,9 @@ async def started_bot(settings: Settings, program: Program, health: Health,
         username = await identified(telegram, settings, token)
         database = await open_database(settings)
         try:
-            conversation = Conversation(context(program, database, username, token,
-                                                settings.admins, telegram.chat_member))
+            conversation = Conversation(
+                context(program, database, username, token, settings.admins, telegram.chat_member)
+            )
             if announce:
                 await telegram.set_commands(command_menus(program.info.locales))
                 await perform(telegram.replies, await staff_menus(conversation.ctx))
@@ -151,13 +165,17 @@ async def identified(telegram: TelegramBot, settings: Settings, token: str) -> s
     try:
         return await telegram.username()
     except TokenRefused:
-        raise SettingsError("BOT_TOKEN: Telegram refused this token; copy it again from "
-                            "@BotFather (/mybots, API Token)") from None
+        raise SettingsError(
+            "BOT_TOKEN: Telegram refused this token; copy it again from "
+            "@BotFather (/mybots, API Token)"
+        ) from None
     except TelegramUnreachable as failure:
         reason = str(failure).replace(token, REDACTED)
-        raise SettingsError(f"TELEGRAM_API_BASE: cannot reach {settings.telegram_api_base} "
-                            f"({reason}); check the network, or leave TELEGRAM_API_BASE "
-                            "unset for api.telegram.org") from None
+        raise SettingsError(
+            f"TELEGRAM_API_BASE: cannot reach {settings.telegram_api_base} "
+            f"({reason}); check the network, or leave TELEGRAM_API_BASE "
+            "unset for api.telegram.org"
+        ) from None
 
 
 Sharing = Literal["alone", "shared", "held"]
@@ -182,16 +200,19 @@ def bound(settings: Settings, sharing: Sharing = "alone") -> Iterator[Listeners]
         api = webhook = None
         if settings.api_port:
             api = sockets.enter_context(
-                listening(settings.api_host, settings.api_port, "API_PORT", sharing))
+                listening(settings.api_host, settings.api_port, "API_PORT", sharing)
+            )
         if settings.webhook_url:
-            webhook = sockets.enter_context(listening(
-                settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT", sharing))
+            webhook = sockets.enter_context(
+                listening(settings.webhook_host, settings.webhook_port, "WEBHOOK_PORT", sharing)
+            )
         yield Listeners(api, webhook)
 
 
 @contextmanager
-def listening(host: str, port: int, setting: str,
-              sharing: Sharing = "alone") -> Iterator[socket.socket]:
+def listening(
+    host: str, port: int, setting: str, sharing: Sharing = "alone"
+) -> Iterator[socket.socket]:
     """A socket bound to host:port, closed on exit; SettingsError naming `setting` when the
     address is taken or not this machine's, so start-up stops with one line."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -199,8 +220,7 @@ def listening(host: str, port: int, setting: str,
         if sharing == "held":
             sock = held_port(host, port, family)
         else:
-            sock = socket.create_server((host, port), family=family,
-                                        reuse_port=sharing == "shared")
+            sock = socket.create_server((host, port), family=family, reuse_port=sharing == "shared")
     except OSError as error:
         raise cannot_listen(setting, host, port, error) from None
     with sock:
@@ -235,8 +255,9 @@ def address(sock: socket.socket) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def run_bot(settings: Settings, listeners: Listeners | None = None,
-                  announce: bool = True) -> None:
+async def run_bot(
+    settings: Settings, listeners: Listeners | None = None, announce: bool = True
+) -> None:
     """Run until cancelled: long polling, or a webhook when WEBHOOK_URL is set.
 
     It binds its ports first (a taken port stops start-up before all else), unless given
@@ -252,8 +273,13 @@ async def run_bot(settings: Settings, listeners: Listeners | None = None,
     with nullcontext(listeners) if listeners is not None else bound(settings) as (api, webhook):
         async with started_bot(settings, program, health, announce) as (telegram, database):
             helpers = start_helpers(settings, program, database, telegram, health, api)
-            log.info("listening: %s; %s", f"merchant API on http://{address(api)}" if api
-                     else "merchant API off (API_PORT=0)", updates_line(settings, webhook))
+            log.info(
+                "listening: %s; %s",
+                f"merchant API on http://{address(api)}"
+                if api
+                else "merchant API off (API_PORT=0)",
+                updates_line(settings, webhook),
+            )
             try:
                 if webhook is not None:
                     await serve_webhook(settings, telegram, webhook, announce)
@@ -271,30 +297,42 @@ def updates_line(settings: Settings, webhook: socket.socket | None) -> str:
     if webhook is None or settings.webhook_url is None:
         return "Telegram updates by long polling"
     path = urlparse(settings.webhook_url).path or "/"
-    return (f"Telegram updates on the webhook at http://{address(webhook)}{path} "
-            f"(public URL {settings.webhook_url})")
+    return (
+        f"Telegram updates on the webhook at http://{address(webhook)}{path} "
+        f"(public URL {settings.webhook_url})"
+    )
 
 
-def start_helpers(settings: Settings, program: Program, database: Database,
-                  telegram: TelegramBot, health: Health,
-                  api: socket.socket | None) -> list[asyncio.Task[None]]:
+def start_helpers(
+    settings: Settings,
+    program: Program,
+    database: Database,
+    telegram: TelegramBot,
+    health: Health,
+    api: socket.socket | None,
+) -> list[asyncio.Task[None]]:
     """The tasks beside the bot: outbox sender, broadcast status, API, scheduler."""
     clock = lambda: datetime.now(UTC)  # noqa: E731
     secret = button_secret(require_bot_settings(settings))
     sender = outbox_sender(database, telegram.replies, settings, partial(sign, secret), program)
     units = UnitsOfWork(database)
-    helpers = [asyncio.create_task(sender.run(), name="outbox sender"),
-               asyncio.create_task(status_loop(
-                   units.writer, units.reader, telegram.replies, settings.delivery_rate),
-                   name="broadcast status")]
+    helpers = [
+        asyncio.create_task(sender.run(), name="outbox sender"),
+        asyncio.create_task(
+            status_loop(units.writer, units.reader, telegram.replies, settings.delivery_rate),
+            name="broadcast status",
+        ),
+    ]
     if api is not None:
         from bot.api.serve import serve_api  # FastAPI only when the API is served
 
-        helpers.append(asyncio.create_task(serve_api(api, database, program, health),
-                                           name="merchant API"))
+        helpers.append(
+            asyncio.create_task(serve_api(api, database, program, health), name="merchant API")
+        )
     if settings.scheduler:
-        helpers.append(asyncio.create_task(run_scheduler(database, program, clock),
-                                           name="scheduler"))
+        helpers.append(
+            asyncio.create_task(run_scheduler(database, program, clock), name="scheduler")
+        )
     return helpers
 
 
@@ -310,8 +348,9 @@ async def stop(helpers: list[asyncio.Task[None]]) -> None:
             log.exception("%s failed", task.get_name())
 
 
-async def serve_webhook(settings: Settings, telegram: TelegramBot, sock: socket.socket,
-                        register: bool = True) -> None:
+async def serve_webhook(
+    settings: Settings, telegram: TelegramBot, sock: socket.socket, register: bool = True
+) -> None:
     """Serve the webhook on `sock` and register WEBHOOK_URL with Telegram (if `register`);
     on the way out, the updates being handled finish (up to UNDER_WAY_GRACE seconds)."""
     from aiohttp import web  # only to serve a webhook: PTB's polling does without (10 MB)
@@ -323,8 +362,9 @@ async def serve_webhook(settings: Settings, telegram: TelegramBot, sock: socket.
     secret = settings.webhook_secret.get_secret_value()
     path = urlparse(settings.webhook_url).path or "/"
     # No access log: a line per update says nothing (as aiogram.event's, held at WARNING).
-    runner = web.AppRunner(webhook_app(path, secret, telegram.feed), access_log=None,
-                           shutdown_timeout=UNDER_WAY_GRACE)
+    runner = web.AppRunner(
+        webhook_app(path, secret, telegram.feed), access_log=None, shutdown_timeout=UNDER_WAY_GRACE
+    )
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

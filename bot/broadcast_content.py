@@ -47,8 +47,9 @@ def _check_photo(photo: str) -> None:
 
 
 def _check_button(content: BroadcastContent, program: Program) -> None:
-    targets = [t for t in (content.button_url, content.bonus_points, content.reward_id)
-               if t is not None]
+    targets = [
+        t for t in (content.button_url, content.bonus_points, content.reward_id) if t is not None
+    ]
     if content.button_text is None:
         if targets:
             raise InvalidRequest("button: a url, bonus or reward needs a button text")

@@ -28,13 +28,20 @@ def status_text(report: StatusReport, rate: float) -> str:
     """The status message: counts, and the time left at the configured send rate."""
     running = report.broadcast.state == "running"
     seconds = math.ceil(report.progress.pending / rate) if running and rate > 0 else None
-    return render("broadcast_status", report.locale, id=report.broadcast.id,
-                  p=report.progress, state=report.broadcast.state, seconds_left=seconds,
-                  reason=report.broadcast.stop_reason)
+    return render(
+        "broadcast_status",
+        report.locale,
+        id=report.broadcast.id,
+        p=report.progress,
+        state=report.broadcast.state,
+        seconds_left=seconds,
+        reason=report.broadcast.stop_reason,
+    )
 
 
-async def refresh_statuses(writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],
-                           api: BotApi, rate: float) -> int:
+async def refresh_statuses(
+    writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork], api: BotApi, rate: float
+) -> int:
     """Edit every status message whose text changed; how many were edited."""
     edited = 0
     for report in await status_reports(reader()):
@@ -52,8 +59,9 @@ async def refresh_statuses(writer: Callable[[], UnitOfWork], reader: Callable[[]
     return edited
 
 
-async def status_loop(writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],
-                      api: BotApi, rate: float) -> None:
+async def status_loop(
+    writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork], api: BotApi, rate: float
+) -> None:
     """Refresh status messages every couple of seconds until cancelled; a failure that
     repeats (the database or Telegram down) is logged once a minute."""
     trouble = Trouble(log, "broadcast status: refresh failing; retrying")

@@ -42,31 +42,41 @@ class Chart:
     png: bytes
 
 
-async def period_charts(uow: UnitOfWork, program: Program, since: date, until: date,
-                        figures: Metrics, locale: str) -> list[Chart]:
+async def period_charts(
+    uow: UnitOfWork, program: Program, since: date, until: date, figures: Metrics, locale: str
+) -> list[Chart]:
     """The charts of [since, until): its weeks read in `uow` (read-only), drawn in a worker
     thread so the event loop goes on; `figures` are the period's metrics (members per tier,
     drawn in the program's tier order under their titles in `locale`, and survey scores).
     InvalidRequest for a period the charts cannot cover."""
     weeks = await weekly_trends(uow, program, since, until)
     counts = {**{tier.name: 0 for tier in program.tiers.levels}, **figures.members.by_tier}
-    shown = {tier.name: localized(tier.name, tier.titles, locale)
-             for tier in program.tiers.levels}
+    shown = {tier.name: localized(tier.name, tier.titles, locale) for tier in program.tiers.levels}
     tiers = {shown.get(name, name): count for name, count in counts.items()}
-    return await asyncio.to_thread(draw_charts, weeks, tiers, figures.satisfaction,
-                                   program.info.currency, locale)
+    return await asyncio.to_thread(
+        draw_charts, weeks, tiers, figures.satisfaction, program.info.currency, locale
+    )
 
 
-def draw_charts(weeks: Sequence[Week], by_tier: Mapping[str, int], scores: Satisfaction,
-                currency: str, locale: str) -> list[Chart]:
+def draw_charts(
+    weeks: Sequence[Week],
+    by_tier: Mapping[str, int],
+    scores: Satisfaction,
+    currency: str,
+    locale: str,
+) -> list[Chart]:
     """The five charts of a period: members and active members at each week's end, points
     issued / redeemed / expired / donated per week, members per tier at the end (in the
     order given), net revenue per week, and the survey scores."""
     texts = key_values("chart_texts", locale, currency=currency)
     days = [local_date(week.start, locale) for week in weeks]
-    drawn = {"members": _members(weeks, days, texts), "points": _points(weeks, days, texts),
-             "tiers": _tiers(by_tier, texts), "revenue": _revenue(weeks, days, texts),
-             "surveys": _surveys(scores, texts)}
+    drawn = {
+        "members": _members(weeks, days, texts),
+        "points": _points(weeks, days, texts),
+        "tiers": _tiers(by_tier, texts),
+        "revenue": _revenue(weeks, days, texts),
+        "surveys": _surveys(scores, texts),
+    }
     return [Chart(name, texts[f"{name}_title"], _png(figure)) for name, figure in drawn.items()]
 
 
@@ -83,14 +93,15 @@ def _members(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> F
 def _points(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> Figure:
     """Four bars a week: points issued, redeemed, expired and donated."""
     figure, axes = _figure(texts["points_title"])
-    series = {"issued": [week.issued for week in weeks],
-              "redeemed": [week.redeemed for week in weeks],
-              "expired": [week.expired for week in weeks],
-              "donated": [week.donated for week in weeks]}
+    series = {
+        "issued": [week.issued for week in weeks],
+        "redeemed": [week.redeemed for week in weeks],
+        "expired": [week.expired for week in weeks],
+        "donated": [week.donated for week in weeks],
+    }
     width = 0.8 / len(series)
     for offset, (key, values) in enumerate(series.items()):
-        axes.bar([i + offset * width for i in range(len(weeks))], values, width,
-                 label=texts[key])
+        axes.bar([i + offset * width for i in range(len(weeks))], values, width, label=texts[key])
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(weeks))], days)
     _by_week(axes, texts)
     axes.legend(fontsize="small")
@@ -118,10 +129,16 @@ def _surveys(scores: Satisfaction, texts: dict[str, str]) -> Figure:
     bar."""
     figure, axes = _figure(texts["surveys_title"])
     shown = {"csat": scores.csat, "ces": scores.ces, "nps": scores.nps}
-    bars = axes.bar([texts[key] for key in shown],
-                    [score.value or 0.0 for score in shown.values()], color="tab:orange")
-    axes.bar_label(bars, [texts["answers"].replace("#", str(score.answers))
-                          for score in shown.values()], fontsize="small")
+    bars = axes.bar(
+        [texts[key] for key in shown],
+        [score.value or 0.0 for score in shown.values()],
+        color="tab:orange",
+    )
+    axes.bar_label(
+        bars,
+        [texts["answers"].replace("#", str(score.answers)) for score in shown.values()],
+        fontsize="small",
+    )
     axes.axhline(0, color="grey", linewidth=0.8)
     axes.set_ylim(-100, 110)
     return figure

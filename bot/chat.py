@@ -35,8 +35,7 @@ class ChatView:
         self.seen: dict[int, int] = {}
 
     def _changes(self) -> list[SentMessage]:
-        return [m for m in self.person.messages
-                if self.seen.get(m.message_id) != len(m.edits)]
+        return [m for m in self.person.messages if self.seen.get(m.message_id) != len(m.edits)]
 
     async def settle(self) -> None:
         """Wait until the bot has been quiet a moment, then print what changed."""
@@ -66,16 +65,18 @@ class ChatView:
         return None
 
 
-async def chat(settings: Settings, read: Read, out: Print, admin: bool = False,
-               name: str = "You") -> None:
+async def chat(
+    settings: Settings, read: Read, out: Print, admin: bool = False, name: str = "You"
+) -> None:
     """Run the bot on the emulator and relay the terminal to it until `:quit` or end of input.
 
     The person typing is called `name` (their Telegram first name); with `admin`, they are
     one of the merchant's admins.
     """
     admins = frozenset({PERSON_ID}) if admin else frozenset()
-    async with emulated_bot(settings.database_url, settings.loyalty_program,
-                            settings.bot_framework, admins) as (emulator, _):
+    async with emulated_bot(
+        settings.database_url, settings.loyalty_program, settings.bot_framework, admins
+    ) as (emulator, _):
         person = emulator.user(PERSON_ID, name, language_code="en")
         view = ChatView(emulator, person, Narrator(emulator, out))
         out(render_text("chat_intro", admin=admin))

@@ -100,8 +100,9 @@ async def db_upgrade(settings: Settings) -> int:
         after = await current_revision(database)
     finally:
         await database.dispose()
-    print(render_text("db_upgraded", url=_safe_url(settings.database_url), before=before,
-                      after=after))
+    print(
+        render_text("db_upgraded", url=_safe_url(settings.database_url), before=before, after=after)
+    )
     return 0
 
 
@@ -110,14 +111,17 @@ async def db_check(settings: Settings) -> int:
     database = Database(settings.database_url)
     try:
         if await current_revision(database) is None:
-            print(render_text("db_not_ready", url=_safe_url(settings.database_url)),
-                  file=sys.stderr)
+            print(
+                render_text("db_not_ready", url=_safe_url(settings.database_url)), file=sys.stderr
+            )
             return 1
         drifts = await check_invariants(database)
     finally:
         await database.dispose()
-    print(render_text("db_check", url=_safe_url(settings.database_url), drifts=drifts),
-          file=sys.stderr if drifts else sys.stdout)
+    print(
+        render_text("db_check", url=_safe_url(settings.database_url), drifts=drifts),
+        file=sys.stderr if drifts else sys.stdout,
+    )
     return 1 if drifts else 0
 
 
@@ -183,8 +187,9 @@ async def serve_emulator(host: str, port: int, token: str) -> None:
     """The local Bot API emulator on host:port for `token`, until cancelled."""
     from bot.emulator import Emulator  # only for this command, like the demo and the chat
 
-    server = Emulator(token=token, bot_username=EMULATOR_BOT, host=host, port=port,
-                      record_calls=False)
+    server = Emulator(
+        token=token, bot_username=EMULATOR_BOT, host=host, port=port, record_calls=False
+    )
     try:
         await server.start()
     except OSError as error:
@@ -249,46 +254,74 @@ def _safe_url(url: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The command tree."""
-    root = argparse.ArgumentParser(prog="loyalty-bot", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = argparse.ArgumentParser(
+        prog="loyalty-bot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     root.add_argument("--version", action="version", version=f"loyalty-bot {_version()}")
     commands = root.add_subparsers(dest="command", required=True)
     program = commands.add_parser("program", help="loyalty program files")
     program_commands = program.add_subparsers(dest="action", required=True)
     check = program_commands.add_parser("check", help="validate and summarise a program file")
-    check.add_argument("file", nargs="?", type=Path,
-                       help="program file (default: LOYALTY_PROGRAM or the bundled example)")
+    check.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="program file (default: LOYALTY_PROGRAM or the bundled example)",
+    )
     simulation = program_commands.add_parser(
-        "simulate", help="what a new program would have given over past receipts")
+        "simulate", help="what a new program would have given over past receipts"
+    )
     simulation.add_argument("file", type=Path, help="the new program file")
     simulation.add_argument("--since", help="first day, YYYY-MM-DD (default: 365 days ago)")
     simulation.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
-    simulation.add_argument("--jobs", type=_jobs, default=None,
-                            help="processes replaying receipts (default: one per core, at most 4)")
+    simulation.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        help="processes replaying receipts (default: one per core, at most 4)",
+    )
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="action", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema")
     db_commands.add_parser("check", help="verify balances, lots, stock and cause totals")
     run_bot_command = commands.add_parser("run", help="run the Telegram bot until interrupted")
     run_bot_command.add_argument(
-        "--workers", type=_jobs, default=1,
-        help="processes serving the bot: more than 1 needs a webhook and PostgreSQL (default: 1)")
+        "--workers",
+        type=_jobs,
+        default=1,
+        help="processes serving the bot: more than 1 needs a webhook and PostgreSQL (default: 1)",
+    )
     commands.add_parser("demo", help="the bot on a local Telegram emulator, offline")
     chat_command = commands.add_parser("chat", help="talk to the bot in the terminal")
-    chat_command.add_argument("--admin", action="store_true",
-                              help="as a merchant admin (staff commands) instead of a customer")
-    chat_command.add_argument("--name", default=CHAT_NAME,
-                              help=f"your first name in the chat (default: {CHAT_NAME})")
+    chat_command.add_argument(
+        "--admin",
+        action="store_true",
+        help="as a merchant admin (staff commands) instead of a customer",
+    )
+    chat_command.add_argument(
+        "--name", default=CHAT_NAME, help=f"your first name in the chat (default: {CHAT_NAME})"
+    )
     emulate = commands.add_parser("emulator", help="a local Telegram Bot API, until Ctrl+C")
-    emulate.add_argument("--port", type=int, default=EMULATOR_PORT,
-                         help=f"port to listen on (default: {EMULATOR_PORT})")
+    emulate.add_argument(
+        "--port",
+        type=int,
+        default=EMULATOR_PORT,
+        help=f"port to listen on (default: {EMULATOR_PORT})",
+    )
     emulate.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
     tokens = commands.add_parser("api-token", help="merchant API tokens")
     token_commands = tokens.add_subparsers(dest="action", required=True)
     create = token_commands.add_parser("create", help="a new token, printed once")
     create.add_argument("name")
-    create.add_argument("--scope", action="append", choices=sorted(SCOPES), dest="scopes",
-                        help="repeatable; default: purchases")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=sorted(SCOPES),
+        dest="scopes",
+        help="repeatable; default: purchases",
+    )
     token_commands.add_parser("list", help="every token and its scopes")
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
@@ -296,27 +329,43 @@ def parser() -> argparse.ArgumentParser:
     import_kinds = importer.add_subparsers(dest="action", required=True)
     purchases = import_kinds.add_parser("purchases", help="receipts, one row per line item")
     purchases.add_argument("file", type=Path)
-    purchases.add_argument("--errors", type=Path, default=None,
-                           help="where failed rows go (default: FILE.errors.csv)")
+    purchases.add_argument(
+        "--errors", type=Path, default=None, help="where failed rows go (default: FILE.errors.csv)"
+    )
     audit = commands.add_parser("audit", help="merchant actions: who, when, what")
-    audit.add_argument("--since", type=_aware_datetime, default=None,
-                       help="only actions at or after this ISO 8601 time")
+    audit.add_argument(
+        "--since",
+        type=_aware_datetime,
+        default=None,
+        help="only actions at or after this ISO 8601 time",
+    )
     report = commands.add_parser("report", help="the program's figures for a period")
     report.add_argument("--since", help="first day, YYYY-MM-DD (default: 30 days before --until)")
     report.add_argument("--until", help="day after the last, YYYY-MM-DD (default: today)")
-    report.add_argument("--format", choices=FORMATS, default="table", dest="output",
-                        help="table (with the previous period), json or csv (default: table)")
-    report.add_argument("--charts", metavar="DIR",
-                        help="also write the period's PNG charts into DIR")
+    report.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        dest="output",
+        help="table (with the previous period), json or csv (default: table)",
+    )
+    report.add_argument(
+        "--charts", metavar="DIR", help="also write the period's PNG charts into DIR"
+    )
     jobs = commands.add_parser("maintenance", help="expire due points, apply tier downgrades")
-    jobs.add_argument("--at", type=_aware_datetime, default=None,
-                      help="run as of this ISO 8601 time (default: now)")
+    jobs.add_argument(
+        "--at",
+        type=_aware_datetime,
+        default=None,
+        help="run as of this ISO 8601 time (default: now)",
+    )
     nudge = commands.add_parser("nudges", help="who is due which nudge: preview or queue")
     mode = nudge.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="print them; send nothing")
     mode.add_argument("--run-once", action="store_true", help="queue them for sending")
-    nudge.add_argument("--at", type=_aware_datetime, default=None,
-                       help="as of this ISO 8601 time (default: now)")
+    nudge.add_argument(
+        "--at", type=_aware_datetime, default=None, help="as of this ISO 8601 time (default: now)"
+    )
     return root
 
 
@@ -359,8 +408,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return program_check(args.file, settings)
     try:
         if args.command == "program":
-            return asyncio.run(simulate_command(settings, args.file, args.since, args.until,
-                                                _safe_url(settings.database_url), args.jobs))
+            return asyncio.run(
+                simulate_command(
+                    settings,
+                    args.file,
+                    args.since,
+                    args.until,
+                    _safe_url(settings.database_url),
+                    args.jobs,
+                )
+            )
         if args.command == "run":
             problem = workers_problem(settings, args.workers)
             if problem:
@@ -384,8 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return asyncio.run(import_command(settings, args.file, error_file=args.errors))
         if args.command == "report":
-            return asyncio.run(report_command(settings, args.since, args.until, args.output,
-                                              args.charts))
+            return asyncio.run(
+                report_command(settings, args.since, args.until, args.output, args.charts)
+            )
         if args.command == "maintenance":
             return asyncio.run(maintenance(settings, args.at))
         if args.command == "nudges":
@@ -403,8 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (OSError, DBAPIError) as error:
         reason = getattr(error, "orig", None) or error
-        print(render_text("db_unreachable", url=_safe_url(settings.database_url),
-                          reason=reason), file=sys.stderr)
+        print(
+            render_text("db_unreachable", url=_safe_url(settings.database_url), reason=reason),
+            file=sys.stderr,
+        )
         return 1
 
 

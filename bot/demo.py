@@ -47,13 +47,16 @@ class Narrator:
         await person.send(text)
         return await self.reply(person)
 
-    async def taps(self, person: SimulatedUser, name: str, button: str,
-                   expect: str) -> SentMessage:
+    async def taps(self, person: SimulatedUser, name: str, button: str, expect: str) -> SentMessage:
         """`name` taps an inline button; the edited message is printed once it shows `expect`."""
         self.out(render_text("demo_taps", name=name, button=button))
         await person.press(button)
-        await self.emulator.wait_until(lambda: expect in (person.messages[-1].text or "")
-                                       or expect in (person.messages[-1].caption or ""))
+        await self.emulator.wait_until(
+            lambda: (
+                expect in (person.messages[-1].text or "")
+                or expect in (person.messages[-1].caption or "")
+            )
+        )
         return self.show(person.messages[-1])
 
     async def notified(self, person: SimulatedUser, name: str) -> SentMessage:
@@ -67,10 +70,16 @@ class Narrator:
 
     def show(self, message: SentMessage, numbered: bool = False) -> SentMessage:
         """Print one bot message with its buttons (numbered, to press by number) and keyboard."""
-        self.out(render_text(
-            "demo_bot", text=message.text or message.caption or "", photo=message.photo,
-            buttons=[[b.text for b in row] for row in message.buttons], numbered=numbered,
-            keyboard=[[b.text for b in row] for row in message.reply_keyboard or []]))
+        self.out(
+            render_text(
+                "demo_bot",
+                text=message.text or message.caption or "",
+                photo=message.photo,
+                buttons=[[b.text for b in row] for row in message.buttons],
+                numbered=numbered,
+                keyboard=[[b.text for b in row] for row in message.reply_keyboard or []],
+            )
+        )
         return message
 
     def note(self, template: str, **context: object) -> None:
@@ -79,21 +88,30 @@ class Narrator:
 
 
 @asynccontextmanager
-async def emulated_bot(database_url: str, program: Path | None = None,
-                       framework: Literal["aiogram", "ptb"] = "aiogram",
-                       admins: frozenset[int] = frozenset(),
-                       ) -> AsyncIterator[tuple[Emulator, Settings]]:
+async def emulated_bot(
+    database_url: str,
+    program: Path | None = None,
+    framework: Literal["aiogram", "ptb"] = "aiogram",
+    admins: frozenset[int] = frozenset(),
+) -> AsyncIterator[tuple[Emulator, Settings]]:
     """The emulator and the real bot (long polling, as `run` does) on `database_url`."""
     logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # its shutdown chatter is noise here
     async with Emulator(token=TOKEN, bot_username=BOT_USERNAME) as emulator:
-        settings = Settings(database_url=database_url, loyalty_program=program,
-                            bot_token=SecretStr(TOKEN), telegram_api_base=emulator.base_url,
-                            bot_framework=framework, api_port=0, scheduler=False,
-                            admin_ids=",".join(str(admin) for admin in sorted(admins)))
+        settings = Settings(
+            database_url=database_url,
+            loyalty_program=program,
+            bot_token=SecretStr(TOKEN),
+            telegram_api_base=emulator.base_url,
+            bot_framework=framework,
+            api_port=0,
+            scheduler=False,
+            admin_ids=",".join(str(admin) for admin in sorted(admins)),
+        )
         task = asyncio.create_task(run_bot(settings))
         try:
-            await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= 3,
-                                      timeout=30)
+            await emulator.wait_until(
+                lambda: len(emulator.calls_to("setMyCommands")) >= 3, timeout=30
+            )
             yield emulator, settings
         finally:
             task.cancel()
@@ -101,13 +119,18 @@ async def emulated_bot(database_url: str, program: Path | None = None,
                 await task
 
 
-async def till(settings: Settings, program: Program, code: str, receipt: str,
-               *lines: PurchaseLine) -> int:
+async def till(
+    settings: Settings, program: Program, code: str, receipt: str, *lines: PurchaseLine
+) -> int:
     """A purchase from the till, through the same service as the HTTP API; its points."""
     database = Database(settings.database_url)
     try:
-        outcome = await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
-            receipt, MemberRef("member_code", code), list(lines)), now=datetime.now(UTC))
+        outcome = await record_purchase(
+            SqlUnitOfWork(database),
+            program,
+            ReceiptIn(receipt, MemberRef("member_code", code), list(lines)),
+            now=datetime.now(UTC),
+        )
     finally:
         await database.dispose()
     return outcome.points
@@ -117,8 +140,9 @@ async def story(out: Print) -> None:
     """Ann joins, Bea joins through Ann's link, both shop, Ann climbs, redeems and donates;
     then Max, the owner, broadcasts a gift to both."""
     with tempfile.TemporaryDirectory(prefix="loyalty-demo-") as workdir:
-        async with emulated_bot(f"sqlite+aiosqlite:///{workdir}/demo.db",
-                                admins=frozenset({OWNER})) as (emulator, settings):
+        async with emulated_bot(
+            f"sqlite+aiosqlite:///{workdir}/demo.db", admins=frozenset({OWNER})
+        ) as (emulator, settings):
             program = program_of(settings)
             tell = Narrator(emulator, out)
             ann = emulator.user(2001, "Ann", language_code="en")
@@ -134,14 +158,20 @@ async def story(out: Print) -> None:
             bea_card = await tell.says(bea, "Bea", "/card")
             bea_code = (bea_card.caption or "").split(": ")[1].split()[0].replace("-", "")
             line = PurchaseLine
-            points = await till(settings, program, bea_code, "R-1001",
-                                line("LATTE", "coffee", 2, Decimal("4.50")))
+            points = await till(
+                settings, program, bea_code, "R-1001", line("LATTE", "coffee", 2, Decimal("4.50"))
+            )
             tell.note("demo_till", name="Bea", receipt="R-1001", points=points)
             await tell.notified(bea, "Bea")
             await tell.notified(ann, "Ann")
-            points = await till(settings, program, code, "R-1002",
-                                line("TRAIL-RUNNER", "shoes", 2, Decimal("249.00")),
-                                line("BEANS-1KG", "coffee", 1, Decimal("18.00")))
+            points = await till(
+                settings,
+                program,
+                code,
+                "R-1002",
+                line("TRAIL-RUNNER", "shoes", 2, Decimal("249.00")),
+                line("BEANS-1KG", "coffee", 1, Decimal("18.00")),
+            )
             tell.note("demo_till", name="Ann", receipt="R-1002", points=points)
             await tell.notified(ann, "Ann")
             await tell.notified(ann, "Ann")
@@ -158,8 +188,9 @@ async def story(out: Print) -> None:
             tell.note("demo_end")
 
 
-async def broadcast(tell: Narrator, owner: SimulatedUser, ann: SimulatedUser,
-                    bea: SimulatedUser) -> None:
+async def broadcast(
+    tell: Narrator, owner: SimulatedUser, ann: SimulatedUser, bea: SimulatedUser
+) -> None:
     """The owner broadcasts bonus points to everyone from chat; Ann claims hers."""
     tell.note("demo_broadcast", name="Max")
     await tell.says(owner, "Max", "/broadcast")
@@ -180,5 +211,7 @@ async def broadcast(tell: Narrator, owner: SimulatedUser, ann: SimulatedUser,
 def _status(owner: SimulatedUser) -> SentMessage | None:
     """The broadcast's status message once it says both were sent (wherever it is in the chat:
     a later message may follow it on a slow machine)."""
-    return next((message for message in reversed(owner.messages)
-                 if "Sent 2 / 2" in (message.text or "")), None)
+    return next(
+        (message for message in reversed(owner.messages) if "Sent 2 / 2" in (message.text or "")),
+        None,
+    )

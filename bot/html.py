@@ -224,7 +224,7 @@ class _Parser:
         top = self.stack.pop()
         if name != top.tag:
             raise self.fail(
-                f'Unmatched end tag at byte offset {_byte_offset(self.source, index)}, '
+                f"Unmatched end tag at byte offset {_byte_offset(self.source, index)}, "
                 f'expected "</{top.tag}>", found "</{name}>"'
             )
         parent = self.stack[-1] if self.stack else None
@@ -236,8 +236,11 @@ class _Parser:
         length = self.length - top.start
         if length <= 0:
             return
-        entity: dict[str, Any] = {"type": ENTITY_TYPES[top.tag], "offset": top.start,
-                                  "length": length}
+        entity: dict[str, Any] = {
+            "type": ENTITY_TYPES[top.tag],
+            "offset": top.start,
+            "length": length,
+        }
         if top.tag == "a":
             url = top.attrs.get("href") or "".join(self.pieces)[top.start_char :]
             if not _URL_SCHEME.match(url):

@@ -207,8 +207,9 @@ def _columns(header: list[str]) -> list[int]:
     unknown = [name for name in names if name not in COLUMNS]
     duplicate = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
     if missing or unknown or duplicate:
-        raise BadFile("header", missing=missing, unknown=unknown, duplicate=duplicate,
-                      expected=COLUMNS)
+        raise BadFile(
+            "header", missing=missing, unknown=unknown, duplicate=duplicate, expected=COLUMNS
+        )
     return [names.index(name) for name in COLUMNS]
 
 
@@ -217,7 +218,8 @@ def _add_row(batch: Batch, row: Row, index: list[int], width: int) -> None:
     found = len(row.fields)
     row.fields = [row.fields[i] if i < found else "" for i in index] + row.fields[width:]
     receipt_id, member_text, sku, category, quantity, unit_price, occurred_text = (
-        value.strip() for value in row.fields[:len(COLUMNS)])
+        value.strip() for value in row.fields[: len(COLUMNS)]
+    )
     if found != width:
         row.problems.append(Reason("field_count", {"expected": width, "found": found}))
     if not receipt_id:
@@ -230,7 +232,7 @@ def _add_row(batch: Batch, row: Row, index: list[int], width: int) -> None:
     receipt.rows.append(row)
     if row.problems:  # the fields are shifted or cut short: checking them says nothing
         return
-    row.problems.extend(_unstorable(row.fields[:len(COLUMNS)]))
+    row.problems.extend(_unstorable(row.fields[: len(COLUMNS)]))
     if row.problems:  # the same rule as the API's: a text the database cannot store
         return
     member = _member(member_text, row.problems)
@@ -241,25 +243,45 @@ def _add_row(batch: Batch, row: Row, index: list[int], width: int) -> None:
         receipt.lines.append(line)
 
 
-def _agree(receipt: Receipt, row: Row, member: MemberRef | None, member_text: str,
-           occurred_at: datetime | None, occurred_text: str) -> None:
+def _agree(
+    receipt: Receipt,
+    row: Row,
+    member: MemberRef | None,
+    member_text: str,
+    occurred_at: datetime | None,
+    occurred_text: str,
+) -> None:
     """The rows of a receipt must name one member and one time, the first ones given."""
     if member is not None:
         if not receipt.member_line:
             receipt.member, receipt.member_text = member, member_text
             receipt.member_line = row.line
         elif member != receipt.member:
-            row.problems.append(Reason("member_differs", {
-                "value": member_text, "first": receipt.member_text,
-                "line": receipt.member_line}))
+            row.problems.append(
+                Reason(
+                    "member_differs",
+                    {
+                        "value": member_text,
+                        "first": receipt.member_text,
+                        "line": receipt.member_line,
+                    },
+                )
+            )
     if occurred_at is not None or not occurred_text:
         if not receipt.occurred_line:
             receipt.occurred_at, receipt.occurred_text = occurred_at, occurred_text
             receipt.occurred_line = row.line
         elif occurred_at != receipt.occurred_at:
-            row.problems.append(Reason("occurred_differs", {
-                "value": occurred_text, "first": receipt.occurred_text,
-                "line": receipt.occurred_line}))
+            row.problems.append(
+                Reason(
+                    "occurred_differs",
+                    {
+                        "value": occurred_text,
+                        "first": receipt.occurred_text,
+                        "line": receipt.occurred_line,
+                    },
+                )
+            )
 
 
 def _unstorable(fields: list[str]) -> list[Reason]:
@@ -297,13 +319,18 @@ def _member(text: str, problems: list[Reason]) -> MemberRef | None:
     return None
 
 
-def _line(sku: str, category: str, quantity_text: str, price_text: str,
-          problems: list[Reason]) -> PurchaseLine | None:
+def _line(
+    sku: str, category: str, quantity_text: str, price_text: str, problems: list[Reason]
+) -> PurchaseLine | None:
     """The line its cells spell, if it keeps the rule for receipt lines; else its problems."""
     quantity = whole_number(quantity_text, 0, MAX_BIGINT)
     price = _price(price_text)
-    line = PurchaseLine(sku, category, quantity if quantity is not None else -1,
-                        price if price is not None else Decimal(-1))
+    line = PurchaseLine(
+        sku,
+        category,
+        quantity if quantity is not None else -1,
+        price if price is not None else Decimal(-1),
+    )
     found = line_problems(line)
     for problem in found:
         if problem.field in ("sku", "category"):
@@ -311,8 +338,12 @@ def _line(sku: str, category: str, quantity_text: str, price_text: str,
         elif problem.field == "quantity":
             problems.append(Reason("quantity", {"value": quantity_text, "max": MAX_QUANTITY}))
         else:
-            problems.append(Reason("unit_price", {"value": price_text, "max": MAX_UNIT_PRICE,
-                                                  "decimals": PRICE_DECIMALS}))
+            problems.append(
+                Reason(
+                    "unit_price",
+                    {"value": price_text, "max": MAX_UNIT_PRICE, "decimals": PRICE_DECIMALS},
+                )
+            )
     return None if found else line
 
 
@@ -353,8 +384,9 @@ class Progress:
     def advance(self, count: int = 1) -> None:
         """`count` more receipts done."""
         self.done += count
-        if self.stream is not None and (time.monotonic() - self.shown_at >= PROGRESS_EVERY_S
-                                        or self.done == self.total):
+        if self.stream is not None and (
+            time.monotonic() - self.shown_at >= PROGRESS_EVERY_S or self.done == self.total
+        ):
             self._draw()
 
     def close(self) -> None:
@@ -368,16 +400,30 @@ class Progress:
     def _draw(self) -> None:
         assert self.stream is not None
         filled = PROGRESS_WIDTH * self.done // self.total if self.total else PROGRESS_WIDTH
-        self.stream.write("\r" + render_text("import_progress", done=self.done,
-                                             total=self.total, filled=filled,
-                                             width=PROGRESS_WIDTH))
+        self.stream.write(
+            "\r"
+            + render_text(
+                "import_progress",
+                done=self.done,
+                total=self.total,
+                filled=filled,
+                width=PROGRESS_WIDTH,
+            )
+        )
         self.stream.flush()
         self.shown, self.shown_at = self.done, time.monotonic()
 
 
-async def record_batch(database: Database, program: Program, batch: Batch, *,
-                       merchant: str = "main", clock: Clock | None = None,
-                       tasks: int | None = None, progress: TextIO | None = None) -> Summary:
+async def record_batch(
+    database: Database,
+    program: Program,
+    batch: Batch,
+    *,
+    merchant: str = "main",
+    clock: Clock | None = None,
+    tasks: int | None = None,
+    progress: TextIO | None = None,
+) -> Summary:
     """Record every good receipt of `batch`, CHUNK receipts per transaction."""
     clock = clock or (lambda: datetime.now(UTC))
     started = time.monotonic()
@@ -388,8 +434,7 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
         if bad_line is None:
             good.append(receipt)
             continue
-        reason = Reason("bad_row_in_receipt", {"receipt_id": receipt.receipt_id,
-                                               "line": bad_line})
+        reason = Reason("bad_row_in_receipt", {"receipt_id": receipt.receipt_id, "line": bad_line})
         _fail(summary, receipt, reason, keep=True)
     bar = Progress(progress, len(good))
     if tasks is None:
@@ -398,7 +443,7 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
     async def worker(receipts: list[Receipt]) -> None:
         uow = SqlUnitOfWork(database)
         for first in range(0, len(receipts), CHUNK):
-            chunk = receipts[first:first + CHUNK]
+            chunk = receipts[first : first + CHUNK]
             await _record_chunk(database, uow, program, merchant, chunk, clock(), summary)
             bar.advance(len(chunk))
 
@@ -415,8 +460,9 @@ async def record_batch(database: Database, program: Program, batch: Batch, *,
     return summary
 
 
-async def _by_member(database: Database, receipts: list[Receipt],
-                     tasks: int) -> list[list[Receipt]]:
+async def _by_member(
+    database: Database, receipts: list[Receipt], tasks: int
+) -> list[list[Receipt]]:
     """Receipts split among `tasks` workers by member, in file order within each.
 
     A worker holds its chunk's member locks until it commits; with each member's receipts
@@ -439,16 +485,27 @@ async def _member_ids(database: Database, refs: set[MemberRef]) -> dict[MemberRe
     keys = list(keyed)
     found: dict[MemberRef, int] = {}
     for first in range(0, len(keys), MEMBERS_PER_READ):
-        members = await find_members(SqlUnitOfWork(database, read_only=True),
-                                     keys[first:first + MEMBERS_PER_READ])
-        found.update((keyed[key], member.id) for member in members
-                     for key in member_keys(member) if key in keyed)
+        members = await find_members(
+            SqlUnitOfWork(database, read_only=True), keys[first : first + MEMBERS_PER_READ]
+        )
+        found.update(
+            (keyed[key], member.id)
+            for member in members
+            for key in member_keys(member)
+            if key in keyed
+        )
     return found
 
 
-async def _record_chunk(database: Database, uow: SqlUnitOfWork, program: Program,
-                        merchant: str, chunk: list[Receipt], now: datetime,
-                        summary: Summary) -> None:
+async def _record_chunk(
+    database: Database,
+    uow: SqlUnitOfWork,
+    program: Program,
+    merchant: str,
+    chunk: list[Receipt],
+    now: datetime,
+    summary: Summary,
+) -> None:
     """Record a chunk of receipts in one transaction; one by one if that fails as a whole.
 
     Receipts recorded before are told apart in one read, without a write. The rest go to
@@ -460,23 +517,28 @@ async def _record_chunk(database: Database, uow: SqlUnitOfWork, program: Program
     fresh = await _unseen(database, merchant, chunk, summary)
     if not fresh:  # a rerun: no write transaction (on SQLite, no wait for the write lock)
         return
-    outcomes = await record_each(uow, program, [_receipt_in(receipt) for receipt in fresh],
-                                 now=now, merchant=merchant)
+    outcomes = await record_each(
+        uow, program, [_receipt_in(receipt) for receipt in fresh], now=now, merchant=merchant
+    )
     for receipt, outcome in zip(fresh, outcomes, strict=True):
         if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError):
             raise outcome
         _count(summary, receipt, outcome)
 
 
-async def _unseen(database: Database, merchant: str, chunk: list[Receipt],
-                  summary: Summary) -> list[Receipt]:
+async def _unseen(
+    database: Database, merchant: str, chunk: list[Receipt], summary: Summary
+) -> list[Receipt]:
     """The receipts of `chunk` not recorded (or held) before; the others counted as such.
 
     The pipeline answers a replay too, but inside a write transaction; one read per chunk
     makes a second run of a file many times faster.
     """
-    answers = await replays(SqlUnitOfWork(database, read_only=True),
-                            [_receipt_in(receipt) for receipt in chunk], merchant=merchant)
+    answers = await replays(
+        SqlUnitOfWork(database, read_only=True),
+        [_receipt_in(receipt) for receipt in chunk],
+        merchant=merchant,
+    )
     fresh = []
     for receipt, answer in zip(chunk, answers, strict=True):
         if answer is None:
@@ -521,8 +583,11 @@ def _fail(summary: Summary, receipt: Receipt, reason: Reason, keep: bool = False
 
 def error_path_for(path: Path) -> Path:
     """Where the failed rows of `path` go by default: 'sales.csv' -> 'sales.errors.csv'."""
-    return path.with_suffix(".errors.csv") if path.suffix else path.with_name(
-        path.name + ".errors.csv")
+    return (
+        path.with_suffix(".errors.csv")
+        if path.suffix
+        else path.with_name(path.name + ".errors.csv")
+    )
 
 
 def write_errors(rows: list[Row], path: Path) -> None:
@@ -549,10 +614,18 @@ def remove_stale_errors(path: Path) -> None:
 # -- the command -----------------------------------------------------------------------
 
 
-async def import_purchases(database: Database, program: Program, path: Path, *,
-                           merchant: str = "main", error_file: Path | None = None,
-                           clock: Clock | None = None, tasks: int | None = None,
-                           out: TextIO | None = None, err: TextIO | None = None) -> int:
+async def import_purchases(
+    database: Database,
+    program: Program,
+    path: Path,
+    *,
+    merchant: str = "main",
+    error_file: Path | None = None,
+    clock: Clock | None = None,
+    tasks: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """Import a CSV of receipt lines; print the summary; the exit code (0, 1 or 2).
 
     The progress bar goes to `err` (default stderr) only when that is a terminal.
@@ -561,12 +634,12 @@ async def import_purchases(database: Database, program: Program, path: Path, *,
     batch = _load(path, error_file, err)
     if batch is None:
         return 2
-    return await _import(database, program, batch, merchant, error_file, clock, tasks, out,
-                         err)
+    return await _import(database, program, batch, merchant, error_file, clock, tasks, out, err)
 
 
-async def import_command(settings: Settings, path: Path, *, merchant: str = "main",
-                         error_file: Path | None = None) -> int:
+async def import_command(
+    settings: Settings, path: Path, *, merchant: str = "main", error_file: Path | None = None
+) -> int:
     """`loyalty-bot import purchases`: read the file first, then open the database."""
     program = program_of(settings)
     batch = _load(path, error_file, sys.stderr)
@@ -574,8 +647,9 @@ async def import_command(settings: Settings, path: Path, *, merchant: str = "mai
         return 2
     database = await open_database(settings)
     try:
-        return await _import(database, program, batch, merchant, error_file, None, None,
-                             sys.stdout, sys.stderr)
+        return await _import(
+            database, program, batch, merchant, error_file, None, None, sys.stdout, sys.stderr
+        )
     finally:
         await database.dispose()
 
@@ -586,22 +660,44 @@ def _load(path: Path, error_file: Path | None, err: TextIO) -> Batch | None:
             raise BadFile("same_path")
         return read_batch(path)
     except BadFile as bad:
-        print(render_text("import_bad_file", path=path, problem=bad.problem, **bad.details),
-              file=err)
+        print(
+            render_text("import_bad_file", path=path, problem=bad.problem, **bad.details), file=err
+        )
         return None
 
 
-async def _import(database: Database, program: Program, batch: Batch, merchant: str,
-                  error_file: Path | None, clock: Clock | None, tasks: int | None,
-                  out: TextIO, err: TextIO) -> int:
+async def _import(
+    database: Database,
+    program: Program,
+    batch: Batch,
+    merchant: str,
+    error_file: Path | None,
+    clock: Clock | None,
+    tasks: int | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     progress = err if err.isatty() else None
     clock = clock or (lambda: datetime.now(UTC))
-    summary = await record_batch(database, program, batch, merchant=merchant, clock=clock,
-                                 tasks=tasks, progress=progress)
-    await record_action(SqlUnitOfWork(database), clock(), "cli", "import", {
-        "file": str(batch.path), "rows": summary.rows, "receipts": summary.receipts,
-        "imported": summary.imported, "points": summary.points, "held": summary.held,
-        "already_recorded": summary.replayed, "failed_rows": len(summary.failed)})
+    summary = await record_batch(
+        database, program, batch, merchant=merchant, clock=clock, tasks=tasks, progress=progress
+    )
+    await record_action(
+        SqlUnitOfWork(database),
+        clock(),
+        "cli",
+        "import",
+        {
+            "file": str(batch.path),
+            "rows": summary.rows,
+            "receipts": summary.receipts,
+            "imported": summary.imported,
+            "points": summary.points,
+            "held": summary.held,
+            "already_recorded": summary.replayed,
+            "failed_rows": len(summary.failed),
+        },
+    )
     target = error_file or error_path_for(batch.path)
     try:
         if summary.failed:
@@ -610,9 +706,16 @@ async def _import(database: Database, program: Program, batch: Batch, merchant: 
         else:
             remove_stale_errors(target)
     except OSError as error:
-        print(render_text("import_errors_unwritten", path=target,
-                          reason=error.strerror or error), file=err)
-    print(render_text("import_summary", s=summary,
-                      rate=round(summary.rows / summary.seconds) if summary.seconds else 0),
-          file=out)
+        print(
+            render_text("import_errors_unwritten", path=target, reason=error.strerror or error),
+            file=err,
+        )
+    print(
+        render_text(
+            "import_summary",
+            s=summary,
+            rate=round(summary.rows / summary.seconds) if summary.seconds else 0,
+        ),
+        file=out,
+    )
     return summary.exit_code

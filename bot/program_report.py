@@ -21,11 +21,15 @@ def load_translated_program(path: str | Path) -> Program:
 
 def sample_purchase(program: Program) -> Purchase:
     """A receipt that exercises every rule: each earning category, each bonus item, a plain line."""
-    lines = [PurchaseLine(f"SAMPLE-{rule.category.upper()}", rule.category, 1, Decimal("100.00"))
-             for rule in program.earning.categories if rule.multiplier > 0]
+    lines = [
+        PurchaseLine(f"SAMPLE-{rule.category.upper()}", rule.category, 1, Decimal("100.00"))
+        for rule in program.earning.categories
+        if rule.multiplier > 0
+    ]
     lines.append(PurchaseLine("SAMPLE", "other", 2, Decimal("4.50")))
-    lines += [PurchaseLine(item.sku, "other", 1, Decimal("18.00")) for item in
-              program.earning.items]
+    lines += [
+        PurchaseLine(item.sku, "other", 1, Decimal("18.00")) for item in program.earning.items
+    ]
     return Purchase(tuple(lines))
 
 
@@ -35,8 +39,16 @@ def program_summary(program: Program, path: str, now: datetime | None = None) ->
     sample = sample_purchase(program)
     earning = Earner(program.earning).earn(sample, program.tiers.levels[0])
     notes = program_notes(program, now or datetime.now(UTC))
-    return render_text("program_summary", p=program, sample=sample, earning=earning, path=path,
-                       notes=notes, weekdays=WEEKDAYS, when=shown_moment)
+    return render_text(
+        "program_summary",
+        p=program,
+        sample=sample,
+        earning=earning,
+        path=path,
+        notes=notes,
+        weekdays=WEEKDAYS,
+        when=shown_moment,
+    )
 
 
 def shown_moment(moment: datetime, end: bool = False) -> str:

@@ -31,9 +31,11 @@ def default_jobs() -> int:
     return min(len(os.sched_getaffinity(0)), MAX_DEFAULT_JOBS)
 
 
-def process_replayer(url: str, current: Program, new: Program, since: datetime,
-                     until: datetime, jobs: int) -> tuple[Replayer, int]:
+def process_replayer(
+    url: str, current: Program, new: Program, since: datetime, until: datetime, jobs: int
+) -> tuple[Replayer, int]:
     """A replayer running `jobs` processes on the database at `url`, and the ranges to cut."""
+
     async def replay(ranges: Sequence[MemberRange], snapshot: str | None) -> list[Tally]:
         loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")
@@ -41,12 +43,15 @@ def process_replayer(url: str, current: Program, new: Program, since: datetime,
             futures = []
             for members in ranges:
                 future: asyncio.Future[Tally] = loop.create_future()
-                pool.apply_async(_replay_range, (url, current, new, since, until, members,
-                                                 snapshot),
-                                 callback=partial(_settle, loop, future, True),
-                                 error_callback=partial(_settle, loop, future, False))
+                pool.apply_async(
+                    _replay_range,
+                    (url, current, new, since, until, members, snapshot),
+                    callback=partial(_settle, loop, future, True),
+                    error_callback=partial(_settle, loop, future, False),
+                )
                 futures.append(future)
             return list(await asyncio.gather(*futures))
+
     return replay, jobs * RANGES_PER_JOB
 
 
@@ -55,9 +60,11 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], ok: bool,
-            value: Any) -> None:
+def _settle(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], ok: bool, value: Any
+) -> None:
     """Hand a worker's result (or error) to the waiting coroutine, from the pool's thread."""
+
     def settle() -> None:
         if future.done():
             return
@@ -65,17 +72,34 @@ def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], ok: bo
             future.set_result(value)
         else:
             future.set_exception(value)
+
     loop.call_soon_threadsafe(settle)
 
 
-def _replay_range(url: str, current: Program, new: Program, since: datetime, until: datetime,
-                  members: MemberRange, snapshot: str | None) -> Tally:
+def _replay_range(
+    url: str,
+    current: Program,
+    new: Program,
+    since: datetime,
+    until: datetime,
+    members: MemberRange,
+    snapshot: str | None,
+) -> Tally:
     """In a worker: the tally of one range of members."""
+
     async def replay() -> Tally:
         database = Database(url)
         try:
-            return await replay_members(SqlUnitOfWork(database, read_only=True), current, new,
-                                        since, until, members, snapshot)
+            return await replay_members(
+                SqlUnitOfWork(database, read_only=True),
+                current,
+                new,
+                since,
+                until,
+                members,
+                snapshot,
+            )
         finally:
             await database.dispose()
+
     return asyncio.run(replay())

@@ -71,8 +71,10 @@ def table_rows(current: dict[str, object], previous: dict[str, object]) -> list[
     now = {name: cents(value) for name, value in flatten(current)}
     before = {name: cents(value) for name, value in flatten(previous)}
     names = list(now) + [name for name in before if name not in now]
-    return [Row(name, now.get(name), before.get(name),
-                change(now.get(name, 0), before.get(name, 0))) for name in names]
+    return [
+        Row(name, now.get(name), before.get(name), change(now.get(name, 0), before.get(name, 0)))
+        for name in names
+    ]
 
 
 def as_csv(figures: dict[str, object]) -> str:
@@ -85,8 +87,9 @@ def as_csv(figures: dict[str, object]) -> str:
     return out.getvalue().rstrip("\n")
 
 
-async def report_command(settings: Settings, since: str | None, until: str | None,
-                         output: str, charts: str | None = None) -> int:
+async def report_command(
+    settings: Settings, since: str | None, until: str | None, output: str, charts: str | None = None
+) -> int:
     """Print the period's figures in `output` format, and write its charts into the folder
     `charts` when given; bad dates or charts that cannot be written exit 2 with one line."""
     program = program_of(settings)
@@ -107,13 +110,20 @@ async def report_command(settings: Settings, since: str | None, until: str | Non
         print(as_csv(current))
     else:
         assert previous is not None
-        print(render_text("report_table", current=current, previous=previous,
-                          rows=table_rows(current, previous)))
+        print(
+            render_text(
+                "report_table",
+                current=current,
+                previous=previous,
+                rows=table_rows(current, previous),
+            )
+        )
     return 0
 
 
-async def measure(settings: Settings, program: Program, start: date, end: date,
-                  with_previous: bool) -> tuple[dict[str, object], dict[str, object] | None]:
+async def measure(
+    settings: Settings, program: Program, start: date, end: date, with_previous: bool
+) -> tuple[dict[str, object], dict[str, object] | None]:
     """The period's figures as JSON values, and the previous period's when asked."""
     database = await open_database(settings)
     try:
@@ -121,7 +131,8 @@ async def measure(settings: Settings, program: Program, start: date, end: date,
         current = as_json(await program_metrics(reader, program, start, end))
         if not with_previous:
             return current, None
-        return current, as_json(await program_metrics(reader, program,
-                                                      *previous_period(start, end)))
+        return current, as_json(
+            await program_metrics(reader, program, *previous_period(start, end))
+        )
     finally:
         await database.dispose()

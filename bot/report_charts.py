@@ -20,16 +20,24 @@ from domain.services.metrics import program_metrics
 from storage.uow import SqlUnitOfWork
 
 
-async def write_charts(settings: Settings, program: Program, since: date, until: date,
-                       folder: Path) -> str | None:
+async def write_charts(
+    settings: Settings, program: Program, since: date, until: date, folder: Path
+) -> str | None:
     """Draw the charts of [since, until) into `folder`; the reason in one line when they
     cannot be (a period too long, a folder that cannot be written), None when written."""
     database = await open_database(settings)
     try:
-        figures = await program_metrics(SqlUnitOfWork(database, read_only=True), program,
-                                        since, until)
-        charts = await period_charts(SqlUnitOfWork(database, read_only=True), program, since,
-                                     until, figures, program.info.locales[0])
+        figures = await program_metrics(
+            SqlUnitOfWork(database, read_only=True), program, since, until
+        )
+        charts = await period_charts(
+            SqlUnitOfWork(database, read_only=True),
+            program,
+            since,
+            until,
+            figures,
+            program.info.locales[0],
+        )
     except InvalidRequest as error:
         return f"--charts: {error}"
     finally:

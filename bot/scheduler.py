@@ -78,8 +78,11 @@ def _expired(run: ExpiryRun) -> str | None:
 
 
 def _surprised(run: SurpriseRun) -> str | None:
-    return (f"{len(run.surprised)} of {run.eligible} eligible members surprised"
-            if run.surprised else None)
+    return (
+        f"{len(run.surprised)} of {run.eligible} eligible members surprised"
+        if run.surprised
+        else None
+    )
 
 
 def _celebrated(run: BirthdayRun) -> str | None:
@@ -97,16 +100,26 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
         return await run_surprise(writer(), program, now, random.Random(seed))
 
     return [
-        Job("nudges", timedelta(minutes=15), lambda now: queue_nudges(writer(), program, now),
-            lambda queued: f"{queued} nudges queued" if queued else None),
+        Job(
+            "nudges",
+            timedelta(minutes=15),
+            lambda now: queue_nudges(writer(), program, now),
+            lambda queued: f"{queued} nudges queued" if queued else None,
+        ),
         Job("surprise", timedelta(hours=1), surprise, _surprised),
-        Job("birthdays", timedelta(minutes=15),
-            lambda now: pay_birthdays(writer(), program, now), _celebrated),
-        Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now),
-            _expired),
-        Job("tier review", timedelta(hours=6),
+        Job(
+            "birthdays",
+            timedelta(minutes=15),
+            lambda now: pay_birthdays(writer(), program, now),
+            _celebrated,
+        ),
+        Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now), _expired),
+        Job(
+            "tier review",
+            timedelta(hours=6),
             lambda now: review_tiers(writer(), program, now),
-            lambda moved: f"{moved} members moved down a tier" if moved else None),
+            lambda moved: f"{moved} members moved down a tier" if moved else None,
+        ),
     ]
 
 
@@ -135,8 +148,12 @@ def stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitabl
     return run
 
 
-def build_scheduler(jobs: Sequence[Job], leadership: Leader, clock: Callable[[], datetime],
-                    retry_seconds: float = RETRY_SECONDS) -> AsyncIOScheduler:
+def build_scheduler(
+    jobs: Sequence[Job],
+    leadership: Leader,
+    clock: Callable[[], datetime],
+    retry_seconds: float = RETRY_SECONDS,
+) -> AsyncIOScheduler:
     """An AsyncIOScheduler running `jobs` while `leadership` holds; every job at once on
     taking the lead (at start, or when another leader died)."""
     for name in APSCHEDULER_LOGGERS:
@@ -152,6 +169,7 @@ def build_scheduler(jobs: Sequence[Job], leadership: Leader, clock: Callable[[],
                     log.debug("scheduler: %s done: nothing to do", job.name)
                 else:
                     log.info("scheduler: %s done: %s", job.name, news)
+
         return run
 
     @stopped_quietly
@@ -167,21 +185,41 @@ def build_scheduler(jobs: Sequence[Job], leadership: Leader, clock: Callable[[],
 
     for job in jobs:
         seconds = job.every.total_seconds()
-        scheduler.add_job(guarded(job), "interval", seconds=seconds, id=job.name,
-                          name=job.name, coalesce=True, misfire_grace_time=max(int(seconds), 1),
-                          max_instances=1)
-    scheduler.add_job(lead, "interval", seconds=retry_seconds, id=LEADERSHIP, name=LEADERSHIP,
-                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+        scheduler.add_job(
+            guarded(job),
+            "interval",
+            seconds=seconds,
+            id=job.name,
+            name=job.name,
+            coalesce=True,
+            misfire_grace_time=max(int(seconds), 1),
+            max_instances=1,
+        )
+    scheduler.add_job(
+        lead,
+        "interval",
+        seconds=retry_seconds,
+        id=LEADERSHIP,
+        name=LEADERSHIP,
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+    )
     return scheduler
 
 
-async def run_scheduler(database: Database, program: Program, clock: Callable[[], datetime],
-                        jobs: Sequence[Job] | None = None,
-                        retry_seconds: float = RETRY_SECONDS) -> None:
+async def run_scheduler(
+    database: Database,
+    program: Program,
+    clock: Callable[[], datetime],
+    jobs: Sequence[Job] | None = None,
+    retry_seconds: float = RETRY_SECONDS,
+) -> None:
     """Run the loyalty jobs (or `jobs`) whenever this process leads, until cancelled."""
     leadership = LeaderLock(database)
-    scheduler = build_scheduler(loyalty_jobs(database, program) if jobs is None else jobs,
-                                leadership, clock, retry_seconds)
+    scheduler = build_scheduler(
+        loyalty_jobs(database, program) if jobs is None else jobs, leadership, clock, retry_seconds
+    )
     scheduler.start()
     try:
         await asyncio.Event().wait()

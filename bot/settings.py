@@ -19,8 +19,7 @@ WEBHOOK_SECRET_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")  # Telegram's rule for
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = DEFAULT_URL
     loyalty_program: Path | None = None
@@ -53,11 +52,15 @@ class Settings(BaseSettings):
         secret = value.get_secret_value()
         shortest, longest = WEBHOOK_SECRET_LENGTH
         if not shortest <= len(secret) <= longest:
-            raise ValueError(f"must be {shortest} to {longest} characters long, not "
-                             f"{len(secret)}; e.g. the output of `openssl rand -hex 32`")
+            raise ValueError(
+                f"must be {shortest} to {longest} characters long, not "
+                f"{len(secret)}; e.g. the output of `openssl rand -hex 32`"
+            )
         if not WEBHOOK_SECRET_CHARACTERS.fullmatch(secret):
-            raise ValueError("only letters A-Z and a-z, digits, _ and - are allowed "
-                             "(Telegram's rule); e.g. the output of `openssl rand -hex 32`")
+            raise ValueError(
+                "only letters A-Z and a-z, digits, _ and - are allowed "
+                "(Telegram's rule); e.g. the output of `openssl rand -hex 32`"
+            )
         return value
 
     @field_validator("log_level", mode="before")

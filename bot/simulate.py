@@ -69,15 +69,18 @@ def rows(comparison: Comparison, current: Program, new: Program) -> Iterator[Row
     yield Row("outstanding", old_side.outstanding, new_side.outstanding)
     yield Row("liability", old_side.liability, new_side.liability, "money")
     revenue = comparison.revenue
-    yield Row("reward_rate", old_side.reward_rate(revenue), new_side.reward_rate(revenue),
-              "percent")
+    yield Row(
+        "reward_rate", old_side.reward_rate(revenue), new_side.reward_rate(revenue), "percent"
+    )
     rate = comparison.redemption_rate
-    yield Row("redemption_cost", old_side.redemption_cost(rate), new_side.redemption_cost(rate),
-              "money")
+    yield Row(
+        "redemption_cost", old_side.redemption_cost(rate), new_side.redemption_cost(rate), "money"
+    )
 
 
-async def run_simulation(settings: Settings, current: Program, new: Program, since: datetime,
-                         until: datetime, jobs: int) -> Comparison | None:
+async def run_simulation(
+    settings: Settings, current: Program, new: Program, since: datetime, until: datetime, jobs: int
+) -> Comparison | None:
     """The comparison, read from the configured database without writing (None: no schema);
     with `jobs` over 1, replayed by that many processes."""
     database = Database(settings.database_url)
@@ -87,15 +90,20 @@ async def run_simulation(settings: Settings, current: Program, new: Program, sin
         uow = SqlUnitOfWork(database, read_only=True)
         if jobs < 2:
             return await simulate(uow, current, new, since, until)
-        replayer, parts = process_replayer(settings.database_url, current, new, since, until,
-                                           jobs)
+        replayer, parts = process_replayer(settings.database_url, current, new, since, until, jobs)
         return await simulate(uow, current, new, since, until, replayer=replayer, parts=parts)
     finally:
         await database.dispose()
 
 
-async def simulate_command(settings: Settings, path: Path, since: str | None,
-                           until: str | None, shown_url: str, jobs: int | None = None) -> int:
+async def simulate_command(
+    settings: Settings,
+    path: Path,
+    since: str | None,
+    until: str | None,
+    shown_url: str,
+    jobs: int | None = None,
+) -> int:
     """Print the side-by-side figures (exit 0); a bad NEW file exits 1, bad dates 2.
 
     `shown_url` is the database URL as it may be printed (without its password); `jobs`
@@ -109,20 +117,28 @@ async def simulate_command(settings: Settings, path: Path, since: str | None,
         return 1
     try:
         zone = current.info.timezone
-        first, last = named_period(since, until, local_today(datetime.now(UTC), zone),
-                                   DEFAULT_DAYS, ("--since", "--until"))
+        first, last = named_period(
+            since, until, local_today(datetime.now(UTC), zone), DEFAULT_DAYS, ("--since", "--until")
+        )
         start, end = _midnight(first, zone), _midnight(last, zone)
     except BadPeriod as error:
         print(render_text("bad_argument", error=error), file=sys.stderr)
         return 2
-    comparison = await run_simulation(settings, current, new, start, end,
-                                      default_jobs() if jobs is None else jobs)
+    comparison = await run_simulation(
+        settings, current, new, start, end, default_jobs() if jobs is None else jobs
+    )
     if comparison is None:
-        print(render_text("db_not_ready", url=shown_url),
-              file=sys.stderr)
+        print(render_text("db_not_ready", url=shown_url), file=sys.stderr)
         return 1
-    print(render_text("program_simulation", c=comparison, rows=list(rows(comparison, current,
-                                                                            new)),
-                      current_path=str(current_path), new_path=str(path),
-                      currency=current.info.currency, zone=current.info.timezone))
+    print(
+        render_text(
+            "program_simulation",
+            c=comparison,
+            rows=list(rows(comparison, current, new)),
+            current_path=str(current_path),
+            new_path=str(path),
+            currency=current.info.currency,
+            zone=current.info.timezone,
+        )
+    )
     return 0

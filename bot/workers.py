@@ -53,11 +53,15 @@ def workers_problem(settings: Settings, count: int) -> str | None:
     if not hasattr(socket, "SO_REUSEPORT"):
         return f"--workers {count} needs SO_REUSEPORT (Linux), which this system lacks"
     if is_sqlite(settings.database_url):
-        return (f"--workers {count} needs PostgreSQL: SQLite serves one process; set "
-                "DATABASE_URL to a PostgreSQL database, or run one worker")
+        return (
+            f"--workers {count} needs PostgreSQL: SQLite serves one process; set "
+            "DATABASE_URL to a PostgreSQL database, or run one worker"
+        )
     if not settings.webhook_url:
-        return (f"--workers {count} needs a webhook: with long polling one process takes "
-                "the updates; set WEBHOOK_URL and WEBHOOK_SECRET, or run one worker")
+        return (
+            f"--workers {count} needs a webhook: with long polling one process takes "
+            "the updates; set WEBHOOK_URL and WEBHOOK_SECRET, or run one worker"
+        )
     return None
 
 
@@ -109,8 +113,7 @@ def worker_env(number: int) -> dict[str, str]:
     return {**os.environ, WORKER: str(number), "PYTHONPATH": path}
 
 
-async def supervise(settings: Settings, count: int,
-                    command: Sequence[str] | None = None) -> None:
+async def supervise(settings: Settings, count: int, command: Sequence[str] | None = None) -> None:
     """Hold the ports, then keep `count` workers running until cancelled (SIGTERM, Ctrl+C);
     WorkerRefused when one ended on a setting to fix. `command` starts a worker (the
     settings are checked first: `workers_problem`)."""
@@ -122,8 +125,10 @@ async def supervise(settings: Settings, count: int,
 def where(ports: Listeners) -> str:
     """The shared ports, for the supervisor's start-up line."""
     api, webhook = ports
-    served = [f"the webhook at {address(webhook)}" if webhook else "",
-              f"the merchant API at {address(api)}" if api else ""]
+    served = [
+        f"the webhook at {address(webhook)}" if webhook else "",
+        f"the merchant API at {address(api)}" if api else "",
+    ]
     return " and ".join(filter(None, served))
 
 
@@ -136,8 +141,10 @@ class Supervisor:
 
     async def run(self, count: int) -> None:
         """Workers 1..count until cancelled, or WorkerRefused; then stop every one."""
-        keepers = [asyncio.create_task(self.keep(number), name=f"worker {number}")
-                   for number in range(1, count + 1)]
+        keepers = [
+            asyncio.create_task(self.keep(number), name=f"worker {number}")
+            for number in range(1, count + 1)
+        ]
         try:
             await asyncio.gather(*keepers)  # ends only by WorkerRefused or a cancel
         finally:
@@ -155,20 +162,27 @@ class Supervisor:
             code = await process.wait()
             del self.running[number]
             if code == 2:
-                raise WorkerRefused(f"worker {number} (pid {process.pid}) stopped on a "
-                                    "setting to fix (its line is above): stopping them all")
+                raise WorkerRefused(
+                    f"worker {number} (pid {process.pid}) stopped on a "
+                    "setting to fix (its line is above): stopping them all"
+                )
             if time.monotonic() - started >= STEADY:
                 pause = FIRST_PAUSE
-            log.warning("supervisor: worker %d (pid %d) %s; starting it again in %.0f s",
-                        number, process.pid, ended(code), pause)
+            log.warning(
+                "supervisor: worker %d (pid %d) %s; starting it again in %.0f s",
+                number,
+                process.pid,
+                ended(code),
+                pause,
+            )
             await asyncio.sleep(pause)
             pause = min(2 * pause, LONGEST_PAUSE)
 
     async def start(self, number: int) -> asyncio.subprocess.Process:
         """Worker `number`, with a pipe for its standard input that closes if this ends."""
         process = await asyncio.create_subprocess_exec(
-            *self.command, env=worker_env(number), stdin=asyncio.subprocess.PIPE,
-            process_group=0)  # in a group of its own: the terminal's Ctrl+C reaches only us
+            *self.command, env=worker_env(number), stdin=asyncio.subprocess.PIPE, process_group=0
+        )  # in a group of its own: the terminal's Ctrl+C reaches only us
         self.running[number] = process
         log.info("supervisor: worker %d started (pid %d)", number, process.pid)
         return process

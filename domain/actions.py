@@ -34,9 +34,16 @@ def birthday_in(birthday: date, year: int) -> date:
     return birthday.replace(year=year)
 
 
-def birthday_due(action: Action, *, birthday: date, joined_at: datetime, now: datetime,
-                 timezone: str, quiet_hours: tuple[time, time],
-                 last_paid_year: int | None) -> bool:
+def birthday_due(
+    action: Action,
+    *,
+    birthday: date,
+    joined_at: datetime,
+    now: datetime,
+    timezone: str,
+    quiet_hours: tuple[time, time],
+    last_paid_year: int | None,
+) -> bool:
     """Whether the birthday action pays this member at `now`; `timezone` is the member's
     (or the program's), `last_paid_year` the member-local year it last paid, if ever."""
     zone = ZoneInfo(timezone)

@@ -90,8 +90,9 @@ class Progress:
         return int(min(Decimal(100), max(_ZERO, share)))
 
 
-def challenge_window(challenge: Challenge, timezone: str,
-                     joined_at: datetime | None = None) -> Window | None:
+def challenge_window(
+    challenge: Challenge, timezone: str, joined_at: datetime | None = None
+) -> Window | None:
     """The window of a fixed challenge (its dates on the program's clock), or of a rolling
     one for a member who joined it at `joined_at` (None: not joined, no window)."""
     if challenge.days is not None:
@@ -104,9 +105,15 @@ def challenge_window(challenge: Challenge, timezone: str,
     return Window(challenge.starts.replace(tzinfo=zone), challenge.ends.replace(tzinfo=zone))
 
 
-def challenge_progress(challenge: Challenge, window: Window,
-                       receipts: Sequence[ChallengeReceipt], *, timezone: str, now: datetime,
-                       referrals: Sequence[datetime] = ()) -> Progress:
+def challenge_progress(
+    challenge: Challenge,
+    window: Window,
+    receipts: Sequence[ChallengeReceipt],
+    *,
+    timezone: str,
+    now: datetime,
+    referrals: Sequence[datetime] = (),
+) -> Progress:
     """The member's progress at `now` from their receipts (and, for `referrals`, when each of
     their friends qualified); what falls outside the window does not count."""
     counted = [r for r in receipts if r.occurred_at in window and r.kept]
@@ -117,8 +124,12 @@ def challenge_progress(challenge: Challenge, window: Window,
         return Progress(sum((_spent(challenge, r) for r in counted), _ZERO), target)
     if kind == "categories":
         wanted = set(challenge.categories)
-        bought = {line.category for r in counted for line in r.lines
-                  if not wanted or line.category in wanted}
+        bought = {
+            line.category
+            for r in counted
+            for line in r.lines
+            if not wanted or line.category in wanted
+        }
         return Progress(Decimal(len(bought)), target)
     if kind == "streak":
         zone = ZoneInfo(timezone)
@@ -131,8 +142,9 @@ def challenge_progress(challenge: Challenge, window: Window,
 def _spent(challenge: Challenge, receipt: ChallengeReceipt) -> Decimal:
     """The money of a receipt's lines that count, less the refunded share of the receipt."""
     wanted = challenge.categories
-    spent = sum((line.amount for line in receipt.lines
-                 if not wanted or line.category in wanted), _ZERO)
+    spent = sum(
+        (line.amount for line in receipt.lines if not wanted or line.category in wanted), _ZERO
+    )
     return spent * (receipt.total - receipt.refunded) / receipt.total
 
 

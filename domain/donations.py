@@ -19,8 +19,7 @@ class CauseProgress:
 
 def cause_progress(cause: Cause, points: int) -> CauseProgress:
     """Progress of `points` towards `cause`'s goal."""
-    return CauseProgress(cause, points, min(100, points * 100 // cause.goal),
-                         impact(cause, points))
+    return CauseProgress(cause, points, min(100, points * 100 // cause.goal), impact(cause, points))
 
 
 def impact(cause: Cause, points: int) -> int:

@@ -138,8 +138,11 @@ class PerVisitRewardCalculator(RewardCalculator):
 
     def grants(self, purchase: Purchase) -> list[PointGrant]:
         """The visit bonus, when the program has one and the purchase has lines."""
-        return [PointGrant("visit", "", Decimal(self.points))] if (
-            self.points and purchase.lines) else []
+        return (
+            [PointGrant("visit", "", Decimal(self.points))]
+            if (self.points and purchase.lines)
+            else []
+        )
 
 
 class Earner:
@@ -169,17 +172,22 @@ class Earner:
 
     def earning_lines(self, purchase: Purchase) -> Purchase:
         """The lines that earn: those whose category multiplier is above 0."""
-        return Purchase(tuple(line for line in purchase.lines
-                              if self.rules.category_multiplier(line.category) > 0))
+        return Purchase(
+            tuple(
+                line for line in purchase.lines if self.rules.category_multiplier(line.category) > 0
+            )
+        )
 
     def _tier_credits(self, earning: Purchase) -> int:
         """Credits from the spend of `earning`, a purchase's earning lines (`earning_lines`)."""
-        return int((earning.total * self.rules.tier_credits_per_unit)
-                   .to_integral_value(ROUND_FLOOR))
+        return int(
+            (earning.total * self.rules.tier_credits_per_unit).to_integral_value(ROUND_FLOOR)
+        )
 
 
-def clawback(awarded: int, receipt_total: Decimal, refunded_before: Decimal,
-             refunded_now: Decimal) -> int:
+def clawback(
+    awarded: int, receipt_total: Decimal, refunded_before: Decimal, refunded_now: Decimal
+) -> int:
     """What a refund takes back: floor(awarded x refunded / total), counted cumulatively.
 
     Counting on the running refunded total means several partial refunds add up to

@@ -41,8 +41,9 @@ class Ranked:
 def ranking(scores: Iterable[Score]) -> list[Ranked]:
     """Every member with a positive score, best first; equal scores by who reached theirs
     first (then by member id, so the order never wobbles)."""
-    ordered = sorted((s for s in scores if s.value > 0),
-                     key=lambda s: (-s.value, s.reached_at, s.member_id))
+    ordered = sorted(
+        (s for s in scores if s.value > 0), key=lambda s: (-s.value, s.reached_at, s.member_id)
+    )
     return [Ranked(rank, s.member_id, s.value) for rank, s in enumerate(ordered, start=1)]
 
 
@@ -64,5 +65,5 @@ def masked_code(code: str) -> str:
     'K7M2Q9XR' -> 'K7••-••XR' (a short code keeps less, down to nothing)."""
     plain = normalize_code(code)
     keep = min(SHOWN, len(plain) // 4)
-    hidden = plain[:keep] + MASK * (len(plain) - 2 * keep) + plain[len(plain) - keep:]
+    hidden = plain[:keep] + MASK * (len(plain) - 2 * keep) + plain[len(plain) - keep :]
     return "-".join(hidden[i : i + GROUP] for i in range(0, len(hidden), GROUP))

@@ -58,7 +58,8 @@ def window(program: Program, since: date, until: date) -> Window:
     """The period's instants: the program-local midnights of the dates."""
     zone, days = program.info.timezone, program.metrics.active_days
     return Window(
-        since=local_midnight(since, zone), until=local_midnight(until, zone),
+        since=local_midnight(since, zone),
+        until=local_midnight(until, zone),
         active_since=local_midnight(date.fromordinal(since.toordinal() - days), zone),
         active_until=local_midnight(date.fromordinal(until.toordinal() - days), zone),
     )
@@ -179,8 +180,9 @@ class Metrics:
     satisfaction: Satisfaction
 
 
-def ratio(numerator: int | Decimal, denominator: int | Decimal,
-          scale: int | Decimal = 1) -> Decimal | None:
+def ratio(
+    numerator: int | Decimal, denominator: int | Decimal, scale: int | Decimal = 1
+) -> Decimal | None:
     """numerator / denominator x scale to the cent, half up; None when denominator is 0."""
     if not denominator:
         return None
@@ -192,24 +194,34 @@ def percent(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | N
     return ratio(numerator, denominator, 100)
 
 
-def metrics(program: Program, since: date, until: date, facts: MetricFacts,
-            satisfaction: Satisfaction) -> Metrics:
+def metrics(
+    program: Program, since: date, until: date, facts: MetricFacts, satisfaction: Satisfaction
+) -> Metrics:
     """The figures of a period from its facts and its survey answers."""
     lifetime = facts.lifetime_by_tier
     customers = sum(tier.customers for tier in lifetime.values())
     lifetime_revenue = sum((tier.revenue for tier in lifetime.values()), Decimal(0))
-    clv_by_tier = {name: value for name, tier in sorted(lifetime.items())
-                   if (value := ratio(tier.revenue, tier.customers)) is not None}
+    clv_by_tier = {
+        name: value
+        for name, tier in sorted(lifetime.items())
+        if (value := ratio(tier.revenue, tier.customers)) is not None
+    }
     return Metrics(
-        since=since, until=until, currency=program.info.currency,
+        since=since,
+        until=until,
+        currency=program.info.currency,
         members=Members(
-            total=facts.members_total, new=facts.members_new, left=facts.members_left,
-            active=facts.active_at_until, unreachable=facts.unreachable,
+            total=facts.members_total,
+            new=facts.members_new,
+            left=facts.members_left,
+            active=facts.active_at_until,
+            unreachable=facts.unreachable,
             by_tier=dict(sorted(facts.by_tier.items())),
             by_locale=dict(sorted(facts.by_locale.items())),
         ),
-        retention_rate=percent(facts.active_at_until - facts.active_first_bought_in_period,
-                               facts.active_at_since),
+        retention_rate=percent(
+            facts.active_at_until - facts.active_first_bought_in_period, facts.active_at_since
+        ),
         purchases=facts.purchases,
         repeat_purchase_rate=percent(facts.repeat_members, facts.purchasing_members),
         purchase_frequency=ratio(facts.purchases, facts.purchasing_members),
@@ -218,25 +230,38 @@ def metrics(program: Program, since: date, until: date, facts: MetricFacts,
         clv=ratio(lifetime_revenue, customers),
         clv_by_tier=clv_by_tier,
         points=points_figures(program, facts),
-        referrals=Referrals(facts.referrals_joined, facts.referrals_qualified,
-                            percent(facts.referrals_qualified, facts.referrals_joined)),
-        donations={cause_id: cause_figures(program, cause_id, points, members)
-                   for cause_id, (points, members) in sorted(facts.donations.items())},
+        referrals=Referrals(
+            facts.referrals_joined,
+            facts.referrals_qualified,
+            percent(facts.referrals_qualified, facts.referrals_joined),
+        ),
+        donations={
+            cause_id: cause_figures(program, cause_id, points, members)
+            for cause_id, (points, members) in sorted(facts.donations.items())
+        },
         satisfaction=satisfaction,
     )
 
 
 def points_figures(program: Program, facts: MetricFacts) -> Points:
     """The points figures: credits by kind, debits by kind, the outstanding and its cost."""
-    issued = {name: sum(facts.credited.get(kind, 0) for kind in kinds)
-              for name, kinds in ISSUED_KINDS.items()}
+    issued = {
+        name: sum(facts.credited.get(kind, 0) for kind in kinds)
+        for name, kinds in ISSUED_KINDS.items()
+    }
     taken = {name: facts.debited.get(kind, 0) for name, kind in TAKEN_KINDS.items()}
     value = program.metrics.point_value
     issued_total = sum(issued.values())
     return Points(
-        issued=issued, issued_total=issued_total, redeemed=taken["redeemed"],
-        donated=taken["donated"], expired=taken["expired"], clawed_back=taken["clawed_back"],
-        removed=taken["removed"], forfeited=taken["forfeited"], outstanding=facts.outstanding,
+        issued=issued,
+        issued_total=issued_total,
+        redeemed=taken["redeemed"],
+        donated=taken["donated"],
+        expired=taken["expired"],
+        clawed_back=taken["clawed_back"],
+        removed=taken["removed"],
+        forfeited=taken["forfeited"],
+        outstanding=facts.outstanding,
         liability=(facts.outstanding * value).quantize(CENT, ROUND_HALF_UP) if value else None,
         redemption_rate=percent(taken["redeemed"], issued_total),
         rewards=dict(sorted(facts.rewards.items())),
@@ -263,7 +288,8 @@ def rate(value: Decimal | None) -> float | None:
 def as_json(figures: Metrics) -> dict[str, object]:
     """The figures as JSON values: money as decimal strings, rates as numbers, null for none."""
     return {
-        "since": figures.since.isoformat(), "until": figures.until.isoformat(),
+        "since": figures.since.isoformat(),
+        "until": figures.until.isoformat(),
         "currency": figures.currency,
         "members": asdict(figures.members),
         "retention_rate": rate(figures.retention_rate),
@@ -274,21 +300,33 @@ def as_json(figures: Metrics) -> dict[str, object]:
         "revenue": money(figures.revenue),
         "clv": money(figures.clv),
         "clv_by_tier": {tier: money(value) for tier, value in figures.clv_by_tier.items()},
-        "points": {**asdict(figures.points), "liability": money(figures.points.liability),
-                   "redemption_rate": rate(figures.points.redemption_rate)},
-        "referrals": {**asdict(figures.referrals),
-                      "conversion_rate": rate(figures.referrals.conversion_rate)},
-        "donations": {cause: asdict(cause_figures)
-                      for cause, cause_figures in figures.donations.items()},
+        "points": {
+            **asdict(figures.points),
+            "liability": money(figures.points.liability),
+            "redemption_rate": rate(figures.points.redemption_rate),
+        },
+        "referrals": {
+            **asdict(figures.referrals),
+            "conversion_rate": rate(figures.referrals.conversion_rate),
+        },
+        "donations": {
+            cause: asdict(cause_figures) for cause, cause_figures in figures.donations.items()
+        },
         "satisfaction": satisfaction_json(figures.satisfaction),
     }
 
 
 def satisfaction_json(figures: Satisfaction) -> dict[str, object]:
     """`csat`, `ces`, `nps` as {value, answers}, and the same per store."""
+
     def score(s: Score) -> dict[str, object]:
         return {"value": s.value, "answers": s.answers}
 
-    return {"csat": score(figures.csat), "ces": score(figures.ces), "nps": score(figures.nps),
-            "by_store": {store: satisfaction_json(of_store)
-                         for store, of_store in figures.by_store.items()}}
+    return {
+        "csat": score(figures.csat),
+        "ces": score(figures.ces),
+        "nps": score(figures.nps),
+        "by_store": {
+            store: satisfaction_json(of_store) for store, of_store in figures.by_store.items()
+        },
+    }

@@ -27,7 +27,11 @@ from zoneinfo import ZoneInfo
 from domain.program import NudgeKind, NudgeRule, Program, Reward
 
 PRIORITY: tuple[NudgeKind, ...] = (
-    "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder",
+    "points_expiring",
+    "reward_affordable",
+    "near_next_tier",
+    "inactive",
+    "referral_reminder",
 )
 
 
@@ -94,8 +98,9 @@ def eligible_rewards(program: Program, tier: str, rewards: Sequence[Reward]) -> 
 class NudgePicker:
     """Picks each member's nudge at one moment; what all members share is worked out once."""
 
-    def __init__(self, program: Program, now: datetime,
-                 rewards: Sequence[Reward] | None = None) -> None:
+    def __init__(
+        self, program: Program, now: datetime, rewards: Sequence[Reward] | None = None
+    ) -> None:
         """`rewards` are the ones still in stock (all of the program's when not given)."""
         self.program, self.now = program, now
         self.rewards = program.rewards if rewards is None else tuple(rewards)
@@ -111,8 +116,9 @@ class NudgePicker:
             return None
         rewards = self._rewards.get(facts.tier)
         if rewards is None:
-            rewards = self._rewards[facts.tier] = eligible_rewards(self.program, facts.tier,
-                                                                   self.rewards)
+            rewards = self._rewards[facts.tier] = eligible_rewards(
+                self.program, facts.tier, self.rewards
+            )
         for rule in self.rules:
             for cause_key, context in _candidates(rule, facts, self.program, self.now, rewards):
                 if cause_key not in facts.sent_causes:
@@ -129,15 +135,17 @@ class NudgePicker:
         quiet = self._quiet.get(timezone)
         if quiet is None:
             quiet = self._quiet[timezone] = in_quiet_hours(
-                self.now, timezone, self.program.nudges.quiet_hours)
+                self.now, timezone, self.program.nudges.quiet_hours
+            )
         return not quiet
 
 
 Candidate = tuple[str, dict[str, object]]
 
 
-def _candidates(rule: NudgeRule, facts: MemberFacts, program: Program, now: datetime,
-                rewards: list[Reward]) -> list[Candidate]:
+def _candidates(
+    rule: NudgeRule, facts: MemberFacts, program: Program, now: datetime, rewards: list[Reward]
+) -> list[Candidate]:
     """Every (cause key, template values) of one rule that applies, preferred first."""
     kind = rule.kind
     if kind == "points_expiring":
@@ -155,15 +163,24 @@ def _expiring(facts: MemberFacts, program: Program) -> list[Candidate]:
     if not facts.expiring_points or facts.expiring_at is None:
         return []
     local = facts.expiring_at.astimezone(_zone(facts.timezone or program.info.timezone))
-    return [(f"points_expiring:{facts.expiring_at:%Y-%m-%d}",
-             {"points": facts.expiring_points, "date": local.date().isoformat(),
-              "balance": facts.balance})]
+    return [
+        (
+            f"points_expiring:{facts.expiring_at:%Y-%m-%d}",
+            {
+                "points": facts.expiring_points,
+                "date": local.date().isoformat(),
+                "balance": facts.balance,
+            },
+        )
+    ]
 
 
 def _affordable(facts: MemberFacts, rewards: list[Reward]) -> list[Candidate]:
-    return [(f"reward_affordable:{r.id}",
-             {"reward": r.id, "cost": r.cost, "balance": facts.balance})
-            for r in reversed(rewards) if r.cost <= facts.balance and r.id not in facts.redeemed]
+    return [
+        (f"reward_affordable:{r.id}", {"reward": r.id, "cost": r.cost, "balance": facts.balance})
+        for r in reversed(rewards)
+        if r.cost <= facts.balance and r.id not in facts.redeemed
+    ]
 
 
 def _near_tier(facts: MemberFacts, program: Program, within_percent: int) -> list[Candidate]:
@@ -176,27 +193,35 @@ def _near_tier(facts: MemberFacts, program: Program, within_percent: int) -> lis
     return [(f"near_next_tier:{nxt.name}", {"tier": nxt.name, "credits_needed": needed})]
 
 
-def _inactive(facts: MemberFacts, now: datetime, after_days: int,
-              rewards: list[Reward]) -> list[Candidate]:
+def _inactive(
+    facts: MemberFacts, now: datetime, after_days: int, rewards: list[Reward]
+) -> list[Candidate]:
     since = facts.last_purchase_at or facts.joined_at
     days = (now - since).days
     if days < after_days:
         return []
     reward = reward_in_reach(facts.balance, rewards)
     context: dict[str, object] = {
-        "days": days, "category": "", "reward": reward.id if reward else "",
+        "days": days,
+        "category": "",
+        "reward": reward.id if reward else "",
         "points_needed": max(reward.cost - facts.balance, 0) if reward else 0,
     }
     return [(f"inactive:{since:%Y-%m-%d}", context)]
 
 
-def _referral(facts: MemberFacts, program: Program, now: datetime,
-              after_days: int) -> list[Candidate]:
+def _referral(
+    facts: MemberFacts, program: Program, now: datetime, after_days: int
+) -> list[Candidate]:
     if facts.invite_shown or now - facts.joined_at < timedelta(days=after_days):
         return []
     referrals = program.referrals
-    return [("referral_reminder", {"bonus": referrals.referrer_bonus,
-                                   "friend_bonus": referrals.invitee_bonus})]
+    return [
+        (
+            "referral_reminder",
+            {"bonus": referrals.referrer_bonus, "friend_bonus": referrals.invitee_bonus},
+        )
+    ]
 
 
 def reward_in_reach(balance: int, rewards: list[Reward]) -> Reward | None:
@@ -220,5 +245,10 @@ def with_category(nudge: Nudge, category: str | None) -> Nudge:
     """An `inactive` nudge with the member's favourite category filled in."""
     if nudge.kind != "inactive" or not category:
         return nudge
-    return Nudge(nudge.member_id, nudge.code, nudge.kind, nudge.cause_key,
-                 {**nudge.context, "category": category})
+    return Nudge(
+        nudge.member_id,
+        nudge.code,
+        nudge.kind,
+        nudge.cause_key,
+        {**nudge.context, "category": category},
+    )

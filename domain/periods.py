@@ -16,9 +16,13 @@ class BadPeriod(ValueError):
     move forward; the message names the option or parameter."""
 
 
-def named_period(since: str | None, until: str | None, today: date,
-                 days: int = DEFAULT_DAYS, names: tuple[str, str] = ("since", "until"),
-                 ) -> tuple[date, date]:
+def named_period(
+    since: str | None,
+    until: str | None,
+    today: date,
+    days: int = DEFAULT_DAYS,
+    names: tuple[str, str] = ("since", "until"),
+) -> tuple[date, date]:
     """[since, until) from the texts given: `until` defaults to `today`, `since` to `days`
     days before `until`; BadPeriod naming the option (`names`) otherwise."""
     end = _named_day(until, names[1]) if until is not None else today
@@ -31,8 +35,10 @@ def named_period(since: str | None, until: str | None, today: date,
 def _named_day(text: str, name: str) -> date:
     day = readable_day(text)
     if day is None:
-        raise BadPeriod(f"{name}: expected a date as YYYY-MM-DD from {FIRST_DAY} to "
-                        f"{LAST_DAY}, got {text[:40]!r}")
+        raise BadPeriod(
+            f"{name}: expected a date as YYYY-MM-DD from {FIRST_DAY} to "
+            f"{LAST_DAY}, got {text[:40]!r}"
+        )
     return day
 
 

@@ -15,8 +15,7 @@ from domain.program import Program
 SALE_PRODUCT = "sale"  # the product id of a sale typed in chat: one line, quantity one
 
 
-def preview_points(program: Program, member: Member | None, category: str,
-                   amount: Decimal) -> int:
+def preview_points(program: Program, member: Member | None, category: str, amount: Decimal) -> int:
     """Points a sale of `amount` in `category` earns `member` (a phone nobody has yet is held
     at the lowest tier)."""
     tier = program.tiers.get(member.tier) if member else program.tiers.levels[0]

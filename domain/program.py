@@ -15,7 +15,11 @@ from typing import Literal
 Rounding = Literal["floor", "round", "ceil"]
 QualifyOn = Literal["first_purchase", "join"]
 NudgeKind = Literal[
-    "points_expiring", "reward_affordable", "near_next_tier", "inactive", "referral_reminder",
+    "points_expiring",
+    "reward_affordable",
+    "near_next_tier",
+    "inactive",
+    "referral_reminder",
     "challenge_ending",
 ]
 _ONE = Decimal(1)

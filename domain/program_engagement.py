@@ -84,8 +84,11 @@ def read_window(table: Reader) -> tuple[datetime | None, datetime | None]:
 def check_order(table: Reader, starts: datetime | None, ends: datetime | None) -> None:
     """`ends` must come after `starts` (an `ends` date counts to the end of its day)."""
     if starts is not None and ends is not None and ends <= starts:
-        table.report("ends", f"must be after starts ({show(table.data['ends'])} is not after "
-                             f"{show(table.data['starts'])})")
+        table.report(
+            "ends",
+            f"must be after starts ({show(table.data['ends'])} is not after "
+            f"{show(table.data['starts'])})",
+        )
 
 
 def read_effect(table: Reader) -> tuple[Decimal | None, int]:
@@ -115,8 +118,11 @@ def read_promotions(tables: list[Reader], known: Known) -> tuple[Promotion, ...]
         tiers = read_names(table, "tiers", "tier")
         for index, tier in enumerate(tiers):
             if known.tiers and tier not in known.tiers:
-                table.report("tiers", f"names no tier ({show(tier)}); tiers are "
-                                      f"{', '.join(known.tiers)}", index)
+                table.report(
+                    "tiers",
+                    f"names no tier ({show(tier)}); tiers are {', '.join(known.tiers)}",
+                    index,
+                )
         multiplier, bonus = read_effect(table)
         promotion = Promotion(
             id=promotion_id,
@@ -128,8 +134,9 @@ def read_promotions(tables: list[Reader], known: Known) -> tuple[Promotion, ...]
             categories=read_names(table, "categories", "category"),
             skus=read_names(table, "skus", "sku"),
             tiers=tiers,
-            min_spend=(table.number("min_spend", 0, MAX_SPEND) if "min_spend" in table.data
-                       else Decimal(0)),
+            min_spend=(
+                table.number("min_spend", 0, MAX_SPEND) if "min_spend" in table.data else Decimal(0)
+            ),
             multiplier=multiplier,
             bonus=bonus,
             announce=read_flag(table, "announce"),
@@ -220,8 +227,9 @@ def read_goal(table: Reader, kind: str, known: bool) -> tuple[Decimal, tuple[str
     if kind in ("spend", "categories") or not known:
         categories = read_names(table, "categories", "category")
     if kind == "categories" and categories and table.ok("count") and target > len(categories):
-        table.report("count", f"must be at most the {len(categories)} categories listed, "
-                              f"got {target}")
+        table.report(
+            "count", f"must be at most the {len(categories)} categories listed, got {target}"
+        )
     return target, categories
 
 
@@ -231,8 +239,10 @@ def read_challenge_window(table: Reader) -> tuple[datetime | None, datetime | No
     if "days" in table.data:
         days = table.optional_integer("days", 1, MAX_DAYS)
         if fixed:
-            table.report("days", "give either days (a rolling window) or starts and ends "
-                                 "(a fixed one), not both")
+            table.report(
+                "days",
+                "give either days (a rolling window) or starts and ends (a fixed one), not both",
+            )
         table.take("starts", required=False)
         table.take("ends", required=False)
         return None, None, days
@@ -243,20 +253,27 @@ def read_challenge_window(table: Reader) -> tuple[datetime | None, datetime | No
     return starts, ends, None
 
 
-def check_streak_fits(table: Reader, weeks: int, starts: datetime | None,
-                      ends: datetime | None, days: int | None) -> None:
+def check_streak_fits(
+    table: Reader, weeks: int, starts: datetime | None, ends: datetime | None, days: int | None
+) -> None:
     """A streak of `weeks` calendar weeks (Monday to Sunday) must fit in its window."""
     if days is not None and days < 7 * weeks:
-        table.report("weeks", f"a streak of {weeks} weeks needs a window of at least "
-                              f"{7 * weeks} days, got days = {days}")
+        table.report(
+            "weeks",
+            f"a streak of {weeks} weeks needs a window of at least "
+            f"{7 * weeks} days, got days = {days}",
+        )
     if starts is not None and ends is not None and ends > starts:
         first = starts.date() - timedelta(days=starts.weekday())
         last_day = (ends - timedelta(microseconds=1)).date()
         last = last_day - timedelta(days=last_day.weekday())
         touched = (last - first).days // 7 + 1
         if touched < weeks:
-            table.report("weeks", f"a streak of {weeks} weeks does not fit between starts and "
-                                  f"ends ({touched} calendar weeks)")
+            table.report(
+                "weeks",
+                f"a streak of {weeks} weeks does not fit between starts and "
+                f"ends ({touched} calendar weeks)",
+            )
 
 
 def read_leaderboard(root: Reader) -> LeaderboardRules:
@@ -308,15 +325,22 @@ def read_action(table: Reader, known: Known) -> Action:
     title, titles = read_title(table, "title", known.locales)
     kind = table.choice("kind", ACTION_KINDS)
     valid, birthday = table.ok("kind"), kind == "birthday"
-    points = table.optional_integer("points", 0 if birthday else 1, MAX_POINTS,
-                                    required=valid and not birthday) or 0
+    points = (
+        table.optional_integer(
+            "points", 0 if birthday else 1, MAX_POINTS, required=valid and not birthday
+        )
+        or 0
+    )
     channel = url = reward = None
     approval, min_member_days = False, 0
     if kind == "telegram_channel" or not valid:
         channel = table.optional_text("channel", required=valid)
         if channel is not None and not _CHANNEL.fullmatch(channel):
-            table.report("channel", 'must be a public channel\'s "@name" (5 to 32 letters, '
-                                    f"digits and _), got {show(channel)}")
+            table.report(
+                "channel",
+                'must be a public channel\'s "@name" (5 to 32 letters, '
+                f"digits and _), got {show(channel)}",
+            )
     if kind == "link" or not valid:
         url = table.optional_text("url", required=valid)
         if url is not None and not _URL.fullmatch(url):
@@ -328,9 +352,18 @@ def read_action(table: Reader, known: Known) -> Action:
         min_member_days = table.optional_integer("min_member_days", 0, MAX_DAYS) or 0
         if birthday and "points" not in table.data and "reward" not in table.data:
             table.report("points", "missing: give points, a reward or both")
-    return Action(id=action_id, title=title, kind=cast(ActionKind, kind), points=points,
-                  channel=channel, url=url, approval=approval, reward=reward,
-                  min_member_days=min_member_days, titles=titles)
+    return Action(
+        id=action_id,
+        title=title,
+        kind=cast(ActionKind, kind),
+        points=points,
+        channel=channel,
+        url=url,
+        approval=approval,
+        reward=reward,
+        min_member_days=min_member_days,
+        titles=titles,
+    )
 
 
 def read_donations(root: Reader) -> DonationRules:
@@ -340,6 +373,7 @@ def read_donations(root: Reader) -> DonationRules:
     table = root.table("donations")
     rules = DonationRules(
         round_up_to=table.optional_integer("round_up_to", 2, MAX_ROUND_UP)
-        or DonationRules().round_up_to)
+        or DonationRules().round_up_to
+    )
     table.finish()
     return rules

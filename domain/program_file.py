@@ -124,8 +124,9 @@ def read_timezone(table: Reader, key: str) -> str:
     return value
 
 
-def read_locales(table: Reader, key: str,
-                 translated: Collection[str] | None = None) -> tuple[str, ...]:
+def read_locales(
+    table: Reader, key: str, translated: Collection[str] | None = None
+) -> tuple[str, ...]:
     """A non-empty array of unique locale codes such as "en" or "pt_BR".
 
     With `translated` (the locales that have messages), each one must be among them.
@@ -145,11 +146,15 @@ def read_locales(table: Reader, key: str,
             table.report(key, f"duplicate locale {show(item)}", index)
         else:
             locales.append(item)
-    missing = [show(locale) for locale in locales
-               if translated is not None and locale not in translated]
+    missing = [
+        show(locale) for locale in locales if translated is not None and locale not in translated
+    ]
     if missing:
-        table.report(key, f"no translations for {', '.join(missing)}; "
-                          f"messages exist for {', '.join(sorted(translated or ()))}")
+        table.report(
+            key,
+            f"no translations for {', '.join(missing)}; "
+            f"messages exist for {', '.join(sorted(translated or ()))}",
+        )
     return tuple(locales)
 
 
@@ -255,8 +260,9 @@ def read_expiry(table: Reader) -> ExpiryRules:
     return expiry
 
 
-def read_rewards(tables: list[Reader], tier_names: list[str],
-                 locales: tuple[str, ...]) -> tuple[Reward, ...]:
+def read_rewards(
+    tables: list[Reader], tier_names: list[str], locales: tuple[str, ...]
+) -> tuple[Reward, ...]:
     """The [[rewards]] catalogue: ids unique, min_tier naming a tier."""
     rewards: list[Reward] = []
     ids: set[str] = set()
@@ -370,8 +376,7 @@ def read_nudge_rules(tables: list[Reader]) -> tuple[NudgeRule, ...]:
         if kind in ("inactive", "referral_reminder") or not known:
             after_days = table.optional_integer("after_days", 1, required=known)
         if kind == "challenge_ending" or not known:
-            before_days = table.optional_integer("before_days", 1, MAX_NUDGE_DAYS,
-                                                 required=known)
+            before_days = table.optional_integer("before_days", 1, MAX_NUDGE_DAYS, required=known)
         rules.append(NudgeRule(cast(NudgeKind, kind), within_percent, after_days, before_days))
         table.finish()
     return tuple(rules)
@@ -433,14 +438,16 @@ def read_questions(table: Reader, key: str) -> tuple[QuestionKind, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        table.report(key, f"must be a non-empty array of {', '.join(QUESTION_KINDS)}, "
-                          f"got {show(value)}")
+        table.report(
+            key, f"must be a non-empty array of {', '.join(QUESTION_KINDS)}, got {show(value)}"
+        )
         return ()
     questions: list[QuestionKind] = []
     for index, item in enumerate(value):
         if item not in QUESTION_KINDS:
-            table.report(key, f"must be one of {', '.join(QUESTION_KINDS)}, got {show(item)}",
-                         index)
+            table.report(
+                key, f"must be one of {', '.join(QUESTION_KINDS)}, got {show(item)}", index
+            )
         elif item in questions:
             table.report(key, f"duplicate question {show(item)}", index)
         else:

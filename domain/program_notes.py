@@ -28,17 +28,27 @@ def program_notes(program: Program, now: datetime) -> list[str]:
         elif next_window(promotion, promotion.starts) is None:
             notes.append(f"{name} never runs: its weekdays and hours fall outside its dates")
         earning = program.earning
-        if (promotion.multiplier is not None and promotion.categories and not promotion.skus
-                and all(earning.category_multiplier(c) == 0 for c in promotion.categories)):
-            notes.append(f"{name} multiplies only categories that earn nothing "
-                         f"({', '.join(promotion.categories)})")
+        if (
+            promotion.multiplier is not None
+            and promotion.categories
+            and not promotion.skus
+            and all(earning.category_multiplier(c) == 0 for c in promotion.categories)
+        ):
+            notes.append(
+                f"{name} multiplies only categories that earn nothing "
+                f"({', '.join(promotion.categories)})"
+            )
     for (i, first), (j, second) in combinations(enumerate(program.promotions), 2):
         moment = first_overlap(first, second, since=local)
         if moment is not None:
-            notes.append(f"{names[i]} and {names[j]} overlap from {moment:%Y-%m-%d %H:%M}: "
-                         "the higher multiplier applies on a line both boost; bonuses add")
+            notes.append(
+                f"{names[i]} and {names[j]} overlap from {moment:%Y-%m-%d %H:%M}: "
+                "the higher multiplier applies on a line both boost; bonuses add"
+            )
     for index, challenge in enumerate(program.challenges):
         if challenge.ends is not None and challenge.ends <= local:
-            notes.append(f"challenges[{index}] {show(challenge.id)} is over since "
-                         f"{challenge.ends:%Y-%m-%d %H:%M}")
+            notes.append(
+                f"challenges[{index}] {show(challenge.id)} is over since "
+                f"{challenge.ends:%Y-%m-%d %H:%M}"
+            )
     return notes

@@ -275,8 +275,9 @@ def read_optional_hours(table: Reader, key: str) -> tuple[time, time] | None:
     return hours if table.ok(key) else None
 
 
-def read_title(table: Reader, key: str, locales: Sequence[str],
-               required: bool = True) -> tuple[str, Titles]:
+def read_title(
+    table: Reader, key: str, locales: Sequence[str], required: bool = True
+) -> tuple[str, Titles]:
     """A title as one string, or as a table of one per locale (`{ en = "...", es = "..." }`)
     that gives the program's first locale and names only the program's `locales`.
 
@@ -310,8 +311,11 @@ def read_title(table: Reader, key: str, locales: Sequence[str],
             texts[code] = text
     first = locales[0] if locales else next(iter(value))
     if first not in value:
-        table.report(key, f"must give the program's first locale {show(first)}, "
-                          "the one every other locale falls back to")
+        table.report(
+            key,
+            f"must give the program's first locale {show(first)}, "
+            "the one every other locale falls back to",
+        )
     order = list(locales) or list(texts)
     return texts.get(first, ""), tuple((code, texts[code]) for code in order if code in texts)
 
@@ -319,8 +323,9 @@ def read_title(table: Reader, key: str, locales: Sequence[str],
 EARLIEST, LATEST = date(2000, 1, 1), date(9998, 12, 31)
 
 
-def read_moment(table: Reader, key: str, end: bool = False,
-                required: bool = True) -> datetime | None:
+def read_moment(
+    table: Reader, key: str, end: bool = False, required: bool = True
+) -> datetime | None:
     """A TOML local date or local date-time, as a naive wall-clock time (the caller's time
     zone gives it meaning); None when absent or wrong.
 
@@ -333,14 +338,20 @@ def read_moment(table: Reader, key: str, end: bool = False,
     if isinstance(value, datetime):
         moment = value
         if value.tzinfo is not None:
-            table.report(key, "must be a local date-time without an offset (it is read in "
-                              f"program.timezone), got {show(value)}")
+            table.report(
+                key,
+                "must be a local date-time without an offset (it is read in "
+                f"program.timezone), got {show(value)}",
+            )
             return None
     elif isinstance(value, date):
         moment = datetime.combine(value, time()) + (timedelta(days=1) if end else timedelta())
     else:
-        table.report(key, "must be a date like 2026-12-01 or a local date-time like "
-                          f"2026-12-01T16:00:00 (without quotes), got {show(value)}")
+        table.report(
+            key,
+            "must be a date like 2026-12-01 or a local date-time like "
+            f"2026-12-01T16:00:00 (without quotes), got {show(value)}",
+        )
         return None
     day = value.date() if isinstance(value, datetime) else value
     if not EARLIEST <= day <= LATEST:
@@ -378,8 +389,7 @@ def read_weekdays(table: Reader, key: str) -> tuple[int, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        table.report(key, f"must be a non-empty array of {', '.join(WEEKDAYS)}, "
-                          f"got {show(value)}")
+        table.report(key, f"must be a non-empty array of {', '.join(WEEKDAYS)}, got {show(value)}")
         return ()
     days: list[int] = []
     for index, item in enumerate(value):
@@ -392,8 +402,9 @@ def read_weekdays(table: Reader, key: str) -> tuple[int, ...]:
     return tuple(sorted(days))
 
 
-def check_reference(table: Reader, key: str, value: str | None, known: Sequence[str],
-                    what: str) -> None:
+def check_reference(
+    table: Reader, key: str, value: str | None, known: Sequence[str], what: str
+) -> None:
     """Report `value` at `key` when it is not among `known`, the ids of the program's
     `what`s (e.g. "reward"); nothing to check when absent."""
     if value is None or value in known:

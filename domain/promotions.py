@@ -86,8 +86,9 @@ def covers(promotion: Promotion, line: PurchaseLine) -> bool:
     return line.category in promotion.categories or line.sku in promotion.skus
 
 
-def applies(promotion: Promotion, local: datetime, tier: str,
-            lines: Sequence[PurchaseLine]) -> tuple[int, ...]:
+def applies(
+    promotion: Promotion, local: datetime, tier: str, lines: Sequence[PurchaseLine]
+) -> tuple[int, ...]:
     """The indexes of the lines the promotion covers on this receipt; empty when it does not
     apply (not running at `local`, another tier, no such line, under its `min_spend`)."""
     if promotion.tiers and tier not in promotion.tiers:
@@ -99,9 +100,15 @@ def applies(promotion: Promotion, local: datetime, tier: str,
     return covered if covered and spend >= promotion.min_spend else ()
 
 
-def apply_promotions(promotions: Sequence[Promotion], lines: Sequence[PurchaseLine],
-                     line_points: Sequence[Decimal], *, occurred_at: datetime, timezone: str,
-                     tier: str) -> tuple[AppliedPromotion, ...]:
+def apply_promotions(
+    promotions: Sequence[Promotion],
+    lines: Sequence[PurchaseLine],
+    line_points: Sequence[Decimal],
+    *,
+    occurred_at: datetime,
+    timezone: str,
+    tier: str,
+) -> tuple[AppliedPromotion, ...]:
     """The promotions that change a receipt's points, in program order.
 
     `line_points[i]` is the spend points of `lines[i]` (amount x points per unit x category
@@ -131,8 +138,9 @@ def apply_promotions(promotions: Sequence[Promotion], lines: Sequence[PurchaseLi
     return tuple(applied)
 
 
-def windows(promotion: Promotion, since: datetime,
-            until: datetime) -> Iterator[tuple[datetime, datetime]]:
+def windows(
+    promotion: Promotion, since: datetime, until: datetime
+) -> Iterator[tuple[datetime, datetime]]:
     """The promotion's running stretches `[start, end)` that reach into `[since, until)`,
     in order, as naive program-local times; stretches that touch are one."""
     since, until = max(since, promotion.starts), min(until, promotion.ends)
@@ -178,8 +186,9 @@ def next_window(promotion: Promotion, local: datetime) -> tuple[datetime, dateti
     return next(windows(promotion, since, since + timedelta(days=_SCAN_DAYS)), None)
 
 
-def first_overlap(first: Promotion, second: Promotion,
-                  since: datetime = datetime.min) -> datetime | None:
+def first_overlap(
+    first: Promotion, second: Promotion, since: datetime = datetime.min
+) -> datetime | None:
     """The first moment from `since` on when both promotions run for the same member (their
     tiers meet), None when there is none; `program check` notes it. Their lines are not
     compared: a SKU may belong to any category."""

@@ -58,8 +58,10 @@ class MemberRef:
 def member_keys(member: Member) -> list[MemberKey]:
     """Every reference that names `member`."""
     keys: list[tuple[str, int | str | None]] = [
-        ("telegram_id", member.telegram_id), ("member_code", member.code),
-        ("phone", member.phone)]
+        ("telegram_id", member.telegram_id),
+        ("member_code", member.code),
+        ("phone", member.phone),
+    ]
     return [(kind, value) for kind, value in keys if value is not None]
 
 
@@ -79,8 +81,10 @@ class ReceiptIn:
         once: the importer asks before recording, the pipeline when recording)."""
         body = {
             "member": [self.member.kind, self.member.value],
-            "lines": [[ln.sku, ln.category, ln.quantity, format(ln.unit_price.normalize(), "f")]
-                      for ln in self.lines],
+            "lines": [
+                [ln.sku, ln.category, ln.quantity, format(ln.unit_price.normalize(), "f")]
+                for ln in self.lines
+            ],
             "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
             "store": self.store,
         }

@@ -102,8 +102,9 @@ class SideTally:
     by_tier: Counter[str] = field(default_factory=Counter)
 
     def __add__(self, other: SideTally) -> SideTally:
-        return SideTally(self.points + other.points, self.credits + other.credits,
-                         self.by_tier + other.by_tier)
+        return SideTally(
+            self.points + other.points, self.credits + other.credits, self.by_tier + other.by_tier
+        )
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,16 @@ class Tally:
     new: SideTally = field(default_factory=SideTally)
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.receipts + other.receipts, self.revenue + other.revenue,
-                     self.awarded + other.awarded, self.members + other.members,
-                     self.moved_up + other.moved_up, self.moved_down + other.moved_down,
-                     self.current + other.current, self.new + other.new)
+        return Tally(
+            self.receipts + other.receipts,
+            self.revenue + other.revenue,
+            self.awarded + other.awarded,
+            self.members + other.members,
+            self.moved_up + other.moved_up,
+            self.moved_down + other.moved_down,
+            self.current + other.current,
+            self.new + other.new,
+        )
 
 
 @dataclass(frozen=True)
@@ -180,16 +187,19 @@ class _Side:
         """A member before any receipt: the lowest tier."""
         return _Track(TierStatus(self.program.tiers.levels[0].name, None))
 
-    def take(self, track: _Track, receipt: ReplayReceipt, purchase: Purchase,
-             counted: bool) -> None:
+    def take(
+        self, track: _Track, receipt: ReplayReceipt, purchase: Purchase, counted: bool
+    ) -> None:
         """Earn `receipt` (its lines: `purchase`) at the member's tier then, and move the tier
         on."""
         rules, at = self.program.tiers, receipt.occurred_at
         self._settle(track, at)
         earning = self.earner.earn(purchase, rules.get(track.status.tier))
         points, credits = earning.points, earning.tier_credits
-        if (receipt.recorded_at - at >= self.surely_fresh
-                and add_months(at, self.program.expiry.months) <= receipt.recorded_at):
+        if (
+            receipt.recorded_at - at >= self.surely_fresh
+            and add_months(at, self.program.expiry.months) <= receipt.recorded_at
+        ):
             points = 0
         if receipt.refunded:
             total = purchase.total
@@ -215,8 +225,9 @@ class _Side:
     def finish(self, track: _Track, until: datetime) -> int:
         """The member's tier at `until`, counted; its rank."""
         rules = self.program.tiers
-        status = evaluate_tier(rules, track.status, track.credits_at(until, rules.window_days),
-                               until)
+        status = evaluate_tier(
+            rules, track.status, track.credits_at(until, rules.window_days), until
+        )
         self.by_tier[status.tier] += 1
         return rules.rank(status.tier)
 
@@ -228,8 +239,7 @@ class _Side:
 class Simulation:
     """Feed receipts member by member (each member's in time order), then `compare`."""
 
-    def __init__(self, current: Program, new: Program, since: datetime,
-                 until: datetime) -> None:
+    def __init__(self, current: Program, new: Program, since: datetime, until: datetime) -> None:
         self.current, self.new = _Side(current), _Side(new)
         self.since, self.until = since, until
         self.receipts, self.revenue, self.awarded = 0, Decimal(0), 0
@@ -273,30 +283,65 @@ class Simulation:
         """The figures of the members fed so far (the last one closed)."""
         self._close_member()
         self._member = None
-        return Tally(self.receipts, self.revenue, self.awarded, self.members, self.moved_up,
-                     self.moved_down, self.current.tally(), self.new.tally())
+        return Tally(
+            self.receipts,
+            self.revenue,
+            self.awarded,
+            self.members,
+            self.moved_up,
+            self.moved_down,
+            self.current.tally(),
+            self.new.tally(),
+        )
 
     def compare(self, facts: LedgerFacts, all_members: int) -> Comparison:
         """Both programs' figures over the members fed here (`compare` below)."""
-        return compare(self.current.program, self.new.program, self.since, self.until,
-                       self.tally(), facts, all_members)
+        return compare(
+            self.current.program,
+            self.new.program,
+            self.since,
+            self.until,
+            self.tally(),
+            facts,
+            all_members,
+        )
 
 
-def compare(current: Program, new: Program, since: datetime, until: datetime, tally: Tally,
-            facts: LedgerFacts, all_members: int) -> Comparison:
+def compare(
+    current: Program,
+    new: Program,
+    since: datetime,
+    until: datetime,
+    tally: Tally,
+    facts: LedgerFacts,
+    all_members: int,
+) -> Comparison:
     """The figures of both programs; members without receipts stay in the lowest tier."""
     rate = Decimal(facts.redeemed) / facts.issued if facts.issued else None
     idle = all_members - tally.members
-    return Comparison(since, until, tally.receipts, tally.revenue, rate,
-                      _outcome(current, tally.current, tally.awarded, facts, idle),
-                      _outcome(new, tally.new, tally.awarded, facts, idle),
-                      tally.moved_up, tally.moved_down)
+    return Comparison(
+        since,
+        until,
+        tally.receipts,
+        tally.revenue,
+        rate,
+        _outcome(current, tally.current, tally.awarded, facts, idle),
+        _outcome(new, tally.new, tally.awarded, facts, idle),
+        tally.moved_up,
+        tally.moved_down,
+    )
 
 
-def _outcome(program: Program, side: SideTally, awarded: int, facts: LedgerFacts,
-             idle: int) -> Outcome:
+def _outcome(
+    program: Program, side: SideTally, awarded: int, facts: LedgerFacts, idle: int
+) -> Outcome:
     """One side's figures: outstanding as if its points had been given instead."""
     by_tier = {tier.name: side.by_tier[tier.name] for tier in program.tiers.levels}
     by_tier[program.tiers.levels[0].name] += idle
-    return Outcome(side.points, side.credits, by_tier,
-                   facts.outstanding - awarded + side.points, program.metrics.point_value)
+    return Outcome(
+        side.points,
+        side.credits,
+        by_tier,
+        facts.outstanding - awarded + side.points,
+        program.metrics.point_value,
+    )

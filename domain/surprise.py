@@ -36,8 +36,9 @@ def slots_left(rules: SurpriseRules, granted: int) -> int:
     return max(rules.daily_budget - granted, 0) // rules.bonus
 
 
-def draw(eligible: Iterable[int], rules: SurpriseRules, rng: random.Random,
-         slots: int) -> list[int]:
+def draw(
+    eligible: Iterable[int], rules: SurpriseRules, rng: random.Random, slots: int
+) -> list[int]:
     """The winners among `eligible` member ids (taken in ascending order), at most `slots`."""
     winners = [member_id for member_id in sorted(eligible) if rng.random() < rules.probability]
     if len(winners) > slots:

@@ -40,12 +40,11 @@ def is_low(kind: QuestionKind, score: int) -> bool:
 def sampled(survey: Survey, member_id: int, reference: str) -> bool:
     """Whether this trigger asks this member: the same answer every time it is computed."""
     digest = hashlib.sha256(f"{survey.id}|{member_id}|{reference}".encode()).digest()
-    draw = Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2 ** 64)
+    draw = Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2**64)
     return draw < survey.sample
 
 
-def ask_at(at: datetime, delay_minutes: int, timezone: str,
-           quiet: tuple[time, time]) -> datetime:
+def ask_at(at: datetime, delay_minutes: int, timezone: str, quiet: tuple[time, time]) -> datetime:
     """When a survey triggered `at` goes out: after the delay, and outside the quiet hours
     of `timezone` (inside them it waits for their end)."""
     due = at + timedelta(minutes=delay_minutes)
@@ -119,10 +118,13 @@ Counts = Mapping[QuestionKind, Mapping[int, int]]  # question -> score -> answer
 def satisfaction(counts: Counts, by_store: Mapping[str, Counts] | None = None) -> Satisfaction:
     """The figures from answer counts (per store too, when given)."""
     return Satisfaction(
-        csat=_positive(counts.get("csat", {})), ces=_positive(counts.get("ces", {})),
+        csat=_positive(counts.get("csat", {})),
+        ces=_positive(counts.get("ces", {})),
         nps=_promoters(counts.get("nps", {})),
-        by_store={store: satisfaction(store_counts)
-                  for store, store_counts in sorted((by_store or {}).items())},
+        by_store={
+            store: satisfaction(store_counts)
+            for store, store_counts in sorted((by_store or {}).items())
+        },
     )
 
 

@@ -47,5 +47,6 @@ def tier_progress(rules: TierRules, tier: str, credits: int) -> TierProgress:
     floor = rules.get(tier).threshold
     span = max(nxt.threshold - floor, 1)
     percent = max(0, min(100, (credits - floor) * 100 // span))
-    return TierProgress(tier, credits, nxt.name, nxt.threshold,
-                        max(nxt.threshold - credits, 0), percent)
+    return TierProgress(
+        tier, credits, nxt.name, nxt.threshold, max(nxt.threshold - credits, 0), percent
+    )

@@ -69,18 +69,31 @@ def week_windows(program: Program, since: date, until: date) -> list[WeekWindow]
     zone, active_days = program.info.timezone, timedelta(days=program.metrics.active_days)
     starts = [since + timedelta(days=day) for day in range(0, (until - since).days, WEEK_DAYS)]
     ends = [*starts[1:], until]
-    return [WeekWindow(start, end, local_midnight(start, zone), local_midnight(end, zone),
-                       local_midnight(end - active_days, zone))
-            for start, end in zip(starts, ends, strict=True)]
+    return [
+        WeekWindow(
+            start,
+            end,
+            local_midnight(start, zone),
+            local_midnight(end, zone),
+            local_midnight(end - active_days, zone),
+        )
+        for start, end in zip(starts, ends, strict=True)
+    ]
 
 
 def week(window: WeekWindow, facts: WeekFacts) -> Week:
     """One week's figures from its facts: `issued` sums every credited kind the report's
     `points.issued` sums, the others are the report's debited kinds."""
-    issued = sum(facts.credited.get(kind, 0) for kinds in ISSUED_KINDS.values()
-                 for kind in kinds)
+    issued = sum(facts.credited.get(kind, 0) for kinds in ISSUED_KINDS.values() for kind in kinds)
     taken = {name: facts.debited.get(kind, 0) for name, kind in TAKEN_KINDS.items()}
-    return Week(start=window.start, end=window.end, members=facts.members, active=facts.active,
-                issued=issued, redeemed=taken["redeemed"], expired=taken["expired"],
-                donated=taken["donated"],
-                revenue=facts.revenue.quantize(CENT, ROUND_HALF_UP))
+    return Week(
+        start=window.start,
+        end=window.end,
+        members=facts.members,
+        active=facts.active,
+        issued=issued,
+        redeemed=taken["redeemed"],
+        expired=taken["expired"],
+        donated=taken["donated"],
+        revenue=facts.revenue.quantize(CENT, ROUND_HALF_UP),
+    )

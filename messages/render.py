@@ -53,8 +53,9 @@ def plural(count: int | Decimal | str, locale: str | Locale, forms: dict[str, st
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))  # "1.00" points is one point, not 1.00 of them
     category = _plural_rule(locale)(abs(number))
-    return forms.get(category, forms["other"]).replace(COUNT_MARK, format_decimal(number,
-                                                                                  locale=locale))
+    return forms.get(category, forms["other"]).replace(
+        COUNT_MARK, format_decimal(number, locale=locale)
+    )
 
 
 @cache
@@ -63,8 +64,7 @@ def _plural_rule(locale: str | Locale) -> Callable[[Decimal], str]:
     return Locale.parse(locale).plural_form
 
 
-def local_date(value: date | datetime | str, locale: str | Locale,
-               zone: str | None = None) -> str:
+def local_date(value: date | datetime | str, locale: str | Locale, zone: str | None = None) -> str:
     """A day in the locale's one date format; a moment is read on the clock of `zone`.
 
     Naive moments are UTC (as stored); ISO strings are accepted (outbox contexts are JSON).
@@ -82,7 +82,8 @@ def add_filters(env: Environment, locale: str) -> Environment:
     parsed = Locale.parse(locale)  # once: Babel parses a locale given by name on every call
     env.filters["number"] = lambda value: format_decimal(value, locale=parsed)
     env.filters["money"] = lambda value, currency: format_currency(
-        Decimal(value), currency, locale=parsed)
+        Decimal(value), currency, locale=parsed
+    )
     env.filters["plural"] = lambda count, **forms: plural(count, parsed, forms)
 
     @pass_context
@@ -91,7 +92,8 @@ def add_filters(env: Environment, locale: str) -> Environment:
 
     env.filters["date"] = date_filter
     env.filters["date_as"] = lambda value, skeleton: format_skeleton(
-        skeleton, value.date() if isinstance(value, datetime) else value, locale=locale)
+        skeleton, value.date() if isinstance(value, datetime) else value, locale=locale
+    )
     env.filters["code"] = format_code
     add_title_filters(env, locale)
     env.tests["made_up_receipt"] = is_made_up
@@ -132,15 +134,26 @@ def locales() -> list[str]:
 def _chat_environment(locale: str) -> Environment:
     folders = [HERE / locale] if locale != FALLBACK_LOCALE else []
     loader = ChoiceLoader([FileSystemLoader(f) for f in [*folders, HERE / FALLBACK_LOCALE]])
-    env = Environment(loader=loader, undefined=StrictUndefined, autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env = Environment(
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     return add_filters(env, locale if locale in locales() else FALLBACK_LOCALE)
 
 
 @cache
 def _text_environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(HERE / "cli"), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "cli"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return add_filters(env, FALLBACK_LOCALE)
 
 

@@ -29,9 +29,13 @@ from storage.inline_sqlite import InlineSqlite
 
 DEFAULT_URL = "sqlite+aiosqlite:///loyalty.db"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the write lock, in all
-SCHEMES = {"sqlite": "sqlite+aiosqlite", "sqlite+aiosqlite": "sqlite+aiosqlite",
-           "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
-           "postgresql+asyncpg": "postgresql+asyncpg"}  # the usual spellings, async drivers
+SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}  # the usual spellings, async drivers
 EXAMPLES = "sqlite+aiosqlite:///loyalty.db or postgresql+asyncpg://user:password@host:5432/db"
 
 
@@ -47,8 +51,10 @@ def normalise_url(url: str) -> str:
     if driver is None:
         raise ValueError(f"{scheme}:// is not supported; write {EXAMPLES}")
     if driver.startswith("sqlite") and rest.split("?")[0] in ("", "/", "/:memory:"):
-        raise ValueError("an in-memory SQLite database is lost at exit; name a file, e.g. "
-                         "sqlite+aiosqlite:///loyalty.db")
+        raise ValueError(
+            "an in-memory SQLite database is lost at exit; name a file, e.g. "
+            "sqlite+aiosqlite:///loyalty.db"
+        )
     return f"{driver}://{rest}"
 
 
@@ -59,8 +65,9 @@ def is_sqlite(url: str) -> bool:
 
 def _sqlite_writer(url: str, busy_timeout: float, **options: Any) -> AsyncEngine:
     """The engine of use cases: aiosqlite, `BEGIN IMMEDIATE`, the busy timeout per `begin`."""
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout},
-                                 pool_reset_on_return=None, **options)
+    engine = create_async_engine(
+        url, connect_args={"timeout": busy_timeout}, pool_reset_on_return=None, **options
+    )
     full_wait = round(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -68,8 +75,12 @@ def _sqlite_writer(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
         dbapi_connection.isolation_level = None  # we BEGIN ourselves
         try:
             cursor = dbapi_connection.cursor()
-            for pragma in ("journal_mode=WAL", f"busy_timeout={full_wait}",
-                           "foreign_keys=ON", "synchronous=NORMAL"):
+            for pragma in (
+                "journal_mode=WAL",
+                f"busy_timeout={full_wait}",
+                "foreign_keys=ON",
+                "synchronous=NORMAL",
+            ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
         except BaseException:  # e.g. WAL in a read-only directory: the pool never gets it
@@ -92,8 +103,9 @@ def _sqlite_writer(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
 def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine:
     """The engine of read-only units of work: statements on the event loop's thread while
     they are quick, each transaction begun by its first statement (`storage.inline_sqlite`)."""
-    return create_async_engine(url, module=InlineSqlite(), connect_args={"timeout": busy_timeout},
-                               **options)
+    return create_async_engine(
+        url, module=InlineSqlite(), connect_args={"timeout": busy_timeout}, **options
+    )
 
 
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
@@ -118,8 +130,12 @@ class Database:
     turn in this process's queue and SQLite's busy wait together.
     """
 
-    def __init__(self, url: str = DEFAULT_URL, busy_timeout: float = SQLITE_BUSY_TIMEOUT,
-                 **engine_options: Any) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        busy_timeout: float = SQLITE_BUSY_TIMEOUT,
+        **engine_options: Any,
+    ) -> None:
         self.url = url
         self.busy_timeout = busy_timeout
         self.writer_queue: asyncio.Lock | None = None
@@ -128,12 +144,17 @@ class Database:
             self.reader = _sqlite_reader(url, busy_timeout, **engine_options)
             self.writer_queue = asyncio.Lock()
         else:
-            options = {"pool_size": 10, "max_overflow": 20, "pool_reset_on_return": None,
-                       **engine_options}
+            options = {
+                "pool_size": 10,
+                "max_overflow": 20,
+                "pool_reset_on_return": None,
+                **engine_options,
+            }
             self.writer = self.reader = create_async_engine(url, **options)
         self._idle: dict[AsyncEngine, list[AsyncConnection]] = {self.writer: [], self.reader: []}
-        self._keep = {engine: 0 if isinstance(engine.pool, NullPool) else KEEP_IDLE
-                      for engine in self._idle}  # NullPool: nothing kept, as asked
+        self._keep = {
+            engine: 0 if isinstance(engine.pool, NullPool) else KEEP_IDLE for engine in self._idle
+        }  # NullPool: nothing kept, as asked
 
     @property
     def dialect(self) -> str:
@@ -186,8 +207,11 @@ class Database:
             await conn.begin()
         except BaseException as error:
             await conn.close()
-            if deadline is not None and isinstance(error, OperationalError) and (
-                    "database is locked" in str(error.orig)):
+            if (
+                deadline is not None
+                and isinstance(error, OperationalError)
+                and ("database is locked" in str(error.orig))
+            ):
                 raise self._locked() from error
             raise
         return conn
@@ -196,7 +220,8 @@ class Database:
         """SQLite's "database is locked", saying how long this writer waited in all."""
         reason = sqlite3.OperationalError(
             f"database is locked: no write lock within {self.busy_timeout:g} s (another "
-            "connection or process holds it)")
+            "connection or process holds it)"
+        )
         return OperationalError("BEGIN IMMEDIATE", None, reason)
 
     async def check_writable(self) -> None:
@@ -245,6 +270,8 @@ def unwritable(url: str, error: DBAPIError) -> str | None:
         return None
     path = sqlite_path(url)
     if code.startswith("SQLITE_READONLY") or path.exists():
-        return (f"cannot write the SQLite file {path}: make it and its directory writable "
-                f"for the bot's user (SQLite keeps {path.name}-wal and -shm beside it)")
+        return (
+            f"cannot write the SQLite file {path}: make it and its directory writable "
+            f"for the bot's user (SQLite keeps {path.name}-wal and -shm beside it)"
+        )
     return f"cannot create the SQLite file {path}: the directory {path.parent} is not writable"

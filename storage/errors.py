@@ -17,8 +17,7 @@ _UNAVAILABLE_CLASSES = ("08", "53", "57", "28", "3D")
 
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` says the database cannot be reached or used at the moment."""
-    if isinstance(error, OSError | TimeoutError | PoolTimeout | OperationalError
-                  | InterfaceError):
+    if isinstance(error, OSError | TimeoutError | PoolTimeout | OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:

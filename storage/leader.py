@@ -28,7 +28,8 @@ class LeaderLock:
         # Its own engine without a pool: closing the connection really ends the session,
         # and with it the lock, instead of parking it in a pool.
         self._engine: AsyncEngine | None = (
-            create_async_engine(database.url, poolclass=NullPool) if self._postgres else None)
+            create_async_engine(database.url, poolclass=NullPool) if self._postgres else None
+        )
         self._conn: AsyncConnection | None = None
         # A stop cancels a check under way; release waits for it to unwind before closing
         # the engine under it (which made the check fail with an ERROR on some stops).
@@ -69,8 +70,9 @@ class LeaderLock:
         assert self._engine is not None
         conn = await self._engine.connect()
         try:
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                      {"key": self.key})).scalar()
+            got = (
+                await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+            ).scalar()
             await conn.commit()
         except BaseException:
             await conn.close()

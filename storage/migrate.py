@@ -50,9 +50,12 @@ def head_revision() -> str:
 
 def _revision_names(path: Path) -> tuple[str, str | None]:
     """A revision file's `revision` and `down_revision`, read without running it."""
-    names = {name: ast.literal_eval(value)
-             for node in ast.parse(path.read_text(encoding="utf-8")).body
-             for name, value in _assignments(node) if name in ("revision", "down_revision")}
+    names = {
+        name: ast.literal_eval(value)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for name, value in _assignments(node)
+        if name in ("revision", "down_revision")
+    }
     revision, down = names.get("revision"), names.get("down_revision")
     if not isinstance(revision, str) or not isinstance(down, str | None):
         raise RuntimeError(f"{path.name}: no plain revision and down_revision")
@@ -70,8 +73,11 @@ def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:
         if isinstance(target, ast.Name):
             pairs.append((target.id, node.value))
         elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-            pairs += [(t.id, v) for t, v in zip(target.elts, node.value.elts, strict=True)
-                      if isinstance(t, ast.Name)]
+            pairs += [
+                (t.id, v)
+                for t, v in zip(target.elts, node.value.elts, strict=True)
+                if isinstance(t, ast.Name)
+            ]
     return pairs
 
 
@@ -141,9 +147,14 @@ async def upgrade_in_child(url: str) -> None:
     environment, not its arguments, which `ps` shows); RuntimeError with the child's last
     line of output if it fails. Cancelled, the child is killed: its transaction rolls back."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "storage.migrate", env={**os.environ, MIGRATE_URL: url},
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "storage.migrate",
+        env={**os.environ, MIGRATE_URL: url},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         output, _ = await child.communicate()
     except asyncio.CancelledError:
@@ -152,9 +163,12 @@ async def upgrade_in_child(url: str) -> None:
         raise
     if child.returncode != 0:
         lines = output.decode(errors="replace").strip().splitlines() or [
-            f"exit status {child.returncode}"]
-        raise RuntimeError(f"migrating the database failed: {lines[-1]} (`loyalty-bot db "
-                           "upgrade` shows the details)")
+            f"exit status {child.returncode}"
+        ]
+        raise RuntimeError(
+            f"migrating the database failed: {lines[-1]} (`loyalty-bot db "
+            "upgrade` shows the details)"
+        )
 
 
 async def _upgrade_at(url: str) -> None:

@@ -45,7 +45,9 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON(),
+        datetime: UTCDateTime(),
+        Decimal: Money(),
+        dict[str, Any]: JSON(),
     }
 
 
@@ -132,12 +134,17 @@ class LotRow(Base):
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
         Index(
-            "ix_point_lots_open", "member_id", "expires_at",
-            sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0"),
+            "ix_point_lots_open",
+            "member_id",
+            "expires_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
         ),
         Index(
-            "ix_point_lots_due", "expires_at",
-            sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0"),
+            "ix_point_lots_due",
+            "expires_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
         ),
     )
 
@@ -325,8 +332,9 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "id", sqlite_where=text(PENDING),
-              postgresql_where=text(PENDING)),
+        Index(
+            "ix_outbox_pending", "id", sqlite_where=text(PENDING), postgresql_where=text(PENDING)
+        ),
         Index("ix_outbox_broadcast", "broadcast_id", "state"),
     )
 
@@ -340,8 +348,9 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending",
-                                       server_default=text("'pending'"))
+    state: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default=text("'pending'")
+    )
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))

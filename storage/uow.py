@@ -42,8 +42,10 @@ def is_unique_violation(error: IntegrityError) -> bool:
     """Whether the database refused a duplicate key (not a CHECK or foreign key)."""
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     message = str(error.orig)
-    return sqlstate == "23505" or "UNIQUE constraint failed" in message or (
-        "duplicate key value" in message
+    return (
+        sqlstate == "23505"
+        or "UNIQUE constraint failed" in message
+        or ("duplicate key value" in message)
     )
 
 
@@ -103,8 +105,12 @@ class SqlUnitOfWork:
         self.leaderboard = SqlLeaderboard(conn, dialect)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         conn, self._conn = self._conn, None
         assert conn is not None, "unit of work exited without entering"
         try:

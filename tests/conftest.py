@@ -82,9 +82,9 @@ async def _empty_postgres(url: str) -> Database:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> AsyncIterator[
-    Database
-]:
+async def database(
+    request: pytest.FixtureRequest, tmp_path: os.PathLike[str]
+) -> AsyncIterator[Database]:
     """An empty database with the current schema, on each engine."""
     if request.param == "postgresql":
         db = await _empty_postgres(request.getfixturevalue("postgres_url"))
@@ -118,9 +118,7 @@ def require_postgres() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[
-    str
-]:
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
     """The URL of a database with no schema at all, on each engine."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"

@@ -39,8 +39,9 @@ class _Waiting:
 class PurchaseBatcher:
     """Records concurrent receipts together, each answered as `record_purchase` would."""
 
-    def __init__(self, writer: UowFactory, program: Program, merchant: str,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, writer: UowFactory, program: Program, merchant: str, clock: Callable[[], datetime]
+    ) -> None:
         self.writer, self.program, self.merchant, self.clock = writer, program, merchant, clock
         self._queue: list[_Waiting] = []
         self._worker: asyncio.Task[None] | None = None
@@ -61,9 +62,13 @@ class PurchaseBatcher:
         while self._queue:
             batch = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]
-            outcomes = await record_each(self.writer(), self.program,
-                                         [waiting.receipt for waiting in batch],
-                                         now=self.clock(), merchant=self.merchant)
+            outcomes = await record_each(
+                self.writer(),
+                self.program,
+                [waiting.receipt for waiting in batch],
+                now=self.clock(),
+                merchant=self.merchant,
+            )
             for waiting, outcome in zip(batch, outcomes, strict=True):
                 _settle(waiting.answer, outcome)
             await self._linger(len(batch) + len(self._queue))
@@ -80,8 +85,7 @@ class PurchaseBatcher:
                 return
 
 
-def _settle(answer: asyncio.Future[PurchaseOutcome],
-            outcome: PurchaseOutcome | Exception) -> None:
+def _settle(answer: asyncio.Future[PurchaseOutcome], outcome: PurchaseOutcome | Exception) -> None:
     """Resolve a request's future, unless its client went away (cancelled) meanwhile."""
     if answer.done():
         return

@@ -18,15 +18,20 @@ class ApiError(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
-def error_response(status: int, code: str, detail: str,
-                   headers: Mapping[str, str] | None = None, **extra: object) -> JSONResponse:
+def error_response(
+    status: int, code: str, detail: str, headers: Mapping[str, str] | None = None, **extra: object
+) -> JSONResponse:
     """The one error body (a 422 adds the list of `fields`)."""
-    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status,
-                         headers=headers)
+    return JSONResponse(
+        {"error": code, "detail": detail, **extra}, status_code=status, headers=headers
+    )
 
 
 def unavailable_response() -> JSONResponse:
     """503: the database cannot be reached now; the client may retry after a while."""
-    return error_response(503, "database_unavailable",
-                          "the database cannot be reached; try again shortly",
-                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database cannot be reached; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -50,8 +50,9 @@ class Guard:
     """ASGI middleware: authentication, the body limit and the database's absence, in front of
     the routes of `router`; `public` paths under /api/v1/ need no token."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenCache, router: Router,
-                 public: frozenset[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, tokens: TokenCache, router: Router, public: frozenset[str]
+    ) -> None:
         self.app, self.tokens, self.router, self.public = app, tokens, router, public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,11 +85,18 @@ class Guard:
 
     async def _authorize(self, scope: Scope, authorization: str) -> Response | None:
         kind, _, secret = authorization.partition(" ")
-        token = await self.tokens.authenticate(secret.strip()) if (
-            kind.lower() == "bearer" and secret.strip()) else None
+        token = (
+            await self.tokens.authenticate(secret.strip())
+            if (kind.lower() == "bearer" and secret.strip())
+            else None
+        )
         if token is None:
-            return error_response(401, "unauthorized", "a valid Bearer token is required",
-                                  headers={"WWW-Authenticate": "Bearer"})
+            return error_response(
+                401,
+                "unauthorized",
+                "a valid Bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         needed = _needed_scope(self.router.routes, scope)
         if needed is not None and needed not in token.scopes and "admin" not in token.scopes:
             return error_response(403, "forbidden", f"this token lacks the {needed!r} scope")
@@ -109,8 +117,9 @@ def _needed_scope(routes: list[BaseRoute], scope: Scope) -> str | None:
 
 def too_large() -> Response:
     """413 with the limit."""
-    return error_response(413, "payload_too_large",
-                          f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    return error_response(
+        413, "payload_too_large", f"the request body is larger than {MAX_BODY_BYTES} bytes"
+    )
 
 
 class _Exchange:

@@ -39,8 +39,10 @@ class RewardOut(Exact):
 class PointsOut(Exact):
     """Points moved in the period, and what is owed at its end."""
 
-    issued: dict[str, int] = Field(description="credits by kind: purchase, signup, referral, "
-                                               "milestone, bonus, surprise, adjustment")
+    issued: dict[str, int] = Field(
+        description="credits by kind: purchase, signup, referral, "
+        "milestone, bonus, surprise, adjustment"
+    )
     issued_total: int
     redeemed: int
     donated: int
@@ -66,8 +68,9 @@ class CauseOut(Exact):
     """Donations to one cause in the period."""
 
     points: int
-    impact: int | None = Field(description="whole impact units; null for a cause no longer "
-                                           "in the program")
+    impact: int | None = Field(
+        description="whole impact units; null for a cause no longer in the program"
+    )
     members: int
 
 

@@ -54,8 +54,12 @@ class MemberIn(Strict):
     """Exactly one way to name the customer."""
 
     telegram_id: int | None = Field(default=None, ge=1, le=MAX_BIGINT)
-    member_code: str | None = Field(default=None, min_length=1, max_length=MAX_CODE,
-                                    description="With or without the dash, in any case")
+    member_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CODE,
+        description="With or without the dash, in any case",
+    )
     phone: str | None = Field(default=None, min_length=4, max_length=32)
 
     @model_validator(mode="after")
@@ -212,8 +216,11 @@ class BroadcastIn(Strict):
 
     text: str = Field("", max_length=20_000)
     photo: str | None = Field(
-        None, min_length=1, max_length=2048,
-        description="A Telegram file_id of a photo, or an http(s) URL Telegram fetches")
+        None,
+        min_length=1,
+        max_length=2048,
+        description="A Telegram file_id of a photo, or an http(s) URL Telegram fetches",
+    )
     button: ButtonIn | None = None
     segment: SegmentIn = Field(default_factory=SegmentIn)
 
@@ -233,7 +240,8 @@ class BroadcastOut(BaseModel):
     pending: int
     cancelled: int
     stop_reason: str | None = Field(
-        None, description="Why the bot stopped it: Telegram refused its content")
+        None, description="Why the bot stopped it: Telegram refused its content"
+    )
 
 
 class BotHealthOut(BaseModel):
@@ -250,7 +258,8 @@ class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]
     outbox_backlog: int | None = Field(
-        description="Messages queued and not yet sent; None when the database is down")
+        description="Messages queued and not yet sent; None when the database is down"
+    )
     bot: BotHealthOut | None = Field(description="None when this process runs no bot")
     error: str | None = None
     detail: str | None = None

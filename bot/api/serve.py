@@ -35,15 +35,16 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def serve_api(sock: socket.socket, database: Database, program: Program,
-                    health: Health) -> None:
+async def serve_api(
+    sock: socket.socket, database: Database, program: Program, health: Health
+) -> None:
     """The merchant HTTP API on a bound socket, in this process and event loop, until
     cancelled; then the requests under way finish (up to GRACE seconds)."""
     units = UnitsOfWork(database)
-    api = create_api(units.writer, units.reader, program, lambda: datetime.now(UTC),
-                     health=health)
-    config = uvicorn.Config(api, log_level="warning", lifespan="off",
-                            timeout_graceful_shutdown=GRACE)
+    api = create_api(units.writer, units.reader, program, lambda: datetime.now(UTC), health=health)
+    config = uvicorn.Config(
+        api, log_level="warning", lifespan="off", timeout_graceful_shutdown=GRACE
+    )
     server = EmbeddedServer(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -65,4 +65,3 @@ class Menu:
 
 
 Action = Send | Edit | Answer | Menu
-

@@ -31,8 +31,7 @@ def button(ctx: Context, telegram_id: int, text: str, action: str, *args: str) -
     return signed_button(ctx.sign, telegram_id, text, action, *args)
 
 
-def signed_button(sign: Signer, telegram_id: int, text: str, action: str,
-                  *args: str) -> Button:
+def signed_button(sign: Signer, telegram_id: int, text: str, action: str, *args: str) -> Button:
     """`button` for callers without a handler's context (the outbox sender)."""
     payload = ":".join((action, *args))
     data = f"{payload}:{sign(telegram_id, payload)}"

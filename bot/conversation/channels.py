@@ -38,8 +38,9 @@ ChannelLookup = Callable[[str, int], Awaitable[Membership]]
 """(channel "@name", Telegram user id) -> their membership; raises CannotCheck."""
 
 
-async def warn_unchecked_channels(program: Program, lookup: ChannelLookup,
-                                  bot_id: int) -> list[str]:
+async def warn_unchecked_channels(
+    program: Program, lookup: ChannelLookup, bot_id: int
+) -> list[str]:
     """Log one warning for each channel action the bot cannot check; those channels."""
     unchecked = []
     for action in program.actions:
@@ -53,8 +54,13 @@ async def warn_unchecked_channels(program: Program, lookup: ChannelLookup,
             if membership.status in ADMIN_STATUSES:
                 continue
             reason = f"the bot is {membership.status!r} there"
-        log.warning("action %r: the bot cannot check who joined %s (%s); make the bot an "
-                    "administrator of the channel. Until then members who tap Check are told "
-                    "it cannot be checked right now", action.id, action.channel, reason)
+        log.warning(
+            "action %r: the bot cannot check who joined %s (%s); make the bot an "
+            "administrator of the channel. Until then members who tap Check are told "
+            "it cannot be checked right now",
+            action.id,
+            action.channel,
+            reason,
+        )
         unchecked.append(action.channel)
     return unchecked

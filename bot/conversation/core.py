@@ -45,9 +45,18 @@ log = logging.getLogger(__name__)
 OPEN: Routes[Member | None] = include({"anyone"}, start.FEATURE, help_.FEATURE)
 MEMBERS: Routes[Member] = include(
     {"anyone", "member"},
-    *OPEN.features, account.FEATURE, history.FEATURE, rewards.FEATURE, donate.FEATURE,
-    invite.FEATURE, settings.FEATURE, gift.FEATURE, survey.FEATURE, phone.FEATURE,
-    earn.FEATURE, top.FEATURE,
+    *OPEN.features,
+    account.FEATURE,
+    history.FEATURE,
+    rewards.FEATURE,
+    donate.FEATURE,
+    invite.FEATURE,
+    settings.FEATURE,
+    gift.FEATURE,
+    survey.FEATURE,
+    phone.FEATURE,
+    earn.FEATURE,
+    top.FEATURE,
 )
 check_unique((*MEMBERS.features, *STAFF.features))
 
@@ -78,14 +87,20 @@ class Conversation:
         if not event.private:
             if event.command is None:
                 return []
-            return [Send(event.chat_id, render("private_only", locale,
-                                               bot_username=self.ctx.bot_username))]
+            return [
+                Send(
+                    event.chat_id,
+                    render("private_only", locale, bot_username=self.ctx.bot_username),
+                )
+            ]
         if unreadable(event.text) or unreadable(event.html):
             return await self._unreadable(event, locale)
-        member, state = await member_and_step(self.ctx.reader(), event.person.id,
-                                              self.ctx.clock())
-        press = (read_press(self.ctx, event.person.id, event.callback_data)
-                 if event.kind == "callback" else None)
+        member, state = await member_and_step(self.ctx.reader(), event.person.id, self.ctx.clock())
+        press = (
+            read_press(self.ctx, event.person.id, event.callback_data)
+            if event.kind == "callback"
+            else None
+        )
         staff_actions = await staff_reply(self.ctx, event, member, state, press)
         if staff_actions is not None:
             return staff_actions
@@ -96,7 +111,8 @@ class Conversation:
         if event.kind == "callback":
             return await self._press(event, member, press)
         route = MEMBERS.commands.get(event.command or "") or MEMBERS.labels.get(
-            label_keys().get(event.text or "", ""))
+            label_keys().get(event.text or "", "")
+        )
         if route is not None:
             if state is not None:  # a command or menu tap leaves any half-done step
                 await forget_step(self.ctx.writer(), event.person.id)
@@ -112,22 +128,23 @@ class Conversation:
         route = OPEN.commands.get(event.command or "")
         if route is not None:
             return await route.handler(self.ctx, event, None)
-        return self._answered(event, [Send(event.chat_id, render(
-            "not_joined", locale, program=self.ctx.program))])
+        return self._answered(
+            event, [Send(event.chat_id, render("not_joined", locale, program=self.ctx.program))]
+        )
 
     async def _unreadable(self, event: Incoming, locale: str) -> list[Action]:
         """Text with a control character: refused before any command, step or service."""
         member, _ = await member_and_step(self.ctx.reader(), event.person.id, self.ctx.clock())
-        return [Send(event.chat_id, render("unreadable_text",
-                                           member.locale if member else locale))]
+        return [Send(event.chat_id, render("unreadable_text", member.locale if member else locale))]
 
     async def _press(self, event: Incoming, member: Member, press: Press | None) -> list[Action]:
         """A verified button press goes to its handler; a forged or stale one is refused."""
         route = MEMBERS.buttons.get(press.action) if press else None
         assert event.callback_id is not None
         if press is None or route is None:
-            return [Answer(event.callback_id, render("refusal", member.locale,
-                                                     reason="button_invalid"))]
+            return [
+                Answer(event.callback_id, render("refusal", member.locale, reason="button_invalid"))
+            ]
         return answered(event, await route.handler(self.ctx, event, member, press))
 
     @staticmethod

@@ -31,13 +31,24 @@ from domain.services.staff import role_of
 
 STAFF: Routes[Clerk] = include(
     {"staff", "admin"},
-    sale.FEATURE, till.FEATURE, adjust.FEATURE, staff.FEATURE, broadcast.FEATURE,
-    feedback.FEATURE, stats.FEATURE, claims.FEATURE,
+    sale.FEATURE,
+    till.FEATURE,
+    adjust.FEATURE,
+    staff.FEATURE,
+    broadcast.FEATURE,
+    feedback.FEATURE,
+    stats.FEATURE,
+    claims.FEATURE,
 )
 
 
-async def staff_reply(ctx: Context, event: Incoming, member: Member | None,
-                      state: ChatState | None, press: Press | None) -> list[Action] | None:
+async def staff_reply(
+    ctx: Context,
+    event: Incoming,
+    member: Member | None,
+    state: ChatState | None,
+    press: Press | None,
+) -> list[Action] | None:
     """The reply when this update is staff work by someone allowed to do it, else None.
 
     `press` is the verified press of a button (None for anything else, or a forged one)."""
@@ -57,8 +68,7 @@ async def staff_reply(ctx: Context, event: Incoming, member: Member | None,
     return await step.handler(ctx, event, clerk, state) if step and clerk and state else None
 
 
-async def _clerk(ctx: Context, event: Incoming, member: Member | None,
-                 need: Role) -> Clerk | None:
+async def _clerk(ctx: Context, event: Incoming, member: Member | None, need: Role) -> Clerk | None:
     """The person as a clerk when their role covers `need` (admins can do all staff work)."""
     role = await role_of(ctx.reader(), event.person.id, ctx.admins)
     if role is None or (need == "admin" and role != "admin"):

@@ -31,8 +31,11 @@ def staff_commands(role: Role | None, locale: str) -> Commands:
     if role is None:
         return ()
     described = key_values("staff_commands", locale)
-    return tuple((name, described[name]) for name, need in COMMAND_ROLES.items()
-                 if need == "staff" or role == "admin")
+    return tuple(
+        (name, described[name])
+        for name, need in COMMAND_ROLES.items()
+        if need == "staff" or role == "admin"
+    )
 
 
 def staff_menu(chat_id: int, role: Role, locale: str) -> Menu:
@@ -42,10 +45,13 @@ def staff_menu(chat_id: int, role: Role, locale: str) -> Menu:
 
 async def staff_menus(ctx: Context) -> list[Menu]:
     """Every admin's and active cashier's menu, each in their member language if they joined."""
-    roles: dict[int, Role] = {member.telegram_id: "staff"
-                              for member in await list_staff(ctx.reader())}
+    roles: dict[int, Role] = {
+        member.telegram_id: "staff" for member in await list_staff(ctx.reader())
+    }
     roles.update(dict.fromkeys(ctx.admins, "admin"))
     spoken = await member_locales(ctx.reader(), list(roles))
     default = ctx.program.info.locales[0]
-    return [staff_menu(chat_id, role, spoken.get(chat_id, default))
-            for chat_id, role in sorted(roles.items())]
+    return [
+        staff_menu(chat_id, role, spoken.get(chat_id, default))
+        for chat_id, role in sorted(roles.items())
+    ]

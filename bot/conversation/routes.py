@@ -90,8 +90,9 @@ def include(roles: Collection[Role], *features: Feature[Who]) -> Routes[Who]:
     refused with RouteClash."""
     for feature in features:
         if feature.role not in roles:
-            raise RouteClash(f"feature {feature.name!r} is for {feature.role!r}, "
-                             f"included among {sorted(roles)}")
+            raise RouteClash(
+                f"feature {feature.name!r} is for {feature.role!r}, included among {sorted(roles)}"
+            )
     check_unique(features)
     return Routes(
         features=features,
@@ -111,11 +112,16 @@ def check_unique(features: Iterable[Feature[Any]]) -> None:
         for kind, code in feature.claims():
             first = owners.setdefault((kind, code), feature)
             if first is not feature:
-                raise RouteClash(f"{kind} {code!r} is claimed by both feature {first.name!r} "
-                                 f"and feature {feature.name!r}")
+                raise RouteClash(
+                    f"{kind} {code!r} is claimed by both feature {first.name!r} "
+                    f"and feature {feature.name!r}"
+                )
             if kind == "command" and not _COMMAND.fullmatch(code):
-                raise RouteClash(f"command {code!r} of feature {feature.name!r}: use 1-32 of "
-                                 f"a-z, 0-9 and _")
+                raise RouteClash(
+                    f"command {code!r} of feature {feature.name!r}: use 1-32 of a-z, 0-9 and _"
+                )
             if kind == "button action" and (not code or ":" in code):
-                raise RouteClash(f"button action {code!r} of feature {feature.name!r}: "
-                                 f"give it a name without ':'")
+                raise RouteClash(
+                    f"button action {code!r} of feature {feature.name!r}: "
+                    f"give it a name without ':'"
+                )

@@ -41,8 +41,15 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc but \t \n \
 class TypedNumberError(ValueError):
     """Why a typed number was refused, with what the reply shows: the range, sign, decimals."""
 
-    def __init__(self, reason: Reason, *, minimum: int | Decimal, maximum: int | Decimal,
-                 signed: bool = False, decimals: int = 0) -> None:
+    def __init__(
+        self,
+        reason: Reason,
+        *,
+        minimum: int | Decimal,
+        maximum: int | Decimal,
+        signed: bool = False,
+        decimals: int = 0,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.minimum, self.maximum = minimum, maximum
@@ -105,5 +112,6 @@ def _magnitude(digits: str) -> int | None:
 def unreadable(text: str | None) -> bool:
     """Whether text holds a control character (other than tab and line breaks) or a lone
     surrogate: nothing a person means to type, and nothing a database should be sent."""
-    return text is not None and (validation.text_problem(text) is not None
-                                 or _CONTROL.search(text) is not None)
+    return text is not None and (
+        validation.text_problem(text) is not None or _CONTROL.search(text) is not None
+    )

@@ -13,8 +13,9 @@ from domain.services.surveys import TEMPLATE as SURVEY_TEMPLATE
 from messages.render import render
 
 
-def broadcast_message(chat_id: int, content: BroadcastContent, paid: bool,
-                      gift: tuple[Signer, int] | None = None) -> Send:
+def broadcast_message(
+    chat_id: int, content: BroadcastContent, paid: bool, gift: tuple[Signer, int] | None = None
+) -> Send:
     """A broadcast as sent: its HTML text (a caption with a photo) and its button.
 
     A gift button (bonus or voucher) carries the broadcast id signed for this recipient,
@@ -25,13 +26,17 @@ def broadcast_message(chat_id: int, content: BroadcastContent, paid: bool,
         buttons = ((Button(content.button_text, url=content.button_url),),)
     elif content.button_text and gift is not None:
         sign, broadcast_id = gift
-        buttons = ((signed_button(sign, chat_id, content.button_text, GIFT,
-                                  str(broadcast_id)),),)
+        buttons = ((signed_button(sign, chat_id, content.button_text, GIFT, str(broadcast_id)),),)
     return Send(chat_id, content.text, buttons=buttons, photo=content.photo, paid=paid)
 
 
-def notification_message(note: Notification, chat_id: int, paid: bool,
-                         sign: Signer | None = None, program: Program | None = None) -> Send:
+def notification_message(
+    note: Notification,
+    chat_id: int,
+    paid: bool,
+    sign: Signer | None = None,
+    program: Program | None = None,
+) -> Send:
     """A notification rendered in the member's language, the program's titles too (tiers,
     rewards, actions: without `program`, their keys); a survey's question carries its
     score buttons signed for this member (without `sign`, none)."""

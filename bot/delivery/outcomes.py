@@ -9,8 +9,16 @@ from domain.models import Notification
 from domain.outbox import Outcome
 
 MAX_ATTEMPTS = 5
-CONTENT_FAULTS = ("file identifier", "http url", "web page content", "image_process_failed",
-                  "photo_", "can't parse entities", "too long", "button_")  # lower case
+CONTENT_FAULTS = (
+    "file identifier",
+    "http url",
+    "web page content",
+    "image_process_failed",
+    "photo_",
+    "can't parse entities",
+    "too long",
+    "button_",
+)  # lower case
 BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 
@@ -22,31 +30,61 @@ def backoff(attempt: int) -> float:
 
 def sent(note: Notification, at: datetime, message_id: int) -> Outcome:
     """Telegram accepted it."""
-    return Outcome(note.id, note.member_id, "sent", at, message_id=message_id,
-                   broadcast_id=note.broadcast_id)
+    return Outcome(
+        note.id, note.member_id, "sent", at, message_id=message_id, broadcast_id=note.broadcast_id
+    )
 
 
 def later(note: Notification, at: datetime, retry_at: datetime, reason: str) -> Outcome:
     """Back to pending, not before `retry_at`, without counting an attempt."""
-    return Outcome(note.id, note.member_id, "pending", at, error=reason, retry_at=retry_at,
-                   counts_attempt=False, broadcast_id=note.broadcast_id)
+    return Outcome(
+        note.id,
+        note.member_id,
+        "pending",
+        at,
+        error=reason,
+        retry_at=retry_at,
+        counts_attempt=False,
+        broadcast_id=note.broadcast_id,
+    )
 
 
 def unsendable(note: Notification, at: datetime) -> Outcome | None:
     """Settled without sending: the member is forgotten or has blocked the bot."""
     if note.telegram_id is None:
-        return Outcome(note.id, note.member_id, "cancelled", at, error="forgotten",
-                       counts_attempt=False, broadcast_id=note.broadcast_id)
+        return Outcome(
+            note.id,
+            note.member_id,
+            "cancelled",
+            at,
+            error="forgotten",
+            counts_attempt=False,
+            broadcast_id=note.broadcast_id,
+        )
     if not note.reachable:
-        return Outcome(note.id, note.member_id, "blocked", at, error="unreachable",
-                       counts_attempt=False, broadcast_id=note.broadcast_id)
+        return Outcome(
+            note.id,
+            note.member_id,
+            "blocked",
+            at,
+            error="unreachable",
+            counts_attempt=False,
+            broadcast_id=note.broadcast_id,
+        )
     return None
 
 
 def dropped(note: Notification, at: datetime) -> Outcome:
     """Not sent: its broadcast was cancelled after the row was claimed."""
-    return Outcome(note.id, note.member_id, "cancelled", at, error="cancelled",
-                   counts_attempt=False, broadcast_id=note.broadcast_id)
+    return Outcome(
+        note.id,
+        note.member_id,
+        "cancelled",
+        at,
+        error="cancelled",
+        counts_attempt=False,
+        broadcast_id=note.broadcast_id,
+    )
 
 
 def spoils_broadcast(error: TelegramRefused) -> bool:
@@ -59,15 +97,30 @@ def spoils_broadcast(error: TelegramRefused) -> bool:
 def failed(note: Notification, at: datetime, error: Exception) -> Outcome:
     """The outcome of a failed send (a 429 is handled before: it pauses everything)."""
     if isinstance(error, RecipientBlocked):
-        return Outcome(note.id, note.member_id, "blocked", at, error=str(error) or "blocked",
-                       broadcast_id=note.broadcast_id)
+        return Outcome(
+            note.id,
+            note.member_id,
+            "blocked",
+            at,
+            error=str(error) or "blocked",
+            broadcast_id=note.broadcast_id,
+        )
     if isinstance(error, TelegramRefused):
-        return Outcome(note.id, note.member_id, "failed", at, error=str(error),
-                       broadcast_id=note.broadcast_id)
+        return Outcome(
+            note.id, note.member_id, "failed", at, error=str(error), broadcast_id=note.broadcast_id
+        )
     attempt = note.attempts + 1
     if isinstance(error, RetryLater) or attempt < MAX_ATTEMPTS:
         retry_at = at + timedelta(seconds=backoff(attempt))
-        return Outcome(note.id, note.member_id, "pending", at, error=str(error),
-                       retry_at=retry_at, broadcast_id=note.broadcast_id)
-    return Outcome(note.id, note.member_id, "failed", at, error=str(error),
-                   broadcast_id=note.broadcast_id)
+        return Outcome(
+            note.id,
+            note.member_id,
+            "pending",
+            at,
+            error=str(error),
+            retry_at=retry_at,
+            broadcast_id=note.broadcast_id,
+        )
+    return Outcome(
+        note.id, note.member_id, "failed", at, error=str(error), broadcast_id=note.broadcast_id
+    )

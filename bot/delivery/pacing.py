@@ -58,8 +58,7 @@ class MemorySlots:
         return start
 
     async def claim_chats(self, times: Mapping[int, float], spacing: float) -> set[int]:
-        granted = {chat for chat, at in times.items()
-                   if self.chats.get(chat, 0.0) <= at + EPSILON}
+        granted = {chat for chat, at in times.items() if self.chats.get(chat, 0.0) <= at + EPSILON}
         self.chats.update({chat: times[chat] + spacing for chat in granted})
         return granted
 
@@ -98,8 +97,10 @@ class RateLimiter:
         for chat, at in zip(chats, times, strict=True):
             first.setdefault(chat, at)
         granted = await self.store.claim_chats(first, self.spacing)
-        return [at if chat in granted and first[chat] == at else None
-                for chat, at in zip(chats, times, strict=True)]
+        return [
+            at if chat in granted and first[chat] == at else None
+            for chat, at in zip(chats, times, strict=True)
+        ]
 
     async def pause(self, until: float) -> None:
         """Hold every send (in every process sharing the store) until `until`."""

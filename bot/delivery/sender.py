@@ -114,10 +114,18 @@ def utc_now() -> datetime:
 class Sender:
     """One per process; several processes on PostgreSQL share the outbox and the pace."""
 
-    def __init__(self, writer: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork],
-                 api: BotApi, limiter: RateLimiter, settings: DeliverySettings,
-                 clock: Callable[[], datetime] = utc_now, worker: str | None = None,
-                 sign: Signer | None = None, program: Program | None = None) -> None:
+    def __init__(
+        self,
+        writer: Callable[[], UnitOfWork],
+        reader: Callable[[], UnitOfWork],
+        api: BotApi,
+        limiter: RateLimiter,
+        settings: DeliverySettings,
+        clock: Callable[[], datetime] = utc_now,
+        worker: str | None = None,
+        sign: Signer | None = None,
+        program: Program | None = None,
+    ) -> None:
         self.writer, self.reader, self.api = writer, reader, api
         self.sign = sign  # signs gift buttons for each recipient; without it, none are sent
         self.program = program  # its titles in each member's language; without it, the keys
@@ -180,8 +188,9 @@ class Sender:
             return now + s.idle
         return await self._schedule(notes, at, until)
 
-    async def _schedule(self, notes: Sequence[Notification], at: datetime,
-                        until: datetime) -> float:
+    async def _schedule(
+        self, notes: Sequence[Notification], at: datetime, until: datetime
+    ) -> float:
         """Slot the claimed rows from now, after a fresh look at cancellations and holds
         (which the first sends would otherwise wait for); when to claim again."""
         settled: list[Outcome] = []
@@ -221,21 +230,34 @@ class Sender:
             await asyncio.gather(*late, return_exceptions=True)
         at = self.clock()
         keep = at + timedelta(seconds=self.settings.lease)
-        unknown = [later(note, at, keep, "stopped while sending: outcome unknown")
-                   for note in self._sending.values()]
+        unknown = [
+            later(note, at, keep, "stopped while sending: outcome unknown")
+            for note in self._sending.values()
+        ]
         if unknown:
-            log.warning("outbox: stopped with %d sends unanswered; they are retried after "
-                        "%.0f s (they may arrive twice)", len(unknown), self.settings.lease)
+            log.warning(
+                "outbox: stopped with %d sends unanswered; they are retried after "
+                "%.0f s (they may arrive twice)",
+                len(unknown),
+                self.settings.lease,
+            )
         self._unsettled.extend(unknown)
         if self._unsettled and not await self._flush():
-            log.error("outbox: %d outcomes not recorded on stop; every row claimed here is "
-                      "retried after %.0f s", len(self._unsettled), self.settings.lease)
+            log.error(
+                "outbox: %d outcomes not recorded on stop; every row claimed here is "
+                "retried after %.0f s",
+                len(self._unsettled),
+                self.settings.lease,
+            )
             return  # handing back rows whose send went out but is unrecorded would resend
         try:
             await release_notifications(self.writer(), self.worker)
         except Exception as error:
-            log.error("outbox: claims not handed back on stop (%s); they lapse after %.0f s",
-                      error, self.settings.lease)
+            log.error(
+                "outbox: claims not handed back on stop (%s); they lapse after %.0f s",
+                error,
+                self.settings.lease,
+            )
 
     def _spawn(self, note: Notification, when: float, until: datetime) -> None:
         self._held.add(note.id)
@@ -320,8 +342,9 @@ class Sender:
         except TelegramUnreachable as error:
             return self._unreachable(note, chat, str(error))
         except TimeoutError:
-            return self._unreachable(note, chat,
-                                     f"no answer in {self.settings.request_timeout:g} s")
+            return self._unreachable(
+                note, chat, f"no answer in {self.settings.request_timeout:g} s"
+            )
         self.telegram_down.over()
         return sent(note, self.clock(), message_id)
 
@@ -343,20 +366,23 @@ class Sender:
         """Telegram refused the broadcast's content: record this row as failed, then cancel
         the rest, which would fail alike."""
         self.watch.cancelled.add(broadcast_id)
-        log.error("broadcast %s stopped: Telegram refused its content: %s", broadcast_id,
-                  refused.error)
+        log.error(
+            "broadcast %s stopped: Telegram refused its content: %s", broadcast_id, refused.error
+        )
         try:
             await settle_notifications(self.writer(), self.worker, [refused])
             await cancel_broadcast(self.writer(), broadcast_id, self.clock(), refused.error)
         except Exception:
-            log.exception("could not stop broadcast %s; its rows will fail one by one",
-                          broadcast_id)
+            log.exception(
+                "could not stop broadcast %s; its rows will fail one by one", broadcast_id
+            )
 
     async def _message(self, note: Notification) -> Send:
         assert note.telegram_id is not None, "unsendable rows are settled before"
         if note.broadcast_id is None:
-            return notification_message(note, note.telegram_id, self.settings.paid, self.sign,
-                                        self.program)
+            return notification_message(
+                note, note.telegram_id, self.settings.paid, self.sign, self.program
+            )
         content = await self._content(note.broadcast_id)
         if content is None:
             raise LookupError(f"broadcast {note.broadcast_id} not found")

@@ -27,8 +27,13 @@ class Trouble:
             self.log.error("%s: %s", self.what, reason, exc_info=unexpected)
             self.since = now
         elif now - self.since >= self.every:
-            self.log.error("%s: %s (%d times in the last %.0f s)", self.what, reason,
-                           self.repeats + 1, now - self.since)
+            self.log.error(
+                "%s: %s (%d times in the last %.0f s)",
+                self.what,
+                reason,
+                self.repeats + 1,
+                now - self.since,
+            )
             self.since, self.repeats = now, 0
         else:
             self.repeats += 1

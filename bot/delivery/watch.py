@@ -19,8 +19,13 @@ from domain.services.broadcasts import cancelled_broadcasts
 class Watch:
     """Cancelled broadcasts and the shared 429 hold, as last read."""
 
-    def __init__(self, reader: Callable[[], UnitOfWork], limiter: RateLimiter,
-                 trouble: Trouble, fresh: float = 0.25) -> None:
+    def __init__(
+        self,
+        reader: Callable[[], UnitOfWork],
+        limiter: RateLimiter,
+        trouble: Trouble,
+        fresh: float = 0.25,
+    ) -> None:
         self.reader, self.limiter, self.fresh = reader, limiter, fresh
         self.trouble = trouble  # a failed read is the sender's database trouble
         self.cancelled: set[int] = set()
@@ -39,8 +44,7 @@ class Watch:
         self._reading, self._read_at = True, now
         try:
             self.held_until = await self.limiter.held_until()
-            self.cancelled |= await cancelled_broadcasts(self.reader(),
-                                                         running - self.cancelled)
+            self.cancelled |= await cancelled_broadcasts(self.reader(), running - self.cancelled)
         except Exception as error:  # sending goes on with what was last read
             self.trouble.happened(now, error, unexpected=True)
         finally:

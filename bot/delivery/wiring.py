@@ -18,13 +18,25 @@ def slot_store(database: Database) -> SlotStore:
     return SqlSlots(database) if database.dialect == "postgresql" else MemorySlots()
 
 
-def outbox_sender(database: Database, api: BotApi, settings: Settings,
-                  sign: Signer | None = None, program: Program | None = None) -> Sender:
+def outbox_sender(
+    database: Database,
+    api: BotApi,
+    settings: Settings,
+    sign: Signer | None = None,
+    program: Program | None = None,
+) -> Sender:
     """A sender at the configured rate, with paid broadcasts if enabled; its messages show
     `program`'s titles in each member's language."""
-    options = DeliverySettings(rate=settings.delivery_rate, paid=settings.paid_broadcast,
-                               lease=settings.delivery_lease)
+    options = DeliverySettings(
+        rate=settings.delivery_rate, paid=settings.paid_broadcast, lease=settings.delivery_lease
+    )
     units = UnitsOfWork(database)
-    return Sender(units.writer, units.reader, api,
-                  RateLimiter(slot_store(database), options.rate, options.spacing), options,
-                  sign=sign, program=program)
+    return Sender(
+        units.writer,
+        units.reader,
+        api,
+        RateLimiter(slot_store(database), options.rate, options.spacing),
+        options,
+        sign=sign,
+        program=program,
+    )

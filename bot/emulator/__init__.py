@@ -1,9 +1,9 @@
 """A local stand-in for the Telegram Bot API over real HTTP, with simulated users.
 
-    async with Emulator(token="123:ABC", bot_username="northwind_loyalty_bot") as emu:
-        ann = emu.user(1001, first_name="Ann")
-        await ann.send("/start")
-        reply = await ann.wait_for_message()
+async with Emulator(token="123:ABC", bot_username="northwind_loyalty_bot") as emu:
+    ann = emu.user(1001, first_name="Ann")
+    await ann.send("/start")
+    reply = await ann.wait_for_message()
 """
 
 from bot.emulator.client import Press, SimulatedGroup, SimulatedUser

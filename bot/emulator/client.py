@@ -30,8 +30,7 @@ def text_content(text: str) -> Json:
     content: Json = {"text": text}
     command = _COMMAND.match(text)
     if command:
-        content["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": command.end()}]
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
     return content
 
 
@@ -84,8 +83,7 @@ class Press:
     async def answered(self, timeout: float = 5.0) -> CallbackAnswer:  # noqa: ASYNC109
         """Wait for the bot to answer this query."""
         try:
-            await self._state.changes.wait_until(lambda: self._record.answer is not None,
-                                                 timeout)
+            await self._state.changes.wait_until(lambda: self._record.answer is not None, timeout)
         except TimeoutError:
             raise TimeoutError(f"callback query {self.id} not answered in {timeout} s") from None
         assert self._record.answer is not None
@@ -142,11 +140,18 @@ class SimulatedUser:
 
     async def share_contact(self, phone_number: str) -> Json:
         """Share one's own phone number, as a request_contact button does."""
-        return await self.send_contact(phone_number, self.record.first_name,
-                                       last_name=self.record.last_name, user_id=self.id)
+        return await self.send_contact(
+            phone_number, self.record.first_name, last_name=self.record.last_name, user_id=self.id
+        )
 
-    async def send_contact(self, phone_number: str, first_name: str, *,
-                           last_name: str | None = None, user_id: int | None = None) -> Json:
+    async def send_contact(
+        self,
+        phone_number: str,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        user_id: int | None = None,
+    ) -> Json:
         """Send any contact card (possibly someone else's, or with no user id)."""
         contact: Json = {"phone_number": phone_number, "first_name": first_name}
         if last_name:
@@ -155,13 +160,19 @@ class SimulatedUser:
             contact["user_id"] = user_id
         return self._state.user_message(self.record, self._chat, {"contact": contact})
 
-    async def send_photo(self, data: bytes, caption: str | None = None,
-                         caption_entities: list[Json] | None = None) -> Json:
+    async def send_photo(
+        self, data: bytes, caption: str | None = None, caption_entities: list[Json] | None = None
+    ) -> Json:
         """Send a photo (PNG, JPEG or GIF bytes), stored as Telegram would, with a caption."""
         width, height, extension = image_size(data)
         stored = self._state.store_file(data, "photos", extension, width, height)
-        photo = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                 "file_size": len(data), "width": width, "height": height}
+        photo = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(data),
+            "width": width,
+            "height": height,
+        }
         content: Json = {"photo": [photo]}
         if caption:
             content["caption"] = caption
@@ -171,10 +182,16 @@ class SimulatedUser:
 
     async def send_sticker(self, emoji: str = "👍") -> Json:
         """Send a sticker."""
-        sticker = {"file_id": f"CAACAgIAAxkBAA{secrets.token_urlsafe(16)}",
-                   "file_unique_id": f"AgAD{secrets.token_urlsafe(6)}",
-                   "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                   "is_video": False, "emoji": emoji}
+        sticker = {
+            "file_id": f"CAACAgIAAxkBAA{secrets.token_urlsafe(16)}",
+            "file_unique_id": f"AgAD{secrets.token_urlsafe(6)}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
         return self._state.user_message(self.record, self._chat, {"sticker": sticker})
 
     async def send_in(self, group: SimulatedGroup, text: str) -> Json:
@@ -251,4 +268,3 @@ class SimulatedGroup:
     async def wait_for_message(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
         """The next bot message in this group not yet returned by this method."""
         return await self._inbox.next(timeout)
-

@@ -46,15 +46,21 @@ class Emulator:
         bot_id = int(token.split(":", 1)[0])
         identity = BotIdentity(
             id=bot_id,
-            first_name=bot_first_name or bot_username.removesuffix("_bot").replace("_", " ")
-            .title(),
+            first_name=bot_first_name
+            or bot_username.removesuffix("_bot").replace("_", " ").title(),
             username=bot_username,
             can_join_groups=can_join_groups,
             can_read_all_group_messages=can_read_all_group_messages,
             supports_inline_queries=supports_inline_queries,
         )
-        self.state = State(token, identity, strict_html=strict_html, record_calls=record_calls,
-                           webhook_attempts=webhook_attempts, webhook_backoff=webhook_backoff)
+        self.state = State(
+            token,
+            identity,
+            strict_html=strict_html,
+            record_calls=record_calls,
+            webhook_attempts=webhook_attempts,
+            webhook_backoff=webhook_backoff,
+        )
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -66,8 +72,9 @@ class Emulator:
     async def start(self) -> None:
         """Start serving."""
         self.state.http = aiohttp.ClientSession()
-        runner = web.AppRunner(create_app(self.state), access_log=None,
-                               handler_cancellation=True, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            create_app(self.state), access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
         await site.start()
@@ -89,8 +96,12 @@ class Emulator:
         await self.start()
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         await self.close()
 
     # -- addresses ------------------------------------------------------------------------
@@ -117,21 +128,36 @@ class Emulator:
 
     # -- people ---------------------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str = "User", *, last_name: str | None = None,
-             username: str | None = None, language_code: str | None = None) -> SimulatedUser:
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> SimulatedUser:
         """A simulated user (created once; later calls return the same one)."""
         if user_id <= 0:
             raise ValueError("user ids are positive")
         known = self._users.get(user_id)
         if known is not None:
             return known
-        record = self.state.add_user(UserRecord(user_id, first_name, last_name, username,
-                                                language_code))
+        record = self.state.add_user(
+            UserRecord(user_id, first_name, last_name, username, language_code)
+        )
         self._users[user_id] = user = SimulatedUser(self.state, record)
         return user
 
-    def group(self, chat_id: int, title: str = "Group", *, kind: str = "group",
-              username: str | None = None, bot_status: str = "member") -> SimulatedGroup:
+    def group(
+        self,
+        chat_id: int,
+        title: str = "Group",
+        *,
+        kind: str = "group",
+        username: str | None = None,
+        bot_status: str = "member",
+    ) -> SimulatedGroup:
         """A group, supergroup or channel the bot is in (created once)."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
@@ -140,8 +166,9 @@ class Emulator:
         known = self._groups.get(chat_id)
         if known is not None:
             return known
-        chat = self.state.add_group(ChatRecord(chat_id, kind, title=title, username=username,
-                                               bot_status=bot_status))
+        chat = self.state.add_group(
+            ChatRecord(chat_id, kind, title=title, username=username, bot_status=bot_status)
+        )
         self._groups[chat_id] = group = SimulatedGroup(self.state, chat)
         return group
 
@@ -160,10 +187,18 @@ class Emulator:
         paid_burst: int = 1000,
     ) -> None:
         """Switch flood limits on (or off) with these rates; buckets start full."""
-        self.state.limiter.configure(LimitSettings(
-            enabled, per_chat_per_second, per_chat_burst, per_group_per_minute,
-            global_per_second, global_burst, paid_per_second, paid_burst,
-        ))
+        self.state.limiter.configure(
+            LimitSettings(
+                enabled,
+                per_chat_per_second,
+                per_chat_burst,
+                per_group_per_minute,
+                global_per_second,
+                global_burst,
+                paid_per_second,
+                paid_burst,
+            )
+        )
 
     def force_429(self, retry_after: int = 1, times: int = 1) -> None:
         """Answer the bot's next `times` sends with 429 Too Many Requests, retry_after."""
@@ -215,7 +250,6 @@ class Emulator:
         """Queue a hand-made update of any type (None if allowed_updates drops it)."""
         return self.state.emit(kind, payload)
 
-    async def wait_until(self, predicate: Callable[[], Any],
-                         timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until predicate() is true, re-checked after every bot call; else TimeoutError."""
         await self.state.changes.wait_until(lambda: bool(predicate()), timeout)

@@ -141,18 +141,20 @@ def _delivery_options(p: Params, content: Json) -> None:
         content["has_protected_content"] = True
 
 
-def _formatted(state: State, p: Params, field: str, entities_field: str) -> tuple[
-    str | None, FormattedText
-]:
+def _formatted(
+    state: State, p: Params, field: str, entities_field: str
+) -> tuple[str | None, FormattedText]:
     """(source as sent, parsed text and entities) of a text or caption parameter."""
     source = p.text(field)
-    formatted = format_text(source, p.text("parse_mode"), p.json(entities_field),
-                            strict=state.strict_html)
+    formatted = format_text(
+        source, p.text("parse_mode"), p.json(entities_field), strict=state.strict_html
+    )
     return source, formatted
 
 
-def _content(text_key: str, text: str, entities: list[Json], markup: Json | None,
-             preview: Json | None = None) -> Json:
+def _content(
+    text_key: str, text: str, entities: list[Json], markup: Json | None, preview: Json | None = None
+) -> Json:
     content: Json = {}
     if text:
         content[text_key] = text
@@ -261,8 +263,9 @@ async def send_message(state: State, p: Params) -> Json:
     chat = _chat(state, p)
     source, (text, entities) = _formatted(state, p, "text", "entities")
     check_text(FormattedText(text, entities))
-    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"),
-                                private=not chat.is_group)
+    markup = check_reply_markup(
+        p.json("reply_markup", "reply keyboard markup"), private=not chat.is_group
+    )
     reply = _reply_to(chat, p)
     preview = _link_preview(p)
     _reachable(chat)
@@ -271,8 +274,11 @@ async def send_message(state: State, p: Params) -> Json:
     _delivery_options(p, content)
     if reply is not None:
         content["reply_to_message"] = reply
-    sent = state.bot_message(chat, content, MessageVersion(
-        text=text, html=source, entities=tuple(entities), reply_markup=markup))
+    sent = state.bot_message(
+        chat,
+        content,
+        MessageVersion(text=text, html=source, entities=tuple(entities), reply_markup=markup),
+    )
     await _answer_late(state)
     return sent.raw
 
@@ -311,8 +317,9 @@ async def send_photo(state: State, p: Params) -> Json:
     known, data = await _photo_file(state, p)
     source, (caption, entities) = _formatted(state, p, "caption", "caption_entities")
     check_caption(FormattedText(caption, entities))
-    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"),
-                                private=not chat.is_group)
+    markup = check_reply_markup(
+        p.json("reply_markup", "reply keyboard markup"), private=not chat.is_group
+    )
     reply = _reply_to(chat, p)
     size = image_size(data) if data is not None else None
     _reachable(chat)
@@ -321,24 +328,37 @@ async def send_photo(state: State, p: Params) -> Json:
         width, height, extension = size
         known = state.store_file(data, "photos", extension, width, height)
     assert known is not None
-    photo = {"file_id": known.file_id, "file_unique_id": known.file_unique_id,
-             "file_size": len(known.data), "width": known.width, "height": known.height}
+    photo = {
+        "file_id": known.file_id,
+        "file_unique_id": known.file_unique_id,
+        "file_size": len(known.data),
+        "width": known.width,
+        "height": known.height,
+    }
     content: Json = {"photo": [photo], **_content("caption", caption, entities, markup)}
     if p.flag("has_spoiler"):
         content["has_media_spoiler"] = True
     _delivery_options(p, content)
     if reply is not None:
         content["reply_to_message"] = reply
-    sent = state.bot_message(chat, content, MessageVersion(
-        caption=caption or None, caption_html=source, caption_entities=tuple(entities),
-        reply_markup=markup, photo=known.data))
+    sent = state.bot_message(
+        chat,
+        content,
+        MessageVersion(
+            caption=caption or None,
+            caption_html=source,
+            caption_entities=tuple(entities),
+            reply_markup=markup,
+            photo=known.data,
+        ),
+    )
     await _answer_late(state)
     return sent.raw
 
 
 @method("sendChatAction")
 async def send_chat_action(state: State, p: Params) -> bool:
-    """"typing..." and the like."""
+    """ "typing..." and the like."""
     chat = _chat(state, p)
     if p.text("action") not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
@@ -362,15 +382,24 @@ def _editable(state: State, p: Params) -> tuple[ChatRecord, SentMessage]:
     return chat, sent
 
 
-def _apply_edit(state: State, chat: ChatRecord, sent: SentMessage, content: Json,
-                keys: tuple[str, ...], **changes: Any) -> Json:
+def _apply_edit(
+    state: State,
+    chat: ChatRecord,
+    sent: SentMessage,
+    content: Json,
+    keys: tuple[str, ...],
+    **changes: Any,
+) -> Json:
     """Edit unless nothing changes; keys are the message fields the edit sets or clears."""
     version = state.edit_version(sent, **changes)
     old = sent.current
-    same = (version.text, version.entities, version.caption, version.caption_entities,
-            inline_part(version.reply_markup)) == (
-        old.text, old.entities, old.caption, old.caption_entities,
-        inline_part(old.reply_markup))
+    same = (
+        version.text,
+        version.entities,
+        version.caption,
+        version.caption_entities,
+        inline_part(version.reply_markup),
+    ) == (old.text, old.entities, old.caption, old.caption_entities, inline_part(old.reply_markup))
     if same:
         raise bad_request(NOT_MODIFIED)
     _reachable(chat)
@@ -394,11 +423,18 @@ async def edit_message_text(state: State, p: Params) -> Json:
         raise bad_request("there is no text in the message to edit")
     source, (text, entities) = _formatted(state, p, "text", "entities")
     check_text(FormattedText(text, entities))
-    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"),
-                                inline_only=True)
-    result = _apply_edit(state, chat, sent, _content("text", text, entities, markup),
-                         ("text", "entities", "reply_markup"), text=text, html=source,
-                         entities=tuple(entities), reply_markup=markup)
+    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"), inline_only=True)
+    result = _apply_edit(
+        state,
+        chat,
+        sent,
+        _content("text", text, entities, markup),
+        ("text", "entities", "reply_markup"),
+        text=text,
+        html=source,
+        entities=tuple(entities),
+        reply_markup=markup,
+    )
     preview = _link_preview(p)
     if preview is not None:
         result["link_preview_options"] = preview
@@ -413,22 +449,28 @@ async def edit_message_caption(state: State, p: Params) -> Json:
         raise bad_request("there is no caption in the message to edit")
     source, (caption, entities) = _formatted(state, p, "caption", "caption_entities")
     check_caption(FormattedText(caption, entities))
-    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"),
-                                inline_only=True)
-    return _apply_edit(state, chat, sent, _content("caption", caption, entities, markup),
-                       ("caption", "caption_entities", "reply_markup"), caption=caption or None,
-                       caption_html=source, caption_entities=tuple(entities),
-                       reply_markup=markup)
+    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"), inline_only=True)
+    return _apply_edit(
+        state,
+        chat,
+        sent,
+        _content("caption", caption, entities, markup),
+        ("caption", "caption_entities", "reply_markup"),
+        caption=caption or None,
+        caption_html=source,
+        caption_entities=tuple(entities),
+        reply_markup=markup,
+    )
 
 
 @method("editMessageReplyMarkup")
 async def edit_message_reply_markup(state: State, p: Params) -> Json:
     """New inline keyboard (omitted: removed)."""
     chat, sent = _editable(state, p)
-    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"),
-                                inline_only=True)
-    return _apply_edit(state, chat, sent, _content("text", "", [], markup),
-                       ("reply_markup",), reply_markup=markup)
+    markup = check_reply_markup(p.json("reply_markup", "reply keyboard markup"), inline_only=True)
+    return _apply_edit(
+        state, chat, sent, _content("text", "", [], markup), ("reply_markup",), reply_markup=markup
+    )
 
 
 @method("deleteMessage")
@@ -552,10 +594,21 @@ _profile_setter("ShortDescription", "short_description", 120)
 
 
 _ADMIN_RIGHTS = (
-    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-    "can_edit_stories", "can_delete_stories", "can_send_welcome_messages", "can_post_messages",
-    "can_edit_messages", "can_pin_messages", "can_manage_topics",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+    "can_post_messages",
+    "can_edit_messages",
+    "can_pin_messages",
+    "can_manage_topics",
 )
 
 
@@ -565,8 +618,9 @@ def member_json(status: str, user: Json) -> Json:
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
-        member.update({"can_be_edited": False, "is_anonymous": False},
-                      **dict.fromkeys(_ADMIN_RIGHTS, True))
+        member.update(
+            {"can_be_edited": False, "is_anonymous": False}, **dict.fromkeys(_ADMIN_RIGHTS, True)
+        )
     elif status == "kicked":
         member["until_date"] = 0
     return member
@@ -605,8 +659,12 @@ async def get_file(state: State, p: Params) -> Json:
     record = state.files.get(p.text("file_id") or "")
     if record is None:
         raise bad_request("invalid file_id")
-    return {"file_id": record.file_id, "file_unique_id": record.file_unique_id,
-            "file_size": len(record.data), "file_path": record.path}
+    return {
+        "file_id": record.file_id,
+        "file_unique_id": record.file_unique_id,
+        "file_size": len(record.data),
+        "file_path": record.path,
+    }
 
 
 async def call(state: State, name: str, params: Params) -> tuple[int, Json]:

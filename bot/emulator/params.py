@@ -53,7 +53,7 @@ class Params:
         if value is None:
             return None
         if isinstance(value, (dict, list)):
-            raise bad_request(f"field \"{name}\" must be a string")
+            raise bad_request(f'field "{name}" must be a string')
         result = value if isinstance(value, str) else json.dumps(value)
         self.decoded[name] = result
         return result
@@ -64,11 +64,11 @@ class Params:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, str, float)):
-            raise bad_request(f"field \"{name}\" must be an Integer")
+            raise bad_request(f'field "{name}" must be an Integer')
         try:
             result = int(value)
         except ValueError:
-            raise bad_request(f"field \"{name}\" must be an Integer") from None
+            raise bad_request(f'field "{name}" must be an Integer') from None
         self.decoded[name] = result
         return result
 
@@ -80,7 +80,7 @@ class Params:
         try:
             result = float(value)
         except (TypeError, ValueError):
-            raise bad_request(f"field \"{name}\" must be a Number") from None
+            raise bad_request(f'field "{name}" must be a Number') from None
         self.decoded[name] = result
         return result
 
@@ -96,7 +96,7 @@ class Params:
         elif isinstance(value, int):
             result = value != 0
         else:
-            raise bad_request(f"field \"{name}\" must be a Boolean")
+            raise bad_request(f'field "{name}" must be a Boolean')
         self.decoded[name] = result
         return result
 

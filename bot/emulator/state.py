@@ -110,8 +110,12 @@ class BotIdentity:
 
     def user_json(self) -> Json:
         """The bot as a User object (the `from` of its messages)."""
-        return {"id": self.id, "is_bot": True, "first_name": self.first_name,
-                "username": self.username}
+        return {
+            "id": self.id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
 
     def me_json(self) -> Json:
         """The getMe result."""
@@ -235,8 +239,10 @@ class SentMessage:
     def buttons(self) -> list[list[InlineButton]]:
         """Inline keyboard rows (empty without one)."""
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
-        return [[InlineButton(b["text"], b.get("callback_data"), b.get("url")) for b in row]
-                for row in rows]
+        return [
+            [InlineButton(b["text"], b.get("callback_data"), b.get("url")) for b in row]
+            for row in rows
+        ]
 
     @property
     def reply_keyboard(self) -> list[list[KeyboardButton]] | None:
@@ -254,9 +260,15 @@ def keyboard_rows(markup: Json | None) -> list[list[KeyboardButton]] | None:
     rows = (markup or {}).get("keyboard")
     if rows is None:
         return None
-    return [[KeyboardButton(b, False) if isinstance(b, str) else
-             KeyboardButton(b["text"], bool(b.get("request_contact"))) for b in row]
-            for row in rows]
+    return [
+        [
+            KeyboardButton(b, False)
+            if isinstance(b, str)
+            else KeyboardButton(b["text"], bool(b.get("request_contact")))
+            for b in row
+        ]
+        for row in rows
+    ]
 
 
 @dataclass
@@ -375,7 +387,9 @@ class State:
         self.limiter = RateLimiter()
         self.send_delay = 0.0  # seconds between delivering a sent message and answering
         self.webhook = WebhookSender(
-            self.updates, self.changes.notify, attempts=webhook_attempts,
+            self.updates,
+            self.changes.notify,
+            attempts=webhook_attempts,
             backoff=webhook_backoff,
         )
         self._ids = itertools.count(1)
@@ -468,23 +482,27 @@ class State:
         bot_user = self.bot.user_json()
         member: Json = {"status": "member", "user": bot_user}
         kicked: Json = {"status": "kicked", "user": bot_user, "until_date": 0}
-        self.emit("my_chat_member", {
-            "chat": self.chats[user.id].json(),
-            "from": user.json(),
-            "date": int(time.time()),
-            "old_chat_member": member if blocked else kicked,
-            "new_chat_member": kicked if blocked else member,
-        })
+        self.emit(
+            "my_chat_member",
+            {
+                "chat": self.chats[user.id].json(),
+                "from": user.json(),
+                "date": int(time.time()),
+                "old_chat_member": member if blocked else kicked,
+                "new_chat_member": kicked if blocked else member,
+            },
+        )
 
-    def new_callback(self, user: UserRecord, chat: ChatRecord, message: Json | None,
-                     data: str | None) -> CallbackRecord:
+    def new_callback(
+        self, user: UserRecord, chat: ChatRecord, message: Json | None, data: str | None
+    ) -> CallbackRecord:
         """A user presses an inline button: emit the callback_query update."""
         query_id = str(self.bot.id * 1000 + next(self._ids) + 10**17)
-        record = CallbackRecord(query_id, user.id, chat.id,
-                                message["message_id"] if message else None, data)
+        record = CallbackRecord(
+            query_id, user.id, chat.id, message["message_id"] if message else None, data
+        )
         self.callbacks[query_id] = record
-        payload: Json = {"id": query_id, "from": user.json(),
-                         "chat_instance": chat.chat_instance}
+        payload: Json = {"id": query_id, "from": user.json(), "chat_instance": chat.chat_instance}
         if message is not None:
             payload["message"] = message
         if data is not None:
@@ -494,8 +512,9 @@ class State:
 
     # -- files ----------------------------------------------------------------------------
 
-    def store_file(self, data: bytes, folder: str, extension: str, width: int = 0,
-                   height: int = 0) -> FileRecord:
+    def store_file(
+        self, data: bytes, folder: str, extension: str, width: int = 0, height: int = 0
+    ) -> FileRecord:
         """Keep uploaded bytes under a fresh file_id and download path."""
         number = next(self._ids)
         record = FileRecord(

@@ -91,9 +91,9 @@ class UpdateQueue:
         self._poll_end_reason = reason
         self._wake()
 
-    async def get_updates(self, offset: int | None, limit: int, wait: float) -> list[
-        dict[str, Any]
-    ]:
+    async def get_updates(
+        self, offset: int | None, limit: int, wait: float
+    ) -> list[dict[str, Any]]:
         """getUpdates: confirm below offset, then return at once or wait up to `wait` s."""
         if offset is not None:
             self.confirm(offset)

@@ -41,16 +41,35 @@ NOT_MODIFIED = (
 TEXT_BUTTONS_UNALLOWED = (
     "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 )
-INLINE_ACTIONS = frozenset({
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
-})
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
+INLINE_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 SCOPES = {
     "default": (),
     "all_private_chats": (),
@@ -119,11 +138,13 @@ def _rows(markup: dict[str, Any], key: str, kind: str) -> list[list[Any]]:
 
 def _inline_button(button: Any) -> None:
     if not isinstance(button, dict):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton "
-                          "must be an Object")
+        raise bad_request(
+            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
     if not isinstance(button.get("text"), str):
-        raise bad_request('can\'t parse inline keyboard button: Field "text" must be of '
-                          "type String")
+        raise bad_request(
+            'can\'t parse inline keyboard button: Field "text" must be of type String'
+        )
     if not INLINE_ACTIONS & button.keys():
         raise bad_request(TEXT_BUTTONS_UNALLOWED)
     if "callback_data" in button:
@@ -133,8 +154,10 @@ def _inline_button(button: Any) -> None:
     if "url" in button:
         url = button["url"]
         parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme.lower() not in _BUTTON_URL_SCHEMES or not (
-            parts.netloc or parts.scheme.lower() == "tg"
+        if (
+            parts is None
+            or parts.scheme.lower() not in _BUTTON_URL_SCHEMES
+            or not (parts.netloc or parts.scheme.lower() == "tg")
         ):
             raise bad_request("BUTTON_URL_INVALID")
 
@@ -148,8 +171,9 @@ def _keyboard_button(button: Any, private: bool) -> None:
         raise bad_request("phone number can be requested in private chats only")
 
 
-def check_reply_markup(markup: Any, *, private: bool = True,
-                       inline_only: bool = False) -> dict[str, Any] | None:
+def check_reply_markup(
+    markup: Any, *, private: bool = True, inline_only: bool = False
+) -> dict[str, Any] | None:
     """Validate reply_markup: inline keyboard, reply keyboard, removal or force reply."""
     if markup is None:
         return None
@@ -209,9 +233,7 @@ def check_scope(scope: Any) -> dict[str, Any]:
         if key not in scope:
             raise bad_request(f'field "{key}" must be specified for BotCommandScope "{kind}"')
         value = scope[key]
-        normalised[key] = value if isinstance(value, str) and value.startswith("@") else int(
-            value
-        )
+        normalised[key] = value if isinstance(value, str) and value.startswith("@") else int(value)
     return normalised
 
 
@@ -232,8 +254,11 @@ def image_size(data: bytes) -> tuple[int, int, str]:
     if size is None:
         raise bad_request("IMAGE_PROCESS_FAILED")
     width, height, _ = size
-    if width + height > 10000 or not width or not height or max(width, height) > 20 * min(
-        width, height
+    if (
+        width + height > 10000
+        or not width
+        or not height
+        or max(width, height) > 20 * min(width, height)
     ):
         raise bad_request("PHOTO_INVALID_DIMENSIONS")
     return size
@@ -253,8 +278,7 @@ def _gif(data: bytes) -> tuple[int, int, str] | None:
     return width, height, "gif"
 
 
-_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
-                  0xCF})
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 
 
 def _jpeg(data: bytes) -> tuple[int, int, str] | None:
@@ -277,4 +301,3 @@ def _jpeg(data: bytes) -> tuple[int, int, str] | None:
             return width, height, "jpg"
         index += 2 + length
     return None
-

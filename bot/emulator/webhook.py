@@ -146,9 +146,11 @@ class WebhookSender:
             async with lock:
                 for attempt in range(1, self.attempts + 1):
                     status, error, reply = await self._post(config, session, update)
-                    self.deliveries.append(Delivery(
-                        update["update_id"], attempt, status, error, bool(config.secret_token)
-                    ))
+                    self.deliveries.append(
+                        Delivery(
+                            update["update_id"], attempt, status, error, bool(config.secret_token)
+                        )
+                    )
                     self.notify()
                     if error is None:
                         if reply is not None and self.on_reply is not None:
@@ -175,9 +177,11 @@ class WebhookSender:
             ) as response:
                 body = await response.read()
                 if not 200 <= response.status < 300:
-                    return response.status, (
-                        f"Wrong response from the webhook: {response.status} {response.reason}"
-                    ), None
+                    return (
+                        response.status,
+                        (f"Wrong response from the webhook: {response.status} {response.reason}"),
+                        None,
+                    )
                 return response.status, None, _method_reply(body)
         except TimeoutError:
             return None, "Read timeout expired", None

@@ -67,8 +67,9 @@ def response_type(returning: Any) -> type[Response[Any]]:
 class KeptSession(AiohttpSession):
     """aiogram's aiohttp session, keeping each response model it parses alive."""
 
-    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType],
-                       status_code: int, content: str) -> Response[TelegramType]:
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
         response_type(method.__returning__)
         return super().check_response(bot, method, status_code, content)
 
@@ -94,10 +95,12 @@ def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     """The core's buttons as an inline keyboard."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
-        for row in rows
-    ])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
+            for row in rows
+        ]
+    )
 
 
 def reply_keyboard(keyboard: Keyboard) -> ReplyKeyboardMarkup:
@@ -120,35 +123,47 @@ class AiogramReplies:
         paid = action.paid or None
         with telegram_errors():
             if action.photo is not None:
-                photo = (BufferedInputFile(action.photo, filename="card.png")
-                         if isinstance(action.photo, bytes) else action.photo)
-                message = await self.bot.send_photo(action.chat_id, photo, caption=action.text,
-                                                    reply_markup=markup,
-                                                    allow_paid_broadcast=paid)
+                photo = (
+                    BufferedInputFile(action.photo, filename="card.png")
+                    if isinstance(action.photo, bytes)
+                    else action.photo
+                )
+                message = await self.bot.send_photo(
+                    action.chat_id,
+                    photo,
+                    caption=action.text,
+                    reply_markup=markup,
+                    allow_paid_broadcast=paid,
+                )
             else:
-                message = await self.bot.send_message(action.chat_id, action.text,
-                                                      reply_markup=markup,
-                                                      allow_paid_broadcast=paid)
+                message = await self.bot.send_message(
+                    action.chat_id, action.text, reply_markup=markup, allow_paid_broadcast=paid
+                )
         return message.message_id
 
     async def edit(self, action: Edit) -> None:
         with telegram_errors():
-            await self.bot.edit_message_text(text=action.text, chat_id=action.chat_id,
-                                             message_id=action.message_id,
-                                             reply_markup=inline(action.buttons))
+            await self.bot.edit_message_text(
+                text=action.text,
+                chat_id=action.chat_id,
+                message_id=action.message_id,
+                reply_markup=inline(action.buttons),
+            )
 
     async def answer(self, action: Answer) -> None:
         with telegram_errors():
-            await self.bot.answer_callback_query(action.callback_id, text=action.text,
-                                                 show_alert=action.alert)
+            await self.bot.answer_callback_query(
+                action.callback_id, text=action.text, show_alert=action.alert
+            )
 
     async def menu(self, action: Menu) -> None:
         scope = BotCommandScopeChat(chat_id=action.chat_id)
         with telegram_errors():
             if action.commands:
                 await self.bot.set_my_commands(
-                    [BotCommand(command=name, description=text)
-                     for name, text in action.commands], scope=scope)
+                    [BotCommand(command=name, description=text) for name, text in action.commands],
+                    scope=scope,
+                )
             else:
                 await self.bot.delete_my_commands(scope=scope)
 
@@ -163,8 +178,11 @@ class AiogramBot:
         self.handle = handle
         self.under_way: set[asyncio.Task[Any]] = set()  # the updates being handled
         self.dispatcher = Dispatcher(disable_fsm=True)  # the core keeps each chat's step
-        for observer in (self.dispatcher.message, self.dispatcher.callback_query,
-                         self.dispatcher.my_chat_member):
+        for observer in (
+            self.dispatcher.message,
+            self.dispatcher.callback_query,
+            self.dispatcher.my_chat_member,
+        ):
             observer.register(self._on_update)
 
     async def _on_update(self, _event: object, event_update: Update) -> None:
@@ -192,15 +210,18 @@ class AiogramBot:
             member = await self.bot.get_chat_member(chat, user_id)
         except (TelegramAPIError, TelegramNetworkError) as error:
             raise CannotCheck(str(error)) from error
-        return Membership(ChatMemberStatus(member.status).value,
-                          bool(getattr(member, "is_member", False)))
+        return Membership(
+            ChatMemberStatus(member.status).value, bool(getattr(member, "is_member", False))
+        )
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
         """The command menu per language ('' is the default for everyone else)."""
         for language, commands in menus.items():
             await self.bot.set_my_commands(
                 [BotCommand(command=name, description=text) for name, text in commands],
-                scope=BotCommandScopeDefault(), language_code=language or None)
+                scope=BotCommandScopeDefault(),
+                language_code=language or None,
+            )
 
     async def poll(self) -> None:
         """Long polling until cancelled (any webhook is removed first); then the updates
@@ -211,9 +232,14 @@ class AiogramBot:
         against the closed session and logs an error on every stop.
         """
         await self.bot.delete_webhook()
-        polling = asyncio.create_task(self.dispatcher.start_polling(
-            self.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False,
-            close_bot_session=False))
+        polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=False,
+                close_bot_session=False,
+            )
+        )
         try:
             await asyncio.shield(polling)
         except asyncio.CancelledError:

@@ -44,9 +44,15 @@ class LocalPace:
 class Pace:
     """Turns for messages: per chat, then for the whole bot; one per process and bot."""
 
-    def __init__(self, rate: float = RATE, burst: int = BURST, chat_rate: float = CHAT_RATE,
-                 chat_burst: int = CHAT_BURST, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        rate: float = RATE,
+        burst: int = BURST,
+        chat_rate: float = CHAT_RATE,
+        chat_burst: int = CHAT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate <= 0 or chat_rate <= 0 or burst < 1 or chat_burst < 1:
             raise ValueError("pace: rates must be positive and bursts at least 1")
         self.bulk = LocalPace(1 / rate, (burst - 1) / rate)

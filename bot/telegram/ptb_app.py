@@ -74,10 +74,12 @@ def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     """The core's buttons as an inline keyboard."""
     if not rows:
         return None
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
-        for row in rows
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+            for row in rows
+        ]
+    )
 
 
 def reply_keyboard(keyboard: Keyboard) -> ReplyKeyboardMarkup:
@@ -108,32 +110,41 @@ class PtbReplies:
         paid = action.paid or None
         async with self._call():
             if action.photo is not None:
-                message = await self.bot.send_photo(action.chat_id, action.photo,
-                                                    caption=action.text, reply_markup=markup,
-                                                    allow_paid_broadcast=paid)
+                message = await self.bot.send_photo(
+                    action.chat_id,
+                    action.photo,
+                    caption=action.text,
+                    reply_markup=markup,
+                    allow_paid_broadcast=paid,
+                )
             else:
-                message = await self.bot.send_message(action.chat_id, action.text,
-                                                      reply_markup=markup,
-                                                      allow_paid_broadcast=paid)
+                message = await self.bot.send_message(
+                    action.chat_id, action.text, reply_markup=markup, allow_paid_broadcast=paid
+                )
         return message.message_id
 
     async def edit(self, action: Edit) -> None:
         async with self._call():
-            await self.bot.edit_message_text(action.text, chat_id=action.chat_id,
-                                             message_id=action.message_id,
-                                             reply_markup=inline(action.buttons))
+            await self.bot.edit_message_text(
+                action.text,
+                chat_id=action.chat_id,
+                message_id=action.message_id,
+                reply_markup=inline(action.buttons),
+            )
 
     async def answer(self, action: Answer) -> None:
         async with self._call():
-            await self.bot.answer_callback_query(action.callback_id, text=action.text,
-                                                 show_alert=action.alert)
+            await self.bot.answer_callback_query(
+                action.callback_id, text=action.text, show_alert=action.alert
+            )
 
     async def menu(self, action: Menu) -> None:
         scope = BotCommandScopeChat(action.chat_id)
         async with self._call():
             if action.commands:
                 await self.bot.set_my_commands(
-                    [BotCommand(name, text) for name, text in action.commands], scope=scope)
+                    [BotCommand(name, text) for name, text in action.commands], scope=scope
+                )
             else:
                 await self.bot.delete_my_commands(scope=scope)
 
@@ -143,9 +154,13 @@ class PtbBot:
 
     def __init__(self, token: str, api_base: str, handle: Handle) -> None:
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().token(token).base_url(f"{api_base}/bot")
-            .base_file_url(f"{api_base}/file/bot").defaults(Defaults(parse_mode=ParseMode.HTML))
-            .concurrent_updates(True).build()
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{api_base}/bot")
+            .base_file_url(f"{api_base}/file/bot")
+            .defaults(Defaults(parse_mode=ParseMode.HTML))
+            .concurrent_updates(True)
+            .build()
         )
         self.handle = handle
         self.replies = PtbReplies(self.app.bot)
@@ -176,8 +191,8 @@ class PtbBot:
         """The command menu per language ('' is the default for everyone else)."""
         for language, commands in menus.items():
             await self.app.bot.set_my_commands(
-                [BotCommand(name, text) for name, text in commands],
-                language_code=language or None)
+                [BotCommand(name, text) for name, text in commands], language_code=language or None
+            )
 
     async def poll(self) -> None:
         """Long polling until cancelled (any webhook is removed first)."""

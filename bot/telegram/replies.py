@@ -75,6 +75,7 @@ class BotApi(Protocol):
 
     async def send(self, action: Send) -> int:
         """Send a message; Telegram's id for it."""
+
     async def edit(self, action: Edit) -> None: ...
     async def answer(self, action: Answer) -> None: ...
     async def menu(self, action: Menu) -> None: ...
@@ -118,15 +119,23 @@ async def perform(api: BotApi, actions: Sequence[Action]) -> bool:
             except RecipientBlocked:
                 return False
             except TelegramRefused as refused:
-                log.warning("Telegram refused a %s to chat %s: %s", type(action).__name__,
-                            chat, refused)
+                log.warning(
+                    "Telegram refused a %s to chat %s: %s", type(action).__name__, chat, refused
+                )
     except GaveUp as late:
-        log.error("reply to chat %s given up after waiting %.0f s: %s", chat,
-                  patience.pace.clock() - patience.since, late)
+        log.error(
+            "reply to chat %s given up after waiting %.0f s: %s",
+            chat,
+            patience.pace.clock() - patience.since,
+            late,
+        )
         return True
     if patience.waited > LONG_WAIT:
-        log.warning("reply to chat %s went out after waiting %.1f s (Telegram's limits)",
-                    chat, patience.waited)
+        log.warning(
+            "reply to chat %s went out after waiting %.1f s (Telegram's limits)",
+            chat,
+            patience.waited,
+        )
     return True
 
 

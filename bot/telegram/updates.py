@@ -20,8 +20,12 @@ UNDER_WAY_GRACE = 5.0  # seconds a stopping bot lets the updates being handled f
 
 def person(user: Any) -> Person:
     """The core's view of a Telegram user object."""
-    return Person(id=user.id, first_name=user.first_name, username=user.username,
-                  language_code=user.language_code)
+    return Person(
+        id=user.id,
+        first_name=user.first_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
 
 
 def incoming(update: Any) -> Incoming | None:
@@ -30,10 +34,13 @@ def incoming(update: Any) -> Incoming | None:
         query = update.callback_query
         message = query.message
         return Incoming(
-            "callback", person(query.from_user),
+            "callback",
+            person(query.from_user),
             chat_id=message.chat.id if message else query.from_user.id,
             private=message is None or message.chat.type == "private",
-            update_id=update.update_id, callback_id=query.id, callback_data=query.data,
+            update_id=update.update_id,
+            callback_id=query.id,
+            callback_data=query.data,
             message_id=message.message_id if message else None,
         )
     if update.my_chat_member is not None:
@@ -43,20 +50,25 @@ def incoming(update: Any) -> Incoming | None:
         kind = kinds.get(status)
         if kind is None or change.chat.type != "private":
             return None
-        return Incoming(kind, person(change.from_user), chat_id=change.chat.id,
-                        update_id=update.update_id)
+        return Incoming(
+            kind, person(change.from_user), chat_id=change.chat.id, update_id=update.update_id
+        )
     message = update.message
     if message is None or message.from_user is None:
         return None
     contact = message.contact
     return Incoming(
-        "contact" if contact else "message", person(message.from_user),
-        chat_id=message.chat.id, private=message.chat.type == "private",
-        update_id=update.update_id, text=message.text or message.caption,
+        "contact" if contact else "message",
+        person(message.from_user),
+        chat_id=message.chat.id,
+        private=message.chat.type == "private",
+        update_id=update.update_id,
+        text=message.text or message.caption,
         message_id=message.message_id,
         contact_phone=contact.phone_number if contact else None,
         contact_user_id=contact.user_id if contact else None,
-        html=formatted(message), photo_file_id=message.photo[-1].file_id if message.photo else None,
+        html=formatted(message),
+        photo_file_id=message.photo[-1].file_id if message.photo else None,
     )
 
 

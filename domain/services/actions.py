@@ -70,30 +70,35 @@ class EarnOverview:
     has_phone: bool
 
 
-async def channel_joined(uow: UnitOfWork, program: Program, *, member_id: int, action_id: str,
-                         now: datetime) -> Claimed:
+async def channel_joined(
+    uow: UnitOfWork, program: Program, *, member_id: int, action_id: str, now: datetime
+) -> Claimed:
     """Pay a `telegram_channel` action, once: the caller saw Telegram count the member in."""
-    return await _claim(uow, program, member_id, _action(program, action_id, "telegram_channel"),
-                        now)
+    return await _claim(
+        uow, program, member_id, _action(program, action_id, "telegram_channel"), now
+    )
 
 
-async def link_done(uow: UnitOfWork, program: Program, *, member_id: int, action_id: str,
-                    now: datetime) -> Claimed:
+async def link_done(
+    uow: UnitOfWork, program: Program, *, member_id: int, action_id: str, now: datetime
+) -> Claimed:
     """The member says they followed a `link` action: paid once, or pending until an admin
     decides when the action needs approval."""
     return await _claim(uow, program, member_id, _action(program, action_id, "link"), now)
 
 
-async def phone_shared(uow: UnitOfWork, program: Program, *, member_id: int,
-                       now: datetime) -> Claimed | None:
+async def phone_shared(
+    uow: UnitOfWork, program: Program, *, member_id: int, now: datetime
+) -> Claimed | None:
     """Pay the `phone` action once the member shared their number (None: the program has
     no such action)."""
     action = next((a for a in program.actions if a.kind == "phone"), None)
     return await _claim(uow, program, member_id, action, now) if action else None
 
 
-async def decide_claim(uow: UnitOfWork, program: Program, *, claim_id: int, approve: bool,
-                       actor: str, now: datetime) -> Decision:
+async def decide_claim(
+    uow: UnitOfWork, program: Program, *, claim_id: int, approve: bool, actor: str, now: datetime
+) -> Decision:
     """Approve (pay) or reject a pending claim, once, and tell the member; NotFound for an
     unknown claim. A member forgotten meanwhile is paid nothing and told nothing."""
     async with uow:
@@ -113,8 +118,12 @@ async def decide_claim(uow: UnitOfWork, program: Program, *, claim_id: int, appr
         if member is not None and status == "paid":
             balance = await _pay(uow, program, claim_id, member.id, action, now)
             points = action.points if action else 0
-            await uow.outbox.add(member.id, "action_approved", {
-                "action": claim.action_id, "points": points, "balance": balance}, now)
+            await uow.outbox.add(
+                member.id,
+                "action_approved",
+                {"action": claim.action_id, "points": points, "balance": balance},
+                now,
+            )
         elif member is not None:
             await uow.outbox.add(member.id, "action_rejected", {"action": claim.action_id}, now)
         return Decision(claim, action, member, status, True, points)
@@ -131,8 +140,9 @@ async def pending_claims(uow: UnitOfWork, limit: int) -> list[tuple[ActionClaim,
         return found
 
 
-async def earn_overview(uow: UnitOfWork, program: Program, member: Member,
-                        now: datetime) -> EarnOverview:
+async def earn_overview(
+    uow: UnitOfWork, program: Program, member: Member, now: datetime
+) -> EarnOverview:
     """How each action stands for the member (the birthday's for their current year)."""
     zone = ZoneInfo(member.timezone or program.info.timezone)
     this_year = str(now.astimezone(zone).year)
@@ -140,8 +150,10 @@ async def earn_overview(uow: UnitOfWork, program: Program, member: Member,
         claims = await uow.action_claims.of_member(member.id)
         birthday = await uow.birthdays.get(member.id)
     status = {(c.action_id, c.period): _status(c.status) for c in claims}
-    states = [ActionState(a, status.get((a.id, this_year if a.kind == "birthday" else ONCE)))
-              for a in program.actions]
+    states = [
+        ActionState(a, status.get((a.id, this_year if a.kind == "birthday" else ONCE)))
+        for a in program.actions
+    ]
     return EarnOverview(states, birthday, member.phone is not None)
 
 
@@ -159,8 +171,9 @@ def _status(status: str) -> ClaimStatus:
     return status  # type: ignore[return-value]
 
 
-async def _claim(uow: UnitOfWork, program: Program, member_id: int, action: Action,
-                 now: datetime) -> Claimed:
+async def _claim(
+    uow: UnitOfWork, program: Program, member_id: int, action: Action, now: datetime
+) -> Claimed:
     """Write the claim and, unless it waits for approval, pay it; or read the claim made
     before."""
     status: ClaimStatus = "pending" if action.kind == "link" and action.approval else "paid"
@@ -170,24 +183,38 @@ async def _claim(uow: UnitOfWork, program: Program, member_id: int, action: Acti
             raise NotFound("member", member_id)
         claim_id = await uow.action_claims.add(member_id, action.id, ONCE, status, now)
         if claim_id is None:
-            before = next(c for c in await uow.action_claims.of_member(member_id)
-                          if c.action_id == action.id and c.period == ONCE)
-            return Claimed(action, before.id, _status(before.status), False, before.points,
-                           await uow.ledger.balance(member_id))
+            before = next(
+                c
+                for c in await uow.action_claims.of_member(member_id)
+                if c.action_id == action.id and c.period == ONCE
+            )
+            return Claimed(
+                action,
+                before.id,
+                _status(before.status),
+                False,
+                before.points,
+                await uow.ledger.balance(member_id),
+            )
         if status == "pending":
             return Claimed(action, claim_id, status, True, 0, await uow.ledger.balance(member_id))
         balance = await _pay(uow, program, claim_id, member_id, action, now)
         return Claimed(action, claim_id, status, True, action.points, balance)
 
 
-async def _pay(uow: UnitOfWork, program: Program, claim_id: int, member_id: int,
-               action: Action | None, now: datetime) -> int:
+async def _pay(
+    uow: UnitOfWork,
+    program: Program,
+    claim_id: int,
+    member_id: int,
+    action: Action | None,
+    now: datetime,
+) -> int:
     """Credit the action's points (none for an action gone from the program) and record
     them on the claim; the member's balance after."""
     if action is None or action.points == 0:
         return await uow.ledger.balance(member_id)
     posting = Posting(member_id, EntryKind.ACTION, now, reference=f"action:{action.id}")
-    posted = await uow.ledger.credit(posting, action.points,
-                                     add_months(now, program.expiry.months))
+    posted = await uow.ledger.credit(posting, action.points, add_months(now, program.expiry.months))
     await uow.action_claims.settle(claim_id, action.points, posted.transaction_id, None)
     return posted.balance

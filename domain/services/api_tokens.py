@@ -21,8 +21,9 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_token(uow: UnitOfWork, name: str, scopes: frozenset[str],
-                       now: datetime, actor: str = "cli") -> tuple[str, ApiToken]:
+async def create_token(
+    uow: UnitOfWork, name: str, scopes: frozenset[str], now: datetime, actor: str = "cli"
+) -> tuple[str, ApiToken]:
     """A new token named `name` with `scopes`; the secret is returned here and never again."""
     if not _NAME.match(name):
         raise InvalidRequest("a token name is 1 to 64 of A-Z a-z 0-9 _ . -")
@@ -34,8 +35,7 @@ async def create_token(uow: UnitOfWork, name: str, scopes: frozenset[str],
         if await uow.api_tokens.by_name(name) is not None:
             raise Conflict(f"a token named {name!r} already exists")
         token = await uow.api_tokens.add(name, token_hash(secret), scopes, now)
-        await uow.audit.add(now, actor, "token_created", {"name": name,
-                                                          "scopes": sorted(scopes)})
+        await uow.audit.add(now, actor, "token_created", {"name": name, "scopes": sorted(scopes)})
         return secret, token
 
 

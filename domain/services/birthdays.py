@@ -71,16 +71,18 @@ async def member_birthday(uow: UnitOfWork, member_id: int) -> Birthday | None:
         return await uow.birthdays.get(member_id)
 
 
-async def set_birthday(uow: UnitOfWork, *, member_id: int, month: int, day: int,
-                       now: datetime) -> BirthdaySet:
+async def set_birthday(
+    uow: UnitOfWork, *, member_id: int, month: int, day: int, now: datetime
+) -> BirthdaySet:
     """Set the member's birthday, or change it if it was set a year ago or more."""
     check_birthday(month, day)
     async with uow:
         member = await uow.members.get(member_id)
         if member is None or member.forgotten_at is not None:
             raise NotFound("member", member_id)
-        changed = await uow.birthdays.put(member_id, month, day, now,
-                                          now - timedelta(days=BIRTHDAY_CHANGE_DAYS))
+        changed = await uow.birthdays.put(
+            member_id, month, day, now, now - timedelta(days=BIRTHDAY_CHANGE_DAYS)
+        )
         stored = await uow.birthdays.get(member_id)
     assert stored is not None
     return BirthdaySet(stored, changed)
@@ -108,16 +110,28 @@ async def pay_birthdays(uow: UnitOfWork, program: Program, now: datetime) -> Bir
     paid = []
     for candidate in candidates:
         zone = candidate.timezone or program.info.timezone
-        due = birthday_due(action, birthday=candidate.birthday, joined_at=candidate.joined_at,
-                           now=now, timezone=zone, quiet_hours=program.nudges.quiet_hours,
-                           last_paid_year=None)  # storage left out those paid this year
+        due = birthday_due(
+            action,
+            birthday=candidate.birthday,
+            joined_at=candidate.joined_at,
+            now=now,
+            timezone=zone,
+            quiet_hours=program.nudges.quiet_hours,
+            last_paid_year=None,
+        )  # storage left out those paid this year
         if due and await _pay(uow, program, action, candidate, zone, now):
             paid.append(candidate.member_id)
     return BirthdayRun(len(candidates), tuple(paid))
 
 
-async def _pay(uow: UnitOfWork, program: Program, action: Action,
-               candidate: BirthdayCandidate, zone: str, now: datetime) -> bool:
+async def _pay(
+    uow: UnitOfWork,
+    program: Program,
+    action: Action,
+    candidate: BirthdayCandidate,
+    zone: str,
+    now: datetime,
+) -> bool:
     """The points and the voucher, their claim for this member-local year and the message,
     in one transaction; False when someone (another run) paid this year first."""
     year = str(now.astimezone(ZoneInfo(zone)).year)
@@ -132,31 +146,46 @@ async def _pay(uow: UnitOfWork, program: Program, action: Action,
             transaction_id, balance = None, await uow.ledger.balance(member.id)
             if action.points:
                 posting = Posting(member.id, EntryKind.BIRTHDAY, now, reference=f"birthday:{year}")
-                posted = await uow.ledger.credit(posting, action.points,
-                                                 add_months(now, program.expiry.months))
+                posted = await uow.ledger.credit(
+                    posting, action.points, add_months(now, program.expiry.months)
+                )
                 transaction_id, balance = posted.transaction_id, posted.balance
             voucher = await _treat(uow, program, action, member, now)
-            await uow.action_claims.settle(claim_id, action.points, transaction_id,
-                                           voucher.id if voucher else None)
-            await uow.outbox.add(member.id, "birthday_bonus", {
-                "points": action.points, "balance": balance,
-                "reward": voucher.reward_id if voucher else None,
-                "code": voucher.code if voucher else None,
-                "expires_at": voucher.expires_at.isoformat() if voucher else None,
-                "zone": zone}, now, dedupe_key=f"birthday:{year}:{member.id}")
+            await uow.action_claims.settle(
+                claim_id, action.points, transaction_id, voucher.id if voucher else None
+            )
+            await uow.outbox.add(
+                member.id,
+                "birthday_bonus",
+                {
+                    "points": action.points,
+                    "balance": balance,
+                    "reward": voucher.reward_id if voucher else None,
+                    "code": voucher.code if voucher else None,
+                    "expires_at": voucher.expires_at.isoformat() if voucher else None,
+                    "zone": zone,
+                },
+                now,
+                dedupe_key=f"birthday:{year}:{member.id}",
+            )
     except DuplicateKey:
         return False  # another process paid this member first
     return True
 
 
-async def _treat(uow: UnitOfWork, program: Program, action: Action, member: Member,
-                 now: datetime) -> Voucher | None:
+async def _treat(
+    uow: UnitOfWork, program: Program, action: Action, member: Member, now: datetime
+) -> Voucher | None:
     """The action's voucher, if it gives one and the reward is still in stock."""
     if action.reward is None:
         return None
     try:
         return await free_voucher(uow, member, program.reward(action.reward), now)
     except RewardUnavailable as unavailable:
-        log.warning("birthday of member %s: no %s voucher (%s); the points are paid",
-                    member.id, action.reward, unavailable)
+        log.warning(
+            "birthday of member %s: no %s voucher (%s); the points are paid",
+            member.id,
+            action.reward,
+            unavailable,
+        )
         return None

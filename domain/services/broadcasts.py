@@ -19,15 +19,17 @@ async def count_segment(uow: UnitOfWork, segment: Segment, now: datetime) -> int
         return await uow.broadcasts.count(segment, now)
 
 
-async def queue_broadcast(uow: UnitOfWork, content: BroadcastContent, segment: Segment,
-                          created_by: str, now: datetime) -> int:
+async def queue_broadcast(
+    uow: UnitOfWork, content: BroadcastContent, segment: Segment, created_by: str, now: datetime
+) -> int:
     """Store the broadcast and one outbox row per recipient, in one transaction; its id."""
     async with uow:
         return await _queue(uow, content, segment, created_by, now)
 
 
-async def queue_draft(uow: UnitOfWork, drafter: int, step: str, read: DraftReader,
-                      created_by: str, now: datetime) -> int | None:
+async def queue_draft(
+    uow: UnitOfWork, drafter: int, step: str, read: DraftReader, created_by: str, now: datetime
+) -> int | None:
     """Take `drafter`'s draft at `step` and queue the broadcast it describes, in one
     transaction; None when the draft was gone (a second tap of the same Send button).
 
@@ -42,8 +44,9 @@ async def queue_draft(uow: UnitOfWork, drafter: int, step: str, read: DraftReade
         return await _queue(uow, content, segment, created_by, now)
 
 
-async def _queue(uow: UnitOfWork, content: BroadcastContent, segment: Segment,
-                 created_by: str, now: datetime) -> int:
+async def _queue(
+    uow: UnitOfWork, content: BroadcastContent, segment: Segment, created_by: str, now: datetime
+) -> int:
     broadcast_id = await uow.broadcasts.add(content, segment, created_by, now)
     await uow.broadcasts.queue(broadcast_id, segment, now)
     return broadcast_id
@@ -55,8 +58,9 @@ async def get_broadcast(uow: UnitOfWork, broadcast_id: int) -> Broadcast | None:
         return await uow.broadcasts.get(broadcast_id)
 
 
-async def recent_broadcasts(uow: UnitOfWork,
-                            limit: int = 10) -> list[tuple[Broadcast, BroadcastProgress]]:
+async def recent_broadcasts(
+    uow: UnitOfWork, limit: int = 10
+) -> list[tuple[Broadcast, BroadcastProgress]]:
     """The newest broadcasts first, each with its progress."""
     async with uow:
         recent = await uow.broadcasts.recent(limit)
@@ -70,8 +74,9 @@ async def broadcast_progress(uow: UnitOfWork, broadcast_id: int) -> BroadcastPro
         return await uow.broadcasts.progress(broadcast_id)
 
 
-async def cancel_broadcast(uow: UnitOfWork, broadcast_id: int, now: datetime,
-                           reason: str | None = None) -> int:
+async def cancel_broadcast(
+    uow: UnitOfWork, broadcast_id: int, now: datetime, reason: str | None = None
+) -> int:
     """Stop a running broadcast: its pending messages are cancelled; how many. `reason`: why
     the sender stopped it (Telegram refused its content); None when an admin cancelled it."""
     async with uow:
@@ -86,8 +91,9 @@ async def cancelled_broadcasts(uow: UnitOfWork, broadcast_ids: Collection[int]) 
         return await uow.broadcasts.cancelled_among(broadcast_ids)
 
 
-async def set_broadcast_status_message(uow: UnitOfWork, broadcast_id: int, chat_id: int,
-                                       message_id: int) -> None:
+async def set_broadcast_status_message(
+    uow: UnitOfWork, broadcast_id: int, chat_id: int, message_id: int
+) -> None:
     """Remember the admin's live status message for a broadcast, to edit as it progresses."""
     async with uow:
         await uow.broadcasts.set_status_message(broadcast_id, chat_id, message_id)

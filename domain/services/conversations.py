@@ -10,8 +10,9 @@ from domain.ports import UnitOfWork
 STATE_LIFETIME = timedelta(hours=1)  # an abandoned step is forgotten after this
 
 
-async def remember_step(uow: UnitOfWork, telegram_id: int, step: str, data: dict[str, str],
-                        now: datetime) -> None:
+async def remember_step(
+    uow: UnitOfWork, telegram_id: int, step: str, data: dict[str, str], now: datetime
+) -> None:
     """Start or move to `step`, replacing any earlier one."""
     async with uow:
         await uow.conversations.put(telegram_id, ChatState(step, data, now))
@@ -23,8 +24,9 @@ async def forget_step(uow: UnitOfWork, telegram_id: int) -> None:
         await uow.conversations.clear(telegram_id)
 
 
-async def take_step(uow: UnitOfWork, telegram_id: int, step: str,
-                    now: datetime) -> ChatState | None:
+async def take_step(
+    uow: UnitOfWork, telegram_id: int, step: str, now: datetime
+) -> ChatState | None:
     """Inside the caller's open unit of work: the person's state at `step`, taken so that no
     other transaction can take it too; None when it is gone, at another step or abandoned.
 
@@ -35,8 +37,9 @@ async def take_step(uow: UnitOfWork, telegram_id: int, step: str,
     return state if state is not None and now - state.updated_at <= STATE_LIFETIME else None
 
 
-async def member_and_step(uow: UnitOfWork, telegram_id: int,
-                          now: datetime) -> tuple[Member | None, ChatState | None]:
+async def member_and_step(
+    uow: UnitOfWork, telegram_id: int, now: datetime
+) -> tuple[Member | None, ChatState | None]:
     """Who is writing and which step they are on, read together (once per incoming update)."""
     async with uow:
         member, state = await uow.conversations.member_and_step(telegram_id)

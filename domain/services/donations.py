@@ -28,8 +28,16 @@ class DonationOutcome:
     replayed: bool
 
 
-async def donate(uow: UnitOfWork, program: Program, *, member_id: int, cause_id: str,
-                 points: int, now: datetime, request_id: str | None = None) -> DonationOutcome:
+async def donate(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    member_id: int,
+    cause_id: str,
+    points: int,
+    now: datetime,
+    request_id: str | None = None,
+) -> DonationOutcome:
     """Move points from a member to a cause; InsufficientPoints when the balance is short."""
     cause = program.cause(cause_id)
     if cause is None:
@@ -39,8 +47,14 @@ async def donate(uow: UnitOfWork, program: Program, *, member_id: int, cause_id:
     return await once(uow, lambda: _donate(uow, cause, member_id, points, now, request_id))
 
 
-async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, now: datetime,
-                  request_id: str | None) -> DonationOutcome:
+async def _donate(
+    uow: UnitOfWork,
+    cause: Cause,
+    member_id: int,
+    points: int,
+    now: datetime,
+    request_id: str | None,
+) -> DonationOutcome:
     member = await uow.members.lock(member_id)  # a twin tap waits, then finds its donation
     if member is None or member.forgotten_at is not None:
         raise NotFound("member", member_id)
@@ -53,14 +67,18 @@ async def _donate(uow: UnitOfWork, cause: Cause, member_id: int, points: int, no
     if not replayed:
         posting = Posting(member_id, EntryKind.DONATION, now, reference=f"cause:{cause.id}")
         posted = await uow.ledger.debit(posting, points)
-        await uow.causes.add_donation(member_id, cause.id, points, posted.transaction_id, now,
-                                      request_id)
+        await uow.causes.add_donation(
+            member_id, cause.id, points, posted.transaction_id, now, request_id
+        )
     given = await uow.causes.member_total(member_id, cause.id)
     return DonationOutcome(
-        cause=cause, points=points,
+        cause=cause,
+        points=points,
         progress=cause_progress(cause, await uow.causes.total(cause.id)),
-        member_points=given, member_impact=impact(cause, given),
-        balance=await uow.ledger.balance(member_id), replayed=replayed,
+        member_points=given,
+        member_impact=impact(cause, given),
+        balance=await uow.ledger.balance(member_id),
+        replayed=replayed,
     )
 
 

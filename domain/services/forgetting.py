@@ -55,5 +55,6 @@ async def remember_forgotten(uow: UnitOfWork, member: Member, now: datetime) -> 
     fingerprint = telegram_hash(key, member.telegram_id)
     before = await uow.members.forgotten(fingerprint)
     rewarded = await uow.referrals.count(member.id, "rewarded")
-    await uow.members.remember_forgotten(ForgottenPerson(
-        fingerprint, now, rewarded + (before.referrals_rewarded if before else 0)))
+    await uow.members.remember_forgotten(
+        ForgottenPerson(fingerprint, now, rewarded + (before.referrals_rewarded if before else 0))
+    )

@@ -29,8 +29,9 @@ class Gift:
     again: bool
 
 
-async def claim_gift(uow: UnitOfWork, program: Program, *, member_id: int, broadcast_id: int,
-                     now: datetime) -> Gift:
+async def claim_gift(
+    uow: UnitOfWork, program: Program, *, member_id: int, broadcast_id: int, now: datetime
+) -> Gift:
     """Give the broadcast's gift to the member once; NotFound if it has none."""
     async with uow:
         broadcast = await uow.broadcasts.get(broadcast_id)
@@ -48,27 +49,44 @@ async def claim_gift(uow: UnitOfWork, program: Program, *, member_id: int, broad
         if not await uow.gifts.claim(broadcast_id, member_id, now):
             return Gift(0, None, reward, await uow.ledger.balance(member_id), again=True)
         if content.bonus_points:
-            posting = Posting(member_id, EntryKind.BONUS, now, reason=f"broadcast #{broadcast_id}",
-                              actor=f"broadcast:{broadcast_id}")
-            posted = await uow.ledger.credit(posting, content.bonus_points,
-                                             add_months(now, program.expiry.months))
+            posting = Posting(
+                member_id,
+                EntryKind.BONUS,
+                now,
+                reason=f"broadcast #{broadcast_id}",
+                actor=f"broadcast:{broadcast_id}",
+            )
+            posted = await uow.ledger.credit(
+                posting, content.bonus_points, add_months(now, program.expiry.months)
+            )
             return Gift(content.bonus_points, None, None, posted.balance, again=False)
         voucher = await free_voucher(uow, member, reward, now)
         return Gift(0, voucher, reward, await uow.ledger.balance(member_id), again=False)
 
 
-async def free_voucher(uow: UnitOfWork, member: Member, reward: Reward | None,
-                       now: datetime) -> Voucher:
+async def free_voucher(
+    uow: UnitOfWork, member: Member, reward: Reward | None, now: datetime
+) -> Voucher:
     """A free voucher for `reward`, taken from its stock like a redemption (a broadcast's
     gift, a birthday treat)."""
     if reward is None:
         raise RewardUnavailable("gone", "the broadcast's reward is no longer in the program")
     if not await uow.rewards.take_stock(reward.id, reward.stock):
         raise RewardUnavailable("out_of_stock", f"{reward.id} is out of stock")
-    return await uow.rewards.add_voucher(Voucher(
-        id=0, code=new_code(VOUCHER_CODE_LENGTH), member_id=member.id, reward_id=reward.id,
-        cost=0, issued_at=now, expires_at=now + timedelta(days=reward.valid_days),
-        used_at=None, used_by=None, request_id=None))
+    return await uow.rewards.add_voucher(
+        Voucher(
+            id=0,
+            code=new_code(VOUCHER_CODE_LENGTH),
+            member_id=member.id,
+            reward_id=reward.id,
+            cost=0,
+            issued_at=now,
+            expires_at=now + timedelta(days=reward.valid_days),
+            used_at=None,
+            used_by=None,
+            request_id=None,
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,7 @@ class Board:
     own: Place | None
 
 
-async def leaderboard(uow: UnitOfWork, program: Program, member_id: int,
-                      now: datetime) -> Board:
+async def leaderboard(uow: UnitOfWork, program: Program, member_id: int, now: datetime) -> Board:
     """The board of the program-local month holding `now`, as `member_id` sees it."""
     rules = program.leaderboard
     since, until = month_bounds(now, program.info.timezone)
@@ -50,11 +49,16 @@ async def leaderboard(uow: UnitOfWork, program: Program, member_id: int,
         if rules.metric == "purchases":
             placings = await uow.leaderboard.by_purchases(since, until, rules.size, member_id)
         else:
-            placings = await uow.leaderboard.by_points([str(k) for k in COUNTED_KINDS], since,
-                                                       until, rules.size, member_id)
+            placings = await uow.leaderboard.by_points(
+                [str(k) for k in COUNTED_KINDS], since, until, rules.size, member_id
+            )
     places = [_place(p, member_id) for p in placings]
-    return Board(rules.metric, since, [p for p in places if p.rank <= rules.size],
-                 next((p for p in places if p.mine), None))
+    return Board(
+        rules.metric,
+        since,
+        [p for p in places if p.rank <= rules.size],
+        next((p for p in places if p.mine), None),
+    )
 
 
 async def is_named(uow: UnitOfWork, member_id: int) -> bool:

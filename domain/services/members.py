@@ -18,8 +18,7 @@ from domain.program import Program
 from domain.services.forgetting import remember_forgotten, returning_person
 from domain.services.referrals import ReferralReward, qualify_referral
 
-ReferralOutcome = Literal["attributed", "unknown_code", "own_code", "already_member",
-                          "returning"]
+ReferralOutcome = Literal["attributed", "unknown_code", "own_code", "already_member", "returning"]
 JOIN_ATTEMPTS = 3
 
 
@@ -41,23 +40,37 @@ def pick_locale(program: Program, language_code: str | None) -> str:
     return match_locale(program.info.locales, language_code)
 
 
-async def join(uow: UnitOfWork, program: Program, *, telegram_id: int, first_name: str | None,
-               language_code: str | None, now: datetime,
-               referral_code: str | None = None) -> JoinResult:
+async def join(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    telegram_id: int,
+    first_name: str | None,
+    language_code: str | None,
+    now: datetime,
+    referral_code: str | None = None,
+) -> JoinResult:
     """Join the program, or find the member who already did (safe to call twice at once)."""
     for _ in range(JOIN_ATTEMPTS):
         try:
             async with uow:
-                return await _join_once(uow, program, telegram_id, first_name, language_code,
-                                        now, referral_code)
+                return await _join_once(
+                    uow, program, telegram_id, first_name, language_code, now, referral_code
+                )
         except DuplicateKey:
             continue  # a concurrent /start created the member first: read it next time
     raise RuntimeError(f"join of telegram user {telegram_id} kept colliding")
 
 
-async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
-                     first_name: str | None, language_code: str | None, now: datetime,
-                     referral_code: str | None) -> JoinResult:
+async def _join_once(
+    uow: UnitOfWork,
+    program: Program,
+    telegram_id: int,
+    first_name: str | None,
+    language_code: str | None,
+    now: datetime,
+    referral_code: str | None,
+) -> JoinResult:
     existing = await uow.members.by_telegram_id(telegram_id)
     if existing is not None:
         outcome: ReferralOutcome | None = "already_member" if referral_code else None
@@ -76,11 +89,18 @@ async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
             outcome = "returning"
         else:
             referrer, outcome = found, "attributed"
-    member = await uow.members.add(NewMember(
-        code=await _unused_code(uow), telegram_id=telegram_id, first_name=first_name,
-        locale=pick_locale(program, language_code), timezone=None, joined_at=now,
-        referrer_id=referrer.id if referrer else None, tier=program.tiers.levels[0].name,
-    ))
+    member = await uow.members.add(
+        NewMember(
+            code=await _unused_code(uow),
+            telegram_id=telegram_id,
+            first_name=first_name,
+            locale=pick_locale(program, language_code),
+            timezone=None,
+            joined_at=now,
+            referrer_id=referrer.id if referrer else None,
+            tier=program.tiers.levels[0].name,
+        )
+    )
     expires = add_months(now, program.expiry.months)
     bonus = 0 if returning else program.info.signup_bonus
     if bonus:
@@ -88,12 +108,14 @@ async def _join_once(uow: UnitOfWork, program: Program, telegram_id: int,
     reward = None
     if referrer is not None:
         await uow.referrals.add(referrer.id, member.id, now)
-        await uow.outbox.add(referrer.id, "friend_joined",
-                             {"qualify_on": program.referrals.qualify_on}, now)
+        await uow.outbox.add(
+            referrer.id, "friend_joined", {"qualify_on": program.referrals.qualify_on}, now
+        )
         invitee_bonus = program.referrals.invitee_bonus
         if invitee_bonus:
-            posting = Posting(member.id, EntryKind.REFERRAL_INVITEE, now,
-                              reference=f"referrer:{referrer.id}")
+            posting = Posting(
+                member.id, EntryKind.REFERRAL_INVITEE, now, reference=f"referrer:{referrer.id}"
+            )
             await uow.ledger.credit(posting, invitee_bonus, expires)
             bonus += invitee_bonus
         if program.referrals.qualify_on == "join":

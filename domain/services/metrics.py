@@ -11,8 +11,7 @@ from domain.program import Program
 from domain.surveys import satisfaction_of
 
 
-async def program_metrics(uow: UnitOfWork, program: Program, since: date,
-                          until: date) -> Metrics:
+async def program_metrics(uow: UnitOfWork, program: Program, since: date, until: date) -> Metrics:
     """Every figure of [since, until), dates in the program's time zone (docs/metrics.md).
 
     `uow` should be read-only: this reads and writes nothing. InvalidRequest when the

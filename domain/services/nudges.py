@@ -20,12 +20,16 @@ CHUNK = 5_000
 async def rewards_in_stock(uow: UnitOfWork, program: Program) -> list[Reward]:
     """The program's rewards that are not sold out."""
     async with uow:
-        return [r for r in program.rewards
-                if r.stock is None or await uow.rewards.issued(r.id) < r.stock]
+        return [
+            r
+            for r in program.rewards
+            if r.stock is None or await uow.rewards.issued(r.id) < r.stock
+        ]
 
 
-async def due_nudges(uow: UnitOfWork, program: Program, now: datetime,
-                     chunk: int = CHUNK) -> AsyncIterator[list[Nudge]]:
+async def due_nudges(
+    uow: UnitOfWork, program: Program, now: datetime, chunk: int = CHUNK
+) -> AsyncIterator[list[Nudge]]:
     """Who would get which nudge at `now`, a chunk of members at a time; records nothing."""
     picker = NudgePicker(program, now, await rewards_in_stock(uow, program))
     async with uow:
@@ -37,8 +41,7 @@ async def due_nudges(uow: UnitOfWork, program: Program, now: datetime,
             yield nudges
 
 
-async def queue_nudges(uow: UnitOfWork, program: Program, now: datetime,
-                       chunk: int = CHUNK) -> int:
+async def queue_nudges(uow: UnitOfWork, program: Program, now: datetime, chunk: int = CHUNK) -> int:
     """Log and queue every due nudge, one transaction per chunk; how many were queued.
 
     A nudge whose cause is already logged is skipped, so a re-run queues nothing twice.
@@ -52,24 +55,32 @@ async def queue_nudges(uow: UnitOfWork, program: Program, now: datetime,
             nudges = await _pick(uow, picker, first, first + chunk - 1)
             fresh = await uow.nudges.record(nudges, now)
             await uow.outbox.add_many(
-                [_notification(n) for n in nudges if n.member_id in fresh], now)
+                [_notification(n) for n in nudges if n.member_id in fresh], now
+            )
         queued += len(fresh)
     return queued
 
 
 def _notification(nudge: Nudge) -> NewNotification:
     """A nudge's outbox row; the dedupe key names its cause, so it is never written twice."""
-    return NewNotification(nudge.member_id, nudge.template, nudge.context,
-                           dedupe_key=f"nudge:{nudge.member_id}:{nudge.cause_key}")
+    return NewNotification(
+        nudge.member_id,
+        nudge.template,
+        nudge.context,
+        dedupe_key=f"nudge:{nudge.member_id}:{nudge.cause_key}",
+    )
 
 
-async def _pick(uow: UnitOfWork, picker: NudgePicker, first_id: int,
-                last_id: int) -> list[Nudge]:
+async def _pick(uow: UnitOfWork, picker: NudgePicker, first_id: int, last_id: int) -> list[Nudge]:
     """The nudges of members `first_id`..`last_id`, inside the caller's transaction."""
     program, now = picker.program, picker.now
     facts = await uow.nudges.facts(
-        first_id, last_id, now, now + timedelta(days=program.expiry.warn_days),
-        now - timedelta(days=program.tiers.window_days))
+        first_id,
+        last_id,
+        now,
+        now + timedelta(days=program.expiry.warn_days),
+        now - timedelta(days=program.tiers.window_days),
+    )
     nudges = [n for f in facts if (n := picker.pick(f)) is not None]
     inactive = [n.member_id for n in nudges if n.kind == "inactive"]
     categories = await uow.nudges.favourite_categories(inactive)

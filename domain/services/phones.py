@@ -25,8 +25,9 @@ class PhoneShared:
         return sum(outcome.points for outcome in self.credited)
 
 
-async def share_phone(uow: UnitOfWork, program: Program, *, member_id: int, phone: str,
-                      now: datetime) -> PhoneShared:
+async def share_phone(
+    uow: UnitOfWork, program: Program, *, member_id: int, phone: str, now: datetime
+) -> PhoneShared:
     """Store the member's phone and credit what tills recorded for it, in one transaction.
 
     A phone that belongs to another member raises DuplicateKey; a malformed one,

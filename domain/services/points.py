@@ -46,8 +46,16 @@ class HistoryPage:
     pages: int
 
 
-async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, points: int,
-                        reason: str, actor: str, now: datetime) -> int:
+async def adjust_points(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    member_id: int,
+    points: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> int:
     """Add or remove points by hand, with the reason and who did it; returns the balance.
 
     A removal larger than the balance is refused whole (InsufficientPoints).
@@ -60,18 +68,30 @@ async def adjust_points(uow: UnitOfWork, program: Program, *, member_id: int, po
         member = await uow.members.lock(member_id)
         if member is None or member.forgotten_at is not None:
             raise NotFound("member", member_id)
-        posting = Posting(member_id, EntryKind.ADJUSTMENT, now, reason=reason.strip(),
-                          actor=actor)
+        posting = Posting(member_id, EntryKind.ADJUSTMENT, now, reason=reason.strip(), actor=actor)
         if points > 0:
-            posted = await uow.ledger.credit(posting, points,
-                                             add_months(now, program.expiry.months))
+            posted = await uow.ledger.credit(
+                posting, points, add_months(now, program.expiry.months)
+            )
         else:
             posted = await uow.ledger.debit(posting, -points)
-        await uow.audit.add(now, actor, "adjustment", {
-            "member_id": member_id, "points": points, "reason": reason.strip(),
-            "balance": posted.balance})
-        await uow.outbox.add(member_id, "points_adjusted", {
-            "points": points, "reason": reason.strip(), "balance": posted.balance}, now)
+        await uow.audit.add(
+            now,
+            actor,
+            "adjustment",
+            {
+                "member_id": member_id,
+                "points": points,
+                "reason": reason.strip(),
+                "balance": posted.balance,
+            },
+        )
+        await uow.outbox.add(
+            member_id,
+            "points_adjusted",
+            {"points": points, "reason": reason.strip(), "balance": posted.balance},
+            now,
+        )
         return posted.balance
 
 
@@ -94,8 +114,12 @@ async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) ->
                 posting = Posting(member_id, EntryKind.EXPIRY, now)
                 expired = sum([await uow.ledger.expire_lot(posting, lot) for lot in member_lots])
                 if expired:
-                    await uow.outbox.add(member_id, "points_expired", {
-                        "points": expired, "balance": await uow.ledger.balance(member_id)}, now)
+                    await uow.outbox.add(
+                        member_id,
+                        "points_expired",
+                        {"points": expired, "balance": await uow.ledger.balance(member_id)},
+                        now,
+                    )
             if expired:
                 lots, points = lots + len(member_lots), points + expired
                 members.add(member_id)
@@ -103,22 +127,32 @@ async def expire_due_points(uow: UnitOfWork, now: datetime, batch: int = 500) ->
             return ExpiryRun(lots, points, len(members))
 
 
-async def account_summary(uow: UnitOfWork, program: Program, member_id: int, now: datetime,
-                          expiring_within: timedelta = timedelta(days=30)) -> AccountSummary:
+async def account_summary(
+    uow: UnitOfWork,
+    program: Program,
+    member_id: int,
+    now: datetime,
+    expiring_within: timedelta = timedelta(days=30),
+) -> AccountSummary:
     """Balance, tier progress, points expiring soon and the next reward within reach."""
     async with uow:
-        figures = await uow.ledger.figures(member_id, window_start(program, now),
-                                           now + expiring_within)
+        figures = await uow.ledger.figures(
+            member_id, window_start(program, now), now + expiring_within
+        )
     if figures is None:
         raise NotFound("member", member_id)
     member = figures.member
-    eligible = [r for r in program.rewards
-                if not r.min_tier or program.tiers.rank(member.tier) >= program.tiers.rank(
-                    r.min_tier)]
-    next_reward = min((r for r in eligible if r.cost > figures.balance), key=lambda r: r.cost,
-                      default=None)
+    eligible = [
+        r
+        for r in program.rewards
+        if not r.min_tier or program.tiers.rank(member.tier) >= program.tiers.rank(r.min_tier)
+    ]
+    next_reward = min(
+        (r for r in eligible if r.cost > figures.balance), key=lambda r: r.cost, default=None
+    )
     return AccountSummary(
-        member=member, balance=figures.balance,
+        member=member,
+        balance=figures.balance,
         progress=tier_progress(program.tiers, member.tier, figures.tier_credits),
         expiring_points=figures.expiring_points,
         expiring_first=figures.expiring_first,
@@ -126,8 +160,9 @@ async def account_summary(uow: UnitOfWork, program: Program, member_id: int, now
     )
 
 
-async def history(uow: UnitOfWork, member_id: int, page: int = 1,
-                  page_size: int = 10) -> HistoryPage:
+async def history(
+    uow: UnitOfWork, member_id: int, page: int = 1, page_size: int = 10
+) -> HistoryPage:
     """Page `page` (from 1) of a member's ledger, newest first."""
     async with uow:
         total = await uow.ledger.count_transactions(member_id)

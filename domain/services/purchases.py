@@ -40,9 +40,20 @@ from domain.services.surveys import Trigger, asks, queue_surveys
 from domain.services.tiering import refresh_tier, tier_status, window_start
 from domain.services.transactions import once
 
-__all__ = ["MERCHANT", "MemberRef", "PurchaseOutcome", "ReceiptIn", "credit_held",
-           "find_member", "find_members", "record_each", "record_purchase", "record_purchases",
-           "refund_purchase", "replays"]
+__all__ = [
+    "MERCHANT",
+    "MemberRef",
+    "PurchaseOutcome",
+    "ReceiptIn",
+    "credit_held",
+    "find_member",
+    "find_members",
+    "record_each",
+    "record_purchase",
+    "record_purchases",
+    "refund_purchase",
+    "replays",
+]
 
 MERCHANT = "main"  # the one merchant a program serves today; receipts are unique per merchant
 CENT = Decimal("0.01")
@@ -85,8 +96,14 @@ class RefundOutcome:
 # -- the edges' entry points ---------------------------------------------------------------
 
 
-async def record_purchase(uow: UnitOfWork, program: Program, receipt: ReceiptIn, *,
-                          now: datetime, merchant: str = MERCHANT) -> PurchaseOutcome:
+async def record_purchase(
+    uow: UnitOfWork,
+    program: Program,
+    receipt: ReceiptIn,
+    *,
+    now: datetime,
+    merchant: str = MERCHANT,
+) -> PurchaseOutcome:
     """Record one receipt in its own transaction: a batch of one.
 
     The same receipt again replays the first answer. Raises Conflict when the receipt id
@@ -99,9 +116,14 @@ async def record_purchase(uow: UnitOfWork, program: Program, receipt: ReceiptIn,
     return outcome
 
 
-async def record_purchases(uow: UnitOfWork, program: Program, receipts: Sequence[ReceiptIn],
-                           *, now: datetime,
-                           merchant: str = MERCHANT) -> list[PurchaseOutcome | LoyaltyError]:
+async def record_purchases(
+    uow: UnitOfWork,
+    program: Program,
+    receipts: Sequence[ReceiptIn],
+    *,
+    now: datetime,
+    merchant: str = MERCHANT,
+) -> list[PurchaseOutcome | LoyaltyError]:
     """Record receipts in one transaction, each as if recorded alone, in order.
 
     A refused receipt writes nothing, so its error stands in its place and the others
@@ -113,9 +135,14 @@ async def record_purchases(uow: UnitOfWork, program: Program, receipts: Sequence
         return await _pipeline(uow, program, jobs, now)
 
 
-async def record_each(uow: UnitOfWork, program: Program, receipts: Sequence[ReceiptIn], *,
-                      now: datetime,
-                      merchant: str = MERCHANT) -> list[PurchaseOutcome | Exception]:
+async def record_each(
+    uow: UnitOfWork,
+    program: Program,
+    receipts: Sequence[ReceiptIn],
+    *,
+    now: datetime,
+    merchant: str = MERCHANT,
+) -> list[PurchaseOutcome | Exception]:
     """`record_purchases`, or, if its transaction fails as a whole, each receipt in its own.
 
     So a receipt recorded meanwhile, a deadlock or any failure of one receipt is that
@@ -124,15 +151,15 @@ async def record_each(uow: UnitOfWork, program: Program, receipts: Sequence[Rece
     """
     if len(receipts) > 1:
         try:
-            return list(await record_purchases(uow, program, receipts, now=now,
-                                               merchant=merchant))
+            return list(await record_purchases(uow, program, receipts, now=now, merchant=merchant))
         except Exception:  # nothing was written: record them one by one below
             pass
     return [await _alone(uow, program, receipt, now, merchant) for receipt in receipts]
 
 
-async def _alone(uow: UnitOfWork, program: Program, receipt: ReceiptIn, now: datetime,
-                 merchant: str) -> PurchaseOutcome | Exception:
+async def _alone(
+    uow: UnitOfWork, program: Program, receipt: ReceiptIn, now: datetime, merchant: str
+) -> PurchaseOutcome | Exception:
     """A batch of one in its own transaction, again once if a concurrent twin committed
     first (then the replay of its answer)."""
     job = _Job(receipt, merchant, receipt.fingerprint)
@@ -142,8 +169,9 @@ async def _alone(uow: UnitOfWork, program: Program, receipt: ReceiptIn, now: dat
         return failure
 
 
-async def replays(uow: UnitOfWork, receipts: Sequence[ReceiptIn], *,
-                  merchant: str = MERCHANT) -> list[PurchaseOutcome | Conflict | None]:
+async def replays(
+    uow: UnitOfWork, receipts: Sequence[ReceiptIn], *, merchant: str = MERCHANT
+) -> list[PurchaseOutcome | Conflict | None]:
     """For each receipt, in one read: the replay of its first answer, Conflict when its id
     was used for another body, None when it was never recorded or held (the importer's
     second run of a file skips its write transactions with this)."""
@@ -154,21 +182,36 @@ async def replays(uow: UnitOfWork, receipts: Sequence[ReceiptIn], *,
     for job in jobs:
         found = seen.get((merchant, job.receipt.receipt_id))
         try:
-            answers.append(None if found is None else _replay_of(
-                job.receipt.receipt_id, job.fingerprint, *found))
+            answers.append(
+                None
+                if found is None
+                else _replay_of(job.receipt.receipt_id, job.fingerprint, *found)
+            )
         except Conflict as conflict:
             answers.append(conflict)
     return answers
 
 
-async def credit_held(uow: UnitOfWork, program: Program, member_id: int, phone: str,
-                      now: datetime) -> list[PurchaseOutcome]:
+async def credit_held(
+    uow: UnitOfWork, program: Program, member_id: int, phone: str, now: datetime
+) -> list[PurchaseOutcome]:
     """Award, inside the caller's transaction, every receipt held for `phone` to the member
     who just shared it (`member_id`), through the same pipeline as a receipt from a till."""
-    jobs = [_Job(ReceiptIn(held.receipt_id, MemberRef("phone", phone), _lines_of(held),
-                           held.occurred_at, held.store), held.merchant, held.body_hash,
-                 held.id)
-            for held in await uow.purchases.held_for_phone(phone)]
+    jobs = [
+        _Job(
+            ReceiptIn(
+                held.receipt_id,
+                MemberRef("phone", phone),
+                _lines_of(held),
+                held.occurred_at,
+                held.store,
+            ),
+            held.merchant,
+            held.body_hash,
+            held.id,
+        )
+        for held in await uow.purchases.held_for_phone(phone)
+    ]
     outcomes = []
     for outcome in await _pipeline(uow, program, jobs, now):
         if isinstance(outcome, LoyaltyError):
@@ -204,12 +247,13 @@ class _Job:
     held_id: int | None = None
 
 
-async def _pipeline(uow: UnitOfWork, program: Program, jobs: Sequence[_Job],
-                    now: datetime) -> list[PurchaseOutcome | LoyaltyError]:
+async def _pipeline(
+    uow: UnitOfWork, program: Program, jobs: Sequence[_Job], now: datetime
+) -> list[PurchaseOutcome | LoyaltyError]:
     """Every job's outcome, in order, inside the caller's transaction: run after run."""
     outcomes: list[PurchaseOutcome | LoyaltyError] = []
     while len(outcomes) < len(jobs):
-        run = await _Run.load(uow, program, jobs[len(outcomes):], now)
+        run = await _Run.load(uow, program, jobs[len(outcomes) :], now)
         outcomes += await run.record(uow)
     return outcomes
 
@@ -246,8 +290,9 @@ class _Run:
     referral: int | None = None  # the member whose first purchase qualifies their referral
 
     @classmethod
-    async def load(cls, uow: UnitOfWork, program: Program, jobs: Sequence[_Job],
-                   now: datetime) -> _Run:
+    async def load(
+        cls, uow: UnitOfWork, program: Program, jobs: Sequence[_Job], now: datetime
+    ) -> _Run:
         """Lock the jobs' members and accounts (two reads with the receipts seen before)."""
         keys = set()
         for job in jobs:
@@ -272,8 +317,9 @@ class _Run:
             outcome = self._take(job)
             if self.referral is not None and isinstance(outcome, PurchaseOutcome):
                 await self._write(uow)
-                reward = await qualify_referral(uow, self.program, self.referral, self.now,
-                                                job.receipt.occurred_at or self.now)
+                reward = await qualify_referral(
+                    uow, self.program, self.referral, self.now, job.receipt.occurred_at or self.now
+                )
                 return [*outcomes, replace(outcome, referral_reward=reward)]
             outcomes.append(outcome)
         await self._write(uow)
@@ -285,8 +331,11 @@ class _Run:
         try:
             check_receipt(receipt, self.now)
             key = receipt.member.key()
-            seen = None if job.held_id is not None else self.seen.get(
-                (job.merchant, receipt.receipt_id))
+            seen = (
+                None
+                if job.held_id is not None
+                else self.seen.get((job.merchant, receipt.receipt_id))
+            )
             if seen is not None:
                 return _replay_of(receipt.receipt_id, job.fingerprint, *seen)
             book = self.books.get(key)
@@ -301,9 +350,18 @@ class _Run:
     def _hold(self, job: _Job, phone: str) -> PurchaseOutcome:
         """Keep a receipt for a phone nobody has shared yet (a retry answers the same)."""
         receipt = job.receipt
-        self.held.append(HeldPurchase(0, job.merchant, receipt.receipt_id, phone,
-                                      job.fingerprint, stored_lines(receipt.lines),
-                                      receipt.store, receipt.occurred_at or self.now))
+        self.held.append(
+            HeldPurchase(
+                0,
+                job.merchant,
+                receipt.receipt_id,
+                phone,
+                job.fingerprint,
+                stored_lines(receipt.lines),
+                receipt.store,
+                receipt.occurred_at or self.now,
+            )
+        )
         outcome = _held_outcome(receipt.receipt_id, phone, replayed=False)
         self.seen[(job.merchant, receipt.receipt_id)] = (job.fingerprint, _as_replay(outcome))
         return outcome
@@ -319,8 +377,11 @@ class _Run:
         earning = earn(self.program, member, purchase, occurred_at, now)
         lot = None
         if earning.points > 0:
-            self.credits.append(purchase_credit(self.program, member.id, receipt.receipt_id,
-                                                earning.points, occurred_at))
+            self.credits.append(
+                purchase_credit(
+                    self.program, member.id, receipt.receipt_id, earning.points, occurred_at
+                )
+            )
             book.balance += earning.points
             lot = len(self.credits) - 1
         if earning.tier_credits:
@@ -328,17 +389,22 @@ class _Run:
             if occurred_at > window_start(self.program, now):
                 book.window_credits += earning.tier_credits
         status = tier_status(self.program, member, book.window_credits, now)
-        answer = award_answer(receipt.receipt_id, member.code, earning, book.balance,
-                              status.tier)
+        answer = award_answer(receipt.receipt_id, member.code, earning, book.balance, status.tier)
         self.notices += notices(self.program, member, answer, status.tier)
-        self.surveys.append(Trigger(member, "purchase", f"receipt:{receipt.receipt_id}",
-                                    receipt.store))
-        self.purchases.append((new_purchase(job, member.id, purchase, earning, occurred_at,
-                                            answer), lot))
+        self.surveys.append(
+            Trigger(member, "purchase", f"receipt:{receipt.receipt_id}", receipt.store)
+        )
+        self.purchases.append(
+            (new_purchase(job, member.id, purchase, earning, occurred_at, answer), lot)
+        )
         if job.held_id is not None:
             self.credited.append(job.held_id)
-        book.member = replace(member, tier=status.tier, tier_below_since=status.below_since,
-                              first_purchase_at=member.first_purchase_at or occurred_at)
+        book.member = replace(
+            member,
+            tier=status.tier,
+            tier_below_since=status.below_since,
+            first_purchase_at=member.first_purchase_at or occurred_at,
+        )
         outcome = PurchaseOutcome(answer, False, member.id, member.tier)
         self.seen[(job.merchant, receipt.receipt_id)] = (job.fingerprint, _as_replay(outcome))
         return outcome
@@ -348,19 +414,33 @@ class _Run:
         lot_ids = await uow.ledger.credit_many(self.credits)
         await uow.tier_credits.add_many(self.tier_credits)
         books = {id(book): book for book in self.books.values()}.values()
-        await uow.members.advance([
-            Standing(b.member.id, b.member.tier, b.member.tier_below_since,
-                     b.member.first_purchase_at) for b in books
-            if (b.member.tier, b.member.tier_below_since, b.member.first_purchase_at)
-            != (b.loaded.tier, b.loaded.tier_below_since, b.loaded.first_purchase_at)])
+        await uow.members.advance(
+            [
+                Standing(
+                    b.member.id,
+                    b.member.tier,
+                    b.member.tier_below_since,
+                    b.member.first_purchase_at,
+                )
+                for b in books
+                if (b.member.tier, b.member.tier_below_since, b.member.first_purchase_at)
+                != (b.loaded.tier, b.loaded.tier_below_since, b.loaded.first_purchase_at)
+            ]
+        )
         await uow.outbox.add_many(self.notices, self.now)
         if self.surveys and asks(self.program, "purchase"):
             await queue_surveys(uow, self.program, self.surveys, self.now)
         await uow.purchases.hold(self.held, self.now)
         await uow.purchases.mark_credited(self.credited, self.now)
-        await uow.purchases.add_many([
-            replace(row, record=replace(row.record, lot_id=None if lot is None else lot_ids[lot]))
-            for row, lot in self.purchases], self.now)
+        await uow.purchases.add_many(
+            [
+                replace(
+                    row, record=replace(row.record, lot_id=None if lot is None else lot_ids[lot])
+                )
+                for row, lot in self.purchases
+            ],
+            self.now,
+        )
 
 
 async def _seen(uow: UnitOfWork, jobs: Sequence[_Job]) -> dict[tuple[str, str], Seen]:
@@ -368,8 +448,10 @@ async def _seen(uow: UnitOfWork, jobs: Sequence[_Job]) -> dict[tuple[str, str], 
     seen: dict[tuple[str, str], Seen] = {}
     for merchant in {job.merchant for job in jobs}:
         ids = {job.receipt.receipt_id for job in jobs if job.merchant == merchant}
-        seen.update(((merchant, found.receipt_id), (found.body_hash, replay(found)))
-                    for found in await uow.purchases.seen(merchant, ids))
+        seen.update(
+            ((merchant, found.receipt_id), (found.body_hash, replay(found)))
+            for found in await uow.purchases.seen(merchant, ids)
+        )
     return seen
 
 
@@ -381,8 +463,9 @@ def replay(seen: SeenReceipt) -> PurchaseOutcome:
     return PurchaseOutcome(seen.answer, True, seen.member_id, str(seen.answer["tier"]))
 
 
-def _replay_of(receipt_id: str, fingerprint: str, recorded_hash: str,
-               replayed: PurchaseOutcome) -> PurchaseOutcome:
+def _replay_of(
+    receipt_id: str, fingerprint: str, recorded_hash: str, replayed: PurchaseOutcome
+) -> PurchaseOutcome:
     """A receipt id seen before: its replay for the same body, Conflict for another."""
     if recorded_hash != fingerprint:
         raise Conflict(f"receipt {receipt_id!r} was already recorded with a different body")
@@ -398,27 +481,36 @@ def _as_replay(outcome: PurchaseOutcome) -> PurchaseOutcome:
 
 def _held_outcome(receipt_id: str, phone: str, replayed: bool) -> PurchaseOutcome:
     """The answer for a held receipt: nothing awarded yet."""
-    return PurchaseOutcome({"receipt_id": receipt_id, "held_for_phone": phone}, replayed,
-                           None, "", held=True)
+    return PurchaseOutcome(
+        {"receipt_id": receipt_id, "held_for_phone": phone}, replayed, None, "", held=True
+    )
 
 
 def _qualifies_referral(program: Program, member: Member) -> bool:
     """Whether `member`'s next purchase is their first and qualifies the friend who invited them."""
-    return (member.first_purchase_at is None and member.referrer_id is not None
-            and program.referrals.qualify_on == "first_purchase")
+    return (
+        member.first_purchase_at is None
+        and member.referrer_id is not None
+        and program.referrals.qualify_on == "first_purchase"
+    )
 
 
 def _lines_of(held: HeldPurchase) -> list[PurchaseLine]:
     """A held receipt's lines as they were sent."""
-    return [PurchaseLine(str(ln["sku"]), str(ln["category"]), int(ln["quantity"]),
-                         Decimal(str(ln["unit_price"]))) for ln in held.lines]
+    return [
+        PurchaseLine(
+            str(ln["sku"]), str(ln["category"]), int(ln["quantity"]), Decimal(str(ln["unit_price"]))
+        )
+        for ln in held.lines
+    ]
 
 
 # -- the rules of one award ------------------------------------------------------------------
 
 
-def earn(program: Program, member: Member, purchase: Purchase, occurred_at: datetime,
-         now: datetime) -> Earning:
+def earn(
+    program: Program, member: Member, purchase: Purchase, occurred_at: datetime, now: datetime
+) -> Earning:
     """What `purchase`, made at `occurred_at` and recorded `now`, earns `member` at their
     tier now: nothing to spend when its points would have expired by now (see `expired`)."""
     earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
@@ -438,38 +530,69 @@ def expired(earning: Earning, expires_at: datetime) -> Earning:
     its points from other lots), an `expired` line cancelling the others in the breakdown,
     the tier credits unchanged (dated by the purchase, the rolling window decides)."""
     cancelled = -sum((grant.points for grant in earning.grants), Decimal(0))
-    return replace(earning, points=0, grants=(
-        *earning.grants, PointGrant("expired", expires_at.isoformat(), cancelled)))
+    return replace(
+        earning,
+        points=0,
+        grants=(*earning.grants, PointGrant("expired", expires_at.isoformat(), cancelled)),
+    )
 
 
-def purchase_credit(program: Program, member_id: int, receipt_id: str, points: int,
-                    occurred_at: datetime) -> Credit:
+def purchase_credit(
+    program: Program, member_id: int, receipt_id: str, points: int, occurred_at: datetime
+) -> Credit:
     """The ledger credit of a receipt's points, dated by the purchase (so history shows it
     on that day) and expiring the program's months after it."""
-    posting = Posting(member_id, EntryKind.PURCHASE, occurred_at,
-                      reference=f"receipt:{receipt_id}")
+    posting = Posting(member_id, EntryKind.PURCHASE, occurred_at, reference=f"receipt:{receipt_id}")
     return Credit(posting, points, purchase_expiry(program, occurred_at))
 
 
-def new_purchase(job: _Job, member_id: int, purchase: Purchase, earning: Earning,
-                 occurred_at: datetime, answer: dict[str, object]) -> NewPurchase:
+def new_purchase(
+    job: _Job,
+    member_id: int,
+    purchase: Purchase,
+    earning: Earning,
+    occurred_at: datetime,
+    answer: dict[str, object],
+) -> NewPurchase:
     """The purchase row of an awarded receipt (its lot is filled in when written)."""
-    return NewPurchase(PurchaseRecord(
-        id=0, merchant=job.merchant, receipt_id=job.receipt.receipt_id, member_id=member_id,
-        body_hash=job.fingerprint, total=purchase.total, points_awarded=earning.points,
-        tier_credits=earning.tier_credits, refunded=Decimal(0), points_clawed=0,
-        credits_clawed=0, lot_id=None, occurred_at=occurred_at, answer=answer,
-    ), job.receipt.store, stored_lines(purchase.lines))
+    return NewPurchase(
+        PurchaseRecord(
+            id=0,
+            merchant=job.merchant,
+            receipt_id=job.receipt.receipt_id,
+            member_id=member_id,
+            body_hash=job.fingerprint,
+            total=purchase.total,
+            points_awarded=earning.points,
+            tier_credits=earning.tier_credits,
+            refunded=Decimal(0),
+            points_clawed=0,
+            credits_clawed=0,
+            lot_id=None,
+            occurred_at=occurred_at,
+            answer=answer,
+        ),
+        job.receipt.store,
+        stored_lines(purchase.lines),
+    )
 
 
 def stored_lines(lines: Sequence[PurchaseLine]) -> list[dict[str, str | int]]:
     """Receipt lines as stored with a purchase (JSON)."""
-    return [{"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
-             "unit_price": str(ln.unit_price)} for ln in lines]
+    return [
+        {
+            "sku": ln.sku,
+            "category": ln.category,
+            "quantity": ln.quantity,
+            "unit_price": str(ln.unit_price),
+        }
+        for ln in lines
+    ]
 
 
-def notices(program: Program, member: Member, answer: dict[str, object],
-            tier: str) -> list[NewNotification]:
+def notices(
+    program: Program, member: Member, answer: dict[str, object], tier: str
+) -> list[NewNotification]:
     """Tell the member what they earned and, when it rose from `member.tier`, their new tier."""
     found = []
     if answer["points_awarded"]:
@@ -479,8 +602,9 @@ def notices(program: Program, member: Member, answer: dict[str, object],
     return found
 
 
-def award_answer(receipt_id: str, member_code: str, earning: Earning, balance: int,
-                 tier: str) -> dict[str, object]:
+def award_answer(
+    receipt_id: str, member_code: str, earning: Earning, balance: int, tier: str
+) -> dict[str, object]:
     """The till's answer for an awarded receipt (kept with it, and replayed on a retry)."""
     return {
         "receipt_id": receipt_id,
@@ -490,8 +614,14 @@ def award_answer(receipt_id: str, member_code: str, earning: Earning, balance: i
         "breakdown": [
             {"reason": g.reason, "detail": g.detail, "points": str(g.points.quantize(CENT))}
             for g in earning.grants
-        ] + [{"reason": "tier_multiplier", "detail": earning.tier_name,
-              "points": str(earning.tier_multiplier)}],
+        ]
+        + [
+            {
+                "reason": "tier_multiplier",
+                "detail": earning.tier_name,
+                "points": str(earning.tier_multiplier),
+            }
+        ],
         "balance": balance,
         "tier": tier,
     }
@@ -500,9 +630,17 @@ def award_answer(receipt_id: str, member_code: str, earning: Earning, balance: i
 # -- refunds ---------------------------------------------------------------------------------
 
 
-async def refund_purchase(uow: UnitOfWork, program: Program, *, merchant: str, receipt_id: str,
-                          amount: Decimal, now: datetime, refund_id: str | None = None,
-                          actor: str | None = None) -> RefundOutcome:
+async def refund_purchase(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    merchant: str,
+    receipt_id: str,
+    amount: Decimal,
+    now: datetime,
+    refund_id: str | None = None,
+    actor: str | None = None,
+) -> RefundOutcome:
     """Take back points and tier credits in proportion to the refunded amount.
 
     What the balance cannot cover is recorded as a shortfall, never taken below zero.
@@ -510,13 +648,21 @@ async def refund_purchase(uow: UnitOfWork, program: Program, *, merchant: str, r
     """
     if amount <= 0:
         raise InvalidRequest("a refund amount must be positive")
-    return await once(uow, lambda: _refund(uow, program, merchant, receipt_id, amount, now,
-                                           refund_id, actor))
+    return await once(
+        uow, lambda: _refund(uow, program, merchant, receipt_id, amount, now, refund_id, actor)
+    )
 
 
-async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: str,
-                  amount: Decimal, now: datetime, refund_id: str | None,
-                  actor: str | None) -> RefundOutcome:
+async def _refund(
+    uow: UnitOfWork,
+    program: Program,
+    merchant: str,
+    receipt_id: str,
+    amount: Decimal,
+    now: datetime,
+    refund_id: str | None,
+    actor: str | None,
+) -> RefundOutcome:
     found = await uow.purchases.get(merchant, receipt_id)
     if found is None:
         raise NotFound("receipt", receipt_id)
@@ -529,8 +675,14 @@ async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
         if previous is not None:
             if previous.amount != amount or previous.purchase_id != purchase.id:
                 raise Conflict(f"refund {refund_id!r} was already recorded with other values")
-            return RefundOutcome(previous, True, await uow.ledger.balance(member.id),
-                                 member.tier, purchase.refunded, purchase.total)
+            return RefundOutcome(
+                previous,
+                True,
+                await uow.ledger.balance(member.id),
+                member.tier,
+                purchase.refunded,
+                purchase.total,
+            )
     if purchase.refunded + amount > purchase.total:
         raise RefundExceedsReceipt(
             f"refund of {amount} exceeds what is left of receipt {receipt_id!r} "
@@ -540,21 +692,39 @@ async def _refund(uow: UnitOfWork, program: Program, merchant: str, receipt_id: 
     credits_due = clawback(purchase.tier_credits, purchase.total, purchase.refunded, amount)
     taken = min(points_due, await uow.ledger.balance(member.id))
     if taken:
-        posting = Posting(member.id, EntryKind.REFUND, now, actor=actor,
-                          reference=f"receipt:{receipt_id}")
+        posting = Posting(
+            member.id, EntryKind.REFUND, now, actor=actor, reference=f"receipt:{receipt_id}"
+        )
         await uow.ledger.debit(posting, taken, prefer_lot_id=purchase.lot_id)
     # dated like the purchase, so the credits leave the rolling window together
     await uow.tier_credits.add(member.id, -credits_due, purchase.occurred_at)
-    draft = RefundRecord(0, purchase.id, refund_id, amount, taken, points_due - taken,
-                         credits_due, now)
+    draft = RefundRecord(
+        0, purchase.id, refund_id, amount, taken, points_due - taken, credits_due, now
+    )
     refund = replace(draft, id=await uow.purchases.add_refund(purchase, draft, merchant, actor))
-    await uow.audit.add(now, actor or "unknown", "refund", {
-        "receipt_id": receipt_id, "amount": str(amount), "refund_id": refund_id,
-        "points_clawed": taken, "points_shortfall": points_due - taken})
+    await uow.audit.add(
+        now,
+        actor or "unknown",
+        "refund",
+        {
+            "receipt_id": receipt_id,
+            "amount": str(amount),
+            "refund_id": refund_id,
+            "points_clawed": taken,
+            "points_shortfall": points_due - taken,
+        },
+    )
     tier = await refresh_tier(uow, program, member, now)
     if asks(program, "refund"):
         store = await uow.surveys.receipt_store(merchant, receipt_id)
-        await queue_surveys(uow, program, [Trigger(member, "refund", f"refund:{refund.id}",
-                                                   store)], now)
-    return RefundOutcome(refund, False, await uow.ledger.balance(member.id), tier,
-                         purchase.refunded + amount, purchase.total)
+        await queue_surveys(
+            uow, program, [Trigger(member, "refund", f"refund:{refund.id}", store)], now
+        )
+    return RefundOutcome(
+        refund,
+        False,
+        await uow.ledger.balance(member.id),
+        tier,
+        purchase.refunded + amount,
+        purchase.total,
+    )

@@ -23,9 +23,13 @@ class ReferralReward:
     milestone_bonuses: tuple[int, ...]
 
 
-async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
-                           now: datetime,
-                           qualified_at: datetime | None = None) -> ReferralReward | None:
+async def qualify_referral(
+    uow: UnitOfWork,
+    program: Program,
+    invitee_id: int,
+    now: datetime,
+    qualified_at: datetime | None = None,
+) -> ReferralReward | None:
     """Qualify the invitee's pending referral, inside the caller's transaction.
 
     Beyond `daily_cap` rewarded friends a day the referral is 'capped': it is recorded
@@ -51,8 +55,11 @@ async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
     expires = add_months(now, program.expiry.months)
     reference = f"referral:{invitee_id}"
     if rules.referrer_bonus:
-        await uow.ledger.credit(Posting(referrer.id, EntryKind.REFERRAL, now, reference=reference),
-                                rules.referrer_bonus, expires)
+        await uow.ledger.credit(
+            Posting(referrer.id, EntryKind.REFERRAL, now, reference=reference),
+            rules.referrer_bonus,
+            expires,
+        )
     # friends who qualified for the referrer's earlier, forgotten accounts count on: their
     # milestones were paid then and are not paid again
     before = await friends_before(uow, referrer)
@@ -64,11 +71,19 @@ async def qualify_referral(uow: UnitOfWork, program: Program, invitee_id: int,
             referrer.id, milestone.count, now
         ):
             milestone_bonuses.append(milestone.bonus)
-            await uow.outbox.add(referrer.id, "milestone_reached",
-                                 {"count": milestone.count, "bonus": milestone.bonus}, now)
+            await uow.outbox.add(
+                referrer.id,
+                "milestone_reached",
+                {"count": milestone.count, "bonus": milestone.bonus},
+                now,
+            )
             if milestone.bonus:
-                posting = Posting(referrer.id, EntryKind.REFERRAL_MILESTONE, now,
-                                  reference=f"milestone:{milestone.count}")
+                posting = Posting(
+                    referrer.id,
+                    EntryKind.REFERRAL_MILESTONE,
+                    now,
+                    reference=f"milestone:{milestone.count}",
+                )
                 await uow.ledger.credit(posting, milestone.bonus, expires)
     return ReferralReward(referrer.id, "rewarded", rules.referrer_bonus, tuple(milestone_bonuses))
 

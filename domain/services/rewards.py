@@ -35,8 +35,15 @@ class CatalogueEntry:
     blocked_by: str | None  # None, or why not: min_tier, limit, out_of_stock
 
 
-async def redeem_reward(uow: UnitOfWork, program: Program, *, member_id: int, reward_id: str,
-                        now: datetime, request_id: str | None = None) -> Redemption:
+async def redeem_reward(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    member_id: int,
+    reward_id: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> Redemption:
     """Spend points on a reward and issue its voucher, all or nothing.
 
     `request_id` (e.g. a button's nonce) makes a repeated press return the first voucher.
@@ -48,8 +55,14 @@ async def redeem_reward(uow: UnitOfWork, program: Program, *, member_id: int, re
     return await once(uow, lambda: _redeem(uow, program, member_id, reward, now, request_id))
 
 
-async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Reward,
-                  now: datetime, request_id: str | None) -> Redemption:
+async def _redeem(
+    uow: UnitOfWork,
+    program: Program,
+    member_id: int,
+    reward: Reward,
+    now: datetime,
+    request_id: str | None,
+) -> Redemption:
     member = await uow.members.lock(member_id)
     if member is None or member.forgotten_at is not None:
         raise NotFound("member", member_id)
@@ -61,8 +74,7 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
             return Redemption(previous, reward, await uow.ledger.balance(member_id), True)
     # stock is left to take_stock's conditional update below: reading it here too is a
     # second query that a concurrent redemption could make stale anyway
-    held = (await uow.rewards.count_vouchers(member.id, reward.id)
-            if reward.per_member_limit else 0)
+    held = await uow.rewards.count_vouchers(member.id, reward.id) if reward.per_member_limit else 0
     blocked = blocked_by(program, member, reward, held)
     if blocked == "min_tier":
         raise RewardUnavailable("min_tier", f"{reward.id} needs tier {reward.min_tier}")
@@ -72,18 +84,29 @@ async def _redeem(uow: UnitOfWork, program: Program, member_id: int, reward: Rew
     posted = await uow.ledger.debit(posting, reward.cost)
     if not await uow.rewards.take_stock(reward.id, reward.stock):
         raise RewardUnavailable("out_of_stock", f"{reward.id} is out of stock")
-    voucher = await uow.rewards.add_voucher(Voucher(
-        id=0, code=new_code(VOUCHER_CODE_LENGTH), member_id=member_id, reward_id=reward.id,
-        cost=reward.cost, issued_at=now, expires_at=now + timedelta(days=reward.valid_days),
-        used_at=None, used_by=None, request_id=request_id,
-    ))
-    await queue_surveys(uow, program, [Trigger(member, "redemption", f"voucher:{voucher.code}")],
-                        now)
+    voucher = await uow.rewards.add_voucher(
+        Voucher(
+            id=0,
+            code=new_code(VOUCHER_CODE_LENGTH),
+            member_id=member_id,
+            reward_id=reward.id,
+            cost=reward.cost,
+            issued_at=now,
+            expires_at=now + timedelta(days=reward.valid_days),
+            used_at=None,
+            used_by=None,
+            request_id=request_id,
+        )
+    )
+    await queue_surveys(
+        uow, program, [Trigger(member, "redemption", f"voucher:{voucher.code}")], now
+    )
     return Redemption(voucher, reward, posted.balance, False)
 
 
-def blocked_by(program: Program, member: Member, reward: Reward, held: int,
-               issued: int | None = None) -> str | None:
+def blocked_by(
+    program: Program, member: Member, reward: Reward, held: int, issued: int | None = None
+) -> str | None:
     """Why `member` cannot take `reward` now (min_tier, limit, out_of_stock), or None.
 
     `held`: the member's vouchers for it; `issued`: all its vouchers so far, when known (a
@@ -148,6 +171,10 @@ async def use_voucher(uow: UnitOfWork, *, code: str, actor: str, now: datetime) 
             raise VoucherUnusable(state, f"voucher {format_code(voucher.code)} is {state}")
         used = await uow.rewards.voucher_by_code(voucher.code)
         assert used is not None
-        await uow.audit.add(now, actor, "voucher_used", {
-            "voucher": used.code, "reward_id": used.reward_id, "member_id": used.member_id})
+        await uow.audit.add(
+            now,
+            actor,
+            "voucher_used",
+            {"voucher": used.code, "reward_id": used.reward_id, "member_id": used.member_id},
+        )
         return used

@@ -21,9 +21,16 @@ PAGE = 2000  # receipts read per query
 Replayer = Callable[[Sequence[MemberRange], str | None], Awaitable[Sequence[Tally]]]
 
 
-async def simulate(uow: UnitOfWork, current: Program, new: Program, since: datetime,
-                   until: datetime, page: int = PAGE, replayer: Replayer | None = None,
-                   parts: int = 1) -> Comparison:
+async def simulate(
+    uow: UnitOfWork,
+    current: Program,
+    new: Program,
+    since: datetime,
+    until: datetime,
+    page: int = PAGE,
+    replayer: Replayer | None = None,
+    parts: int = 1,
+) -> Comparison:
     """What `new` would have given in `[since, until)` beside what `current` gives.
 
     `uow` must be read-only (`SqlUnitOfWork(database, read_only=True)`). With a `replayer`
@@ -43,9 +50,16 @@ async def simulate(uow: UnitOfWork, current: Program, new: Program, since: datet
     return compare(current, new, since, until, tally, facts, members)
 
 
-async def replay_members(uow: UnitOfWork, current: Program, new: Program, since: datetime,
-                         until: datetime, members: MemberRange, snapshot: str | None,
-                         page: int = PAGE) -> Tally:
+async def replay_members(
+    uow: UnitOfWork,
+    current: Program,
+    new: Program,
+    since: datetime,
+    until: datetime,
+    members: MemberRange,
+    snapshot: str | None,
+    page: int = PAGE,
+) -> Tally:
     """The tally of the members in `members`, read in a read-only transaction of its own
     (on `snapshot` when given); what a `Replayer` runs for each range."""
     async with uow:
@@ -53,8 +67,15 @@ async def replay_members(uow: UnitOfWork, current: Program, new: Program, since:
         return await _replay(uow, current, new, since, until, members, page)
 
 
-async def _replay(uow: UnitOfWork, current: Program, new: Program, since: datetime,
-                  until: datetime, members: MemberRange | None, page: int) -> Tally:
+async def _replay(
+    uow: UnitOfWork,
+    current: Program,
+    new: Program,
+    since: datetime,
+    until: datetime,
+    members: MemberRange | None,
+    page: int,
+) -> Tally:
     """Feed the receipts of `members` (None: everyone) page by page, in the open `uow`."""
     simulation = Simulation(current, new, since, until)
     after = None

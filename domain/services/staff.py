@@ -40,8 +40,12 @@ async def invite_staff(uow: UnitOfWork, admin_id: int, now: datetime) -> str:
     token = secrets.token_urlsafe(18)
     async with uow:
         await uow.staff.add_invite(token_hash(token), admin_id, now, now + INVITE_LIFETIME)
-        await uow.audit.add(now, actor(admin_id), "staff_invited",
-                            {"expires_at": (now + INVITE_LIFETIME).isoformat()})
+        await uow.audit.add(
+            now,
+            actor(admin_id),
+            "staff_invited",
+            {"expires_at": (now + INVITE_LIFETIME).isoformat()},
+        )
     return STAFF_PAYLOAD_PREFIX + token
 
 
@@ -52,8 +56,9 @@ def invite_token(payload: str) -> str | None:
     return payload.removeprefix(STAFF_PAYLOAD_PREFIX) or None
 
 
-async def accept_staff_invite(uow: UnitOfWork, token: str, telegram_id: int, name: str,
-                              now: datetime) -> StaffMember:
+async def accept_staff_invite(
+    uow: UnitOfWork, token: str, telegram_id: int, name: str, now: datetime
+) -> StaffMember:
     """Make the person a cashier; an unknown, used or expired invite is refused.
 
     Someone who already is a cashier keeps their place and leaves the invite unused.
@@ -67,9 +72,12 @@ async def accept_staff_invite(uow: UnitOfWork, token: str, telegram_id: int, nam
             raise InvalidRequest("staff invite unknown, used or expired")
         member = StaffMember(telegram_id, name[:128], admin_id, now, None)
         await uow.staff.put(member)
-        await uow.audit.add(now, actor(telegram_id), "staff_added",
-                            {"telegram_id": telegram_id, "name": member.name,
-                             "invited_by": admin_id})
+        await uow.audit.add(
+            now,
+            actor(telegram_id),
+            "staff_added",
+            {"telegram_id": telegram_id, "name": member.name, "invited_by": admin_id},
+        )
         return member
 
 
@@ -79,13 +87,15 @@ async def list_staff(uow: UnitOfWork) -> list[StaffMember]:
         return list(await uow.staff.active())
 
 
-async def remove_staff(uow: UnitOfWork, admin_id: int, telegram_id: int,
-                       now: datetime) -> StaffMember:
+async def remove_staff(
+    uow: UnitOfWork, admin_id: int, telegram_id: int, now: datetime
+) -> StaffMember:
     """Take a cashier's staff commands away; NotFound when they are not an active cashier."""
     async with uow:
         member = await uow.staff.get(telegram_id)
         if member is None or not await uow.staff.remove(telegram_id, now):
             raise NotFound("staff member", telegram_id)
-        await uow.audit.add(now, actor(admin_id), "staff_removed",
-                            {"telegram_id": telegram_id, "name": member.name})
+        await uow.audit.add(
+            now, actor(admin_id), "staff_removed", {"telegram_id": telegram_id, "name": member.name}
+        )
         return member

@@ -33,8 +33,9 @@ class SurpriseRun:
     surprised: tuple[int, ...]
 
 
-async def run_surprise(uow: UnitOfWork, program: Program, now: datetime,
-                       rng: random.Random) -> SurpriseRun:
+async def run_surprise(
+    uow: UnitOfWork, program: Program, now: datetime, rng: random.Random
+) -> SurpriseRun:
     """Draw the day's winners with `rng` and give each the bonus, one transaction each."""
     rules, timezone = program.surprise, program.info.timezone
     day = draw_day(now, timezone)
@@ -52,26 +53,34 @@ async def run_surprise(uow: UnitOfWork, program: Program, now: datetime,
     return SurpriseRun(day.isoformat(), True, len(eligible), tuple(surprised))
 
 
-async def _grant(uow: UnitOfWork, program: Program, member_id: int, day: str,
-                 now: datetime) -> Grant:
+async def _grant(
+    uow: UnitOfWork, program: Program, member_id: int, day: str, now: datetime
+) -> Grant:
     """Give one winner the bonus through the ledger and queue their message."""
     rules = program.surprise
     try:
         async with uow:
             member = await uow.members.lock(member_id)
-            if member is None or member.forgotten_at is not None or (
-                await uow.surprises.received(member_id, day)
+            if (
+                member is None
+                or member.forgotten_at is not None
+                or (await uow.surprises.received(member_id, day))
             ):
                 return "skipped"
             if not await uow.surprises.take_budget(day, rules.bonus, rules.daily_budget):
                 return "spent"
             posting = Posting(member_id, EntryKind.SURPRISE, now, reference=f"surprise:{day}")
-            posted = await uow.ledger.credit(posting, rules.bonus,
-                                             add_months(now, program.expiry.months))
+            posted = await uow.ledger.credit(
+                posting, rules.bonus, add_months(now, program.expiry.months)
+            )
             await uow.surprises.add(member_id, day, rules.bonus, posted.transaction_id, now)
-            await uow.outbox.add(member_id, "surprise_bonus",
-                                 {"points": rules.bonus, "balance": posted.balance}, now,
-                                 dedupe_key=f"surprise:{day}:{member_id}")
+            await uow.outbox.add(
+                member_id,
+                "surprise_bonus",
+                {"points": rules.bonus, "balance": posted.balance},
+                now,
+                dedupe_key=f"surprise:{day}:{member_id}",
+            )
     except DuplicateKey:
         return "skipped"  # another process surprised this member first
     return "granted"

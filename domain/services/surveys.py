@@ -40,43 +40,66 @@ def asks(program: Program, kind: SurveyTrigger) -> bool:
     return any(survey.trigger == kind for survey in program.surveys)
 
 
-async def queue_surveys(uow: UnitOfWork, program: Program, triggers: list[Trigger],
-                        now: datetime) -> int:
+async def queue_surveys(
+    uow: UnitOfWork, program: Program, triggers: list[Trigger], now: datetime
+) -> int:
     """Queue, inside the caller's transaction, the surveys these triggers ask; how many."""
     queued = 0
     for trigger in triggers:
         for survey in program.surveys:
-            if survey.trigger == trigger.kind and await _queue(uow, program, survey, trigger,
-                                                               now):
+            if survey.trigger == trigger.kind and await _queue(uow, program, survey, trigger, now):
                 queued += 1
     return queued
 
 
-async def _queue(uow: UnitOfWork, program: Program, survey: Survey, trigger: Trigger,
-                 now: datetime) -> bool:
+async def _queue(
+    uow: UnitOfWork, program: Program, survey: Survey, trigger: Trigger, now: datetime
+) -> bool:
     member = trigger.member
-    if (not survey.questions or not member.surveys_opt_in or member.telegram_id is None
-            or member.forgotten_at is not None
-            or not rules.sampled(survey, member.id, trigger.reference)):
+    if (
+        not survey.questions
+        or not member.surveys_opt_in
+        or member.telegram_id is None
+        or member.forgotten_at is not None
+        or not rules.sampled(survey, member.id, trigger.reference)
+    ):
         return False
     last = await uow.surveys.last_asked(member.id)
     if last is not None and last > now - timedelta(days=program.metrics.survey_min_days):
         return False
-    due = rules.ask_at(now, survey.delay_minutes, member.timezone or program.info.timezone,
-                       program.nudges.quiet_hours)
-    send_id = await uow.surveys.add_send(NewSurveySend(
-        survey.id, member.id, trigger.kind, trigger.reference, trigger.store, now, due))
+    due = rules.ask_at(
+        now,
+        survey.delay_minutes,
+        member.timezone or program.info.timezone,
+        program.nudges.quiet_hours,
+    )
+    send_id = await uow.surveys.add_send(
+        NewSurveySend(
+            survey.id, member.id, trigger.kind, trigger.reference, trigger.store, now, due
+        )
+    )
     if send_id is None:  # this trigger already asked this survey (a re-run)
         return False
-    await uow.outbox.add(member.id, TEMPLATE, question_context(survey, send_id, 0), now,
-                         dedupe_key=f"survey:{send_id}", due_at=due)
+    await uow.outbox.add(
+        member.id,
+        TEMPLATE,
+        question_context(survey, send_id, 0),
+        now,
+        dedupe_key=f"survey:{send_id}",
+        due_at=due,
+    )
     return True
 
 
 def question_context(survey: Survey, send_id: int, index: int) -> dict[str, object]:
     """What the question message shows and its buttons carry (JSON, kept in the outbox)."""
-    return {"send": send_id, "survey": survey.id, "index": index,
-            "kind": survey.questions[index], "count": len(survey.questions)}
+    return {
+        "send": send_id,
+        "survey": survey.id,
+        "index": index,
+        "kind": survey.questions[index],
+        "count": len(survey.questions),
+    }
 
 
 @dataclass(frozen=True)
@@ -92,8 +115,16 @@ class Answered:
     comment_on: QuestionKind | None = None  # ask for a comment about this low score
 
 
-async def answer_survey(uow: UnitOfWork, program: Program, *, member_id: int, send_id: int,
-                        index: int, score: int, now: datetime) -> Answered:
+async def answer_survey(
+    uow: UnitOfWork,
+    program: Program,
+    *,
+    member_id: int,
+    send_id: int,
+    index: int,
+    score: int,
+    now: datetime,
+) -> Answered:
     """Record one answer once; with the last answer, pay the bonus once."""
     async with uow:
         await uow.members.lock(member_id)
@@ -112,19 +143,21 @@ async def answer_survey(uow: UnitOfWork, program: Program, *, member_id: int, se
         if left:
             return Answered("recorded", survey, left[0])
         points, balance = await _reward(uow, program, survey, member_id, send_id, now)
-        return Answered("recorded", survey, None, points, balance,
-                        _comment_on(survey, answers))
+        return Answered("recorded", survey, None, points, balance, _comment_on(survey, answers))
 
 
-async def _reward(uow: UnitOfWork, program: Program, survey: Survey, member_id: int,
-                  send_id: int, now: datetime) -> tuple[int, int | None]:
+async def _reward(
+    uow: UnitOfWork, program: Program, survey: Survey, member_id: int, send_id: int, now: datetime
+) -> tuple[int, int | None]:
     """Pay the survey's bonus through the ledger, once per send."""
     if not survey.reward_points or not await uow.surveys.mark_rewarded(send_id, now):
         return 0, None
-    posting = Posting(member_id, EntryKind.BONUS, now, reason=f"survey {survey.id}",
-                      reference=f"survey:{send_id}")
-    posted = await uow.ledger.credit(posting, survey.reward_points,
-                                     add_months(now, program.expiry.months))
+    posting = Posting(
+        member_id, EntryKind.BONUS, now, reason=f"survey {survey.id}", reference=f"survey:{send_id}"
+    )
+    posted = await uow.ledger.credit(
+        posting, survey.reward_points, add_months(now, program.expiry.months)
+    )
     return survey.reward_points, posted.balance
 
 
@@ -142,8 +175,9 @@ def _survey_of(program: Program, send: SurveySend | None, member_id: int) -> Sur
     return program.survey(send.survey_id)
 
 
-async def leave_comment(uow: UnitOfWork, program: Program, *, member_id: int, send_id: int,
-                        comment: str, now: datetime) -> bool:
+async def leave_comment(
+    uow: UnitOfWork, program: Program, *, member_id: int, send_id: int, comment: str, now: datetime
+) -> bool:
     """Keep the comment on a send's low score; False when there is none to comment on or
     one was left already."""
     async with uow:
@@ -157,8 +191,9 @@ async def leave_comment(uow: UnitOfWork, program: Program, *, member_id: int, se
         kind = _comment_on(survey, answers)
         if kind is None:
             return False
-        return await uow.surveys.add_comment(send_id, kind, answers[kind],
-                                             comment[:rules.MAX_COMMENT], now)
+        return await uow.surveys.add_comment(
+            send_id, kind, answers[kind], comment[: rules.MAX_COMMENT], now
+        )
 
 
 async def latest_comments(uow: UnitOfWork, limit: int) -> list[SurveyComment]:

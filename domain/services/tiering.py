@@ -52,6 +52,7 @@ async def review_tiers(uow: UnitOfWork, program: Program, now: datetime) -> int:
             if tier != member.tier:
                 changed += 1
             if program.tiers.rank(tier) < program.tiers.rank(member.tier):
-                await uow.outbox.add(member_id, "tier_down",
-                                     {"tier": tier, "previous": member.tier}, now)
+                await uow.outbox.add(
+                    member_id, "tier_down", {"tier": tier, "previous": member.tier}, now
+                )
     return changed

@@ -9,8 +9,7 @@ from domain.program import Program
 from domain.trends import Week, week, week_windows
 
 
-async def weekly_trends(uow: UnitOfWork, program: Program, since: date,
-                        until: date) -> list[Week]:
+async def weekly_trends(uow: UnitOfWork, program: Program, since: date, until: date) -> list[Week]:
     """The figures of each week of [since, until), dates in the program's time zone.
 
     `uow` should be read-only: this reads and writes nothing. InvalidRequest when the period

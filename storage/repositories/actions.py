@@ -16,14 +16,31 @@ from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import ActionClaimRow
 
 PENDING = "pending"
-CLAIM = (ActionClaimRow.id, ActionClaimRow.member_id, ActionClaimRow.action_id,
-         ActionClaimRow.period, ActionClaimRow.status, ActionClaimRow.points,
-         ActionClaimRow.claimed_at, ActionClaimRow.decided_at, ActionClaimRow.decided_by)
+CLAIM = (
+    ActionClaimRow.id,
+    ActionClaimRow.member_id,
+    ActionClaimRow.action_id,
+    ActionClaimRow.period,
+    ActionClaimRow.status,
+    ActionClaimRow.points,
+    ActionClaimRow.claimed_at,
+    ActionClaimRow.decided_at,
+    ActionClaimRow.decided_by,
+)
 
 
 def _claim(row: Any) -> ActionClaim:
-    return ActionClaim(row.id, row.member_id, row.action_id, row.period, row.status,
-                       row.points, row.claimed_at, row.decided_at, row.decided_by)
+    return ActionClaim(
+        row.id,
+        row.member_id,
+        row.action_id,
+        row.period,
+        row.status,
+        row.points,
+        row.claimed_at,
+        row.decided_at,
+        row.decided_by,
+    )
 
 
 class SqlActionClaims:
@@ -32,26 +49,33 @@ class SqlActionClaims:
     def __init__(self, conn: AsyncConnection, dialect: str) -> None:
         self.conn, self.dialect = conn, dialect
 
-    async def add(self, member_id: int, action_id: str, period: str, status: str,
-                  at: datetime) -> int | None:
+    async def add(
+        self, member_id: int, action_id: str, period: str, status: str, at: datetime
+    ) -> int | None:
         """The new claim's id; None when this member already claimed this action (in this
         period), whatever became of that claim."""
         statement = insert_ignoring_conflict(
-            self.dialect, ActionClaimRow, member_id=member_id, action_id=action_id,
-            period=period, status=status, points=0, claimed_at=at,
+            self.dialect,
+            ActionClaimRow,
+            member_id=member_id,
+            action_id=action_id,
+            period=period,
+            status=status,
+            points=0,
+            claimed_at=at,
         ).returning(ActionClaimRow.id)
         return (await self.conn.execute(statement)).scalar_one_or_none()
 
     async def get(self, claim_id: int) -> ActionClaim | None:
         """The claim with this id, or None."""
-        row = (await self.conn.execute(
-            select(*CLAIM).where(ActionClaimRow.id == claim_id))).first()
+        row = (await self.conn.execute(select(*CLAIM).where(ActionClaimRow.id == claim_id))).first()
         return _claim(row) if row is not None else None
 
     async def of_member(self, member_id: int) -> Sequence[ActionClaim]:
         """Every claim of one member, oldest first."""
-        rows = await self.conn.execute(select(*CLAIM).where(
-            ActionClaimRow.member_id == member_id).order_by(ActionClaimRow.id))
+        rows = await self.conn.execute(
+            select(*CLAIM).where(ActionClaimRow.member_id == member_id).order_by(ActionClaimRow.id)
+        )
         return [_claim(row) for row in rows]
 
     async def decide(self, claim_id: int, status: str, at: datetime, by: str) -> bool:
@@ -59,19 +83,26 @@ class SqlActionClaims:
         result = await self.conn.execute(
             update(ActionClaimRow)
             .where(ActionClaimRow.id == claim_id, ActionClaimRow.status == PENDING)
-            .values(status=status, decided_at=at, decided_by=by))
+            .values(status=status, decided_at=at, decided_by=by)
+        )
         return bool(result.rowcount)
 
-    async def settle(self, claim_id: int, points: int, transaction_id: int | None,
-                     voucher_id: int | None) -> None:
+    async def settle(
+        self, claim_id: int, points: int, transaction_id: int | None, voucher_id: int | None
+    ) -> None:
         """Record what a paid claim gave: points (with their transaction) and a voucher."""
         await self.conn.execute(
-            update(ActionClaimRow).where(ActionClaimRow.id == claim_id)
-            .values(points=points, transaction_id=transaction_id, voucher_id=voucher_id))
+            update(ActionClaimRow)
+            .where(ActionClaimRow.id == claim_id)
+            .values(points=points, transaction_id=transaction_id, voucher_id=voucher_id)
+        )
 
     async def pending(self, limit: int) -> Sequence[ActionClaim]:
         """The oldest claims still waiting for a decision."""
         rows = await self.conn.execute(
-            select(*CLAIM).where(ActionClaimRow.status == PENDING)
-            .order_by(ActionClaimRow.claimed_at, ActionClaimRow.id).limit(limit))
+            select(*CLAIM)
+            .where(ActionClaimRow.status == PENDING)
+            .order_by(ActionClaimRow.claimed_at, ActionClaimRow.id)
+            .limit(limit)
+        )
         return [_claim(row) for row in rows]

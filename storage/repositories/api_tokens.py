@@ -15,8 +15,13 @@ from storage.tables import ApiTokenRow
 
 def to_token(row: Row[Any]) -> ApiToken:
     """A row as the domain's record."""
-    return ApiToken(row.id, row.name, frozenset(filter(None, row.scopes.split(","))),
-                    row.created_at, row.revoked_at)
+    return ApiToken(
+        row.id,
+        row.name,
+        frozenset(filter(None, row.scopes.split(","))),
+        row.created_at,
+        row.revoked_at,
+    )
 
 
 class SqlApiTokens:
@@ -25,22 +30,26 @@ class SqlApiTokens:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, name: str, token_hash: str, scopes: frozenset[str],
-                  at: datetime) -> ApiToken:
-        await self.conn.execute(insert(ApiTokenRow).values(
-            name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)), created_at=at))
+    async def add(
+        self, name: str, token_hash: str, scopes: frozenset[str], at: datetime
+    ) -> ApiToken:
+        await self.conn.execute(
+            insert(ApiTokenRow).values(
+                name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)), created_at=at
+            )
+        )
         token = await self.by_name(name)
         assert token is not None
         return token
 
     async def by_hash(self, token_hash: str) -> ApiToken | None:
-        row = (await self.conn.execute(
-            select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))).first()
+        row = (
+            await self.conn.execute(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        ).first()
         return None if row is None else to_token(row)
 
     async def by_name(self, name: str) -> ApiToken | None:
-        row = (await self.conn.execute(
-            select(ApiTokenRow).where(ApiTokenRow.name == name))).first()
+        row = (await self.conn.execute(select(ApiTokenRow).where(ApiTokenRow.name == name))).first()
         return None if row is None else to_token(row)
 
     async def all(self) -> Sequence[ApiToken]:
@@ -52,6 +61,7 @@ class SqlApiTokens:
         result = await self.conn.execute(
             update(ApiTokenRow)
             .where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
-            .values(revoked_at=at))
+            .values(revoked_at=at)
+        )
         assert isinstance(result, CursorResult)
         return result.rowcount == 1

@@ -18,10 +18,10 @@ class SqlAudit:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, at: datetime, actor: str, action: str,
-                  details: dict[str, object]) -> None:
-        await self.conn.execute(insert(AuditRow).values(at=at, actor=actor, action=action,
-                                                        details=details))
+    async def add(self, at: datetime, actor: str, action: str, details: dict[str, object]) -> None:
+        await self.conn.execute(
+            insert(AuditRow).values(at=at, actor=actor, action=action, details=details)
+        )
 
     async def since(self, at: datetime | None, limit: int) -> Sequence[AuditEntry]:
         statement = select(AuditRow).order_by(AuditRow.id).limit(limit)

@@ -22,45 +22,71 @@ class SqlBirthdays:
 
     async def get(self, member_id: int) -> Birthday | None:
         """The member's birthday, or None when they have not set one."""
-        row = (await self.conn.execute(
-            select(BirthdayRow.month, BirthdayRow.day, BirthdayRow.set_at)
-            .where(BirthdayRow.member_id == member_id))).first()
+        row = (
+            await self.conn.execute(
+                select(BirthdayRow.month, BirthdayRow.day, BirthdayRow.set_at).where(
+                    BirthdayRow.member_id == member_id
+                )
+            )
+        ).first()
         return Birthday(member_id, row.month, row.day, row.set_at) if row is not None else None
 
-    async def put(self, member_id: int, month: int, day: int, at: datetime,
-                  set_before: datetime) -> bool:
+    async def put(
+        self, member_id: int, month: int, day: int, at: datetime, set_before: datetime
+    ) -> bool:
         """Set the birthday if none is set, or change one set at `set_before` or earlier;
         False (nothing changed) when it was set later than that."""
         changed = await self.conn.execute(
             update(BirthdayRow)
             .where(BirthdayRow.member_id == member_id, BirthdayRow.set_at <= set_before)
-            .values(month=month, day=day, set_at=at))
+            .values(month=month, day=day, set_at=at)
+        )
         if changed.rowcount:
             return True
-        added = await self.conn.execute(insert_ignoring_conflict(
-            self.dialect, BirthdayRow, member_id=member_id, month=month, day=day, set_at=at))
+        added = await self.conn.execute(
+            insert_ignoring_conflict(
+                self.dialect, BirthdayRow, member_id=member_id, month=month, day=day, set_at=at
+            )
+        )
         return bool(added.rowcount)
 
-    async def due(self, action_id: str,
-                  days: Collection[tuple[int, int, int]]) -> Sequence[BirthdayCandidate]:
+    async def due(
+        self, action_id: str, days: Collection[tuple[int, int, int]]
+    ) -> Sequence[BirthdayCandidate]:
         """Members (not forgotten) whose birthday is one of `days`, given as (month, day,
         year), and whom the action has not paid for that year yet."""
         if not days:
             return []
-        paid = [exists().where(ActionClaimRow.member_id == BirthdayRow.member_id,
-                               ActionClaimRow.action_id == action_id,
-                               ActionClaimRow.period == str(year))
-                for _, _, year in days]
-        on_day = [and_(BirthdayRow.month == month, BirthdayRow.day == day, ~taken)
-                  for (month, day, _), taken in zip(days, paid, strict=True)]
+        paid = [
+            exists().where(
+                ActionClaimRow.member_id == BirthdayRow.member_id,
+                ActionClaimRow.action_id == action_id,
+                ActionClaimRow.period == str(year),
+            )
+            for _, _, year in days
+        ]
+        on_day = [
+            and_(BirthdayRow.month == month, BirthdayRow.day == day, ~taken)
+            for (month, day, _), taken in zip(days, paid, strict=True)
+        ]
         rows = await self.conn.execute(
-            select(BirthdayRow.member_id, BirthdayRow.month, BirthdayRow.day,
-                   MemberRow.timezone, MemberRow.joined_at)
+            select(
+                BirthdayRow.member_id,
+                BirthdayRow.month,
+                BirthdayRow.day,
+                MemberRow.timezone,
+                MemberRow.joined_at,
+            )
             .join(MemberRow, MemberRow.id == BirthdayRow.member_id)
             .where(MemberRow.forgotten_at.is_(None), or_(*on_day))
-            .order_by(BirthdayRow.member_id))
-        return [BirthdayCandidate(row.member_id, date(LEAP_YEAR, row.month, row.day),
-                                  row.timezone, row.joined_at) for row in rows]
+            .order_by(BirthdayRow.member_id)
+        )
+        return [
+            BirthdayCandidate(
+                row.member_id, date(LEAP_YEAR, row.month, row.day), row.timezone, row.joined_at
+            )
+            for row in rows
+        ]
 
     async def erase(self, member_id: int) -> None:
         """Forget the member's birthday (personal data)."""

@@ -17,23 +17,35 @@ class SqlCauses:
     def __init__(self, conn: AsyncConnection, dialect: str) -> None:
         self.conn, self.dialect = conn, dialect
 
-    async def add_donation(self, member_id: int, cause_id: str, points: int,
-                           transaction_id: int, at: datetime, request_id: str | None) -> None:
+    async def add_donation(
+        self,
+        member_id: int,
+        cause_id: str,
+        points: int,
+        transaction_id: int,
+        at: datetime,
+        request_id: str | None,
+    ) -> None:
         await self.conn.execute(
-            insert(DonationRow).values(member_id=member_id, cause_id=cause_id, points=points,
-                                       transaction_id=transaction_id, created_at=at,
-                                       request_id=request_id)
+            insert(DonationRow).values(
+                member_id=member_id,
+                cause_id=cause_id,
+                points=points,
+                transaction_id=transaction_id,
+                created_at=at,
+                request_id=request_id,
+            )
         )
         await self.conn.execute(
             insert_ignoring_conflict(self.dialect, CauseTotalRow, cause_id=cause_id, points=0)
         )
         await self.conn.execute(
-            update(CauseTotalRow).where(CauseTotalRow.cause_id == cause_id)
+            update(CauseTotalRow)
+            .where(CauseTotalRow.cause_id == cause_id)
             .values(points=CauseTotalRow.points + points)
         )
 
-    async def donation_by_request(self, member_id: int,
-                                  request_id: str) -> tuple[str, int] | None:
+    async def donation_by_request(self, member_id: int, request_id: str) -> tuple[str, int] | None:
         """The cause and points of the donation made under this request id, if any."""
         statement = select(DonationRow.cause_id, DonationRow.points).where(
             DonationRow.member_id == member_id, DonationRow.request_id == request_id

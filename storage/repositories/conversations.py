@@ -14,13 +14,18 @@ from storage.tables import ConversationStateRow, MemberRow
 STATES = ConversationStateRow.__table__.c
 STATE_COLUMNS = (STATES.step, STATES.data, STATES.updated_at)
 STATE_OF = select(*STATE_COLUMNS).where(STATES.telegram_id == bindparam("telegram_id"))
-TAKE = (delete(ConversationStateRow)
-        .where(STATES.telegram_id == bindparam("telegram_id"), STATES.step == bindparam("step"))
-        .returning(*STATE_COLUMNS))
+TAKE = (
+    delete(ConversationStateRow)
+    .where(STATES.telegram_id == bindparam("telegram_id"), STATES.step == bindparam("step"))
+    .returning(*STATE_COLUMNS)
+)
 MEMBER_AND_STATE = (  # built once: read on every update
     select(MemberRow.__table__, *STATE_COLUMNS)
-    .outerjoin_from(MemberRow.__table__, ConversationStateRow.__table__,
-                    STATES.telegram_id == MEMBERS.telegram_id)
+    .outerjoin_from(
+        MemberRow.__table__,
+        ConversationStateRow.__table__,
+        STATES.telegram_id == MEMBERS.telegram_id,
+    )
     .where(MEMBERS.telegram_id == bindparam("telegram_id"))
 )
 
@@ -50,13 +55,19 @@ class SqlConversations:
     async def put(self, telegram_id: int, state: ChatState) -> None:
         """Replace the person's state (delete, insert: portable and inside one transaction)."""
         await self.clear(telegram_id)
-        await self.conn.execute(insert(ConversationStateRow).values(
-            telegram_id=telegram_id, step=state.step, data=state.data,
-            updated_at=state.updated_at))
+        await self.conn.execute(
+            insert(ConversationStateRow).values(
+                telegram_id=telegram_id,
+                step=state.step,
+                data=state.data,
+                updated_at=state.updated_at,
+            )
+        )
 
     async def clear(self, telegram_id: int) -> None:
-        await self.conn.execute(delete(ConversationStateRow).where(
-            ConversationStateRow.telegram_id == telegram_id))
+        await self.conn.execute(
+            delete(ConversationStateRow).where(ConversationStateRow.telegram_id == telegram_id)
+        )
 
     async def take(self, telegram_id: int, step: str) -> ChatState | None:
         """Delete the person's state if it is at `step` and return it, in one statement.

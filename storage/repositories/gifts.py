@@ -19,24 +19,42 @@ class SqlGifts:
 
     async def claim(self, broadcast_id: int, member_id: int, at: datetime) -> bool:
         """Record the claim; False when this member already claimed this broadcast's gift."""
-        result = await self.conn.execute(insert_ignoring_conflict(
-            self.dialect, BroadcastGiftRow, broadcast_id=broadcast_id, member_id=member_id,
-            claimed_at=at))
+        result = await self.conn.execute(
+            insert_ignoring_conflict(
+                self.dialect,
+                BroadcastGiftRow,
+                broadcast_id=broadcast_id,
+                member_id=member_id,
+                claimed_at=at,
+            )
+        )
         return bool(result.rowcount)
 
     async def status_shown(self, broadcast_id: int) -> tuple[str, str] | None:
         """The locale and text of the status message as last shown, if any."""
-        row = (await self.conn.execute(
-            select(BroadcastStatusRow.locale, BroadcastStatusRow.shown)
-            .where(BroadcastStatusRow.broadcast_id == broadcast_id))).first()
+        row = (
+            await self.conn.execute(
+                select(BroadcastStatusRow.locale, BroadcastStatusRow.shown).where(
+                    BroadcastStatusRow.broadcast_id == broadcast_id
+                )
+            )
+        ).first()
         return (row.locale, row.shown) if row is not None else None
 
     async def show_status(self, broadcast_id: int, locale: str, text: str) -> None:
         """Remember the status text now on screen."""
         changed = await self.conn.execute(
-            update(BroadcastStatusRow).where(BroadcastStatusRow.broadcast_id == broadcast_id)
-            .values(locale=locale, shown=text))
+            update(BroadcastStatusRow)
+            .where(BroadcastStatusRow.broadcast_id == broadcast_id)
+            .values(locale=locale, shown=text)
+        )
         if not changed.rowcount:
-            await self.conn.execute(insert_ignoring_conflict(
-                self.dialect, BroadcastStatusRow, broadcast_id=broadcast_id, locale=locale,
-                shown=text))
+            await self.conn.execute(
+                insert_ignoring_conflict(
+                    self.dialect,
+                    BroadcastStatusRow,
+                    broadcast_id=broadcast_id,
+                    locale=locale,
+                    shown=text,
+                )
+            )

@@ -27,41 +27,57 @@ class SqlLeaderboard:
 
     async def is_named(self, member_id: int) -> bool:
         """Whether the member chose to appear by name."""
-        found = await self.conn.execute(select(LeaderboardNameRow.member_id).where(
-            LeaderboardNameRow.member_id == member_id))
+        found = await self.conn.execute(
+            select(LeaderboardNameRow.member_id).where(LeaderboardNameRow.member_id == member_id)
+        )
         return found.first() is not None
 
     async def set_named(self, member_id: int, named: bool, at: datetime) -> None:
         """Appear by name from now on, or (named False) as a masked code."""
         if named:
-            await self.conn.execute(insert_ignoring_conflict(
-                self.dialect, LeaderboardNameRow, member_id=member_id, chosen_at=at))
+            await self.conn.execute(
+                insert_ignoring_conflict(
+                    self.dialect, LeaderboardNameRow, member_id=member_id, chosen_at=at
+                )
+            )
         else:
-            await self.conn.execute(delete(LeaderboardNameRow).where(
-                LeaderboardNameRow.member_id == member_id))
+            await self.conn.execute(
+                delete(LeaderboardNameRow).where(LeaderboardNameRow.member_id == member_id)
+            )
 
-    async def by_points(self, kinds: Collection[str], since: datetime, until: datetime,
-                        size: int, member_id: int) -> Sequence[Placing]:
+    async def by_points(
+        self, kinds: Collection[str], since: datetime, until: datetime, size: int, member_id: int
+    ) -> Sequence[Placing]:
         """Ranked by the sum of the ledger points of `kinds` in `[since, until)`."""
         ledger = TransactionRow
         scores = (
-            select(ledger.member_id.label("member_id"), func.sum(ledger.points).label("value"),
-                   func.max(ledger.created_at).label("reached"))
-            .where(ledger.kind.in_(kinds), ledger.created_at >= since,
-                   ledger.created_at < until)
-            .group_by(ledger.member_id).having(func.sum(ledger.points) > 0)
+            select(
+                ledger.member_id.label("member_id"),
+                func.sum(ledger.points).label("value"),
+                func.max(ledger.created_at).label("reached"),
+            )
+            .where(ledger.kind.in_(kinds), ledger.created_at >= since, ledger.created_at < until)
+            .group_by(ledger.member_id)
+            .having(func.sum(ledger.points) > 0)
         ).subquery("scores")
         return await self._placings(scores, size, member_id)
 
-    async def by_purchases(self, since: datetime, until: datetime, size: int,
-                           member_id: int) -> Sequence[Placing]:
+    async def by_purchases(
+        self, since: datetime, until: datetime, size: int, member_id: int
+    ) -> Sequence[Placing]:
         """Ranked by receipts made in `[since, until)`, less those wholly refunded."""
         receipts = PurchaseRow
         scores = (
-            select(receipts.member_id.label("member_id"), func.count().label("value"),
-                   func.max(receipts.occurred_at).label("reached"))
-            .where(receipts.occurred_at >= since, receipts.occurred_at < until,
-                   receipts.refunded < receipts.total)
+            select(
+                receipts.member_id.label("member_id"),
+                func.count().label("value"),
+                func.max(receipts.occurred_at).label("reached"),
+            )
+            .where(
+                receipts.occurred_at >= since,
+                receipts.occurred_at < until,
+                receipts.refunded < receipts.total,
+            )
             .group_by(receipts.member_id)
         ).subquery("scores")
         return await self._placings(scores, size, member_id)
@@ -70,8 +86,13 @@ class SqlLeaderboard:
         """The top `size` places of `scores` (member_id, value, reached) and the member's."""
         order = (scores.c.value.desc(), scores.c.reached, scores.c.member_id)
         ranked = (
-            select(scores.c.member_id, scores.c.value, MemberRow.code, MemberRow.first_name,
-                   func.row_number().over(order_by=order).label("rank"))
+            select(
+                scores.c.member_id,
+                scores.c.value,
+                MemberRow.code,
+                MemberRow.first_name,
+                func.row_number().over(order_by=order).label("rank"),
+            )
             .join(MemberRow, MemberRow.id == scores.c.member_id)
             .where(MemberRow.forgotten_at.is_(None))
         ).subquery("ranked")
@@ -79,6 +100,15 @@ class SqlLeaderboard:
             select(ranked, LeaderboardNameRow.member_id.label("named"))
             .outerjoin(LeaderboardNameRow, LeaderboardNameRow.member_id == ranked.c.member_id)
             .where(or_(ranked.c.rank <= size, ranked.c.member_id == member_id))
-            .order_by(ranked.c.rank))
-        return [Placing(int(row.rank), row.member_id, int(row.value), row.code or "",
-                        row.first_name if row.named is not None else None) for row in rows]
+            .order_by(ranked.c.rank)
+        )
+        return [
+            Placing(
+                int(row.rank),
+                row.member_id,
+                int(row.value),
+                row.code or "",
+                row.first_name if row.named is not None else None,
+            )
+            for row in rows
+        ]

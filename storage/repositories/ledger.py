@@ -39,54 +39,87 @@ ADD_TO_BALANCE = (
 )
 LOTS = LotRow.__table__.c
 CREDITS = TierCreditRow.__table__.c
-EXPIRING = (LOTS.member_id == bindparam("member"), LOT_IS_OPEN,
-            LOTS.expires_at <= bindparam("expiring_by"))
+EXPIRING = (
+    LOTS.member_id == bindparam("member"),
+    LOT_IS_OPEN,
+    LOTS.expires_at <= bindparam("expiring_by"),
+)
 WINDOW_CREDITS = (  # an account's tier credits after :credits_since
     select(func.coalesce(func.sum(CREDITS.credits), 0))
-    .where(CREDITS.member_id == ACCOUNTS.member_id,
-           CREDITS.occurred_at > bindparam("credits_since"))
+    .where(
+        CREDITS.member_id == ACCOUNTS.member_id, CREDITS.occurred_at > bindparam("credits_since")
+    )
     .scalar_subquery()
 )
 LOCK_ACCOUNTS = (
-    select(MemberRow.__table__, ACCOUNTS.balance.label("account_balance"),
-           WINDOW_CREDITS.label("window_credits"))
+    select(
+        MemberRow.__table__,
+        ACCOUNTS.balance.label("account_balance"),
+        WINDOW_CREDITS.label("window_credits"),
+    )
     .join(AccountRow.__table__, ACCOUNTS.member_id == MEMBERS.id)
-    .where(*NAMED).order_by(MEMBERS.id).with_for_update()
+    .where(*NAMED)
+    .order_by(MEMBERS.id)
+    .with_for_update()
 )
 INSERT_RETURNING_ORDERED = {
     table: insert(table).returning(table.id, sort_by_parameter_order=True)
-    for table in (TransactionRow, LotRow)}
+    for table in (TransactionRow, LotRow)
+}
 INSERT_RETURNING = {table: insert(table).returning(table.id) for table in (TransactionRow, LotRow)}
 FIGURES = (  # built once: a member and their balance screen's numbers in one statement
     select(
         MemberRow.__table__,
-        func.coalesce(select(ACCOUNTS.balance).where(ACCOUNTS.member_id == bindparam("member"))
-                      .scalar_subquery(), 0).label("figure_balance"),
+        func.coalesce(
+            select(ACCOUNTS.balance)
+            .where(ACCOUNTS.member_id == bindparam("member"))
+            .scalar_subquery(),
+            0,
+        ).label("figure_balance"),
         select(func.coalesce(func.sum(CREDITS.credits), 0))
-        .where(CREDITS.member_id == bindparam("member"),
-               CREDITS.occurred_at > bindparam("credits_since"))
-        .scalar_subquery().label("figure_credits"),
-        select(func.coalesce(func.sum(LOTS.remaining), 0)).where(*EXPIRING)
-        .scalar_subquery().label("figure_expiring"),
-        select(func.min(LOTS.expires_at)).where(*EXPIRING)
-        .scalar_subquery().label("figure_expiring_first"),
-    )
-    .where(MEMBERS.id == bindparam("member"))
+        .where(
+            CREDITS.member_id == bindparam("member"),
+            CREDITS.occurred_at > bindparam("credits_since"),
+        )
+        .scalar_subquery()
+        .label("figure_credits"),
+        select(func.coalesce(func.sum(LOTS.remaining), 0))
+        .where(*EXPIRING)
+        .scalar_subquery()
+        .label("figure_expiring"),
+        select(func.min(LOTS.expires_at))
+        .where(*EXPIRING)
+        .scalar_subquery()
+        .label("figure_expiring_first"),
+    ).where(MEMBERS.id == bindparam("member"))
 )
 
 
 def _transaction_values(posting: Posting, points: int) -> dict[str, object]:
     """A ledger transaction's row for `posting` moving `points`."""
-    return {"member_id": posting.member_id, "kind": posting.kind.value, "points": points,
-            "reason": posting.reason, "actor": posting.actor, "reference": posting.reference,
-            "created_at": posting.at}
+    return {
+        "member_id": posting.member_id,
+        "kind": posting.kind.value,
+        "points": points,
+        "reason": posting.reason,
+        "actor": posting.actor,
+        "reference": posting.reference,
+        "created_at": posting.at,
+    }
 
 
-def _lot_values(posting: Posting, transaction_id: int, points: int,
-                expires_at: datetime) -> dict[str, object]:
+def _lot_values(
+    posting: Posting, transaction_id: int, points: int, expires_at: datetime
+) -> dict[str, object]:
     """A new lot's row: `points` earned by `posting`, all of them remaining."""
-    return {"member_id": posting.member_id, "transaction_id": transaction_id, "points": points,
-            "remaining": points, "earned_at": posting.at, "expires_at": expires_at}
+    return {
+        "member_id": posting.member_id,
+        "transaction_id": transaction_id,
+        "points": points,
+        "remaining": points,
+        "earned_at": posting.at,
+        "expires_at": expires_at,
+    }
 
 
 class SqlLedger:
@@ -106,20 +139,26 @@ class SqlLedger:
         transaction_id = await self._transaction(posting, points)
         lot_id = (
             await self.conn.execute(
-                insert(LotRow).values(_lot_values(posting, transaction_id, points, expires_at))
+                insert(LotRow)
+                .values(_lot_values(posting, transaction_id, points, expires_at))
                 .returning(LotRow.id)
             )
         ).scalar_one()
         await self.conn.execute(
-            insert(EntryRow).values(transaction_id=transaction_id, member_id=posting.member_id,
-                                    lot_id=lot_id, points=points)
+            insert(EntryRow).values(
+                transaction_id=transaction_id,
+                member_id=posting.member_id,
+                lot_id=lot_id,
+                points=points,
+            )
         )
         balance = await self._move_balance(posting.member_id, points)
         assert balance is not None, f"member {posting.member_id} has no account"
         return Posted(transaction_id, lot_id, balance)
 
-    async def debit(self, posting: Posting, points: int,
-                    prefer_lot_id: int | None = None) -> Posted:
+    async def debit(
+        self, posting: Posting, points: int, prefer_lot_id: int | None = None
+    ) -> Posted:
         """Take `points` from the balance, soonest-expiring lots first.
 
         Raises InsufficientPoints, writing nothing, when the balance is short.
@@ -142,16 +181,29 @@ class SqlLedger:
         )
         return [Lot(*row) for row in (await self.conn.execute(statement)).all()]
 
-    async def figures(self, member_id: int, credits_since: datetime,
-                      expiring_by: datetime) -> AccountFigures | None:
+    async def figures(
+        self, member_id: int, credits_since: datetime, expiring_by: datetime
+    ) -> AccountFigures | None:
         """The member, balance, tier credits and soon-expiring points in one statement."""
-        row = (await self.conn.execute(FIGURES, {
-            "member": member_id, "credits_since": credits_since, "expiring_by": expiring_by,
-        })).first()
+        row = (
+            await self.conn.execute(
+                FIGURES,
+                {
+                    "member": member_id,
+                    "credits_since": credits_since,
+                    "expiring_by": expiring_by,
+                },
+            )
+        ).first()
         if row is None:
             return None
-        return AccountFigures(to_member(row), int(row.figure_balance), int(row.figure_credits),
-                              int(row.figure_expiring), row.figure_expiring_first)
+        return AccountFigures(
+            to_member(row),
+            int(row.figure_balance),
+            int(row.figure_credits),
+            int(row.figure_expiring),
+            row.figure_expiring_first,
+        )
 
     async def due_lots(self, now: datetime, limit: int) -> Sequence[tuple[int, Lot]]:
         """Open lots whose expiry has come, oldest first, with their member ids."""
@@ -162,8 +214,10 @@ class SqlLedger:
             .limit(limit)
         )
         rows = (await self.conn.execute(statement)).all()
-        return [(member_id, Lot(lot_id, remaining, expires)) for member_id, lot_id, remaining,
-                expires in rows]
+        return [
+            (member_id, Lot(lot_id, remaining, expires))
+            for member_id, lot_id, remaining, expires in rows
+        ]
 
     async def expire_lot(self, posting: Posting, lot: Lot) -> int:
         """Expire what is left of a lot, re-read under the account lock so no spend races it.
@@ -171,7 +225,8 @@ class SqlLedger:
         Returns the points expired.
         """
         await self.conn.execute(
-            select(AccountRow.balance).where(AccountRow.member_id == posting.member_id)
+            select(AccountRow.balance)
+            .where(AccountRow.member_id == posting.member_id)
             .with_for_update()
         )
         remaining = (
@@ -188,8 +243,14 @@ class SqlLedger:
         """Ledger transactions, newest first by their date (a receipt's is when it happened,
         so one a till sent late takes its place among the others)."""
         statement = (
-            select(TransactionRow.id, TransactionRow.kind, TransactionRow.points,
-                   TransactionRow.reason, TransactionRow.reference, TransactionRow.created_at)
+            select(
+                TransactionRow.id,
+                TransactionRow.kind,
+                TransactionRow.points,
+                TransactionRow.reason,
+                TransactionRow.reference,
+                TransactionRow.created_at,
+            )
             .where(TransactionRow.member_id == member_id)
             .order_by(TransactionRow.created_at.desc(), TransactionRow.id.desc())
             .limit(limit)
@@ -198,22 +259,28 @@ class SqlLedger:
         return [LedgerRecord(*row) for row in (await self.conn.execute(statement)).all()]
 
     async def count_transactions(self, member_id: int) -> int:
-        statement = select(func.count()).select_from(TransactionRow).where(
-            TransactionRow.member_id == member_id
+        statement = (
+            select(func.count())
+            .select_from(TransactionRow)
+            .where(TransactionRow.member_id == member_id)
         )
         return (await self.conn.execute(statement)).scalar_one()
 
-    async def lock_accounts(self, keys: Collection[MemberKey],
-                            credits_since: datetime) -> Sequence[MemberAccount]:
+    async def lock_accounts(
+        self, keys: Collection[MemberKey], credits_since: datetime
+    ) -> Sequence[MemberAccount]:
         """The members `keys` name with their balances and tier credits after
         `credits_since`, in one read; members and accounts locked until commit, in id
         order (as a credit's update would lock an account)."""
         if not keys:
             return []
-        rows = await self.conn.execute(LOCK_ACCOUNTS, {**named_params(keys),
-                                                       "credits_since": credits_since})
-        return [MemberAccount(to_member(row), row.account_balance, int(row.window_credits))
-                for row in rows]
+        rows = await self.conn.execute(
+            LOCK_ACCOUNTS, {**named_params(keys), "credits_since": credits_since}
+        )
+        return [
+            MemberAccount(to_member(row), row.account_balance, int(row.window_credits))
+            for row in rows
+        ]
 
     async def credit_many(self, credits: Sequence[Credit]) -> list[int]:
         """`credit` for many postings, one statement per table; the lots' ids, in order."""
@@ -221,24 +288,40 @@ class SqlLedger:
             raise ValueError("credit needs a positive amount")
         if not credits:
             return []
-        transaction_ids = await self._insert_ids(TransactionRow, [
-            _transaction_values(c.posting, c.points) for c in credits])
-        lot_ids = await self._insert_ids(LotRow, [
-            _lot_values(c.posting, transaction_id, c.points, c.expires_at)
-            for c, transaction_id in zip(credits, transaction_ids, strict=True)])
-        await self.conn.execute(insert(EntryRow), [
-            {"transaction_id": transaction_id, "member_id": c.posting.member_id,
-             "lot_id": lot_id, "points": c.points}
-            for c, transaction_id, lot_id in zip(credits, transaction_ids, lot_ids, strict=True)])
+        transaction_ids = await self._insert_ids(
+            TransactionRow, [_transaction_values(c.posting, c.points) for c in credits]
+        )
+        lot_ids = await self._insert_ids(
+            LotRow,
+            [
+                _lot_values(c.posting, transaction_id, c.points, c.expires_at)
+                for c, transaction_id in zip(credits, transaction_ids, strict=True)
+            ],
+        )
+        await self.conn.execute(
+            insert(EntryRow),
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "member_id": c.posting.member_id,
+                    "lot_id": lot_id,
+                    "points": c.points,
+                }
+                for c, transaction_id, lot_id in zip(credits, transaction_ids, lot_ids, strict=True)
+            ],
+        )
         deltas: Counter[int] = Counter()
         for credit in credits:
             deltas[credit.posting.member_id] += credit.points
-        await self.conn.execute(ADD_TO_BALANCE, [
-            {"member": member_id, "delta": delta} for member_id, delta in deltas.items()])
+        await self.conn.execute(
+            ADD_TO_BALANCE,
+            [{"member": member_id, "delta": delta} for member_id, delta in deltas.items()],
+        )
         return lot_ids
 
-    async def _insert_ids(self, table: type[TransactionRow] | type[LotRow],
-                          rows: list[dict[str, object]]) -> list[int]:
+    async def _insert_ids(
+        self, table: type[TransactionRow] | type[LotRow], rows: list[dict[str, object]]
+    ) -> list[int]:
         """Insert `rows` in one statement; their new ids in the order of `rows`.
 
         SQLAlchemy cannot order a batch's RETURNING on SQLite and would send it a row at a
@@ -251,15 +334,25 @@ class SqlLedger:
         return sorted((await self.conn.execute(INSERT_RETURNING[table], rows)).scalars())
 
     async def _transaction(self, posting: Posting, points: int) -> int:
-        statement = insert(TransactionRow).values(
-            _transaction_values(posting, points)).returning(TransactionRow.id)
+        statement = (
+            insert(TransactionRow)
+            .values(_transaction_values(posting, points))
+            .returning(TransactionRow.id)
+        )
         return (await self.conn.execute(statement)).scalar_one()
 
     async def _consume(self, member_id: int, transaction_id: int, takes: Sequence[Take]) -> None:
         await self.conn.execute(
             insert(EntryRow),
-            [{"transaction_id": transaction_id, "member_id": member_id, "lot_id": take.lot_id,
-              "points": -take.points} for take in takes],
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "member_id": member_id,
+                    "lot_id": take.lot_id,
+                    "points": -take.points,
+                }
+                for take in takes
+            ],
         )
         await self.conn.execute(
             update(LotRow.__table__)  # type: ignore[arg-type]
@@ -288,14 +381,18 @@ class SqlTierCredits:
     async def add(self, member_id: int, credits: int, occurred_at: datetime) -> None:
         if credits:
             await self.conn.execute(
-                insert(TierCreditRow).values(member_id=member_id, credits=credits,
-                                             occurred_at=occurred_at)
+                insert(TierCreditRow).values(
+                    member_id=member_id, credits=credits, occurred_at=occurred_at
+                )
             )
 
     async def add_many(self, credits: Sequence[tuple[int, int, datetime]]) -> None:
         """`add` for many (member id, credits, occurred at) in one executemany."""
-        rows = [{"member_id": member_id, "credits": amount, "occurred_at": occurred_at}
-                for member_id, amount, occurred_at in credits if amount]
+        rows = [
+            {"member_id": member_id, "credits": amount, "occurred_at": occurred_at}
+            for member_id, amount, occurred_at in credits
+            if amount
+        ]
         if rows:
             await self.conn.execute(insert(TierCreditRow), rows)
 

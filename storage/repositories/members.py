@@ -19,13 +19,18 @@ MEMBERS = MemberRow.__table__.c
 ADVANCE = (
     update(MemberRow.__table__)  # type: ignore[arg-type]
     .where(MEMBERS.id == bindparam("member"))
-    .values(tier=bindparam("new_tier"), tier_below_since=bindparam("below_since"),
-            first_purchase_at=bindparam("first_purchase"))
+    .values(
+        tier=bindparam("new_tier"),
+        tier_below_since=bindparam("below_since"),
+        first_purchase_at=bindparam("first_purchase"),
+    )
 )
 NAMED = (  # members by any of their keys, in id order
-    or_(MEMBERS.telegram_id.in_(bindparam("telegram_ids", expanding=True)),
+    or_(
+        MEMBERS.telegram_id.in_(bindparam("telegram_ids", expanding=True)),
         MEMBERS.code.in_(bindparam("codes", expanding=True)),
-        MEMBERS.phone.in_(bindparam("phones", expanding=True))),
+        MEMBERS.phone.in_(bindparam("phones", expanding=True)),
+    ),
 )
 NAMED_MEMBERS = select(MemberRow.__table__).where(*NAMED).order_by(MEMBERS.id)
 FORGET_KEY_NAME = "forgotten_members"
@@ -36,20 +41,38 @@ MEMBER_BY = {  # one member by a unique key; built once, not per read
 }
 
 PROFILE_FIELDS = frozenset(
-    {"first_name", "phone", "locale", "timezone", "marketing_opt_in", "reminders_opt_in",
-     "surveys_opt_in", "reachable"}
+    {
+        "first_name",
+        "phone",
+        "locale",
+        "timezone",
+        "marketing_opt_in",
+        "reminders_opt_in",
+        "surveys_opt_in",
+        "reachable",
+    }
 )
 
 
 def to_member(row: Row[Any]) -> Member:
     """A row as the domain's record."""
     return Member(
-        id=row.id, code=row.code, telegram_id=row.telegram_id, first_name=row.first_name,
-        phone=row.phone, locale=row.locale, timezone=row.timezone,
-        marketing_opt_in=row.marketing_opt_in, reachable=row.reachable,
-        joined_at=row.joined_at, referrer_id=row.referrer_id, tier=row.tier,
-        tier_below_since=row.tier_below_since, first_purchase_at=row.first_purchase_at,
-        forgotten_at=row.forgotten_at, reminders_opt_in=row.reminders_opt_in,
+        id=row.id,
+        code=row.code,
+        telegram_id=row.telegram_id,
+        first_name=row.first_name,
+        phone=row.phone,
+        locale=row.locale,
+        timezone=row.timezone,
+        marketing_opt_in=row.marketing_opt_in,
+        reachable=row.reachable,
+        joined_at=row.joined_at,
+        referrer_id=row.referrer_id,
+        tier=row.tier,
+        tier_below_since=row.tier_below_since,
+        first_purchase_at=row.first_purchase_at,
+        forgotten_at=row.forgotten_at,
+        reminders_opt_in=row.reminders_opt_in,
         surveys_opt_in=row.surveys_opt_in,
     )
 
@@ -81,13 +104,21 @@ class SqlMembers:
         """Store a new member and open their account at zero."""
         member_id = (
             await self.conn.execute(
-                insert(MemberRow).values(
-                    code=member.code, telegram_id=member.telegram_id,
-                    first_name=member.first_name, phone=member.phone, locale=member.locale,
-                    timezone=member.timezone, marketing_opt_in=member.marketing_opt_in,
-                    reachable=True, joined_at=member.joined_at,
-                    referrer_id=member.referrer_id, tier=member.tier,
-                ).returning(MemberRow.id)
+                insert(MemberRow)
+                .values(
+                    code=member.code,
+                    telegram_id=member.telegram_id,
+                    first_name=member.first_name,
+                    phone=member.phone,
+                    locale=member.locale,
+                    timezone=member.timezone,
+                    marketing_opt_in=member.marketing_opt_in,
+                    reachable=True,
+                    joined_at=member.joined_at,
+                    referrer_id=member.referrer_id,
+                    tier=member.tier,
+                )
+                .returning(MemberRow.id)
             )
         ).scalar_one()
         await self.conn.execute(insert(AccountRow).values(member_id=member_id, balance=0))
@@ -130,8 +161,15 @@ class SqlMembers:
     async def erase(self, member_id: int, at: datetime) -> None:
         """Drop every personal field; the row stays so the ledger keeps its anonymous owner."""
         await self._update(
-            member_id, code=None, telegram_id=None, first_name=None, phone=None,
-            timezone=None, marketing_opt_in=False, reminders_opt_in=False, surveys_opt_in=False,
+            member_id,
+            code=None,
+            telegram_id=None,
+            first_name=None,
+            phone=None,
+            timezone=None,
+            marketing_opt_in=False,
+            reminders_opt_in=False,
+            surveys_opt_in=False,
             reachable=False,
             forgotten_at=at,
         )
@@ -145,9 +183,18 @@ class SqlMembers:
     async def advance(self, standings: Sequence[Standing]) -> None:
         """Store tiers, grace and first purchases as receipts left them (one executemany)."""
         if standings:
-            await self.conn.execute(ADVANCE, [
-                {"member": s.member_id, "new_tier": s.tier, "below_since": s.tier_below_since,
-                 "first_purchase": s.first_purchase_at} for s in standings])
+            await self.conn.execute(
+                ADVANCE,
+                [
+                    {
+                        "member": s.member_id,
+                        "new_tier": s.tier,
+                        "below_since": s.tier_below_since,
+                        "first_purchase": s.first_purchase_at,
+                    }
+                    for s in standings
+                ],
+            )
 
     async def forget_key(self) -> bytes | None:
         """The installation's key for hashing forgotten Telegram ids; None until first made."""
@@ -156,30 +203,46 @@ class SqlMembers:
 
     async def keep_forget_key(self, key: bytes, at: datetime) -> bytes:
         """Store `key` unless a key was stored first (by a concurrent forget); the one kept."""
-        await self.conn.execute(insert_ignoring_conflict(
-            self.conn.dialect.name, InstallationKeyRow, name=FORGET_KEY_NAME, secret=key.hex(),
-            created_at=at))
+        await self.conn.execute(
+            insert_ignoring_conflict(
+                self.conn.dialect.name,
+                InstallationKeyRow,
+                name=FORGET_KEY_NAME,
+                secret=key.hex(),
+                created_at=at,
+            )
+        )
         stored = await self.forget_key()
         assert stored is not None
         return stored
 
     async def forgotten(self, telegram_hash: str) -> ForgottenPerson | None:
-        row = (await self.conn.execute(select(ForgottenMemberRow).where(
-            ForgottenMemberRow.telegram_hash == telegram_hash))).first()
-        return None if row is None else ForgottenPerson(row.telegram_hash, row.forgotten_at,
-                                                        row.referrals_rewarded)
+        row = (
+            await self.conn.execute(
+                select(ForgottenMemberRow).where(ForgottenMemberRow.telegram_hash == telegram_hash)
+            )
+        ).first()
+        return (
+            None
+            if row is None
+            else ForgottenPerson(row.telegram_hash, row.forgotten_at, row.referrals_rewarded)
+        )
 
     async def remember_forgotten(self, person: ForgottenPerson) -> None:
         """Store or update a forgotten person (their account's row is locked by the caller)."""
-        values = {"forgotten_at": person.forgotten_at,
-                  "referrals_rewarded": person.referrals_rewarded}
-        updated = await self.conn.execute(update(ForgottenMemberRow).where(
-            ForgottenMemberRow.telegram_hash == person.telegram_hash).values(**values))
+        values = {
+            "forgotten_at": person.forgotten_at,
+            "referrals_rewarded": person.referrals_rewarded,
+        }
+        updated = await self.conn.execute(
+            update(ForgottenMemberRow)
+            .where(ForgottenMemberRow.telegram_hash == person.telegram_hash)
+            .values(**values)
+        )
         if not updated.rowcount:
-            await self.conn.execute(insert(ForgottenMemberRow).values(
-                telegram_hash=person.telegram_hash, **values))
+            await self.conn.execute(
+                insert(ForgottenMemberRow).values(telegram_hash=person.telegram_hash, **values)
+            )
 
     async def _update(self, member_id: int, **values: object) -> None:
-        await self.conn.execute(
-            update(MemberRow).where(MemberRow.id == member_id).values(**values)
-        )
+        await self.conn.execute(update(MemberRow).where(MemberRow.id == member_id).values(**values))

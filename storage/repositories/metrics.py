@@ -45,8 +45,9 @@ def money(scaled: Any) -> Decimal:
 
 def member_at(at: Any) -> ColumnElement[bool]:
     """The member had joined before `at` and was not forgotten before it."""
-    return and_(MEMBERS.joined_at < at,
-                or_(MEMBERS.forgotten_at.is_(None), MEMBERS.forgotten_at >= at))
+    return and_(
+        MEMBERS.joined_at < at, or_(MEMBERS.forgotten_at.is_(None), MEMBERS.forgotten_at >= at)
+    )
 
 
 def between(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
@@ -68,38 +69,61 @@ class SqlMetrics:
     async def facts(self, window: Window) -> MetricFacts:
         """Everything the figures of the period need, in ten aggregate statements."""
         since, until = window.since, window.until
-        total, new, left, unreachable = (await self.conn.execute(select(
-            count_if(member_at(until)), count_if(between(MEMBERS.joined_at, since, until)),
-            count_if(between(MEMBERS.forgotten_at, since, until)),
-            count_if(and_(member_at(until), MEMBERS.reachable.is_(False))),
-        ))).one()
+        total, new, left, unreachable = (
+            await self.conn.execute(
+                select(
+                    count_if(member_at(until)),
+                    count_if(between(MEMBERS.joined_at, since, until)),
+                    count_if(between(MEMBERS.forgotten_at, since, until)),
+                    count_if(and_(member_at(until), MEMBERS.reachable.is_(False))),
+                )
+            )
+        ).one()
         purchases, buyers, repeat, revenue = await self._period_purchases(window)
-        referrals_joined, referrals_qualified = (await self.conn.execute(select(
-            func.count(), count_if(and_(REFERRALS.status.in_(QUALIFIED),
-                                        REFERRALS.qualified_at < until)),
-        ).where(between(REFERRALS.joined_at, since, until)))).one()
+        referrals_joined, referrals_qualified = (
+            await self.conn.execute(
+                select(
+                    func.count(),
+                    count_if(and_(REFERRALS.status.in_(QUALIFIED), REFERRALS.qualified_at < until)),
+                ).where(between(REFERRALS.joined_at, since, until))
+            )
+        ).one()
         credited, debited = await self._points(window)
         return MetricFacts(
-            members_total=total, members_new=new, members_left=left, unreachable=unreachable,
+            members_total=total,
+            members_new=new,
+            members_left=left,
+            unreachable=unreachable,
             by_tier=await self._members_by(MEMBERS.tier, window),
             by_locale=await self._members_by(MEMBERS.locale, window),
             **await self._activity(window),
-            purchases=int(purchases), purchasing_members=int(buyers),
-            repeat_members=int(repeat), revenue=money(revenue),
+            purchases=int(purchases),
+            purchasing_members=int(buyers),
+            repeat_members=int(repeat),
+            revenue=money(revenue),
             lifetime_by_tier=await self._lifetime(window),
-            credited=credited, debited=debited,
-            outstanding=int((await self.conn.execute(
-                select(func.coalesce(func.sum(LEDGER.points), 0))
-                .where(LEDGER.created_at < until))).scalar_one()),
+            credited=credited,
+            debited=debited,
+            outstanding=int(
+                (
+                    await self.conn.execute(
+                        select(func.coalesce(func.sum(LEDGER.points), 0)).where(
+                            LEDGER.created_at < until
+                        )
+                    )
+                ).scalar_one()
+            ),
             rewards=await self._rewards(window),
-            referrals_joined=referrals_joined, referrals_qualified=int(referrals_qualified),
+            referrals_joined=referrals_joined,
+            referrals_qualified=int(referrals_qualified),
             donations=await self._donations(window),
         )
 
     async def _members_by(self, column: Any, window: Window) -> dict[str, int]:
         """Members at `until` counted by the value of one of their columns."""
         rows = await self.conn.execute(
-            select(column, func.count()).where(member_at(window.until)).group_by(column))
+            select(column, func.count()).where(member_at(window.until)).group_by(column)
+        )
         return {key: count for key, count in rows.all()}
 
     async def _activity(self, window: Window) -> dict[str, int]:
@@ -108,25 +132,42 @@ class SqlMetrics:
         before `since` (so their first purchase fell in the period)."""
         since, until = window.since, window.until
         buyers = (
-            select(BUYER.label("member_id"),
-                   func.max(case((PURCHASES.occurred_at < since, 1), else_=0)).label("s"),
-                   func.max(case((PURCHASES.occurred_at >= window.active_until, 1),
-                                 else_=0)).label("e"))
+            select(
+                BUYER.label("member_id"),
+                func.max(case((PURCHASES.occurred_at < since, 1), else_=0)).label("s"),
+                func.max(case((PURCHASES.occurred_at >= window.active_until, 1), else_=0)).label(
+                    "e"
+                ),
+            )
             .where(COUNTED, between(PURCHASES.occurred_at, window.active_since, until))
-            .group_by(BUYER).subquery()
+            .group_by(BUYER)
+            .subquery()
         )
         earlier = PurchaseRow.__table__.alias("earlier")
-        bought_before = (select(earlier.c.id).where(
-            earlier.c.member_id == buyers.c.member_id, earlier.c.refunded < earlier.c.total,
-            earlier.c.occurred_at < since).exists())
+        bought_before = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.member_id == buyers.c.member_id,
+                earlier.c.refunded < earlier.c.total,
+                earlier.c.occurred_at < since,
+            )
+            .exists()
+        )
         active_now = and_(buyers.c.e == 1, member_at(until))
-        s, e, n = (await self.conn.execute(
-            select(count_if(and_(buyers.c.s == 1, member_at(since))), count_if(active_now),
-                   count_if(and_(active_now, ~bought_before)))
-            .select_from(buyers.join(MemberRow.__table__, MEMBERS.id == buyers.c.member_id))
-        )).one()
-        return {"active_at_since": int(s), "active_at_until": int(e),
-                "active_first_bought_in_period": int(n)}
+        s, e, n = (
+            await self.conn.execute(
+                select(
+                    count_if(and_(buyers.c.s == 1, member_at(since))),
+                    count_if(active_now),
+                    count_if(and_(active_now, ~bought_before)),
+                ).select_from(buyers.join(MemberRow.__table__, MEMBERS.id == buyers.c.member_id))
+            )
+        ).one()
+        return {
+            "active_at_since": int(s),
+            "active_at_until": int(e),
+            "active_first_bought_in_period": int(n),
+        }
 
     async def _period_purchases(self, window: Window) -> tuple[Any, Any, Any, Any]:
         """Purchases in the period, members who made them, those with two or more, and the
@@ -134,12 +175,19 @@ class SqlMetrics:
         per_member = (
             select(func.count().label("made"), func.sum(NET).label("net"))
             .where(COUNTED, between(PURCHASES.occurred_at, window.since, window.until))
-            .group_by(PURCHASES.member_id).subquery()
+            .group_by(PURCHASES.member_id)
+            .subquery()
         )
-        row = (await self.conn.execute(select(
-            func.coalesce(func.sum(per_member.c.made), 0), func.count(),
-            count_if(per_member.c.made >= 2), func.coalesce(func.sum(per_member.c.net), 0),
-        ).select_from(per_member))).one()
+        row = (
+            await self.conn.execute(
+                select(
+                    func.coalesce(func.sum(per_member.c.made), 0),
+                    func.count(),
+                    count_if(per_member.c.made >= 2),
+                    func.coalesce(func.sum(per_member.c.net), 0),
+                ).select_from(per_member)
+            )
+        ).one()
         return row[0], row[1], row[2], row[3]
 
     async def _lifetime(self, window: Window) -> dict[str, TierRevenue]:
@@ -147,23 +195,27 @@ class SqlMetrics:
         per_member = (
             select(BUYER.label("member_id"), func.sum(NET).label("net"))
             .where(COUNTED, PURCHASES.occurred_at < window.until)
-            .group_by(BUYER).subquery()
+            .group_by(BUYER)
+            .subquery()
         )
         rows = await self.conn.execute(
             select(MEMBERS.tier, func.count(), func.sum(per_member.c.net))
-            .select_from(per_member.join(MemberRow.__table__,
-                                         MEMBERS.id == per_member.c.member_id))
-            .group_by(MEMBERS.tier))
+            .select_from(per_member.join(MemberRow.__table__, MEMBERS.id == per_member.c.member_id))
+            .group_by(MEMBERS.tier)
+        )
         return {tier: TierRevenue(customers, money(net)) for tier, customers, net in rows.all()}
 
     async def _points(self, window: Window) -> tuple[dict[str, int], dict[str, int]]:
         """Points credited and debited in the period, each by ledger kind."""
         rows = await self.conn.execute(
-            select(LEDGER.kind,
-                   func.sum(case((LEDGER.points > 0, LEDGER.points), else_=0)),
-                   func.sum(case((LEDGER.points < 0, -LEDGER.points), else_=0)))
+            select(
+                LEDGER.kind,
+                func.sum(case((LEDGER.points > 0, LEDGER.points), else_=0)),
+                func.sum(case((LEDGER.points < 0, -LEDGER.points), else_=0)),
+            )
             .where(between(LEDGER.created_at, window.since, window.until))
-            .group_by(LEDGER.kind))
+            .group_by(LEDGER.kind)
+        )
         credited, debited = {}, {}
         for kind, added, taken in rows.all():
             credited[kind], debited[kind] = int(added), int(taken)
@@ -173,22 +225,37 @@ class SqlMetrics:
         """Per reward: vouchers issued, used, and expired unused, in the period."""
         since, until = window.since, window.until
         rows = await self.conn.execute(
-            select(VOUCHERS.reward_id, count_if(between(VOUCHERS.issued_at, since, until)),
-                   count_if(between(VOUCHERS.used_at, since, until)),
-                   count_if(and_(between(VOUCHERS.expires_at, since, until),
-                                 VOUCHERS.used_at.is_(None))))
-            .where(or_(between(VOUCHERS.issued_at, since, until),
-                       between(VOUCHERS.used_at, since, until),
-                       between(VOUCHERS.expires_at, since, until)))
-            .group_by(VOUCHERS.reward_id))
-        return {reward: RewardFigures(int(issued), int(used), int(expired))
-                for reward, issued, used, expired in rows.all()}
+            select(
+                VOUCHERS.reward_id,
+                count_if(between(VOUCHERS.issued_at, since, until)),
+                count_if(between(VOUCHERS.used_at, since, until)),
+                count_if(
+                    and_(between(VOUCHERS.expires_at, since, until), VOUCHERS.used_at.is_(None))
+                ),
+            )
+            .where(
+                or_(
+                    between(VOUCHERS.issued_at, since, until),
+                    between(VOUCHERS.used_at, since, until),
+                    between(VOUCHERS.expires_at, since, until),
+                )
+            )
+            .group_by(VOUCHERS.reward_id)
+        )
+        return {
+            reward: RewardFigures(int(issued), int(used), int(expired))
+            for reward, issued, used, expired in rows.all()
+        }
 
     async def _donations(self, window: Window) -> dict[str, tuple[int, int]]:
         """Per cause: points donated in the period and how many members gave them."""
         rows = await self.conn.execute(
-            select(DONATIONS.cause_id, func.sum(DONATIONS.points),
-                   func.count(func.distinct(DONATIONS.member_id)))
+            select(
+                DONATIONS.cause_id,
+                func.sum(DONATIONS.points),
+                func.count(func.distinct(DONATIONS.member_id)),
+            )
             .where(between(DONATIONS.created_at, window.since, window.until))
-            .group_by(DONATIONS.cause_id))
+            .group_by(DONATIONS.cause_id)
+        )
         return {cause: (int(points), members) for cause, points, members in rows.all()}

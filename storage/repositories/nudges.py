@@ -51,18 +51,37 @@ class SqlNudges:
     async def last_member_id(self) -> int:
         return int((await self.conn.execute(select(func.max(MemberRow.id)))).scalar() or 0)
 
-    async def facts(self, first_id: int, last_id: int, now: datetime,
-                    expiring_until: datetime, credits_since: datetime) -> list[MemberFacts]:
+    async def facts(
+        self,
+        first_id: int,
+        last_id: int,
+        now: datetime,
+        expiring_until: datetime,
+        credits_since: datetime,
+    ) -> list[MemberFacts]:
         """Facts of the reachable, not forgotten members with ids in [first_id, last_id]."""
-        members = (await self.conn.execute(
-            select(MemberRow.id, MemberRow.code, MemberRow.timezone,
-                   MemberRow.reminders_opt_in, MemberRow.joined_at, MemberRow.tier,
-                   MemberRow.invite_shown_at, AccountRow.balance)
-            .join(AccountRow, AccountRow.member_id == MemberRow.id)
-            .where(MemberRow.id.between(first_id, last_id), MemberRow.forgotten_at.is_(None),
-                   MemberRow.reachable.is_(True), MemberRow.telegram_id.is_not(None))
-            .order_by(MemberRow.id)
-        )).all()
+        members = (
+            await self.conn.execute(
+                select(
+                    MemberRow.id,
+                    MemberRow.code,
+                    MemberRow.timezone,
+                    MemberRow.reminders_opt_in,
+                    MemberRow.joined_at,
+                    MemberRow.tier,
+                    MemberRow.invite_shown_at,
+                    AccountRow.balance,
+                )
+                .join(AccountRow, AccountRow.member_id == MemberRow.id)
+                .where(
+                    MemberRow.id.between(first_id, last_id),
+                    MemberRow.forgotten_at.is_(None),
+                    MemberRow.reachable.is_(True),
+                    MemberRow.telegram_id.is_not(None),
+                )
+                .order_by(MemberRow.id)
+            )
+        ).all()
         if not members:
             return []
         expiring = await self._expiring(first_id, last_id, now, expiring_until)
@@ -73,20 +92,35 @@ class SqlNudges:
         none: frozenset[str] = frozenset()
         return [  # rows unpacked as tuples: ten times faster than by attribute name
             MemberFacts(
-                member_id, code, timezone, opt_in, joined_at, tier, balance,
-                credits.get(member_id, 0), *expiring.get(member_id, NOT_EXPIRING),
-                purchases.get(member_id), redeemed.get(member_id, none), shown is not None,
-                last_nudge.get(member_id), causes.get(member_id, none),
+                member_id,
+                code,
+                timezone,
+                opt_in,
+                joined_at,
+                tier,
+                balance,
+                credits.get(member_id, 0),
+                *expiring.get(member_id, NOT_EXPIRING),
+                purchases.get(member_id),
+                redeemed.get(member_id, none),
+                shown is not None,
+                last_nudge.get(member_id),
+                causes.get(member_id, none),
             )
             for member_id, code, timezone, opt_in, joined_at, tier, shown, balance in members
         ]
 
-    async def _expiring(self, first_id: int, last_id: int, now: datetime,
-                        until: datetime) -> dict[int, tuple[int, datetime | None]]:
+    async def _expiring(
+        self, first_id: int, last_id: int, now: datetime, until: datetime
+    ) -> dict[int, tuple[int, datetime | None]]:
         rows = await self.conn.execute(
             select(LotRow.member_id, func.sum(LotRow.remaining), func.min(LotRow.expires_at))
-            .where(LotRow.member_id.between(first_id, last_id), LOT_IS_OPEN,
-                   LotRow.expires_at > now, LotRow.expires_at <= until)
+            .where(
+                LotRow.member_id.between(first_id, last_id),
+                LOT_IS_OPEN,
+                LotRow.expires_at > now,
+                LotRow.expires_at <= until,
+            )
             .group_by(LotRow.member_id)
         )
         return {member_id: (int(points), first) for member_id, points, first in rows}
@@ -94,8 +128,10 @@ class SqlNudges:
     async def _credits(self, first_id: int, last_id: int, since: datetime) -> dict[int, int]:
         rows = await self.conn.execute(
             select(TierCreditRow.member_id, func.sum(TierCreditRow.credits))
-            .where(TierCreditRow.member_id.between(first_id, last_id),
-                   TierCreditRow.occurred_at > since)
+            .where(
+                TierCreditRow.member_id.between(first_id, last_id),
+                TierCreditRow.occurred_at > since,
+            )
             .group_by(TierCreditRow.member_id)
         )
         return {member_id: int(total) for member_id, total in rows}
@@ -110,7 +146,8 @@ class SqlNudges:
 
     async def _redeemed(self, first_id: int, last_id: int) -> dict[int, frozenset[str]]:
         rows = await self.conn.execute(
-            select(VoucherRow.member_id, VoucherRow.reward_id).distinct()
+            select(VoucherRow.member_id, VoucherRow.reward_id)
+            .distinct()
             .where(VoucherRow.member_id.between(first_id, last_id))
         )
         found: defaultdict[int, set[str]] = defaultdict(set)
@@ -118,11 +155,13 @@ class SqlNudges:
             found[member_id].add(reward_id)
         return {member_id: frozenset(ids) for member_id, ids in found.items()}
 
-    async def _nudged(self, first_id: int,
-                      last_id: int) -> tuple[dict[int, frozenset[str]], dict[int, datetime]]:
+    async def _nudged(
+        self, first_id: int, last_id: int
+    ) -> tuple[dict[int, frozenset[str]], dict[int, datetime]]:
         rows = await self.conn.execute(
-            select(NudgeLogRow.member_id, NudgeLogRow.cause_key, NudgeLogRow.at)
-            .where(NudgeLogRow.member_id.between(first_id, last_id))
+            select(NudgeLogRow.member_id, NudgeLogRow.cause_key, NudgeLogRow.at).where(
+                NudgeLogRow.member_id.between(first_id, last_id)
+            )
         )
         causes: defaultdict[int, set[str]] = defaultdict(set)
         latest: dict[int, datetime] = {}
@@ -136,14 +175,16 @@ class SqlNudges:
         if not member_ids:
             return {}
         rows = await self.conn.execute(
-            select(PurchaseRow.member_id, PurchaseRow.lines)
-            .where(PurchaseRow.member_id.in_(member_ids))
+            select(PurchaseRow.member_id, PurchaseRow.lines).where(
+                PurchaseRow.member_id.in_(member_ids)
+            )
         )
         receipts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
         for member_id, stored in rows:
             receipts[member_id].append(stored)
-        found = {member: favourite_category(spending(stored))
-                 for member, stored in receipts.items()}
+        found = {
+            member: favourite_category(spending(stored)) for member, stored in receipts.items()
+        }
         return {member: category for member, category in found.items() if category}
 
     async def record(self, nudges: Sequence[Nudge], at: datetime) -> set[int]:
@@ -151,11 +192,16 @@ class SqlNudges:
         if not nudges:
             return set()
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = (dialect_insert(NudgeLogRow).on_conflict_do_nothing()
-                     .returning(NudgeLogRow.member_id))
-        rows = await self.conn.execute(statement, [
-            {"member_id": n.member_id, "kind": n.kind, "cause_key": n.cause_key, "at": at}
-            for n in nudges])
+        statement = (
+            dialect_insert(NudgeLogRow).on_conflict_do_nothing().returning(NudgeLogRow.member_id)
+        )
+        rows = await self.conn.execute(
+            statement,
+            [
+                {"member_id": n.member_id, "kind": n.kind, "cause_key": n.cause_key, "at": at}
+                for n in nudges
+            ],
+        )
         return set(rows.scalars())
 
     async def mark_invite_shown(self, member_id: int, at: datetime) -> None:
@@ -178,8 +224,11 @@ class SqlSurprises:
         statement = (
             select(PurchaseRow.member_id)
             .join(MemberRow, MemberRow.id == PurchaseRow.member_id)
-            .where(PurchaseRow.occurred_at > since, MemberRow.forgotten_at.is_(None),
-                   MemberRow.reachable.is_(True))
+            .where(
+                PurchaseRow.occurred_at > since,
+                MemberRow.forgotten_at.is_(None),
+                MemberRow.reachable.is_(True),
+            )
             .group_by(PurchaseRow.member_id)
             .having(func.count() >= min_purchases)
             .order_by(PurchaseRow.member_id)
@@ -187,14 +236,16 @@ class SqlSurprises:
         return list((await self.conn.execute(statement)).scalars())
 
     async def received(self, member_id: int, day: str) -> bool:
-        statement = select(SurpriseRow.member_id).where(SurpriseRow.member_id == member_id,
-                                                        SurpriseRow.day == day)
+        statement = select(SurpriseRow.member_id).where(
+            SurpriseRow.member_id == member_id, SurpriseRow.day == day
+        )
         return (await self.conn.execute(statement)).first() is not None
 
     async def take_budget(self, day: str, points: int, budget: int) -> bool:
         """Count `points` against the day's budget unless that would exceed it."""
         await self.conn.execute(
-            insert_ignoring_conflict(self.dialect, SurpriseDayRow, day=day, granted=0))
+            insert_ignoring_conflict(self.dialect, SurpriseDayRow, day=day, granted=0)
+        )
         taken = await self.conn.execute(
             update(SurpriseDayRow)
             .where(SurpriseDayRow.day == day, SurpriseDayRow.granted + points <= budget)
@@ -203,8 +254,12 @@ class SqlSurprises:
         )
         return taken.first() is not None
 
-    async def add(self, member_id: int, day: str, points: int, transaction_id: int,
-                  at: datetime) -> None:
+    async def add(
+        self, member_id: int, day: str, points: int, transaction_id: int, at: datetime
+    ) -> None:
         """Record a member's surprise of the day; a second one fails on the key."""
-        await self.conn.execute(insert(SurpriseRow).values(
-            member_id=member_id, day=day, points=points, transaction_id=transaction_id, at=at))
+        await self.conn.execute(
+            insert(SurpriseRow).values(
+                member_id=member_id, day=day, points=points, transaction_id=transaction_id, at=at
+            )
+        )

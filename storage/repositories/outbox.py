@@ -19,30 +19,59 @@ from domain.outbox import Outcome
 from domain.ports import NewNotification
 from storage.tables import PENDING, MemberRow, OutboxRow
 
-DUE = (OutboxRow.id, OutboxRow.member_id, MemberRow.telegram_id, MemberRow.locale,
-       OutboxRow.template, OutboxRow.context, OutboxRow.attempts, OutboxRow.broadcast_id,
-       MemberRow.reachable)
+DUE = (
+    OutboxRow.id,
+    OutboxRow.member_id,
+    MemberRow.telegram_id,
+    MemberRow.locale,
+    OutboxRow.template,
+    OutboxRow.context,
+    OutboxRow.attempts,
+    OutboxRow.broadcast_id,
+    MemberRow.reachable,
+)
 SETTLE = (
     update(OutboxRow)
-    .where(OutboxRow.id == bindparam("row_id"), OutboxRow.claimed_by == bindparam("worker"),
-           text(PENDING))
-    .values(state=bindparam("new_state"), attempts=OutboxRow.attempts + bindparam("tries"),
-            last_error=bindparam("error"), failed_at=bindparam("gave_up_at"),
-            next_attempt_at=bindparam("retry_at"), claimed_by=None, claimed_until=None)
+    .where(
+        OutboxRow.id == bindparam("row_id"),
+        OutboxRow.claimed_by == bindparam("worker"),
+        text(PENDING),
+    )
+    .values(
+        state=bindparam("new_state"),
+        attempts=OutboxRow.attempts + bindparam("tries"),
+        last_error=bindparam("error"),
+        failed_at=bindparam("gave_up_at"),
+        next_attempt_at=bindparam("retry_at"),
+        claimed_by=None,
+        claimed_until=None,
+    )
 )
 MARK_SENT = (
-    update(OutboxRow).where(OutboxRow.id == bindparam("row_id"))
-    .values(state="sent", sent_at=bindparam("at"), attempts=OutboxRow.attempts + 1,
-            telegram_message_id=bindparam("message_id"), claimed_by=None,
-            claimed_until=None)
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("row_id"))
+    .values(
+        state="sent",
+        sent_at=bindparam("at"),
+        attempts=OutboxRow.attempts + 1,
+        telegram_message_id=bindparam("message_id"),
+        claimed_by=None,
+        claimed_until=None,
+    )
 )
 
 
 def _settle_params(worker: str, outcome: Outcome) -> dict[str, Any]:
     final = outcome.state != "pending"
-    return {"row_id": outcome.id, "worker": worker, "new_state": outcome.state,
-            "tries": int(outcome.counts_attempt), "error": outcome.error,
-            "gave_up_at": outcome.at if final else None, "retry_at": outcome.retry_at}
+    return {
+        "row_id": outcome.id,
+        "worker": worker,
+        "new_state": outcome.state,
+        "tries": int(outcome.counts_attempt),
+        "error": outcome.error,
+        "gave_up_at": outcome.at if final else None,
+        "retry_at": outcome.retry_at,
+    }
 
 
 class SqlOutbox:
@@ -51,51 +80,95 @@ class SqlOutbox:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, member_id: int, template: str, context: dict[str, object],
-                  at: datetime, dedupe_key: str | None = None,
-                  due_at: datetime | None = None) -> None:
+    async def add(
+        self,
+        member_id: int,
+        template: str,
+        context: dict[str, object],
+        at: datetime,
+        dedupe_key: str | None = None,
+        due_at: datetime | None = None,
+    ) -> None:
         """Queue one message, sent from `due_at` (None: at once)."""
-        await self.conn.execute(insert(OutboxRow).values(
-            member_id=member_id, template=template, context=context, created_at=at,
-            dedupe_key=dedupe_key, attempts=0, next_attempt_at=due_at))
+        await self.conn.execute(
+            insert(OutboxRow).values(
+                member_id=member_id,
+                template=template,
+                context=context,
+                created_at=at,
+                dedupe_key=dedupe_key,
+                attempts=0,
+                next_attempt_at=due_at,
+            )
+        )
 
     async def add_many(self, rows: Sequence[NewNotification], at: datetime) -> None:
         """Write `rows` in one executemany: the rows `add` would write one at a time."""
         if rows:
-            await self.conn.execute(insert(OutboxRow), [
-                {"member_id": r.member_id, "template": r.template, "context": r.context,
-                 "created_at": at, "dedupe_key": r.dedupe_key, "attempts": 0} for r in rows])
+            await self.conn.execute(
+                insert(OutboxRow),
+                [
+                    {
+                        "member_id": r.member_id,
+                        "template": r.template,
+                        "context": r.context,
+                        "created_at": at,
+                        "dedupe_key": r.dedupe_key,
+                        "attempts": 0,
+                    }
+                    for r in rows
+                ],
+            )
 
     async def pending(self, limit: int) -> Sequence[Notification]:
-        statement = (select(*DUE).join(MemberRow, MemberRow.id == OutboxRow.member_id)
-                     .where(text(PENDING)).order_by(OutboxRow.id).limit(limit))
+        statement = (
+            select(*DUE)
+            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
+            .where(text(PENDING))
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
         return [Notification(*row) for row in (await self.conn.execute(statement)).all()]
 
-    async def claim(self, worker: str, now: datetime, until: datetime,
-                    limit: int) -> Sequence[Notification]:
+    async def claim(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> Sequence[Notification]:
         """Take up to `limit` due rows, oldest first, that no live claim holds."""
         due = (
             select(OutboxRow.id)
-            .where(text(PENDING),
-                   or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-                   or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-            .order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
+            .where(
+                text(PENDING),
+                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         claimed = await self.conn.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(due.scalar_subquery()))
-            .values(claimed_by=worker, claimed_until=until).returning(OutboxRow.id))
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .values(claimed_by=worker, claimed_until=until)
+            .returning(OutboxRow.id)
+        )
         ids = list(claimed.scalars())
         if not ids:
             return []
         rows = await self.conn.execute(
-            select(*DUE).join(MemberRow, MemberRow.id == OutboxRow.member_id)
-            .where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
+            select(*DUE)
+            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
+            .where(OutboxRow.id.in_(ids))
+            .order_by(OutboxRow.id)
+        )
         return [Notification(*row) for row in rows.all()]
 
     async def settle(self, worker: str, outcomes: Sequence[Outcome]) -> None:
         """Record outcomes: a send always; anything else only while the claim is ours."""
-        sent = [{"row_id": o.id, "at": o.at, "message_id": o.message_id}
-                for o in outcomes if o.state == "sent"]
+        sent = [
+            {"row_id": o.id, "at": o.at, "message_id": o.message_id}
+            for o in outcomes
+            if o.state == "sent"
+        ]
         others = [_settle_params(worker, o) for o in outcomes if o.state != "sent"]
         if sent:
             await self.conn.execute(MARK_SENT, sent)
@@ -110,13 +183,16 @@ class SqlOutbox:
     async def renew(self, worker: str, ids: Collection[int], until: datetime) -> None:
         """Extend this worker's claims on `ids` (rows in flight) to `until`."""
         await self.conn.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(list(ids)), OutboxRow.claimed_by == worker,
-                                    text(PENDING))
-            .values(claimed_until=until))
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.claimed_by == worker, text(PENDING))
+            .values(claimed_until=until)
+        )
 
     async def release(self, worker: str) -> int:
         """Hand back every pending row this worker claimed (on a clean stop)."""
         result = await self.conn.execute(
-            update(OutboxRow).where(OutboxRow.claimed_by == worker, text(PENDING))
-            .values(claimed_by=None, claimed_until=None))
+            update(OutboxRow)
+            .where(OutboxRow.claimed_by == worker, text(PENDING))
+            .values(claimed_by=None, claimed_until=None)
+        )
         return result.rowcount

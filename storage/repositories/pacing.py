@@ -36,7 +36,8 @@ class SqlSlots:
         statement = self.insert(SendPacingRow).values(key=GLOBAL, free_at=now + span)
         later = case((SendPacingRow.free_at > now, SendPacingRow.free_at), else_=literal(now))
         upsert = statement.on_conflict_do_update(
-            index_elements=["key"], set_={"free_at": later + span},
+            index_elements=["key"],
+            set_={"free_at": later + span},
         ).returning(SendPacingRow.free_at)
         [free_at] = await self._run(upsert)
         return float(free_at) - span
@@ -47,7 +48,8 @@ class SqlSlots:
         rows = [{"key": _chat_key(chat), "free_at": at + spacing} for chat, at in times.items()]
         statement = self.insert(SendPacingRow).values(rows)
         upsert = statement.on_conflict_do_update(
-            index_elements=["key"], set_={"free_at": statement.excluded.free_at},
+            index_elements=["key"],
+            set_={"free_at": statement.excluded.free_at},
             where=SendPacingRow.free_at <= statement.excluded.free_at - spacing + EPSILON,
         ).returning(SendPacingRow.key)
         keys = set(await self._run(upsert))
@@ -56,10 +58,10 @@ class SqlSlots:
     async def hold(self, until: float) -> None:
         rows = [{"key": GLOBAL, "free_at": until}, {"key": HELD, "free_at": until}]
         statement = self.insert(SendPacingRow).values(rows)
-        later = case((SendPacingRow.free_at > until, SendPacingRow.free_at),
-                     else_=literal(until))
-        await self._run(statement.on_conflict_do_update(index_elements=["key"],
-                                                         set_={"free_at": later}))
+        later = case((SendPacingRow.free_at > until, SendPacingRow.free_at), else_=literal(until))
+        await self._run(
+            statement.on_conflict_do_update(index_elements=["key"], set_={"free_at": later})
+        )
 
     async def free_at(self) -> float:
         return await self._read(GLOBAL)
@@ -68,13 +70,17 @@ class SqlSlots:
         return await self._read(HELD)
 
     async def forget_before(self, moment: float) -> None:
-        await self._run(delete(SendPacingRow).where(SendPacingRow.key.not_in((GLOBAL, HELD)),
-                                                    SendPacingRow.free_at < moment))
+        await self._run(
+            delete(SendPacingRow).where(
+                SendPacingRow.key.not_in((GLOBAL, HELD)), SendPacingRow.free_at < moment
+            )
+        )
 
     async def _read(self, key: str) -> float:
         async with self.database.reader.connect() as conn:
-            value = (await conn.execute(select(SendPacingRow.free_at)
-                                        .where(SendPacingRow.key == key))).scalar()
+            value = (
+                await conn.execute(select(SendPacingRow.free_at).where(SendPacingRow.key == key))
+            ).scalar()
         return float(value or 0.0)
 
     async def _run(self, statement: Executable) -> list[Any]:

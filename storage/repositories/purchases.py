@@ -26,30 +26,51 @@ from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
 
 HELD = HeldPurchaseRow.__table__.c
 SEEN = union_all(  # receipts recorded, or held and not credited yet (else recorded now)
-    select(PurchaseRow.receipt_id, PurchaseRow.body_hash, PurchaseRow.answer,
-           PurchaseRow.member_id, literal(None, String).label("phone"))
-    .where(PurchaseRow.merchant == bindparam("merchant"),
-           PurchaseRow.receipt_id.in_(bindparam("ids", expanding=True))),
-    select(HeldPurchaseRow.receipt_id, HeldPurchaseRow.body_hash,
-           null().cast(JSON).label("answer"), literal(None).label("member_id"),
-           HeldPurchaseRow.phone)
-    .where(HeldPurchaseRow.merchant == bindparam("merchant"),
-           HeldPurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
-           HeldPurchaseRow.credited_at.is_(None)),
+    select(
+        PurchaseRow.receipt_id,
+        PurchaseRow.body_hash,
+        PurchaseRow.answer,
+        PurchaseRow.member_id,
+        literal(None, String).label("phone"),
+    ).where(
+        PurchaseRow.merchant == bindparam("merchant"),
+        PurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
+    ),
+    select(
+        HeldPurchaseRow.receipt_id,
+        HeldPurchaseRow.body_hash,
+        null().cast(JSON).label("answer"),
+        literal(None).label("member_id"),
+        HeldPurchaseRow.phone,
+    ).where(
+        HeldPurchaseRow.merchant == bindparam("merchant"),
+        HeldPurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
+        HeldPurchaseRow.credited_at.is_(None),
+    ),
 )
 MARK_CREDITED = (
     update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
-    .where(HELD.id == bindparam("held")).values(credited_at=bindparam("at"))
+    .where(HELD.id == bindparam("held"))
+    .values(credited_at=bindparam("at"))
 )
 
 
 def to_purchase(row: Row[Any]) -> PurchaseRecord:
     """A row as the domain's record."""
     return PurchaseRecord(
-        id=row.id, merchant=row.merchant, receipt_id=row.receipt_id, member_id=row.member_id,
-        body_hash=row.body_hash, total=row.total, points_awarded=row.points_awarded,
-        tier_credits=row.tier_credits, refunded=row.refunded, points_clawed=row.points_clawed,
-        credits_clawed=row.credits_clawed, lot_id=row.lot_id, occurred_at=row.occurred_at,
+        id=row.id,
+        merchant=row.merchant,
+        receipt_id=row.receipt_id,
+        member_id=row.member_id,
+        body_hash=row.body_hash,
+        total=row.total,
+        points_awarded=row.points_awarded,
+        tier_credits=row.tier_credits,
+        refunded=row.refunded,
+        points_clawed=row.points_clawed,
+        credits_clawed=row.credits_clawed,
+        lot_id=row.lot_id,
+        occurred_at=row.occurred_at,
         answer=row.answer,
     )
 
@@ -57,21 +78,39 @@ def to_purchase(row: Row[Any]) -> PurchaseRecord:
 def to_refund(row: Row[Any]) -> RefundRecord:
     """A row as the domain's record."""
     return RefundRecord(
-        id=row.id, purchase_id=row.purchase_id, refund_id=row.refund_id, amount=row.amount,
-        points_clawed=row.points_clawed, points_shortfall=row.points_shortfall,
-        credits_clawed=row.credits_clawed, created_at=row.created_at,
+        id=row.id,
+        purchase_id=row.purchase_id,
+        refund_id=row.refund_id,
+        amount=row.amount,
+        points_clawed=row.points_clawed,
+        points_shortfall=row.points_shortfall,
+        credits_clawed=row.credits_clawed,
+        created_at=row.created_at,
     )
 
 
-def _purchase_values(record: PurchaseRecord, recorded_at: datetime, store: str | None,
-                     lines: list[dict[str, str | int]]) -> dict[str, object]:
+def _purchase_values(
+    record: PurchaseRecord,
+    recorded_at: datetime,
+    store: str | None,
+    lines: list[dict[str, str | int]],
+) -> dict[str, object]:
     """A new receipt's row."""
-    return {"merchant": record.merchant, "receipt_id": record.receipt_id,
-            "member_id": record.member_id, "body_hash": record.body_hash, "total": record.total,
-            "points_awarded": record.points_awarded, "tier_credits": record.tier_credits,
-            "lot_id": record.lot_id, "store": store, "lines": {"lines": lines},
-            "answer": record.answer, "occurred_at": record.occurred_at,
-            "recorded_at": recorded_at}
+    return {
+        "merchant": record.merchant,
+        "receipt_id": record.receipt_id,
+        "member_id": record.member_id,
+        "body_hash": record.body_hash,
+        "total": record.total,
+        "points_awarded": record.points_awarded,
+        "tier_credits": record.tier_credits,
+        "lot_id": record.lot_id,
+        "store": store,
+        "lines": {"lines": lines},
+        "answer": record.answer,
+        "occurred_at": record.occurred_at,
+        "recorded_at": recorded_at,
+    }
 
 
 class SqlPurchases:
@@ -91,8 +130,10 @@ class SqlPurchases:
         """Insert receipts in one executemany; a receipt recorded meanwhile (a concurrent
         twin) fails them all on the unique receipt key."""
         if purchases:
-            await self.conn.execute(insert(PurchaseRow), [
-                _purchase_values(p.record, recorded_at, p.store, p.lines) for p in purchases])
+            await self.conn.execute(
+                insert(PurchaseRow),
+                [_purchase_values(p.record, recorded_at, p.store, p.lines) for p in purchases],
+            )
 
     async def seen(self, merchant: str, receipt_ids: Collection[str]) -> Sequence[SeenReceipt]:
         """The receipts among `receipt_ids` recorded, or held and not credited yet, in one
@@ -109,24 +150,34 @@ class SqlPurchases:
         row = (await self.conn.execute(statement)).first()
         return None if row is None else to_refund(row)
 
-    async def add_refund(self, purchase: PurchaseRecord, refund: RefundRecord, merchant: str,
-                         actor: str | None) -> int:
+    async def add_refund(
+        self, purchase: PurchaseRecord, refund: RefundRecord, merchant: str, actor: str | None
+    ) -> int:
         """Record a refund and add it to the receipt's running totals."""
         refund_row_id = (
             await self.conn.execute(
-                insert(RefundRow).values(
-                    purchase_id=purchase.id, merchant=merchant, refund_id=refund.refund_id,
-                    amount=refund.amount, points_clawed=refund.points_clawed,
+                insert(RefundRow)
+                .values(
+                    purchase_id=purchase.id,
+                    merchant=merchant,
+                    refund_id=refund.refund_id,
+                    amount=refund.amount,
+                    points_clawed=refund.points_clawed,
                     points_shortfall=refund.points_shortfall,
-                    credits_clawed=refund.credits_clawed, actor=actor,
+                    credits_clawed=refund.credits_clawed,
+                    actor=actor,
                     created_at=refund.created_at,
-                ).returning(RefundRow.id)
+                )
+                .returning(RefundRow.id)
             )
         ).scalar_one()
         await self.conn.execute(
-            update(PurchaseRow).where(PurchaseRow.id == purchase.id).values(
+            update(PurchaseRow)
+            .where(PurchaseRow.id == purchase.id)
+            .values(
                 refunded=PurchaseRow.refunded + refund.amount,
-                points_clawed=PurchaseRow.points_clawed + refund.points_clawed
+                points_clawed=PurchaseRow.points_clawed
+                + refund.points_clawed
                 + refund.points_shortfall,
                 credits_clawed=PurchaseRow.credits_clawed + refund.credits_clawed,
             )
@@ -136,26 +187,54 @@ class SqlPurchases:
     async def hold(self, held: Sequence[HeldPurchase], at: datetime) -> None:
         """Keep receipts for phones no member has; their key is unique like a purchase's."""
         if held:
-            await self.conn.execute(insert(HeldPurchaseRow), [
-                {"merchant": h.merchant, "receipt_id": h.receipt_id, "phone": h.phone,
-                 "body_hash": h.body_hash, "lines": {"lines": h.lines}, "store": h.store,
-                 "occurred_at": h.occurred_at, "held_at": at} for h in held])
+            await self.conn.execute(
+                insert(HeldPurchaseRow),
+                [
+                    {
+                        "merchant": h.merchant,
+                        "receipt_id": h.receipt_id,
+                        "phone": h.phone,
+                        "body_hash": h.body_hash,
+                        "lines": {"lines": h.lines},
+                        "store": h.store,
+                        "occurred_at": h.occurred_at,
+                        "held_at": at,
+                    }
+                    for h in held
+                ],
+            )
 
     async def held_for_phone(self, phone: str) -> Sequence[HeldPurchase]:
         """Receipts still waiting for this phone, oldest first."""
-        rows = (await self.conn.execute(select(HeldPurchaseRow).where(
-            HeldPurchaseRow.phone == phone, HeldPurchaseRow.credited_at.is_(None),
-        ).order_by(HeldPurchaseRow.id))).all()
+        rows = (
+            await self.conn.execute(
+                select(HeldPurchaseRow)
+                .where(
+                    HeldPurchaseRow.phone == phone,
+                    HeldPurchaseRow.credited_at.is_(None),
+                )
+                .order_by(HeldPurchaseRow.id)
+            )
+        ).all()
         return [to_held(row) for row in rows]
 
     async def mark_credited(self, held_ids: Sequence[int], at: datetime) -> None:
         """Mark held receipts credited to the member who shared their phone."""
         if held_ids:
-            await self.conn.execute(MARK_CREDITED, [{"held": held_id, "at": at}
-                                                    for held_id in held_ids])
+            await self.conn.execute(
+                MARK_CREDITED, [{"held": held_id, "at": at} for held_id in held_ids]
+            )
 
 
 def to_held(row: Row[Any]) -> HeldPurchase:
     """A row as the domain's record."""
-    return HeldPurchase(row.id, row.merchant, row.receipt_id, row.phone, row.body_hash,
-                        list(row.lines["lines"]), row.store, row.occurred_at)
+    return HeldPurchase(
+        row.id,
+        row.merchant,
+        row.receipt_id,
+        row.phone,
+        row.body_hash,
+        list(row.lines["lines"]),
+        row.store,
+        row.occurred_at,
+    )

@@ -20,8 +20,9 @@ class SqlReferrals:
 
     async def add(self, referrer_id: int, invitee_id: int, at: datetime) -> None:
         await self.conn.execute(
-            insert(ReferralRow).values(referrer_id=referrer_id, invitee_id=invitee_id,
-                                       status="pending", joined_at=at)
+            insert(ReferralRow).values(
+                referrer_id=referrer_id, invitee_id=invitee_id, status="pending", joined_at=at
+            )
         )
 
     async def pending_for_invitee(self, invitee_id: int) -> Referral | None:
@@ -31,25 +32,35 @@ class SqlReferrals:
         row = (await self.conn.execute(statement)).first()
         if row is None:
             return None
-        return Referral(row.id, row.referrer_id, row.invitee_id, row.status, row.joined_at,
-                        row.qualified_at)
+        return Referral(
+            row.id, row.referrer_id, row.invitee_id, row.status, row.joined_at, row.qualified_at
+        )
 
     async def set_status(self, referral_id: int, status: str, at: datetime) -> None:
         await self.conn.execute(
-            update(ReferralRow).where(ReferralRow.id == referral_id)
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id)
             .values(status=status, qualified_at=at)
         )
 
     async def rewarded_between(self, referrer_id: int, start: datetime, end: datetime) -> int:
-        statement = select(func.count()).select_from(ReferralRow).where(
-            ReferralRow.referrer_id == referrer_id, ReferralRow.status == "rewarded",
-            ReferralRow.qualified_at >= start, ReferralRow.qualified_at < end,
+        statement = (
+            select(func.count())
+            .select_from(ReferralRow)
+            .where(
+                ReferralRow.referrer_id == referrer_id,
+                ReferralRow.status == "rewarded",
+                ReferralRow.qualified_at >= start,
+                ReferralRow.qualified_at < end,
+            )
         )
         return (await self.conn.execute(statement)).scalar_one()
 
     async def count(self, referrer_id: int, status: str | None = None) -> int:
-        statement = select(func.count()).select_from(ReferralRow).where(
-            ReferralRow.referrer_id == referrer_id
+        statement = (
+            select(func.count())
+            .select_from(ReferralRow)
+            .where(ReferralRow.referrer_id == referrer_id)
         )
         if status is not None:
             statement = statement.where(ReferralRow.status == status)
@@ -58,8 +69,9 @@ class SqlReferrals:
     async def add_milestone(self, referrer_id: int, count: int, at: datetime) -> bool:
         """Mark a milestone awarded; False when it already was."""
         result = await self.conn.execute(
-            insert_ignoring_conflict(self.dialect, MilestoneRow, referrer_id=referrer_id,
-                                     count=count, awarded_at=at)
+            insert_ignoring_conflict(
+                self.dialect, MilestoneRow, referrer_id=referrer_id, count=count, awarded_at=at
+            )
         )
         assert isinstance(result, CursorResult)
         return result.rowcount == 1

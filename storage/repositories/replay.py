@@ -36,8 +36,7 @@ class SqlReplay:
         reads one snapshot of its own, and writes nothing here."""
         if self.dialect != "postgresql":
             return
-        await self.conn.execute(text(
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        await self.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         if snapshot is not None:
             if not SNAPSHOT_ID.fullmatch(snapshot):
                 raise ValueError(f"not a snapshot id: {snapshot!r}")
@@ -51,46 +50,81 @@ class SqlReplay:
 
     async def member_span(self) -> MemberRange | None:
         """Member ids from the lowest to one past the highest; None without members."""
-        low, high = (await self.conn.execute(
-            select(func.min(MemberRow.id), func.max(MemberRow.id)))).one()
+        low, high = (
+            await self.conn.execute(select(func.min(MemberRow.id), func.max(MemberRow.id)))
+        ).one()
         return None if low is None else (low, high + 1)
 
-    async def receipts(self, since: datetime, until: datetime, after: ReplayCursor | None,
-                       limit: int, members: MemberRange | None = None) -> ReplayPage:
-        statement = select(
-            PurchaseRow.id, PurchaseRow.member_id, PurchaseRow.occurred_at,
-            PurchaseRow.recorded_at, PurchaseRow.lines, PurchaseRow.refunded,
-            PurchaseRow.points_awarded, PurchaseRow.points_clawed,
-        ).where(PurchaseRow.occurred_at >= since, PurchaseRow.occurred_at < until).order_by(
-            PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id).limit(limit)
+    async def receipts(
+        self,
+        since: datetime,
+        until: datetime,
+        after: ReplayCursor | None,
+        limit: int,
+        members: MemberRange | None = None,
+    ) -> ReplayPage:
+        statement = (
+            select(
+                PurchaseRow.id,
+                PurchaseRow.member_id,
+                PurchaseRow.occurred_at,
+                PurchaseRow.recorded_at,
+                PurchaseRow.lines,
+                PurchaseRow.refunded,
+                PurchaseRow.points_awarded,
+                PurchaseRow.points_clawed,
+            )
+            .where(PurchaseRow.occurred_at >= since, PurchaseRow.occurred_at < until)
+            .order_by(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
+            .limit(limit)
+        )
         if members is not None:
-            statement = statement.where(PurchaseRow.member_id >= members[0],
-                                        PurchaseRow.member_id < members[1])
+            statement = statement.where(
+                PurchaseRow.member_id >= members[0], PurchaseRow.member_id < members[1]
+            )
         if after is not None:
-            statement = statement.where(tuple_(
-                PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id) > tuple_(*after))
+            statement = statement.where(
+                tuple_(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
+                > tuple_(*after)
+            )
         rows = (await self.conn.execute(statement)).all()
-        receipts = [ReplayReceipt(
-            member_id=row.member_id, occurred_at=row.occurred_at, recorded_at=row.recorded_at,
-            lines=tuple(PurchaseLine(str(line["sku"]), str(line["category"]),
-                                     int(line["quantity"]), Decimal(str(line["unit_price"])))
-                        for line in row.lines["lines"]),
-            refunded=row.refunded, points_awarded=row.points_awarded - row.points_clawed,
-        ) for row in rows]
+        receipts = [
+            ReplayReceipt(
+                member_id=row.member_id,
+                occurred_at=row.occurred_at,
+                recorded_at=row.recorded_at,
+                lines=tuple(
+                    PurchaseLine(
+                        str(line["sku"]),
+                        str(line["category"]),
+                        int(line["quantity"]),
+                        Decimal(str(line["unit_price"])),
+                    )
+                    for line in row.lines["lines"]
+                ),
+                refunded=row.refunded,
+                points_awarded=row.points_awarded - row.points_clawed,
+            )
+            for row in rows
+        ]
         last = rows[-1] if len(rows) == limit else None
-        return ReplayPage(receipts, None if last is None else (
-            last.member_id, last.occurred_at, last.id))
+        return ReplayPage(
+            receipts, None if last is None else (last.member_id, last.occurred_at, last.id)
+        )
 
     async def facts(self, since: datetime, until: datetime) -> LedgerFacts:
-        outstanding = await self.conn.scalar(select(func.coalesce(func.sum(AccountRow.balance),
-                                                                  0)))
+        outstanding = await self.conn.scalar(select(func.coalesce(func.sum(AccountRow.balance), 0)))
         in_period = (TransactionRow.created_at >= since, TransactionRow.created_at < until)
-        issued = await self.conn.scalar(select(func.coalesce(func.sum(TransactionRow.points), 0))
-                                        .where(TransactionRow.points > 0, *in_period))
-        redeemed = await self.conn.scalar(select(func.coalesce(-func.sum(TransactionRow.points),
-                                                               0))
-                                          .where(TransactionRow.kind == "redemption",
-                                                 *in_period))
+        issued = await self.conn.scalar(
+            select(func.coalesce(func.sum(TransactionRow.points), 0)).where(
+                TransactionRow.points > 0, *in_period
+            )
+        )
+        redeemed = await self.conn.scalar(
+            select(func.coalesce(-func.sum(TransactionRow.points), 0)).where(
+                TransactionRow.kind == "redemption", *in_period
+            )
+        )
         return LedgerFacts(int(outstanding or 0), int(issued or 0), int(redeemed or 0))
 
     async def member_count(self) -> int:

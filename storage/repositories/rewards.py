@@ -27,20 +27,29 @@ from storage.tables import AccountRow, RewardStockRow, VoucherRow
 
 STOCK, VOUCHERS = RewardStockRow.__table__.c, VoucherRow.__table__.c
 SHELF = union_all(  # built once: (what, reward, count) rows, the balance's reward ''
-    select(literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance)
-    .where(AccountRow.__table__.c.member_id == bindparam("member")),
+    select(literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance).where(
+        AccountRow.__table__.c.member_id == bindparam("member")
+    ),
     select(literal_column("'issued'"), STOCK.reward_id, STOCK.issued),
     select(literal_column("'held'"), VOUCHERS.reward_id, func.count())
-    .where(VOUCHERS.member_id == bindparam("member")).group_by(VOUCHERS.reward_id),
+    .where(VOUCHERS.member_id == bindparam("member"))
+    .group_by(VOUCHERS.reward_id),
 )
 
 
 def to_voucher(row: Row[Any]) -> Voucher:
     """A row as the domain's record."""
     return Voucher(
-        id=row.id, code=row.code, member_id=row.member_id, reward_id=row.reward_id,
-        cost=row.cost, issued_at=row.issued_at, expires_at=row.expires_at,
-        used_at=row.used_at, used_by=row.used_by, request_id=row.request_id,
+        id=row.id,
+        code=row.code,
+        member_id=row.member_id,
+        reward_id=row.reward_id,
+        cost=row.cost,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        used_by=row.used_by,
+        request_id=row.request_id,
     )
 
 
@@ -76,11 +85,17 @@ class SqlRewards:
     async def add_voucher(self, voucher: Voucher) -> Voucher:
         voucher_id = (
             await self.conn.execute(
-                insert(VoucherRow).values(
-                    code=voucher.code, member_id=voucher.member_id, reward_id=voucher.reward_id,
-                    cost=voucher.cost, issued_at=voucher.issued_at,
-                    expires_at=voucher.expires_at, request_id=voucher.request_id,
-                ).returning(VoucherRow.id)
+                insert(VoucherRow)
+                .values(
+                    code=voucher.code,
+                    member_id=voucher.member_id,
+                    reward_id=voucher.reward_id,
+                    cost=voucher.cost,
+                    issued_at=voucher.issued_at,
+                    expires_at=voucher.expires_at,
+                    request_id=voucher.request_id,
+                )
+                .returning(VoucherRow.id)
             )
         ).scalar_one()
         stored = await self._one(VoucherRow.id == voucher_id)
@@ -91,18 +106,22 @@ class SqlRewards:
         return await self._one(VoucherRow.code == code)
 
     async def voucher_by_request(self, member_id: int, request_id: str) -> Voucher | None:
-        return await self._one(VoucherRow.member_id == member_id,
-                               VoucherRow.request_id == request_id)
+        return await self._one(
+            VoucherRow.member_id == member_id, VoucherRow.request_id == request_id
+        )
 
     async def count_vouchers(self, member_id: int, reward_id: str) -> int:
-        statement = select(func.count()).select_from(VoucherRow).where(
-            VoucherRow.member_id == member_id, VoucherRow.reward_id == reward_id
+        statement = (
+            select(func.count())
+            .select_from(VoucherRow)
+            .where(VoucherRow.member_id == member_id, VoucherRow.reward_id == reward_id)
         )
         return (await self.conn.execute(statement)).scalar_one()
 
     async def member_vouchers(self, member_id: int) -> Sequence[Voucher]:
         statement = (
-            select(VoucherRow).where(VoucherRow.member_id == member_id)
+            select(VoucherRow)
+            .where(VoucherRow.member_id == member_id)
             .order_by(VoucherRow.id.desc())
         )
         return [to_voucher(row) for row in (await self.conn.execute(statement)).all()]

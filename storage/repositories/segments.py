@@ -26,12 +26,15 @@ BOUGHT_CATEGORY = {
 
 def reachable_for_marketing() -> list[ColumnElement[bool]]:
     """Who may get a broadcast at all: opted in, reachable, not forgotten."""
-    return [MemberRow.marketing_opt_in.is_(True), MemberRow.reachable.is_(True),
-            MemberRow.telegram_id.is_not(None), MemberRow.forgotten_at.is_(None)]
+    return [
+        MemberRow.marketing_opt_in.is_(True),
+        MemberRow.reachable.is_(True),
+        MemberRow.telegram_id.is_not(None),
+        MemberRow.forgotten_at.is_(None),
+    ]
 
 
-def segment_conditions(segment: Segment, at: datetime,
-                       dialect: str) -> list[ColumnElement[bool]]:
+def segment_conditions(segment: Segment, at: datetime, dialect: str) -> list[ColumnElement[bool]]:
     """The segment's conditions on `members` (all to hold), as of `at`."""
     conditions: list[ColumnElement[bool]] = []
     if segment.tier is not None:
@@ -39,13 +42,23 @@ def segment_conditions(segment: Segment, at: datetime,
     if segment.locale is not None:
         conditions.append(MemberRow.locale == segment.locale)
     if segment.min_balance:
-        conditions.append(exists(select(AccountRow.member_id).where(
-            AccountRow.member_id == MemberRow.id, AccountRow.balance >= segment.min_balance)))
+        conditions.append(
+            exists(
+                select(AccountRow.member_id).where(
+                    AccountRow.member_id == MemberRow.id, AccountRow.balance >= segment.min_balance
+                )
+            )
+        )
     if segment.inactive_days is not None:
         cutoff = at - timedelta(days=segment.inactive_days)
         conditions.append(MemberRow.joined_at <= cutoff)
-        conditions.append(~exists(select(PurchaseRow.id).where(
-            PurchaseRow.member_id == MemberRow.id, PurchaseRow.occurred_at > cutoff)))
+        conditions.append(
+            ~exists(
+                select(PurchaseRow.id).where(
+                    PurchaseRow.member_id == MemberRow.id, PurchaseRow.occurred_at > cutoff
+                )
+            )
+        )
     if segment.category is not None:
         bought = text(BOUGHT_CATEGORY[dialect]).bindparams(category=segment.category)
         conditions.append(bought)  # type: ignore[arg-type]

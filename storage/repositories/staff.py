@@ -20,47 +20,64 @@ class SqlStaff:
         self.conn = conn
 
     async def get(self, telegram_id: int) -> StaffMember | None:
-        row = (await self.conn.execute(
-            select(StaffRow).where(StaffRow.telegram_id == telegram_id))).first()
+        row = (
+            await self.conn.execute(select(StaffRow).where(StaffRow.telegram_id == telegram_id))
+        ).first()
         return _staff(row) if row is not None else None
 
     async def active(self) -> Sequence[StaffMember]:
-        statement = (select(StaffRow).where(StaffRow.removed_at.is_(None))
-                     .order_by(StaffRow.added_at, StaffRow.id))
+        statement = (
+            select(StaffRow)
+            .where(StaffRow.removed_at.is_(None))
+            .order_by(StaffRow.added_at, StaffRow.id)
+        )
         return [_staff(row) for row in (await self.conn.execute(statement)).all()]
 
     async def put(self, member: StaffMember) -> None:
         """Add a cashier, or bring back one who was removed."""
-        values = {"name": member.name, "added_by": member.added_by,
-                  "added_at": member.added_at, "removed_at": member.removed_at}
+        values = {
+            "name": member.name,
+            "added_by": member.added_by,
+            "added_at": member.added_at,
+            "removed_at": member.removed_at,
+        }
         result = await self.conn.execute(
-            update(StaffRow).where(StaffRow.telegram_id == member.telegram_id).values(**values))
+            update(StaffRow).where(StaffRow.telegram_id == member.telegram_id).values(**values)
+        )
         if result.rowcount == 0:
-            await self.conn.execute(insert(StaffRow).values(telegram_id=member.telegram_id,
-                                                            **values))
+            await self.conn.execute(
+                insert(StaffRow).values(telegram_id=member.telegram_id, **values)
+            )
 
     async def remove(self, telegram_id: int, at: datetime) -> bool:
         result = await self.conn.execute(
             update(StaffRow)
             .where(StaffRow.telegram_id == telegram_id, StaffRow.removed_at.is_(None))
-            .values(removed_at=at))
+            .values(removed_at=at)
+        )
         return bool(result.rowcount)
 
-    async def add_invite(self, token_hash: str, created_by: int, at: datetime,
-                         expires_at: datetime) -> None:
-        await self.conn.execute(insert(StaffInviteRow).values(
-            token_hash=token_hash, created_by=created_by, created_at=at,
-            expires_at=expires_at))
+    async def add_invite(
+        self, token_hash: str, created_by: int, at: datetime, expires_at: datetime
+    ) -> None:
+        await self.conn.execute(
+            insert(StaffInviteRow).values(
+                token_hash=token_hash, created_by=created_by, created_at=at, expires_at=expires_at
+            )
+        )
 
-    async def take_invite(self, token_hash: str, telegram_id: int,
-                          at: datetime) -> int | None:
+    async def take_invite(self, token_hash: str, telegram_id: int, at: datetime) -> int | None:
         """Use an unused, unexpired invite; the admin who made it, or None."""
         result = await self.conn.execute(
             update(StaffInviteRow)
-            .where(StaffInviteRow.token_hash == token_hash, StaffInviteRow.used_at.is_(None),
-                   StaffInviteRow.expires_at > at)
+            .where(
+                StaffInviteRow.token_hash == token_hash,
+                StaffInviteRow.used_at.is_(None),
+                StaffInviteRow.expires_at > at,
+            )
             .values(used_by=telegram_id, used_at=at)
-            .returning(StaffInviteRow.created_by))
+            .returning(StaffInviteRow.created_by)
+        )
         return result.scalar_one_or_none()
 
 

@@ -19,13 +19,20 @@ from tests.conftest import NOW
 
 
 @asynccontextmanager
-async def api_client(database: Database, program: Program,
-                     clock: Callable[[], datetime] = lambda: NOW, health: Health | None = None,
-                     ) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    database: Database,
+    program: Program,
+    clock: Callable[[], datetime] = lambda: NOW,
+    health: Health | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a new API app over `database` (its own token cache and batcher)."""
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True), program, clock,
-                     health=health)
+    api = create_api(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        program,
+        clock,
+        health=health,
+    )
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://till") as http:
         yield http
@@ -43,8 +50,9 @@ async def tokens(database) -> dict[str, str]:
     """A token per scope, and 'all' with every scope."""
     made = {}
     for scope in sorted(SCOPES):
-        secret, _ = await create_token(SqlUnitOfWork(database), f"t-{scope}",
-                                       frozenset({scope}), NOW)
+        secret, _ = await create_token(
+            SqlUnitOfWork(database), f"t-{scope}", frozenset({scope}), NOW
+        )
         made[scope] = secret
     return made
 

@@ -23,25 +23,46 @@ from tests.integration.helpers import new_member
 CODE = "K7M2-Q9XR"  # replaced by the test member's code
 # Each body once with every string field it can have (see test_the_examples_cover_...).
 EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
-    ("/api/v1/purchases", "purchases", {
-        "receipt_id": "R-1", "member": {"member_code": CODE}, "store": "Main St",
-        "items": [{"sku": "LATTE", "category": "coffee", "quantity": 1, "unit_price": 4.5}]}),
-    ("/api/v1/purchases", "purchases", {
-        "receipt_id": "R-2", "member": {"phone": "+15550001234"},
-        "items": [{"sku": "LATTE", "category": "coffee", "quantity": 1, "unit_price": 4.5}]}),
+    (
+        "/api/v1/purchases",
+        "purchases",
+        {
+            "receipt_id": "R-1",
+            "member": {"member_code": CODE},
+            "store": "Main St",
+            "items": [{"sku": "LATTE", "category": "coffee", "quantity": 1, "unit_price": 4.5}],
+        },
+    ),
+    (
+        "/api/v1/purchases",
+        "purchases",
+        {
+            "receipt_id": "R-2",
+            "member": {"phone": "+15550001234"},
+            "items": [{"sku": "LATTE", "category": "coffee", "quantity": 1, "unit_price": 4.5}],
+        },
+    ),
     ("/api/v1/refunds", "purchases", {"receipt_id": "R-1", "amount": 1, "refund_id": "F-1"}),
     (f"/api/v1/members/{CODE}/adjustments", "admin", {"points": 5, "reason": "sorry"}),
-    ("/api/v1/broadcasts", "admin", {
-        "text": "Hello", "photo": "https://shop.example/a.png",
-        "button": {"text": "Go", "url": "https://shop.example"},
-        "segment": {"tier": "Member", "category": "coffee", "locale": "en"}}),
-    ("/api/v1/broadcasts", "admin", {"text": "Hello",
-                                     "button": {"text": "Take it", "reward_id": "coffee"}}),
+    (
+        "/api/v1/broadcasts",
+        "admin",
+        {
+            "text": "Hello",
+            "photo": "https://shop.example/a.png",
+            "button": {"text": "Go", "url": "https://shop.example"},
+            "segment": {"tier": "Member", "category": "coffee", "locale": "en"},
+        },
+    ),
+    (
+        "/api/v1/broadcasts",
+        "admin",
+        {"text": "Hello", "button": {"text": "Take it", "reward_id": "coffee"}},
+    ),
 ]
 
 
-def with_each_text(value: Any, bad: str, where: tuple[Any, ...] = ()) -> Iterator[
-        tuple[str, Any]]:
+def with_each_text(value: Any, bad: str, where: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]:
     """(field, a copy of `value` with that one string field replaced by `bad`), for each."""
     if isinstance(value, str):
         yield ".".join(map(str, where)), bad
@@ -52,13 +73,15 @@ def with_each_text(value: Any, bad: str, where: tuple[Any, ...] = ()) -> Iterato
     elif isinstance(value, list):
         for index, item in enumerate(value):
             for field, changed in with_each_text(item, bad, (*where, index)):
-                yield field, [*value[:index], changed, *value[index + 1:]]
+                yield field, [*value[:index], changed, *value[index + 1 :]]
 
 
 async def row_counts(database: Database) -> dict[str, int]:
     async with database.reader.connect() as conn:
-        return {table.name: (await conn.execute(select(func.count()).select_from(table))
-                             ).scalar_one() for table in Base.metadata.sorted_tables}
+        return {
+            table.name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
 
 
 @pytest.fixture
@@ -71,7 +94,8 @@ async def code(uow, program) -> str:
 
 def example(path: str, body: dict[str, Any], code: str) -> tuple[str, dict[str, Any]]:
     return path.replace(CODE, code), {**body, "member": {"member_code": code}} if (
-        body.get("member") == {"member_code": CODE}) else body
+        body.get("member") == {"member_code": CODE}
+    ) else body
 
 
 def body_of(index: int, code: str) -> dict[str, Any]:
@@ -81,8 +105,11 @@ def body_of(index: int, code: str) -> dict[str, Any]:
 
 
 async def refused(client, path: str, body: Any, token: str, field: str, reason: str) -> None:
-    answer = await client.post(path, content=json.dumps(body),  # escapes a lone surrogate
-                               headers={**bearer(token), "Content-Type": "application/json"})
+    answer = await client.post(
+        path,
+        content=json.dumps(body),  # escapes a lone surrogate
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     assert answer.status_code == 422, (path, field, answer.text)
     detail = answer.json()["detail"]
     assert detail.startswith(f"{field}: "), (field, detail)
@@ -101,14 +128,18 @@ async def test_a_nul_or_a_lone_surrogate_in_any_text_field(client, tokens, datab
 
 async def test_a_nul_in_a_path_parameter(client, tokens, code):
     for method, path, field in (
-            ("GET", "/api/v1/members/{}", "member_code"),
-            ("POST", "/api/v1/members/{}/adjustments", "member_code"),
-            ("GET", "/api/v1/vouchers/{}", "code"),
-            ("POST", "/api/v1/vouchers/{}/use", "code")):
+        ("GET", "/api/v1/members/{}", "member_code"),
+        ("POST", "/api/v1/members/{}/adjustments", "member_code"),
+        ("GET", "/api/v1/vouchers/{}", "code"),
+        ("POST", "/api/v1/vouchers/{}/use", "code"),
+    ):
         for value in (code[:4] + "\x00" + code[4:], "\x00", "A" * 33):
-            answer = await client.request(method, path.format(quote(value)),
-                                          json={"points": 1, "reason": "x"},
-                                          headers=bearer(tokens["admin"]))
+            answer = await client.request(
+                method,
+                path.format(quote(value)),
+                json={"points": 1, "reason": "x"},
+                headers=bearer(tokens["admin"]),
+            )
             assert answer.status_code == 422, (path, value, answer.text)
             assert answer.json()["detail"].startswith(f"{field}: ")
 
@@ -117,73 +148,130 @@ async def test_integers_past_bigint(client, tokens, database, code):
     before = await row_counts(database)
     purchase, adjustment, broadcast = body_of(0, code), body_of(3, code), body_of(5, code)
     cases = [
-        ("/api/v1/purchases", "purchases", {**purchase, "member": {"telegram_id": 2**63}},
-         "member.telegram_id"),
-        ("/api/v1/purchases", "purchases", {**purchase, "member": {"telegram_id": 0}},
-         "member.telegram_id"),
-        ("/api/v1/purchases", "purchases",
-         {**purchase, "items": [{**purchase["items"][0], "quantity": 2**63}]}, "items.0.quantity"),
-        (f"/api/v1/members/{code}/adjustments", "admin", {**adjustment, "points": 2**63},
-         "points"),
-        (f"/api/v1/members/{code}/adjustments", "admin", {**adjustment, "points": -(2**64)},
-         "points"),
-        ("/api/v1/broadcasts", "admin",
-         {**broadcast, "button": {"text": "Go", "bonus_points": 2**63}}, "button.bonus_points"),
-        ("/api/v1/broadcasts", "admin", {**broadcast, "segment": {"min_balance": 2**63}},
-         "segment.min_balance"),
-        ("/api/v1/broadcasts", "admin", {**broadcast, "segment": {"inactive_days": 2**63}},
-         "segment.inactive_days"),
+        (
+            "/api/v1/purchases",
+            "purchases",
+            {**purchase, "member": {"telegram_id": 2**63}},
+            "member.telegram_id",
+        ),
+        (
+            "/api/v1/purchases",
+            "purchases",
+            {**purchase, "member": {"telegram_id": 0}},
+            "member.telegram_id",
+        ),
+        (
+            "/api/v1/purchases",
+            "purchases",
+            {**purchase, "items": [{**purchase["items"][0], "quantity": 2**63}]},
+            "items.0.quantity",
+        ),
+        (f"/api/v1/members/{code}/adjustments", "admin", {**adjustment, "points": 2**63}, "points"),
+        (
+            f"/api/v1/members/{code}/adjustments",
+            "admin",
+            {**adjustment, "points": -(2**64)},
+            "points",
+        ),
+        (
+            "/api/v1/broadcasts",
+            "admin",
+            {**broadcast, "button": {"text": "Go", "bonus_points": 2**63}},
+            "button.bonus_points",
+        ),
+        (
+            "/api/v1/broadcasts",
+            "admin",
+            {**broadcast, "segment": {"min_balance": 2**63}},
+            "segment.min_balance",
+        ),
+        (
+            "/api/v1/broadcasts",
+            "admin",
+            {**broadcast, "segment": {"inactive_days": 2**63}},
+            "segment.inactive_days",
+        ),
     ]
     for path, scope, body, field in cases:
         await refused(client, path, body, tokens[scope], field, "")
     assert await row_counts(database) == before
-    nobody = await client.post("/api/v1/purchases", headers=bearer(tokens["purchases"]),
-                               json={**purchase, "member": {"telegram_id": MAX_BIGINT}})
+    nobody = await client.post(
+        "/api/v1/purchases",
+        headers=bearer(tokens["purchases"]),
+        json={**purchase, "member": {"telegram_id": MAX_BIGINT}},
+    )
     assert nobody.status_code == 404
 
 
 async def test_times_before_2000_or_without_a_utc_equivalent(client, tokens, database, code):
     before = await row_counts(database)
     purchase = body_of(0, code)
-    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-10:00",
-                   "1999-12-31T23:59:59Z"):
-        await refused(client, "/api/v1/purchases", {**purchase, "occurred_at": moment},
-                      tokens["purchases"], "occurred_at", "from 2000-01-01 on")
+    for moment in (
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-10:00",
+        "1999-12-31T23:59:59Z",
+    ):
+        await refused(
+            client,
+            "/api/v1/purchases",
+            {**purchase, "occurred_at": moment},
+            tokens["purchases"],
+            "occurred_at",
+            "from 2000-01-01 on",
+        )
     assert await row_counts(database) == before
-    kept = await client.post("/api/v1/purchases", headers=bearer(tokens["purchases"]),
-                             json={**purchase, "occurred_at": "2000-01-01T01:00:00+01:00"})
+    kept = await client.post(
+        "/api/v1/purchases",
+        headers=bearer(tokens["purchases"]),
+        json={**purchase, "occurred_at": "2000-01-01T01:00:00+01:00"},
+    )
     assert kept.status_code == 201, kept.text
 
 
 async def test_texts_at_their_longest_are_stored_and_one_more_is_refused(client, tokens, code):
     longest = {
-        "receipt_id": "R" * 120, "member": {"member_code": code}, "store": "S" * 128,
-        "items": [{"sku": "K" * 64, "category": "c" * 64, "quantity": 1, "unit_price": "1"}]}
-    stored = await client.post("/api/v1/purchases", json=longest,
-                               headers=bearer(tokens["purchases"]))
+        "receipt_id": "R" * 120,
+        "member": {"member_code": code},
+        "store": "S" * 128,
+        "items": [{"sku": "K" * 64, "category": "c" * 64, "quantity": 1, "unit_price": "1"}],
+    }
+    stored = await client.post(
+        "/api/v1/purchases", json=longest, headers=bearer(tokens["purchases"])
+    )
     assert stored.status_code == 201, stored.text
-    refund = await client.post("/api/v1/refunds", headers=bearer(tokens["purchases"]),
-                               json={"receipt_id": "R" * 120, "amount": "1",
-                                     "refund_id": "F" * 120})
+    refund = await client.post(
+        "/api/v1/refunds",
+        headers=bearer(tokens["purchases"]),
+        json={"receipt_id": "R" * 120, "amount": "1", "refund_id": "F" * 120},
+    )
     assert refund.status_code == 200, refund.text
     link = "https://shop.example/"
-    broadcast = {"text": "x" * 1024, "photo": link + "p" * (2048 - len(link)),
-                 "button": {"text": "b" * 64, "url": link + "u" * (512 - len(link))},
-                 "segment": {"category": "c" * 64}}
-    sent = await client.post("/api/v1/broadcasts", json=broadcast,
-                             headers=bearer(tokens["admin"]))
+    broadcast = {
+        "text": "x" * 1024,
+        "photo": link + "p" * (2048 - len(link)),
+        "button": {"text": "b" * 64, "url": link + "u" * (512 - len(link))},
+        "segment": {"category": "c" * 64},
+    }
+    sent = await client.post("/api/v1/broadcasts", json=broadcast, headers=bearer(tokens["admin"]))
     assert sent.status_code == 201, sent.text
     too_long = {**broadcast, "button": {"text": "b", "url": link + "u" * (513 - len(link))}}
-    await refused(client, "/api/v1/broadcasts", too_long, tokens["admin"], "button.url",
-                  "at most 512 characters")
+    await refused(
+        client,
+        "/api/v1/broadcasts",
+        too_long,
+        tokens["admin"],
+        "button.url",
+        "at most 512 characters",
+    )
     for path, scope, body in EXAMPLES:
         path, body = example(path, body, code)
         for field, changed in with_each_text(body, "x" * 20_001):
             await refused(client, path, changed, tokens[scope], field, "at most")
 
 
-def string_fields(schema: dict[str, Any], document: dict[str, Any],
-                  where: tuple[str, ...] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+def string_fields(
+    schema: dict[str, Any], document: dict[str, Any], where: tuple[str, ...] = ()
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(field, its schema) for every string field a request body schema has."""
     if "$ref" in schema:
         schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
@@ -199,8 +287,12 @@ def string_fields(schema: dict[str, Any], document: dict[str, Any],
 
 
 def test_the_examples_cover_every_text_field_and_each_has_a_length(program):
-    document = create_api(lambda: None, lambda: None, program,  # type: ignore
-                          lambda: NOW).openapi()
+    document = create_api(
+        lambda: None,
+        lambda: None,
+        program,  # type: ignore
+        lambda: NOW,
+    ).openapi()
     declared: dict[str, set[str]] = {}
     for path, methods in document["paths"].items():
         for operation in methods.values():

@@ -18,8 +18,10 @@ async def test_queue_then_read_progress(client, tokens, database, program):
     async with SqlUnitOfWork(database, read_only=True) as uow:
         first = await uow.members.by_telegram_id(1)
     await update_settings(SqlUnitOfWork(database), first.id, marketing_opt_in=False)
-    body = {"text": "<b>Double points</b> this weekend",
-            "button": {"text": "Claim 50", "bonus_points": 50}}
+    body = {
+        "text": "<b>Double points</b> this weekend",
+        "button": {"text": "Claim 50", "bonus_points": 50},
+    }
     answer = await client.post("/api/v1/broadcasts", json=body, headers=bearer(tokens["admin"]))
     assert answer.status_code == 201, answer.text
     created = answer.json()
@@ -27,8 +29,7 @@ async def test_queue_then_read_progress(client, tokens, database, program):
     assert created["pending"] == 3
     assert created["state"] == "running"
     assert created["created_by"] == "api:t-admin"
-    read = await client.get(f"/api/v1/broadcasts/{created['id']}",
-                            headers=bearer(tokens["admin"]))
+    read = await client.get(f"/api/v1/broadcasts/{created['id']}", headers=bearer(tokens["admin"]))
     assert read.json() == created
 
 
@@ -37,11 +38,15 @@ async def test_segments_are_checked_against_the_program(client, tokens, database
     headers = bearer(tokens["admin"])
     spanish = {"text": "Hola", "segment": {"locale": "es"}}
     assert (await client.post("/api/v1/broadcasts", json=spanish, headers=headers)).json()[
-        "total"] == 0
-    for segment, field in (({"tier": "Diamond"}, "segment.tier"),
-                           ({"locale": "fr"}, "segment.locale")):
-        refused = await client.post("/api/v1/broadcasts", json={"text": "x", "segment": segment},
-                                    headers=headers)
+        "total"
+    ] == 0
+    for segment, field in (
+        ({"tier": "Diamond"}, "segment.tier"),
+        ({"locale": "fr"}, "segment.locale"),
+    ):
+        refused = await client.post(
+            "/api/v1/broadcasts", json={"text": "x", "segment": segment}, headers=headers
+        )
         assert refused.status_code == 422
         assert refused.json()["detail"].startswith(field)
 
@@ -64,8 +69,9 @@ async def test_bad_bodies_and_scopes(client, tokens):
         assert refused.status_code == 422, body
         assert reason in refused.json()["detail"], refused.json()
     purchases_only = bearer(tokens["purchases"])
-    assert (await client.post("/api/v1/broadcasts", json={"text": "x"},
-                              headers=purchases_only)).status_code == 403
+    assert (
+        await client.post("/api/v1/broadcasts", json={"text": "x"}, headers=purchases_only)
+    ).status_code == 403
     assert (await client.get("/api/v1/broadcasts/1")).status_code == 401
     missing = await client.get("/api/v1/broadcasts/999", headers=headers)
     assert missing.status_code == 404
@@ -73,21 +79,24 @@ async def test_bad_bodies_and_scopes(client, tokens):
 
 
 async def test_an_id_beyond_any_database_id_is_invalid_not_an_error(client, tokens):
-    answer = await client.get("/api/v1/broadcasts/9223372036854775808",
-                              headers=bearer(tokens["admin"]))
+    answer = await client.get(
+        "/api/v1/broadcasts/9223372036854775808", headers=bearer(tokens["admin"])
+    )
     assert answer.status_code == 422
     assert answer.json()["error"] == "invalid"
 
 
-async def test_a_photo_by_url_or_file_id_with_or_without_a_caption(client, tokens, database,
-                                                                   program):
+async def test_a_photo_by_url_or_file_id_with_or_without_a_caption(
+    client, tokens, database, program
+):
     await members(database, program, 1)
     headers = bearer(tokens["admin"])
-    for body in ({"text": "<i>New</i> in", "photo": "https://shop.example/new.jpg"},
-                 {"photo": "AgACAgIAAxkBAAIBZ2abc_def-123"}):
+    for body in (
+        {"text": "<i>New</i> in", "photo": "https://shop.example/new.jpg"},
+        {"photo": "AgACAgIAAxkBAAIBZ2abc_def-123"},
+    ):
         answer = await client.post("/api/v1/broadcasts", json=body, headers=headers)
         assert answer.status_code == 201, answer.text
         async with SqlUnitOfWork(database, read_only=True) as uow:
             stored = await uow.broadcasts.get(answer.json()["id"])
-        assert (stored.content.photo, stored.content.text) == (body["photo"],
-                                                               body.get("text", ""))
+        assert (stored.content.photo, stored.content.text) == (body["photo"], body.get("text", ""))

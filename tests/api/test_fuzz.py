@@ -37,8 +37,9 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 class Unpooled(NullPool):
     """No pooling (each call runs its own loop), taking the pool sizes Database passes."""
 
-    def __init__(self, creator: Any, pool_size: int = 0, max_overflow: int = 0,
-                 **options: Any) -> None:
+    def __init__(
+        self, creator: Any, pool_size: int = 0, max_overflow: int = 0, **options: Any
+    ) -> None:
         super().__init__(creator, **options)
 
 
@@ -60,17 +61,21 @@ def prepared(url: str) -> tuple[Database, str]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fuzzed(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
+def fuzzed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, str]:
     """The API's schema for schemathesis over each database, and an all-scopes token."""
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'api.db'}"
     database, secret = prepared(url)
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True),
-                     load_program(default_program_path()), lambda: NOW)
+    api = create_api(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        load_program(default_program_path()),
+        lambda: NOW,
+    )
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", api), secret
 
 
@@ -87,15 +92,14 @@ def test_no_generated_request_gets_a_500(fuzzed: tuple[Any, str], mode: Generati
             continue  # nothing to break: GET /healthz
 
         @given(case=operation.as_strategy(mode))
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def no_server_error(case: Any) -> None:
             response = case.call(headers={"Authorization": f"Bearer {secret}"})
-            assert response.status_code < 500, (case.method, case.path, case.body,
-                                                response.text)
+            assert response.status_code < 500, (case.method, case.path, case.body, response.text)
             if response.status_code >= 400:
                 assert set(response.json()) >= {"error", "detail"}, response.text
 
         no_server_error()
     assert checked == 10  # every operation in the OpenAPI document, /healthz included
-

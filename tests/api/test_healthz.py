@@ -36,8 +36,10 @@ async def test_the_last_update_the_bot_handled(database, program):
         assert before["bot"] == {"last_update_at": None, "seconds_since_last_update": None}
         health.update_handled(NOW - timedelta(seconds=42))
         after = (await client.get("/healthz")).json()
-    assert after["bot"] == {"last_update_at": "2026-03-02T15:29:18Z",
-                            "seconds_since_last_update": 42.0}
+    assert after["bot"] == {
+        "last_update_at": "2026-03-02T15:29:18Z",
+        "seconds_since_last_update": 42.0,
+    }
 
 
 async def test_a_database_that_is_down_is_a_503(database, program):
@@ -47,7 +49,11 @@ async def test_a_database_that_is_down_is_a_503(database, program):
     await gone.dispose()
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
-    assert answer.json() == {"status": "unavailable", "database": "unreachable",
-                             "outbox_backlog": None, "bot": None,
-                             "error": "database_unavailable",
-                             "detail": "the database cannot be reached"}
+    assert answer.json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "outbox_backlog": None,
+        "bot": None,
+        "error": "database_unavailable",
+        "detail": "the database cannot be reached",
+    }

@@ -25,18 +25,29 @@ from tests.conftest import NOW
 from tests.integration.helpers import new_member, reset
 
 Answer = tuple[int, Any]
-CATALOG = [("LATTE", "coffee", "4.50"), ("BEANS-1KG", "coffee", "18.00"),
-           ("SNEAKER", "shoes", "100.00"), ("TV", "electronics", "420.00"),
-           ("WATER", "misc", "0")]
+CATALOG = [
+    ("LATTE", "coffee", "4.50"),
+    ("BEANS-1KG", "coffee", "18.00"),
+    ("SNEAKER", "shoes", "100.00"),
+    ("TV", "electronics", "420.00"),
+    ("WATER", "misc", "0"),
+]
 
 
-def body(receipt_id: str, member: dict[str, Any], rng: random.Random,
-         **extra: Any) -> dict[str, Any]:
+def body(
+    receipt_id: str, member: dict[str, Any], rng: random.Random, **extra: Any
+) -> dict[str, Any]:
     """A request body with 1-3 random catalog lines."""
-    items = [{"sku": sku, "category": category, "quantity": rng.randint(1, 3),
-              "unit_price": price} for sku, category, price in rng.sample(CATALOG, 3)]
-    return {"receipt_id": receipt_id, "member": member,
-            "items": items[:rng.randint(1, 3)], **extra}
+    items = [
+        {"sku": sku, "category": category, "quantity": rng.randint(1, 3), "unit_price": price}
+        for sku, category, price in rng.sample(CATALOG, 3)
+    ]
+    return {
+        "receipt_id": receipt_id,
+        "member": member,
+        "items": items[: rng.randint(1, 3)],
+        **extra,
+    }
 
 
 def bodies(codes: list[str]) -> list[dict[str, Any]]:
@@ -44,15 +55,30 @@ def bodies(codes: list[str]) -> list[dict[str, Any]]:
     case among them: replays and a conflict inside the batch, a replay and a conflict of a
     receipt recorded before, unknown members, a held phone and its replay, invalid ones."""
     rng = random.Random(7)
-    fresh = [body(f"B-{n}", {"member_code": codes[n % len(codes)]} if n % 2
-                  else {"telegram_id": 1 + n % len(codes)}, rng) for n in range(38)]
+    fresh = [
+        body(
+            f"B-{n}",
+            {"member_code": codes[n % len(codes)]}
+            if n % 2
+            else {"telegram_id": 1 + n % len(codes)},
+            rng,
+        )
+        for n in range(38)
+    ]
     held = body("H-1", {"phone": "+15550009999"}, rng)
     special = [
-        fresh[3], fresh[3], {**fresh[5], "store": "elsewhere"}, seen(codes),
-        {**seen(codes), "store": "elsewhere"}, body("U-1", {"telegram_id": 999}, rng),
-        body("U-2", {"member_code": "ZZZZ2345"}, rng), held, held,
+        fresh[3],
+        fresh[3],
+        {**fresh[5], "store": "elsewhere"},
+        seen(codes),
+        {**seen(codes), "store": "elsewhere"},
+        body("U-1", {"telegram_id": 999}, rng),
+        body("U-2", {"member_code": "ZZZZ2345"}, rng),
+        held,
+        held,
         body("F-1", {"telegram_id": 1}, rng, occurred_at=(NOW + timedelta(hours=1)).isoformat()),
-        body(" ", {"telegram_id": 2}, rng), {**body("Q-1", {"telegram_id": 2}, rng), "items": []},
+        body(" ", {"telegram_id": 2}, rng),
+        {**body("Q-1", {"telegram_id": 2}, rng), "items": []},
     ]
     return fresh[:10] + special[:6] + fresh[10:30] + special[6:] + fresh[30:]
 
@@ -62,9 +88,12 @@ def seen(codes: list[str]) -> dict[str, Any]:
     return body("SEEN-1", {"member_code": codes[0]}, random.Random(1))
 
 
-async def answers(database: Database, program: Program, fresh_codes: Callable[[], None],
-                  post: Callable[[httpx.AsyncClient, list[dict[str, Any]], dict[str, str]],
-                                 Any]) -> list[Answer]:
+async def answers(
+    database: Database,
+    program: Program,
+    fresh_codes: Callable[[], None],
+    post: Callable[[httpx.AsyncClient, list[dict[str, Any]], dict[str, str]], Any],
+) -> list[Answer]:
     """Fresh members and token, the receipt seen before, then `post` of the bodies."""
     await reset(database)
     fresh_codes()
@@ -73,29 +102,33 @@ async def answers(database: Database, program: Program, fresh_codes: Callable[[]
     secret, _ = await create_token(uow, "till", frozenset(SCOPES), NOW)
     auth = bearer(secret)
     async with api_client(database, program) as http:
-        assert (await http.post("/api/v1/purchases", json=seen(codes),
-                                headers=auth)).status_code == 201
+        assert (
+            await http.post("/api/v1/purchases", json=seen(codes), headers=auth)
+        ).status_code == 201
         replies = await post(http, bodies(codes), auth)
     return [(reply.status_code, reply.json()) for reply in replies]
 
 
-async def one_at_a_time(http: httpx.AsyncClient, sent: list[dict[str, Any]],
-                        auth: dict[str, str]) -> list[httpx.Response]:
+async def one_at_a_time(
+    http: httpx.AsyncClient, sent: list[dict[str, Any]], auth: dict[str, str]
+) -> list[httpx.Response]:
     """Each request after the previous one was answered."""
     return [await http.post("/api/v1/purchases", json=one, headers=auth) for one in sent]
 
 
-async def all_at_once(http: httpx.AsyncClient, sent: list[dict[str, Any]],
-                      auth: dict[str, str]) -> list[httpx.Response]:
+async def all_at_once(
+    http: httpx.AsyncClient, sent: list[dict[str, Any]], auth: dict[str, str]
+) -> list[httpx.Response]:
     """Every request at once; the token is cached by then, so they queue in this order."""
-    return await asyncio.gather(*[http.post("/api/v1/purchases", json=one, headers=auth)
-                                  for one in sent])
+    return await asyncio.gather(
+        *[http.post("/api/v1/purchases", json=one, headers=auth) for one in sent]
+    )
 
 
 @pytest.mark.parametrize("batch_fails", [False, True], ids=["batched", "batch-fails"])
 async def test_concurrent_purchases_answer_as_one_at_a_time(
-        database, program, fresh_codes, monkeypatch: pytest.MonkeyPatch,
-        batch_fails: bool) -> None:
+    database, program, fresh_codes, monkeypatch: pytest.MonkeyPatch, batch_fails: bool
+) -> None:
     batches: list[int] = []
     real = purchases.record_purchases
 

@@ -71,20 +71,25 @@ PROFILE_TOP = 20
 
 def target_per_s(clients: int) -> int:
     """The purchases/s target for this many clients: the largest count's not above it."""
-    return max((rate for count, rate in TARGET_PER_S.items() if count <= clients),
-               default=TARGET_PER_S[min(TARGET_PER_S)])
+    return max(
+        (rate for count, rate in TARGET_PER_S.items() if count <= clients),
+        default=TARGET_PER_S[min(TARGET_PER_S)],
+    )
 
 
 # --- the server --------------------------------------------------------------------------
 
+
 async def serve(url: str, port: int) -> None:
     """The merchant API over `url` on 127.0.0.1:`port`, as `bot.api.serve.serve_api` runs it."""
     database = Database(url)
-    api = create_api(lambda: SqlUnitOfWork(database),
-                     lambda: SqlUnitOfWork(database, read_only=True),
-                     load_program(default_program_path()), lambda: datetime.now(UTC))
-    config = uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
+    api = create_api(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        load_program(default_program_path()),
+        lambda: datetime.now(UTC),
+    )
+    config = uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     try:
         await uvicorn.Server(config).serve()
     finally:
@@ -124,6 +129,7 @@ def cpu_seconds(pid: int) -> float:
 
 # --- the client --------------------------------------------------------------------------
 
+
 @dataclass
 class Load:
     """What the clients saw: latencies of answered purchases, statuses, errors."""
@@ -148,10 +154,19 @@ class Till:
         """One request body."""
         member_id = self.rng.randint(1, self.members)
         member: dict[str, Any] = (
-            {"member_code": member_code(member_id)} if self.rng.random() < 0.5
-            else {"telegram_id": TELEGRAM_ID_BASE + member_id})
-        items = [{"sku": ln.sku, "category": ln.category, "quantity": ln.quantity,
-                  "unit_price": str(ln.unit_price)} for ln in random_lines(self.rng)]
+            {"member_code": member_code(member_id)}
+            if self.rng.random() < 0.5
+            else {"telegram_id": TELEGRAM_ID_BASE + member_id}
+        )
+        items = [
+            {
+                "sku": ln.sku,
+                "category": ln.category,
+                "quantity": ln.quantity,
+                "unit_price": str(ln.unit_price),
+            }
+            for ln in random_lines(self.rng)
+        ]
         return {"receipt_id": f"api-{next(self.numbers)}", "member": member, "items": items}
 
 
@@ -197,8 +212,9 @@ class Usage:
         self.client_cpu += sign * time.process_time()
 
 
-async def drive(base: str, token: str, till: Till, concurrency: int, seconds: float,
-                usage: Usage) -> tuple[Load, Load]:
+async def drive(
+    base: str, token: str, till: Till, concurrency: int, seconds: float, usage: Usage
+) -> tuple[Load, Load]:
     """`concurrency` clients: a warm-up, then `seconds` measured (into `usage` too)."""
     warmup, load = Load(), Load()
     warmup_end = time.perf_counter() + WARMUP_SECONDS
@@ -208,8 +224,9 @@ async def drive(base: str, token: str, till: Till, concurrency: int, seconds: fl
         await asyncio.sleep(warmup_end - time.perf_counter())
         usage.sample(-1)
 
-    await asyncio.gather(measure(), *(client(base, token, till, phases)
-                                      for _ in range(concurrency)))
+    await asyncio.gather(
+        measure(), *(client(base, token, till, phases) for _ in range(concurrency))
+    )
     usage.sample(1)
     return warmup, load
 
@@ -234,12 +251,14 @@ def layer_shares(stats: pstats.Stats) -> dict[str, float]:
     totals: dict[str, float] = {}
     for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{filename}:{function}"
-        name = next((name for name, mark in API_LAYERS if mark in where),
-                    "other (builtins, stdlib)")
+        name = next(
+            (name for name, mark in API_LAYERS if mark in where), "other (builtins, stdlib)"
+        )
         totals[name] = totals.get(name, 0.0) + row[2]
     total = sum(totals.values()) or 1.0
-    return {name: seconds / total for name, seconds in sorted(totals.items(),
-                                                              key=lambda item: -item[1])}
+    return {
+        name: seconds / total for name, seconds in sorted(totals.items(), key=lambda item: -item[1])
+    }
 
 
 def print_profile(database: str, path: Path) -> None:
@@ -252,6 +271,7 @@ def print_profile(database: str, path: Path) -> None:
 
 
 # --- one database ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Result:
@@ -279,18 +299,28 @@ class Result:
     def cells(self) -> list[str]:
         """One table row."""
         created = max(1, self.load.statuses.get(201, 0))
-        met = (self.per_second >= target_per_s(self.concurrency)
-               and self.percentile_ms(0.99) < TARGET_P99_MS)
-        return [self.database, "POST /api/v1/purchases", f"{self.per_second:,.0f}",
-                f"{self.percentile_ms(0.5):.1f}", f"{self.percentile_ms(0.99):.1f}",
-                f"{self.percentile_ms(1.0):.0f}", str(self.load.errors),
-                f"{1000 * self.usage.server_cpu / created:.2f}",
-                f"{100 * self.usage.server_cpu / self.usage.wall:.0f}",
-                f"{100 * self.usage.client_cpu / self.usage.wall:.0f}", str(self.concurrency),
-                f"{self.members:,}",
-                "held" if not self.drifts and self.recorded == self.answered
-                else f"{self.drifts} drifts, {self.recorded} rows for {self.answered} 201s",
-                "yes" if met else "no"]
+        met = (
+            self.per_second >= target_per_s(self.concurrency)
+            and self.percentile_ms(0.99) < TARGET_P99_MS
+        )
+        return [
+            self.database,
+            "POST /api/v1/purchases",
+            f"{self.per_second:,.0f}",
+            f"{self.percentile_ms(0.5):.1f}",
+            f"{self.percentile_ms(0.99):.1f}",
+            f"{self.percentile_ms(1.0):.0f}",
+            str(self.load.errors),
+            f"{1000 * self.usage.server_cpu / created:.2f}",
+            f"{100 * self.usage.server_cpu / self.usage.wall:.0f}",
+            f"{100 * self.usage.client_cpu / self.usage.wall:.0f}",
+            str(self.concurrency),
+            f"{self.members:,}",
+            "held"
+            if not self.drifts and self.recorded == self.answered
+            else f"{self.drifts} drifts, {self.recorded} rows for {self.answered} 201s",
+            "yes" if met else "no",
+        ]
 
 
 async def prepare(url: str, members: int) -> str:
@@ -300,8 +330,9 @@ async def prepare(url: str, members: int) -> str:
         await create_schema(database)
         now = datetime.now(UTC)
         await bulk_load(database, load_program(default_program_path()), members, now)
-        secret, _ = await create_token(SqlUnitOfWork(database), "bench",
-                                       frozenset({"purchases"}), now)
+        secret, _ = await create_token(
+            SqlUnitOfWork(database), "bench", frozenset({"purchases"}), now
+        )
     finally:
         await database.dispose()
     return secret
@@ -312,8 +343,13 @@ async def afterwards(url: str) -> tuple[int, int]:
     database = Database(url)
     try:
         async with database.reader.connect() as conn:
-            recorded = (await conn.execute(select(func.count()).select_from(PurchaseRow)
-                                           .where(PurchaseRow.merchant == MERCHANT))).scalar_one()
+            recorded = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(PurchaseRow)
+                    .where(PurchaseRow.merchant == MERCHANT)
+                )
+            ).scalar_one()
         return int(recorded), len(await check_invariants(database))
     finally:
         await database.dispose()
@@ -326,14 +362,27 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> Result:
     port, profile = free_port(), Path(tempfile.mkdtemp(prefix="loyalty-api-")) / "server.prof"
     options = ["--profile-to", str(profile)] if args.profile else []
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.benchmarks.api_bench", "--serve", url, "--port", str(port),
-        *options)
+        sys.executable,
+        "-m",
+        "tests.benchmarks.api_bench",
+        "--serve",
+        url,
+        "--port",
+        str(port),
+        *options,
+    )
     try:
         await wait_until_listening(port, server)
         print(f"[{name}] {args.concurrency} clients for {args.seconds:g} s ...", flush=True)
         usage = Usage(server.pid)
-        warmup, load = await drive(f"http://127.0.0.1:{port}", token, Till(args.members),
-                                   args.concurrency, args.seconds, usage)
+        warmup, load = await drive(
+            f"http://127.0.0.1:{port}",
+            token,
+            Till(args.members),
+            args.concurrency,
+            args.seconds,
+            usage,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         await server.wait()
@@ -342,11 +391,11 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> Result:
     shutil.rmtree(profile.parent)
     recorded, drifts = await afterwards(url)
     answered = warmup.statuses.get(201, 0) + load.statuses.get(201, 0)
-    return Result(name, load, usage, recorded, answered, drifts, args.concurrency,
-                  args.members)
+    return Result(name, load, usage, recorded, answered, drifts, args.concurrency, args.members)
 
 
 # --- main --------------------------------------------------------------------------------
+
 
 async def run(args: argparse.Namespace) -> None:
     """Benchmark each requested database and print the table."""
@@ -363,11 +412,28 @@ async def run(args: argparse.Namespace) -> None:
                 results.append(await bench(name, url, args))
     measured = {result.database for result in results}
     print(f"\nMachine: {machine_line(pg_version if 'postgresql' in measured else None)}\n")
-    print(render(["database", "request", "purchases/s", "p50 ms", "p99 ms", "max ms",
-                  "errors", "server CPU ms/purchase", "server CPU %", "client CPU %",
-                  "concurrency", "members", "ledger",
-                  f"≥ {target_per_s(args.concurrency):,}/s, p99 < {TARGET_P99_MS:.0f} ms"],
-                 [result.cells() for result in results], args.markdown))
+    print(
+        render(
+            [
+                "database",
+                "request",
+                "purchases/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "server CPU ms/purchase",
+                "server CPU %",
+                "client CPU %",
+                "concurrency",
+                "members",
+                "ledger",
+                f"≥ {target_per_s(args.concurrency):,}/s, p99 < {TARGET_P99_MS:.0f} ms",
+            ],
+            [result.cells() for result in results],
+            args.markdown,
+        )
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -379,9 +445,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", action="store_true",
-                        help="run the server under cProfile and print its time by layer "
-                             "(the rates are then not comparable)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the server under cProfile and print its time by layer "
+        "(the rates are then not comparable)",
+    )
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -59,11 +59,14 @@ MEMORY_TARGET_MB = 60.0  # loyalty bot: at most this far above the bare bot of i
 DATABASES = ("sqlite", "postgresql")
 REPLIES = ("sendMessage", "sendPhoto")
 EXPECTED: dict[str, dict[str, Callable[[str], bool]]] = {  # kind -> sent text -> reply ok?
-    "loyalty": {"/start": lambda text: "Welcome" in text,
-                "/balance": lambda text: "points" in text,
-                "/rewards": lambda text: "Rewards" in text},
-    "echo": {text: (lambda sent: lambda text: text == sent)(text)
-             for text in ("/start", *COMMANDS)},
+    "loyalty": {
+        "/start": lambda text: "Welcome" in text,
+        "/balance": lambda text: "points" in text,
+        "/rewards": lambda text: "Rewards" in text,
+    },
+    "echo": {
+        text: (lambda sent: lambda text: text == sent)(text) for text in ("/start", *COMMANDS)
+    },
 }
 
 
@@ -172,8 +175,9 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def bot_process(bot: Bot, base_url: str, db_url: str, workdir: Path, code: Path,
-                      profile: Path | None) -> AsyncIterator[BotProcess]:
+async def bot_process(
+    bot: Bot, base_url: str, db_url: str, workdir: Path, code: Path, profile: Path | None
+) -> AsyncIterator[BotProcess]:
     """`python -m tests.benchmarks.bot_process ...` from `code`, running until the block ends."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(code))
     if profile is not None:
@@ -181,9 +185,19 @@ async def bot_process(bot: Bot, base_url: str, db_url: str, workdir: Path, code:
     log = workdir / f"{bot.framework}-{bot.kind}.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.benchmarks.bot_process", bot.kind, bot.framework,
-            base_url, db_url, cwd=code, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=output, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "tests.benchmarks.bot_process",
+            bot.kind,
+            bot.framework,
+            base_url,
+            db_url,
+            cwd=code,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )
     running = BotProcess(process, log)
     try:
         yield running
@@ -215,8 +229,9 @@ class ReplyCounter:
         return self._count
 
 
-def check_replies(users: list[SimulatedUser], expected: int,
-                  looks_right: Callable[[str], bool]) -> None:
+def check_replies(
+    users: list[SimulatedUser], expected: int, looks_right: Callable[[str], bool]
+) -> None:
     """Every member has exactly `expected` bot messages, the last one the right reply."""
     for user in users:
         messages = user.messages
@@ -227,8 +242,15 @@ def check_replies(users: list[SimulatedUser], expected: int,
             raise AssertionError(f"{user}: unexpected reply {text[:80]!r}")
 
 
-async def burst(emu: Emulator, bot: BotProcess, users: list[SimulatedUser], text: str,
-                replies: ReplyCounter, looks_right: Callable[[str], bool], nth: int) -> float:
+async def burst(
+    emu: Emulator,
+    bot: BotProcess,
+    users: list[SimulatedUser],
+    text: str,
+    replies: ReplyCounter,
+    looks_right: Callable[[str], bool],
+    nth: int,
+) -> float:
     """Every member sends `text` at once (their `nth` message); seconds until all have a reply."""
     target = replies() + len(users)
     started = time.perf_counter()
@@ -250,8 +272,9 @@ async def database_url(database: str, workdir: Path) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{workdir}/loyalty.db" if database else ""
 
 
-async def measure(bot: Bot, code: Path, members: int, rounds: int, workdir: Path,
-                  profile: Path | None) -> Measurement:
+async def measure(
+    bot: Bot, code: Path, members: int, rounds: int, workdir: Path, profile: Path | None
+) -> Measurement:
     """Start one bot against a fresh emulator, join the members, time the bursts."""
     expected = EXPECTED[bot.kind]
     bursts: dict[str, list[float]] = {}
@@ -259,12 +282,12 @@ async def measure(bot: Bot, code: Path, members: int, rounds: int, workdir: Path
     emulator_cpu: dict[str, float] = {}
     async with AsyncExitStack() as stack:
         emu = await stack.enter_async_context(Emulator(token=TOKEN, bot_username=USERNAME))
-        users = [emu.user(FIRST_ID + n, f"Member {n}", language_code="en")
-                 for n in range(members)]
+        users = [emu.user(FIRST_ID + n, f"Member {n}", language_code="en") for n in range(members)]
         replies = ReplyCounter(emu.calls)
         db_url = await stack.enter_async_context(database_url(bot.database, workdir))
         running = await stack.enter_async_context(
-            bot_process(bot, emu.base_url, db_url, workdir, code, profile))
+            bot_process(bot, emu.base_url, db_url, workdir, code, profile)
+        )
         await burst(emu, running, users, "/start", replies, expected["/start"], 1)
         rss_joined = memory_mb(running.pid)
         if profile is not None:
@@ -274,8 +297,9 @@ async def measure(bot: Bot, code: Path, members: int, rounds: int, workdir: Path
             started = cpu_seconds(running.pid), time.process_time()
             bursts[command] = []
             for _ in range(rounds):
-                bursts[command].append(await burst(emu, running, users, command, replies,
-                                                   expected[command], nth))
+                bursts[command].append(
+                    await burst(emu, running, users, command, replies, expected[command], nth)
+                )
                 nth += 1
             bot_cpu[command] = cpu_seconds(running.pid) - started[0]
             emulator_cpu[command] = time.process_time() - started[1]
@@ -294,16 +318,26 @@ async def run_all(args: argparse.Namespace) -> list[Measurement]:
         for framework in args.frameworks:
             bots = [(Bot(framework, "echo"), ROOT)] + [
                 (Bot(framework, "loyalty", database, label), code)
-                for database in args.databases for label, code in codes]
+                for database in args.databases
+                for label, code in codes
+            ]
             for bot, code in bots:
                 workdir = Path(tmp) / f"{len(results)}"
                 workdir.mkdir()
-                profile = (args.profile / f"{framework}-{bot.database}.prof"
-                           if args.profile and bot.kind == "loyalty" and code == ROOT else None)
-                print(f"… {framework} {bot.kind} {bot.database} {bot.code} "
-                      f"(load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-                results.append(await measure(bot, code, args.members, args.rounds, workdir,
-                                             profile))
+                profile = (
+                    args.profile / f"{framework}-{bot.database}.prof"
+                    if args.profile and bot.kind == "loyalty" and code == ROOT
+                    else None
+                )
+                print(
+                    f"… {framework} {bot.kind} {bot.database} {bot.code} "
+                    f"(load {os.getloadavg()[0]:.1f})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                results.append(
+                    await measure(bot, code, args.members, args.rounds, workdir, profile)
+                )
     return results
 
 
@@ -322,10 +356,12 @@ def cpu_model() -> str:
 def machine_line(pg_version: str | None) -> str:
     """Date, cores, CPU, Python, framework and database versions."""
     postgres = f"; PostgreSQL {pg_version}" if pg_version else ""
-    return (f"Machine: {date.today()}; nproc {os.cpu_count()} ({cpu_model()}); "
-            f"Python {platform.python_version()}; aiogram {version('aiogram')}; "
-            f"python-telegram-bot {version('python-telegram-bot')}; "
-            f"SQLAlchemy {version('SQLAlchemy')}{postgres}")
+    return (
+        f"Machine: {date.today()}; nproc {os.cpu_count()} ({cpu_model()}); "
+        f"Python {platform.python_version()}; aiogram {version('aiogram')}; "
+        f"python-telegram-bot {version('python-telegram-bot')}; "
+        f"SQLAlchemy {version('SQLAlchemy')}{postgres}"
+    )
 
 
 def name(bot: Bot) -> str:
@@ -337,8 +373,10 @@ def name(bot: Bot) -> str:
 
 def met(row: Measurement, bare: Measurement) -> str:
     """Which targets a loyalty row meets."""
-    verdicts = [f"{command} {'yes' if row.rate(command) / bare.rate(command) >= target else 'no'}"
-                for command, target in SPEED_TARGETS.items()]
+    verdicts = [
+        f"{command} {'yes' if row.rate(command) / bare.rate(command) >= target else 'no'}"
+        for command, target in SPEED_TARGETS.items()
+    ]
     above = row.rss_mb - bare.rss_mb
     verdicts.append(f"memory {'yes' if above <= MEMORY_TARGET_MB else 'no'}")
     return "; ".join(verdicts)
@@ -347,9 +385,11 @@ def met(row: Measurement, bare: Measurement) -> str:
 def main_table(results: list[Measurement]) -> list[str]:
     """Throughput and memory, loyalty beside bare, with the targets."""
     targets = ", ".join(f"{command} ≥ {target}×" for command, target in SPEED_TARGETS.items())
-    lines = [f"| framework | bot | /balance updates/s | ratio | /rewards updates/s | ratio "
-             f"| RSS MB | above bare MB | met ({targets}; ≤ bare + {MEMORY_TARGET_MB:.0f} MB) |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        f"| framework | bot | /balance updates/s | ratio | /rewards updates/s | ratio "
+        f"| RSS MB | above bare MB | met ({targets}; ≤ bare + {MEMORY_TARGET_MB:.0f} MB) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     bare = {r.bot.framework: r for r in results if r.bot.kind == "echo"}
     for row in results:
         base = bare[row.bot.framework]
@@ -366,30 +406,41 @@ def main_table(results: list[Measurement]) -> list[str]:
 
 def detail_table(results: list[Measurement]) -> list[str]:
     """Per-burst rates, CPU per update on each side, and memory at other moments."""
-    lines = ["| framework | bot | command | updates/s per burst | bot CPU ms/update "
-             "| emulator CPU ms/update | RSS after joins MB | peak RSS MB |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| framework | bot | command | updates/s per burst | bot CPU ms/update "
+        "| emulator CPU ms/update | RSS after joins MB | peak RSS MB |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for row in results:
         for command in COMMANDS:
             rates = ", ".join(f"{rate:,.0f}" for rate in row.burst_rates(command))
-            lines.append(f"| {row.bot.framework} | {name(row.bot)} | {command} | {rates}"
-                         f" | {row.ms_per_update(row.bot_cpu, command):.2f}"
-                         f" | {row.ms_per_update(row.emulator_cpu, command):.2f}"
-                         f" | {row.rss_joined_mb:.0f} | {row.peak_mb:.0f} |")
+            lines.append(
+                f"| {row.bot.framework} | {name(row.bot)} | {command} | {rates}"
+                f" | {row.ms_per_update(row.bot_cpu, command):.2f}"
+                f" | {row.ms_per_update(row.emulator_cpu, command):.2f}"
+                f" | {row.rss_joined_mb:.0f} | {row.peak_mb:.0f} |"
+            )
     return lines
 
 
 def report(results: list[Measurement], args: argparse.Namespace, pg_version: str | None) -> str:
     """The markdown report: machine line, what ran, both tables."""
     updates = args.members * (1 + args.rounds)
-    return "\n".join([
-        machine_line(pg_version), "",
-        f"{args.members} members, /start untimed, then {args.rounds} timed bursts of "
-        f"{args.members} for each of {', '.join(COMMANDS)}; RSS after {updates:,} updates "
-        f"(/start and /balance); each bot in its own subprocess, the emulator in the "
-        f"benchmark's process ({os.cpu_count()} cores); the bare PTB echo bot runs on PTB's "
-        f"defaults (one update at a time).", "",
-        *main_table(results), "", *detail_table(results)])
+    return "\n".join(
+        [
+            machine_line(pg_version),
+            "",
+            f"{args.members} members, /start untimed, then {args.rounds} timed bursts of "
+            f"{args.members} for each of {', '.join(COMMANDS)}; RSS after {updates:,} updates "
+            f"(/start and /balance); each bot in its own subprocess, the emulator in the "
+            f"benchmark's process ({os.cpu_count()} cores); the bare PTB echo bot runs on PTB's "
+            f"defaults (one update at a time).",
+            "",
+            *main_table(results),
+            "",
+            *detail_table(results),
+        ]
+    )
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -399,17 +450,31 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--frameworks", default="aiogram,ptb")
     parser.add_argument("--databases", default=",".join(DATABASES))
-    parser.add_argument("--before", type=Path, default=None,
-                        help="also run the loyalty bot from the code in this directory")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="write cProfile stats of the loyalty bots' bursts here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also run the loyalty bot from the code in this directory",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write cProfile stats of the loyalty bots' bursts here",
+    )
     args = parser.parse_args(argv)
     args.frameworks = [n.strip() for n in args.frameworks.split(",") if n.strip()]
     args.databases = [n.strip() for n in args.databases.split(",") if n.strip()]
-    if (not set(args.frameworks) <= {"aiogram", "ptb"} or not set(args.databases) <= set(DATABASES)
-            or args.members < 1 or args.rounds < 1):
-        parser.error("frameworks: aiogram and/or ptb; databases: sqlite and/or postgresql; "
-                     "members and rounds at least 1")
+    if (
+        not set(args.frameworks) <= {"aiogram", "ptb"}
+        or not set(args.databases) <= set(DATABASES)
+        or args.members < 1
+        or args.rounds < 1
+    ):
+        parser.error(
+            "frameworks: aiogram and/or ptb; databases: sqlite and/or postgresql; "
+            "members and rounds at least 1"
+        )
     if args.before is not None and not (args.before / "bot").is_dir():
         parser.error(f"--before {args.before}: no bot/ package there")
     return args

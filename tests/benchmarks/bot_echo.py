@@ -40,8 +40,13 @@ async def ptb_echo(token: str, base_url: str) -> None:
         assert update.message is not None
         await update.message.reply_text(update.message.text or "")
 
-    app: Any = (ApplicationBuilder().token(token).base_url(f"{base_url}/bot")
-                .base_file_url(f"{base_url}/file/bot").build())
+    app: Any = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base_url}/bot")
+        .base_file_url(f"{base_url}/file/bot")
+        .build()
+    )
     app.add_handler(MessageHandler(filters.TEXT, echo))
     async with app:
         await app.start()

@@ -49,10 +49,14 @@ async def run(kind: str, framework: str, base_url: str, db_url: str) -> None:
     from bot.settings import Settings
 
     lift_telegram_limits(framework)
-    settings = Settings(database_url=db_url, bot_token=SecretStr(TOKEN),
-                        telegram_api_base=base_url,
-                        bot_framework=cast(Literal["aiogram", "ptb"], framework),
-                        loyalty_program=None, webhook_url=None)
+    settings = Settings(
+        database_url=db_url,
+        bot_token=SecretStr(TOKEN),
+        telegram_api_base=base_url,
+        bot_framework=cast(Literal["aiogram", "ptb"], framework),
+        loyalty_program=None,
+        webhook_url=None,
+    )
     await run_bot(settings)
 
 

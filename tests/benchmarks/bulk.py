@@ -45,23 +45,64 @@ async def create_schema(database: Database) -> None:
 
 
 def _member_rows(ids: range, tier: str, now: datetime) -> list[tuple[Table, Rows]]:
-    members = [{"id": i, "code": member_code(i), "telegram_id": TELEGRAM_ID_BASE + i,
-                "first_name": f"Bench {i}", "locale": "en", "marketing_opt_in": True,
-                "reachable": True, "joined_at": now, "tier": tier} for i in ids]
+    members = [
+        {
+            "id": i,
+            "code": member_code(i),
+            "telegram_id": TELEGRAM_ID_BASE + i,
+            "first_name": f"Bench {i}",
+            "locale": "en",
+            "marketing_opt_in": True,
+            "reachable": True,
+            "joined_at": now,
+            "tier": tier,
+        }
+        for i in ids
+    ]
     return [(MEMBERS, members)]
 
 
-def _ledger_rows(ids: range, bonus: int, now: datetime,
-                 expires: datetime) -> list[tuple[Table, Rows]]:
+def _ledger_rows(
+    ids: range, bonus: int, now: datetime, expires: datetime
+) -> list[tuple[Table, Rows]]:
     """Account, signup transaction, lot and entry per member; ids equal the member id."""
     return [
         (ACCOUNTS, [{"member_id": i, "balance": bonus} for i in ids]),
-        (TRANSACTIONS, [{"id": i, "member_id": i, "kind": EntryKind.SIGNUP.value,
-                         "points": bonus, "created_at": now} for i in ids]),
-        (LOTS, [{"id": i, "member_id": i, "transaction_id": i, "points": bonus,
-                 "remaining": bonus, "earned_at": now, "expires_at": expires} for i in ids]),
-        (ENTRIES, [{"id": i, "transaction_id": i, "member_id": i, "lot_id": i,
-                    "points": bonus} for i in ids]),
+        (
+            TRANSACTIONS,
+            [
+                {
+                    "id": i,
+                    "member_id": i,
+                    "kind": EntryKind.SIGNUP.value,
+                    "points": bonus,
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        ),
+        (
+            LOTS,
+            [
+                {
+                    "id": i,
+                    "member_id": i,
+                    "transaction_id": i,
+                    "points": bonus,
+                    "remaining": bonus,
+                    "earned_at": now,
+                    "expires_at": expires,
+                }
+                for i in ids
+            ],
+        ),
+        (
+            ENTRIES,
+            [
+                {"id": i, "transaction_id": i, "member_id": i, "lot_id": i, "points": bonus}
+                for i in ids
+            ],
+        ),
     ]
 
 
@@ -78,8 +119,9 @@ async def _after_load(database: Database, count: int) -> None:
         await conn.execute(text("ANALYZE"))
 
 
-async def bulk_load(database: Database, program: Program, count: int, now: datetime,
-                    batch: int = BATCH) -> float:
+async def bulk_load(
+    database: Database, program: Program, count: int, now: datetime, batch: int = BATCH
+) -> float:
     """Insert members 1..count with their signup bonus; returns the seconds it took."""
     started = time.perf_counter()
     bonus = program.info.signup_bonus

@@ -42,13 +42,17 @@ TOKEN = "123456:BENCH-TOKEN"
 PG_SERVER = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 MEMBERS_SQL = {  # a million rows without passing through Python
-    "sqlite": ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
-               "INSERT INTO members (id, telegram_id, locale, marketing_opt_in, reachable, "
-               "joined_at, tier, reminders_opt_in) SELECT i, i, 'en', 1, 1, "
-               "'2026-01-01 00:00:00.000000', 'Member', 1 FROM n"),
-    "postgresql": ("INSERT INTO members (id, telegram_id, locale, marketing_opt_in, reachable, "
-                   "joined_at, tier, reminders_opt_in) SELECT i, i, 'en', true, true, "
-                   "'2026-01-01', 'Member', true FROM generate_series(1, :count) AS i"),
+    "sqlite": (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+        "INSERT INTO members (id, telegram_id, locale, marketing_opt_in, reachable, "
+        "joined_at, tier, reminders_opt_in) SELECT i, i, 'en', 1, 1, "
+        "'2026-01-01 00:00:00.000000', 'Member', 1 FROM n"
+    ),
+    "postgresql": (
+        "INSERT INTO members (id, telegram_id, locale, marketing_opt_in, reachable, "
+        "joined_at, tier, reminders_opt_in) SELECT i, i, 'en', true, true, "
+        "'2026-01-01', 'Member', true FROM generate_series(1, :count) AS i"
+    ),
 }
 
 
@@ -70,19 +74,32 @@ async def send_rate(members: int, paid: bool) -> tuple[float, float, int, float]
             await add_members(database, ids)
             for user_id in ids:
                 emulator.user(user_id).record.started = True
-            await queue_broadcast(SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(),
-                                  "bench", NOW)
-            env = {**os.environ, "DATABASE_URL": url, "BOT_TOKEN": TOKEN, "API_PORT": "0",
-                   "TELEGRAM_API_BASE": emulator.base_url,
-                   **({"PAID_BROADCAST": "1"} if paid else {"SEND_RATE": "25"})}
+            await queue_broadcast(
+                SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(), "bench", NOW
+            )
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "BOT_TOKEN": TOKEN,
+                "API_PORT": "0",
+                "TELEGRAM_API_BASE": emulator.base_url,
+                **({"PAID_BROADCAST": "1"} if paid else {"SEND_RATE": "25"}),
+            }
             bot = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).with_name("loyalty-bot")), "run", env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                str(Path(sys.executable).with_name("loyalty-bot")),
+                "run",
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             first, tenth, last = await _arrivals(emulator, members)
             bot.terminate()
             await bot.wait()
-            refused = sum(1 for c in emulator.calls_to("sendMessage")
-                          if not c.ok and "Too Many" in (c.error or ""))
+            refused = sum(
+                1
+                for c in emulator.calls_to("sendMessage")
+                if not c.ok and "Too Many" in (c.error or "")
+            )
         await database.dispose()
     steady = (members - members // 10) / (last - tenth)
     return (members - 1) / (last - first), steady, refused, last - first
@@ -116,8 +133,9 @@ async def queue_million(kind: str, count: int) -> tuple[float, float]:
         async with database.writer.begin() as conn:
             await conn.execute(text(MEMBERS_SQL[kind]), {"count": count})
         started = time.perf_counter()
-        await queue_broadcast(SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(),
-                              "bench", NOW)
+        await queue_broadcast(
+            SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(), "bench", NOW
+        )
         return time.perf_counter() - started, peak_rss_mb()
     finally:
         await database.dispose()
@@ -152,8 +170,11 @@ async def main(args: argparse.Namespace) -> None:
         for paid, configured in ((False, 25.0), (True, 1000.0)):
             rate, steady, refused, seconds = await send_rate(args.members, paid)
             label = f"{args.members:,} members" + (", paid" if paid else "")
-            print(f"| {label} | {configured:,.0f} | {rate:,.1f} | {rate / configured:.3f} "
-                  f"| {steady:,.1f} | {refused} | {seconds:,.1f} |", flush=True)
+            print(
+                f"| {label} | {configured:,.0f} | {rate:,.1f} | {rate / configured:.3f} "
+                f"| {steady:,.1f} | {refused} | {seconds:,.1f} |",
+                flush=True,
+            )
     if "queue" in parts:
         print("\n| database | members queued | seconds | peak RSS MB |")
         print("| --- | ---: | ---: | ---: |")

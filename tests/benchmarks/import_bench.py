@@ -68,6 +68,7 @@ def phone_of(member_id: int) -> str:
 
 # --- the file ----------------------------------------------------------------------------
 
+
 def member_cell(rng: random.Random, members: int) -> str:
     """A random member, named by code, Telegram id or (if they shared one) phone."""
     member_id = rng.randint(1, members)
@@ -77,8 +78,7 @@ def member_cell(rng: random.Random, members: int) -> str:
     return str(TELEGRAM_ID_BASE + member_id) if way == 1 else phone_of(member_id)
 
 
-def receipt_rows(number: int, rng: random.Random, members: int,
-                 now: datetime) -> list[list[str]]:
+def receipt_rows(number: int, rng: random.Random, members: int, now: datetime) -> list[list[str]]:
     """The 1-4 rows of receipt `number`; every BAD_EVERY-th few are bad or held."""
     member = member_cell(rng, members)
     when = (now - timedelta(minutes=rng.randint(10, 60 * 24 * 30))).isoformat()
@@ -105,9 +105,9 @@ def write_csv(path: Path, rows: int, members: int, now: datetime, seed: int = 7)
         receipts += 1
         lines += receipt_rows(receipts, rng, members, now)
     for start in range(0, len(lines), SHUFFLE_WINDOW):
-        window = lines[start:start + SHUFFLE_WINDOW]
+        window = lines[start : start + SHUFFLE_WINDOW]
         rng.shuffle(window)
-        lines[start:start + SHUFFLE_WINDOW] = window
+        lines[start : start + SHUFFLE_WINDOW] = window
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
@@ -117,12 +117,17 @@ def write_csv(path: Path, rows: int, members: int, now: datetime, seed: int = 7)
 
 # --- one measurement, in a fresh interpreter ---------------------------------------------
 
+
 async def share_phones(database: Database, members: int) -> None:
     """Give every PHONE_EVERY-th bulk-loaded member a phone."""
-    rows = [{"key": i, "value": phone_of(i)} for i in range(PHONE_EVERY, members + 1,
-                                                            PHONE_EVERY)]
-    statement = update(MemberRow.__table__).where(  # type: ignore[arg-type]
-        MemberRow.__table__.c.id == bindparam("key")).values(phone=bindparam("value"))
+    rows = [{"key": i, "value": phone_of(i)} for i in range(PHONE_EVERY, members + 1, PHONE_EVERY)]
+    statement = (
+        update(MemberRow.__table__)
+        .where(  # type: ignore[arg-type]
+            MemberRow.__table__.c.id == bindparam("key")
+        )
+        .values(phone=bindparam("value"))
+    )
     async with database.writer.begin() as conn:
         await conn.execute(statement, rows)
 
@@ -130,8 +135,11 @@ async def share_phones(database: Database, members: int) -> None:
 async def count_purchases(database: Database) -> tuple[int, int]:
     """Receipts recorded and points they awarded."""
     async with database.reader.connect() as conn:
-        row = (await conn.execute(select(func.count(), func.coalesce(
-            func.sum(PurchaseRow.points_awarded), 0)))).one()
+        row = (
+            await conn.execute(
+                select(func.count(), func.coalesce(func.sum(PurchaseRow.points_awarded), 0))
+            )
+        ).one()
     return int(row[0]), int(row[1])
 
 
@@ -141,12 +149,14 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / MB
 
 
-async def _timed_import(importer: Any, database: Database, program: Program,
-                        path: Path) -> tuple[float, int]:
+async def _timed_import(
+    importer: Any, database: Database, program: Program, path: Path
+) -> tuple[float, int]:
     """Seconds one `import_purchases` takes, and its exit code."""
     started = time.perf_counter()
-    code = await importer.import_purchases(database, program, path, out=io.StringIO(),
-                                           err=io.StringIO())
+    code = await importer.import_purchases(
+        database, program, path, out=io.StringIO(), err=io.StringIO()
+    )
     return time.perf_counter() - started, code
 
 
@@ -167,10 +177,16 @@ async def _import_twice(url: str, module: str, path: Path, members: int) -> dict
         again, _ = await count_purchases(database)
     finally:
         await database.dispose()
-    return {"seconds": [first[0], second[0]], "codes": [first[1], second[1]],
-            "start_mb": start_mb, "peak_mb": peak_mb, "recorded": recorded,
-            "points": points, "again": again - recorded,
-            "drifts": drifts}
+    return {
+        "seconds": [first[0], second[0]],
+        "codes": [first[1], second[1]],
+        "start_mb": start_mb,
+        "peak_mb": peak_mb,
+        "recorded": recorded,
+        "points": points,
+        "again": again - recorded,
+        "drifts": drifts,
+    }
 
 
 def import_twice(url: str, module: str, path: Path, members: int) -> dict[str, Any]:
@@ -179,6 +195,7 @@ def import_twice(url: str, module: str, path: Path, members: int) -> dict[str, A
 
 
 # --- the run -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Result:
@@ -193,14 +210,21 @@ class Result:
         """One table row."""
         first, second = self.measured["seconds"]
         rate = self.rows / first
-        return [self.database, self.importer, f"{rate:,.0f}", f"{first:.1f}",
-                f"{self.rows / second:,.0f}", f"{self.measured['peak_mb']:.0f}",
-                f"{self.measured['peak_mb'] - self.measured['start_mb']:.0f}",
-                f"{self.measured['recorded']:,}", f"{self.measured['points']:,}",
-                "none" if self.measured["again"] == 0 else f"{self.measured['again']} more",
-                "held" if not self.measured["drifts"] else f"{self.measured['drifts']} drifts",
-                "/".join(str(code) for code in self.measured["codes"]),
-                "yes" if rate >= TARGET_ROWS_PER_S else "no"]
+        return [
+            self.database,
+            self.importer,
+            f"{rate:,.0f}",
+            f"{first:.1f}",
+            f"{self.rows / second:,.0f}",
+            f"{self.measured['peak_mb']:.0f}",
+            f"{self.measured['peak_mb'] - self.measured['start_mb']:.0f}",
+            f"{self.measured['recorded']:,}",
+            f"{self.measured['points']:,}",
+            "none" if self.measured["again"] == 0 else f"{self.measured['again']} more",
+            "held" if not self.measured["drifts"] else f"{self.measured['drifts']} drifts",
+            "/".join(str(code) for code in self.measured["codes"]),
+            "yes" if rate >= TARGET_ROWS_PER_S else "no",
+        ]
 
 
 def database_url(name: str) -> AbstractAsyncContextManager[str]:
@@ -212,17 +236,22 @@ def database_url(name: str) -> AbstractAsyncContextManager[str]:
     async def sqlite() -> Any:
         with sqlite_url() as url:
             yield url
+
     return sqlite()
 
 
 async def measure(name: str, module: str, path: Path, args: argparse.Namespace) -> Result:
     """Import the file twice with `module` into a fresh database, in a fresh process."""
-    print(f"[{name}] {module}: loading {args.members:,} members, importing {args.rows:,} "
-          "rows twice ...", flush=True)
+    print(
+        f"[{name}] {module}: loading {args.members:,} members, importing {args.rows:,} "
+        "rows twice ...",
+        flush=True,
+    )
     async with database_url(name) as url:
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             measured = await asyncio.get_running_loop().run_in_executor(
-                pool, import_twice, url, module, path, args.members)
+                pool, import_twice, url, module, path, args.members
+            )
     return Result(name, module, args.rows, measured)
 
 
@@ -234,8 +263,10 @@ async def run(args: argparse.Namespace) -> None:
         path = Path(folder) / "sales.csv"
         receipts = write_csv(path, args.rows, args.members, datetime.now(UTC))
         args.rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
-        print(f"{args.rows:,} rows in {receipts:,} receipts, {path.stat().st_size / MB:.1f} MB",
-              flush=True)
+        print(
+            f"{args.rows:,} rows in {receipts:,} receipts, {path.stat().st_size / MB:.1f} MB",
+            flush=True,
+        )
         for name in args.databases:
             if name == "postgresql" and pg_problem:
                 print(f"[postgresql] skipped: {pg_problem}")
@@ -244,10 +275,27 @@ async def run(args: argparse.Namespace) -> None:
                 results.append(await measure(name, module, path, args))
     measured = {result.database for result in results}
     print(f"\nMachine: {machine_line(pg_version if 'postgresql' in measured else None)}\n")
-    print(render(["database", "importer", "rows/s", "seconds", "rerun rows/s", "peak RSS MB",
-                  "import MB", "receipts recorded", "points", "rerun awarded", "invariants",
-                  "exit codes",                  f"≥ {TARGET_ROWS_PER_S:,} rows/s"],
-                 [result.cells() for result in results], args.markdown))
+    print(
+        render(
+            [
+                "database",
+                "importer",
+                "rows/s",
+                "seconds",
+                "rerun rows/s",
+                "peak RSS MB",
+                "import MB",
+                "receipts recorded",
+                "points",
+                "rerun awarded",
+                "invariants",
+                "exit codes",
+                f"≥ {TARGET_ROWS_PER_S:,} rows/s",
+            ],
+            [result.cells() for result in results],
+            args.markdown,
+        )
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -256,8 +304,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--importers", default="bot.importer",
-                        help="comma-separated modules with import_purchases")
+    parser.add_argument(
+        "--importers", default="bot.importer", help="comma-separated modules with import_purchases"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args(argv)
     args.databases = [name.strip() for name in args.databases.split(",") if name.strip()]

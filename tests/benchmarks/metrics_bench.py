@@ -47,23 +47,27 @@ def moment(dialect: str, seconds_before: str) -> str:
 def rows(dialect: str, table: str, columns: str, values: str, count: int) -> str:
     """An INSERT of `count` rows, `values` an SQL select list over the row number `i`."""
     if dialect == "sqlite":
-        return (f"INSERT INTO {table} ({columns}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-                f"SELECT i + 1 FROM n WHERE i < {count}) SELECT {values} FROM n")
-    return (f"INSERT INTO {table} ({columns}) SELECT {values} "
-            f"FROM generate_series(1::bigint, {count}) AS n(i)")
+        return (
+            f"INSERT INTO {table} ({columns}) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+            f"SELECT i + 1 FROM n WHERE i < {count}) SELECT {values} FROM n"
+        )
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {values} "
+        f"FROM generate_series(1::bigint, {count}) AS n(i)"
+    )
 
 
 def receipt_lines(dialect: str) -> str:
     """SQL for receipt `i`'s stored lines, as `stored_lines` writes them: 1.00 to 90.00 of
     shoes (x2 points), gift cards (no points) or food, and on every fourth receipt a bag of
     BEANS-1KG (a flat item bonus) at 18.00; the lines add up to the receipt's total."""
-    category = ("CASE WHEN i % 7 = 0 THEN 'shoes' WHEN i % 7 = 1 THEN 'gift-cards' "
-                "ELSE 'food' END")
-    first = (f"'{{\"lines\": [{{\"sku\": \"SKU-' || (i % 200) || '\", \"category\": \"' "
-             f"|| {category} || '\", \"quantity\": 1, \"unit_price\": \"' "
-             "|| (1 + i % 90) || '.00\"}'")
-    beans = (', {"sku": "BEANS-1KG", "category": "coffee", "quantity": 1, '
-             '"unit_price": "18.00"}')
+    category = "CASE WHEN i % 7 = 0 THEN 'shoes' WHEN i % 7 = 1 THEN 'gift-cards' ELSE 'food' END"
+    first = (
+        f'\'{{"lines": [{{"sku": "SKU-\' || (i % 200) || \'", "category": "\' '
+        f'|| {category} || \'", "quantity": 1, "unit_price": "\' '
+        "|| (1 + i % 90) || '.00\"}'"
+    )
+    beans = ', {"sku": "BEANS-1KG", "category": "coffee", "quantity": 1, "unit_price": "18.00"}'
     document = f"{first} || CASE WHEN i % 4 = 0 THEN '{beans}' ELSE '' END || ']}}'"
     return document if dialect == "sqlite" else f"CAST({document} AS json)"
 
@@ -77,35 +81,61 @@ def statements(dialect: str, members: int, receipts: int) -> list[str]:
     buyer = f"1 + (i * 7919) % {members}"
     total = "10000 * (1 + i % 90 + CASE WHEN i % 4 = 0 THEN 18 ELSE 0 END)"  # in 1/10,000ths
     return [
-        rows(dialect, "members",
-             "id, locale, reachable, marketing_opt_in, reminders_opt_in, joined_at, tier",
-             f"i, CASE WHEN i % 3 = 0 THEN 'es' ELSE 'en' END, i % 50 <> 0, true, true, "
-             f"{at(f'(i * 317) % {2 * YEAR}')}, CASE WHEN i % 10 = 0 THEN 'Prime' "
-             "WHEN i % 4 = 0 THEN 'Insider' ELSE 'Member' END", members),
-        rows(dialect, "purchases",
-             "merchant, receipt_id, member_id, body_hash, total, points_awarded, tier_credits, "
-             "refunded, points_clawed, credits_clawed, lines, answer, occurred_at, recorded_at",
-             f"'main', 'R' || i, {buyer}, 'x', {total}, 10, 10, CASE WHEN i % 40 = 0 THEN "
-             f"{total} WHEN i % 41 = 0 THEN 10000 ELSE 0 END, 0, 0, {receipt_lines(dialect)}, "
-             "'{}', "
-             f"{at(f'(i * 157) % {YEAR}')}, {at(f'(i * 157) % {YEAR}')}", receipts),
-        rows(dialect, "point_transactions", "member_id, kind, points, created_at",
-             f"{buyer}, CASE WHEN i % 9 = 0 THEN 'redemption' WHEN i % 11 = 0 THEN 'expiry' "
-             "ELSE 'purchase' END, CASE WHEN i % 9 = 0 THEN -50 WHEN i % 11 = 0 THEN -5 "
-             f"ELSE 10 END, {at(f'(i * 157) % {YEAR}')}", receipts + members),
-        rows(dialect, "vouchers",
-             "code, member_id, reward_id, cost, issued_at, expires_at, used_at",
-             f"'V' || i, 1 + i % {members}, CASE WHEN i % 2 = 0 THEN 'coffee' ELSE 'tote' "
-             f"END, 100, {at(f'(i * 631) % {YEAR}')}, {at(f'(i * 631) % {YEAR} - 2592000')}, "
-             f"CASE WHEN i % 3 = 0 THEN {at(f'(i * 631) % {YEAR} - 86400')} END",
-             receipts // 40),
-        rows(dialect, "referrals", "referrer_id, invitee_id, status, joined_at, qualified_at",
-             f"1 + (i * 3) % {members}, i, CASE WHEN i % 2 = 0 THEN 'rewarded' "
-             f"ELSE 'pending' END, {at(f'(i * 997) % {YEAR}')}, "
-             f"{at(f'(i * 997) % {YEAR} - 86400')}", members // 10),
-        rows(dialect, "donations", "member_id, cause_id, points, transaction_id, created_at",
-             f"1 + i % {members}, CASE WHEN i % 2 = 0 THEN 'trees' ELSE 'meals' END, 100, i, "
-             f"{at(f'(i * 631) % {YEAR}')}", receipts // 40),
+        rows(
+            dialect,
+            "members",
+            "id, locale, reachable, marketing_opt_in, reminders_opt_in, joined_at, tier",
+            f"i, CASE WHEN i % 3 = 0 THEN 'es' ELSE 'en' END, i % 50 <> 0, true, true, "
+            f"{at(f'(i * 317) % {2 * YEAR}')}, CASE WHEN i % 10 = 0 THEN 'Prime' "
+            "WHEN i % 4 = 0 THEN 'Insider' ELSE 'Member' END",
+            members,
+        ),
+        rows(
+            dialect,
+            "purchases",
+            "merchant, receipt_id, member_id, body_hash, total, points_awarded, tier_credits, "
+            "refunded, points_clawed, credits_clawed, lines, answer, occurred_at, recorded_at",
+            f"'main', 'R' || i, {buyer}, 'x', {total}, 10, 10, CASE WHEN i % 40 = 0 THEN "
+            f"{total} WHEN i % 41 = 0 THEN 10000 ELSE 0 END, 0, 0, {receipt_lines(dialect)}, "
+            "'{}', "
+            f"{at(f'(i * 157) % {YEAR}')}, {at(f'(i * 157) % {YEAR}')}",
+            receipts,
+        ),
+        rows(
+            dialect,
+            "point_transactions",
+            "member_id, kind, points, created_at",
+            f"{buyer}, CASE WHEN i % 9 = 0 THEN 'redemption' WHEN i % 11 = 0 THEN 'expiry' "
+            "ELSE 'purchase' END, CASE WHEN i % 9 = 0 THEN -50 WHEN i % 11 = 0 THEN -5 "
+            f"ELSE 10 END, {at(f'(i * 157) % {YEAR}')}",
+            receipts + members,
+        ),
+        rows(
+            dialect,
+            "vouchers",
+            "code, member_id, reward_id, cost, issued_at, expires_at, used_at",
+            f"'V' || i, 1 + i % {members}, CASE WHEN i % 2 = 0 THEN 'coffee' ELSE 'tote' "
+            f"END, 100, {at(f'(i * 631) % {YEAR}')}, {at(f'(i * 631) % {YEAR} - 2592000')}, "
+            f"CASE WHEN i % 3 = 0 THEN {at(f'(i * 631) % {YEAR} - 86400')} END",
+            receipts // 40,
+        ),
+        rows(
+            dialect,
+            "referrals",
+            "referrer_id, invitee_id, status, joined_at, qualified_at",
+            f"1 + (i * 3) % {members}, i, CASE WHEN i % 2 = 0 THEN 'rewarded' "
+            f"ELSE 'pending' END, {at(f'(i * 997) % {YEAR}')}, "
+            f"{at(f'(i * 997) % {YEAR} - 86400')}",
+            members // 10,
+        ),
+        rows(
+            dialect,
+            "donations",
+            "member_id, cause_id, points, transaction_id, created_at",
+            f"1 + i % {members}, CASE WHEN i % 2 = 0 THEN 'trees' ELSE 'meals' END, 100, i, "
+            f"{at(f'(i * 631) % {YEAR}')}",
+            receipts // 40,
+        ),
     ]
 
 
@@ -147,11 +177,16 @@ def tree_rss(root: int) -> int:
 def timed_cli(url: str, arguments: Sequence[str]) -> tuple[float, float]:
     """Run `loyalty-bot ARGUMENTS` once in a fresh process: wall seconds and the peak of its
     resident memory in MB, its worker processes' included (sampled every 50 ms)."""
-    command = [sys.executable, "-c", "import sys; from bot.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", *arguments]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))",
+        *arguments,
+    ]
     started = time.perf_counter()
-    child = subprocess.Popen(command, env={**os.environ, "DATABASE_URL": url},
-                             stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL
+    )
     peak = 0
     while child.poll() is None:
         peak = max(peak, tree_rss(child.pid))
@@ -165,12 +200,12 @@ def timed_cli(url: str, arguments: Sequence[str]) -> tuple[float, float]:
 async def bench(name: str, url: str, members: int, receipts: int) -> None:
     """Load, then time each format; the peak is the largest child process so far."""
     loaded = await load(url, members, receipts)
-    print(f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s",
-          flush=True)
+    print(
+        f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s", flush=True
+    )
     for output in ("json", "csv", "table"):
         wall, peak = timed_cli(url, ["report", *PERIOD, "--format", output])
-        print(f"  report --format {output:<5} {wall:6.2f} s   peak RSS {peak:5.0f} MB",
-              flush=True)
+        print(f"  report --format {output:<5} {wall:6.2f} s   peak RSS {peak:5.0f} MB", flush=True)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -187,8 +222,9 @@ async def run(args: argparse.Namespace) -> None:
 
 def options(description: str | None, argv: Sequence[str] | None) -> argparse.Namespace:
     """The data size and databases of a benchmark on this data (this one and simulate's)."""
-    parser = argparse.ArgumentParser(description=description,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--receipts", type=int, default=2_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")

@@ -41,8 +41,12 @@ from tests.benchmarks.service_bench import postgres_url
 LOADED = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
 SELECTED = LOADED + timedelta(days=20)  # 10:00 in New York; Tokyo and Los Angeles sleep
 PG_BENCH_DB = "loyalty_nudge_bench"
-LINES = {"lines": [{"sku": "S", "category": "shoes", "quantity": 1, "unit_price": "60.00"},
-                   {"sku": "C", "category": "coffee", "quantity": 2, "unit_price": "4.50"}]}
+LINES = {
+    "lines": [
+        {"sku": "S", "category": "shoes", "quantity": 1, "unit_price": "60.00"},
+        {"sku": "C", "category": "coffee", "quantity": 2, "unit_price": "4.50"},
+    ]
+}
 
 MIX = [  # what a share of members has, by member id modulo 20
     "UPDATE members SET timezone = 'Asia/Tokyo' WHERE id % 20 = 1",
@@ -50,23 +54,45 @@ MIX = [  # what a share of members has, by member id modulo 20
     "UPDATE members SET invite_shown_at = joined_at WHERE id % 2 = 0",
     "UPDATE members SET reminders_opt_in = false WHERE id % 20 = 5",
 ]
-EXPIRING_SOON = (update(LotRow).where(LotRow.id % 20 == 4)
-                 .values(expires_at=SELECTED + timedelta(days=7)))
+EXPIRING_SOON = (
+    update(LotRow).where(LotRow.id % 20 == 4).values(expires_at=SELECTED + timedelta(days=7))
+)
 
 
 def _facts_rows(ids: range) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Purchases for members with id % 10 = 3 (half of them 40 days ago), tier credits near
     Insider for id % 20 = 3, and a nudge yesterday for id % 20 = 7."""
     buyers = [i for i in ids if i % 10 == 3]
-    purchases = [{"merchant": "main", "receipt_id": f"B-{i}", "member_id": i, "body_hash": "-",
-                  "total": 69, "points_awarded": 0, "tier_credits": 69, "refunded": 0,
-                  "points_clawed": 0, "credits_clawed": 0, "lines": LINES, "answer": {},
-                  "occurred_at": LOADED - timedelta(days=40 if i % 20 == 13 else -5),
-                  "recorded_at": LOADED} for i in buyers]
-    credits = [{"member_id": i, "credits": 460, "occurred_at": LOADED} for i in ids
-               if i % 20 == 3]
-    nudged = [{"member_id": i, "kind": "referral_reminder", "cause_key": "referral_reminder",
-               "at": SELECTED - timedelta(days=1)} for i in ids if i % 20 == 7]
+    purchases = [
+        {
+            "merchant": "main",
+            "receipt_id": f"B-{i}",
+            "member_id": i,
+            "body_hash": "-",
+            "total": 69,
+            "points_awarded": 0,
+            "tier_credits": 69,
+            "refunded": 0,
+            "points_clawed": 0,
+            "credits_clawed": 0,
+            "lines": LINES,
+            "answer": {},
+            "occurred_at": LOADED - timedelta(days=40 if i % 20 == 13 else -5),
+            "recorded_at": LOADED,
+        }
+        for i in buyers
+    ]
+    credits = [{"member_id": i, "credits": 460, "occurred_at": LOADED} for i in ids if i % 20 == 3]
+    nudged = [
+        {
+            "member_id": i,
+            "kind": "referral_reminder",
+            "cause_key": "referral_reminder",
+            "at": SELECTED - timedelta(days=1),
+        }
+        for i in ids
+        if i % 20 == 7
+    ]
     return [(PurchaseRow, purchases), (TierCreditRow, credits), (NudgeLogRow, nudged)]
 
 
@@ -108,17 +134,21 @@ async def select_due(url: str) -> dict[str, Any]:
             kinds.update(n.kind for n in chunk)
     finally:
         await database.dispose()
-    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-            "kinds": dict(kinds),
-            "rss_before_mb": before,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "kinds": dict(kinds),
+        "rss_before_mb": before,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 async def outbox_by_template(database: Database) -> dict[str, int]:
     """How many outbox rows each template has."""
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow.template, func.count())
-                                  .group_by(OutboxRow.template))
+        rows = await conn.execute(
+            select(OutboxRow.template, func.count()).group_by(OutboxRow.template)
+        )
         return {template: int(count) for template, count in rows}
 
 
@@ -137,14 +167,23 @@ async def queue_due(url: str) -> dict[str, Any]:
         await database.dispose()
     if sum(written.values()) != queued:
         raise AssertionError(f"queued {queued:,} but {sum(written.values()):,} outbox rows")
-    return {"seconds": seconds, "cpu": cpu, "kinds": written, "rss_before_mb": before,
-            "peak_rss_mb": peak}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "kinds": written,
+        "rss_before_mb": before,
+        "peak_rss_mb": peak,
+    }
 
 
 def measure_in_child(url: str, step: str) -> dict[str, Any]:
     """`select_due` or `queue_due` in a fresh interpreter, so its peak memory is its own."""
-    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.nudge_bench", f"--{step}",
-                           url], check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.nudge_bench", f"--{step}", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -154,10 +193,12 @@ def row(name: str, members: int, step: str, loaded: float, result: dict[str, Any
     kinds = result["kinds"]
     met = result["seconds"] < 30 and result["peak_rss_mb"] < 300
     mix = ", ".join(f"{kind} {count:,}" for kind, count in sorted(kinds.items()))
-    return (f"| {name} | {members:,} | {step} | {loaded:.0f} | {result['seconds']:.1f} | "
-            f"{result['cpu']:.1f} | {os.getloadavg()[0]:.1f} | "
-            f"{result['rss_before_mb']:.0f} | {result['peak_rss_mb']:.0f} | "
-            f"{sum(kinds.values()):,} | {mix} | {'yes' if met else 'no'} |")
+    return (
+        f"| {name} | {members:,} | {step} | {loaded:.0f} | {result['seconds']:.1f} | "
+        f"{result['cpu']:.1f} | {os.getloadavg()[0]:.1f} | "
+        f"{result['rss_before_mb']:.0f} | {result['peak_rss_mb']:.0f} | "
+        f"{sum(kinds.values()):,} | {mix} | {'yes' if met else 'no'} |"
+    )
 
 
 async def measure(name: str, url: str, members: int) -> list[str]:
@@ -195,10 +236,14 @@ def main() -> None:
         step = select_due(args.select) if args.select else queue_due(args.queue)
         print(json.dumps(asyncio.run(step)))
         return
-    print("| database | members | step | load s | step s | step CPU s | load avg | "
-          "RSS before MB | peak RSS MB | due / queued | by kind | met |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
-          flush=True)
+    print(
+        "| database | members | step | load s | step s | step CPU s | load avg | "
+        "RSS before MB | peak RSS MB | due / queued | by kind | met |"
+    )
+    print(
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        flush=True,
+    )
     asyncio.run(bench(args.databases.split(","), args.members))
 
 

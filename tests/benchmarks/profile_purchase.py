@@ -95,11 +95,15 @@ async def timed(operation: workload.Operation, database: Database, purchases: in
     clock = SqlClock()
     clock.attach(database)
     wall = await loop(operation, purchases)
-    print(f"{purchases} sequential purchases, unprofiled: {purchases / wall:,.0f}/s, "
-          f"{1000 * wall / purchases:.2f} ms each")
-    print(f"SQL statements per purchase: {clock.statements / purchases:.1f}; inside cursor "
-          f"execute: {100 * clock.seconds / wall:.0f}% of wall time "
-          f"({1000 * clock.seconds / clock.statements:.3f} ms per statement)")
+    print(
+        f"{purchases} sequential purchases, unprofiled: {purchases / wall:,.0f}/s, "
+        f"{1000 * wall / purchases:.2f} ms each"
+    )
+    print(
+        f"SQL statements per purchase: {clock.statements / purchases:.1f}; inside cursor "
+        f"execute: {100 * clock.seconds / wall:.0f}% of wall time "
+        f"({1000 * clock.seconds / clock.statements:.3f} ms per statement)"
+    )
 
 
 def profiled_report(profiler: cProfile.Profile) -> None:

@@ -43,9 +43,12 @@ WARMUP_SECONDS = 1.0
 COUNTED_OPS = 200  # operations run once more, untimed, to count their SQL statements
 DATABASES = ("sqlite", "postgresql")
 PURCHASE_TARGETS = {"sqlite": 500, "postgresql": 1_000}
-TARGETS = {"record_purchase": PURCHASE_TARGETS, "grouped record_purchase": PURCHASE_TARGETS,
-           "account_summary": {"sqlite": 5_000, "postgresql": 5_000},
-           "ledger.balance": {"sqlite": 5_000, "postgresql": 5_000}}
+TARGETS = {
+    "record_purchase": PURCHASE_TARGETS,
+    "grouped record_purchase": PURCHASE_TARGETS,
+    "account_summary": {"sqlite": 5_000, "postgresql": 5_000},
+    "ledger.balance": {"sqlite": 5_000, "postgresql": 5_000},
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Run:
 
 # --- measuring ---------------------------------------------------------------------------
 
+
 async def _drive(operation: workload.Operation, deadline: float, latencies: list[float]) -> None:
     while time.perf_counter() < deadline:
         started = time.perf_counter()
@@ -90,8 +94,9 @@ async def _drive(operation: workload.Operation, deadline: float, latencies: list
         latencies.append(time.perf_counter() - started)
 
 
-async def measure(factory: workload.OperationFactory, concurrency: int,
-                  seconds: float) -> tuple[list[float], float]:
+async def measure(
+    factory: workload.OperationFactory, concurrency: int, seconds: float
+) -> tuple[list[float], float]:
     """Latencies of every call `concurrency` tasks complete in `seconds`, and the wall time."""
     operations = [factory() for _ in range(concurrency)]
     warmup_end = time.perf_counter() + WARMUP_SECONDS
@@ -102,8 +107,9 @@ async def measure(factory: workload.OperationFactory, concurrency: int,
     return latencies, time.perf_counter() - started
 
 
-async def statements_per_call(database: Database, factory: workload.OperationFactory,
-                              concurrency: int) -> float:
+async def statements_per_call(
+    database: Database, factory: workload.OperationFactory, concurrency: int
+) -> float:
     """SQL statements (BEGIN included) per call, averaged over COUNTED_OPS calls made by
     `concurrency` tasks (so calls that share a transaction share its statements)."""
     count = 0
@@ -115,6 +121,7 @@ async def statements_per_call(database: Database, factory: workload.OperationFac
     engines = {database.writer.sync_engine, database.reader.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counted)
+
     async def calls(operation: workload.Operation) -> None:
         for _ in range(COUNTED_OPS // concurrency):
             await operation()
@@ -136,8 +143,7 @@ async def bench(name: str, url: str, program: Program, args: argparse.Namespace)
         load_seconds = await bulk_load(database, program, args.members, datetime.now(UTC))
         factories = {
             "record_purchase": workload.purchases(database, program, args.members),
-            "grouped record_purchase": workload.grouped_purchases(database, program,
-                                                                        args.members),
+            "grouped record_purchase": workload.grouped_purchases(database, program, args.members),
             "account_summary": workload.summaries(database, program, args.members),
             "ledger.balance": workload.balances(database, args.members),
         }
@@ -148,8 +154,11 @@ async def bench(name: str, url: str, program: Program, args: argparse.Namespace)
             print(f"[{name}] {operation} for {args.seconds:g} s ...", flush=True)
             latencies, elapsed = await measure(factory, args.concurrency, args.seconds)
             statements = await statements_per_call(database, factory, args.concurrency)
-            results.append(Result(name, operation, latencies, elapsed, statements,
-                                  args.concurrency, args.members))
+            results.append(
+                Result(
+                    name, operation, latencies, elapsed, statements, args.concurrency, args.members
+                )
+            )
         drifts = len(await check_invariants(database))
     finally:
         await database.dispose()
@@ -157,6 +166,7 @@ async def bench(name: str, url: str, program: Program, args: argparse.Namespace)
 
 
 # --- databases ---------------------------------------------------------------------------
+
 
 @contextmanager
 def sqlite_url() -> Iterator[str]:
@@ -168,8 +178,11 @@ def sqlite_url() -> Iterator[str]:
 async def _pg_admin(statement: str) -> str:
     conn = await asyncpg.connect(PG_SERVER, timeout=5)
     try:
-        return str(await conn.fetchval(statement) if statement.startswith("SHOW")
-                   else await conn.execute(statement))
+        return str(
+            await conn.fetchval(statement)
+            if statement.startswith("SHOW")
+            else await conn.execute(statement)
+        )
     finally:
         await conn.close()
 
@@ -196,6 +209,7 @@ async def postgres_url(name: str = PG_BENCH_DB) -> AsyncIterator[str]:
 
 # --- reporting ---------------------------------------------------------------------------
 
+
 def cpu_model() -> str:
     """The CPU model name from /proc/cpuinfo."""
     try:
@@ -210,9 +224,11 @@ def cpu_model() -> str:
 
 def machine_line(pg_version: str | None) -> str:
     """Date, CPUs, Python, SQLite and PostgreSQL versions, on one line."""
-    return (f"{datetime.now(UTC):%Y-%m-%d}; nproc {len(os.sched_getaffinity(0))} "
-            f"({cpu_model()}); Python {platform.python_version()}; "
-            f"SQLite {sqlite3.sqlite_version}; PostgreSQL {pg_version or 'not measured'}")
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d}; nproc {len(os.sched_getaffinity(0))} "
+        f"({cpu_model()}); Python {platform.python_version()}; "
+        f"SQLite {sqlite3.sqlite_version}; PostgreSQL {pg_version or 'not measured'}"
+    )
 
 
 def render(header: list[str], rows: list[list[str]], markdown: bool) -> str:
@@ -221,36 +237,71 @@ def render(header: list[str], rows: list[list[str]], markdown: bool) -> str:
         lines = [header, ["---" if i < 2 else "---:" for i in range(len(header))], *rows]
         return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-                     for cells in [header, *rows])
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        for cells in [header, *rows]
+    )
 
 
 def result_row(result: Result) -> list[str]:
     """One table row; the target is met when ops/s reaches it."""
     target = TARGETS[result.operation][result.database]
-    return [result.database, result.operation, f"{result.per_second:,.0f}",
-            f"{result.percentile_ms(0.5):.1f}", f"{result.percentile_ms(0.99):.1f}",
-            f"{result.percentile_ms(1.0):.0f}",
-            f"{result.statements:.1f}", str(result.concurrency), f"{result.members:,}",
-            f"{target:,}", "yes" if result.per_second >= target else "no"]
+    return [
+        result.database,
+        result.operation,
+        f"{result.per_second:,.0f}",
+        f"{result.percentile_ms(0.5):.1f}",
+        f"{result.percentile_ms(0.99):.1f}",
+        f"{result.percentile_ms(1.0):.0f}",
+        f"{result.statements:.1f}",
+        str(result.concurrency),
+        f"{result.members:,}",
+        f"{target:,}",
+        "yes" if result.per_second >= target else "no",
+    ]
 
 
 def report(runs: list[Run], markdown: bool) -> str:
     """The results table and the load table."""
     results = render(
-        ["database", "operation", "ops/s", "p50 ms", "p99 ms", "max ms", "SQL/op", "concurrency",
-         "members", "target ops/s", "met"],
-        [result_row(r) for run in runs for r in run.results], markdown)
+        [
+            "database",
+            "operation",
+            "ops/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "SQL/op",
+            "concurrency",
+            "members",
+            "target ops/s",
+            "met",
+        ],
+        [result_row(r) for run in runs for r in run.results],
+        markdown,
+    )
     loads = render(
         ["database", "members loaded", "load s", "members/s", "invariants after run"],
-        [[run.database, f"{run.results[0].members:,}", f"{run.load_seconds:.1f}",
-          f"{run.results[0].members / run.load_seconds:,.0f}",
-          "held" if not run.drifts else f"{run.drifts} drifts"] for run in runs], markdown)
+        [
+            [
+                run.database,
+                f"{run.results[0].members:,}",
+                f"{run.load_seconds:.1f}",
+                f"{run.results[0].members / run.load_seconds:,.0f}",
+                "held" if not run.drifts else f"{run.drifts} drifts",
+            ]
+            for run in runs
+        ],
+        markdown,
+    )
     return f"{results}\n\n{loads}"
 
 
 # --- main --------------------------------------------------------------------------------
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
@@ -260,8 +311,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--markdown", action="store_true", help="print markdown tables")
-    parser.add_argument("--operations", default="",
-                        help=f"a comma-separated subset of: {'; '.join(TARGETS)}")
+    parser.add_argument(
+        "--operations", default="", help=f"a comma-separated subset of: {'; '.join(TARGETS)}"
+    )
     args = parser.parse_args(argv)
     args.operations = [name.strip() for name in args.operations.split(",") if name.strip()]
     if set(args.operations) - set(TARGETS):

@@ -33,8 +33,10 @@ def new_program(folder: Path) -> Path:
     """The bundled program with another earn rate and a lower Insider threshold."""
     text = default_program_path().read_text(encoding="utf-8")
     insider = 'name = "Insider"\nthreshold = {}\n'
-    for old, new in (("points_per_unit = 1\n", "points_per_unit = 2\n"),
-                     (insider.format(500), insider.format(300))):
+    for old, new in (
+        ("points_per_unit = 1\n", "points_per_unit = 2\n"),
+        (insider.format(500), insider.format(300)),
+    ):
         if old not in text:
             raise SystemExit(f"the bundled program no longer has {old!r}")
         text = text.replace(old, new)
@@ -46,13 +48,18 @@ def new_program(folder: Path) -> Path:
 async def bench(name: str, url: str, members: int, receipts: int, program: Path) -> None:
     """Load, then time one simulation of the year."""
     loaded = await load(url, members, receipts)
-    print(f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s",
-          flush=True)
+    print(
+        f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s", flush=True
+    )
     for jobs in JOBS:
-        wall, peak = timed_cli(url, ["program", "simulate", str(program), *YEAR,
-                                     "--jobs", str(jobs)])
-        print(f"  program simulate --jobs {jobs} {wall:6.1f} s   {receipts / wall:8,.0f} "
-              f"receipts/s   peak RSS {peak:4.0f} MB (workers included)", flush=True)
+        wall, peak = timed_cli(
+            url, ["program", "simulate", str(program), *YEAR, "--jobs", str(jobs)]
+        )
+        print(
+            f"  program simulate --jobs {jobs} {wall:6.1f} s   {receipts / wall:8,.0f} "
+            f"receipts/s   peak RSS {peak:4.0f} MB (workers included)",
+            flush=True,
+        )
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -47,10 +47,16 @@ async def load(database: Database, members: int, per_month: int) -> None:
     rng, next_id = random.Random(1), members + 1
     for month in range(MONTHS):
         end = NOW - timedelta(days=30 * month)
-        rows = [{"id": next_id + i, "member_id": rng.randint(1, members),
-                 "kind": rng.choice(KINDS), "points": rng.randint(1, 200),
-                 "created_at": end - timedelta(seconds=rng.randint(0, 30 * 86_400))}
-                for i in range(per_month)]
+        rows = [
+            {
+                "id": next_id + i,
+                "member_id": rng.randint(1, members),
+                "kind": rng.choice(KINDS),
+                "points": rng.randint(1, 200),
+                "created_at": end - timedelta(seconds=rng.randint(0, 30 * 86_400)),
+            }
+            for i in range(per_month)
+        ]
         next_id += per_month
         for first in range(0, per_month, BATCH):
             async with database.writer.begin() as conn:
@@ -70,8 +76,9 @@ async def median_ms(database: Database, members: int) -> float:
     program, rng, times = load_program(default_program_path()), random.Random(2), []
     for _ in range(READS):
         started = time.perf_counter()
-        await leaderboard(SqlUnitOfWork(database, read_only=True), program,
-                          rng.randint(1, members), NOW)
+        await leaderboard(
+            SqlUnitOfWork(database, read_only=True), program, rng.randint(1, members), NOW
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
@@ -79,8 +86,13 @@ async def median_ms(database: Database, members: int) -> float:
 async def index(database: Database, present: bool) -> None:
     """Make or drop the leaderboard's index."""
     async with database.writer.begin() as conn:
-        await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON point_transactions "
-                                f"(kind, created_at)" if present else f"DROP INDEX {INDEX}"))
+        await conn.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS {INDEX} ON point_transactions (kind, created_at)"
+                if present
+                else f"DROP INDEX {INDEX}"
+            )
+        )
     await analyze(database)
 
 
@@ -91,15 +103,20 @@ async def bench(name: str, url: str, members: int, per_month: int) -> None:
         await upgrade(database)
         started = time.perf_counter()
         await load(database, members, per_month)
-        print(f"{name}: {members:,} members, {MONTHS * per_month:,} transactions "
-              f"({per_month:,} a month) loaded in {time.perf_counter() - started:.0f} s",
-              flush=True)
+        print(
+            f"{name}: {members:,} members, {MONTHS * per_month:,} transactions "
+            f"({per_month:,} a month) loaded in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         results = []
         for present in (True, False, True):
             await index(database, present)
             results.append(await median_ms(database, members))
-        print(f"  /top median: with the index {results[0]:.1f} ms, without {results[1]:.1f} "
-              f"ms, with again {results[2]:.1f} ms", flush=True)
+        print(
+            f"  /top median: with the index {results[0]:.1f} ms, without {results[1]:.1f} "
+            f"ms, with again {results[2]:.1f} ms",
+            flush=True,
+        )
     finally:
         await database.dispose()
 
@@ -118,8 +135,9 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--per-month", type=int, default=50_000)
     parser.add_argument("--databases", default="sqlite,postgresql")

@@ -89,8 +89,10 @@ class Run:
 
 def children(pid: int) -> list[int]:
     """The processes `pid` started (Linux /proc)."""
-    return [int(child) for child in
-            Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()]
+    return [
+        int(child)
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()
+    ]
 
 
 def postgres_cpu() -> dict[int, float]:
@@ -112,8 +114,9 @@ def postgres_since(before: dict[int, float]) -> float:
 
 def machine_cpu() -> tuple[int, int]:
     """(busy, total) CPU ticks of the whole machine so far (/proc/stat)."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text(encoding="utf-8").split("\n")[0]
-             .split()[1:]]
+    ticks = [
+        int(n) for n in Path("/proc/stat").read_text(encoding="utf-8").split("\n")[0].split()[1:]
+    ]
     idle = ticks[3] + ticks[4]  # idle and iowait
     return sum(ticks) - idle, sum(ticks)
 
@@ -126,10 +129,18 @@ def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
 def bot_env(base_url: str, db_url: str, framework: str) -> dict[str, str]:
     """`run`'s environment: the emulator, the database, a webhook on a free port, no API."""
     port = free_port()
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "DATABASE_URL": db_url, "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": base_url, "BOT_FRAMEWORK": framework, "API_PORT": "0",
-            "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
-            "WEBHOOK_SECRET": SECRET, "WEBHOOK_PORT": str(port)}
+    return {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": db_url,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": base_url,
+        "BOT_FRAMEWORK": framework,
+        "API_PORT": "0",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": str(port),
+    }
 
 
 @asynccontextmanager
@@ -137,9 +148,17 @@ async def bot_running(workers: int, env: dict[str, str], log: Path) -> AsyncIter
     """This module's `serve` entry with `workers`, until the block ends."""
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.benchmarks.workers_bench", "serve", str(workers),
-            cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=output,
-            stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "tests.benchmarks.workers_bench",
+            "serve",
+            str(workers),
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )
     bot = BotProcess(process, log)
     try:
         yield bot
@@ -166,14 +185,14 @@ async def all_up(bot: BotProcess, workers: int) -> list[int]:
 # --- measuring ------------------------------------------------------------------------------
 
 
-async def measure(workers: int, framework: str, members: int, rounds: int,
-                  workdir: Path) -> Run:
+async def measure(workers: int, framework: str, members: int, rounds: int, workdir: Path) -> Run:
     """One configuration on a fresh emulator and database: join, then the timed bursts."""
     expected = EXPECTED["loyalty"]
-    async with (postgres_url(PG_DATABASE) as db_url,
-                Emulator(token=TOKEN, bot_username=USERNAME) as emu):
-        users = [emu.user(FIRST_ID + n, f"Member {n}", language_code="en")
-                 for n in range(members)]
+    async with (
+        postgres_url(PG_DATABASE) as db_url,
+        Emulator(token=TOKEN, bot_username=USERNAME) as emu,
+    ):
+        users = [emu.user(FIRST_ID + n, f"Member {n}", language_code="en") for n in range(members)]
         replies = ReplyCounter(emu.calls)
         env = bot_env(emu.base_url, db_url, framework)
         async with bot_running(workers, env, workdir / f"workers-{workers}.log") as bot:
@@ -183,20 +202,24 @@ async def measure(workers: int, framework: str, members: int, rounds: int,
             before = [cpu_seconds(pid) for pid in pids]
             supervisor, emulator = cpu_seconds(bot.pid), time.process_time()
             postgres, machine = postgres_cpu(), machine_cpu()
-            bursts = [await burst(emu, bot, users, "/balance", replies, expected["/balance"],
-                                  2 + n) for n in range(rounds)]
+            bursts = [
+                await burst(emu, bot, users, "/balance", replies, expected["/balance"], 2 + n)
+                for n in range(rounds)
+            ]
             worker_cpu = [cpu_seconds(pid) - cpu for pid, cpu in zip(pids, before, strict=True)]
             supervisor_cpu = cpu_seconds(bot.pid) - supervisor if workers > 1 else 0.0
             emulator_cpu = time.process_time() - emulator
             postgres_used = postgres_since(postgres)
             busy = busy_share(machine, machine_cpu())
             rss = sum(memory_mb(pid) for pid in {bot.pid, *pids})
-    return Run(workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu,
-               postgres_used, busy, rss)
+    return Run(
+        workers, bursts, members, worker_cpu, supervisor_cpu, emulator_cpu, postgres_used, busy, rss
+    )
 
 
-async def run_all(counts: list[int], framework: str, members: int, rounds: int,
-                  repeat: int) -> list[Run]:
+async def run_all(
+    counts: list[int], framework: str, members: int, rounds: int, repeat: int
+) -> list[Run]:
     """Every configuration `repeat` times, alternating; temporary files removed."""
     runs = []
     with tempfile.TemporaryDirectory(prefix="workers-bench-") as tmp:
@@ -212,33 +235,42 @@ async def run_all(counts: list[int], framework: str, members: int, rounds: int,
 # --- report ---------------------------------------------------------------------------------
 
 
-def report(runs: list[Run], framework: str, members: int, rounds: int,
-           pg_version: str | None) -> str:
+def report(
+    runs: list[Run], framework: str, members: int, rounds: int, pg_version: str | None
+) -> str:
     """The markdown report: machine, load, what ran, one row per run."""
     single = [run.rate for run in runs if run.workers == 1]
     base = sum(single) / len(single) if single else None
-    lines = [machine_line(pg_version),
-             f"Load average at the end: {os.getloadavg()[0]:.2f} (1 min)", "",
-             f"{framework}, webhook mode, PostgreSQL; {members} members, /start untimed, then "
-             f"{rounds} timed /balance bursts of {members}; the emulator in the benchmark's "
-             f"process ({os.cpu_count()} cores for everything).", "",
-             "| processes | updates/s | vs 1 process | worker CPU ms/update (share) "
-             "| supervisor | emulator | PostgreSQL | machine busy | RSS MB (all) |",
-             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        machine_line(pg_version),
+        f"Load average at the end: {os.getloadavg()[0]:.2f} (1 min)",
+        "",
+        f"{framework}, webhook mode, PostgreSQL; {members} members, /start untimed, then "
+        f"{rounds} timed /balance bursts of {members}; the emulator in the benchmark's "
+        f"process ({os.cpu_count()} cores for everything).",
+        "",
+        "| processes | updates/s | vs 1 process | worker CPU ms/update (share) "
+        "| supervisor | emulator | PostgreSQL | machine busy | RSS MB (all) |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for run in runs:
         total = sum(run.worker_cpu) or 1.0
         cpu = ", ".join(f"{run.ms(c):.2f} ({c / total:.0%})" for c in run.worker_cpu)
         label = "1 (`run`)" if run.workers == 1 else f"{run.workers} (`--workers {run.workers}`)"
         ratio = f"{run.rate / base:.2f}" if base else "—"
-        lines.append(f"| {label} | {run.rate:,.0f} | {ratio} | {cpu} "
-                     f"| {run.ms(run.supervisor_cpu):.2f} | {run.ms(run.emulator_cpu):.2f} "
-                     f"| {run.ms(run.postgres_cpu):.2f} | {run.busy:.0%} | {run.rss_mb:.0f} |")
+        lines.append(
+            f"| {label} | {run.rate:,.0f} | {ratio} | {cpu} "
+            f"| {run.ms(run.supervisor_cpu):.2f} | {run.ms(run.emulator_cpu):.2f} "
+            f"| {run.ms(run.postgres_cpu):.2f} | {run.busy:.0%} | {run.rss_mb:.0f} |"
+        )
     lines.append("")
     for workers in sorted({run.workers for run in runs}):
         rates = [run.rate for run in runs if run.workers == workers]
         mean = sum(rates) / len(rates)
-        lines.append(f"Mean of {len(rates)} with {workers} process(es): {mean:,.0f} updates/s"
-                     + (f", {mean / base:.2f}× one process" if base else ""))
+        lines.append(
+            f"Mean of {len(rates)} with {workers} process(es): {mean:,.0f} updates/s"
+            + (f", {mean / base:.2f}× one process" if base else "")
+        )
     return "\n".join(lines)
 
 
@@ -296,8 +328,9 @@ def main(argv: list[str] | None = None) -> None:
     pg_version, problem = asyncio.run(postgres_version())
     if problem:
         sys.exit(problem)
-    runs = asyncio.run(run_all(args.workers, args.framework, args.members, args.rounds,
-                               args.repeat))
+    runs = asyncio.run(
+        run_all(args.workers, args.framework, args.members, args.rounds, args.repeat)
+    )
     print(report(runs, args.framework, args.members, args.rounds, pg_version))
 
 

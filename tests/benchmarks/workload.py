@@ -42,12 +42,15 @@ def unit_of_work(database: Database, read_only: bool = False) -> UnitOfWork:
 
 def random_lines(rng: random.Random) -> list[PurchaseLine]:
     """One to three receipt lines from the catalog, quantities 1..3."""
-    return [PurchaseLine(sku, category, rng.randint(1, 3), price)
-            for sku, category, price in rng.sample(CATALOG, rng.randint(1, 3))]
+    return [
+        PurchaseLine(sku, category, rng.randint(1, 3), price)
+        for sku, category, price in rng.sample(CATALOG, rng.randint(1, 3))
+    ]
 
 
-def purchases(database: Database, program: Program, members: int,
-              seed: int = 1) -> OperationFactory:
+def purchases(
+    database: Database, program: Program, members: int, seed: int = 1
+) -> OperationFactory:
     """`record_purchase` of a fresh receipt for a random member named by member code."""
     receipts = itertools.count(1)
     rng = random.Random(seed)
@@ -57,34 +60,43 @@ def purchases(database: Database, program: Program, members: int,
 
         async def purchase() -> object:
             code = member_code(rng.randint(1, members))
-            receipt = ReceiptIn(f"r-{next(receipts)}", MemberRef("member_code", code),
-                                random_lines(rng))
-            return await record_purchase(uow, program, receipt, now=datetime.now(UTC),
-                                         merchant=MERCHANT)
+            receipt = ReceiptIn(
+                f"r-{next(receipts)}", MemberRef("member_code", code), random_lines(rng)
+            )
+            return await record_purchase(
+                uow, program, receipt, now=datetime.now(UTC), merchant=MERCHANT
+            )
+
         return purchase
+
     return factory
 
 
-def grouped_purchases(database: Database, program: Program, members: int,
-                      seed: int = 1) -> OperationFactory:
+def grouped_purchases(
+    database: Database, program: Program, members: int, seed: int = 1
+) -> OperationFactory:
     """The receipts of `purchases`, every caller's through one group commit (as the API)."""
     receipts = itertools.count(1)
     rng = random.Random(seed)
-    batcher = PurchaseBatcher(lambda: unit_of_work(database), program, MERCHANT,
-                              lambda: datetime.now(UTC))
+    batcher = PurchaseBatcher(
+        lambda: unit_of_work(database), program, MERCHANT, lambda: datetime.now(UTC)
+    )
 
     def factory() -> Operation:
         async def purchase() -> object:
             code = member_code(rng.randint(1, members))
-            return await batcher.record(ReceiptIn(f"g-{next(receipts)}",
-                                                  MemberRef("member_code", code),
-                                                  random_lines(rng)))
+            return await batcher.record(
+                ReceiptIn(f"g-{next(receipts)}", MemberRef("member_code", code), random_lines(rng))
+            )
+
         return purchase
+
     return factory
 
 
-def summaries(database: Database, program: Program, members: int,
-              seed: int = 2) -> OperationFactory:
+def summaries(
+    database: Database, program: Program, members: int, seed: int = 2
+) -> OperationFactory:
     """`account_summary` of a random member in a read-only unit of work."""
     rng = random.Random(seed)
 
@@ -92,9 +104,10 @@ def summaries(database: Database, program: Program, members: int,
         uow = unit_of_work(database, read_only=True)
 
         async def summary() -> object:
-            return await account_summary(uow, program, rng.randint(1, members),
-                                         datetime.now(UTC))
+            return await account_summary(uow, program, rng.randint(1, members), datetime.now(UTC))
+
         return summary
+
     return factory
 
 
@@ -108,5 +121,7 @@ def balances(database: Database, members: int, seed: int = 3) -> OperationFactor
         async def balance() -> object:
             async with uow:
                 return await uow.ledger.balance(rng.randint(1, members))
+
         return balance
+
     return factory

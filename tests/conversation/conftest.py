@@ -38,9 +38,14 @@ ALREADY_DONE = render("refusal", "en", reason="already_done")
 @pytest.fixture
 def ctx(database, program) -> Context:
     """Handlers' context over the test database."""
-    return Context(program=program, writer=lambda: SqlUnitOfWork(database),
-                   reader=lambda: SqlUnitOfWork(database, read_only=True), clock=lambda: NOW,
-                   bot_username="northwind_loyalty_bot", secret=b"test-secret")
+    return Context(
+        program=program,
+        writer=lambda: SqlUnitOfWork(database),
+        reader=lambda: SqlUnitOfWork(database, read_only=True),
+        clock=lambda: NOW,
+        bot_username="northwind_loyalty_bot",
+        secret=b"test-secret",
+    )
 
 
 @pytest.fixture
@@ -62,8 +67,14 @@ def said(person: Person, text: str, update_id: int = 1) -> Incoming:
 
 def press(person: Person, data: str, message_id: int = 10, callback_id: str = "cb") -> Incoming:
     """A press of the button whose data is `data`, under message `message_id`."""
-    return Incoming("callback", person, chat_id=person.id, callback_id=callback_id,
-                    callback_data=data, message_id=message_id)
+    return Incoming(
+        "callback",
+        person,
+        chat_id=person.id,
+        callback_id=callback_id,
+        callback_data=data,
+        message_id=message_id,
+    )
 
 
 def data_of(action, text: str) -> str:
@@ -87,8 +98,15 @@ async def joined(conversation: Conversation, ctx, person: Person, points: int = 
     async with ctx.reader() as uow:
         member = await uow.members.by_telegram_id(person.id)
     if points:
-        await adjust_points(ctx.writer(), ctx.program, member_id=member.id, points=points,
-                            reason="gift", actor="test", now=NOW)
+        await adjust_points(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            points=points,
+            reason="gift",
+            actor="test",
+            now=NOW,
+        )
     return member.code
 
 
@@ -98,8 +116,15 @@ async def member_with(conversation, ctx, person: Person, points: int) -> int:
     async with ctx.reader() as uow:
         member = await uow.members.by_telegram_id(person.id)
     if points:
-        await adjust_points(ctx.writer(), ctx.program, member_id=member.id, points=points,
-                            reason="welcome gift", actor="test", now=NOW)
+        await adjust_points(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            points=points,
+            reason="welcome gift",
+            actor="test",
+            now=NOW,
+        )
     return member.id
 
 
@@ -141,8 +166,12 @@ class SlowUnitOfWork:
         await self._inner.__aenter__()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self._inner.__aexit__(exc_type, exc, tb)
 
     def __getattr__(self, name: str) -> Any:
@@ -151,16 +180,23 @@ class SlowUnitOfWork:
 
 def slowed(ctx: Context) -> Conversation:
     """The core over the same database, every repository call DELAY seconds late."""
-    return Conversation(dataclasses.replace(
-        ctx, writer=lambda: SlowUnitOfWork(ctx.writer(), DELAY),  # type: ignore[arg-type]
-        reader=lambda: SlowUnitOfWork(ctx.reader(), DELAY)))  # type: ignore[arg-type]
+    return Conversation(
+        dataclasses.replace(
+            ctx,
+            writer=lambda: SlowUnitOfWork(ctx.writer(), DELAY),  # type: ignore[arg-type]
+            reader=lambda: SlowUnitOfWork(ctx.reader(), DELAY),
+        )
+    )  # type: ignore[arg-type]
 
 
 async def tap_at_once(ctx: Context, person: Person, data: str) -> list[list[Action]]:
     """The same button pressed TAPS times at once (as TAPS updates, TAPS callback ids)."""
     slow = slowed(ctx)
-    return list(await asyncio.gather(*(slow.handle(press(person, data, callback_id=f"tap{i}"))
-                                       for i in range(TAPS))))
+    return list(
+        await asyncio.gather(
+            *(slow.handle(press(person, data, callback_id=f"tap{i}")) for i in range(TAPS))
+        )
+    )
 
 
 def answered_politely(replies: list[list[Action]]) -> None:
@@ -172,8 +208,10 @@ def answered_politely(replies: list[list[Action]]) -> None:
 
 def already_done(replies: list[list[Action]]) -> int:
     """How many taps were told it was already done (and nothing else)."""
-    return sum(actions == [Answer(actions[0].callback_id, ALREADY_DONE)]  # type: ignore[union-attr]
-               for actions in replies)
+    return sum(
+        actions == [Answer(actions[0].callback_id, ALREADY_DONE)]  # type: ignore[union-attr]
+        for actions in replies
+    )
 
 
 async def count(database, table: Any, *where: Any) -> int:

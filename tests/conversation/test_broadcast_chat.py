@@ -14,8 +14,9 @@ from domain.services.members import update_settings
 from tests.conversation.conftest import data_of, press, said
 
 ADMIN = Person(9001, first_name="Alma", language_code="en")
-MEMBERS = [Person(2000 + i, first_name=f"M{i}", language_code="es" if i % 2 else "en")
-           for i in range(6)]
+MEMBERS = [
+    Person(2000 + i, first_name=f"M{i}", language_code="es" if i % 2 else "en") for i in range(6)
+]
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ async def test_voucher_codes_are_found_however_typed_and_shown_in_groups(desk, c
 
 @pytest.mark.parametrize("locale", ["en", "es"])
 async def test_a_sale_typed_in_chat_reaches_the_customer_without_a_made_up_id(
-        desk, ctx, database, locale):
+    desk, ctx, database, locale
+):
     await hire(desk)
     code = await joined(desk, ctx, ANN)
     await desk.handle(said(CASHIER, f"/sale {code}"))
@@ -66,8 +67,11 @@ async def test_a_sale_typed_in_chat_reaches_the_customer_without_a_made_up_id(
     _, confirm = await desk.handle(press(CASHIER, data_of(categories, "Other")))
     await desk.handle(press(CASHIER, data_of(confirm, "✅ Record sale")))
     async with database.reader.connect() as conn:
-        [context] = (await conn.execute(select(OutboxRow.context).where(
-            OutboxRow.template == "points_earned"))).scalars()
+        [context] = (
+            await conn.execute(
+                select(OutboxRow.context).where(OutboxRow.template == "points_earned")
+            )
+        ).scalars()
     assert context["receipt_id"].startswith("chat-")  # kept in the books, for refunds
     text = render("points_earned", locale, **context)
     assert context["receipt_id"] not in text

@@ -22,8 +22,15 @@ async def test_dates_follow_the_members_clock(ctx):
     await conversation.handle(said(ANN, "/start"))
     async with ctx.reader() as uow:
         member = await uow.members.by_telegram_id(ANN.id)
-    await adjust_points(ctx.writer(), ctx.program, member_id=member.id, points=500,
-                        reason="gift", actor="test", now=LATE)
+    await adjust_points(
+        ctx.writer(),
+        ctx.program,
+        member_id=member.id,
+        points=500,
+        reason="gift",
+        actor="test",
+        now=LATE,
+    )
     [catalogue] = await conversation.handle(said(ANN, "/rewards"))
     _, detail = await conversation.handle(press(ANN, data_of(catalogue, "")))
     _, issued = await conversation.handle(press(ANN, data_of(detail, "✅ Redeem")))

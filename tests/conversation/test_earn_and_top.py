@@ -35,11 +35,13 @@ from tests.conversation.conftest import (
 )
 from tests.integration.helpers import line
 
-CHANNEL = Action("news", "Join our channel", "telegram_channel", points=50,
-                 channel="@northwind_news")
+CHANNEL = Action(
+    "news", "Join our channel", "telegram_channel", points=50, channel="@northwind_news"
+)
 FOLLOW = Action("insta", "Follow us", "link", points=25, url="https://instagram.com/nw")
-REVIEW = Action("review", "Review us", "link", points=40, url="https://example.com/review",
-                approval=True)
+REVIEW = Action(
+    "review", "Review us", "link", points=40, url="https://example.com/review", approval=True
+)
 PHONE = Action("phone", "Share your phone", "phone", points=15)
 BIRTHDAY = Action("birthday", "Birthday treat", "birthday", points=100, reward="coffee")
 
@@ -68,10 +70,8 @@ def channel() -> Channel:
 @pytest.fixture
 def acting(ctx, channel):
     """The context with one action of each kind, the stand-in channel and one admin."""
-    program = dataclasses.replace(ctx.program, actions=(CHANNEL, FOLLOW, REVIEW, PHONE,
-                                                        BIRTHDAY))
-    return dataclasses.replace(ctx, program=program, channels=channel,
-                               admins=frozenset({ADMIN.id}))
+    program = dataclasses.replace(ctx.program, actions=(CHANNEL, FOLLOW, REVIEW, PHONE, BIRTHDAY))
+    return dataclasses.replace(ctx, program=program, channels=channel, admins=frozenset({ADMIN.id}))
 
 
 @pytest.fixture
@@ -104,19 +104,28 @@ async def test_earn_lists_every_way_and_what_is_done(bot, acting):
     message = await earn_message(bot)
     assert "🛒 Every purchase: 1 point per USD spent, plus 5 per visit." in message.text
     assert "🤝 Each friend you /invite: <b>+100</b>" in message.text
-    assert "📣 <b>Join our channel</b>: +50 points · join @northwind_news, then tap Check" \
+    assert (
+        "📣 <b>Join our channel</b>: +50 points · join @northwind_news, then tap Check"
         in message.text
-    assert "🔗 <b>Review us</b>: +40 points · open the link, then tap Done (we check it first)" \
+    )
+    assert (
+        "🔗 <b>Review us</b>: +40 points · open the link, then tap Done (we check it first)"
         in message.text
-    assert "📱 <b>Share your phone</b>: +15 points · tap “📱 Share my phone number” below" \
+    )
+    assert (
+        "📱 <b>Share your phone</b>: +15 points · tap “📱 Share my phone number” below"
         in message.text
-    assert "🎂 <b>Birthday treat</b>: +100 points and Free coffee on your birthday · set it " \
-           "in /settings" in message.text
+    )
+    assert (
+        "🎂 <b>Birthday treat</b>: +100 points and Free coffee on your birthday · set it "
+        "in /settings" in message.text
+    )
     rows = [[(b.text, b.url) for b in row] for row in message.buttons]
     assert [row[0] for row in rows] == [
         ("📣 Open @northwind_news", "https://t.me/northwind_news"),
         ("🔗 Open instagram.com", "https://instagram.com/nw"),
-        ("🔗 Open example.com", "https://example.com/review")]
+        ("🔗 Open example.com", "https://example.com/review"),
+    ]
     assert [row[1][0] for row in rows] == ["✅ Check", "✅ Done", "✅ Done"]
 
 
@@ -124,8 +133,9 @@ async def test_the_channel_is_checked_with_telegram_and_paid_once(bot, acting, c
     await joined(bot, acting, ANN)
     check = data_of(await earn_message(bot), "✅ Check")
     [answer] = await bot.handle(press(ANN, check))
-    assert answer == Answer("cb", "You are not in @northwind_news yet. Join it, then tap Check "
-                                  "again.", alert=True)
+    assert answer == Answer(
+        "cb", "You are not in @northwind_news yet. Join it, then tap Check again.", alert=True
+    )
     channel.members.add(ANN.id)
     answer, edit = await bot.handle(press(ANN, check))
     assert answer == Answer("cb", "🎉 +50 points! Balance: 100 points.", alert=False)
@@ -141,8 +151,9 @@ async def test_a_channel_that_cannot_be_checked(bot, acting, channel):
     await joined(bot, acting, ANN)
     check = data_of(await earn_message(bot), "✅ Check")
     channel.refusal = "Bad Request: member list is inaccessible"
-    cannot = [Answer("cb", "Sorry, we cannot check that right now. Please try again later.",
-                     alert=True)]
+    cannot = [
+        Answer("cb", "Sorry, we cannot check that right now. Please try again later.", alert=True)
+    ]
     assert await bot.handle(press(ANN, check)) == cannot
     unasked = Conversation(dataclasses.replace(acting, channels=None))
     assert await unasked.handle(press(ANN, check)) == cannot
@@ -177,8 +188,10 @@ async def test_an_approval_goes_to_the_admins_and_is_decided_once(bot, acting, d
     assert "⏳ <b>Review us</b>: +40 points · waiting for approval" in edit.text
     assert notice.chat_id == ADMIN.id
     assert "<b>Ann</b>" in notice.text
-    assert "says they did “Review us” (https://example.com/review): +40 points if you " \
-           "approve." in notice.text
+    assert (
+        "says they did “Review us” (https://example.com/review): +40 points if you "
+        "approve." in notice.text
+    )
     [again, _] = await bot.handle(press(ANN, review))
     assert again.text == "This one is still waiting for approval."
     assert len(await bot.handle(press(ANN, review))) == 2  # no second notice
@@ -214,8 +227,9 @@ async def test_admins_reject_and_others_cannot_decide(bot, acting, database):
 
 async def test_sharing_the_phone_pays_the_phone_action_once(bot, acting):
     await joined(bot, acting, ANN)
-    contact = Incoming("contact", ANN, chat_id=ANN.id, contact_phone="15550001234",
-                       contact_user_id=ANN.id)
+    contact = Incoming(
+        "contact", ANN, chat_id=ANN.id, contact_phone="15550001234", contact_user_id=ANN.id
+    )
     [first] = await bot.handle(contact)
     assert "🎉 <b>+15</b> points for sharing your number. Balance: 65 points." in first.text
     [second] = await bot.handle(contact)
@@ -225,9 +239,17 @@ async def test_sharing_the_phone_pays_the_phone_action_once(bot, acting):
 
 
 async def bought(acting, code: str, receipt: str, amount: str, when: datetime) -> None:
-    await record_purchase(acting.writer(), acting.program, ReceiptIn(
-        receipt, MemberRef("member_code", code), [line("X", "other", 1, amount)],
-        occurred_at=when), now=when)
+    await record_purchase(
+        acting.writer(),
+        acting.program,
+        ReceiptIn(
+            receipt,
+            MemberRef("member_code", code),
+            [line("X", "other", 1, amount)],
+            occurred_at=when,
+        ),
+        now=when,
+    )
 
 
 async def test_top_shows_the_month_and_names_only_by_choice(bot, acting):
@@ -255,8 +277,14 @@ async def test_top_shows_the_month_and_names_only_by_choice(bot, acting):
 
 async def test_top_can_be_off(bot, acting):
     await joined(bot, acting, ANN)
-    off = Conversation(dataclasses.replace(acting, program=dataclasses.replace(
-        acting.program, leaderboard=LeaderboardRules(enabled=False))))
+    off = Conversation(
+        dataclasses.replace(
+            acting,
+            program=dataclasses.replace(
+                acting.program, leaderboard=LeaderboardRules(enabled=False)
+            ),
+        )
+    )
     assert await text_of(off, said(ANN, "/top")) == "This program has no leaderboard."
     [settings] = await off.handle(said(ANN, "/settings"))
     assert "On /top" not in settings.text
@@ -274,18 +302,21 @@ async def test_the_birthday_is_picked_with_buttons_once_a_year(bot, acting):
     assert days.text == "🎂 Which day of February?"
     assert [b.text for b in days.buttons[-2]] == ["29"]  # a birthday can be on the 29th
     confirm = await edited(bot, press(ANN, data_of(days, "29")))
-    assert confirm.text == ("🎂 Save <b>February 29</b> as your birthday? You can change it "
-                            "once a year.")
+    assert confirm.text == (
+        "🎂 Save <b>February 29</b> as your birthday? You can change it once a year."
+    )
     saved = await edited(bot, press(ANN, data_of(confirm, "✅ Save")))
     assert "Birthday: February 29" in saved.text
     [locked] = await bot.handle(press(ANN, data_of(saved, "🎂 Birthday")))
-    assert locked == Answer("cb", "Your birthday is February 29, set on Mar 2, 2026. It can "
-                                  "change once a year.", alert=True)
+    assert locked == Answer(
+        "cb",
+        "Your birthday is February 29, set on Mar 2, 2026. It can change once a year.",
+        alert=True,
+    )
     [twice] = await bot.handle(press(ANN, data_of(confirm, "✅ Save")))  # the old button
     assert twice.text == "Already done: nothing was spent twice."
     assert "yours is February 29" in (await earn_message(bot)).text
-    a_year_on = Conversation(dataclasses.replace(
-        acting, clock=lambda: NOW + timedelta(days=365)))
+    a_year_on = Conversation(dataclasses.replace(acting, clock=lambda: NOW + timedelta(days=365)))
     months = await edited(a_year_on, press(ANN, data_of(saved, "🎂 Birthday")))
     assert months.text == "🎂 Which month is your birthday in?"
     back = await edited(a_year_on, press(ANN, data_of(months, "↩ Back")))

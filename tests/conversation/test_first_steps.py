@@ -42,8 +42,9 @@ async def test_start_twice_greets_the_member_back(conversation):
 
 
 async def test_a_friends_link_attributes_the_referral(conversation, ctx, program):
-    friend = await join(ctx.writer(), program, telegram_id=7, first_name="F",
-                        language_code="en", now=NOW)
+    friend = await join(
+        ctx.writer(), program, telegram_id=7, first_name="F", language_code="en", now=NOW
+    )
     [reply] = await conversation.handle(said(ANN, f"/start {referral_payload(friend.member.code)}"))
     assert "<b>100</b> points" in reply.text
     assert "Your friend's invite counted" in reply.text
@@ -82,9 +83,13 @@ async def test_balance_shows_progress_and_the_next_reward(conversation):
 
 
 async def test_people_who_have_not_joined_are_invited_to_start(conversation):
-    for event in (said(ANN, "/balance"), said(ANN, "hello"),
-                  Incoming("callback", ANN, chat_id=ANN.id, callback_id="cb1",
-                           callback_data="x", message_id=3)):
+    for event in (
+        said(ANN, "/balance"),
+        said(ANN, "hello"),
+        Incoming(
+            "callback", ANN, chat_id=ANN.id, callback_id="cb1", callback_data="x", message_id=3
+        ),
+    ):
         actions = await conversation.handle(event)
         assert "Send /start to join" in actions[-1].text
     assert actions[0] == Answer("cb1")
@@ -108,16 +113,18 @@ async def test_groups_get_pointed_to_a_private_chat(conversation):
 
 async def test_sharing_a_phone_number(conversation, ctx):
     await conversation.handle(said(ANN, "/start"))
-    own = Incoming("contact", ANN, chat_id=ANN.id, contact_phone="15550001234",
-                   contact_user_id=ANN.id)
+    own = Incoming(
+        "contact", ANN, chat_id=ANN.id, contact_phone="15550001234", contact_user_id=ANN.id
+    )
     [reply] = await conversation.handle(own)
     assert "<code>+15550001234</code>" in reply.text
     someone = replace(own, contact_user_id=42)
     [reply] = await conversation.handle(someone)
     assert "your own number" in reply.text
     await conversation.handle(said(ANA, "/start"))
-    [reply] = await conversation.handle(replace(own, person=ANA, chat_id=ANA.id,
-                                                contact_user_id=ANA.id))
+    [reply] = await conversation.handle(
+        replace(own, person=ANA, chat_id=ANA.id, contact_user_id=ANA.id)
+    )
     assert "ya pertenece a otro miembro" in reply.text
 
 
@@ -131,8 +138,9 @@ async def test_blocking_marks_the_member_unreachable(conversation, ctx):
         assert (await uow.members.by_telegram_id(ANN.id)).reachable
 
 
-async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(conversation,
-                                                                          monkeypatch, caplog):
+async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(
+    conversation, monkeypatch, caplog
+):
     await conversation.handle(said(ANN, "/start"))
 
     async def broken(*args, **kwargs):
@@ -149,11 +157,20 @@ async def test_an_unexpected_error_is_an_apology_and_the_next_update_works(conve
 
 async def test_sharing_a_phone_credits_what_the_till_held_for_it(conversation, ctx, program):
 
-    await record_purchase(ctx.writer(), program, ReceiptIn(
-        "H-1", MemberRef("phone", "+15550001234"),
-        [PurchaseLine("LATTE", "coffee", 2, Decimal("4.50"))]), now=NOW)
+    await record_purchase(
+        ctx.writer(),
+        program,
+        ReceiptIn(
+            "H-1",
+            MemberRef("phone", "+15550001234"),
+            [PurchaseLine("LATTE", "coffee", 2, Decimal("4.50"))],
+        ),
+        now=NOW,
+    )
     await conversation.handle(said(ANN, "/start"))
-    [reply] = await conversation.handle(Incoming("contact", ANN, chat_id=ANN.id,
-                                                 contact_phone="15550001234",
-                                                 contact_user_id=ANN.id))
+    [reply] = await conversation.handle(
+        Incoming(
+            "contact", ANN, chat_id=ANN.id, contact_phone="15550001234", contact_user_id=ANN.id
+        )
+    )
     assert "We found 1 earlier purchase with this number: <b>+14</b> points." in reply.text

@@ -50,4 +50,5 @@ async def test_the_help_button_shows_the_same(desk, ctx):
     await hire(desk)
     await joined(desk, ctx, CASHIER)
     assert await text_of(desk, said(CASHIER, "❓ Help")) == await text_of(
-        desk, said(CASHIER, "/help"))
+        desk, said(CASHIER, "/help")
+    )

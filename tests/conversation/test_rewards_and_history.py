@@ -17,8 +17,15 @@ BOB = Person(1002, first_name="Bob", language_code="en")
 async def test_history_pages_with_buttons(conversation, ctx):
     member_id = await member_with(conversation, ctx, ANN, 0)
     for i in range(10):
-        await adjust_points(ctx.writer(), ctx.program, member_id=member_id, points=i + 1,
-                            reason=f"gift {i}", actor="test", now=NOW)
+        await adjust_points(
+            ctx.writer(),
+            ctx.program,
+            member_id=member_id,
+            points=i + 1,
+            reason=f"gift {i}",
+            actor="test",
+            now=NOW,
+        )
     [first] = await conversation.handle(said(ANN, "/history"))
     assert "(page 1 of 2)" in first.text
     assert "Adjustment (gift 9): <b>+10</b>" in first.text
@@ -53,8 +60,9 @@ async def test_a_double_tap_at_once_redeems_once(conversation, ctx):
     [catalogue] = await conversation.handle(said(ANN, "/rewards"))
     _, detail = await conversation.handle(press(ANN, data_of(catalogue, "Free coffee")))
     confirm = data_of(detail, "✅ Redeem")
-    results = await asyncio.gather(*[conversation.handle(press(ANN, confirm, callback_id=f"c{i}"))
-                                     for i in range(5)])
+    results = await asyncio.gather(
+        *[conversation.handle(press(ANN, confirm, callback_id=f"c{i}")) for i in range(5)]
+    )
     assert sum(any(isinstance(a, Edit) for a in r) for r in results) == 1
     async with ctx.reader() as uow:
         assert await uow.ledger.balance(member_id) == 1050 - 150
@@ -89,8 +97,9 @@ async def test_a_stale_confirm_after_the_points_are_gone(conversation, ctx):
     await member_with(conversation, ctx, ANN, 100)  # 150: one coffee
     [catalogue] = await conversation.handle(said(ANN, "/rewards"))
     _, detail = await conversation.handle(press(ANN, data_of(catalogue, "Free coffee")))
-    _, second = await conversation.handle(press(ANN, data_of(catalogue, "Free coffee"),
-                                                message_id=11))
+    _, second = await conversation.handle(
+        press(ANN, data_of(catalogue, "Free coffee"), message_id=11)
+    )
     await conversation.handle(press(ANN, data_of(detail, "✅ Redeem")))
     [answer] = await conversation.handle(press(ANN, data_of(second, "✅ Redeem")))
     assert answer.text == "Not enough points: you need 150 more."

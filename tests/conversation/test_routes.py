@@ -19,8 +19,10 @@ async def nothing(*args: object) -> list:
 
 def test_a_button_action_claimed_twice_stops_start_up_naming_both_features():
     thief = Feature("loot", "admin", buttons={rewards.REDEEM: nothing})
-    with pytest.raises(RouteClash, match="button action 'rc' is claimed by both feature "
-                                         "'rewards' and feature 'loot'"):
+    with pytest.raises(
+        RouteClash,
+        match="button action 'rc' is claimed by both feature 'rewards' and feature 'loot'",
+    ):
         check_unique((*MEMBERS.features, *STAFF.features, thief))
     with pytest.raises(RouteClash, match="'stats' and feature 'loot'"):
         include({"admin"}, stats.FEATURE, Feature("loot", "admin", commands={"stats": nothing}))
@@ -30,15 +32,17 @@ def test_a_step_or_label_claimed_twice_is_refused_too():
     with pytest.raises(RouteClash, match="step 'donate_amount'"):
         check_unique((donate.FEATURE, Feature("x", "member", steps={donate.STEP: nothing})))
     with pytest.raises(RouteClash, match="label 'menu_rewards'"):
-        check_unique((rewards.FEATURE, Feature("x", "member",
-                                               labels={"menu_rewards": nothing})))
+        check_unique((rewards.FEATURE, Feature("x", "member", labels={"menu_rewards": nothing})))
 
 
-@pytest.mark.parametrize(("feature", "reason"), [
-    (Feature("x", "member", commands={"Points": nothing}), "command 'Points'"),
-    (Feature("x", "member", buttons={"a:b": nothing}), "button action 'a:b'"),
-    (Feature("x", "member", buttons={"": nothing}), "button action ''"),
-])
+@pytest.mark.parametrize(
+    ("feature", "reason"),
+    [
+        (Feature("x", "member", commands={"Points": nothing}), "command 'Points'"),
+        (Feature("x", "member", buttons={"a:b": nothing}), "button action 'a:b'"),
+        (Feature("x", "member", buttons={"": nothing}), "button action ''"),
+    ],
+)
 def test_a_route_that_could_never_be_reached_is_refused(feature, reason):
     with pytest.raises(RouteClash, match=reason):
         check_unique((feature,))

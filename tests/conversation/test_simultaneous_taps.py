@@ -58,11 +58,13 @@ async def test_send_now_queues_one_broadcast(desk, ctx, database):
     await desk.handle(said(ADMIN, "Big sale"))
     [segment] = await desk.handle(said(ADMIN, "Shop | https://example.com"))
     _, _, confirm = await desk.handle(press(ADMIN, data_of(segment, "👁 Preview")))
-    replies = await tap_at_once(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN,
-                                data_of(confirm, "📣 Send now"))
+    replies = await tap_at_once(
+        dataclasses.replace(ctx, admins=frozenset({ADMIN.id})),
+        ADMIN,
+        data_of(confirm, "📣 Send now"),
+    )
     answered_politely(replies)
-    assert sum(any(isinstance(a, Edit) and "Sent 0 / 2" in a.text for a in r)
-               for r in replies) == 1
+    assert sum(any(isinstance(a, Edit) and "Sent 0 / 2" in a.text for a in r) for r in replies) == 1
     assert already_done(replies) == TAPS - 1
     assert await count(database, BroadcastRow) == 1
     assert await count(database, OutboxRow, OutboxRow.broadcast_id.is_not(None)) == 2
@@ -90,8 +92,7 @@ async def test_redeem_issues_one_voucher(conversation, ctx, database):
     _, detail = await conversation.handle(press(ANN, data_of(catalogue, "Free coffee")))
     replies = await tap_at_once(ctx, ANN, data_of(detail, "✅ Redeem"))
     answered_politely(replies)
-    assert sum(any(isinstance(a, Edit) and "is yours!" in a.text for a in r)
-               for r in replies) == 1
+    assert sum(any(isinstance(a, Edit) and "is yours!" in a.text for a in r) for r in replies) == 1
     assert already_done(replies) == TAPS - 1
     assert await count(database, VoucherRow) == 1
     assert await check_invariants(database) == []
@@ -105,8 +106,7 @@ async def test_donate_gives_once(conversation, ctx, database, amount):
     [confirm] = await conversation.handle(said(ANN, amount))
     replies = await tap_at_once(ctx, ANN, data_of(confirm, "✅ Donate"))
     answered_politely(replies)
-    assert sum(any(isinstance(a, Edit) and "You gave" in a.text for a in r)
-               for r in replies) == 1
+    assert sum(any(isinstance(a, Edit) and "You gave" in a.text for a in r) for r in replies) == 1
     assert already_done(replies) == TAPS - 1  # not "not enough points" when all was given
     assert await count(database, DonationRow) == 1
     assert await check_invariants(database) == []
@@ -117,8 +117,13 @@ async def test_forget_erases_once(conversation, ctx, database):
     [ask] = await conversation.handle(said(ANN, "/forget"))
     replies = await tap_at_once(ctx, ANN, data_of(ask, "🗑 Yes"))
     answered_politely(replies)
-    assert sum(any(isinstance(a, Edit) and "personal data is erased" in a.text for a in r)
-               for r in replies) == 1
+    assert (
+        sum(
+            any(isinstance(a, Edit) and "personal data is erased" in a.text for a in r)
+            for r in replies
+        )
+        == 1
+    )
     assert already_done(replies) == TAPS - 1
     assert await count(database, TransactionRow, TransactionRow.kind == EntryKind.FORFEIT) == 1
     assert await count(database, MemberRow, MemberRow.forgotten_at.is_not(None)) == 1
@@ -135,15 +140,19 @@ async def test_mark_used_uses_a_voucher_once(desk, ctx, database):
     [check] = await desk.handle(said(CASHIER, f"/voucher {voucher}"))
     replies = await tap_at_once(ctx, CASHIER, data_of(check, "✅ Mark as used"))
     answered_politely(replies)
-    assert sum(any(isinstance(a, Edit) and "Used on" in a.text for a in r)
-               for r in replies) == 1
+    assert sum(any(isinstance(a, Edit) and "Used on" in a.text for a in r) for r in replies) == 1
     assert await count(database, AuditRow, AuditRow.action == "voucher_used") == 1
 
 
 async def test_a_gift_button_gives_once(conversation, ctx, database):
     member_id = await member_with(conversation, ctx, ANN, 0)
-    broadcast_id = await queue_broadcast(ctx.writer(), BroadcastContent(
-        "Gift!", button_text="Claim", bonus_points=75), Segment(), "test", NOW)
+    broadcast_id = await queue_broadcast(
+        ctx.writer(),
+        BroadcastContent("Gift!", button_text="Claim", bonus_points=75),
+        Segment(),
+        "test",
+        NOW,
+    )
     gift = button(ctx, ANN.id, "Claim", GIFT, str(broadcast_id))
     replies = await tap_at_once(ctx, ANN, gift.data)
     answered_politely(replies)
@@ -157,8 +166,9 @@ async def test_a_gift_button_gives_once(conversation, ctx, database):
 async def test_removing_a_cashier_once(desk, ctx, database):
     await hire(desk)
     [pick] = await desk.handle(said(ADMIN, "/staff remove"))
-    replies = await tap_at_once(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN,
-                                data_of(pick, "✖ Carl"))
+    replies = await tap_at_once(
+        dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN, data_of(pick, "✖ Carl")
+    )
     answered_politely(replies)
     assert await count(database, AuditRow, AuditRow.action == "staff_removed") == 1
 

@@ -34,9 +34,12 @@ async def templates_for(database, member_code: str) -> list[str]:
     from storage.tables import MemberRow
 
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow.template).join(
-            MemberRow, MemberRow.id == OutboxRow.member_id).where(MemberRow.code == member_code)
-            .order_by(OutboxRow.id))
+        rows = await conn.execute(
+            select(OutboxRow.template)
+            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
+            .where(MemberRow.code == member_code)
+            .order_by(OutboxRow.id)
+        )
         return list(rows.scalars())
 
 
@@ -44,8 +47,14 @@ async def test_customers_learn_nothing_of_staff_commands(desk, ctx):
     await joined(desk, ctx, ANN)
     unknown = await text_of(desk, said(ANN, "/nonsense"))
     assert UNKNOWN in unknown
-    for command in ("/sale", "/staff add", "/staff list", "/adjust X +1 y", "/voucher X",
-                    "/member X"):
+    for command in (
+        "/sale",
+        "/staff add",
+        "/staff list",
+        "/adjust X +1 y",
+        "/voucher X",
+        "/member X",
+    ):
         assert await text_of(desk, said(ANN, command)) == unknown
     not_joined = await text_of(desk, said(OTHER, "/nonsense"))
     assert await text_of(desk, said(OTHER, "/sale")) == not_joined
@@ -56,9 +65,15 @@ async def test_invite_works_once_and_removal_takes_the_commands_away(desk, ctx):
     invite = await text_of(desk, said(ADMIN, "/staff add"))
     payload = re.search(r"start=(\S+)", invite)[1]
     *_, menu = await desk.handle(said(OTHER, f"/start {payload}"))
-    assert menu == Menu(OTHER.id, (*MENU_ES, ("sale", "Registrar una venta para un cliente"),
-                                   ("voucher", "Comprobar un cupón y marcarlo como usado"),
-                                   ("member", "Consultar un socio")))
+    assert menu == Menu(
+        OTHER.id,
+        (
+            *MENU_ES,
+            ("sale", "Registrar una venta para un cliente"),
+            ("voucher", "Comprobar un cupón y marcarlo como usado"),
+            ("member", "Consultar un socio"),
+        ),
+    )
     refused = await text_of(desk, said(ANN, f"/start {payload}"))
     assert "not valid" in refused
     listing = await text_of(desk, said(ADMIN, "/staff list"))
@@ -75,15 +90,21 @@ async def test_invite_works_once_and_removal_takes_the_commands_away(desk, ctx):
     assert UNKNOWN in await text_of(desk, said(CASHIER, "/sale"))
     assert "not on the staff" in await text_of(desk, said(ADMIN, "/staff remove 9002"))
     actions = [e.action for e in await audit_log(ctx.reader())]
-    assert actions == ["staff_invited", "staff_added", "staff_invited", "staff_added",
-                       "staff_removed"]
+    assert actions == [
+        "staff_invited",
+        "staff_added",
+        "staff_invited",
+        "staff_added",
+        "staff_removed",
+    ]
 
 
 async def test_cashiers_cannot_use_admin_commands(desk, ctx):
     await hire(desk)
     code = await joined(desk, ctx, ANN)
     assert await text_of(desk, said(CASHIER, f"/adjust {code} +100 gift")) == await text_of(
-        desk, said(CASHIER, "/nonsense"))
+        desk, said(CASHIER, "/nonsense")
+    )
     assert "/staff add" not in await text_of(desk, said(CASHIER, "/staff"))
 
 

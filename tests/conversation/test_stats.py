@@ -41,13 +41,16 @@ async def shop(ctx) -> None:
     February."""
     writer, program = ctx.writer, ctx.program
     early = await new_member(writer(), program, 501, now=at("2026-01-10"))
-    await buy(writer(), program, early, "R-1", line("LATTE", "coffee", 1, "10.00"),
-              now=at("2026-01-15"))
+    await buy(
+        writer(), program, early, "R-1", line("LATTE", "coffee", 1, "10.00"), now=at("2026-01-15")
+    )
     late = await new_member(writer(), program, 502, now=at("2026-02-10"))
-    await buy(writer(), program, late, "R-2", line("LATTE", "coffee", 2, "10.00"),
-              now=at("2026-02-12"))
-    await buy(writer(), program, late, "R-3", line("LATTE", "coffee", 1, "5.00"),
-              now=at("2026-02-20"))
+    await buy(
+        writer(), program, late, "R-2", line("LATTE", "coffee", 2, "10.00"), now=at("2026-02-12")
+    )
+    await buy(
+        writer(), program, late, "R-3", line("LATTE", "coffee", 1, "5.00"), now=at("2026-02-20")
+    )
 
 
 def screen(actions) -> tuple[list[Send], Send]:
@@ -62,8 +65,12 @@ async def test_an_admin_gets_the_figures_against_the_period_before_and_the_chart
     desk = Conversation(dataclasses.replace(ctx, admins=frozenset({ADMIN.id})))
     photos, figures = screen(await desk.handle(said(ADMIN, "/stats")))
     assert [photo.text for photo in photos] == [
-        "Members at the end of each week", "Points per week", "Members per tier",
-        "Net revenue per week (USD)", "Survey scores"]
+        "Members at the end of each week",
+        "Points per week",
+        "Members per tier",
+        "Net revenue per week (USD)",
+        "Survey scores",
+    ]
     for photo in photos:
         assert isinstance(photo.photo, bytes)
         assert png_size(photo.photo) == (800, 450)

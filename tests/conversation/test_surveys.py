@@ -44,9 +44,15 @@ from tests.delivery.helpers import FakeBotApi, FakeClock, deliver, new_sender
 
 ANN = Person(1001, first_name="Ann", language_code="en")
 ADMIN = Person(9001, first_name="Ada", language_code="en")
-AFTER_PURCHASE = Survey(id="after_purchase", trigger="purchase", sample=Decimal(1),
-                        delay_minutes=60, questions=("csat", "nps"), comment=True,
-                        reward_points=20)
+AFTER_PURCHASE = Survey(
+    id="after_purchase",
+    trigger="purchase",
+    sample=Decimal(1),
+    delay_minutes=60,
+    questions=("csat", "nps"),
+    comment=True,
+    reward_points=20,
+)
 
 
 @pytest.fixture
@@ -59,14 +65,19 @@ LATTE = [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]
 
 
 async def buy(ctx, person: Person, receipt: str, at=NOW, store: str | None = None) -> None:
-    await record_purchase(ctx.writer(), ctx.program, ReceiptIn(
-        receipt, MemberRef("telegram_id", str(person.id)), LATTE, store=store), now=at)
+    await record_purchase(
+        ctx.writer(),
+        ctx.program,
+        ReceiptIn(receipt, MemberRef("telegram_id", str(person.id)), LATTE, store=store),
+        now=at,
+    )
 
 
 async def survey_rows(database) -> list[OutboxRow]:
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow).where(OutboxRow.template == TEMPLATE)
-                                  .order_by(OutboxRow.id))
+        rows = await conn.execute(
+            select(OutboxRow).where(OutboxRow.template == TEMPLATE).order_by(OutboxRow.id)
+        )
         return list(rows.all())
 
 
@@ -111,7 +122,8 @@ async def test_asked_after_a_purchase_once_the_delay_is_over(conversation, ctx, 
 
 
 async def test_answered_the_bonus_paid_once_and_a_second_tap_changes_nothing(
-        conversation, ctx, database):
+    conversation, ctx, database
+):
     member_id = await member_with(conversation, ctx, ANN, 0)
     await buy(ctx, ANN, "R1")
     question = await sent_question(database, ctx)
@@ -126,8 +138,9 @@ async def test_answered_the_bonus_paid_once_and_a_second_tap_changes_nothing(
     assert "What went wrong" not in thanks.text
     assert await balance(ctx, member_id) == before + 20
     [again] = await conversation.handle(press(ANN, data_of(nps, "3"), callback_id="cb3"))
-    assert again == Answer("cb3", "You already answered this question. Thank you, your first "
-                                  "answer counts!")
+    assert again == Answer(
+        "cb3", "You already answered this question. Thank you, your first answer counts!"
+    )
     [first] = await conversation.handle(press(ANN, data_of(question, "1"), callback_id="cb4"))
     assert isinstance(first, Answer)
     assert "already answered" in (first.text or "")
@@ -182,7 +195,8 @@ async def test_feedback_with_no_comments_says_so(ctx):
 
 
 async def test_surveys_off_in_settings_asks_nothing_and_cancels_the_queued(
-        conversation, ctx, database):
+    conversation, ctx, database
+):
     await member_with(conversation, ctx, ANN, 0)
     await buy(ctx, ANN, "R1")  # queued before the member turns surveys off
     [settings] = await conversation.handle(said(ANN, "/settings"))
@@ -194,8 +208,9 @@ async def test_surveys_off_in_settings_asks_nothing_and_cancels_the_queued(
     assert cancelled.state == "cancelled"
     await buy(ctx, ANN, "R2", at=NOW + timedelta(days=30))
     assert len(await survey_rows(database)) == 1  # nothing new asked
-    _, back_on = await conversation.handle(press(ANN, data_of(edited, "📝 Surveys: off"),
-                                                 callback_id="cb2"))
+    _, back_on = await conversation.handle(
+        press(ANN, data_of(edited, "📝 Surveys: off"), callback_id="cb2")
+    )
     assert "Surveys: on" in back_on.text
     await buy(ctx, ANN, "R3", at=NOW + timedelta(days=31))
     assert len(await survey_rows(database)) == 2
@@ -218,16 +233,31 @@ async def test_a_refund_and_a_redemption_trigger_their_surveys(conversation, ctx
     member_id = await member_with(conversation, both, ANN, 1000)
     await buy(both, ANN, "R1")
     assert await survey_rows(database) == []  # no survey follows a purchase here
-    await refund_purchase(both.writer(), both.program, merchant=MERCHANT, receipt_id="R1",
-                          amount=Decimal("4.50"), now=NOW)
-    await redeem_reward(both.writer(), both.program, member_id=member_id,
-                        reward_id=both.program.rewards[0].id,
-                        now=NOW + timedelta(days=15))
+    await refund_purchase(
+        both.writer(),
+        both.program,
+        merchant=MERCHANT,
+        receipt_id="R1",
+        amount=Decimal("4.50"),
+        now=NOW,
+    )
+    await redeem_reward(
+        both.writer(),
+        both.program,
+        member_id=member_id,
+        reward_id=both.program.rewards[0].id,
+        now=NOW + timedelta(days=15),
+    )
     async with database.reader.connect() as conn:
-        sends = (await conn.execute(select(SurveySendRow.survey_id, SurveySendRow.trigger)
-                                    .order_by(SurveySendRow.id))).all()
-    assert [tuple(s) for s in sends] == [("after_refund", "refund"),
-                                          ("after_voucher", "redemption")]
+        sends = (
+            await conn.execute(
+                select(SurveySendRow.survey_id, SurveySendRow.trigger).order_by(SurveySendRow.id)
+            )
+        ).all()
+    assert [tuple(s) for s in sends] == [
+        ("after_refund", "refund"),
+        ("after_voucher", "redemption"),
+    ]
 
 
 async def test_a_survey_due_in_quiet_hours_waits_for_their_end(conversation, ctx, database):
@@ -253,8 +283,10 @@ async def test_surveys_follow_a_batch_of_receipts_from_the_till(conversation, ct
     bob = Person(1002, first_name="Bob", language_code="en")
     ann_id = await member_with(conversation, ctx, ANN, 0)
     bob_id = await member_with(conversation, ctx, bob, 0)
-    receipts = [ReceiptIn(f"T{i}", MemberRef("telegram_id", str(person.id)), LATTE)
-                for i, person in enumerate((ANN, bob, ANN))]
+    receipts = [
+        ReceiptIn(f"T{i}", MemberRef("telegram_id", str(person.id)), LATTE)
+        for i, person in enumerate((ANN, bob, ANN))
+    ]
     await record_purchases(ctx.writer(), ctx.program, receipts, now=NOW)
     assert sorted(row.member_id for row in await survey_rows(database)) == [ann_id, bob_id]
 
@@ -301,7 +333,8 @@ async def test_forgetting_a_member_erases_their_comments(conversation, ctx, data
 
 
 async def test_five_simultaneous_taps_on_the_last_answer_pay_the_bonus_once(
-        conversation, ctx, database):
+    conversation, ctx, database
+):
     member_id = await member_with(conversation, ctx, ANN, 0)
     await buy(ctx, ANN, "R1")
     question = await sent_question(database, ctx)
@@ -312,7 +345,9 @@ async def test_five_simultaneous_taps_on_the_last_answer_pay_the_bonus_once(
     thanks = [a for r in replies for a in r if isinstance(a, Edit)]
     assert len(thanks) == 1
     assert "+20" in thanks[0].text
-    assert sum(r == [Answer(r[0].callback_id, render("survey_answered", "en"))]
-               for r in replies) == TAPS - 1
+    assert (
+        sum(r == [Answer(r[0].callback_id, render("survey_answered", "en"))] for r in replies)
+        == TAPS - 1
+    )
     assert await balance(ctx, member_id) == before + 20
     assert await count(database, TransactionRow, TransactionRow.kind == "bonus") == 1

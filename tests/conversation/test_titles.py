@@ -21,22 +21,31 @@ ADMIN = Person(9004, first_name="Alba", language_code="es")
 def titled(program: Program) -> Program:
     """The bundled program with Spanish titles for its tiers, first reward and first cause."""
     spanish = {"Member": "Socio", "Insider": "Habitual", "Prime": "Preferente"}
-    tiers = tuple(dataclasses.replace(t, titles=(("en", t.name), (ES, spanish[t.name])))
-                  for t in program.tiers.levels)
+    tiers = tuple(
+        dataclasses.replace(t, titles=(("en", t.name), (ES, spanish[t.name])))
+        for t in program.tiers.levels
+    )
     coffee, *rewards = program.rewards
     trees, *causes = program.causes
     return dataclasses.replace(
-        program, tiers=dataclasses.replace(program.tiers, levels=tiers),
-        rewards=(dataclasses.replace(coffee, titles=(("en", "Free coffee"),
-                                                     (ES, "Café gratis"))), *rewards),
-        causes=(dataclasses.replace(trees, titles=(("en", "Plant trees"),
-                                                   (ES, "Plantar árboles"))), *causes))
+        program,
+        tiers=dataclasses.replace(program.tiers, levels=tiers),
+        rewards=(
+            dataclasses.replace(coffee, titles=(("en", "Free coffee"), (ES, "Café gratis"))),
+            *rewards,
+        ),
+        causes=(
+            dataclasses.replace(trees, titles=(("en", "Plant trees"), (ES, "Plantar árboles"))),
+            *causes,
+        ),
+    )
 
 
 @pytest.fixture
 def spanish(ctx):
-    return Conversation(dataclasses.replace(ctx, program=titled(ctx.program),
-                                            admins=frozenset({ADMIN.id})))
+    return Conversation(
+        dataclasses.replace(ctx, program=titled(ctx.program), admins=frozenset({ADMIN.id}))
+    )
 
 
 async def code_of(ctx) -> str:
@@ -90,21 +99,31 @@ def test_outbox_messages_read_titles_in_the_members_language(program):
     spanish = titled(program)
 
     def note(template: str, **context: object) -> str:
-        message = notification_message(Notification(
-            1, 1, 42, ES, template, context, 0), 42, False, program=spanish)
+        message = notification_message(
+            Notification(1, 1, 42, ES, template, context, 0), 42, False, program=spanish
+        )
         return message.text
 
     assert "Ahora eres <b>Preferente</b>" in note("tier_up", tier="Prime")
     assert "<b>Socio</b> (antes Habitual)" in note("tier_down", tier="Member", previous="Insider")
-    assert "<b>Café gratis</b>" in note("nudge_reward_affordable", reward="coffee", cost=150,
-                                        balance=200)
-    assert "Nivel: Habitual" in note("points_earned", receipt_id="R-1", points_awarded=10,
-                                     balance=10, tier="Insider", breakdown=[
-                                         {"reason": "tier_multiplier", "detail": "Insider",
-                                          "points": "1.25"}])
-    assert "(Habitual)" in note("points_earned", receipt_id="R-1", points_awarded=10,
-                                balance=10, tier="Insider", breakdown=[
-                                    {"reason": "tier_multiplier", "detail": "Insider",
-                                     "points": "1.25"}])
+    assert "<b>Café gratis</b>" in note(
+        "nudge_reward_affordable", reward="coffee", cost=150, balance=200
+    )
+    assert "Nivel: Habitual" in note(
+        "points_earned",
+        receipt_id="R-1",
+        points_awarded=10,
+        balance=10,
+        tier="Insider",
+        breakdown=[{"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"}],
+    )
+    assert "(Habitual)" in note(
+        "points_earned",
+        receipt_id="R-1",
+        points_awarded=10,
+        balance=10,
+        tier="Insider",
+        breakdown=[{"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"}],
+    )
     old_row = note("nudge_reward_affordable", reward="Free coffee", cost=150, balance=200)
     assert "<b>Free coffee</b>" in old_row  # queued before titles were keys: as it was

@@ -86,16 +86,51 @@ TYPED = st.one_of(
     st.integers(18, 30).map(lambda n: "1" + "0" * n),  # beyond a database column
     st.builds(lambda a, s, d, b: a + s + d + b, SPACES, SIGNS, ASCII_DIGITS, SPACES),
     st.builds(lambda s, d: s + d, SIGNS, UNICODE_DIGITS),
-    st.builds(lambda d, sep, e: d + sep + e, ASCII_DIGITS, st.sampled_from(
-        [".", ",", " ", "_", "'", "\u00a0", "e", "E+", "\x00"]), ASCII_DIGITS),
+    st.builds(
+        lambda d, sep, e: d + sep + e,
+        ASCII_DIGITS,
+        st.sampled_from([".", ",", " ", "_", "'", "\u00a0", "e", "E+", "\x00"]),
+        ASCII_DIGITS,
+    ),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.floats().map(repr),
-    st.sampled_from(["²", "①", "٣", "１２", "1.5", "1,5", "1 000", "NaN", "-Infinity", "1e309",
-                     "\x00", "12\x00", "", " ", "everyone", "balance 5", "inactive ²",
-                     "Go | 50", "Go | ²", "Go | reward:coffee", "Go | https://x.y", "list",
-                     "add", "remove 1", f"remove {2**63}", "Europe/Madrid", "\ud800",
-                     "9" * 5000, "0" * 5000 + "1", "+" + "9" * 5000, "x" * 4096,
-                     "Go | reward:" + "x" * 4000, "<b>" + "x" * 4000]),
+    st.sampled_from(
+        [
+            "²",
+            "①",
+            "٣",
+            "１２",
+            "1.5",
+            "1,5",
+            "1 000",
+            "NaN",
+            "-Infinity",
+            "1e309",
+            "\x00",
+            "12\x00",
+            "",
+            " ",
+            "everyone",
+            "balance 5",
+            "inactive ²",
+            "Go | 50",
+            "Go | ²",
+            "Go | reward:coffee",
+            "Go | https://x.y",
+            "list",
+            "add",
+            "remove 1",
+            f"remove {2**63}",
+            "Europe/Madrid",
+            "\ud800",
+            "9" * 5000,
+            "0" * 5000 + "1",
+            "+" + "9" * 5000,
+            "x" * 4096,
+            "Go | reward:" + "x" * 4000,
+            "<b>" + "x" * 4000,
+        ]
+    ),
 )
 
 
@@ -116,8 +151,9 @@ async def ledger(database: Any) -> tuple[int, int]:
     """How many ledger entries there are, and the sum of all balances."""
     async with database.reader.connect() as conn:
         entries = (await conn.execute(select(func.count()).select_from(EntryRow))).scalar()
-        total = (await conn.execute(select(func.coalesce(func.sum(AccountRow.balance), 0))
-                                    )).scalar()
+        total = (
+            await conn.execute(select(func.coalesce(func.sum(AccountRow.balance), 0)))
+        ).scalar()
     return int(entries or 0), int(total or 0)
 
 
@@ -132,8 +168,9 @@ def test_every_typed_step_is_fuzzed():
     assert set(STEP_STATES) == set(MEMBERS.steps) | set(STAFF.steps)
 
 
-async def typed_at(conversation: Conversation, ctx: Any, database: Any, code: str, case: str,
-                   typed: str) -> None:
+async def typed_at(
+    conversation: Conversation, ctx: Any, database: Any, code: str, case: str, typed: str
+) -> None:
     """Put the person where `case` says, send `typed` there, and check reply and ledger."""
     if case in STEP_STATES:
         person, data = STEP_STATES[case]
@@ -143,8 +180,9 @@ async def typed_at(conversation: Conversation, ctx: Any, database: Any, code: st
         person, before, after = COMMANDS[case]
         text = before.format(code=code) + typed + after
     was = await ledger(database)
-    actions = await conversation.handle(Incoming("message", person, chat_id=person.id,
-                                                 text=text, update_id=1))
+    actions = await conversation.handle(
+        Incoming("message", person, chat_id=person.id, text=text, update_id=1)
+    )
     replies_are_friendly(actions)
     if case not in MAY_MOVE_POINTS:
         assert await ledger(database) == was

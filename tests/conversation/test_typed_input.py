@@ -40,18 +40,39 @@ TOO_LARGE = "That is too large"
 UNREADABLE = "control characters"
 
 
-@pytest.mark.parametrize(("typed", "number"), [
-    ("25", 25), ("  25\n", 25), ("007", 7), ("0" * 5000 + "7", 7), ("300", 300)])
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("25", 25), ("  25\n", 25), ("007", 7), ("0" * 5000 + "7", 7), ("300", 300)],
+)
 def test_plain_ascii_digits_are_read(typed, number):
     assert whole_number(typed, minimum=1, maximum=300) == number
 
 
-@pytest.mark.parametrize(("typed", "reason"), [
-    ("²", "whole"), ("①", "whole"), ("٣", "whole"), ("３", "whole"), ("۱۲", "whole"),
-    ("1.5", "whole"), ("1,5", "whole"), ("1 000", "whole"), ("1_000", "whole"),
-    ("", "whole"), ("  ", "whole"), ("+5", "whole"), ("-5", "whole"), ("5\x00", "whole"),
-    ("1e3", "whole"), ("0x10", "whole"), ("0", "too_small"), ("301", "too_large"),
-    (HUGE, "too_large"), ("9" * 20, "too_large")])
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("²", "whole"),
+        ("①", "whole"),
+        ("٣", "whole"),
+        ("３", "whole"),
+        ("۱۲", "whole"),
+        ("1.5", "whole"),
+        ("1,5", "whole"),
+        ("1 000", "whole"),
+        ("1_000", "whole"),
+        ("", "whole"),
+        ("  ", "whole"),
+        ("+5", "whole"),
+        ("-5", "whole"),
+        ("5\x00", "whole"),
+        ("1e3", "whole"),
+        ("0x10", "whole"),
+        ("0", "too_small"),
+        ("301", "too_large"),
+        (HUGE, "too_large"),
+        ("9" * 20, "too_large"),
+    ],
+)
 def test_anything_else_is_refused_with_its_reason(typed, reason):
     with pytest.raises(TypedNumberError) as refused:
         whole_number(typed, minimum=1, maximum=300)
@@ -59,29 +80,58 @@ def test_anything_else_is_refused_with_its_reason(typed, reason):
 
 
 def test_a_sign_only_where_the_step_takes_one():
-    assert whole_number("+100", minimum=-10**7, maximum=10**7, signed=True) == 100
-    assert whole_number("-50", minimum=-10**7, maximum=10**7, signed=True) == -50
-    assert whole_number("50", minimum=-10**7, maximum=10**7, signed=True) == 50
-    for typed, reason in (("+-5", "whole"), ("--5", "whole"), ("−5", "whole"),
-                          ("+" + HUGE, "too_large"), ("-" + HUGE, "too_small")):
+    assert whole_number("+100", minimum=-(10**7), maximum=10**7, signed=True) == 100
+    assert whole_number("-50", minimum=-(10**7), maximum=10**7, signed=True) == -50
+    assert whole_number("50", minimum=-(10**7), maximum=10**7, signed=True) == 50
+    for typed, reason in (
+        ("+-5", "whole"),
+        ("--5", "whole"),
+        ("−5", "whole"),
+        ("+" + HUGE, "too_large"),
+        ("-" + HUGE, "too_small"),
+    ):
         with pytest.raises(TypedNumberError) as refused:
-            whole_number(typed, minimum=-10**7, maximum=10**7, signed=True)
+            whole_number(typed, minimum=-(10**7), maximum=10**7, signed=True)
         assert refused.value.reason == reason
 
 
-@pytest.mark.parametrize(("typed", "amount"), [
-    ("12", Decimal(12)), ("12.5", Decimal("12.5")), ("12,50", Decimal("12.50")),
-    (" 0.01 ", Decimal("0.01")), ("1000000", Decimal(1_000_000))])
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("12", Decimal(12)),
+        ("12.5", Decimal("12.5")),
+        ("12,50", Decimal("12.50")),
+        (" 0.01 ", Decimal("0.01")),
+        ("1000000", Decimal(1_000_000)),
+    ],
+)
 def test_money_in_the_currencys_minor_digits(typed, amount):
     assert money(typed, currency="EUR", maximum=Decimal(1_000_000)) == amount
 
 
-@pytest.mark.parametrize(("typed", "reason"), [
-    ("NaN", "amount"), ("Infinity", "amount"), ("-inf", "amount"), ("1e3", "amount"),
-    ("1E+3", "amount"), ("12.501", "amount"), ("1,250", "amount"), ("1 250", "amount"),
-    ("-5", "amount"), ("+5", "amount"), ("12.", "amount"), (".5", "amount"), ("١٢", "amount"),
-    ("0", "too_small"), ("0.00", "too_small"), ("1000000.01", "too_large"),
-    (HUGE, "too_large"), (HUGE + ".5", "too_large")])
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("NaN", "amount"),
+        ("Infinity", "amount"),
+        ("-inf", "amount"),
+        ("1e3", "amount"),
+        ("1E+3", "amount"),
+        ("12.501", "amount"),
+        ("1,250", "amount"),
+        ("1 250", "amount"),
+        ("-5", "amount"),
+        ("+5", "amount"),
+        ("12.", "amount"),
+        (".5", "amount"),
+        ("١٢", "amount"),
+        ("0", "too_small"),
+        ("0.00", "too_small"),
+        ("1000000.01", "too_large"),
+        (HUGE, "too_large"),
+        (HUGE + ".5", "too_large"),
+    ],
+)
 def test_money_refusals(typed, reason):
     with pytest.raises(TypedNumberError) as refused:
         money(typed, currency="EUR", maximum=Decimal(1_000_000))
@@ -167,15 +217,23 @@ async def test_sale_amounts(desk, ctx):
     await desk.handle(said(CASHIER, f"/sale {code}"))
     for typed in ("NaN", "Infinity", "1e3", "12.501", "1 000"):
         assert "Please type the amount in digits, like <code>12.50</code>" in await text_of(
-            desk, said(CASHIER, typed))
+            desk, said(CASHIER, typed)
+        )
     assert "at most $1,000,000.00" in await text_of(desk, said(CASHIER, HUGE))
     assert "at least $0.01" in await text_of(desk, said(CASHIER, "0"))
     [categories] = await desk.handle(said(CASHIER, "12,5"))
     assert "$12.50" in categories.text
 
 
-@pytest.mark.parametrize("command", ["/voucher AB\x00CD", "/member K7M2\x00Q9XR",
-                                     "/sale +34600\x00000111", "/start r-ABCD\x00EFGH"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/voucher AB\x00CD",
+        "/member K7M2\x00Q9XR",
+        "/sale +34600\x00000111",
+        "/start r-ABCD\x00EFGH",
+    ],
+)
 async def test_control_characters_never_reach_the_database(desk, ctx, command):
     await hire(desk)
     await joined(desk, ctx, ANN)
@@ -221,8 +279,7 @@ async def test_a_long_unknown_time_zone_is_shown_shortened(conversation, ctx):
 async def test_a_refused_broadcast_part_is_not_echoed_in_full(desk):
     await desk.handle(said(ADMIN, "/broadcast"))
     html = "<a href='" + "x" * 4000 + "'>"
-    [refused] = await desk.handle(Incoming("message", ADMIN, chat_id=ADMIN.id, text="x",
-                                           html=html))
+    [refused] = await desk.handle(Incoming("message", ADMIN, chat_id=ADMIN.id, text="x", html=html))
     assert "cannot be sent" in refused.text
     assert len(refused.text) < 500
     await desk.handle(said(ADMIN, "Big sale"))

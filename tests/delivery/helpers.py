@@ -17,12 +17,24 @@ from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 
 
-async def add_members(database: Database, telegram_ids: range | list[int],
-                      **columns: Any) -> list[int]:
+async def add_members(
+    database: Database, telegram_ids: range | list[int], **columns: Any
+) -> list[int]:
     """Members (ids as given telegram ids) with these column values; their member ids."""
-    rows = [{"id": tid, "telegram_id": tid, "locale": "en", "marketing_opt_in": True,
-             "reachable": True, "joined_at": NOW - timedelta(days=365), "tier": "Member",
-             "reminders_opt_in": True, **columns} for tid in telegram_ids]
+    rows = [
+        {
+            "id": tid,
+            "telegram_id": tid,
+            "locale": "en",
+            "marketing_opt_in": True,
+            "reachable": True,
+            "joined_at": NOW - timedelta(days=365),
+            "tier": "Member",
+            "reminders_opt_in": True,
+            **columns,
+        }
+        for tid in telegram_ids
+    ]
     async with database.writer.begin() as conn:
         await conn.execute(insert(MemberRow), rows)
     return [row["id"] for row in rows]
@@ -34,16 +46,28 @@ async def set_balance(database: Database, member_id: int, points: int) -> None:
         await conn.execute(insert(AccountRow).values(member_id=member_id, balance=points))
 
 
-async def add_purchase(database: Database, member_id: int, category: str,
-                       at: datetime) -> None:
+async def add_purchase(database: Database, member_id: int, category: str, at: datetime) -> None:
     """A receipt of one line in `category`."""
     line = {"sku": "X", "category": category, "quantity": 1, "unit_price": "1.00"}
     async with database.writer.begin() as conn:
-        await conn.execute(insert(PurchaseRow).values(
-            merchant="main", receipt_id=f"R-{member_id}-{category}-{at.isoformat()}",
-            member_id=member_id, body_hash="x", total=1, points_awarded=1, tier_credits=1,
-            refunded=0, points_clawed=0, credits_clawed=0, lines={"lines": [line]},
-            answer={}, occurred_at=at, recorded_at=at))
+        await conn.execute(
+            insert(PurchaseRow).values(
+                merchant="main",
+                receipt_id=f"R-{member_id}-{category}-{at.isoformat()}",
+                member_id=member_id,
+                body_hash="x",
+                total=1,
+                points_awarded=1,
+                tier_credits=1,
+                refunded=0,
+                points_clawed=0,
+                credits_clawed=0,
+                lines={"lines": [line]},
+                answer={},
+                occurred_at=at,
+                recorded_at=at,
+            )
+        )
 
 
 def unlimited() -> Pace:
@@ -88,14 +112,26 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def new_sender(database, api: FakeBotApi, clock: FakeClock, worker: str = "w1",
-               store: SlotStore | None = None, **options: float) -> Sender:
+def new_sender(
+    database,
+    api: FakeBotApi,
+    clock: FakeClock,
+    worker: str = "w1",
+    store: SlotStore | None = None,
+    **options: float,
+) -> Sender:
     """A sender at 1000/s unless told otherwise; `store` shares the pace with other senders."""
     settings = DeliverySettings(**{"rate": 1000.0, **options})  # type: ignore[arg-type]
     limiter = RateLimiter(store or MemorySlots(), settings.rate, settings.spacing)
-    return Sender(lambda: SqlUnitOfWork(database),
-                  lambda: SqlUnitOfWork(database, read_only=True), api, limiter, settings,
-                  clock=clock, worker=worker)
+    return Sender(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        api,
+        limiter,
+        settings,
+        clock=clock,
+        worker=worker,
+    )
 
 
 async def deliver(sender: Sender) -> None:

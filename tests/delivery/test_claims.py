@@ -27,8 +27,14 @@ async def notify_each(uow, member_ids) -> None:
 async def claims(database) -> dict[int, tuple]:
     """member id: (state, claimed_by, next_attempt_at) of their one row."""
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow.member_id, OutboxRow.state,
-                                         OutboxRow.claimed_by, OutboxRow.next_attempt_at))
+        rows = await conn.execute(
+            select(
+                OutboxRow.member_id,
+                OutboxRow.state,
+                OutboxRow.claimed_by,
+                OutboxRow.next_attempt_at,
+            )
+        )
         return {member: (state, worker, retry) for member, state, worker, retry in rows}
 
 
@@ -65,9 +71,14 @@ async def sent_slowly(database, uow) -> tuple[list[int], SlowBotApi]:
     await notify_each(uow, members)
     api = SlowBotApi(seconds=2.5)
     settings = DeliverySettings(rate=1000.0, lease=0.5, idle=0.05, lookahead=0.2)
-    sender = Sender(lambda: SqlUnitOfWork(database),
-                    lambda: SqlUnitOfWork(database, read_only=True), api,
-                    RateLimiter(MemorySlots(), settings.rate), settings, worker="live")
+    sender = Sender(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        api,
+        RateLimiter(MemorySlots(), settings.rate),
+        settings,
+        worker="live",
+    )
     task = asyncio.create_task(sender.run())
     for _ in range(200):
         await asyncio.sleep(0.05)
@@ -86,7 +97,8 @@ async def test_a_send_slower_than_the_lease_is_not_claimed_again(database, uow):
 
 
 async def test_a_live_process_never_sends_a_row_twice_even_when_its_claim_lapses(
-        database, uow, monkeypatch):
+    database, uow, monkeypatch
+):
     async def late_renewal(*args: object) -> None:  # a database slower than the lease
         return None
 
@@ -109,8 +121,12 @@ async def test_a_stop_finishes_the_send_under_way_and_hands_the_rest_back(databa
     api.gate.set()  # Telegram answers while the sender stops
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await claims(database) == {1: ("sent", None, None), 2: ("pending", None, None),
-                                      3: ("pending", None, None), 4: ("pending", None, None)}
+    assert await claims(database) == {
+        1: ("sent", None, None),
+        2: ("pending", None, None),
+        3: ("pending", None, None),
+        4: ("pending", None, None),
+    }
     fresh = FakeBotApi()
     await deliver(new_sender(database, fresh, clock, worker="new"))  # at once, same time
     assert [s.chat_id for s in api.sent] == [1]
@@ -122,8 +138,9 @@ async def test_a_send_unanswered_after_the_grace_keeps_its_row_for_a_lease(datab
     await notify_each(uow, members)
     clock = FakeClock(NOW)
     api = GatedBotApi()  # never opened: Telegram does not answer
-    stopping = new_sender(database, api, clock, worker="old", rate=0.5, lookahead=6,
-                          grace=0.2, lease=30)
+    stopping = new_sender(
+        database, api, clock, worker="old", rate=0.5, lookahead=6, grace=0.2, lease=30
+    )
     task = asyncio.create_task(stopping.run())
     await asyncio.wait_for(api.entered.wait(), 5)
     task.cancel()
@@ -146,6 +163,11 @@ async def test_a_send_without_an_answer_counts_as_network_trouble(database, uow)
     api = GatedBotApi()  # never answers
     await deliver(new_sender(database, api, FakeClock(NOW), request_timeout=0.2))
     async with database.reader.connect() as conn:
-        row = (await conn.execute(select(OutboxRow.state, OutboxRow.attempts,
-                                         OutboxRow.last_error, OutboxRow.claimed_by))).one()
+        row = (
+            await conn.execute(
+                select(
+                    OutboxRow.state, OutboxRow.attempts, OutboxRow.last_error, OutboxRow.claimed_by
+                )
+            )
+        ).one()
     assert tuple(row) == ("pending", 1, "no answer in 0.2 s", None)  # retried after a backoff

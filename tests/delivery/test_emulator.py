@@ -36,13 +36,17 @@ SALE = BroadcastContent("🎉 <b>Sale</b> today")
 def strict_limits(emulator: Emulator, rate: float = 26, burst: int = 3) -> None:
     """Bulk sends at `rate` (a little above the bot's 25) with a small burst; one message per
     chat per ~second."""
-    emulator.limits(global_per_second=rate, global_burst=burst,
-                    per_chat_per_second=1 / 0.95, per_chat_burst=1)
+    emulator.limits(
+        global_per_second=rate, global_burst=burst, per_chat_per_second=1 / 0.95, per_chat_burst=1
+    )
 
 
 def too_fast(emulator: Emulator) -> list[str]:
-    return [c.error or "" for c in emulator.calls_to("sendMessage")
-            if not c.ok and "Too Many Requests" in (c.error or "")]
+    return [
+        c.error or ""
+        for c in emulator.calls_to("sendMessage")
+        if not c.ok and "Too Many Requests" in (c.error or "")
+    ]
 
 
 async def members_on(emulator: Emulator, database: Database, ids: range) -> None:
@@ -63,8 +67,9 @@ async def until_settled(database: Database, broadcast_id: int) -> BroadcastProgr
 
 
 @pytest.fixture
-async def prepared(emulator: Emulator, tmp_path: Path,
-                   request: pytest.FixtureRequest) -> tuple[Settings, Database]:
+async def prepared(
+    emulator: Emulator, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Settings, Database]:
     settings = bot_settings(request.param, emulator, tmp_path, send_rate=25)
     return settings, await open_database(settings)
 
@@ -87,8 +92,9 @@ async def test_a_broadcast_at_the_configured_rate_meets_no_429(emulator, prepare
         [message] = emulator.user(user_id).messages
         assert message.text == "🎉 Sale today"
     async with database.reader.connect() as conn:
-        ids = dict((await conn.execute(select(OutboxRow.member_id,
-                                              OutboxRow.telegram_message_id))).all())
+        ids = dict(
+            (await conn.execute(select(OutboxRow.member_id, OutboxRow.telegram_message_id))).all()
+        )
     assert ids[1001] == emulator.user(1001).messages[0].message_id
     await database.dispose()
 
@@ -135,21 +141,28 @@ async def test_blocked_members_and_refused_messages(emulator, prepared):
         emulator.user(user_id).record.blocked = True  # blocked without the bot being told
     uow = SqlUnitOfWork(database)
     blocked = await queue_broadcast(uow, SALE, Segment(), "admin", NOW)
-    broken = await queue_broadcast(uow, BroadcastContent("<blink>x</blink>"), Segment(),
-                                   "admin", NOW)
+    broken = await queue_broadcast(
+        uow, BroadcastContent("<blink>x</blink>"), Segment(), "admin", NOW
+    )
     async with running(settings, emulator):
         assert await until_settled(database, blocked) == BroadcastProgress(
-            6, sent=3, blocked=2, failed=1)
+            6, sent=3, blocked=2, failed=1
+        )
         refused = await until_settled(database, broken)
     # The broken HTML fails its first recipient; the others would fail alike: stopped.
     assert refused == BroadcastProgress(6, failed=1, blocked=2, cancelled=3)
     async with database.reader.connect() as conn:
         reachable = dict((await conn.execute(select(MemberRow.id, MemberRow.reachable))).all())
-        errors = dict((await conn.execute(
-            select(OutboxRow.state, OutboxRow.last_error).where(
-                OutboxRow.broadcast_id == broken, OutboxRow.state != "blocked"))).all())
-    assert reachable == {1001: True, 1002: False, 1003: True, 1004: False, 1005: True,
-                         1099: True}
+        errors = dict(
+            (
+                await conn.execute(
+                    select(OutboxRow.state, OutboxRow.last_error).where(
+                        OutboxRow.broadcast_id == broken, OutboxRow.state != "blocked"
+                    )
+                )
+            ).all()
+        )
+    assert reachable == {1001: True, 1002: False, 1003: True, 1004: False, 1005: True, 1099: True}
     assert "can't parse entities" in errors["failed"].lower()  # PTB drops "Bad Request: "
     assert errors["cancelled"].startswith("stopped: ")
     assert "can't parse entities" in errors["cancelled"].lower()
@@ -178,14 +191,25 @@ async def picture_server() -> AsyncIterator[str]:
 
 @frameworks()
 async def test_a_photo_by_url_goes_to_everyone_and_a_bad_one_stops_the_broadcast(
-        emulator, prepared, picture_server):
+    emulator, prepared, picture_server
+):
     settings, database = prepared
     await members_on(emulator, database, range(1001, 1004))
     uow = SqlUnitOfWork(database)
-    good = await queue_broadcast(uow, BroadcastContent(
-        "<b>New</b> in store", photo=f"{picture_server}/poster.png"), Segment(), "admin", NOW)
-    bad = await queue_broadcast(uow, BroadcastContent(
-        "Oops", photo=f"{picture_server}/missing.png"), Segment(), "admin", NOW)
+    good = await queue_broadcast(
+        uow,
+        BroadcastContent("<b>New</b> in store", photo=f"{picture_server}/poster.png"),
+        Segment(),
+        "admin",
+        NOW,
+    )
+    bad = await queue_broadcast(
+        uow,
+        BroadcastContent("Oops", photo=f"{picture_server}/missing.png"),
+        Segment(),
+        "admin",
+        NOW,
+    )
     async with running(settings, emulator):
         assert await until_settled(database, good) == BroadcastProgress(3, sent=3)
         stopped = await until_settled(database, bad)

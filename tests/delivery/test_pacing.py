@@ -69,8 +69,9 @@ async def test_forgetting_old_chats_keeps_recent_ones(limiter: RateLimiter) -> N
 async def test_concurrent_reservations_never_overlap(database) -> None:
     # As two processes would: many batches at once, one store, one pace.
     limiter = RateLimiter(SqlSlots(database), rate=100)
-    batches = await asyncio.gather(*(limiter.schedule([b * 10 + i for i in range(10)], T0)
-                                     for b in range(8)))
+    batches = await asyncio.gather(
+        *(limiter.schedule([b * 10 + i for i in range(10)], T0) for b in range(8))
+    )
     times = sorted(t for batch in batches for t in batch if t is not None)
     assert len(times) == 80
     assert all(b - a >= 0.01 - 1e-6 for a, b in itertools.pairwise(times))

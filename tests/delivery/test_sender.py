@@ -32,9 +32,15 @@ async def notify(uow, member_id: int, tier: str = "Insider") -> None:
 async def rows(database) -> list[tuple]:
     async with database.reader.connect() as conn:
         result = await conn.execute(
-            select(OutboxRow.member_id, OutboxRow.state, OutboxRow.telegram_message_id,
-                   OutboxRow.attempts, OutboxRow.last_error, OutboxRow.claimed_by)
-            .order_by(OutboxRow.id))
+            select(
+                OutboxRow.member_id,
+                OutboxRow.state,
+                OutboxRow.telegram_message_id,
+                OutboxRow.attempts,
+                OutboxRow.last_error,
+                OutboxRow.claimed_by,
+            ).order_by(OutboxRow.id)
+        )
         return [tuple(row) for row in result]
 
 
@@ -89,8 +95,10 @@ async def test_blocked_member_becomes_unreachable_and_is_skipped(database, uow, 
     await deliver(sender)
     assert [s.chat_id for s in api.sent] == [2]
     assert [(r[0], r[1], r[4]) for r in await rows(database)] == [
-        (1, "blocked", "Forbidden: bot was blocked by the user"), (2, "sent", None),
-        (1, "blocked", "unreachable")]
+        (1, "blocked", "Forbidden: bot was blocked by the user"),
+        (2, "sent", None),
+        (1, "blocked", "unreachable"),
+    ]
     async with uow:
         assert (await uow.members.get(1)).reachable is False
 
@@ -100,8 +108,9 @@ async def test_a_400_fails_with_telegrams_reason(database, uow, clock):
     await notify(uow, 1)
     api = FakeBotApi(errors=[TelegramRefused("Bad Request: can't parse entities")])
     await deliver(new_sender(database, api, clock))
-    assert await rows(database) == [(1, "failed", None, 1, "Bad Request: can't parse entities",
-                                     None)]
+    assert await rows(database) == [
+        (1, "failed", None, 1, "Bad Request: can't parse entities", None)
+    ]
 
 
 async def test_a_429_pauses_and_the_message_is_retried(database, uow, clock):

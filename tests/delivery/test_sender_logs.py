@@ -27,19 +27,29 @@ async def notify_each(uow, member_ids) -> None:
             await uow.outbox.add(member_id, "tier_up", {"tier": "Gold"}, NOW)
 
 
-async def test_a_failed_send_is_one_line_with_the_chat_and_telegrams_reason(database, uow,
-                                                                            caplog):
+async def test_a_failed_send_is_one_line_with_the_chat_and_telegrams_reason(database, uow, caplog):
     caplog.set_level(logging.INFO, SENDER)
     await add_members(database, [1, 2, 3])
     await notify_each(uow, [1, 2, 3])
-    api = FakeBotApi(errors=[TelegramRefused("Bad Request: chat not found"),
-                             RecipientBlocked("Forbidden: bot was blocked by the user")])
+    api = FakeBotApi(
+        errors=[
+            TelegramRefused("Bad Request: chat not found"),
+            RecipientBlocked("Forbidden: bot was blocked by the user"),
+        ]
+    )
     await deliver(new_sender(database, api, FakeClock(NOW)))
     assert [(r.levelname, r.getMessage(), r.exc_info) for r in lines(caplog, SENDER)] == [
-        ("WARNING", "outbox: send to chat 1 refused by Telegram: Bad Request: chat not found",
-         None),
-        ("INFO", "outbox: chat 2 has blocked the bot (Forbidden: bot was blocked by the user)",
-         None)]
+        (
+            "WARNING",
+            "outbox: send to chat 1 refused by Telegram: Bad Request: chat not found",
+            None,
+        ),
+        (
+            "INFO",
+            "outbox: chat 2 has blocked the bot (Forbidden: bot was blocked by the user)",
+            None,
+        ),
+    ]
 
 
 async def test_telegram_unreachable_is_logged_once_a_minute_with_a_count(database, uow, caplog):
@@ -84,7 +94,8 @@ async def test_a_database_that_keeps_failing_is_one_line_a_minute(database, capl
         "outbox: delivery failing; retrying: the database is down",
         "outbox: delivery failing; retrying: the database is down (60 times in the last 60 s)",
         "outbox: delivery failing; retrying: the database is down (60 times in the last 60 s)",
-        "outbox: claims not handed back on stop (the database is down); they lapse after 30 s"]
+        "outbox: claims not handed back on stop (the database is down); they lapse after 30 s",
+    ]
     assert [bool(r.exc_info) for r in records] == [True, False, False, False]
 
 
@@ -106,8 +117,9 @@ async def test_a_failing_status_refresh_is_not_logged_every_pass(monkeypatch, ca
     with pytest.raises(asyncio.CancelledError):
         await task
     [record] = lines(caplog, "bot.broadcast_status")
-    assert record.getMessage() == ("broadcast status: refresh failing; retrying: "
-                                   "the database is down")
+    assert record.getMessage() == (
+        "broadcast status: refresh failing; retrying: the database is down"
+    )
 
 
 def test_trouble_counts_repeats_and_says_when_it_is_over(caplog):
@@ -118,6 +130,9 @@ def test_trouble_counts_repeats_and_says_when_it_is_over(caplog):
     trouble.over()
     trouble.happened(200.0, "refused again")
     assert [r.getMessage() for r in caplog.records] == [
-        "db down: refused", "db down: refused (6 times in the last 60 s)",
-        "db down: refused (6 times in the last 60 s)", "db down: working again after 13 failures",
-        "db down: refused again"]
+        "db down: refused",
+        "db down: refused (6 times in the last 60 s)",
+        "db down: refused (6 times in the last 60 s)",
+        "db down: working again after 13 failures",
+        "db down: refused again",
+    ]

@@ -69,8 +69,11 @@ def copied_sources() -> list[str]:
 
 
 def ignored(path: str) -> bool:
-    patterns = [p.strip() for p in (ROOT / ".dockerignore").read_text().splitlines()
-                if p.strip() and not p.startswith("#")]
+    patterns = [
+        p.strip()
+        for p in (ROOT / ".dockerignore").read_text().splitlines()
+        if p.strip() and not p.startswith("#")
+    ]
     return any(fnmatch.fnmatch(path, pattern) for pattern in patterns)
 
 
@@ -86,12 +89,24 @@ def test_the_copied_context_builds_a_complete_package(tmp_path: Path) -> None:
     for source in copied_sources():
         target = context / source
         if (ROOT / source).is_dir():
-            shutil.copytree(ROOT / source, target,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(ROOT / source, target)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                    str(tmp_path / "dist"), str(context)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(tmp_path / "dist"),
+            str(context),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "domain/default_program.toml" in names
@@ -113,7 +128,8 @@ def test_entrypoint_and_command_are_the_cli() -> None:
 
 
 def test_the_image_settings_are_valid_and_listen_on_the_exposed_ports(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for key, value in env().items():
         monkeypatch.setenv(key, value)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -132,7 +148,11 @@ def test_the_health_check_asks_a_route_the_api_serves() -> None:
     url = next(part for part in check.split("'") if part.startswith("http://"))
     port, path = url.removeprefix("http://127.0.0.1:").split("/", 1)
     assert int(port) == Settings(_env_file=None).api_port  # type: ignore[call-arg]
-    api = create_api(lambda: None, lambda: None,  # type: ignore[arg-type, return-value]
-                     load_program(default_program_path()), lambda: None)  # type: ignore
+    api = create_api(
+        lambda: None,
+        lambda: None,  # type: ignore[arg-type, return-value]
+        load_program(default_program_path()),
+        lambda: None,
+    )  # type: ignore
     paths = {getattr(route, "path", None) for route in api.routes}
     assert f"/{path}" in paths

@@ -21,15 +21,19 @@ ADMIN_ID = 7001  # the admin the `shop` bot is configured with
 def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
     """Settings for a bot on the emulator with its own SQLite file."""
     options: dict[str, object] = {"api_port": 0, "scheduler": False, **extra}
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db", bot_token=TOKEN,
-                    telegram_api_base=emulator.base_url, bot_framework=framework, **options)
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
+        bot_token=TOKEN,
+        telegram_api_base=emulator.base_url,
+        bot_framework=framework,
+        **options,
+    )
 
 
 async def started(emulator: Emulator) -> None:
     """Wait until the bot has set its menus: it is up, and updates from now on queue for it."""
     menus = 3  # the default menu, English, Spanish
-    await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= menus,
-                              timeout=15)
+    await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= menus, timeout=15)
 
 
 @pytest.fixture
@@ -40,8 +44,9 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
-async def telegram(request: pytest.FixtureRequest, emulator: Emulator,
-                   tmp_path: Path) -> AsyncIterator[Emulator]:
+async def telegram(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[Emulator]:
     """The emulator with the loyalty bot polling it, on each framework."""
     task = asyncio.create_task(run_bot(bot_settings(request.param, emulator, tmp_path)))
     await started(emulator)
@@ -52,8 +57,9 @@ async def telegram(request: pytest.FixtureRequest, emulator: Emulator,
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
-async def shop(request: pytest.FixtureRequest, emulator: Emulator,
-               tmp_path: Path) -> AsyncIterator[Emulator]:
+async def shop(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[Emulator]:
     """The bot with one admin configured through ADMIN_IDS."""
     settings = bot_settings(request.param, emulator, tmp_path, admin_ids=str(ADMIN_ID))
     task = asyncio.create_task(run_bot(settings))

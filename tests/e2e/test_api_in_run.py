@@ -26,15 +26,19 @@ async def test_a_purchase_over_http_is_notified_in_chat(emulator: Emulator, tmp_
         card = await ann.wait_for_message()
         code = (card.caption or "").split("Member code: ")[1].split()[0]
         database = Database(settings.database_url)
-        secret, _ = await create_token(SqlUnitOfWork(database), "till-1",
-                                       frozenset({"purchases"}), NOW)
+        secret, _ = await create_token(
+            SqlUnitOfWork(database), "till-1", frozenset({"purchases"}), NOW
+        )
         await database.dispose()
-        body = {"receipt_id": "T-1", "member": {"member_code": code},
-                "items": [{"sku": "LATTE", "category": "coffee", "quantity": 2,
-                           "unit_price": "4.50"}]}
+        body = {
+            "receipt_id": "T-1",
+            "member": {"member_code": code},
+            "items": [{"sku": "LATTE", "category": "coffee", "quantity": 2, "unit_price": "4.50"}],
+        }
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            answer = await http.post("/api/v1/purchases", json=body,
-                                     headers={"Authorization": f"Bearer {secret}"})
+            answer = await http.post(
+                "/api/v1/purchases", json=body, headers={"Authorization": f"Bearer {secret}"}
+            )
         assert answer.status_code == 201
         assert answer.json()["points_awarded"] == 14
         note = await ann.wait_for_message(timeout=10)

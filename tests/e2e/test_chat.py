@@ -32,8 +32,18 @@ def scripted(*steps: str | Step) -> Callable[[str], str]:
 
 
 async def test_a_scripted_terminal_chat(empty_database_url: str):
-    read = scripted("/start", "/rewards", ":1", ":7", "/donate", ":1", "20",
-                    ":phone +1 555 123 4567", "", ":quit")
+    read = scripted(
+        "/start",
+        "/rewards",
+        ":1",
+        ":7",
+        "/donate",
+        ":1",
+        "20",
+        ":phone +1 555 123 4567",
+        "",
+        ":quit",
+    )
     lines: list[str] = []
     await chat(Settings(database_url=empty_database_url), read, lines.append, name="Ann")
     out = "\n".join(lines)
@@ -57,18 +67,27 @@ async def test_notifications_are_printed_while_waiting_for_input(empty_database_
             time.sleep(0.1)
         return ":quit"
 
-    await chat(Settings(database_url=empty_database_url), scripted("/start", purchase_then_wait),
-               lines.append)
+    await chat(
+        Settings(database_url=empty_database_url),
+        scripted("/start", purchase_then_wait),
+        lines.append,
+    )
     assert any("🧾 Purchase R-77: +9 points" in line for line in lines)
 
 
 async def _till_purchase(url: str) -> None:
     database = Database(url)
     try:
-        await record_purchase(SqlUnitOfWork(database), load_program(default_program_path()),
-                              ReceiptIn("R-77", MemberRef("telegram_id", str(PERSON_ID)),
-                                        [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]),
-                              now=datetime.now(UTC))
+        await record_purchase(
+            SqlUnitOfWork(database),
+            load_program(default_program_path()),
+            ReceiptIn(
+                "R-77",
+                MemberRef("telegram_id", str(PERSON_ID)),
+                [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))],
+            ),
+            now=datetime.now(UTC),
+        )
     finally:
         await database.dispose()
 

@@ -22,11 +22,13 @@ async def test_join_card_balance(telegram: Emulator):
 
 
 async def test_the_command_menu_is_set_per_language(telegram: Emulator):
-    assert ("card", "Your loyalty card") in [(c["command"], c["description"])
-                                              for c in telegram.commands()]
+    assert ("card", "Your loyalty card") in [
+        (c["command"], c["description"]) for c in telegram.commands()
+    ]
     spanish = telegram.commands(language_code="es")
-    assert ("card", "Tu tarjeta de fidelidad") in [(c["command"], c["description"])
-                                                    for c in spanish]
+    assert ("card", "Tu tarjeta de fidelidad") in [
+        (c["command"], c["description"]) for c in spanish
+    ]
 
 
 async def test_referral_between_two_people(telegram: Emulator):

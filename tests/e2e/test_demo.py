@@ -11,13 +11,26 @@ def test_the_demo_tells_the_whole_story(capsys):
     with ThreadPoolExecutor(1) as pool:  # main() runs its own event loop
         assert pool.submit(main, ["demo"]).result(timeout=60) == 0
     out = capsys.readouterr().out
-    for line in ("Ann > /start", "Bea > /start r-", "Recibiste 100 puntos para empezar.",
-                 "A friend joined through your link!", "Purchase R-1002: +1,039 points",
-                 "You are now Insider", "A friend you invited qualified: +100 points",
-                 "(till) receipt R-1002 for Ann: 1,039 points awarded", "Tier: Insider",
-                 "Free coffee is yours!", "Thank you! You gave 200 points to Plant trees.",
-                 "Friend qualified: +100", "[ ✅ Redeem ] [ ↩ Back ]", "Max > /broadcast",
-                 "everyone\n   bot  That is 2 members now", "+50 points are yours!",
-                 "Broadcast #1 · done", "Sent 2 / 2", "End of the demo"):
+    for line in (
+        "Ann > /start",
+        "Bea > /start r-",
+        "Recibiste 100 puntos para empezar.",
+        "A friend joined through your link!",
+        "Purchase R-1002: +1,039 points",
+        "You are now Insider",
+        "A friend you invited qualified: +100 points",
+        "(till) receipt R-1002 for Ann: 1,039 points awarded",
+        "Tier: Insider",
+        "Free coffee is yours!",
+        "Thank you! You gave 200 points to Plant trees.",
+        "Friend qualified: +100",
+        "[ ✅ Redeem ] [ ↩ Back ]",
+        "Max > /broadcast",
+        "everyone\n   bot  That is 2 members now",
+        "+50 points are yours!",
+        "Broadcast #1 · done",
+        "Sent 2 / 2",
+        "End of the demo",
+    ):
         assert line in out, line
     assert "Traceback" not in out

@@ -68,17 +68,28 @@ def program_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
-async def engaging(request: pytest.FixtureRequest, tmp_path: Path,
-                   caplog: pytest.LogCaptureFixture) -> AsyncIterator[tuple[Emulator, str]]:
+async def engaging(
+    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[tuple[Emulator, str]]:
     """The bot with the actions on each framework, one admin, two channels (the bot is an
     admin of the first only); its database URL."""
     caplog.set_level(logging.WARNING, logger="bot.conversation.channels")
     async with Emulator(token=TOKEN, bot_username=BOT) as emu:
-        emu.group(-1001001, "Northwind news", kind="channel", username="northwind_news",
-                  bot_status="administrator")
+        emu.group(
+            -1001001,
+            "Northwind news",
+            kind="channel",
+            username="northwind_news",
+            bot_status="administrator",
+        )
         emu.group(-1001002, "Members' club", kind="channel", username="northwind_club")
-        settings = bot_settings(request.param, emu, tmp_path, admin_ids=str(ADMIN_ID),
-                                loyalty_program=program_file(tmp_path))
+        settings = bot_settings(
+            request.param,
+            emu,
+            tmp_path,
+            admin_ids=str(ADMIN_ID),
+            loyalty_program=program_file(tmp_path),
+        )
         task = asyncio.create_task(run_bot(settings))
         await started(emu)
         yield emu, settings.database_url
@@ -87,8 +98,9 @@ async def engaging(request: pytest.FixtureRequest, tmp_path: Path,
             await task
 
 
-async def joined(emulator: Emulator, user_id: int, name: str,
-                 language: str = "en") -> SimulatedUser:
+async def joined(
+    emulator: Emulator, user_id: int, name: str, language: str = "en"
+) -> SimulatedUser:
     person = emulator.user(user_id, name, language_code=language)
     await person.send("/start")
     await person.wait_for_message()
@@ -96,7 +108,8 @@ async def joined(emulator: Emulator, user_id: int, name: str,
 
 
 async def test_a_channel_join_is_verified_with_get_chat_member(
-        engaging: tuple[Emulator, str], caplog: pytest.LogCaptureFixture):
+    engaging: tuple[Emulator, str], caplog: pytest.LogCaptureFixture
+):
     emulator, _ = engaging
     ann = await joined(emulator, 1001, "Ann")  # answered: start-up is over
     [warning] = [r.getMessage() for r in caplog.records if "cannot check" in r.getMessage()]
@@ -106,20 +119,25 @@ async def test_a_channel_join_is_verified_with_get_chat_member(
     assert "📣 Join our channel: +50 points · join @northwind_news, then tap Check" in earn.text
     assert earn.buttons[0][0].url == "https://t.me/northwind_news"
     check = await ann.press(earn, 1)
-    assert (await check.answered()).text == ("You are not in @northwind_news yet. Join it, "
-                                             "then tap Check again.")
+    assert (await check.answered()).text == (
+        "You are not in @northwind_news yet. Join it, then tap Check again."
+    )
     news = emulator.group(-1001001)
     news.set_member(ann, "member")
     check = await ann.press(earn, 1)
     assert (await check.answered()).text == "🎉 +50 points! Balance: 100 points."
     await emulator.wait_until(lambda: "✅ Join our channel" in (earn.text or ""))
-    asked = [c for c in emulator.calls_to("getChatMember") if c.params.get("user_id") == "1001"
-             or c.params.get("user_id") == 1001]
+    asked = [
+        c
+        for c in emulator.calls_to("getChatMember")
+        if c.params.get("user_id") == "1001" or c.params.get("user_id") == 1001
+    ]
     assert [c.ok for c in asked] == [True, True]
     assert earn.buttons[0][0].url == "https://t.me/northwind_club"  # the news row is gone
     closed = await ann.press(earn, 1)  # the club's Check: the bot is no admin there
-    assert (await closed.answered()).text == ("Sorry, we cannot check that right now. Please "
-                                              "try again later.")
+    assert (await closed.answered()).text == (
+        "Sorry, we cannot check that right now. Please try again later."
+    )
     await ann.send("/balance")
     assert "100 points" in (await ann.wait_for_message()).text
 
@@ -147,12 +165,14 @@ def month_button(day: datetime) -> str:
     return str(Locale.parse("en").months["stand-alone"]["abbreviated"][day.month]).capitalize()
 
 
-async def test_a_birthday_set_in_settings_is_paid_at_10_local(engaging: tuple[Emulator, str],
-                                                               tmp_path: Path):
+async def test_a_birthday_set_in_settings_is_paid_at_10_local(
+    engaging: tuple[Emulator, str], tmp_path: Path
+):
     emulator, url = engaging
     ann = await joined(emulator, 1001, "Ann")
-    birthday = (datetime.now(ZONE) + timedelta(days=40)).replace(hour=10, minute=0, second=0,
-                                                                 microsecond=0)
+    birthday = (datetime.now(ZONE) + timedelta(days=40)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
     await ann.send("/settings")
     settings = await ann.wait_for_message()
     assert "Birthday: not set" in settings.text
@@ -163,20 +183,23 @@ async def test_a_birthday_set_in_settings_is_paid_at_10_local(engaging: tuple[Em
     await ann.press(str(birthday.day))
     await emulator.wait_until(lambda: "as your birthday?" in (settings.text or ""))
     await ann.press("✅ Save")
-    await emulator.wait_until(lambda: "Birthday: " in (settings.text or "")
-                              and "not set" not in (settings.text or ""))
+    await emulator.wait_until(
+        lambda: "Birthday: " in (settings.text or "") and "not set" not in (settings.text or "")
+    )
     program = load_program(program_file(tmp_path))
     database = Database(url)
     try:
-        early = await pay_birthdays(SqlUnitOfWork(database), program,
-                                    birthday - timedelta(minutes=1))
+        early = await pay_birthdays(
+            SqlUnitOfWork(database), program, birthday - timedelta(minutes=1)
+        )
         paid = await pay_birthdays(SqlUnitOfWork(database), program, birthday)
     finally:
         await database.dispose()
     assert (early.paid, len(paid.paid)) == ((), 1)
     happy = await ann.wait_for_message(timeout=10)
-    assert happy.text.startswith("🎂 Happy birthday! Here are +100 points from us. Balance: "
-                                 "150 points.")
+    assert happy.text.startswith(
+        "🎂 Happy birthday! Here are +100 points from us. Balance: 150 points."
+    )
     assert "🎁 And a treat: Free coffee. Show this code at the till:" in happy.text
     await ann.send("/vouchers")
     assert "Free coffee" in (await ann.wait_for_message()).text
@@ -190,9 +213,16 @@ async def test_top_ranks_the_month(engaging: tuple[Emulator, str], tmp_path: Pat
     database = Database(url)
     try:
         for person, receipt, amount in ((ann, "T-1", "95"), (ana, "T-2", "195")):
-            await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
-                receipt, MemberRef("telegram_id", str(person.id)),
-                [PurchaseLine("X", "other", 1, Decimal(amount))]), now=datetime.now(UTC))
+            await record_purchase(
+                SqlUnitOfWork(database),
+                program,
+                ReceiptIn(
+                    receipt,
+                    MemberRef("telegram_id", str(person.id)),
+                    [PurchaseLine("X", "other", 1, Decimal(amount))],
+                ),
+                now=datetime.now(UTC),
+            )
     finally:
         await database.dispose()
     for person in (ann, ana):

@@ -22,12 +22,15 @@ async def first_answer(http: httpx.AsyncClient, path: str) -> httpx.Response:
     raise TimeoutError("the API never listened")
 
 
-async def test_healthz_tells_when_the_bot_last_handled_an_update(emulator: Emulator,
-                                                                 tmp_path: Path):
+async def test_healthz_tells_when_the_bot_last_handled_an_update(
+    emulator: Emulator, tmp_path: Path
+):
     port = free_port()
     settings = bot_settings("ptb", emulator, tmp_path, api_port=port)
-    async with running(settings, emulator), httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}") as http:
+    async with (
+        running(settings, emulator),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+    ):
         before = (await first_answer(http, "/healthz")).json()
         ann = emulator.user(1001, "Ann", language_code="en")
         await ann.send("/start")

@@ -40,8 +40,9 @@ async def test_history_settings_and_forget(telegram: Emulator):
     await ann.send("/forget")
     await ann.wait_for_message()
     await ann.press("🗑 Sí, borrar mis datos")
-    await telegram.wait_until(lambda: "datos personales están borrados" in
-                              (ann.messages[-1].text or ""))
+    await telegram.wait_until(
+        lambda: "datos personales están borrados" in (ann.messages[-1].text or "")
+    )
     await ann.send("/balance")
     assert "/start" in (await ann.wait_for_message()).text
 

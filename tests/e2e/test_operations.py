@@ -37,22 +37,29 @@ STOP_WITHIN = 60.0  # seconds: a bound on a hang (a loaded CI host is slow), not
 
 def bot_env(emulator_base: str, tmp_path: Path, framework: str, **extra: str) -> dict[str, str]:
     """The environment of `loyalty-bot run` on the emulator with its own SQLite file."""
-    return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": emulator_base, "BOT_FRAMEWORK": framework,
-            "API_PORT": "0", **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": emulator_base,
+        "BOT_FRAMEWORK": framework,
+        "API_PORT": "0",
+        **extra,
+    }
 
 
 async def start(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     """`loyalty-bot ARGS` with its output piped."""
     return await asyncio.create_subprocess_exec(
-        LOYALTY_BOT, *args, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        LOYALTY_BOT, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
 
 
 async def up(emulator: Emulator) -> None:
     """Wait until the bot has set its menus: it is up."""
-    await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= 3,
-                              timeout=STOP_WITHIN)
+    await emulator.wait_until(
+        lambda: len(emulator.calls_to("setMyCommands")) >= 3, timeout=STOP_WITHIN
+    )
 
 
 async def stopped(process: asyncio.subprocess.Process, how: signal.Signals) -> tuple[int, str]:
@@ -82,25 +89,30 @@ async def test_sigterm_stops_run_in_order_and_exits_0(framework, emulator, tmp_p
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_sigterm_mid_broadcast_hands_the_claimed_rows_back(framework, emulator, tmp_path,
-                                                                empty_database_url):
+async def test_sigterm_mid_broadcast_hands_the_claimed_rows_back(
+    framework, emulator, tmp_path, empty_database_url
+):
     url = empty_database_url
     database = Database(url)
     await ensure_schema(database)
     ids = range(1001, 1041)
     await members_on(emulator, database, ids)
-    await queue_broadcast(SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(), "admin",
-                          NOW)
+    await queue_broadcast(SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(), "admin", NOW)
     env = bot_env(emulator.base_url, tmp_path, framework, DATABASE_URL=url, SEND_RATE="8")
     bot = await start("run", env=env)
-    await emulator.wait_until(lambda: len(emulator.calls_to("sendMessage")) >= 4,
-                              timeout=STOP_WITHIN)
+    await emulator.wait_until(
+        lambda: len(emulator.calls_to("sendMessage")) >= 4, timeout=STOP_WITHIN
+    )
     code, log = await stopped(bot, signal.SIGTERM)
     assert code == 0, log
     async with database.reader.connect() as conn:
-        rows = (await conn.execute(select(OutboxRow.state, OutboxRow.claimed_by,
-                                          func.count()).group_by(OutboxRow.state,
-                                                                 OutboxRow.claimed_by))).all()
+        rows = (
+            await conn.execute(
+                select(OutboxRow.state, OutboxRow.claimed_by, func.count()).group_by(
+                    OutboxRow.state, OutboxRow.claimed_by
+                )
+            )
+        ).all()
     await database.dispose()
     counts = {(state, claimed_by is not None): count for state, claimed_by, count in rows}
     delivered = sum(len(emulator.user(user_id).messages) for user_id in ids)
@@ -113,9 +125,16 @@ async def test_sigterm_mid_broadcast_hands_the_claimed_rows_back(framework, emul
 async def test_no_log_line_holds_the_token_or_the_secret(framework, emulator, tmp_path):
     port, api = free_port(), free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
-    env = bot_env(emulator.base_url, tmp_path, framework, LOG_LEVEL="DEBUG",
-                  WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port),
-                  API_PORT=str(api))
+    env = bot_env(
+        emulator.base_url,
+        tmp_path,
+        framework,
+        LOG_LEVEL="DEBUG",
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_PORT=str(port),
+        API_PORT=str(api),
+    )
     bot = await start("run", env=env)
     await up(emulator)
     await emulator.wait_until(lambda: emulator.webhook_url == url, timeout=STOP_WITHIN)
@@ -123,16 +142,19 @@ async def test_no_log_line_holds_the_token_or_the_secret(framework, emulator, tm
     await ann.send("/start")
     await ann.wait_for_message(timeout=STOP_WITHIN)
     async with aiohttp.ClientSession() as http:  # a forged update and an API call, logged
-        async with http.post(url, json={"update_id": 1},
-                             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as answer:
+        async with http.post(
+            url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        ) as answer:
             assert answer.status == 403
         async with http.get(f"http://127.0.0.1:{api}/healthz") as answer:
             assert answer.status in (200, 503)
     code, log = await stopped(bot, signal.SIGTERM)
     assert code == 0, log
     assert " DEBUG " in log  # the run really logged at DEBUG
-    assert (f"listening: merchant API on http://127.0.0.1:{api}; Telegram updates on the "
-            f"webhook at http://127.0.0.1:{port}/telegram/webhook (public URL {url})") in log
+    assert (
+        f"listening: merchant API on http://127.0.0.1:{api}; Telegram updates on the "
+        f"webhook at http://127.0.0.1:{port}/telegram/webhook (public URL {url})"
+    ) in log
     for secret in (TOKEN, TOKEN.split(":")[1], SECRET):
         assert secret not in log
     assert "[redacted]" not in log  # nothing even tried to log them: the net stayed empty
@@ -146,7 +168,8 @@ async def test_a_token_telegram_refuses_is_one_line_and_exit_2(framework, emulat
     assert bot.returncode == 2
     assert err.decode().splitlines() == [
         "loyalty-bot: setting BOT_TOKEN: Telegram refused this token; copy it again from "
-        "@BotFather (/mybots, API Token)"]
+        "@BotFather (/mybots, API Token)"
+    ]
     assert not (tmp_path / "bot.db").exists()  # refused before the database was touched
 
 
@@ -159,20 +182,22 @@ async def test_telegram_unreachable_is_one_line_and_exit_2(framework, tmp_path):
     lines = err.decode().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"loyalty-bot: setting TELEGRAM_API_BASE: cannot reach {closed} (")
-    assert lines[0].endswith("); check the network, or leave TELEGRAM_API_BASE unset for "
-                             "api.telegram.org")
+    assert lines[0].endswith(
+        "); check the network, or leave TELEGRAM_API_BASE unset for api.telegram.org"
+    )
     assert TOKEN.split(":")[1] not in lines[0]
 
 
 async def test_a_taken_api_port_is_one_line_and_exit_2(emulator, tmp_path):
     async with listening_elsewhere() as port:
-        bot = await start("run", env=bot_env(emulator.base_url, tmp_path, "aiogram",
-                                             API_PORT=str(port)))
+        bot = await start(
+            "run", env=bot_env(emulator.base_url, tmp_path, "aiogram", API_PORT=str(port))
+        )
         _, err = await asyncio.wait_for(bot.communicate(), STOP_WITHIN)
     assert bot.returncode == 2
     assert err.decode().splitlines() == [
-        f"loyalty-bot: setting API_PORT: cannot listen on 127.0.0.1:{port} "
-        "(Address already in use)"]
+        f"loyalty-bot: setting API_PORT: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    ]
     assert emulator.calls == []  # refused before Telegram or the database
 
 
@@ -191,8 +216,9 @@ async def test_the_emulator_command_serves_a_bot_until_sigterm(tmp_path):
     port = free_port()
     emulator = await start("emulator", "--port", str(port), env=dict(os.environ))
     assert emulator.stdout is not None
-    ready = (await asyncio.wait_for(emulator.stdout.readuntil(b"stops the emulator.\n"),
-                                    STOP_WITHIN)).decode()
+    ready = (
+        await asyncio.wait_for(emulator.stdout.readuntil(b"stops the emulator.\n"), STOP_WITHIN)
+    ).decode()
     base = f"http://127.0.0.1:{port}"
     assert f"Local Telegram Bot API emulator on {base}" in ready
     command = next(line.strip() for line in ready.splitlines() if "loyalty-bot run" in line)

@@ -38,9 +38,9 @@ def refused_for_speed(emulator: Emulator) -> int:
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_a_burst_of_250_starts_gets_every_person_a_reply(framework: str,
-                                                                emulator: Emulator,
-                                                                tmp_path: Path):
+async def test_a_burst_of_250_starts_gets_every_person_a_reply(
+    framework: str, emulator: Emulator, tmp_path: Path
+):
     emulator.limits()
     people = [emulator.user(5000 + i, f"P{i}", language_code="en") for i in range(PEOPLE)]
     async with running(bot_settings(framework, emulator, tmp_path), emulator):
@@ -53,9 +53,9 @@ async def test_a_burst_of_250_starts_gets_every_person_a_reply(framework: str,
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_gift_presses_after_a_broadcast_each_get_their_reply(framework: str,
-                                                                    emulator: Emulator,
-                                                                    tmp_path: Path):
+async def test_gift_presses_after_a_broadcast_each_get_their_reply(
+    framework: str, emulator: Emulator, tmp_path: Path
+):
     settings = bot_settings(framework, emulator, tmp_path)
     database = await open_database(settings)
     ids = range(6001, 6001 + PEOPLE // 2)

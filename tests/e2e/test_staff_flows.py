@@ -82,16 +82,18 @@ async def test_a_photo_broadcast_reaches_members_as_the_same_photo(shop: Emulato
     poster = qr_png("NEW-COLLECTION")  # any PNG stands for the merchant's picture
     await admin.send("/broadcast")
     await admin.wait_for_message()
-    await admin.send_photo(poster, caption="New collection, in store now",
-                           caption_entities=[{"type": "bold", "offset": 0, "length": 14}])
+    await admin.send_photo(
+        poster,
+        caption="New collection, in store now",
+        caption_entities=[{"type": "bold", "offset": 0, "length": 14}],
+    )
     await admin.wait_for_message()
     await admin.press("No button")
     await admin.wait_for_message()
     await admin.press("👁 Preview")
     await shop.wait_until(lambda: "Send it to" in (admin.messages[-1].text or ""))
     preview = admin.messages[-2]
-    assert (preview.photo, preview.caption_html) == (
-        poster, "<b>New collection</b>, in store now")
+    assert (preview.photo, preview.caption_html) == (poster, "<b>New collection</b>, in store now")
     await admin.press("📣 Send now")
     sent = await member.wait_for_message(timeout=10)
     assert sent.photo == poster  # sent by file_id: the picture the admin sent, not re-uploaded

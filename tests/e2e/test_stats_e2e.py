@@ -7,8 +7,13 @@ from bot.emulator import Emulator
 from tests.e2e.conftest import ADMIN_ID
 from tests.png import png_size
 
-TITLES = ["Members at the end of each week", "Points per week", "Members per tier",
-          "Net revenue per week (USD)", "Survey scores"]
+TITLES = [
+    "Members at the end of each week",
+    "Points per week",
+    "Members per tier",
+    "Net revenue per week (USD)",
+    "Survey scores",
+]
 
 
 async def test_an_admin_reads_the_stats_and_the_period_before(shop: Emulator):

@@ -38,20 +38,23 @@ def program_file(tmp_path: Path) -> Path:
     text = default_program_path().read_text()
     local = datetime.now(UTC).astimezone(ZoneInfo("America/New_York"))
     quiet = [(local + timedelta(hours=h)).strftime("%H:00") for h in (6, 7)]
-    text = text.replace('quiet_hours = ["21:00", "09:00"]',
-                        f'quiet_hours = ["{quiet[0]}", "{quiet[1]}"]')
+    text = text.replace(
+        'quiet_hours = ["21:00", "09:00"]', f'quiet_hours = ["{quiet[0]}", "{quiet[1]}"]'
+    )
     path = tmp_path / "program.toml"
     path.write_text(text + SURVEY)
     return path
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
-async def surveyed(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
-        tuple[Emulator, str]]:
+async def surveyed(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Emulator, str]]:
     """The bot with a surveying program on each framework; its database URL."""
     async with Emulator(token="123456:E2E-TOKEN", bot_username="northwind_loyalty_bot") as emu:
-        settings = bot_settings(request.param, emu, tmp_path,
-                                loyalty_program=program_file(tmp_path))
+        settings = bot_settings(
+            request.param, emu, tmp_path, loyalty_program=program_file(tmp_path)
+        )
         task = asyncio.create_task(run_bot(settings))
         await started(emu)
         yield emu, settings.database_url
@@ -60,17 +63,25 @@ async def surveyed(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
             await task
 
 
-async def test_a_survey_is_asked_and_answered_in_chat(surveyed: tuple[Emulator, str],
-                                                      tmp_path: Path):
+async def test_a_survey_is_asked_and_answered_in_chat(
+    surveyed: tuple[Emulator, str], tmp_path: Path
+):
     emulator, url = surveyed
     ann = emulator.user(1001, "Ann", language_code="en")
     await ann.send("/start")
     await ann.wait_for_message()
     database = Database(url)
     program = load_program(program_file(tmp_path))
-    await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
-        "T-1", MemberRef("telegram_id", str(ann.id)),
-        [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))]), now=datetime.now(UTC))
+    await record_purchase(
+        SqlUnitOfWork(database),
+        program,
+        ReceiptIn(
+            "T-1",
+            MemberRef("telegram_id", str(ann.id)),
+            [PurchaseLine("LATTE", "coffee", 1, Decimal("4.50"))],
+        ),
+        now=datetime.now(UTC),
+    )
     await database.dispose()
     assert "Purchase T-1" in (await ann.wait_for_message(timeout=10)).text
     question = await ann.wait_for_message(timeout=10)
@@ -81,11 +92,13 @@ async def test_a_survey_is_asked_and_answered_in_chat(surveyed: tuple[Emulator, 
     nine = next(b.callback_data for row in question.buttons for b in row if b.text == "9")
     assert nine is not None
     await ann.press("9")
-    await emulator.wait_until(lambda: "Thank you for your answers" in (question.text or ""),
-                              timeout=10)
+    await emulator.wait_until(
+        lambda: "Thank you for your answers" in (question.text or ""), timeout=10
+    )
     assert "+25 points for your time. Balance: 84 points." in question.text
     again = await ann.press_data(nine, question)
-    assert (await again.answered()).text == ("You already answered this question. Thank you, "
-                                             "your first answer counts!")
+    assert (await again.answered()).text == (
+        "You already answered this question. Thank you, your first answer counts!"
+    )
     await ann.send("/balance")
     assert "84 points" in (await ann.wait_for_message()).text

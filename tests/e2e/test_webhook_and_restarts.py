@@ -35,8 +35,9 @@ async def running(settings: Settings, emulator: Emulator) -> AsyncIterator[None]
     """The bot running until the block ends (its menus set, so it is up)."""
     before = len(emulator.calls_to("setMyCommands"))
     task = asyncio.create_task(run_bot(settings))
-    await emulator.wait_until(lambda: len(emulator.calls_to("setMyCommands")) >= before + 3,
-                              timeout=15)
+    await emulator.wait_until(
+        lambda: len(emulator.calls_to("setMyCommands")) >= before + 3, timeout=15
+    )
     try:
         yield
     finally:
@@ -46,12 +47,17 @@ async def running(settings: Settings, emulator: Emulator) -> AsyncIterator[None]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_webhook_mode_checks_the_secret(framework: str, emulator: Emulator,
-                                              tmp_path: Path):
+async def test_webhook_mode_checks_the_secret(framework: str, emulator: Emulator, tmp_path: Path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
-    settings = bot_settings(framework, emulator, tmp_path, webhook_url=url,
-                            webhook_secret=SecretStr("s3cret-Token_0123456"), webhook_port=port)
+    settings = bot_settings(
+        framework,
+        emulator,
+        tmp_path,
+        webhook_url=url,
+        webhook_secret=SecretStr("s3cret-Token_0123456"),
+        webhook_port=port,
+    )
     async with running(settings, emulator):
         await emulator.wait_until(lambda: emulator.webhook_url == url)
         ann = emulator.user(1001, "Ann", language_code="en")
@@ -60,9 +66,16 @@ async def test_webhook_mode_checks_the_secret(framework: str, emulator: Emulator
         await emulator.wait_until(lambda: bool(emulator.webhook_deliveries))
         assert emulator.webhook_deliveries[-1].ok
         assert emulator.webhook_deliveries[-1].secret_sent
-        forged = {"update_id": 999_999, "message": {
-            "message_id": 1, "date": 0, "chat": {"id": 1001, "type": "private"},
-            "from": {"id": 1001, "is_bot": False, "first_name": "Ann"}, "text": "/balance"}}
+        forged = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1001, "type": "private"},
+                "from": {"id": 1001, "is_bot": False, "first_name": "Ann"},
+                "text": "/balance",
+            },
+        }
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
                 async with http.post(url, json=forged, headers=headers) as response:
@@ -72,8 +85,9 @@ async def test_webhook_mode_checks_the_secret(framework: str, emulator: Emulator
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_a_restart_in_the_middle_of_a_redemption(framework: str, emulator: Emulator,
-                                                       tmp_path: Path, program):
+async def test_a_restart_in_the_middle_of_a_redemption(
+    framework: str, emulator: Emulator, tmp_path: Path, program
+):
     settings = bot_settings(framework, emulator, tmp_path)
     ann = emulator.user(1001, "Ann", language_code="en")
     async with running(settings, emulator):
@@ -82,8 +96,15 @@ async def test_a_restart_in_the_middle_of_a_redemption(framework: str, emulator:
         database = Database(settings.database_url)
         async with SqlUnitOfWork(database, read_only=True) as uow:
             member = await uow.members.by_telegram_id(1001)
-        await adjust_points(SqlUnitOfWork(database), program, member_id=member.id,
-                            points=100, reason="gift", actor="test", now=NOW)
+        await adjust_points(
+            SqlUnitOfWork(database),
+            program,
+            member_id=member.id,
+            points=100,
+            reason="gift",
+            actor="test",
+            now=NOW,
+        )
         await database.dispose()
         assert "+100" in (await ann.wait_for_message(timeout=10)).text  # the member is told
         await ann.send("/rewards")
@@ -110,4 +131,3 @@ async def test_phone_sharing_and_blocking(telegram: Emulator):
     await ann.unblock_bot()
     await ann.send("/balance")
     assert "50 points" in (await ann.wait_for_message()).text
-

@@ -86,23 +86,35 @@ class Supervisor:
         return await self.ended()
 
 
-def env_for(emulator: Emulator, database_url: str, framework: str,
-            **extra: str) -> dict[str, str]:
+def env_for(emulator: Emulator, database_url: str, framework: str, **extra: str) -> dict[str, str]:
     """`run`'s environment: the emulator, a webhook and the API on free ports."""
     port = free_port()
-    return {**os.environ, "DATABASE_URL": database_url, "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": emulator.base_url, "BOT_FRAMEWORK": framework,
-            "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
-            "WEBHOOK_SECRET": SECRET, "WEBHOOK_PORT": str(port), "API_PORT": str(free_port()),
-            **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": emulator.base_url,
+        "BOT_FRAMEWORK": framework,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": str(port),
+        "API_PORT": str(free_port()),
+        **extra,
+    }
 
 
 @asynccontextmanager
 async def supervisor(env: dict[str, str], workers: int = 2) -> AsyncIterator[Supervisor]:
     process = await asyncio.create_subprocess_exec(
-        LOYALTY_BOT, "run", "--workers", str(workers), env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
+        LOYALTY_BOT,
+        "run",
+        "--workers",
+        str(workers),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     running = Supervisor(process)
     try:
         yield running
@@ -125,15 +137,17 @@ async def welcomed(emulator: Emulator, ids: range, text: str, expect: str) -> No
     users = [emulator.user(user_id, f"User{user_id}", language_code="en") for user_id in ids]
     before = [len(user.messages) for user in users]
     await asyncio.gather(*(user.send(text) for user in users))
-    await emulator.wait_until(lambda: all(len(u.messages) > n for u, n in zip(users, before,
-                                                                              strict=True)),
-                              timeout=STOP_WITHIN)
+    await emulator.wait_until(
+        lambda: all(len(u.messages) > n for u, n in zip(users, before, strict=True)),
+        timeout=STOP_WITHIN,
+    )
     assert all(expect in (user.messages[-1].text or "") for user in users)
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
-async def test_two_workers_serve_share_restart_and_stop(framework: str, emulator: Emulator,
-                                                       postgres_database: str) -> None:
+async def test_two_workers_serve_share_restart_and_stop(
+    framework: str, emulator: Emulator, postgres_database: str
+) -> None:
     database = Database(postgres_database)
     await ensure_schema(database)
     env = env_for(emulator, postgres_database, framework)
@@ -147,23 +161,34 @@ async def test_two_workers_serve_share_restart_and_stop(framework: str, emulator
         members = range(5001, 5101)
         strict_limits(emulator, rate=30, burst=10)  # Telegram's limit
         await members_on(emulator, database, members)
-        broadcast = await queue_broadcast(SqlUnitOfWork(database), BroadcastContent("Hi"),
-                                          Segment(), "admin", NOW)
+        broadcast = await queue_broadcast(
+            SqlUnitOfWork(database), BroadcastContent("Hi"), Segment(), "admin", NOW
+        )
         assert await until_settled(database, broadcast) == BroadcastProgress(100, sent=100)
         assert [sum(m.text == "Hi" for m in emulator.user(i).messages) for i in members] == [
-            1] * len(members)
+            1
+        ] * len(members)
         assert too_fast(emulator) == []
         emulator.limits(enabled=False)  # replies keep a pace per process (docs/deploy.md)
 
         await welcomed(emulator, range(101, 131), "/start", "Welcome")
-        async with aiohttp.ClientSession() as http, http.get(  # the API port is shared too
-                f"http://127.0.0.1:{env['API_PORT']}/healthz") as answer:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(  # the API port is shared too
+                f"http://127.0.0.1:{env['API_PORT']}/healthz"
+            ) as answer,
+        ):
             assert answer.status == 200
 
         killed = bot.pids()[2]
         os.kill(killed, signal.SIGKILL)
-        await bot.until(lambda: f"worker 2 (pid {killed}) was killed by SIGKILL; starting it "
-                                "again in 1 s" in bot.log, "the kill noticed")
+        await bot.until(
+            lambda: (
+                f"worker 2 (pid {killed}) was killed by SIGKILL; starting it "
+                "again in 1 s" in bot.log
+            ),
+            "the kill noticed",
+        )
         await bot.until(lambda: len(bot.matches(UP)) == 3, "worker 2 up again")
         assert bot.pids()[2] != killed
         await welcomed(emulator, range(101, 131), "/balance", "points")
@@ -183,8 +208,9 @@ async def test_two_workers_serve_share_restart_and_stop(framework: str, emulator
     await database.dispose()
 
 
-async def test_ctrl_c_stops_every_worker_in_order(emulator: Emulator,
-                                                 postgres_database: str) -> None:
+async def test_ctrl_c_stops_every_worker_in_order(
+    emulator: Emulator, postgres_database: str
+) -> None:
     async with supervisor(env_for(emulator, postgres_database, "aiogram")) as bot:
         await bot.until(lambda: len(bot.matches(UP)) == 2, "two workers up")
         assert await bot.stopped(signal.SIGINT) == 0, bot.log  # the terminal's Ctrl+C
@@ -194,8 +220,9 @@ async def test_ctrl_c_stops_every_worker_in_order(emulator: Emulator,
     assert "Traceback" not in bot.log
 
 
-async def test_workers_stop_when_their_supervisor_is_killed(emulator: Emulator,
-                                                            postgres_database: str) -> None:
+async def test_workers_stop_when_their_supervisor_is_killed(
+    emulator: Emulator, postgres_database: str
+) -> None:
     async with supervisor(env_for(emulator, postgres_database, "aiogram")) as bot:
         await bot.until(lambda: len(bot.matches(UP)) == 2, "two workers up")
         workers = list(bot.pids().values())
@@ -207,8 +234,9 @@ async def test_workers_stop_when_their_supervisor_is_killed(emulator: Emulator,
         assert all(gone(pid) for pid in workers)
 
 
-async def test_a_worker_stopped_by_a_setting_stops_them_all(emulator: Emulator,
-                                                            postgres_database: str) -> None:
+async def test_a_worker_stopped_by_a_setting_stops_them_all(
+    emulator: Emulator, postgres_database: str
+) -> None:
     env = env_for(emulator, postgres_database, "aiogram", BOT_TOKEN="999:NOT-THIS-BOT")
     async with supervisor(env) as bot:
         assert await bot.ended() == 2
@@ -217,27 +245,45 @@ async def test_a_worker_stopped_by_a_setting_stops_them_all(emulator: Emulator,
     assert "starting it again" not in bot.log
 
 
-async def test_a_port_taken_stops_the_supervisor_in_one_line(emulator: Emulator,
-                                                             postgres_database: str) -> None:
+async def test_a_port_taken_stops_the_supervisor_in_one_line(
+    emulator: Emulator, postgres_database: str
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        env = env_for(emulator, postgres_database, "aiogram", WEBHOOK_PORT=str(port),
-                      WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook")
+        env = env_for(
+            emulator,
+            postgres_database,
+            "aiogram",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        )
         async with supervisor(env) as bot:
             assert await bot.ended() == 2
-    assert bot.lines[-1] == (f"loyalty-bot: setting WEBHOOK_PORT: cannot listen on "
-                             f"127.0.0.1:{port} (Address already in use)")
+    assert bot.lines[-1] == (
+        f"loyalty-bot: setting WEBHOOK_PORT: cannot listen on "
+        f"127.0.0.1:{port} (Address already in use)"
+    )
     assert "started (pid" not in bot.log
 
 
-@pytest.mark.parametrize(("database_url", "webhook", "reason"), [
-    ("sqlite:///loyalty.db", True, "--workers 2 needs PostgreSQL: SQLite serves one process"),
-    ("postgresql://nobody@127.0.0.1:1/none", False,
-     "--workers 2 needs a webhook: with long polling one process takes the updates"),
-])
+@pytest.mark.parametrize(
+    ("database_url", "webhook", "reason"),
+    [
+        ("sqlite:///loyalty.db", True, "--workers 2 needs PostgreSQL: SQLite serves one process"),
+        (
+            "postgresql://nobody@127.0.0.1:1/none",
+            False,
+            "--workers 2 needs a webhook: with long polling one process takes the updates",
+        ),
+    ],
+)
 def test_sqlite_or_polling_with_workers_is_refused_in_one_line(
-        database_url: str, webhook: bool, reason: str, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    database_url: str,
+    webhook: bool,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     if webhook:

@@ -27,8 +27,11 @@ async def ann(emu: Emulator) -> int:
 async def test_unknown_token_is_unauthorized(emu: Emulator, http: aiohttp.ClientSession) -> None:
     async with http.post(f"{emu.base_url}/bot999:WRONG/getMe") as response:
         assert response.status == 401
-        assert await response.json() == {"ok": False, "error_code": 401,
-                                          "description": "Unauthorized"}
+        assert await response.json() == {
+            "ok": False,
+            "error_code": 401,
+            "description": "Unauthorized",
+        }
 
 
 async def test_malformed_token_and_unknown_method_are_not_found(
@@ -38,8 +41,7 @@ async def test_malformed_token_and_unknown_method_are_not_found(
         assert response.status == 404
     async with http.post(f"{emu.api_url}/sendTelepathy") as response:
         assert response.status == 404
-        assert await response.json() == {"ok": False, "error_code": 404,
-                                          "description": "Not Found"}
+        assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
 async def test_get_me_by_get_and_case_insensitive_name(
@@ -59,19 +61,24 @@ async def test_get_me_by_get_and_case_insensitive_name(
     assert me["supports_inline_queries"] is False
 
 
-async def test_query_string_parameters(emu: Emulator, http: aiohttp.ClientSession,
-                                       ann: int) -> None:
+async def test_query_string_parameters(
+    emu: Emulator, http: aiohttp.ClientSession, ann: int
+) -> None:
     async with http.get(f"{emu.api_url}/getChat", params={"chat_id": str(ann)}) as response:
         body = await response.json()
     assert body["result"]["type"] == "private"
     assert body["result"]["username"] == "ann"
 
 
-async def test_form_body_with_json_encoded_fields(form_api: Api, emu: Emulator,
-                                                  ann: int) -> None:
-    status, body = await form_api("sendMessage", chat_id=str(ann), text="<b>Hi</b>",
-                                  parse_mode="HTML", reply_markup=json.dumps(BUTTON),
-                                  disable_notification="true")
+async def test_form_body_with_json_encoded_fields(form_api: Api, emu: Emulator, ann: int) -> None:
+    status, body = await form_api(
+        "sendMessage",
+        chat_id=str(ann),
+        text="<b>Hi</b>",
+        parse_mode="HTML",
+        reply_markup=json.dumps(BUTTON),
+        disable_notification="true",
+    )
     assert status == 200
     assert body["result"]["reply_markup"] == BUTTON
     assert emu.calls[-1].params["chat_id"] == ann
@@ -79,8 +86,9 @@ async def test_form_body_with_json_encoded_fields(form_api: Api, emu: Emulator,
 
 
 async def test_bad_json_body(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    async with http.post(f"{emu.api_url}/getMe", data=b"{nope",
-                         headers={"Content-Type": "application/json"}) as response:
+    async with http.post(
+        f"{emu.api_url}/getMe", data=b"{nope", headers={"Content-Type": "application/json"}
+    ) as response:
         assert response.status == 400
 
 
@@ -88,19 +96,24 @@ async def test_bad_json_body(emu: Emulator, http: aiohttp.ClientSession) -> None
 
 
 async def test_send_message_builds_the_message(api: Api, emu: Emulator, ann: int) -> None:
-    status, body = await api("sendMessage", chat_id=ann,
-                             text="👍 <b>Welcome</b>, <i>Ann</i> &amp; co",
-                             parse_mode="HTML", reply_markup=BUTTON)
+    status, body = await api(
+        "sendMessage",
+        chat_id=ann,
+        text="👍 <b>Welcome</b>, <i>Ann</i> &amp; co",
+        parse_mode="HTML",
+        reply_markup=BUTTON,
+    )
     assert status == 200
     message = body["result"]
     assert message["message_id"] == 2  # the user's /start was 1
     assert isinstance(message["date"], int)
-    assert message["chat"] == {"id": ann, "type": "private", "first_name": "Ann",
-                               "username": "ann"}
+    assert message["chat"] == {"id": ann, "type": "private", "first_name": "Ann", "username": "ann"}
     assert message["from"]["username"] == "northwind_loyalty_bot"
     assert message["text"] == "👍 Welcome, Ann & co"
-    assert message["entities"] == [{"type": "bold", "offset": 3, "length": 7},
-                                   {"type": "italic", "offset": 12, "length": 3}]
+    assert message["entities"] == [
+        {"type": "bold", "offset": 3, "length": 7},
+        {"type": "italic", "offset": 12, "length": 3},
+    ]
     assert message["reply_markup"] == BUTTON
     _, second = await api("sendMessage", chat_id=ann, text="again")
     assert second["result"]["message_id"] == 3
@@ -118,16 +131,24 @@ async def test_send_message_builds_the_message(api: Api, emu: Emulator, ann: int
         ("<b></b>", "HTML", "Bad Request: message text is empty"),
         ("x" * 4097, None, "Bad Request: message is too long"),
         ("<b>" + "x" * 4097 + "</b>", "HTML", "Bad Request: message is too long"),
-        ("<p>x</p>", "HTML",
-         'Bad Request: can\'t parse entities: Unsupported start tag "p" at byte offset 0'),
-        ("Tom & Jerry", "HTML", "Bad Request: can't parse entities: Character \"&\""),
-        ("<b>x", "HTML",
-         'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        (
+            "<p>x</p>",
+            "HTML",
+            'Bad Request: can\'t parse entities: Unsupported start tag "p" at byte offset 0',
+        ),
+        ("Tom & Jerry", "HTML", 'Bad Request: can\'t parse entities: Character "&"'),
+        (
+            "<b>x",
+            "HTML",
+            "Bad Request: can't parse entities: Can't find end tag corresponding "
+            'to start tag "b"',
+        ),
         ("x", "Klingon", "Bad Request: unsupported parse_mode"),
     ],
 )
-async def test_send_message_refusals(api: Api, ann: int, text: str, parse_mode: str | None,
-                                     description: str) -> None:
+async def test_send_message_refusals(
+    api: Api, ann: int, text: str, parse_mode: str | None, description: str
+) -> None:
     params = {"chat_id": ann, "text": text}
     if parse_mode:
         params["parse_mode"] = parse_mode
@@ -139,8 +160,9 @@ async def test_send_message_refusals(api: Api, ann: int, text: str, parse_mode: 
 
 
 async def test_send_message_length_counts_after_parsing(api: Api, ann: int) -> None:
-    status, _ = await api("sendMessage", chat_id=ann, text="<b>" + "x" * 4096 + "</b>",
-                          parse_mode="HTML")
+    status, _ = await api(
+        "sendMessage", chat_id=ann, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML"
+    )
     assert status == 200
     status, _ = await api("sendMessage", chat_id=ann, text="x" * 4096)
     assert status == 200
@@ -148,37 +170,47 @@ async def test_send_message_length_counts_after_parsing(api: Api, ann: int) -> N
     assert status == 200  # no parse mode: markup is plain text
 
 
-async def test_send_to_unknown_chat_and_to_user_who_never_started(api: Api,
-                                                                  emu: Emulator) -> None:
+async def test_send_to_unknown_chat_and_to_user_who_never_started(api: Api, emu: Emulator) -> None:
     status, body = await api("sendMessage", chat_id=4242, text="hi")
     assert (status, body["description"]) == (400, "Bad Request: chat not found")
     emu.user(2002, "Bob")
     status, body = await api("sendMessage", chat_id=2002, text="hi")
     assert (status, body["description"]) == (
-        403, "Forbidden: bot can't initiate conversation with a user")
+        403,
+        "Forbidden: bot can't initiate conversation with a user",
+    )
 
 
 @pytest.mark.parametrize(
     ("markup", "description"),
     [
-        ({"inline_keyboard": [[{"text": "x", "callback_data": "é" * 33}]]},
-         "Bad Request: BUTTON_DATA_INVALID"),
-        ({"inline_keyboard": [[{"text": "x", "callback_data": ""}]]},
-         "Bad Request: BUTTON_DATA_INVALID"),
-        ({"inline_keyboard": [[{"text": "x"}]]},
-         "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
-         "inline keyboard"),
-        ({"inline_keyboard": [{"text": "x", "callback_data": "y"}]},
-         'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup should be an Array '
-         "of Arrays"),
-        ({"inline_keyboard": [[{"text": "x", "url": "javascript:alert(1)"}]]},
-         "Bad Request: BUTTON_URL_INVALID"),
+        (
+            {"inline_keyboard": [[{"text": "x", "callback_data": "é" * 33}]]},
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
+        (
+            {"inline_keyboard": [[{"text": "x", "callback_data": ""}]]},
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
+        (
+            {"inline_keyboard": [[{"text": "x"}]]},
+            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
+            "inline keyboard",
+        ),
+        (
+            {"inline_keyboard": [{"text": "x", "callback_data": "y"}]},
+            'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup should be an Array '
+            "of Arrays",
+        ),
+        (
+            {"inline_keyboard": [[{"text": "x", "url": "javascript:alert(1)"}]]},
+            "Bad Request: BUTTON_URL_INVALID",
+        ),
         ({"keyboard": "x"}, 'Bad Request: field "keyboard" of the ReplyKeyboardMarkup'),
         ({"something": True}, "Bad Request: can't parse reply keyboard markup JSON object"),
     ],
 )
-async def test_reply_markup_refusals(api: Api, ann: int, markup: object,
-                                     description: str) -> None:
+async def test_reply_markup_refusals(api: Api, ann: int, markup: object, description: str) -> None:
     status, body = await api("sendMessage", chat_id=ann, text="x", reply_markup=markup)
     assert status == 400
     assert body["description"].startswith(description)
@@ -191,24 +223,28 @@ async def test_callback_data_limit_is_64_bytes(api: Api, ann: int) -> None:
 
 
 async def test_unparseable_reply_markup_string(form_api: Api, ann: int) -> None:
-    status, body = await form_api("sendMessage", chat_id=str(ann), text="x",
-                                  reply_markup="{not json")
+    status, body = await form_api(
+        "sendMessage", chat_id=str(ann), text="x", reply_markup="{not json"
+    )
     assert status == 400
     assert body["description"] == "Bad Request: can't parse reply keyboard markup JSON object"
 
 
-async def test_reply_keyboard_is_shown_not_echoed_and_removable(api: Api, emu: Emulator,
-                                                               ann: int) -> None:
-    keyboard = {"keyboard": [[{"text": "Share phone", "request_contact": True}], ["Later"]],
-                "resize_keyboard": True, "one_time_keyboard": True}
+async def test_reply_keyboard_is_shown_not_echoed_and_removable(
+    api: Api, emu: Emulator, ann: int
+) -> None:
+    keyboard = {
+        "keyboard": [[{"text": "Share phone", "request_contact": True}], ["Later"]],
+        "resize_keyboard": True,
+        "one_time_keyboard": True,
+    }
     status, body = await api("sendMessage", chat_id=ann, text="Phone?", reply_markup=keyboard)
     assert status == 200
     assert "reply_markup" not in body["result"]
     user = emu.user(ann)
     assert user.keyboard == [[("Share phone", True)], [("Later", False)]]
     assert user.messages[-1].reply_keyboard == user.keyboard
-    await api("sendMessage", chat_id=ann, text="Thanks",
-              reply_markup={"remove_keyboard": True})
+    await api("sendMessage", chat_id=ann, text="Thanks", reply_markup={"remove_keyboard": True})
     assert user.keyboard is None
     assert user.messages[-1].removes_keyboard
 
@@ -216,32 +252,40 @@ async def test_reply_keyboard_is_shown_not_echoed_and_removable(api: Api, emu: E
 async def test_contact_request_only_in_private_chats(api: Api, emu: Emulator) -> None:
     group = emu.group(-5001, "Friends")
     keyboard = {"keyboard": [[{"text": "Phone", "request_contact": True}]]}
-    status, body = await api("sendMessage", chat_id=group.chat_id, text="x",
-                             reply_markup=keyboard)
+    status, body = await api("sendMessage", chat_id=group.chat_id, text="x", reply_markup=keyboard)
     assert status == 400
     assert body["description"] == (
-        "Bad Request: phone number can be requested in private chats only")
+        "Bad Request: phone number can be requested in private chats only"
+    )
 
 
 async def test_link_preview_options(api: Api, ann: int) -> None:
-    _, body = await api("sendMessage", chat_id=ann, text="https://example.com",
-                        link_preview_options={"is_disabled": True})
+    _, body = await api(
+        "sendMessage",
+        chat_id=ann,
+        text="https://example.com",
+        link_preview_options={"is_disabled": True},
+    )
     assert body["result"]["link_preview_options"] == {"is_disabled": True}
-    _, body = await api("sendMessage", chat_id=ann, text="https://example.com",
-                        disable_web_page_preview=True)
+    _, body = await api(
+        "sendMessage", chat_id=ann, text="https://example.com", disable_web_page_preview=True
+    )
     assert body["result"]["link_preview_options"] == {"is_disabled": True}
 
 
 async def test_reply_parameters(api: Api, ann: int) -> None:
-    _, body = await api("sendMessage", chat_id=ann, text="Yes",
-                        reply_parameters={"message_id": 1})
+    _, body = await api("sendMessage", chat_id=ann, text="Yes", reply_parameters={"message_id": 1})
     assert body["result"]["reply_to_message"]["text"] == "/start"
-    status, body = await api("sendMessage", chat_id=ann, text="Yes",
-                             reply_parameters={"message_id": 99})
+    status, body = await api(
+        "sendMessage", chat_id=ann, text="Yes", reply_parameters={"message_id": 99}
+    )
     assert (status, body["description"]) == (400, "Bad Request: message to be replied not found")
-    status, body = await api("sendMessage", chat_id=ann, text="Yes",
-                             reply_parameters={"message_id": 99,
-                                               "allow_sending_without_reply": True})
+    status, body = await api(
+        "sendMessage",
+        chat_id=ann,
+        text="Yes",
+        reply_parameters={"message_id": 99, "allow_sending_without_reply": True},
+    )
     assert status == 200
     assert "reply_to_message" not in body["result"]
 
@@ -249,8 +293,9 @@ async def test_reply_parameters(api: Api, ann: int) -> None:
 # -- sendPhoto and files --------------------------------------------------------------------
 
 
-async def upload_photo(emu: Emulator, http: aiohttp.ClientSession, chat_id: int,
-                       image: bytes, **fields: str) -> tuple[int, dict[str, object]]:
+async def upload_photo(
+    emu: Emulator, http: aiohttp.ClientSession, chat_id: int, image: bytes, **fields: str
+) -> tuple[int, dict[str, object]]:
     form = aiohttp.FormData()
     form.add_field("chat_id", str(chat_id))
     for key, value in fields.items():
@@ -260,11 +305,13 @@ async def upload_photo(emu: Emulator, http: aiohttp.ClientSession, chat_id: int,
         return response.status, await response.json()
 
 
-async def test_send_photo_upload_file_id_and_url(emu: Emulator, http: aiohttp.ClientSession,
-                                                 api: Api, ann: int) -> None:
+async def test_send_photo_upload_file_id_and_url(
+    emu: Emulator, http: aiohttp.ClientSession, api: Api, ann: int
+) -> None:
     image = png(40, 30)
-    status, body = await upload_photo(emu, http, ann, image, caption="<b>Your card</b>",
-                                      parse_mode="HTML")
+    status, body = await upload_photo(
+        emu, http, ann, image, caption="<b>Your card</b>", parse_mode="HTML"
+    )
     assert status == 200
     message = body["result"]
     assert isinstance(message, dict)
@@ -290,8 +337,9 @@ async def test_send_photo_upload_file_id_and_url(emu: Emulator, http: aiohttp.Cl
     assert by_url["result"]["photo"][0]["width"] == 40
 
 
-async def test_send_photo_attach_reference(emu: Emulator, http: aiohttp.ClientSession,
-                                           ann: int) -> None:
+async def test_send_photo_attach_reference(
+    emu: Emulator, http: aiohttp.ClientSession, ann: int
+) -> None:
     form = aiohttp.FormData()
     form.add_field("chat_id", str(ann))
     form.add_field("photo", "attach://file7")
@@ -309,8 +357,9 @@ async def test_send_photo_attach_reference(emu: Emulator, http: aiohttp.ClientSe
         ("http://127.0.0.1:9/missing.png", None, "Bad Request: failed to get HTTP URL content"),
     ],
 )
-async def test_send_photo_reference_refusals(api: Api, ann: int, photo: str | None,
-                                             caption: str | None, description: str) -> None:
+async def test_send_photo_reference_refusals(
+    api: Api, ann: int, photo: str | None, caption: str | None, description: str
+) -> None:
     params: dict[str, object] = {"chat_id": ann}
     if photo is not None:
         params["photo"] = photo
@@ -318,8 +367,9 @@ async def test_send_photo_reference_refusals(api: Api, ann: int, photo: str | No
     assert (status, body["description"]) == (400, description)
 
 
-async def test_send_photo_content_refusals(emu: Emulator, http: aiohttp.ClientSession,
-                                           ann: int) -> None:
+async def test_send_photo_content_refusals(
+    emu: Emulator, http: aiohttp.ClientSession, ann: int
+) -> None:
     status, body = await upload_photo(emu, http, ann, b"not an image")
     assert (status, body["description"]) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
     status, body = await upload_photo(emu, http, ann, png(4, 4), caption="x" * 1025)
@@ -339,20 +389,39 @@ async def test_unknown_file(api: Api, emu: Emulator, http: aiohttp.ClientSession
 
 
 async def test_edit_message_text(api: Api, emu: Emulator, ann: int) -> None:
-    _, sent = await api("sendMessage", chat_id=ann, text="<b>10</b> points",
-                        parse_mode="HTML", reply_markup=BUTTON)
+    _, sent = await api(
+        "sendMessage", chat_id=ann, text="<b>10</b> points", parse_mode="HTML", reply_markup=BUTTON
+    )
     message_id = sent["result"]["message_id"]
-    status, body = await api("editMessageText", chat_id=ann, message_id=message_id,
-                             text="<b>10</b> points", parse_mode="HTML", reply_markup=BUTTON)
+    status, body = await api(
+        "editMessageText",
+        chat_id=ann,
+        message_id=message_id,
+        text="<b>10</b> points",
+        parse_mode="HTML",
+        reply_markup=BUTTON,
+    )
     assert status == 400
-    assert body["description"].startswith("Bad Request: message is not modified: specified "
-                                           "new message content and reply markup are exactly")
-    status, body = await api("editMessageText", chat_id=ann, message_id=message_id,
-                             text="<strong>10</strong> points", parse_mode="HTML",
-                             reply_markup=BUTTON)
+    assert body["description"].startswith(
+        "Bad Request: message is not modified: specified "
+        "new message content and reply markup are exactly"
+    )
+    status, body = await api(
+        "editMessageText",
+        chat_id=ann,
+        message_id=message_id,
+        text="<strong>10</strong> points",
+        parse_mode="HTML",
+        reply_markup=BUTTON,
+    )
     assert status == 400  # same text and entities: still not modified
-    status, body = await api("editMessageText", chat_id=ann, message_id=message_id,
-                             text="<b>20</b> points", parse_mode="HTML")
+    status, body = await api(
+        "editMessageText",
+        chat_id=ann,
+        message_id=message_id,
+        text="<b>20</b> points",
+        parse_mode="HTML",
+    )
     assert status == 200
     edited = body["result"]
     assert edited["text"] == "20 points"
@@ -373,13 +442,20 @@ async def test_edit_refusals(api: Api, ann: int) -> None:
     status, body = await api("editMessageCaption", chat_id=ann, message_id=999, caption="x")
     assert (status, body["description"]) == (400, "Bad Request: message to edit not found")
     _, sent = await api("sendMessage", chat_id=ann, text="x")
-    status, body = await api("editMessageCaption", chat_id=ann,
-                             message_id=sent["result"]["message_id"], caption="y")
+    status, body = await api(
+        "editMessageCaption", chat_id=ann, message_id=sent["result"]["message_id"], caption="y"
+    )
     assert (status, body["description"]) == (
-        400, "Bad Request: there is no caption in the message to edit")
-    status, body = await api("editMessageText", chat_id=ann,
-                             message_id=sent["result"]["message_id"], text="<i>y",
-                             parse_mode="HTML")
+        400,
+        "Bad Request: there is no caption in the message to edit",
+    )
+    status, body = await api(
+        "editMessageText",
+        chat_id=ann,
+        message_id=sent["result"]["message_id"],
+        text="<i>y",
+        parse_mode="HTML",
+    )
     assert status == 400
     assert body["description"].startswith("Bad Request: can't parse entities")
 
@@ -387,41 +463,58 @@ async def test_edit_refusals(api: Api, ann: int) -> None:
 async def test_edit_reply_markup(api: Api, emu: Emulator, ann: int) -> None:
     _, sent = await api("sendMessage", chat_id=ann, text="Pick", reply_markup=BUTTON)
     message_id = sent["result"]["message_id"]
-    status, body = await api("editMessageReplyMarkup", chat_id=ann, message_id=message_id,
-                             reply_markup=BUTTON)
+    status, body = await api(
+        "editMessageReplyMarkup", chat_id=ann, message_id=message_id, reply_markup=BUTTON
+    )
     assert status == 400
     assert "message is not modified" in body["description"]
     other = {"inline_keyboard": [[{"text": "Done", "callback_data": "done"}]]}
-    status, body = await api("editMessageReplyMarkup", chat_id=ann, message_id=message_id,
-                             reply_markup=other)
+    status, body = await api(
+        "editMessageReplyMarkup", chat_id=ann, message_id=message_id, reply_markup=other
+    )
     assert body["result"]["reply_markup"] == other
     status, body = await api("editMessageReplyMarkup", chat_id=ann, message_id=message_id)
     assert status == 200
     assert "reply_markup" not in body["result"]
     assert emu.user(ann).messages[-1].buttons == []
-    status, body = await api("editMessageReplyMarkup", chat_id=ann, message_id=message_id,
-                             reply_markup={"keyboard": [["x"]]})
+    status, body = await api(
+        "editMessageReplyMarkup",
+        chat_id=ann,
+        message_id=message_id,
+        reply_markup={"keyboard": [["x"]]},
+    )
     assert status == 400
 
 
-async def test_edit_caption(emu: Emulator, http: aiohttp.ClientSession, api: Api,
-                            ann: int) -> None:
+async def test_edit_caption(emu: Emulator, http: aiohttp.ClientSession, api: Api, ann: int) -> None:
     _, body = await upload_photo(emu, http, ann, png(2, 2), caption="old")
     message_id = body["result"]["message_id"]  # type: ignore[index]
-    status, edited = await api("editMessageCaption", chat_id=ann, message_id=message_id,
-                               caption="<i>new</i>", parse_mode="HTML")
+    status, edited = await api(
+        "editMessageCaption",
+        chat_id=ann,
+        message_id=message_id,
+        caption="<i>new</i>",
+        parse_mode="HTML",
+    )
     assert status == 200
     assert edited["result"]["caption"] == "new"
-    assert edited["result"]["caption_entities"] == [{"type": "italic", "offset": 0,
-                                                     "length": 3}]
-    status, _ = await api("editMessageCaption", chat_id=ann, message_id=message_id,
-                          caption="<i>new</i>", parse_mode="HTML")
+    assert edited["result"]["caption_entities"] == [{"type": "italic", "offset": 0, "length": 3}]
+    status, _ = await api(
+        "editMessageCaption",
+        chat_id=ann,
+        message_id=message_id,
+        caption="<i>new</i>",
+        parse_mode="HTML",
+    )
     assert status == 400
     status, body = await api("editMessageText", chat_id=ann, message_id=message_id, text="x")
     assert (status, body["description"]) == (
-        400, "Bad Request: there is no text in the message to edit")
-    status, body = await api("editMessageCaption", chat_id=ann, message_id=message_id,
-                             caption="x" * 1025)
+        400,
+        "Bad Request: there is no text in the message to edit",
+    )
+    status, body = await api(
+        "editMessageCaption", chat_id=ann, message_id=message_id, caption="x" * 1025
+    )
     assert (status, body["description"]) == (400, "Bad Request: message caption is too long")
 
 
@@ -442,11 +535,11 @@ async def test_delete_message(api: Api, emu: Emulator, ann: int) -> None:
 async def test_answer_callback_query(api: Api, emu: Emulator, ann: int) -> None:
     await api("sendMessage", chat_id=ann, text="Pick", reply_markup=BUTTON)
     press = await emu.user(ann).press("Redeem")
-    status, body = await api("answerCallbackQuery", callback_query_id=press.id,
-                             text="x" * 201)
+    status, body = await api("answerCallbackQuery", callback_query_id=press.id, text="x" * 201)
     assert (status, body["description"]) == (400, "Bad Request: MESSAGE_TOO_LONG")
-    status, body = await api("answerCallbackQuery", callback_query_id=press.id,
-                             text="Redeemed!", show_alert=True)
+    status, body = await api(
+        "answerCallbackQuery", callback_query_id=press.id, text="Redeemed!", show_alert=True
+    )
     assert (status, body) == (200, {"ok": True, "result": True})
     assert press.answer is not None
     assert (press.answer.text, press.answer.show_alert) == ("Redeemed!", True)
@@ -461,8 +554,10 @@ async def test_answer_callback_query(api: Api, emu: Emulator, ann: int) -> None:
 
 
 async def test_commands_per_scope_and_language(api: Api, emu: Emulator) -> None:
-    everyone = [{"command": "start", "description": "Start"},
-                {"command": "balance", "description": "My points"}]
+    everyone = [
+        {"command": "start", "description": "Start"},
+        {"command": "balance", "description": "My points"},
+    ]
     spanish = [{"command": "start", "description": "Empezar"}]
     admins = [{"command": "stats", "description": "Program stats"}]
     assert (await api("setMyCommands", commands=everyone))[1]["result"] is True
@@ -476,16 +571,18 @@ async def test_commands_per_scope_and_language(api: Api, emu: Emulator) -> None:
     assert emu.commands({"type": "chat", "chat_id": 1001}) == admins
     await api("deleteMyCommands", language_code="es")
     assert (await api("getMyCommands", language_code="es"))[1]["result"] == []
-    status, body = await api("setMyCommands", commands=[{"command": "Bad Command",
-                                                         "description": "x"}])
+    status, body = await api(
+        "setMyCommands", commands=[{"command": "Bad Command", "description": "x"}]
+    )
     assert (status, body["description"]) == (400, "Bad Request: BOT_COMMAND_INVALID")
     status, _ = await api("setMyCommands", commands=everyone, scope={"type": "galaxy"})
     assert status == 400
 
 
 async def test_get_chat_member(api: Api, emu: Emulator, ann: int) -> None:
-    group = emu.group(-1001234, "Northwind news", kind="channel", username="northwind",
-                      bot_status="administrator")
+    group = emu.group(
+        -1001234, "Northwind news", kind="channel", username="northwind", bot_status="administrator"
+    )
     _, body = await api("getChatMember", chat_id="@northwind", user_id=ann)
     assert body["result"]["status"] == "left"
     group.set_member(ann, "member")
@@ -503,8 +600,9 @@ async def test_get_chat_member(api: Api, emu: Emulator, ann: int) -> None:
     assert (status, body["description"]) == (400, "Bad Request: user not found")
 
 
-async def test_only_a_channels_admin_may_ask_who_is_in_it(api: Api, emu: Emulator,
-                                                          ann: int) -> None:
+async def test_only_a_channels_admin_may_ask_who_is_in_it(
+    api: Api, emu: Emulator, ann: int
+) -> None:
     channel = emu.group(-1005678, "Northwind news", kind="channel", username="northwind_news")
     channel.set_member(ann, "member")
     status, body = await api("getChatMember", chat_id="@northwind_news", user_id=ann)

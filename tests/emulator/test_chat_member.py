@@ -22,8 +22,9 @@ async def nothing(event: object) -> list[object]:
 
 @pytest.mark.parametrize("name", ["aiogram", "ptb"])
 async def test_channel_membership_on_each_framework(emu: Emulator, name: str) -> None:
-    news = emu.group(-1001, "News", kind="channel", username="northwind_news",
-                     bot_status="administrator")
+    news = emu.group(
+        -1001, "News", kind="channel", username="northwind_news", bot_status="administrator"
+    )
     closed = emu.group(-1002, "Closed", kind="channel", username="northwind_closed")
     ann, bob, cy = emu.user(1001, "Ann"), emu.user(1002, "Bob"), emu.user(1003, "Cy")
     news.set_member(ann, "member")
@@ -42,15 +43,19 @@ async def test_channel_membership_on_each_framework(emu: Emulator, name: str) ->
 
 def with_channels(*channels: str) -> Program:
     program = load_program(default_program_path())
-    return replace(program, actions=tuple(
-        Action(f"join{i}", "Join", "telegram_channel", points=5, channel=channel)
-        for i, channel in enumerate(channels)))
+    return replace(
+        program,
+        actions=tuple(
+            Action(f"join{i}", "Join", "telegram_channel", points=5, channel=channel)
+            for i, channel in enumerate(channels)
+        ),
+    )
 
 
-async def test_one_warning_per_channel_the_bot_cannot_check(emu: Emulator,
-                                                            caplog: pytest.LogCaptureFixture):
-    emu.group(-1001, "News", kind="channel", username="northwind_news",
-              bot_status="administrator")
+async def test_one_warning_per_channel_the_bot_cannot_check(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+):
+    emu.group(-1001, "News", kind="channel", username="northwind_news", bot_status="administrator")
     emu.group(-1002, "Closed", kind="channel", username="northwind_closed")
     program = with_channels("@northwind_news", "@northwind_closed", "@nowhere_at_all")
     async with framework("aiogram")(TOKEN, emu.base_url, nothing) as telegram:
@@ -59,7 +64,9 @@ async def test_one_warning_per_channel_the_bot_cannot_check(emu: Emulator,
     assert unchecked == ["@northwind_closed", "@nowhere_at_all"]
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2
-    assert "action 'join1': the bot cannot check who joined @northwind_closed (the bot is " \
-           "'member' there); make the bot an administrator of the channel" in lines[0]
+    assert (
+        "action 'join1': the bot cannot check who joined @northwind_closed (the bot is "
+        "'member' there); make the bot an administrator of the channel" in lines[0]
+    )
     assert "@nowhere_at_all" in lines[1]
     assert "chat not found" in lines[1]

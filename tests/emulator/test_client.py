@@ -9,11 +9,15 @@ import pytest
 from bot.emulator import Emulator, InlineButton
 from tests.emulator.conftest import Api
 
-MENU = {"inline_keyboard": [
-    [{"text": "Balance", "callback_data": "balance"},
-     {"text": "Redeem", "callback_data": "redeem"}],
-    [{"text": "Website", "url": "https://example.com"}],
-]}
+MENU = {
+    "inline_keyboard": [
+        [
+            {"text": "Balance", "callback_data": "balance"},
+            {"text": "Redeem", "callback_data": "redeem"},
+        ],
+        [{"text": "Website", "url": "https://example.com"}],
+    ]
+}
 
 
 async def test_user_is_created_once(emu: Emulator) -> None:
@@ -72,8 +76,9 @@ async def test_press_by_text_and_by_index(api: Api, emu: Emulator) -> None:
 async def test_messages_show_the_current_state(api: Api, emu: Emulator) -> None:
     ann = emu.user(1001, "Ann")
     await ann.start()
-    _, sent = await api("sendMessage", chat_id=1001, text="<b>Hi</b>", parse_mode="HTML",
-                        reply_markup=MENU)
+    _, sent = await api(
+        "sendMessage", chat_id=1001, text="<b>Hi</b>", parse_mode="HTML", reply_markup=MENU
+    )
     message_id = sent["result"]["message_id"]
     await api("editMessageText", chat_id=1001, message_id=message_id, text="Bye")
     (message,) = ann.messages
@@ -110,7 +115,9 @@ async def test_group_inbox_and_membership(api: Api, emu: Emulator) -> None:
 
 
 async def test_hand_made_update(api: Api, emu: Emulator) -> None:
-    emu.emit("poll_answer", {"poll_id": "1", "option_ids": [0],
-                             "user": {"id": 1, "is_bot": False, "first_name": "A"}})
+    emu.emit(
+        "poll_answer",
+        {"poll_id": "1", "option_ids": [0], "user": {"id": 1, "is_bot": False, "first_name": "A"}},
+    )
     _, body = await api("getUpdates")
     assert body["result"][0]["poll_answer"]["poll_id"] == "1"

@@ -40,15 +40,20 @@ async def aiogram_bot(emu: Emulator) -> AsyncIterator[None]:
 
     @router.message(F.text == "/card")
     async def card(message: Message) -> None:
-        await message.answer_photo(BufferedInputFile(CARD, "card.png"),
-                                   caption="<b>Your card</b>", parse_mode="HTML")
+        await message.answer_photo(
+            BufferedInputFile(CARD, "card.png"), caption="<b>Your card</b>", parse_mode="HTML"
+        )
 
     @router.message(F.text)
     async def echo(message: Message) -> None:
-        keyboard = InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text="Again", callback_data=f"again:{message.text}")]])
-        await message.answer(f"<b>{html.escape(message.text or '')}</b>", parse_mode="HTML",
-                             reply_markup=keyboard)
+        keyboard = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text="Again", callback_data=f"again:{message.text}")]
+            ]
+        )
+        await message.answer(
+            f"<b>{html.escape(message.text or '')}</b>", parse_mode="HTML", reply_markup=keyboard
+        )
 
     @router.callback_query(F.data.startswith("again:"))
     async def again(query: CallbackQuery) -> None:
@@ -57,8 +62,9 @@ async def aiogram_bot(emu: Emulator) -> AsyncIterator[None]:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
-    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False,
-                                                           polling_timeout=10))
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=10)
+    )
     try:
         yield
     finally:
@@ -76,15 +82,21 @@ async def ptb_bot(emu: Emulator) -> AsyncIterator[None]:
         assert update.message.text is not None
         text = update.message.text
         keyboard = PtbMarkup([[PtbButton("Again", callback_data=f"again:{text}")]])
-        await update.message.reply_text(f"<b>{html.escape(text)}</b>", parse_mode="HTML",
-                                        reply_markup=keyboard)
+        await update.message.reply_text(
+            f"<b>{html.escape(text)}</b>", parse_mode="HTML", reply_markup=keyboard
+        )
 
     async def again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.callback_query is not None
         await update.callback_query.answer(f"echo {update.callback_query.data}")
 
-    app = (ApplicationBuilder().token(TOKEN).base_url(f"{emu.base_url}/bot")
-           .base_file_url(f"{emu.base_url}/file/bot").build())
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{emu.base_url}/bot")
+        .base_file_url(f"{emu.base_url}/file/bot")
+        .build()
+    )
     app.add_handler(CommandHandler("card", card))
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.add_handler(CallbackQueryHandler(again, pattern="^again:"))

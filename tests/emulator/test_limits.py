@@ -32,9 +32,12 @@ async def test_per_chat_limit(api: Api, emu: Emulator, users: list[int]) -> None
     assert (await api("sendMessage", chat_id=users[0], text="2"))[0] == 200
     status, body = await api("sendMessage", chat_id=users[0], text="3")
     assert status == 429
-    assert body == {"ok": False, "error_code": 429,
-                    "description": "Too Many Requests: retry after 1",
-                    "parameters": {"retry_after": 1}}
+    assert body == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
     assert (await api("sendMessage", chat_id=users[1], text="other chat"))[0] == 200
     assert len(emu.user(users[0]).messages) == 2  # the refused one was not delivered
 
@@ -60,8 +63,9 @@ async def test_global_limit(api: Api, emu: Emulator, users: list[int]) -> None:
     assert (await api("sendMessage", chat_id=users[3], text="x"))[0] == 200
 
 
-async def test_photos_count_and_chat_actions_do_not(api: Api, emu: Emulator,
-                                                    users: list[int]) -> None:
+async def test_photos_count_and_chat_actions_do_not(
+    api: Api, emu: Emulator, users: list[int]
+) -> None:
     _, first = await api("sendPhoto", chat_id=users[0], photo=emu.base_url + "/nothing")
     assert first["description"] == "Bad Request: failed to get HTTP URL content"
     record = emu.state.store_file(png(2, 2), "photos", "png", 2, 2)
@@ -86,8 +90,9 @@ def test_bucket_refills_with_time() -> None:
     assert limiter.check(1, False) == 5
 
 
-async def test_blocked_user_gets_403_until_unblocking(api: Api, emu: Emulator,
-                                                      users: list[int]) -> None:
+async def test_blocked_user_gets_403_until_unblocking(
+    api: Api, emu: Emulator, users: list[int]
+) -> None:
     ann = emu.user(users[0])
     await ann.block_bot()
     assert ann.blocked
@@ -105,31 +110,33 @@ async def test_blocked_user_gets_403_until_unblocking(api: Api, emu: Emulator,
     assert (await api("sendMessage", chat_id=ann.id, text="welcome back"))[0] == 200
 
 
-async def test_edit_in_blocked_chat_is_forbidden(api: Api, emu: Emulator,
-                                                 users: list[int]) -> None:
+async def test_edit_in_blocked_chat_is_forbidden(api: Api, emu: Emulator, users: list[int]) -> None:
     _, sent = await api("sendMessage", chat_id=users[0], text="x")
     await emu.user(users[0]).block_bot()
-    status, body = await api("editMessageText", chat_id=users[0],
-                             message_id=sent["result"]["message_id"], text="y")
+    status, body = await api(
+        "editMessageText", chat_id=users[0], message_id=sent["result"]["message_id"], text="y"
+    )
     assert (status, body["description"]) == (403, "Forbidden: bot was blocked by the user")
 
 
-async def test_paid_broadcasts_have_their_own_bulk_limit(api: Api, emu: Emulator,
-                                                         users: list[int]) -> None:
+async def test_paid_broadcasts_have_their_own_bulk_limit(
+    api: Api, emu: Emulator, users: list[int]
+) -> None:
     emu.limits(global_per_second=1, global_burst=1, paid_per_second=1, paid_burst=2)
     assert (await api("sendMessage", chat_id=users[0], text="free"))[0] == 200
     assert (await api("sendMessage", chat_id=users[1], text="free"))[0] == 429
     for user_id in users[1:3]:
-        status, _ = await api("sendMessage", chat_id=user_id, text="paid",
-                              allow_paid_broadcast=True)
+        status, _ = await api(
+            "sendMessage", chat_id=user_id, text="paid", allow_paid_broadcast=True
+        )
         assert status == 200
-    status, _ = await api("sendMessage", chat_id=users[3], text="paid",
-                          allow_paid_broadcast=True)
+    status, _ = await api("sendMessage", chat_id=users[3], text="paid", allow_paid_broadcast=True)
     assert status == 429
 
 
-async def test_a_forced_429_answers_the_next_send_only(api: Api, emu: Emulator,
-                                                       users: list[int]) -> None:
+async def test_a_forced_429_answers_the_next_send_only(
+    api: Api, emu: Emulator, users: list[int]
+) -> None:
     emu.force_429(retry_after=2)
     status, body = await api("sendMessage", chat_id=users[0], text="x")
     assert (status, body["parameters"]) == (429, {"retry_after": 2})
@@ -148,8 +155,9 @@ def test_the_default_limits_are_telegrams() -> None:
     assert limiter.check(100, False) == 0  # then one a second in a chat
 
 
-async def test_a_slow_answer_comes_after_the_message_is_delivered(api: Api, emu: Emulator,
-                                                                  users: list[int]) -> None:
+async def test_a_slow_answer_comes_after_the_message_is_delivered(
+    api: Api, emu: Emulator, users: list[int]
+) -> None:
     emu.answer_slowly(0.5)
     call = asyncio.create_task(api("sendMessage", chat_id=users[0], text="slow"))
     await emu.wait_until(lambda: emu.user(users[0]).messages)

@@ -92,8 +92,10 @@ async def test_get_updates_refused_while_webhook_is_set(api: Api) -> None:
     await api("setWebhook", url="http://127.0.0.1:9/hook")
     status, body = await api("getUpdates")
     assert status == 409
-    assert body["description"] == ("Conflict: can't use getUpdates method while webhook is "
-                                   "active; use deleteWebhook to delete the webhook first")
+    assert body["description"] == (
+        "Conflict: can't use getUpdates method while webhook is "
+        "active; use deleteWebhook to delete the webhook first"
+    )
     await api("deleteWebhook")
     assert (await api("getUpdates"))[0] == 200
 
@@ -133,8 +135,13 @@ async def test_commands_and_deep_links(api: Api, emu: Emulator) -> None:
     first, second, third = [u["message"] for u in await updates(api)]
     assert first["text"] == "/start r-K7M2Q9XR"
     assert first["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
-    assert first["from"] == {"id": 1001, "is_bot": False, "first_name": "Ann",
-                             "username": "ann", "language_code": "es"}
+    assert first["from"] == {
+        "id": 1001,
+        "is_bot": False,
+        "first_name": "Ann",
+        "username": "ann",
+        "language_code": "es",
+    }
     assert first["chat"]["id"] == 1001
     assert first["chat"]["type"] == "private"
     assert second["entities"][0]["length"] == len("/balance@northwind_loyalty_bot")
@@ -148,8 +155,7 @@ async def test_contact_and_sticker(api: Api, emu: Emulator) -> None:
     await ann.send_contact("+15550009999", "Bob")
     await ann.send_sticker("🔥")
     own, other, sticker = [u["message"] for u in await updates(api)]
-    assert own["contact"] == {"phone_number": "+15550001234", "first_name": "Ann",
-                              "user_id": 1001}
+    assert own["contact"] == {"phone_number": "+15550001234", "first_name": "Ann", "user_id": 1001}
     assert other["contact"] == {"phone_number": "+15550009999", "first_name": "Bob"}
     assert sticker["sticker"]["emoji"] == "🔥"
     assert sticker["sticker"]["type"] == "regular"
@@ -198,12 +204,16 @@ async def test_block_emits_my_chat_member(api: Api, emu: Emulator) -> None:
     for update in (await updates(api))[1:]:
         if "my_chat_member" in update:
             change = update["my_chat_member"]
-            kinds.append((change["old_chat_member"]["status"],
-                          change["new_chat_member"]["status"]))
+            kinds.append((change["old_chat_member"]["status"], change["new_chat_member"]["status"]))
             assert change["chat"]["id"] == 1001
             assert change["from"]["id"] == 1001
             assert change["new_chat_member"]["user"]["id"] == emu.bot.id
         else:
             kinds.append(("message", update["message"]["text"]))
-    assert kinds == [("member", "kicked"), ("kicked", "member"), ("member", "kicked"),
-                     ("kicked", "member"), ("message", "I'm back")]
+    assert kinds == [
+        ("member", "kicked"),
+        ("kicked", "member"),
+        ("member", "kicked"),
+        ("kicked", "member"),
+        ("message", "I'm back"),
+    ]

@@ -23,20 +23,42 @@ def line(sku: str, category: str, quantity: int, price: str) -> PurchaseLine:
     return PurchaseLine(sku, category, quantity, Decimal(price))
 
 
-async def new_member(uow: SqlUnitOfWork, program: Program, telegram_id: int,
-                     referral_code: str | None = None, now: datetime = NOW) -> Member:
+async def new_member(
+    uow: SqlUnitOfWork,
+    program: Program,
+    telegram_id: int,
+    referral_code: str | None = None,
+    now: datetime = NOW,
+) -> Member:
     """Join a person and return the member."""
-    result = await join(uow, program, telegram_id=telegram_id, first_name=f"User{telegram_id}",
-                        language_code="en", now=now, referral_code=referral_code)
+    result = await join(
+        uow,
+        program,
+        telegram_id=telegram_id,
+        first_name=f"User{telegram_id}",
+        language_code="en",
+        now=now,
+        referral_code=referral_code,
+    )
     return result.member
 
 
-async def buy(uow: SqlUnitOfWork, program: Program, member: Member, receipt: str,
-              *lines: PurchaseLine, now: datetime = NOW) -> PurchaseOutcome:
+async def buy(
+    uow: SqlUnitOfWork,
+    program: Program,
+    member: Member,
+    receipt: str,
+    *lines: PurchaseLine,
+    now: datetime = NOW,
+) -> PurchaseOutcome:
     """Record a purchase for a member by their code."""
     assert member.code is not None
-    return await record_purchase(uow, program, ReceiptIn(
-        receipt, MemberRef("member_code", member.code), list(lines)), now=now)
+    return await record_purchase(
+        uow,
+        program,
+        ReceiptIn(receipt, MemberRef("member_code", member.code), list(lines)),
+        now=now,
+    )
 
 
 async def balance(uow: SqlUnitOfWork, member: Member) -> int:

@@ -46,11 +46,22 @@ async def queued(database, content: BroadcastContent) -> int:
 
 async def test_bonus_once_per_member_even_when_pressed_at_once(database, program):
     member = await new_member(SqlUnitOfWork(database), program, telegram_id=1)
-    broadcast_id = await queued(database, BroadcastContent(
-        "Gift!", button_text="Claim", bonus_points=75))
-    gifts = await asyncio.gather(*(claim_gift(
-        SqlUnitOfWork(database), program, member_id=member.id, broadcast_id=broadcast_id,
-        now=NOW) for _ in range(5)), return_exceptions=True)
+    broadcast_id = await queued(
+        database, BroadcastContent("Gift!", button_text="Claim", bonus_points=75)
+    )
+    gifts = await asyncio.gather(
+        *(
+            claim_gift(
+                SqlUnitOfWork(database),
+                program,
+                member_id=member.id,
+                broadcast_id=broadcast_id,
+                now=NOW,
+            )
+            for _ in range(5)
+        ),
+        return_exceptions=True,
+    )
     given = [g for g in gifts if not isinstance(g, BaseException) and not g.again]
     assert len(given) == 1
     assert given[0].points == 75
@@ -61,17 +72,20 @@ async def test_bonus_once_per_member_even_when_pressed_at_once(database, program
 async def test_voucher_gift_and_a_broadcast_without_gift(database, program):
     member = await new_member(SqlUnitOfWork(database), program, telegram_id=1)
     reward = program.rewards[0]
-    with_voucher = await queued(database, BroadcastContent(
-        "Coffee on us", button_text="Get it", reward_id=reward.id))
-    gift = await claim_gift(SqlUnitOfWork(database), program, member_id=member.id,
-                            broadcast_id=with_voucher, now=NOW)
+    with_voucher = await queued(
+        database, BroadcastContent("Coffee on us", button_text="Get it", reward_id=reward.id)
+    )
+    gift = await claim_gift(
+        SqlUnitOfWork(database), program, member_id=member.id, broadcast_id=with_voucher, now=NOW
+    )
     assert gift.voucher is not None
     assert gift.voucher.reward_id == reward.id
     assert gift.balance == program.info.signup_bonus  # nothing spent
     plain = await queued(database, BroadcastContent("Just news"))
     with pytest.raises(NotFound):
-        await claim_gift(SqlUnitOfWork(database), program, member_id=member.id,
-                         broadcast_id=plain, now=NOW)
+        await claim_gift(
+            SqlUnitOfWork(database), program, member_id=member.id, broadcast_id=plain, now=NOW
+        )
     assert await check_invariants(database) == []
 
 
@@ -92,8 +106,9 @@ async def test_status_message_edited_only_when_numbers_change(database, program)
     assert "About 1 s left" in api.edits[0].text
     assert await refresh_statuses(lambda: SqlUnitOfWork(database), reader, api, 25.0) == 0
     async with database.writer.begin() as conn:
-        await conn.execute(update(OutboxRow).where(OutboxRow.broadcast_id == broadcast_id)
-                           .values(state="sent"))
+        await conn.execute(
+            update(OutboxRow).where(OutboxRow.broadcast_id == broadcast_id).values(state="sent")
+        )
     assert await refresh_statuses(lambda: SqlUnitOfWork(database), reader, api, 25.0) == 1
     assert "Sent 3 / 3" in api.edits[-1].text
     assert api.edits[-1].message_id == 55

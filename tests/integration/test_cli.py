@@ -34,9 +34,11 @@ def test_program_check_summarises_the_bundled_program(capsys):
 
 def test_program_check_lists_every_problem_and_exits_1(tmp_path, capsys):
     text_ = default_program_path().read_text()
-    bad = (text_.replace("cost = 150", "cost = -5")
-           .replace('min_tier = "Insider"', 'min_tier = "Gold"')
-           .replace("signup_bonus = 50", "signup_bonus = 50\nbonus = 1"))
+    bad = (
+        text_.replace("cost = 150", "cost = -5")
+        .replace('min_tier = "Insider"', 'min_tier = "Gold"')
+        .replace("signup_bonus = 50", "signup_bonus = 50\nbonus = 1")
+    )
     path = tmp_path / "bad.toml"
     path.write_text(bad)
     assert main(["program", "check", str(path)]) == 1
@@ -72,8 +74,14 @@ def test_db_upgrade_then_check_then_drift(empty_database_url, monkeypatch, capsy
     async def populate_then_break() -> None:
         database = Database(empty_database_url)
         program = load_program(default_program_path())
-        await join(SqlUnitOfWork(database), program, telegram_id=5, first_name="E",
-                   language_code="en", now=NOW)
+        await join(
+            SqlUnitOfWork(database),
+            program,
+            telegram_id=5,
+            first_name="E",
+            language_code="en",
+            now=NOW,
+        )
         async with database.writer.begin() as conn:
             await conn.execute(text("UPDATE accounts SET balance = balance + 7"))
         await database.dispose()
@@ -93,8 +101,14 @@ def test_db_check_passes_on_a_consistent_database(empty_database_url, monkeypatc
         database = Database(empty_database_url)
         program = load_program(default_program_path())
         for telegram_id in (1, 2, 3):
-            await join(SqlUnitOfWork(database), program, telegram_id=telegram_id,
-                       first_name="X", language_code="en", now=NOW)
+            await join(
+                SqlUnitOfWork(database),
+                program,
+                telegram_id=telegram_id,
+                first_name="X",
+                language_code="en",
+                now=NOW,
+            )
         await database.dispose()
 
     in_thread(populate())
@@ -117,7 +131,8 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_maintenance_upgrades_an_empty_database_then_expires_due_points(
-        empty_database_url, monkeypatch, capsys):
+    empty_database_url, monkeypatch, capsys
+):
     monkeypatch.setenv("DATABASE_URL", empty_database_url)
     assert main(["maintenance", "--at", "2026-03-02T15:30:00"]) == 0
     assert "expired 0 points in 0 lots of 0 members" in capsys.readouterr().out
@@ -126,8 +141,14 @@ def test_maintenance_upgrades_an_empty_database_then_expires_due_points(
         database = Database(empty_database_url)
         program = load_program(default_program_path())
         for telegram_id in (1, 2):
-            await join(SqlUnitOfWork(database), program, telegram_id=telegram_id,
-                       first_name="X", language_code="en", now=NOW)
+            await join(
+                SqlUnitOfWork(database),
+                program,
+                telegram_id=telegram_id,
+                first_name="X",
+                language_code="en",
+                now=NOW,
+            )
         await database.dispose()
 
     in_thread(populate())
@@ -149,8 +170,9 @@ def test_maintenance_refuses_a_broken_program(tmp_path, monkeypatch, capsys):
 
 def test_api_tokens_create_list_revoke(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    assert main(["api-token", "create", "till-1", "--scope", "purchases",
-                 "--scope", "vouchers"]) == 0
+    assert (
+        main(["api-token", "create", "till-1", "--scope", "purchases", "--scope", "vouchers"]) == 0
+    )
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith("lb_")  # the secret, last, printed once
     assert 'Token "till-1" created with scopes: purchases, vouchers.' in out[0]
@@ -184,8 +206,10 @@ def test_audit_prints_who_did_what(tmp_path, monkeypatch, capsys):
 def test_import_purchases_from_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/i.db")
     good = tmp_path / "good.csv"
-    good.write_text("receipt_id,member,sku,category,quantity,unit_price,occurred_at\n"
-                    "Q-1,+15550001111,LATTE,coffee,2,4.50,2026-11-01T10:00:00\n")
+    good.write_text(
+        "receipt_id,member,sku,category,quantity,unit_price,occurred_at\n"
+        "Q-1,+15550001111,LATTE,coffee,2,4.50,2026-11-01T10:00:00\n"
+    )
     assert main(["import", "purchases", str(good)]) == 0
     assert "1 receipt held until a member shares that phone number" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
@@ -225,8 +249,9 @@ def test_chat_takes_the_name_from_the_command_line(tmp_path, monkeypatch, capsys
 
 
 def test_the_usual_database_url_spellings_work(empty_database_url, monkeypatch, capsys):
-    plain = (empty_database_url.replace("postgresql+asyncpg://", "postgres://")
-             .replace("sqlite+aiosqlite://", "sqlite://"))
+    plain = empty_database_url.replace("postgresql+asyncpg://", "postgres://").replace(
+        "sqlite+aiosqlite://", "sqlite://"
+    )
     assert "+" not in plain.split("://")[0]
     monkeypatch.setenv("DATABASE_URL", plain)
     assert main(["db", "upgrade"]) == 0

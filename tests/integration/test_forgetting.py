@@ -34,20 +34,30 @@ PRICEY = line("TV", "electronics", 1, "400.00")
 
 
 async def start(uow, program, telegram_id, code=None, now=LATER):
-    return await join(uow, program, telegram_id=telegram_id, first_name="A",
-                      language_code="en", now=now, referral_code=code)
+    return await join(
+        uow,
+        program,
+        telegram_id=telegram_id,
+        first_name="A",
+        language_code="en",
+        now=now,
+        referral_code=code,
+    )
 
 
 async def kinds_of(database, member_id) -> list[str]:
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(TransactionRow.kind)
-                                  .where(TransactionRow.member_id == member_id)
-                                  .order_by(TransactionRow.id))
+        rows = await conn.execute(
+            select(TransactionRow.kind)
+            .where(TransactionRow.member_id == member_id)
+            .order_by(TransactionRow.id)
+        )
         return list(rows.scalars())
 
 
 async def test_a_forgotten_person_who_starts_again_gets_no_second_signup_bonus(
-        uow, program, database):
+    uow, program, database
+):
     member = await new_member(uow, program, 7)
     await forget(uow, member.id, NOW)
     again = await start(uow, program, 7)
@@ -77,8 +87,7 @@ async def test_a_returning_person_uses_the_program_normally(uow, program, databa
     outcome = await buy(uow, program, again, "R-1", PRICEY, now=LATER)
     assert outcome.points == 405
     assert await balance(uow, again) == 405
-    redeemed = await redeem_reward(uow, program, member_id=again.id, reward_id="coffee",
-                                   now=LATER)
+    redeemed = await redeem_reward(uow, program, member_id=again.id, reward_id="coffee", now=LATER)
     assert redeemed.balance == 255
     assert await check_invariants(database) == []
 
@@ -103,8 +112,7 @@ async def test_a_returning_person_is_not_attributed_to_a_referrer(uow, program, 
 
 
 async def test_a_returning_person_does_not_use_up_a_referrers_daily_cap(uow, program):
-    capped = replace(program, referrals=replace(program.referrals, daily_cap=1,
-                                                qualify_on="join"))
+    capped = replace(program, referrals=replace(program.referrals, daily_cap=1, qualify_on="join"))
     alice = await new_member(uow, capped, 1)
     bob = await new_member(uow, capped, 2)
     await forget(uow, bob.id, NOW)
@@ -115,8 +123,10 @@ async def test_a_returning_person_does_not_use_up_a_referrers_daily_cap(uow, pro
 
 
 async def test_a_referrer_who_comes_back_gets_no_milestone_twice(uow, program, database):
-    program = replace(program, referrals=replace(program.referrals, milestones=(
-        Milestone(3, 300), Milestone(5, 1000))))
+    program = replace(
+        program,
+        referrals=replace(program.referrals, milestones=(Milestone(3, 300), Milestone(5, 1000))),
+    )
     alice = await new_member(uow, program, 1)
     for friend in (2, 3, 4):  # the third qualified friend reaches the 300-point milestone
         member = await new_member(uow, program, friend, referral_code=alice.code)
@@ -130,8 +140,9 @@ async def test_a_referrer_who_comes_back_gets_no_milestone_twice(uow, program, d
     assert stats.next_milestone.count == 5
     for friend in (5, 6):  # friends four and five: the 5-friend milestone, not the 3 again
         member = await new_member(uow, program, friend, referral_code=again.code, now=LATER)
-        outcome = await buy(uow, program, member, f"r{friend}",
-                            line("X", "coffee", 1, "1.00"), now=LATER)
+        outcome = await buy(
+            uow, program, member, f"r{friend}", line("X", "coffee", 1, "1.00"), now=LATER
+        )
         assert outcome.referral_reward is not None
         bonuses = outcome.referral_reward.milestone_bonuses
         assert bonuses == (() if friend == 5 else (1000,))
@@ -143,25 +154,30 @@ async def test_a_referrer_who_comes_back_gets_no_milestone_twice(uow, program, d
 
 
 async def test_an_old_broadcasts_gift_cannot_be_claimed_again_after_coming_back(
-        database, uow, program):
+    database, uow, program
+):
     member = await new_member(uow, program, 7)
-    broadcast_id = await queue_broadcast(uow, BroadcastContent(
-        "Gift!", button_text="Claim", bonus_points=75), Segment(), "test", NOW)
-    gift = await claim_gift(uow, program, member_id=member.id, broadcast_id=broadcast_id,
-                            now=NOW)
+    broadcast_id = await queue_broadcast(
+        uow, BroadcastContent("Gift!", button_text="Claim", bonus_points=75), Segment(), "test", NOW
+    )
+    gift = await claim_gift(uow, program, member_id=member.id, broadcast_id=broadcast_id, now=NOW)
     assert gift.points == 75
     await forget(uow, member.id, NOW)
     again = (await start(uow, program, 7)).member
     try:
-        await claim_gift(uow, program, member_id=again.id, broadcast_id=broadcast_id,
-                         now=LATER)
+        await claim_gift(uow, program, member_id=again.id, broadcast_id=broadcast_id, now=LATER)
     except NotFound:
         pass
     else:
         raise AssertionError("the old button gave its gift again")
     assert await balance(uow, again) == 0
-    newer = await queue_broadcast(uow, BroadcastContent(
-        "Another", button_text="Claim", bonus_points=20), Segment(), "test", LATER)
+    newer = await queue_broadcast(
+        uow,
+        BroadcastContent("Another", button_text="Claim", bonus_points=20),
+        Segment(),
+        "test",
+        LATER,
+    )
     fresh = await claim_gift(uow, program, member_id=again.id, broadcast_id=newer, now=LATER)
     assert fresh.points == 20  # a broadcast sent to the new account is theirs to claim
 
@@ -169,8 +185,7 @@ async def test_an_old_broadcasts_gift_cannot_be_claimed_again_after_coming_back(
 async def test_concurrent_starts_of_a_returning_person_grant_nothing(database, program):
     member = await new_member(SqlUnitOfWork(database), program, 9)
     await forget(SqlUnitOfWork(database), member.id, NOW)
-    results = await asyncio.gather(*[
-        start(SqlUnitOfWork(database), program, 9) for _ in range(8)])
+    results = await asyncio.gather(*[start(SqlUnitOfWork(database), program, 9) for _ in range(8)])
     assert sum(r.created for r in results) == 1
     assert {r.bonus for r in results} == {0}
     assert len({r.member.id for r in results}) == 1
@@ -180,11 +195,14 @@ async def test_concurrent_starts_of_a_returning_person_grant_nothing(database, p
 
 async def test_forget_and_start_at_once_give_one_signup_bonus_in_all(database, program):
     member = await new_member(SqlUnitOfWork(database), program, 9)
-    await asyncio.gather(forget(SqlUnitOfWork(database), member.id, NOW),
-                         *[start(SqlUnitOfWork(database), program, 9) for _ in range(4)])
+    await asyncio.gather(
+        forget(SqlUnitOfWork(database), member.id, NOW),
+        *[start(SqlUnitOfWork(database), program, 9) for _ in range(4)],
+    )
     async with database.reader.connect() as conn:
-        signups = (await conn.execute(select(TransactionRow.id).where(
-            TransactionRow.kind == "signup"))).all()
+        signups = (
+            await conn.execute(select(TransactionRow.id).where(TransactionRow.kind == "signup"))
+        ).all()
     assert len(signups) == 1
     assert await check_invariants(database) == []
 
@@ -198,11 +216,16 @@ async def test_only_a_keyed_hash_of_the_telegram_id_is_kept(uow, program, databa
     async with database.reader.connect() as conn:
         keys = (await conn.execute(select(InstallationKeyRow))).all()
         hashes = set((await conn.execute(select(ForgottenMemberRow.telegram_hash))).scalars())
-        every_value = [value for table in Base.metadata.sorted_tables
-                       for row in (await conn.execute(select(table))).all() for value in row]
+        every_value = [
+            value
+            for table in Base.metadata.sorted_tables
+            for row in (await conn.execute(select(table))).all()
+            for value in row
+        ]
     assert [(k.name, len(k.secret)) for k in keys] == [("forgotten_members", 64)]
     key = bytes.fromhex(keys[0].secret)
-    assert hashes == {hmac.new(key, str(n).encode(), hashlib.sha256).hexdigest()
-                      for n in (telegram_id, 11)}
+    assert hashes == {
+        hmac.new(key, str(n).encode(), hashlib.sha256).hexdigest() for n in (telegram_id, 11)
+    }
     assert hashlib.sha256(str(telegram_id).encode()).hexdigest() not in hashes
     assert not any(str(telegram_id) in str(value) for value in every_value)

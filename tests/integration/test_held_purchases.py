@@ -16,8 +16,12 @@ PHONE = "+15550001234"
 
 
 async def till(uow, program, receipt: str, *lines):
-    return await record_purchase(uow, program, ReceiptIn(
-        receipt, MemberRef("phone", "+1 555 000 1234"), list(lines)), now=NOW)
+    return await record_purchase(
+        uow,
+        program,
+        ReceiptIn(receipt, MemberRef("phone", "+1 555 000 1234"), list(lines)),
+        now=NOW,
+    )
 
 
 async def test_held_then_credited_when_the_phone_is_shared(uow, program, database):

@@ -38,11 +38,14 @@ async def test_a_leader_whose_connection_died_gives_way(database: Database) -> N
     try:
         assert await first.check()
         async with database.writer.connect() as conn:  # as a network cut or a DBA would
-            await conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = :high AND objid = :low AND database = (SELECT oid FROM "
-                "pg_database WHERE datname = current_database())"),
-                {"high": KEY >> 32, "low": KEY & 0xFFFFFFFF})  # a bigint key's two halves
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid = :high AND objid = :low AND database = (SELECT oid FROM "
+                    "pg_database WHERE datname = current_database())"
+                ),
+                {"high": KEY >> 32, "low": KEY & 0xFFFFFFFF},
+            )  # a bigint key's two halves
             await conn.commit()
         assert not await first.check()
         assert await second.check()

@@ -35,27 +35,50 @@ def at(text: str) -> datetime:
 
 async def bought(database, program, member, receipt: str, amount: str, when: str) -> int:
     """A receipt of `amount` (category other: amount + 5 points at the lowest tier)."""
-    outcome = await record_purchase(SqlUnitOfWork(database), program, ReceiptIn(
-        receipt, MemberRef("member_code", member.code), [line("X", "other", 1, amount)],
-        occurred_at=at(when)), now=at(when))
+    outcome = await record_purchase(
+        SqlUnitOfWork(database),
+        program,
+        ReceiptIn(
+            receipt,
+            MemberRef("member_code", member.code),
+            [line("X", "other", 1, amount)],
+            occurred_at=at(when),
+        ),
+        now=at(when),
+    )
     return outcome.points
 
 
 @pytest.fixture
 async def month(database, program):
     """Six members and their March (New York), the program's time zone."""
-    people = {name: await new_member(SqlUnitOfWork(database), program, number, now=JOINED)
-              for number, name in enumerate(("ann", "bob", "cat", "dan", "eve", "fay"), 1)}
+    people = {
+        name: await new_member(SqlUnitOfWork(database), program, number, now=JOINED)
+        for number, name in enumerate(("ann", "bob", "cat", "dan", "eve", "fay"), 1)
+    }
     assert await bought(database, program, people["ann"], "A1", "95", "2026-03-02 10:00") == 100
     await bought(database, program, people["bob"], "B1", "95", "2026-03-03 10:00")
     await bought(database, program, people["bob"], "B2", "95", "2026-03-04 10:00")
-    await refund_purchase(SqlUnitOfWork(database), program, merchant=MERCHANT, receipt_id="B2",
-                          amount=Decimal("95"), now=at("2026-03-04 11:00"))  # 100 clawed back
+    await refund_purchase(
+        SqlUnitOfWork(database),
+        program,
+        merchant=MERCHANT,
+        receipt_id="B2",
+        amount=Decimal("95"),
+        now=at("2026-03-04 11:00"),
+    )  # 100 clawed back
     await bought(database, program, people["cat"], "C0", "295", "2026-03-01 04:30")  # 23:30 Feb 28
     await bought(database, program, people["cat"], "C1", "45", "2026-03-05 10:00")
     await bought(database, program, people["dan"], "D1", "5", "2026-03-05 11:00")
-    await adjust_points(SqlUnitOfWork(database), program, member_id=people["dan"].id,
-                        points=1000, reason="a gift", actor="test", now=at("2026-03-05 12:00"))
+    await adjust_points(
+        SqlUnitOfWork(database),
+        program,
+        member_id=people["dan"].id,
+        points=1000,
+        reason="a gift",
+        actor="test",
+        now=at("2026-03-05 12:00"),
+    )
     await bought(database, program, people["eve"], "E1", "70", "2026-03-06 10:00")
     await bought(database, program, people["eve"], "E2", "70", "2026-03-07 10:00")
     await bought(database, program, people["fay"], "F1", "400", "2026-03-06 10:00")
@@ -85,8 +108,9 @@ async def test_points_net_of_refunds_ties_first_come_names_chosen(database, prog
 
 
 async def test_the_month_before_and_a_member_without_points(database, program, month):
-    february = await leaderboard(SqlUnitOfWork(database), board_of(program),
-                                 month["cat"].id, at("2026-02-20 12:00"))
+    february = await leaderboard(
+        SqlUnitOfWork(database), board_of(program), month["cat"].id, at("2026-02-20 12:00")
+    )
     assert [(p.rank, p.value) for p in february.top] == [(1, 300)]  # cat's 23:30 on the 28th
     assert february.own == february.top[0]
     nobody = await new_member(SqlUnitOfWork(database), program, 99, now=JOINED)
@@ -96,8 +120,9 @@ async def test_the_month_before_and_a_member_without_points(database, program, m
 
 
 async def test_by_purchases(database, program, month):
-    board = await leaderboard(SqlUnitOfWork(database), board_of(program, 10, "purchases"),
-                              month["bob"].id, LATER)
+    board = await leaderboard(
+        SqlUnitOfWork(database), board_of(program, 10, "purchases"), month["bob"].id, LATER
+    )
     assert [(p.rank, p.value) for p in board.top] == [(1, 2), (2, 1), (3, 1), (4, 1), (5, 1)]
     assert [p.named for p in board.top] == [True, False, False, False, False]
     assert [p.mine for p in board.top] == [False, False, True, False, False]  # eve, ann, bob

@@ -101,9 +101,16 @@ BACK_DAYS = st.none() | st.integers(0, 400)  # a receipt the till sends late
 # dollars and cents drawn apart: hypothesis draws small ranges about evenly, but a wide one
 # like 0..30000 mostly small, and receipts must be big enough to move tiers
 LINES = st.lists(
-    st.builds(_line, st.sampled_from(CATEGORIES), st.integers(1, 3), st.integers(0, 300),
-              st.integers(0, 99), st.booleans()),
-    min_size=1, max_size=4,
+    st.builds(
+        _line,
+        st.sampled_from(CATEGORIES),
+        st.integers(1, 3),
+        st.integers(0, 300),
+        st.integers(0, 99),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=4,
 )
 
 
@@ -264,8 +271,9 @@ class LedgerMachine(RuleBasedStateMachine):
         """A new lot of `points` earned `at` (now by default); returns its sequence number."""
         assert points > 0
         self.lot_seq += 1
-        member.lots.append(LotModel(self.lot_seq, points,
-                                    add_months(at or self.now, self.program.expiry.months)))
+        member.lots.append(
+            LotModel(self.lot_seq, points, add_months(at or self.now, self.program.expiry.months))
+        )
         member.balance += points
         return self.lot_seq
 
@@ -275,8 +283,10 @@ class LedgerMachine(RuleBasedStateMachine):
         assert 0 < points <= member.balance
         member.balance -= points
         left = points
-        for lot in sorted((lot for lot in member.lots if lot.remaining > 0),
-                          key=lambda lot: (lot.seq != prefer, lot.expires_at, lot.seq)):
+        for lot in sorted(
+            (lot for lot in member.lots if lot.remaining > 0),
+            key=lambda lot: (lot.seq != prefer, lot.expires_at, lot.seq),
+        ):
             take = min(lot.remaining, left)
             lot.remaining -= take
             left -= take
@@ -286,8 +296,9 @@ class LedgerMachine(RuleBasedStateMachine):
         since = self.now - timedelta(days=self.program.tiers.window_days)
         return sum(credits for at, credits in member.credits if at > since)
 
-    def qualify(self, invitee: MemberModel,
-                happened: datetime | None = None) -> ReferralReward | None:
+    def qualify(
+        self, invitee: MemberModel, happened: datetime | None = None
+    ) -> ReferralReward | None:
         """The model of a referral qualifying now, on the day of `happened` (the first
         purchase, never before the invitee joined)."""
         if invitee.referral_status != "pending":
@@ -299,8 +310,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return None
         at = max(happened or self.now, invitee.joined_at)
         day = at.astimezone(ZONE).date()
-        if sum(when.astimezone(ZONE).date() == day
-               for when in referrer.rewarded_at) >= rules.daily_cap:
+        if (
+            sum(when.astimezone(ZONE).date() == day for when in referrer.rewarded_at)
+            >= rules.daily_cap
+        ):
             invitee.referral_status = "capped"
             event("referral capped")
             return ReferralReward(referrer.id, "capped", 0, ())
@@ -311,8 +324,10 @@ class LedgerMachine(RuleBasedStateMachine):
         bonuses = []
         before = self.friends_before[referrer.telegram_id]
         for milestone in rules.milestones:
-            if (before < milestone.count <= before + len(referrer.rewarded_at)
-                    and milestone.count not in referrer.milestones):
+            if (
+                before < milestone.count <= before + len(referrer.rewarded_at)
+                and milestone.count not in referrer.milestones
+            ):
                 referrer.milestones.add(milestone.count)
                 bonuses.append(milestone.bonus)
                 event("referral milestone")
@@ -339,22 +354,35 @@ class LedgerMachine(RuleBasedStateMachine):
         return points, floor(Fraction(earning_spend) * Fraction(rules.tier_credits_per_unit))
 
     def active_by_telegram(self, telegram_id: int) -> MemberModel | None:
-        return next((m for m in self.model.values()
-                     if m.telegram_id == telegram_id and not m.forgotten), None)
+        return next(
+            (m for m in self.model.values() if m.telegram_id == telegram_id and not m.forgotten),
+            None,
+        )
 
     # -- joining --------------------------------------------------------------------------
 
     def do_join(self, telegram_id: int, code: str | None) -> Any:
-        result = self.run(join(self.uow, self.program, telegram_id=telegram_id,
-                               first_name=f"User{telegram_id}", language_code="en",
-                               now=self.now, referral_code=code))
+        result = self.run(
+            join(
+                self.uow,
+                self.program,
+                telegram_id=telegram_id,
+                first_name=f"User{telegram_id}",
+                language_code="en",
+                now=self.now,
+                referral_code=code,
+            )
+        )
         existing = self.active_by_telegram(telegram_id)
         if existing is not None:
             assert not result.created
             assert result.member.id == existing.id
             assert result.bonus == 0
-            expected = None if code is None else (
-                "own_code" if code == existing.code else "already_member")
+            expected = (
+                None
+                if code is None
+                else ("own_code" if code == existing.code else "already_member")
+            )
             assert result.referral == expected
             event("join: already a member")
             return multiple()
@@ -365,16 +393,28 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.returning == returning
         found = None
         if code is not None:
-            found = next((m for m in self.model.values()
-                          if m.code == code and not m.forgotten), None)
+            found = next(
+                (m for m in self.model.values() if m.code == code and not m.forgotten), None
+            )
         referrer = None if returning else found  # no invite counts for a returning person
-        member = MemberModel(result.member.id, telegram_id, result.member.code,
-                             referrer.id if referrer else None, self.now)
+        member = MemberModel(
+            result.member.id,
+            telegram_id,
+            result.member.code,
+            referrer.id if referrer else None,
+            self.now,
+        )
         self.model[member.id] = member
         self.tiers_seen[member.id] = self.program.tiers.levels[0].name
         assert result.referral == (
-            None if code is None else "unknown_code" if found is None
-            else "returning" if returning else "attributed")
+            None
+            if code is None
+            else "unknown_code"
+            if found is None
+            else "returning"
+            if returning
+            else "attributed"
+        )
         assert result.member.referrer_id == member.referrer_id
         bonus = 0 if returning else self.program.info.signup_bonus
         if bonus:
@@ -393,58 +433,75 @@ class LedgerMachine(RuleBasedStateMachine):
         event(f"join: {result.referral or 'plain'}" + (", returning" if returning else ""))
         return multiple(member.id)
 
-    @initialize(target=members,
-                qualify_on=st.sampled_from(["first_purchase", "join"]),
-                daily_cap=st.sampled_from([1, 2, 10]),
-                rounding=st.sampled_from(["floor", "round", "ceil"]))
+    @initialize(
+        target=members,
+        qualify_on=st.sampled_from(["first_purchase", "join"]),
+        daily_cap=st.sampled_from([1, 2, 10]),
+        rounding=st.sampled_from(["floor", "round", "ceil"]),
+    )
     def start(self, qualify_on: str, daily_cap: int, rounding: str) -> Any:
         """Vary the referral and rounding rules a little, then join a first member."""
         self.program = replace(
             BASE_PROGRAM,
-            referrals=replace(BASE_PROGRAM.referrals, qualify_on=qualify_on,
-                              daily_cap=daily_cap),
+            referrals=replace(BASE_PROGRAM.referrals, qualify_on=qualify_on, daily_cap=daily_cap),
             earning=replace(BASE_PROGRAM.earning, rounding=rounding),
         )
         self.serial += 1
         return self.do_join(self.serial, None)
 
-    @rule(target=members, member=members, other=members,
-          how=st.sampled_from(["fresh", "fresh", "referred", "again", "again own code",
-                               "again other code"]))
+    @rule(
+        target=members,
+        member=members,
+        other=members,
+        how=st.sampled_from(
+            ["fresh", "fresh", "referred", "again", "again own code", "again other code"]
+        ),
+    )
     def join_someone(self, member: int, other: int, how: str) -> Any:
         """A new person joins, alone or with `member`'s code (unknown once `member` was
         forgotten), or `member`'s Telegram account sends /start again (a new member once
         forgotten, with no bonus and no referrer), with no code, their own or `other`'s."""
         if how in ("fresh", "referred"):
             self.serial += 1
-            return self.do_join(self.serial, self.model[member].code if how == "referred"
-                                else None)
-        codes = {"again": None, "again own code": self.model[member].code,
-                 "again other code": self.model[other].code}
+            return self.do_join(self.serial, self.model[member].code if how == "referred" else None)
+        codes = {
+            "again": None,
+            "again own code": self.model[member].code,
+            "again other code": self.model[other].code,
+        }
         return self.do_join(self.model[member].telegram_id, codes[how])
 
     # -- receipts -------------------------------------------------------------------------
 
     @rule(target=receipts, member=members, lines=LINES, by=REFS, back_days=BACK_DAYS)
-    def purchase_more(self, member: int, lines: list[PurchaseLine], by: str,
-                      back_days: int | None) -> Any:
+    def purchase_more(
+        self, member: int, lines: list[PurchaseLine], by: str, back_days: int | None
+    ) -> Any:
         """The same as purchase: receipts are the heart of it, so they come twice as often."""
         return self.purchase(member, lines, by, back_days)
 
     @rule(target=receipts, member=members, lines=LINES, by=REFS, back_days=BACK_DAYS)
-    def purchase(self, member: int, lines: list[PurchaseLine], by: str,
-                 back_days: int | None) -> Any:
+    def purchase(
+        self, member: int, lines: list[PurchaseLine], by: str, back_days: int | None
+    ) -> Any:
         """A till sends a receipt naming `member` by code or Telegram id (which, once they
         were forgotten, names whoever joined again from that account), maybe backdated."""
         m = self.model[member]
-        ref = MemberRef("member_code", m.code) if by == "member_code" else MemberRef(
-            "telegram_id", str(m.telegram_id))
+        ref = (
+            MemberRef("member_code", m.code)
+            if by == "member_code"
+            else MemberRef("telegram_id", str(m.telegram_id))
+        )
         occurred_at = None if back_days is None else self.now - timedelta(days=back_days)
         receipt_id = self.next_id("R")
-        call = record_purchase(self.uow, self.program, ReceiptIn(
-            receipt_id, ref, lines, occurred_at), now=self.now)
-        buyer = self.active_by_telegram(m.telegram_id) if by == "telegram_id" else (
-            None if m.forgotten else m)
+        call = record_purchase(
+            self.uow, self.program, ReceiptIn(receipt_id, ref, lines, occurred_at), now=self.now
+        )
+        buyer = (
+            self.active_by_telegram(m.telegram_id)
+            if by == "telegram_id"
+            else (None if m.forgotten else m)
+        )
         if buyer is None:
             self.expect(NotFound, call)
             return multiple()
@@ -476,10 +533,23 @@ class LedgerMachine(RuleBasedStateMachine):
             event(f"purchase moved tier {tier_before} -> {outcome.tier}")
         total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0))
         self.receipt_models[receipt_id] = ReceiptModel(
-            receipt_id, buyer.id, ref, occurred_at, list(lines), total, points, credits,
-            occurred_at or self.now, lot_seq, outcome.answer)
-        event("purchase recorded" + (" by telegram id" if by == "telegram_id" else "")
-              + (", backdated" if back_days else ""))
+            receipt_id,
+            buyer.id,
+            ref,
+            occurred_at,
+            list(lines),
+            total,
+            points,
+            credits,
+            occurred_at or self.now,
+            lot_seq,
+            outcome.answer,
+        )
+        event(
+            "purchase recorded"
+            + (" by telegram id" if by == "telegram_id" else "")
+            + (", backdated" if back_days else "")
+        )
         return receipt_id
 
     @rule(receipt=receipts, same_body=st.booleans())
@@ -489,8 +559,12 @@ class LedgerMachine(RuleBasedStateMachine):
         lines = list(r.lines)
         if not same_body:
             lines[0] = replace(lines[0], quantity=lines[0].quantity + 1)
-        call = record_purchase(self.uow, self.program, ReceiptIn(
-            receipt, r.ref, lines, r.sent_occurred_at), now=self.now)
+        call = record_purchase(
+            self.uow,
+            self.program,
+            ReceiptIn(receipt, r.ref, lines, r.sent_occurred_at),
+            now=self.now,
+        )
         if not same_body:
             self.expect(Conflict, call)
             return
@@ -500,17 +574,29 @@ class LedgerMachine(RuleBasedStateMachine):
         assert outcome.answer == r.answer
         event("purchase replayed")
 
-    @rule(target=refunds, receipt=receipts, mode=st.sampled_from(["partial", "full", "exceed"]),
-          percent=st.integers(1, 99), extra_cents=st.integers(1, 5_000), with_id=st.booleans())
-    def refund_more(self, receipt: str, mode: str, percent: int, extra_cents: int,
-                    with_id: bool) -> Any:
+    @rule(
+        target=refunds,
+        receipt=receipts,
+        mode=st.sampled_from(["partial", "full", "exceed"]),
+        percent=st.integers(1, 99),
+        extra_cents=st.integers(1, 5_000),
+        with_id=st.booleans(),
+    )
+    def refund_more(
+        self, receipt: str, mode: str, percent: int, extra_cents: int, with_id: bool
+    ) -> Any:
         """The same as refund, twice as often: clawbacks are where ledgers go wrong."""
         return self.refund(receipt, mode, percent, extra_cents, with_id)
 
-    @rule(target=refunds, receipt=receipts, mode=st.sampled_from(["partial", "full", "exceed"]),
-          percent=st.integers(1, 99), extra_cents=st.integers(1, 5_000), with_id=st.booleans())
-    def refund(self, receipt: str, mode: str, percent: int, extra_cents: int,
-               with_id: bool) -> Any:
+    @rule(
+        target=refunds,
+        receipt=receipts,
+        mode=st.sampled_from(["partial", "full", "exceed"]),
+        percent=st.integers(1, 99),
+        extra_cents=st.integers(1, 5_000),
+        with_id=st.booleans(),
+    )
+    def refund(self, receipt: str, mode: str, percent: int, extra_cents: int, with_id: bool) -> Any:
         r = self.receipt_models[receipt]
         left = r.total - r.refunded
         if mode == "partial":
@@ -520,9 +606,16 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             amount = left + Decimal(extra_cents).scaleb(-2)
         refund_id = self.next_id("F") if with_id else None
-        call = refund_purchase(self.uow, self.program, merchant=MERCHANT, receipt_id=receipt,
-                               amount=amount, now=self.now, refund_id=refund_id,
-                               actor="till:1")
+        call = refund_purchase(
+            self.uow,
+            self.program,
+            merchant=MERCHANT,
+            receipt_id=receipt,
+            amount=amount,
+            now=self.now,
+            refund_id=refund_id,
+            actor="till:1",
+        )
         if r.refunded + amount > r.total:
             self.expect(RefundExceedsReceipt, call)
             return multiple()
@@ -562,9 +655,16 @@ class LedgerMachine(RuleBasedStateMachine):
         f = self.refund_models[refund]
         r = self.receipt_models[f.receipt_id]
         amount = f.amount if same_amount else f.amount + CENT
-        call = refund_purchase(self.uow, self.program, merchant=MERCHANT,
-                               receipt_id=f.receipt_id, amount=amount, now=self.now,
-                               refund_id=refund, actor="till:1")
+        call = refund_purchase(
+            self.uow,
+            self.program,
+            merchant=MERCHANT,
+            receipt_id=f.receipt_id,
+            amount=amount,
+            now=self.now,
+            refund_id=refund,
+            actor="till:1",
+        )
         if not same_amount:
             self.expect(Conflict, call)
             return
@@ -578,20 +678,31 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- spending -------------------------------------------------------------------------
 
-    @rule(target=vouchers, member=members, reward_id=st.sampled_from(["coffee", "tote", "off10"]),
-          with_request=st.booleans())
+    @rule(
+        target=vouchers,
+        member=members,
+        reward_id=st.sampled_from(["coffee", "tote", "off10"]),
+        with_request=st.booleans(),
+    )
     def redeem(self, member: int, reward_id: str, with_request: bool) -> Any:
         m = self.model[member]
         reward = self.program.reward(reward_id)
         assert reward is not None
         request_id = self.next_id("Q") if with_request else None
-        call = redeem_reward(self.uow, self.program, member_id=member, reward_id=reward_id,
-                             now=self.now, request_id=request_id)
+        call = redeem_reward(
+            self.uow,
+            self.program,
+            member_id=member,
+            reward_id=reward_id,
+            now=self.now,
+            request_id=request_id,
+        )
         tiers = self.program.tiers
         if m.forgotten:
             self.expect(NotFound, call)
-        elif reward.min_tier and (tiers.rank(self.tiers_seen[member])
-                                  < tiers.rank(reward.min_tier)):
+        elif reward.min_tier and (
+            tiers.rank(self.tiers_seen[member]) < tiers.rank(reward.min_tier)
+        ):
             assert self.expect(RewardUnavailable, call).reason == "min_tier"
         elif reward.per_member_limit and m.vouchers[reward_id] >= reward.per_member_limit:
             assert self.expect(RewardUnavailable, call).reason == "limit"
@@ -609,10 +720,14 @@ class LedgerMachine(RuleBasedStateMachine):
             assert not redemption.replayed
             assert redemption.balance == m.balance
             assert (voucher.member_id, voucher.reward_id, voucher.cost) == (
-                member, reward_id, reward.cost)
+                member,
+                reward_id,
+                reward.cost,
+            )
             assert voucher.expires_at == self.now + timedelta(days=reward.valid_days)
             self.voucher_models[voucher.code] = VoucherModel(
-                voucher.code, member, reward_id, request_id, voucher.expires_at)
+                voucher.code, member, reward_id, request_id, voucher.expires_at
+            )
             event(f"redeemed {reward_id}")
             return voucher.code
         return multiple()
@@ -627,8 +742,14 @@ class LedgerMachine(RuleBasedStateMachine):
         if v.request_id is None:
             return
         m = self.model[v.member_id]
-        call = redeem_reward(self.uow, self.program, member_id=v.member_id,
-                             reward_id=v.reward_id, now=self.now, request_id=v.request_id)
+        call = redeem_reward(
+            self.uow,
+            self.program,
+            member_id=v.member_id,
+            reward_id=v.reward_id,
+            now=self.now,
+            request_id=v.request_id,
+        )
         if m.forgotten:
             self.expect(NotFound, call)
             return
@@ -650,16 +771,30 @@ class LedgerMachine(RuleBasedStateMachine):
         assert used.used_at == self.now
         event("voucher used")
 
-    @rule(target=donations, member=members, cause_id=st.sampled_from(["trees", "meals"]),
-          over=st.booleans(), percent=st.integers(1, 100), extra=st.integers(1, 100),
-          with_request=st.booleans())
-    def donate(self, member: int, cause_id: str, over: bool, percent: int, extra: int,
-               with_request: bool) -> Any:
+    @rule(
+        target=donations,
+        member=members,
+        cause_id=st.sampled_from(["trees", "meals"]),
+        over=st.booleans(),
+        percent=st.integers(1, 100),
+        extra=st.integers(1, 100),
+        with_request=st.booleans(),
+    )
+    def donate(
+        self, member: int, cause_id: str, over: bool, percent: int, extra: int, with_request: bool
+    ) -> Any:
         m = self.model[member]
         points = m.balance + extra if over else max(m.balance * percent // 100, 1)
         request_id = self.next_id("D") if with_request else None
-        call = donate(self.uow, self.program, member_id=member, cause_id=cause_id,
-                      points=points, now=self.now, request_id=request_id)
+        call = donate(
+            self.uow,
+            self.program,
+            member_id=member,
+            cause_id=cause_id,
+            points=points,
+            now=self.now,
+            request_id=request_id,
+        )
         if m.forgotten:
             self.expect(NotFound, call)
             return multiple()
@@ -684,8 +819,15 @@ class LedgerMachine(RuleBasedStateMachine):
     def retry_donation(self, donation: str) -> None:
         d = self.donation_models[donation]
         m = self.model[d.member_id]
-        call = donate(self.uow, self.program, member_id=d.member_id, cause_id=d.cause_id,
-                      points=d.points, now=self.now, request_id=donation)
+        call = donate(
+            self.uow,
+            self.program,
+            member_id=d.member_id,
+            cause_id=d.cause_id,
+            points=d.points,
+            now=self.now,
+            request_id=donation,
+        )
         if m.forgotten:
             self.expect(NotFound, call)
             return
@@ -697,16 +839,28 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- by hand --------------------------------------------------------------------------
 
-    @rule(member=members, add=st.booleans(), over=st.booleans(), percent=st.integers(1, 100),
-          amount=st.integers(1, 2_000))
+    @rule(
+        member=members,
+        add=st.booleans(),
+        over=st.booleans(),
+        percent=st.integers(1, 100),
+        amount=st.integers(1, 2_000),
+    )
     def adjust(self, member: int, add: bool, over: bool, percent: int, amount: int) -> None:
         m = self.model[member]
         if add:
             points = amount
         else:
             points = -(m.balance + amount if over else max(m.balance * percent // 100, 1))
-        call = adjust_points(self.uow, self.program, member_id=member, points=points,
-                             reason="property test", actor="admin:1", now=self.now)
+        call = adjust_points(
+            self.uow,
+            self.program,
+            member_id=member,
+            points=points,
+            reason="property test",
+            actor="admin:1",
+            now=self.now,
+        )
         if m.forgotten:
             self.expect(NotFound, call)
             return
@@ -760,21 +914,27 @@ class LedgerMachine(RuleBasedStateMachine):
             event("points expired")
         changed = self.run(review_tiers(self.uow, self.program, self.now))
         after = self.run(self._tiers())
-        moved = sum(after[mid] != self.tiers_seen[mid]
-                    for mid, m in self.model.items() if not m.forgotten)
+        moved = sum(
+            after[mid] != self.tiers_seen[mid] for mid, m in self.model.items() if not m.forgotten
+        )
         assert changed == moved
         if changed:
             event("tiers changed by review")
         event(f"clock advanced: {(self.now - NOW).days // 365} years in")
 
-    @rule(days=st.integers(1, 120) | st.sampled_from([GRACE_DAYS - 1, GRACE_DAYS]),
-          expiry_batch=st.sampled_from([1, 2, 500]))
+    @rule(
+        days=st.integers(1, 120) | st.sampled_from([GRACE_DAYS - 1, GRACE_DAYS]),
+        expiry_batch=st.sampled_from([1, 2, 500]),
+    )
     def advance_clock(self, days: int, expiry_batch: int) -> None:
         """Move the clock 1..120 days, often just about a grace period."""
         self.advance(timedelta(days=days), expiry_batch)
 
-    @rule(edge=st.sampled_from(["grace", "grace", "window", "expiry"]), pick=st.integers(0, 3),
-          early=st.booleans())
+    @rule(
+        edge=st.sampled_from(["grace", "grace", "window", "expiry"]),
+        pick=st.integers(0, 3),
+        early=st.booleans(),
+    )
     def advance_to_edge(self, edge: str, pick: int, early: bool) -> None:
         """Move the clock exactly onto (or a second before) one of the next moments where a
         rule flips: a grace period runs out, a tier credit leaves the window, a lot expires.
@@ -786,16 +946,19 @@ class LedgerMachine(RuleBasedStateMachine):
         grace = timedelta(days=self.program.tiers.grace_days)
         moments = {
             "grace": [since + grace for since in self.below_since_seen.values()],
-            "window": [at + window for m in self.model.values() if not m.forgotten
-                       for at, _ in m.credits],
-            "expiry": [lot.expires_at for m in self.model.values() for lot in m.lots
-                       if lot.remaining > 0],
+            "window": [
+                at + window for m in self.model.values() if not m.forgotten for at, _ in m.credits
+            ],
+            "expiry": [
+                lot.expires_at for m in self.model.values() for lot in m.lots if lot.remaining > 0
+            ],
         }
         kinds = ["grace", "window", "expiry"]
-        for kind in kinds[kinds.index(edge):]:
+        for kind in kinds[kinds.index(edge) :]:
             shift = timedelta(seconds=1) if early else timedelta(0)
-            targets = sorted({moment - shift for moment in moments[kind]
-                              if moment - shift > self.now})
+            targets = sorted(
+                {moment - shift for moment in moments[kind] if moment - shift > self.now}
+            )
             if targets:
                 event(f"clock to a {kind} edge" + (", a second early" if early else ""))
                 self.advance(targets[min(pick, len(targets) - 1)] - self.now, 500)
@@ -836,11 +999,16 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert balance >= 0
                 assert balance == m.balance, f"member {mid}: balance {balance}, model {m.balance}"
                 assert sum(lot.remaining for lot in m.lots) == m.balance
-                open_lots = [(lot.remaining, lot.expires_at)
-                             for lot in await uow.ledger.open_lots(mid)]
-                assert open_lots == [(lot.remaining, lot.expires_at) for lot in sorted(
-                    (lot for lot in m.lots if lot.remaining > 0),
-                    key=lambda lot: (lot.expires_at, lot.seq))]
+                open_lots = [
+                    (lot.remaining, lot.expires_at) for lot in await uow.ledger.open_lots(mid)
+                ]
+                assert open_lots == [
+                    (lot.remaining, lot.expires_at)
+                    for lot in sorted(
+                        (lot for lot in m.lots if lot.remaining > 0),
+                        key=lambda lot: (lot.expires_at, lot.seq),
+                    )
+                ]
                 self.tiers_seen[mid] = member.tier
                 if member.tier_below_since is not None:
                     self.below_since_seen[mid] = member.tier_below_since
@@ -868,8 +1036,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_ledger_state_machine(engine: str, request: pytest.FixtureRequest,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ledger_state_machine(
+    engine: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
     monkeypatch.setattr(LedgerMachine, "postgres_url", url)
     run_state_machine_as_test(LedgerMachine, settings=SETTINGS)

@@ -18,8 +18,9 @@ from tests.integration.helpers import balance, buy, line, new_member
 
 
 async def test_join_grants_signup_bonus_and_a_readable_code(uow, program, database):
-    result = await join(uow, program, telegram_id=7, first_name="Ana <b>", language_code="es-MX",
-                        now=NOW)
+    result = await join(
+        uow, program, telegram_id=7, first_name="Ana <b>", language_code="es-MX", now=NOW
+    )
     member = result.member
     assert result.created
     assert result.bonus == 50
@@ -45,10 +46,19 @@ async def test_joining_again_greets_the_same_member_without_a_second_bonus(uow, 
 async def test_concurrent_starts_create_one_member(database, program):
     from storage.uow import SqlUnitOfWork
 
-    results = await asyncio.gather(*[
-        join(SqlUnitOfWork(database), program, telegram_id=9, first_name="B",
-             language_code="en", now=NOW) for _ in range(8)
-    ])
+    results = await asyncio.gather(
+        *[
+            join(
+                SqlUnitOfWork(database),
+                program,
+                telegram_id=9,
+                first_name="B",
+                language_code="en",
+                now=NOW,
+            )
+            for _ in range(8)
+        ]
+    )
     assert sum(r.created for r in results) == 1
     assert len({r.member.id for r in results}) == 1
     assert await check_invariants(database) == []
@@ -60,11 +70,17 @@ def test_locale_falls_back_to_the_programs_first(program):
     assert pick_locale(program, "es") == "es"
 
 
-async def test_referral_bonuses_invitee_on_join_referrer_on_first_purchase(uow, program,
-                                                                           database):
+async def test_referral_bonuses_invitee_on_join_referrer_on_first_purchase(uow, program, database):
     alice = await new_member(uow, program, 1)
-    joined = await join(uow, program, telegram_id=2, first_name="Bob", language_code="en",
-                        now=NOW, referral_code=alice.code)
+    joined = await join(
+        uow,
+        program,
+        telegram_id=2,
+        first_name="Bob",
+        language_code="en",
+        now=NOW,
+        referral_code=alice.code,
+    )
     bob = joined.member
     assert joined.referral == "attributed"
     assert joined.bonus == 100  # signup 50 + invitee 50
@@ -95,21 +111,42 @@ async def test_third_qualified_friend_reaches_the_milestone(uow, program, databa
 async def test_referral_on_join_when_the_program_says_so(uow, program):
     on_join = replace(program, referrals=replace(program.referrals, qualify_on="join"))
     alice = await new_member(uow, on_join, 1)
-    result = await join(uow, on_join, telegram_id=2, first_name="B", language_code="en",
-                        now=NOW, referral_code=alice.code)
+    result = await join(
+        uow,
+        on_join,
+        telegram_id=2,
+        first_name="B",
+        language_code="en",
+        now=NOW,
+        referral_code=alice.code,
+    )
     assert result.referrer_reward is not None
     assert await balance(uow, alice) == 150
 
 
 async def test_bad_codes_still_let_people_join(uow, program):
     alice = await new_member(uow, program, 1)
-    unknown = await join(uow, program, telegram_id=2, first_name="B", language_code="en",
-                         now=NOW, referral_code="ZZZZZZZZ")
+    unknown = await join(
+        uow,
+        program,
+        telegram_id=2,
+        first_name="B",
+        language_code="en",
+        now=NOW,
+        referral_code="ZZZZZZZZ",
+    )
     assert unknown.created
     assert unknown.referral == "unknown_code"
     assert unknown.member.referrer_id is None
-    own = await join(uow, program, telegram_id=1, first_name="A", language_code="en", now=NOW,
-                     referral_code=alice.code)
+    own = await join(
+        uow,
+        program,
+        telegram_id=1,
+        first_name="A",
+        language_code="en",
+        now=NOW,
+        referral_code=alice.code,
+    )
     assert own.referral == "own_code"
     assert not own.created
 
@@ -117,8 +154,15 @@ async def test_bad_codes_still_let_people_join(uow, program):
 async def test_an_existing_member_is_never_re_attributed(uow, program):
     alice = await new_member(uow, program, 1)
     bob = await new_member(uow, program, 2)
-    again = await join(uow, program, telegram_id=2, first_name="B", language_code="en", now=NOW,
-                       referral_code=alice.code)
+    again = await join(
+        uow,
+        program,
+        telegram_id=2,
+        first_name="B",
+        language_code="en",
+        now=NOW,
+        referral_code=alice.code,
+    )
     assert again.referral == "already_member"
     assert again.member.referrer_id is None
     await buy(uow, program, bob, "r1", line("LATTE", "coffee", 1, "5.00"))
@@ -143,13 +187,23 @@ async def test_daily_cap_limits_rewarded_referrals_per_local_day(uow, program, d
 
 async def test_settings_and_phone_lookup(uow, program):
     member = await new_member(uow, program, 1)
-    updated = await update_settings(uow, member.id, phone="1 (555) 000-1234", locale="es",
-                                    marketing_opt_in=False, timezone="Europe/Madrid")
+    updated = await update_settings(
+        uow,
+        member.id,
+        phone="1 (555) 000-1234",
+        locale="es",
+        marketing_opt_in=False,
+        timezone="Europe/Madrid",
+    )
     assert updated.phone == "+15550001234"
     assert updated.timezone == "Europe/Madrid"
     assert not updated.marketing_opt_in
-    outcome = await record_purchase(uow, program, ReceiptIn(
-        "p1", MemberRef("phone", "+1 555 000 1234"), [line("X", "coffee", 1, "2.00")]), now=NOW)
+    outcome = await record_purchase(
+        uow,
+        program,
+        ReceiptIn("p1", MemberRef("phone", "+1 555 000 1234"), [line("X", "coffee", 1, "2.00")]),
+        now=NOW,
+    )
     assert outcome.points == 7
     with pytest.raises(InvalidRequest):
         await update_settings(uow, member.id, phone="call me")
@@ -157,8 +211,7 @@ async def test_settings_and_phone_lookup(uow, program):
         await update_settings(uow, member.id, timezone="Mars/Olympus")
 
 
-async def test_forget_erases_personal_data_and_keeps_an_anonymous_ledger(uow, program,
-                                                                         database):
+async def test_forget_erases_personal_data_and_keeps_an_anonymous_ledger(uow, program, database):
     member = await new_member(uow, program, 1)
     await update_settings(uow, member.id, phone="+15550001234")
     await buy(uow, program, member, "r1", line("X", "coffee", 1, "10.00"))
@@ -173,8 +226,7 @@ async def test_forget_erases_personal_data_and_keeps_an_anonymous_ledger(uow, pr
         assert await uow.members.by_telegram_id(1) is None
     with pytest.raises(NotFound):
         await forget(uow, member.id, NOW)
-    rejoined = await join(uow, program, telegram_id=1, first_name="A", language_code="en",
-                          now=NOW)
+    rejoined = await join(uow, program, telegram_id=1, first_name="A", language_code="en", now=NOW)
     assert rejoined.created
     assert rejoined.member.id != member.id
     assert await check_invariants(database) == []

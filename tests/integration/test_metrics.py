@@ -44,8 +44,7 @@ def at(day: str, clock: str = "12:00") -> datetime:
 
 def measured(program: Program, point_value: str = "0.01") -> Program:
     """The example program with a 30-day activity window and a point value."""
-    return replace(program, metrics=MetricsRules(active_days=30,
-                                                 point_value=Decimal(point_value)))
+    return replace(program, metrics=MetricsRules(active_days=30, point_value=Decimal(point_value)))
 
 
 async def insert(database: Database, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -59,99 +58,173 @@ def member(member_id: int, joined: str, tier: str, locale: str, **extra: Any) ->
     return {"id": member_id, "locale": locale, "tier": tier, "joined_at": at(joined), **extra}
 
 
-def receipt(number: int, member_id: int, occurred: datetime, total: str,
-            refunded: str = "0", recorded: datetime | None = None) -> dict[str, Any]:
-    return {"merchant": "main", "receipt_id": f"R{number}", "member_id": member_id,
-            "body_hash": "x", "total": Decimal(total), "refunded": Decimal(refunded),
-            "points_awarded": 0, "tier_credits": 0, "lines": {}, "answer": {},
-            "occurred_at": occurred, "recorded_at": recorded or occurred}
+def receipt(
+    number: int,
+    member_id: int,
+    occurred: datetime,
+    total: str,
+    refunded: str = "0",
+    recorded: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "merchant": "main",
+        "receipt_id": f"R{number}",
+        "member_id": member_id,
+        "body_hash": "x",
+        "total": Decimal(total),
+        "refunded": Decimal(refunded),
+        "points_awarded": 0,
+        "tier_credits": 0,
+        "lines": {},
+        "answer": {},
+        "occurred_at": occurred,
+        "recorded_at": recorded or occurred,
+    }
 
 
 def posting(member_id: int, kind: str, points: int, day: str) -> dict[str, Any]:
     return {"member_id": member_id, "kind": kind, "points": points, "created_at": at(day)}
 
 
-def voucher(number: int, reward: str, issued: str, expires: str,
-            used: str | None = None) -> dict[str, Any]:
-    return {"code": f"V{number}", "member_id": ALICE, "reward_id": reward, "cost": 100,
-            "issued_at": at(issued), "expires_at": at(expires),
-            "used_at": at(used) if used else None}
+def voucher(
+    number: int, reward: str, issued: str, expires: str, used: str | None = None
+) -> dict[str, Any]:
+    return {
+        "code": f"V{number}",
+        "member_id": ALICE,
+        "reward_id": reward,
+        "cost": 100,
+        "issued_at": at(issued),
+        "expires_at": at(expires),
+        "used_at": at(used) if used else None,
+    }
 
 
 async def seed(database: Database) -> None:
     """Five members, their receipts, points, vouchers, invitations and donations."""
-    await insert(database, MemberRow, [
-        member(ALICE, "2025-12-01", "Insider", "en"),
-        member(BOB, "2026-01-05", "Member", "es"),
-        member(CAROL, "2026-02-03", "Member", "en"),  # new in the period
-        member(DAVE, "2026-02-04", "Member", "en",  # new, and forgot in the period: left
-               forgotten_at=at("2026-02-25"), reachable=False),
-        member(ERIN, "2025-11-01", "Prime", "es", reachable=False),  # blocked the bot
-    ])
-    await insert(database, PurchaseRow, [
-        receipt(1, ALICE, at("2026-01-10"), "100.00"),
-        receipt(2, ALICE, at("2026-02-05"), "40.00"),
-        receipt(3, ALICE, at("2026-02-20"), "60.00", refunded="10.00"),  # partial refund
-        receipt(4, ALICE, at("2026-03-01", "05:00"), "70.00"),  # local midnight: outside
-        receipt(5, BOB, at("2026-01-20"), "50.00"),
-        receipt(6, BOB, at("2026-02-10"), "30.00", refunded="30.00"),  # refunded in full
-        receipt(7, CAROL, at("2026-02-15"), "20.00", recorded=at("2026-03-10")),  # late
-        receipt(8, DAVE, at("2026-02-06"), "25.00"),
-        receipt(9, ERIN, at("2025-12-15"), "15.00"),
-        receipt(10, ERIN, at("2026-03-05"), "80.00"),  # after the period
-    ])
-    await insert(database, TransactionRow, [
-        posting(ALICE, "signup", 50, "2025-12-01"),  # before: outstanding only
-        posting(ALICE, "purchase", 100, "2026-01-10"),
-        posting(ALICE, "purchase", 40, "2026-02-05"),
-        posting(ALICE, "purchase", 60, "2026-02-20"),
-        posting(CAROL, "signup", 50, "2026-02-03"),
-        posting(DAVE, "signup", 50, "2026-02-04"),
-        posting(CAROL, "referral_invitee", 25, "2026-02-03"),
-        posting(ALICE, "referral", 100, "2026-02-15"),
-        posting(ALICE, "referral_milestone", 200, "2026-02-15"),
-        posting(BOB, "bonus", 10, "2026-02-11"),
-        posting(ERIN, "surprise", 100, "2026-02-12"),
-        posting(BOB, "adjustment", 30, "2026-02-13"),
-        posting(ALICE, "adjustment", -5, "2026-02-14"),
-        posting(ALICE, "redemption", -150, "2026-02-16"),
-        posting(ALICE, "donation", -40, "2026-02-17"),
-        posting(ERIN, "expiry", -20, "2026-02-18"),
-        posting(ALICE, "refund", -6, "2026-02-21"),
-        posting(DAVE, "forfeit", -45, "2026-02-25"),
-        posting(ALICE, "redemption", -30, "2026-03-02"),  # after the period
-    ])
-    await insert(database, VoucherRow, [
-        voucher(1, "coffee", "2026-02-10", "2026-04-10", used="2026-02-12"),
-        voucher(2, "coffee", "2026-01-01", "2026-02-15"),  # expired unused in the period
-        voucher(3, "coffee", "2026-01-01", "2026-03-15", used="2026-02-02"),
-        voucher(4, "tote", "2026-02-20", "2026-04-20"),
-        voucher(5, "tote", "2026-01-01", "2026-03-10"),  # nothing happened in the period
-    ])
-    await insert(database, ReferralRow, [
-        {"referrer_id": ALICE, "invitee_id": CAROL, "status": "rewarded",
-         "joined_at": at("2026-02-03"), "qualified_at": at("2026-02-15")},
-        {"referrer_id": ALICE, "invitee_id": DAVE, "status": "void",
-         "joined_at": at("2026-02-04"), "qualified_at": at("2026-02-25")},
-        {"referrer_id": ALICE, "invitee_id": BOB, "status": "rewarded",
-         "joined_at": at("2026-01-05"), "qualified_at": at("2026-01-20")},
-    ])
+    await insert(
+        database,
+        MemberRow,
+        [
+            member(ALICE, "2025-12-01", "Insider", "en"),
+            member(BOB, "2026-01-05", "Member", "es"),
+            member(CAROL, "2026-02-03", "Member", "en"),  # new in the period
+            member(
+                DAVE,
+                "2026-02-04",
+                "Member",
+                "en",  # new, and forgot in the period: left
+                forgotten_at=at("2026-02-25"),
+                reachable=False,
+            ),
+            member(ERIN, "2025-11-01", "Prime", "es", reachable=False),  # blocked the bot
+        ],
+    )
+    await insert(
+        database,
+        PurchaseRow,
+        [
+            receipt(1, ALICE, at("2026-01-10"), "100.00"),
+            receipt(2, ALICE, at("2026-02-05"), "40.00"),
+            receipt(3, ALICE, at("2026-02-20"), "60.00", refunded="10.00"),  # partial refund
+            receipt(4, ALICE, at("2026-03-01", "05:00"), "70.00"),  # local midnight: outside
+            receipt(5, BOB, at("2026-01-20"), "50.00"),
+            receipt(6, BOB, at("2026-02-10"), "30.00", refunded="30.00"),  # refunded in full
+            receipt(7, CAROL, at("2026-02-15"), "20.00", recorded=at("2026-03-10")),  # late
+            receipt(8, DAVE, at("2026-02-06"), "25.00"),
+            receipt(9, ERIN, at("2025-12-15"), "15.00"),
+            receipt(10, ERIN, at("2026-03-05"), "80.00"),  # after the period
+        ],
+    )
+    await insert(
+        database,
+        TransactionRow,
+        [
+            posting(ALICE, "signup", 50, "2025-12-01"),  # before: outstanding only
+            posting(ALICE, "purchase", 100, "2026-01-10"),
+            posting(ALICE, "purchase", 40, "2026-02-05"),
+            posting(ALICE, "purchase", 60, "2026-02-20"),
+            posting(CAROL, "signup", 50, "2026-02-03"),
+            posting(DAVE, "signup", 50, "2026-02-04"),
+            posting(CAROL, "referral_invitee", 25, "2026-02-03"),
+            posting(ALICE, "referral", 100, "2026-02-15"),
+            posting(ALICE, "referral_milestone", 200, "2026-02-15"),
+            posting(BOB, "bonus", 10, "2026-02-11"),
+            posting(ERIN, "surprise", 100, "2026-02-12"),
+            posting(BOB, "adjustment", 30, "2026-02-13"),
+            posting(ALICE, "adjustment", -5, "2026-02-14"),
+            posting(ALICE, "redemption", -150, "2026-02-16"),
+            posting(ALICE, "donation", -40, "2026-02-17"),
+            posting(ERIN, "expiry", -20, "2026-02-18"),
+            posting(ALICE, "refund", -6, "2026-02-21"),
+            posting(DAVE, "forfeit", -45, "2026-02-25"),
+            posting(ALICE, "redemption", -30, "2026-03-02"),  # after the period
+        ],
+    )
+    await insert(
+        database,
+        VoucherRow,
+        [
+            voucher(1, "coffee", "2026-02-10", "2026-04-10", used="2026-02-12"),
+            voucher(2, "coffee", "2026-01-01", "2026-02-15"),  # expired unused in the period
+            voucher(3, "coffee", "2026-01-01", "2026-03-15", used="2026-02-02"),
+            voucher(4, "tote", "2026-02-20", "2026-04-20"),
+            voucher(5, "tote", "2026-01-01", "2026-03-10"),  # nothing happened in the period
+        ],
+    )
+    await insert(
+        database,
+        ReferralRow,
+        [
+            {
+                "referrer_id": ALICE,
+                "invitee_id": CAROL,
+                "status": "rewarded",
+                "joined_at": at("2026-02-03"),
+                "qualified_at": at("2026-02-15"),
+            },
+            {
+                "referrer_id": ALICE,
+                "invitee_id": DAVE,
+                "status": "void",
+                "joined_at": at("2026-02-04"),
+                "qualified_at": at("2026-02-25"),
+            },
+            {
+                "referrer_id": ALICE,
+                "invitee_id": BOB,
+                "status": "rewarded",
+                "joined_at": at("2026-01-05"),
+                "qualified_at": at("2026-01-20"),
+            },
+        ],
+    )
     donation_ledger = [posting(ALICE, "donation", -1, "2026-01-01")]  # their transaction
     await insert(database, TransactionRow, donation_ledger)
-    await insert(database, DonationRow, [
-        {"member_id": member_id, "cause_id": cause, "points": points, "transaction_id": 20,
-         "created_at": at(day)}
-        for member_id, cause, points, day in [
-            (ALICE, "trees", 150, "2026-02-08"), (CAROL, "trees", 60, "2026-02-09"),
-            (ALICE, "trees", 90, "2026-01-20"),  # before the period
-            (ALICE, "meals", 120, "2026-02-09"), (ALICE, "meals", 10, "2026-02-19"),
-            (CAROL, "gone", 5, "2026-02-09"),  # a cause the program no longer lists
-        ]
-    ])
+    await insert(
+        database,
+        DonationRow,
+        [
+            {
+                "member_id": member_id,
+                "cause_id": cause,
+                "points": points,
+                "transaction_id": 20,
+                "created_at": at(day),
+            }
+            for member_id, cause, points, day in [
+                (ALICE, "trees", 150, "2026-02-08"),
+                (CAROL, "trees", 60, "2026-02-09"),
+                (ALICE, "trees", 90, "2026-01-20"),  # before the period
+                (ALICE, "meals", 120, "2026-02-09"),
+                (ALICE, "meals", 10, "2026-02-19"),
+                (CAROL, "gone", 5, "2026-02-09"),  # a cause the program no longer lists
+            ]
+        ],
+    )
 
 
-async def test_every_figure_of_a_period(database: Database,
-                                        program: Program) -> None:
+async def test_every_figure_of_a_period(database: Database, program: Program) -> None:
     await seed(database)
     read_only = SqlUnitOfWork(database, read_only=True)
     figures = await program_metrics(read_only, measured(program), SINCE, UNTIL)
@@ -184,9 +257,17 @@ async def test_every_figure_of_a_period(database: Database,
     }
 
     points = figures.points
-    assert points.issued == {"purchase": 100, "signup": 100, "referral": 125, "milestone": 200,
-                             "bonus": 10, "surprise": 100, "adjustment": 30, "action": 0,
-                             "birthday": 0}
+    assert points.issued == {
+        "purchase": 100,
+        "signup": 100,
+        "referral": 125,
+        "milestone": 200,
+        "bonus": 10,
+        "surprise": 100,
+        "adjustment": 30,
+        "action": 0,
+        "birthday": 0,
+    }
     assert points.issued_total == 665  # 100 + 100 + 125 + 200 + 10 + 100 + 30
     assert (points.redeemed, points.donated, points.expired) == (150, 40, 20)
     assert (points.clawed_back, points.removed, points.forfeited) == (6, 5, 45)
@@ -209,12 +290,12 @@ async def test_every_figure_of_a_period(database: Database,
     }
 
 
-async def test_an_empty_period_has_zeros_and_no_rates(database: Database,
-                                                      program: Program) -> None:
+async def test_an_empty_period_has_zeros_and_no_rates(database: Database, program: Program) -> None:
     await seed(database)
     read_only = SqlUnitOfWork(database, read_only=True)
-    figures = await program_metrics(read_only, measured(program, "0"), date(2020, 1, 1),
-                                    date(2020, 2, 1))
+    figures = await program_metrics(
+        read_only, measured(program, "0"), date(2020, 1, 1), date(2020, 2, 1)
+    )
     assert (figures.members.total, figures.members.new, figures.members.active) == (0, 0, 0)
     assert figures.members.by_tier == {}
     assert figures.members.by_locale == {}
@@ -235,8 +316,9 @@ async def test_an_empty_period_has_zeros_and_no_rates(database: Database,
     assert figures.donations == {}
 
 
-async def test_json_has_money_as_strings_and_rates_as_numbers(database: Database,
-                                                              program: Program) -> None:
+async def test_json_has_money_as_strings_and_rates_as_numbers(
+    database: Database, program: Program
+) -> None:
     await seed(database)
     read_only = SqlUnitOfWork(database, read_only=True)
     shown = as_json(await program_metrics(read_only, measured(program), SINCE, UNTIL))
@@ -248,7 +330,10 @@ async def test_json_has_money_as_strings_and_rates_as_numbers(database: Database
     assert shown["purchase_frequency"] == 1.33
     assert shown["points"]["liability"] == "5.48"  # type: ignore[index]
     assert shown["points"]["rewards"]["tote"] == {  # type: ignore[index]
-        "issued": 1, "used": 0, "expired": 0}
+        "issued": 1,
+        "used": 0,
+        "expired": 0,
+    }
 
 
 async def test_a_reversed_period_is_refused(database: Database, program: Program) -> None:
@@ -262,23 +347,42 @@ async def test_the_points_of_a_period_balance(database: Database, program: Progr
     before = await program_metrics(read_only, measuring, date(2025, 11, 1), SINCE)
     during = (await program_metrics(read_only, measuring, SINCE, UNTIL)).points
     assert before.points.outstanding == 149  # 50 + 100 - 1, all before February
-    taken = (during.redeemed + during.donated + during.expired + during.clawed_back
-             + during.removed + during.forfeited)
+    taken = (
+        during.redeemed
+        + during.donated
+        + during.expired
+        + during.clawed_back
+        + during.removed
+        + during.forfeited
+    )
     assert before.points.outstanding + during.issued_total - taken == during.outstanding
 
 
-async def test_figures_of_rows_written_by_the_services(uow: SqlUnitOfWork,
-                                                       program: Program) -> None:
+async def test_figures_of_rows_written_by_the_services(
+    uow: SqlUnitOfWork, program: Program
+) -> None:
     """The same definitions over what joining, buying, refunding and forgetting write."""
     ann = await new_member(uow, program, 101, now=at("2026-01-05"))
     await buy(uow, program, ann, "A1", line("X", "other", 1, "10.00"), now=at("2026-01-10"))
     ben = await new_member(uow, program, 102, now=at("2026-02-02"))
     await buy(uow, program, ben, "B1", line("X", "other", 1, "20.00"), now=at("2026-02-03"))
-    full = await refund_purchase(uow, program, merchant="main", receipt_id="B1",
-                                 amount=Decimal("20.00"), now=at("2026-02-04"))
+    full = await refund_purchase(
+        uow,
+        program,
+        merchant="main",
+        receipt_id="B1",
+        amount=Decimal("20.00"),
+        now=at("2026-02-04"),
+    )
     await buy(uow, program, ben, "B2", line("X", "other", 1, "30.00"), now=at("2026-02-05"))
-    part = await refund_purchase(uow, program, merchant="main", receipt_id="B2",
-                                 amount=Decimal("12.00"), now=at("2026-02-06"))
+    part = await refund_purchase(
+        uow,
+        program,
+        merchant="main",
+        receipt_id="B2",
+        amount=Decimal("12.00"),
+        now=at("2026-02-06"),
+    )
     cid = await new_member(uow, program, 103, now=at("2026-02-07"))
     await buy(uow, program, cid, "C1", line("X", "other", 1, "5.00"), now=at("2026-02-08"))
     forfeited = await forget(uow, cid.id, at("2026-02-09"))
@@ -287,12 +391,21 @@ async def test_figures_of_rows_written_by_the_services(uow: SqlUnitOfWork,
         ("A2", "40.00", at("2026-02-20"), at("2026-03-03")),  # recorded after the period
         ("A3", "7.00", at("2026-02-01", "04:00"), at("2026-02-25")),  # Jan 31, 23:00 local
     ]:
-        await record_purchase(uow, program, ReceiptIn(
-            receipt_id, MemberRef("member_code", ann.code), [line("X", "other", 1, total)],
-            occurred), now=recorded)
+        await record_purchase(
+            uow,
+            program,
+            ReceiptIn(
+                receipt_id,
+                MemberRef("member_code", ann.code),
+                [line("X", "other", 1, total)],
+                occurred,
+            ),
+            now=recorded,
+        )
 
-    figures = await program_metrics(SqlUnitOfWork(uow.database, read_only=True),
-                                    measured(program), SINCE, UNTIL)
+    figures = await program_metrics(
+        SqlUnitOfWork(uow.database, read_only=True), measured(program), SINCE, UNTIL
+    )
     members = figures.members
     assert (members.total, members.new, members.left) == (2, 2, 1)  # Ann, Ben; Ben, Cid; Cid
     # S: Ann (A1 Jan 10, A3 Jan 31 local). E: Ann (A2), Ben (B2; B1 refunded in full).

@@ -147,8 +147,9 @@ async def test_upgrade_empty_database_to_head(database: Database) -> None:
     assert await current_revision(database) is None
     await upgrade(database)
     assert await current_revision(database) == head_revision()
-    assert head_revision() == max(p.stem.split("_")[0] for p in
-                                  (migrate.MIGRATIONS / "versions").glob("0*.py"))
+    assert head_revision() == max(
+        p.stem.split("_")[0] for p in (migrate.MIGRATIONS / "versions").glob("0*.py")
+    )
 
 
 async def test_ensure_schema_twice_is_a_no_op(
@@ -255,12 +256,18 @@ def test_the_head_is_read_as_alembic_reads_it(tmp_path, monkeypatch):
 def test_alembic_stays_out_of_the_process_that_ensures_the_schema(tmp_path):
     """Alembic (10 MB) stays out of a bot, whether its database is migrated (in a child
     process) or only checked."""
-    ensure = ("import asyncio, sys; from storage.database import Database;"
-              "from storage.migrate import ensure_schema;"
-              f"asyncio.run(ensure_schema(Database('sqlite+aiosqlite:///{tmp_path}/x.db')));"
-              "print('alembic' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", ensure], capture_output=True, text=True,
-                           check=True).stdout.strip() for _ in range(2)]
+    ensure = (
+        "import asyncio, sys; from storage.database import Database;"
+        "from storage.migrate import ensure_schema;"
+        f"asyncio.run(ensure_schema(Database('sqlite+aiosqlite:///{tmp_path}/x.db')));"
+        "print('alembic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", ensure], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
     assert runs == ["False", "False"]  # the first run migrates; the second only checks
 
 
@@ -270,34 +277,53 @@ async def test_0012_dates_earlier_receipts_points_by_their_purchase(database: Da
     rows = [
         MEMBER,
         "INSERT INTO accounts VALUES (1, 30)",
-        *(f"INSERT INTO point_transactions (id, member_id, kind, points, created_at) "
-          f"VALUES ({n}, 1, 'purchase', {points}, '2024-03-10 12:00:00')"
-          for n, points in ((1, 10), (2, 20))),
-        *(f"INSERT INTO point_lots (id, member_id, transaction_id, points, remaining, "
-          f"earned_at, expires_at) VALUES ({n}, 1, {n}, {points}, {points}, "
-          f"'2024-03-10 12:00:00', '2025-03-10 12:00:00')" for n, points in ((1, 10), (2, 20))),
-        *(f"INSERT INTO point_entries (id, transaction_id, member_id, lot_id, points) "
-          f"VALUES ({n}, {n}, 1, {n}, {points})" for n, points in ((1, 10), (2, 20))),
-        *(f"INSERT INTO purchases (id, merchant, receipt_id, member_id, body_hash, total, "
-          f"points_awarded, tier_credits, refunded, points_clawed, credits_clawed, lot_id, "
-          f"lines, answer, occurred_at, recorded_at) VALUES ({n}, 'main', 'R-{n}', 1, 'h', "
-          f"1000, {points}, 10, 0, 0, 0, {n}, '{{}}', '{{}}', '{occurred}', "
-          f"'2024-03-10 12:00:00')"
-          for n, points, occurred in ((1, 10, "2024-03-01 09:30:00"),
-                                      (2, 20, "2024-03-10 12:00:00"))),
+        *(
+            f"INSERT INTO point_transactions (id, member_id, kind, points, created_at) "
+            f"VALUES ({n}, 1, 'purchase', {points}, '2024-03-10 12:00:00')"
+            for n, points in ((1, 10), (2, 20))
+        ),
+        *(
+            f"INSERT INTO point_lots (id, member_id, transaction_id, points, remaining, "
+            f"earned_at, expires_at) VALUES ({n}, 1, {n}, {points}, {points}, "
+            f"'2024-03-10 12:00:00', '2025-03-10 12:00:00')"
+            for n, points in ((1, 10), (2, 20))
+        ),
+        *(
+            f"INSERT INTO point_entries (id, transaction_id, member_id, lot_id, points) "
+            f"VALUES ({n}, {n}, 1, {n}, {points})"
+            for n, points in ((1, 10), (2, 20))
+        ),
+        *(
+            f"INSERT INTO purchases (id, merchant, receipt_id, member_id, body_hash, total, "
+            f"points_awarded, tier_credits, refunded, points_clawed, credits_clawed, lot_id, "
+            f"lines, answer, occurred_at, recorded_at) VALUES ({n}, 'main', 'R-{n}', 1, 'h', "
+            f"1000, {points}, 10, 0, 0, 0, {n}, '{{}}', '{{}}', '{occurred}', "
+            f"'2024-03-10 12:00:00')"
+            for n, points, occurred in (
+                (1, 10, "2024-03-01 09:30:00"),
+                (2, 20, "2024-03-10 12:00:00"),
+            )
+        ),
     ]
     async with database.writer.begin() as connection:
         for row in rows:
             await connection.execute(text(row))
     await upgrade(database)
     async with database.reader.connect() as connection:
-        dates = (await connection.execute(text(
-            "SELECT t.id, t.created_at, l.earned_at, l.expires_at FROM point_transactions t "
-            "JOIN point_lots l ON l.transaction_id = t.id ORDER BY t.id"))).all()
+        dates = (
+            await connection.execute(
+                text(
+                    "SELECT t.id, t.created_at, l.earned_at, l.expires_at FROM "
+                    "point_transactions t "
+                    "JOIN point_lots l ON l.transaction_id = t.id ORDER BY t.id"
+                )
+            )
+        ).all()
         tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
     assert [(n, str(made), str(earned), str(expires)) for n, made, earned, expires in dates] == [
         (1, "2024-03-01 09:30:00", "2024-03-01 09:30:00", "2025-03-10 12:00:00"),
-        (2, "2024-03-10 12:00:00", "2024-03-10 12:00:00", "2025-03-10 12:00:00")]
+        (2, "2024-03-10 12:00:00", "2024-03-10 12:00:00", "2025-03-10 12:00:00"),
+    ]
     assert {"installation_keys", "forgotten_members"} <= tables
 
 

@@ -27,8 +27,7 @@ async def test_a_purchase_tells_the_points_and_a_new_tier(uow, program):
 
 async def test_referrals_tell_the_referrer(uow, program):
     alice = await new_member(uow, program, 1)
-    friends = [await new_member(uow, program, 10 + i, referral_code=alice.code)
-               for i in range(3)]
+    friends = [await new_member(uow, program, 10 + i, referral_code=alice.code) for i in range(3)]
     for i, friend in enumerate(friends):
         await buy(uow, program, friend, f"R-{i}", line("X", "coffee", 1, "1.00"))
     mine = [t for member_id, t in await templates(uow) if member_id == alice.id]

@@ -64,8 +64,9 @@ async def test_a_long_read_moves_to_a_worker_thread_and_the_loop_keeps_going(sql
 
     ticker = asyncio.create_task(tick())
     try:
-        total, thread = await read(sqlite_db, COUNT_TO.format(n=3_000_000)
-                                   + "SELECT max(x), thread_id() FROM c")
+        total, thread = await read(
+            sqlite_db, COUNT_TO.format(n=3_000_000) + "SELECT max(x), thread_id() FROM c"
+        )
         during = ticks
     finally:
         ticker.cancel()
@@ -101,15 +102,15 @@ async def test_the_reader_writes_nothing(sqlite_db):
 
 
 async def test_a_cancelled_long_read_is_stopped_and_the_reader_still_works(sqlite_db):
-    slow = asyncio.create_task(read(sqlite_db, COUNT_TO.format(n=10**10)
-                                    + "SELECT max(x), thread_id() FROM c"))
+    slow = asyncio.create_task(
+        read(sqlite_db, COUNT_TO.format(n=10**10) + "SELECT max(x), thread_id() FROM c")
+    )
     await asyncio.sleep(0)  # the read starts, runs out of its budget and moves out
     assert not slow.done()
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
         await slow
     assert await read(sqlite_db, "SELECT 7, thread_id()") == (7, threading.get_ident())
-
 
 
 async def dropped_in_use(database, kept) -> None:

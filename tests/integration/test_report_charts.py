@@ -15,9 +15,9 @@ PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
 FILES = ["members.png", "points.png", "revenue.png", "surveys.png", "tiers.png"]
 
 
-
-def test_charts_are_written_beside_the_report(seeded: str, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_charts_are_written_beside_the_report(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "charts" / "february"  # created with its parents
     capsys.readouterr()
     assert main(["report", *PERIOD, "--format", "json", "--charts", str(folder)]) == 0
@@ -30,14 +30,18 @@ def test_charts_are_written_beside_the_report(seeded: str, tmp_path: Path,
 
 
 def test_charts_that_cannot_be_made_exit_2_in_one_line(
-        seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     capsys.readouterr()
     for arguments, reason in (
-            ([*PERIOD, "--charts", str(blocker)], "--charts: cannot write into"),
-            (["--since", "2000-01-01", "--until", "2026-01-01", "--charts", str(tmp_path / "out")],
-             "--charts: charts cover at most 260 weeks")):
+        ([*PERIOD, "--charts", str(blocker)], "--charts: cannot write into"),
+        (
+            ["--since", "2000-01-01", "--until", "2026-01-01", "--charts", str(tmp_path / "out")],
+            "--charts: charts cover at most 260 weeks",
+        ),
+    ):
         assert main(["report", *arguments]) == 2
         out, err = capsys.readouterr()
         assert out == ""  # nothing printed: the report is not half given

@@ -20,7 +20,6 @@ from tests.integration.test_cli import in_thread
 PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
 
 
-
 def test_json_is_exactly_the_metrics(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["report", *PERIOD, "--format", "json"]) == 0
@@ -30,9 +29,12 @@ def test_json_is_exactly_the_metrics(seeded: str, capsys: pytest.CaptureFixture[
     async def measure() -> None:
         database = Database(seeded)
         try:
-            figures = await program_metrics(SqlUnitOfWork(database, read_only=True),
-                                            load_program(default_program_path()),
-                                            date(2026, 2, 1), date(2026, 3, 1))
+            figures = await program_metrics(
+                SqlUnitOfWork(database, read_only=True),
+                load_program(default_program_path()),
+                date(2026, 2, 1),
+                date(2026, 3, 1),
+            )
             expected.update(as_json(figures))
         finally:
             await database.dispose()
@@ -53,7 +55,8 @@ def test_csv_has_one_row_per_figure(seeded: str, capsys: pytest.CaptureFixture[s
 
 
 def test_table_shows_the_previous_period_and_the_change(
-        seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main(["report", *PERIOD]) == 0
     out = capsys.readouterr().out
@@ -68,8 +71,8 @@ def test_table_shows_the_previous_period_and_the_change(
 
 
 def test_the_default_period_is_the_30_days_before_today(
-        tmp_path: object, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/r.db")
     zone = ZoneInfo(load_program(default_program_path()).info.timezone)
     assert main(["report", "--format", "json"]) == 0
@@ -81,19 +84,36 @@ def test_the_default_period_is_the_30_days_before_today(
     assert shown["retention_rate"] is None
 
 
-@pytest.mark.parametrize(("arguments", "reason"), [
-    (["--since", "2026-13-01"],
-     "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got '2026-13-01'"),
-    (["--until", "soon"],
-     "--until: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got 'soon'"),
-    (["--since", "0001-01-01"],  # before: a traceback from the program's time zone
-     "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got '0001-01-01'"),
-    (["--since", "2026-03-01", "--until", "2026-03-01"],
-     "--since: 2026-03-01 must be before --until (2026-03-01)"),
-])
-def test_bad_dates_exit_2_with_one_line(arguments: list[str], reason: str, tmp_path: object,
-                                        monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (
+            ["--since", "2026-13-01"],
+            "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, "
+            "got '2026-13-01'",
+        ),
+        (
+            ["--until", "soon"],
+            "--until: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, got 'soon'",
+        ),
+        (
+            ["--since", "0001-01-01"],  # before: a traceback from the program's time zone
+            "--since: expected a date as YYYY-MM-DD from 2000-01-01 to 9998-12-31, "
+            "got '0001-01-01'",
+        ),
+        (
+            ["--since", "2026-03-01", "--until", "2026-03-01"],
+            "--since: 2026-03-01 must be before --until (2026-03-01)",
+        ),
+    ],
+)
+def test_bad_dates_exit_2_with_one_line(
+    arguments: list[str],
+    reason: str,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/r.db")
     assert main(["report", *arguments]) == 2
     captured = capsys.readouterr()

@@ -26,15 +26,21 @@ from tests.integration.helpers import balance, buy, line, new_member
 
 
 async def give(uow, program, member, points, now=NOW):
-    return await adjust_points(uow, program, member_id=member.id, points=points,
-                               reason="test top-up", actor="admin:1", now=now)
+    return await adjust_points(
+        uow,
+        program,
+        member_id=member.id,
+        points=points,
+        reason="test top-up",
+        actor="admin:1",
+        now=now,
+    )
 
 
 async def test_redeem_issues_a_voucher_and_spends_the_cost(uow, program, database):
     member = await new_member(uow, program, 1)
     await give(uow, program, member, 100)
-    redemption = await redeem_reward(uow, program, member_id=member.id, reward_id="coffee",
-                                     now=NOW)
+    redemption = await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW)
     voucher = redemption.voucher
     assert redemption.balance == 0
     assert len(voucher.code) == VOUCHER_CODE_LENGTH
@@ -102,10 +108,12 @@ async def test_out_of_stock_refuses_and_keeps_the_points(uow, program, database)
 async def test_a_repeated_request_returns_the_first_voucher(uow, program):
     member = await new_member(uow, program, 1)
     await give(uow, program, member, 500)
-    first = await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW,
-                                request_id="btn-1")
-    again = await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW,
-                                request_id="btn-1")
+    first = await redeem_reward(
+        uow, program, member_id=member.id, reward_id="coffee", now=NOW, request_id="btn-1"
+    )
+    again = await redeem_reward(
+        uow, program, member_id=member.id, reward_id="coffee", now=NOW, request_id="btn-1"
+    )
     assert again.replayed
     assert again.voucher.code == first.voucher.code
     assert await balance(uow, member) == 400
@@ -134,8 +142,9 @@ async def test_voucher_use_at_the_till(uow, program):
     assert twice.value.reason == "used"
     stale = await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW)
     with pytest.raises(VoucherUnusable) as expired:
-        await use_voucher(uow, code=stale.voucher.code, actor="till-1",
-                          now=NOW + timedelta(days=30))
+        await use_voucher(
+            uow, code=stale.voucher.code, actor="till-1", now=NOW + timedelta(days=30)
+        )
     assert expired.value.reason == "expired"
     assert await balance(uow, member) == 0  # an expired voucher gives nothing back
     with pytest.raises(NotFound):
@@ -145,13 +154,11 @@ async def test_voucher_use_at_the_till(uow, program):
 async def test_donation_moves_points_to_the_cause_with_its_impact(uow, program, database):
     member = await new_member(uow, program, 1)
     await give(uow, program, member, 300)
-    outcome = await donate(uow, program, member_id=member.id, cause_id="trees", points=250,
-                           now=NOW)
+    outcome = await donate(uow, program, member_id=member.id, cause_id="trees", points=250, now=NOW)
     assert outcome.balance == 100
     assert outcome.progress.points == 250
     assert outcome.member_impact == 2
-    outcome = await donate(uow, program, member_id=member.id, cause_id="trees", points=100,
-                           now=NOW)
+    outcome = await donate(uow, program, member_id=member.id, cause_id="trees", points=100, now=NOW)
     assert outcome.member_points == 350
     assert outcome.member_impact == 3  # "you planted 3 trees"
     with pytest.raises(InsufficientPoints):
@@ -174,24 +181,29 @@ async def test_adjustments_need_a_reason_and_never_go_below_zero(uow, program, d
     with pytest.raises(InsufficientPoints):
         await give(uow, program, member, -6)
     with pytest.raises(InvalidRequest):
-        await adjust_points(uow, program, member_id=member.id, points=5, reason=" ",
-                            actor="admin:1", now=NOW)
+        await adjust_points(
+            uow, program, member_id=member.id, points=5, reason=" ", actor="admin:1", now=NOW
+        )
     with pytest.raises(InvalidRequest):
         await give(uow, program, member, 0)
     async with uow:
         records = await uow.ledger.history(member.id, 10, 0)
     assert [(r.kind, r.points, r.reason) for r in records[:2]] == [
-        ("adjustment", -70, "test top-up"), ("adjustment", 25, "test top-up")]
+        ("adjustment", -70, "test top-up"),
+        ("adjustment", 25, "test top-up"),
+    ]
     assert await check_invariants(database) == []
 
 
-async def test_each_lot_expires_on_its_own_and_spends_take_the_soonest_first(uow, program,
-                                                                            database):
+async def test_each_lot_expires_on_its_own_and_spends_take_the_soonest_first(
+    uow, program, database
+):
     member = await new_member(uow, program, 1)  # 50, expiring NOW + 12 months
     later = add_months(NOW, 6)
     await give(uow, program, member, 100, now=later)  # expiring NOW + 18 months
-    await donate(uow, program, member_id=member.id, cause_id="trees", points=30,
-                 now=add_months(NOW, 7))
+    await donate(
+        uow, program, member_id=member.id, cause_id="trees", points=30, now=add_months(NOW, 7)
+    )
     async with uow:
         lots = await uow.ledger.open_lots(member.id)
     assert [lot.remaining for lot in lots] == [20, 100]
@@ -227,8 +239,7 @@ async def test_account_summary_and_history_pages(uow, program):
     assert summary.next_reward is not None
     assert summary.next_reward.id == "off10"  # coffee is affordable; tote needs Insider
     assert summary.expiring_points == 0
-    soon = await account_summary(uow, program, member.id, add_months(NOW, 12) - timedelta(
-        days=10))
+    soon = await account_summary(uow, program, member.id, add_months(NOW, 12) - timedelta(days=10))
     assert soon.expiring_points == 150
     assert soon.expiring_first == add_months(NOW, 12)
     for i in range(12):
@@ -244,14 +255,18 @@ async def test_account_summary_and_history_pages(uow, program):
 async def test_a_request_id_reused_for_something_else_is_a_conflict(uow, program):
     member = await new_member(uow, program, 1)
     await give(uow, program, member, 2000)
-    await redeem_reward(uow, program, member_id=member.id, reward_id="coffee", now=NOW,
-                        request_id="X")
+    await redeem_reward(
+        uow, program, member_id=member.id, reward_id="coffee", now=NOW, request_id="X"
+    )
     with pytest.raises(Conflict):
-        await redeem_reward(uow, program, member_id=member.id, reward_id="off10", now=NOW,
-                            request_id="X")
-    await donate(uow, program, member_id=member.id, cause_id="trees", points=10, now=NOW,
-                 request_id="Y")
+        await redeem_reward(
+            uow, program, member_id=member.id, reward_id="off10", now=NOW, request_id="X"
+        )
+    await donate(
+        uow, program, member_id=member.id, cause_id="trees", points=10, now=NOW, request_id="Y"
+    )
     with pytest.raises(Conflict):
-        await donate(uow, program, member_id=member.id, cause_id="meals", points=999, now=NOW,
-                     request_id="Y")
+        await donate(
+            uow, program, member_id=member.id, cause_id="meals", points=999, now=NOW, request_id="Y"
+        )
     assert await balance(uow, member) == 2050 - 150 - 10

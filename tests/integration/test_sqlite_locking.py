@@ -66,8 +66,9 @@ async def test_the_shared_pace_waits_for_the_write_lock_within_the_timeout_too(t
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        outcomes = await asyncio.gather(*(slots.reserve(0.04, 100.0) for _ in range(4)),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(slots.reserve(0.04, 100.0) for _ in range(4)), return_exceptions=True
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -91,8 +92,10 @@ def read_only(path: Path) -> Iterator[None]:
             path.chmod(mode)
         return
     chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(path)],
-                                        capture_output=True).returncode != 0:
+    if (
+        chattr is None
+        or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0
+    ):
         pytest.skip("running as root where chattr +i is not available: nothing is read-only")
     try:
         yield
@@ -121,12 +124,16 @@ def test_a_read_only_directory_is_refused_in_one_line(tmp_path, monkeypatch, cap
     with read_only(folder):
         assert main(["db", "upgrade"]) == 2
     err = capsys.readouterr().err
-    assert err == (f"loyalty-bot: setting DATABASE_URL: cannot create the SQLite file "
-                   f"{folder}/loyalty.db: the directory {folder} is not writable\n")
+    assert err == (
+        f"loyalty-bot: setting DATABASE_URL: cannot create the SQLite file "
+        f"{folder}/loyalty.db: the directory {folder} is not writable\n"
+    )
 
 
 def test_a_missing_directory_is_named(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/nowhere/loyalty.db")
     assert main(["api-token", "list"]) == 2
-    assert capsys.readouterr().err == (f"loyalty-bot: setting DATABASE_URL: the directory "
-                                       f"{tmp_path}/nowhere of the SQLite file does not exist\n")
+    assert capsys.readouterr().err == (
+        f"loyalty-bot: setting DATABASE_URL: the directory "
+        f"{tmp_path}/nowhere of the SQLite file does not exist\n"
+    )

@@ -16,12 +16,14 @@ from tests.delivery.helpers import add_members
 SINCE, UNTIL = NOW, NOW + timedelta(days=30)
 
 
-async def answered(database, member_id: int, reference: str, store: str | None,
-                   at, **scores: int) -> int:
+async def answered(
+    database, member_id: int, reference: str, store: str | None, at, **scores: int
+) -> int:
     """A survey sent to a member and answered at `at` with these scores."""
     async with SqlUnitOfWork(database) as uow:
-        send_id = await uow.surveys.add_send(NewSurveySend(
-            "s", member_id, "purchase", reference, store, at, at))
+        send_id = await uow.surveys.add_send(
+            NewSurveySend("s", member_id, "purchase", reference, store, at, at)
+        )
         assert send_id is not None
         for question, score in scores.items():
             assert await uow.surveys.add_answer(send_id, question, score, at)
@@ -64,8 +66,12 @@ async def test_one_answer_per_question_and_one_send_per_trigger(database):
     send_id = await answered(database, ann, "receipt:1", None, NOW, csat=2)
     async with SqlUnitOfWork(database) as uow:
         assert not await uow.surveys.add_answer(send_id, "csat", 5, NOW)
-        assert await uow.surveys.add_send(NewSurveySend(
-            "s", ann, "purchase", "receipt:1", None, NOW, NOW)) is None
+        assert (
+            await uow.surveys.add_send(
+                NewSurveySend("s", ann, "purchase", "receipt:1", None, NOW, NOW)
+            )
+            is None
+        )
         assert await uow.surveys.mark_rewarded(send_id, NOW)
         assert not await uow.surveys.mark_rewarded(send_id, NOW)
     figures = await satisfaction(SqlUnitOfWork(database, read_only=True), SINCE, UNTIL)
@@ -78,12 +84,20 @@ async def test_the_program_metrics_carry_the_figures_of_their_period(database, p
     await answered(database, bob, "receipt:2", None, NOW + timedelta(days=2), csat=2, nps=6)
     await answered(database, bob, "receipt:3", None, NOW + timedelta(days=40), csat=1)
     # [2026-03-02, 2026-04-01) at the program's midnights: the first two count, not the third
-    figures = await program_metrics(SqlUnitOfWork(database, read_only=True), program,
-                                    date(2026, 3, 2), date(2026, 4, 1))
+    figures = await program_metrics(
+        SqlUnitOfWork(database, read_only=True), program, date(2026, 3, 2), date(2026, 4, 1)
+    )
     # csat 5, 2: 1 of 2 positive = 50.0; nps 10, 6: 50% promoters - 50% detractors = 0.0
     assert as_json(figures)["satisfaction"] == {
-        "csat": {"value": 50.0, "answers": 2}, "ces": {"value": None, "answers": 0},
+        "csat": {"value": 50.0, "answers": 2},
+        "ces": {"value": None, "answers": 0},
         "nps": {"value": 0.0, "answers": 2},
-        "by_store": {"Main": {"csat": {"value": 100.0, "answers": 1},
-                              "ces": {"value": None, "answers": 0},
-                              "nps": {"value": 100.0, "answers": 1}, "by_store": {}}}}
+        "by_store": {
+            "Main": {
+                "csat": {"value": 100.0, "answers": 1},
+                "ces": {"value": None, "answers": 0},
+                "nps": {"value": 100.0, "answers": 1},
+                "by_store": {},
+            }
+        },
+    }

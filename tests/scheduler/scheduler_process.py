@@ -26,9 +26,13 @@ async def tick(now: datetime) -> None:
 async def main(url: str) -> None:
     database = Database(url)
     try:
-        await run_scheduler(database, load_program(default_program_path()),
-                            lambda: datetime.now(UTC), jobs=[Job("tick", EVERY, tick)],
-                            retry_seconds=0.3)
+        await run_scheduler(
+            database,
+            load_program(default_program_path()),
+            lambda: datetime.now(UTC),
+            jobs=[Job("tick", EVERY, tick)],
+            retry_seconds=0.3,
+        )
     finally:
         await database.dispose()
 

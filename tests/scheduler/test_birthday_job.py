@@ -17,12 +17,10 @@ JOINED = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 async def test_the_birthday_job_pays_at_10_member_local_once(database, program):
-    treating = replace(program, actions=(Action("birthday", "Birthday", "birthday",
-                                                points=30),))
+    treating = replace(program, actions=(Action("birthday", "Birthday", "birthday", points=30),))
     member = await new_member(SqlUnitOfWork(database), treating, 1, now=JOINED)
     await update_settings(SqlUnitOfWork(database), member.id, timezone="Asia/Kolkata")
-    await set_birthday(SqlUnitOfWork(database), member_id=member.id, month=3, day=10,
-                       now=JOINED)
+    await set_birthday(SqlUnitOfWork(database), member_id=member.id, month=3, day=10, now=JOINED)
     [job] = [job for job in loyalty_jobs(database, treating) if job.name == "birthdays"]
     assert job.every == timedelta(minutes=15)
     start = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 09:30 in Kolkata

@@ -38,7 +38,10 @@ def two_schedulers(postgres_url: str, tmp_path: Path) -> Iterator[list[Started]]
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tests.scheduler.scheduler_process", postgres_url],
-                cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+            )
         started.append((process, log))
     yield started
     for process, _ in started:

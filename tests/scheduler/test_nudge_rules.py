@@ -16,13 +16,22 @@ DAY = timedelta(days=1)
 
 def facts(**changes: object) -> MemberFacts:
     """A member who joined yesterday, has seen their invite link and is due nothing."""
-    base = MemberFacts(member_id=7, code="K7M2Q9XR", timezone=None, reminders_opt_in=True,
-                       joined_at=NOW - DAY, tier="Member", balance=50, invite_shown=True)
+    base = MemberFacts(
+        member_id=7,
+        code="K7M2Q9XR",
+        timezone=None,
+        reminders_opt_in=True,
+        joined_at=NOW - DAY,
+        tier="Member",
+        balance=50,
+        invite_shown=True,
+    )
     return base._replace(**changes)
 
 
-def pick_nudge(member: MemberFacts, program: Program, now: datetime,
-               rewards: list | None = None) -> Nudge | None:
+def pick_nudge(
+    member: MemberFacts, program: Program, now: datetime, rewards: list | None = None
+) -> Nudge | None:
     return NudgePicker(program, now, rewards).pick(member)
 
 
@@ -78,8 +87,7 @@ def test_inactive_with_a_moving_clock(program):
     nudge = pick_nudge(member, program, later)
     assert nudge is not None
     assert nudge.cause_key == f"inactive:{bought:%Y-%m-%d}"
-    assert nudge.context == {"days": 30, "category": "", "reward": "coffee",
-                             "points_needed": 50}
+    assert nudge.context == {"days": 30, "category": "", "reward": "coffee", "points_needed": 50}
     assert with_category(nudge, "shoes").context["category"] == "shoes"
 
 
@@ -96,21 +104,23 @@ def test_referral_reminder_after_the_days_and_only_without_a_shared_link(program
 
 
 def test_priority_expiring_before_affordable_before_tier_before_inactive(program):
-    everything = facts(balance=200, expiring_points=50, expiring_at=NOW + 3 * DAY,
-                       tier_credits=480, joined_at=NOW - 40 * DAY, invite_shown=False)
+    everything = facts(
+        balance=200,
+        expiring_points=50,
+        expiring_at=NOW + 3 * DAY,
+        tier_credits=480,
+        joined_at=NOW - 40 * DAY,
+        invite_shown=False,
+    )
     assert kind(program, everything) == "points_expiring"
     sent = {"points_expiring:" + f"{NOW + 3 * DAY:%Y-%m-%d}"}
-    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == (
-        "reward_affordable")
+    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == ("reward_affordable")
     sent.add("reward_affordable:coffee")
-    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == (
-        "near_next_tier")
+    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == ("near_next_tier")
     sent.add("near_next_tier:Insider")
-    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == (
-        "inactive")
+    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == ("inactive")
     sent.add(f"inactive:{NOW - 40 * DAY:%Y-%m-%d}")
-    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == (
-        "referral_reminder")
+    assert kind(program, everything._replace(sent_causes=frozenset(sent))) == ("referral_reminder")
     sent.add("referral_reminder")
     assert kind(program, everything._replace(sent_causes=frozenset(sent))) is None
 
@@ -122,8 +132,10 @@ def test_never_twice_for_the_same_cause_but_again_for_a_new_one(program):
 
 
 def test_only_configured_kinds(program):
-    rules = replace(program.nudges, rules=tuple(
-        r for r in program.nudges.rules if r.kind != "reward_affordable"))
+    rules = replace(
+        program.nudges,
+        rules=tuple(r for r in program.nudges.rules if r.kind != "reward_affordable"),
+    )
     assert kind(replace(program, nudges=rules), facts(balance=700)) is None
 
 
@@ -157,10 +169,18 @@ def test_members_without_a_time_zone_follow_the_program(program):
     assert kind(program, member, datetime(2026, 3, 3, 2, 0, tzinfo=UTC)) is None  # 21:00
 
 
-@pytest.mark.parametrize(("local", "quiet"), [
-    (time(20, 59), False), (time(21, 0), True), (time(23, 59), True), (time(0, 0), True),
-    (time(8, 59), True), (time(9, 0), False), (time(12, 0), False),
-])
+@pytest.mark.parametrize(
+    ("local", "quiet"),
+    [
+        (time(20, 59), False),
+        (time(21, 0), True),
+        (time(23, 59), True),
+        (time(0, 0), True),
+        (time(8, 59), True),
+        (time(9, 0), False),
+        (time(12, 0), False),
+    ],
+)
 def test_quiet_hours_wrap_midnight(local, quiet):
     moment = datetime(2026, 6, 1, local.hour, local.minute, tzinfo=UTC)
     assert in_quiet_hours(moment, "UTC", (time(21), time(9))) is quiet

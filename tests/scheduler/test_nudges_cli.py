@@ -21,8 +21,12 @@ def joined_three_weeks_ago(url: str) -> None:
     async def setup() -> None:
         database = Database(url)
         await ensure_schema(database)
-        await new_member(SqlUnitOfWork(database), load_program(default_program_path()), 5,
-                         now=NOW - timedelta(days=21))
+        await new_member(
+            SqlUnitOfWork(database),
+            load_program(default_program_path()),
+            5,
+            now=NOW - timedelta(days=21),
+        )
         await database.dispose()
 
     with ThreadPoolExecutor(1) as pool:

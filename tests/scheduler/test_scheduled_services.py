@@ -34,14 +34,22 @@ def only(program: Program, *kinds: str) -> Program:
 
 
 async def due(database: Database, program: Program, now: datetime) -> list[Nudge]:
-    return [n async for chunk in due_nudges(SqlUnitOfWork(database, read_only=True), program,
-                                            now, chunk=2) for n in chunk]
+    return [
+        n
+        async for chunk in due_nudges(
+            SqlUnitOfWork(database, read_only=True), program, now, chunk=2
+        )
+        for n in chunk
+    ]
 
 
 async def messages(database: Database) -> list[tuple[int, str, dict[str, Any]]]:
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow.member_id, OutboxRow.template,
-                                         OutboxRow.context).order_by(OutboxRow.id))
+        rows = await conn.execute(
+            select(OutboxRow.member_id, OutboxRow.template, OutboxRow.context).order_by(
+                OutboxRow.id
+            )
+        )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
@@ -56,7 +64,10 @@ async def test_due_then_queued_once_per_cause(database, uow, program):
     await note_invite_shown(uow, bob.id, early)
     [nudge] = await due(database, program, NOW)
     assert (nudge.member_id, nudge.kind, nudge.cause_key) == (
-        ann.id, "referral_reminder", "referral_reminder")
+        ann.id,
+        "referral_reminder",
+        "referral_reminder",
+    )
     assert await nudges_sent(database) == []  # a dry run records nothing
     assert await queue_nudges(uow, program, NOW, chunk=2) == 1
     assert await queue_nudges(uow, program, NOW, chunk=2) == 0
@@ -64,9 +75,11 @@ async def test_due_then_queued_once_per_cause(database, uow, program):
     later = await due(database, program, NOW + 11 * DAY)  # 31 days without a visit
     assert [(n.member_id, n.kind) for n in later] == [(ann.id, "inactive"), (bob.id, "inactive")]
     assert await queue_nudges(uow, program, NOW + 11 * DAY) == 2
-    assert await nudges_sent(database) == [(ann.id, "nudge_referral_reminder"),
-                                           (ann.id, "nudge_inactive"),
-                                           (bob.id, "nudge_inactive")]
+    assert await nudges_sent(database) == [
+        (ann.id, "nudge_referral_reminder"),
+        (ann.id, "nudge_inactive"),
+        (bob.id, "nudge_inactive"),
+    ]
 
 
 async def test_points_expiring_with_a_moving_clock(database, uow, program):
@@ -86,13 +99,18 @@ async def test_points_expiring_with_a_moving_clock(database, uow, program):
 async def test_inactive_offer_uses_the_favourite_category(database, uow, program):
     program = only(program, "inactive")
     member = await new_member(uow, program, 1)
-    await buy(uow, program, member, "R-1", line("S", "shoes", 1, "60.00"),
-              line("C", "coffee", 2, "4.50"))
+    await buy(
+        uow, program, member, "R-1", line("S", "shoes", 1, "60.00"), line("C", "coffee", 2, "4.50")
+    )
     assert await due(database, program, NOW + 29 * DAY) == []
     [nudge] = await due(database, program, NOW + 30 * DAY)
     assert nudge.cause_key == f"inactive:{NOW:%Y-%m-%d}"
-    assert nudge.context == {"days": 30, "category": "shoes", "reward": "coffee",
-                             "points_needed": 0}
+    assert nudge.context == {
+        "days": 30,
+        "category": "shoes",
+        "reward": "coffee",
+        "points_needed": 0,
+    }
 
 
 async def test_one_nudge_in_min_days_between(database, uow, program):
@@ -102,8 +120,10 @@ async def test_one_nudge_in_min_days_between(database, uow, program):
     assert await queue_nudges(uow, program, NOW) == 1
     assert await queue_nudges(uow, program, NOW + DAY) == 0
     assert await queue_nudges(uow, program, NOW + 3 * DAY) == 1
-    assert await nudges_sent(database) == [(member.id, "nudge_reward_affordable"),
-                                           (member.id, "nudge_referral_reminder")]
+    assert await nudges_sent(database) == [
+        (member.id, "nudge_reward_affordable"),
+        (member.id, "nudge_referral_reminder"),
+    ]
 
 
 async def test_opted_out_forgotten_and_quiet_members_get_nothing(database, uow, program):
@@ -122,8 +142,9 @@ async def points(uow: SqlUnitOfWork, member_id: int) -> int:
 
 
 def surprising(program: Program, **changes: Any) -> Program:
-    rules = dataclasses.replace(program.surprise, **{
-        "probability": 1.0, "daily_budget": 300, "bonus": 100, **changes})
+    rules = dataclasses.replace(
+        program.surprise, **{"probability": 1.0, "daily_budget": 300, "bonus": 100, **changes}
+    )
     return dataclasses.replace(program, surprise=rules)
 
 
@@ -132,8 +153,14 @@ async def loyal_members(uow, program: Program, count: int) -> list[int]:
     for i in range(1, count + 1):
         member = await new_member(uow, program, i, now=NOW - 10 * DAY)
         for receipt in range(3):
-            await buy(uow, program, member, f"R-{i}-{receipt}", line("C", "coffee", 1, "5.00"),
-                      now=NOW - DAY)
+            await buy(
+                uow,
+                program,
+                member,
+                f"R-{i}-{receipt}",
+                line("C", "coffee", 1, "5.00"),
+                now=NOW - DAY,
+            )
         ids.append(member.id)
     return ids
 
@@ -173,21 +200,22 @@ async def test_a_surprise_rerun_with_the_same_seed_gives_nothing_more(database, 
 
 async def test_no_surprise_inside_quiet_hours_or_off_draw_days(database, uow, program):
     await loyal_members(uow, program, 2)
-    quiet = await run_surprise(uow, surprising(program), NOW + 12 * timedelta(hours=1),
-                               random.Random(1))  # 22:30 in New York
+    quiet = await run_surprise(
+        uow, surprising(program), NOW + 12 * timedelta(hours=1), random.Random(1)
+    )  # 22:30 in New York
     assert not quiet.drawn
     rare = surprising(program, every_days=1000)
     assert not (await run_surprise(uow, rare, NOW, random.Random(1))).drawn
-    assert await messages(database) == [m for m in await messages(database)
-                                        if m[1] != "surprise_bonus"]
+    assert await messages(database) == [
+        m for m in await messages(database) if m[1] != "surprise_bonus"
+    ]
 
 
 async def test_expiry_tells_the_member(database, uow, program):
     member = await new_member(uow, program, 1)
     run = await expire_due_points(uow, add_months(NOW, program.expiry.months))
     assert run.points == 50
-    assert await messages(database) == [(member.id, "points_expired",
-                                         {"points": 50, "balance": 0})]
+    assert await messages(database) == [(member.id, "points_expired", {"points": 50, "balance": 0})]
     assert await check_invariants(database) == []
 
 

@@ -37,8 +37,11 @@ async def test_a_job_runs_once_at_start_then_waits_its_interval(database, progra
 def jobs_done(records: list[logging.LogRecord]) -> set[str]:
     """The jobs that logged their completion."""
     messages = [r.getMessage() for r in records]
-    return {m.removeprefix("scheduler: ").split(" done: ")[0] for m in messages
-            if m.startswith("scheduler: ") and " done: " in m}
+    return {
+        m.removeprefix("scheduler: ").split(" done: ")[0]
+        for m in messages
+        if m.startswith("scheduler: ") and " done: " in m
+    }
 
 
 async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog):
@@ -50,10 +53,18 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
             if len(jobs_done(caplog.records)) == 5:
                 break
             await asyncio.sleep(0.1)
-        assert jobs_done(caplog.records) == {"nudges", "surprise", "birthdays", "expiry",
-                                             "tier review"}
-        info = [r.getMessage() for r in caplog.records
-                if r.levelno == logging.INFO and " done: " in r.getMessage()]
+        assert jobs_done(caplog.records) == {
+            "nudges",
+            "surprise",
+            "birthdays",
+            "expiry",
+            "tier review",
+        }
+        info = [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno == logging.INFO and " done: " in r.getMessage()
+        ]
         assert info == ["scheduler: nudges done: 1 nudges queued"]  # the rest did nothing
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
@@ -75,10 +86,14 @@ async def test_routine_lines_are_debug_and_jobs_are_named_for_people(database, p
     routine = [r for r in caplog.records if r.name.startswith("apscheduler")]
     assert {r.levelname for r in routine} == {"DEBUG"}
     lines = [r.getMessage() for r in routine]
-    assert any(line.startswith('Running job "tier review (trigger: interval[6:00:00]')
-               for line in lines)
-    assert any(line.startswith('Job "leadership check (trigger: interval[0:00:00.100000]')
-               and line.endswith("executed successfully") for line in lines)
+    assert any(
+        line.startswith('Running job "tier review (trigger: interval[6:00:00]') for line in lines
+    )
+    assert any(
+        line.startswith('Job "leadership check (trigger: interval[0:00:00.100000]')
+        and line.endswith("executed successfully")
+        for line in lines
+    )
     assert "scheduler: tier review done: 0 members moved down a tier" in caplog.messages
     caplog.clear()
     caplog.set_level(logging.INFO)
@@ -92,11 +107,23 @@ async def test_a_run_that_did_nothing_is_logged_at_debug_only(database, program,
         return 0
 
     caplog.set_level(logging.INFO)
-    await scheduled_for(0.5, database, program, lambda: NOW,
-                        jobs=[Job("expiry", timedelta(hours=1), idle)], retry_seconds=0.1)
+    await scheduled_for(
+        0.5,
+        database,
+        program,
+        lambda: NOW,
+        jobs=[Job("expiry", timedelta(hours=1), idle)],
+        retry_seconds=0.1,
+    )
     assert not [m for m in caplog.messages if "expiry done" in m]
     caplog.clear()
     caplog.set_level(logging.DEBUG)
-    await scheduled_for(0.5, database, program, lambda: NOW,
-                        jobs=[Job("expiry", timedelta(hours=1), idle)], retry_seconds=0.1)
+    await scheduled_for(
+        0.5,
+        database,
+        program,
+        lambda: NOW,
+        jobs=[Job("expiry", timedelta(hours=1), idle)],
+        retry_seconds=0.1,
+    )
     assert "scheduler: expiry done: nothing to do" in caplog.messages

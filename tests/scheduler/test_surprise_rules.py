@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from domain.program import SurpriseRules
 from domain.surprise import draw, draw_day, is_draw_day, slots_left
 
-RULES = SurpriseRules(every_days=1, probability=0.5, daily_budget=1000, bonus=100,
-                      eligible_min_purchases=3)
+RULES = SurpriseRules(
+    every_days=1, probability=0.5, daily_budget=1000, bonus=100, eligible_min_purchases=3
+)
 
 
 def test_the_budget_caps_the_winners():

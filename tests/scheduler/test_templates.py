@@ -10,8 +10,12 @@ CONTEXTS = {
     "nudge_points_expiring": {"points": 120, "date": "2026-03-09", "balance": 300},
     "nudge_reward_affordable": {"reward": "Free <coffee>", "cost": 150, "balance": 200},
     "nudge_near_next_tier": {"tier": "Insider", "credits_needed": 50},
-    "nudge_inactive": {"days": 31, "category": "shoes", "reward": "Free coffee",
-                       "points_needed": 20},
+    "nudge_inactive": {
+        "days": 31,
+        "category": "shoes",
+        "reward": "Free coffee",
+        "points_needed": 20,
+    },
     "nudge_referral_reminder": {"bonus": 100, "friend_bonus": 50},
     "surprise_bonus": {"points": 100, "balance": 400},
     "points_expired": {"points": 50, "balance": 0},
@@ -36,5 +40,6 @@ def test_dates_read_in_the_members_language():
 def test_inactive_offer_without_category_or_reward():
     text = render("nudge_inactive", "en", days=40, category="", reward="", points_needed=0)
     assert text == "👋 We miss you! It has been 40 days since your last visit."
-    assert "&lt;coffee&gt;" in render("nudge_reward_affordable", "en",
-                                      **CONTEXTS["nudge_reward_affordable"])
+    assert "&lt;coffee&gt;" in render(
+        "nudge_reward_affordable", "en", **CONTEXTS["nudge_reward_affordable"]
+    )

@@ -23,8 +23,15 @@ from domain.program import Challenge
 
 ZONE = "America/New_York"
 NY = ZoneInfo(ZONE)
-DECEMBER = Challenge(id="dec", title="December", kind="purchases", target=Decimal(3),
-                     starts=datetime(2026, 12, 1), ends=datetime(2027, 1, 1), bonus=100)
+DECEMBER = Challenge(
+    id="dec",
+    title="December",
+    kind="purchases",
+    target=Decimal(3),
+    starts=datetime(2026, 12, 1),
+    ends=datetime(2027, 1, 1),
+    bonus=100,
+)
 LATTE = PurchaseLine("LATTE", "coffee", 2, Decimal("3.50"))
 SHOES = PurchaseLine("RUNNER", "shoes", 1, Decimal("60.00"))
 BEANS = PurchaseLine("BEANS-1KG", "beans", 1, Decimal("18.00"))
@@ -42,12 +49,18 @@ def receipt(at: datetime, *lines: PurchaseLine, refunded: str = "0") -> Challeng
     return ChallengeReceipt(at, lines or (LATTE,), Decimal(refunded))
 
 
-def progress(challenge: Challenge, receipts: list[ChallengeReceipt], now: datetime,
-             window: Window | None = None, referrals: tuple[datetime, ...] = ()) -> Progress:
+def progress(
+    challenge: Challenge,
+    receipts: list[ChallengeReceipt],
+    now: datetime,
+    window: Window | None = None,
+    referrals: tuple[datetime, ...] = (),
+) -> Progress:
     window = window or challenge_window(challenge, ZONE)
     assert window is not None
-    return challenge_progress(challenge, window, receipts, timezone=ZONE, now=now,
-                              referrals=referrals)
+    return challenge_progress(
+        challenge, window, receipts, timezone=ZONE, now=now, referrals=referrals
+    )
 
 
 def test_a_fixed_window_is_its_dates_on_the_program_clock() -> None:
@@ -98,8 +111,7 @@ def test_spend_counts_the_listed_categories_less_refunds() -> None:
 
 def test_distinct_categories() -> None:
     explorer = replace(DECEMBER, kind="categories", target=Decimal(3))
-    receipts = [receipt(utc(2026, 12, 2, 18), LATTE, BEANS),
-                receipt(utc(2026, 12, 3, 18), LATTE)]
+    receipts = [receipt(utc(2026, 12, 2, 18), LATTE, BEANS), receipt(utc(2026, 12, 3, 18), LATTE)]
     assert progress(explorer, receipts, utc(2026, 12, 5)).current == Decimal(2)
     receipts.append(receipt(utc(2026, 12, 4, 18), SHOES))
     assert progress(explorer, receipts, utc(2026, 12, 5)).done
@@ -107,22 +119,27 @@ def test_distinct_categories() -> None:
     assert progress(listed, receipts, utc(2026, 12, 5)).current == Decimal(2)  # beans left out
 
 
-STREAK = Challenge(id="streak", title="Three weeks", kind="streak", target=Decimal(3), days=28,
-                   bonus=100)
+STREAK = Challenge(
+    id="streak", title="Three weeks", kind="streak", target=Decimal(3), days=28, bonus=100
+)
 JOINED = local(2026, 12, 7, 9)  # Monday
 WINDOW = Window(JOINED, JOINED + (local(2027, 1, 4, 9) - JOINED))
 
 
 def test_a_streak_counts_consecutive_weeks_on_the_program_clock() -> None:
-    receipts = [receipt(local(2026, 12, 8, 12)),  # week of 7 Dec
-                receipt(local(2026, 12, 17, 12))]  # week of 14 Dec
+    receipts = [
+        receipt(local(2026, 12, 8, 12)),  # week of 7 Dec
+        receipt(local(2026, 12, 17, 12)),
+    ]  # week of 14 Dec
     assert progress(STREAK, receipts, local(2026, 12, 21, 8), WINDOW).current == Decimal(2)
     # Sunday 20 Dec 23:30 EST is Monday 04:30 UTC: still the week of 14 Dec here
     late_sunday = receipt(utc(2026, 12, 21, 4, 30))
-    assert progress(STREAK, [*receipts, late_sunday], local(2026, 12, 22),
-                    WINDOW).current == Decimal(2)
-    done = progress(STREAK, [*receipts, receipt(local(2026, 12, 23, 12))], local(2026, 12, 23),
-                    WINDOW)
+    assert progress(
+        STREAK, [*receipts, late_sunday], local(2026, 12, 22), WINDOW
+    ).current == Decimal(2)
+    done = progress(
+        STREAK, [*receipts, receipt(local(2026, 12, 23, 12))], local(2026, 12, 23), WINDOW
+    )
     assert (done.current, done.done) == (Decimal(3), True)
 
 
@@ -147,15 +164,18 @@ def test_referrals_count_friends_qualified_in_the_window() -> None:
     assert progress(friends, [], utc(2026, 12, 31), referrals=qualified[:2]).current == 1
 
 
-@pytest.mark.parametrize(("before", "after", "news"), [
-    (1, 2, "halfway"),  # of 4
-    (0, 3, "halfway"),
-    (2, 3, None),
-    (3, 4, "completed"),
-    (1, 5, "completed"),
-    (4, 5, None),
-    (3, 1, None),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "news"),
+    [
+        (1, 2, "halfway"),  # of 4
+        (0, 3, "halfway"),
+        (2, 3, None),
+        (3, 4, "completed"),
+        (1, 5, "completed"),
+        (4, 5, None),
+        (3, 1, None),
+    ],
+)
 def test_news_at_halfway_and_on_completion(before: int, after: int, news: str | None) -> None:
     goal = Decimal(4)
     assert progress_news(Progress(Decimal(before), goal), Progress(Decimal(after), goal)) == news

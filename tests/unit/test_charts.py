@@ -22,21 +22,34 @@ PIXELS = (int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
 
 def weeks(count: int) -> list[Week]:
     start = date(2026, 2, 2)
-    return [Week(start=start + timedelta(weeks=i), end=start + timedelta(weeks=i + 1),
-                 members=100 + 5 * i, active=40 + i, issued=900 + 10 * i, redeemed=300,
-                 expired=20 * i, donated=50, revenue=Decimal("1234.50") + i)
-            for i in range(count)]
+    return [
+        Week(
+            start=start + timedelta(weeks=i),
+            end=start + timedelta(weeks=i + 1),
+            members=100 + 5 * i,
+            active=40 + i,
+            issued=900 + 10 * i,
+            redeemed=300,
+            expired=20 * i,
+            donated=50,
+            revenue=Decimal("1234.50") + i,
+        )
+        for i in range(count)
+    ]
 
 
 @pytest.mark.parametrize("locale", ["en", "es"])
 def test_every_chart_is_a_png_of_the_set_size(locale: str) -> None:
-    charts = draw_charts(weeks(5), {"Member": 80, "Insider": 15, "Prime": 5}, SCORES, "EUR",
-                         locale)
+    charts = draw_charts(weeks(5), {"Member": 80, "Insider": 15, "Prime": 5}, SCORES, "EUR", locale)
     assert [chart.name for chart in charts] == NAMES
     if locale == "es":
         assert [chart.title for chart in charts] == [
-            "Socios al final de cada semana", "Puntos por semana", "Socios por nivel",
-            "Ingresos netos por semana (EUR)", "Resultados de las encuestas"]
+            "Socios al final de cada semana",
+            "Puntos por semana",
+            "Socios por nivel",
+            "Ingresos netos por semana (EUR)",
+            "Resultados de las encuestas",
+        ]
     for chart in charts:
         assert png_size(chart.png) == PIXELS
         assert len(chart.png) > 10_000, chart.name  # axes, bars, lines and text were drawn
@@ -52,8 +65,11 @@ def test_a_period_without_activity_still_draws() -> None:
 def test_the_bot_starts_without_matplotlib() -> None:
     """What the bot, the API and the CLI load at start leaves matplotlib out (it is
     imported when a chart is drawn)."""
-    probe = ("import sys, bot.app, bot.conversation.core, bot.api.app, bot.cli, bot.charts; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True).stdout.strip()
+    probe = (
+        "import sys, bot.app, bot.conversation.core, bot.api.app, bot.cli, bot.charts; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert loaded == "[]"

@@ -9,8 +9,11 @@ ONLY_ON_REQUEST = ("bot.emulator", "bot.demo", "bot.chat")
 
 
 def test_the_cli_leaves_the_emulator_demo_and_chat_out() -> None:
-    probe = ("import sys, bot.cli; "
-             f"print(sorted(m for m in sys.modules if m.startswith({ONLY_ON_REQUEST!r})))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True).stdout.strip()
+    probe = (
+        "import sys, bot.cli; "
+        f"print(sorted(m for m in sys.modules if m.startswith({ONLY_ON_REQUEST!r})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert loaded == "[]"

@@ -8,8 +8,11 @@ from domain.nudges import favourite_category
 
 
 def test_the_category_spent_most_on_across_lines_wins() -> None:
-    spending = [("coffee", Decimal("3.50")), ("pastry", Decimal("6.00")),
-                ("coffee", Decimal("3.50"))]
+    spending = [
+        ("coffee", Decimal("3.50")),
+        ("pastry", Decimal("6.00")),
+        ("coffee", Decimal("3.50")),
+    ]
     assert favourite_category(spending) == "coffee"
 
 

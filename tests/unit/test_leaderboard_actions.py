@@ -24,11 +24,19 @@ def utc(*args: int) -> datetime:
 
 
 def test_ranking_breaks_ties_by_who_got_there_first() -> None:
-    scores = [Score(1, 300, utc(2026, 12, 9)), Score(2, 500, utc(2026, 12, 20)),
-              Score(3, 300, utc(2026, 12, 3)), Score(4, 0, utc(2026, 12, 1)),
-              Score(5, 300, utc(2026, 12, 3))]
-    assert ranking(scores) == [Ranked(1, 2, 500), Ranked(2, 3, 300), Ranked(3, 5, 300),
-                               Ranked(4, 1, 300)]
+    scores = [
+        Score(1, 300, utc(2026, 12, 9)),
+        Score(2, 500, utc(2026, 12, 20)),
+        Score(3, 300, utc(2026, 12, 3)),
+        Score(4, 0, utc(2026, 12, 1)),
+        Score(5, 300, utc(2026, 12, 3)),
+    ]
+    assert ranking(scores) == [
+        Ranked(1, 2, 500),
+        Ranked(2, 3, 300),
+        Ranked(3, 5, 300),
+        Ranked(4, 1, 300),
+    ]
     assert rank_of(ranking(scores), 1) == Ranked(4, 1, 300)
     assert rank_of(ranking(scores), 4) is None  # nothing earned: not ranked
 
@@ -36,26 +44,38 @@ def test_ranking_breaks_ties_by_who_got_there_first() -> None:
 def test_the_month_is_the_program_s() -> None:
     # 1 December 03:00 UTC is still 30 November in New York
     assert month_bounds(utc(2026, 12, 1, 3), "America/New_York") == (
-        datetime(2026, 11, 1, tzinfo=NY), datetime(2026, 12, 1, tzinfo=NY))
+        datetime(2026, 11, 1, tzinfo=NY),
+        datetime(2026, 12, 1, tzinfo=NY),
+    )
     start, end = month_bounds(utc(2026, 12, 15), "America/New_York")
     assert (start, end) == (datetime(2026, 12, 1, tzinfo=NY), datetime(2027, 1, 1, tzinfo=NY))
     assert (start.astimezone(UTC), end.astimezone(UTC)) == (utc(2026, 12, 1, 5), utc(2027, 1, 1, 5))
 
 
-@pytest.mark.parametrize(("code", "masked"), [
-    ("K7M2Q9XR", "K7••-••XR"),
-    ("k7m2-q9xr", "K7••-••XR"),
-    ("ABC", "•••"),
-])
+@pytest.mark.parametrize(
+    ("code", "masked"),
+    [
+        ("K7M2Q9XR", "K7••-••XR"),
+        ("k7m2-q9xr", "K7••-••XR"),
+        ("ABC", "•••"),
+    ],
+)
 def test_a_masked_member_code_hides_its_middle(code: str, masked: str) -> None:
     assert masked_code(code) == masked
 
 
-@pytest.mark.parametrize(("status", "is_member", "counts"), [
-    ("creator", False, True), ("administrator", False, True), ("member", False, True),
-    ("restricted", True, True), ("restricted", False, False), ("left", False, False),
-    ("kicked", False, False),
-])
+@pytest.mark.parametrize(
+    ("status", "is_member", "counts"),
+    [
+        ("creator", False, True),
+        ("administrator", False, True),
+        ("member", False, True),
+        ("restricted", True, True),
+        ("restricted", False, False),
+        ("left", False, False),
+        ("kicked", False, False),
+    ],
+)
 def test_who_counts_as_in_the_channel(status: str, is_member: bool, counts: bool) -> None:
     assert is_channel_member(status, is_member) is counts
 
@@ -65,11 +85,22 @@ QUIET = (time(21), time(9))
 JOINED = utc(2026, 1, 10, 12)
 
 
-def due(now: datetime, birthday: date = date(1990, 6, 15), joined: datetime = JOINED,
-        last_paid_year: int | None = None, quiet: tuple[time, time] = QUIET) -> bool:
-    return birthday_due(BIRTHDAY, birthday=birthday, joined_at=joined, now=now,
-                        timezone="America/New_York", quiet_hours=quiet,
-                        last_paid_year=last_paid_year)
+def due(
+    now: datetime,
+    birthday: date = date(1990, 6, 15),
+    joined: datetime = JOINED,
+    last_paid_year: int | None = None,
+    quiet: tuple[time, time] = QUIET,
+) -> bool:
+    return birthday_due(
+        BIRTHDAY,
+        birthday=birthday,
+        joined_at=joined,
+        now=now,
+        timezone="America/New_York",
+        quiet_hours=quiet,
+        last_paid_year=last_paid_year,
+    )
 
 
 def test_a_birthday_pays_from_ten_member_local_on_the_day() -> None:

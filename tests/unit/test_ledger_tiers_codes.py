@@ -15,8 +15,11 @@ from domain.referrals import code_from_payload, local_day, next_milestone, refer
 from domain.tiers import TierStatus, evaluate_tier, tier_progress
 
 T0 = datetime(2026, 1, 31, 12, tzinfo=UTC)
-LOTS = [Lot(1, 50, T0 + timedelta(days=300)), Lot(2, 30, T0 + timedelta(days=10)),
-        Lot(3, 20, T0 + timedelta(days=10))]
+LOTS = [
+    Lot(1, 50, T0 + timedelta(days=300)),
+    Lot(2, 30, T0 + timedelta(days=10)),
+    Lot(3, 20, T0 + timedelta(days=10)),
+]
 
 
 def test_allocation_takes_the_soonest_expiring_lots_first():
@@ -39,8 +42,7 @@ def test_allocation_refuses_more_than_the_lots_hold():
 def test_add_months_clamps_to_the_end_of_month():
     assert add_months(T0, 1) == datetime(2026, 2, 28, 12, tzinfo=UTC)
     assert add_months(T0, 12) == datetime(2027, 1, 31, 12, tzinfo=UTC)
-    assert add_months(datetime(2027, 12, 15, tzinfo=UTC), 2) == datetime(2028, 2, 15,
-                                                                         tzinfo=UTC)
+    assert add_months(datetime(2027, 12, 15, tzinfo=UTC), 2) == datetime(2028, 2, 15, tzinfo=UTC)
 
 
 def test_tier_upgrades_at_once(program: Program):
@@ -54,8 +56,7 @@ def test_tier_downgrade_waits_for_the_grace_period(program: Program):
     assert below == TierStatus("Prime", T0)
     day_29 = evaluate_tier(tiers, below, 600, T0 + timedelta(days=29))
     assert day_29 == TierStatus("Prime", T0)
-    assert evaluate_tier(tiers, below, 600, T0 + timedelta(days=30)) == TierStatus("Insider",
-                                                                                   None)
+    assert evaluate_tier(tiers, below, 600, T0 + timedelta(days=30)) == TierStatus("Insider", None)
     recovered = evaluate_tier(tiers, below, 2600, T0 + timedelta(days=5))
     assert recovered == TierStatus("Prime", None)
 
@@ -100,10 +101,14 @@ def test_next_milestone(program: Program):
     assert next_milestone(rules, 10) is None
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("+1 (555) 000-1234", "+15550001234"), ("15550001234", "+15550001234"),
-    ("0034 600 123 456", "+34600123456"),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("+1 (555) 000-1234", "+15550001234"),
+        ("15550001234", "+15550001234"),
+        ("0034 600 123 456", "+34600123456"),
+    ],
+)
 def test_phones_are_stored_in_international_form(typed, stored):
     assert normalize_phone(typed) == stored
 

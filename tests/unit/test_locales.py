@@ -30,8 +30,10 @@ def test_the_closest_region_wins() -> None:
     assert match_locale(available, "es-AR") == "es_MX"
 
 
-@pytest.mark.parametrize(("code", "locale"), [("ES", "es"), ("es-419", "es"), ("es_ES", "es"),
-                                              ("EN-gb", "en"), ("fr", "en")])
+@pytest.mark.parametrize(
+    ("code", "locale"),
+    [("ES", "es"), ("es-419", "es"), ("es_ES", "es"), ("EN-gb", "en"), ("fr", "en")],
+)
 def test_a_joining_members_locale(code: str, locale: str) -> None:
     program = load_program(default_program_path())
     assert pick_locale(program, code) == locale

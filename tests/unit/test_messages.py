@@ -34,8 +34,9 @@ def test_every_locale_labels_every_button(locale):
 
 
 def test_member_values_are_escaped_and_missing_variables_fail():
-    assert "&lt;b&gt;" in render("phone_saved", "en", phone="<b>", receipts=0, points=0,
-                                  action=None)
+    assert "&lt;b&gt;" in render(
+        "phone_saved", "en", phone="<b>", receipts=0, points=0, action=None
+    )
     with pytest.raises(UndefinedError):
         render("phone_saved", "en")
 
@@ -63,8 +64,12 @@ def test_no_line_runs_into_the_next(locale):
         lines = path.read_text(encoding="utf-8").split("\n")
         for number, (line, after) in enumerate(pairwise(lines), 1):
             text = re.sub(r"\{%.*?%\}", "", line).strip()
-            if text and line.rstrip().endswith("%}") and not line.rstrip().endswith("+%}") \
-                    and after.strip():
+            if (
+                text
+                and line.rstrip().endswith("%}")
+                and not line.rstrip().endswith("+%}")
+                and after.strip()
+            ):
                 joined.append(f"{path.name}:{number}")
     assert joined == []
 
@@ -72,6 +77,13 @@ def test_no_line_runs_into_the_next(locale):
 def test_optional_lines_keep_their_breaks():
     segment = render("broadcast_segment", "en", segment=Segment(), total=3)
     assert "everyone\nThat is <b>3</b> members now" in segment
-    status = render("broadcast_status", "en", id=1, p=BroadcastProgress(9, sent=4, pending=5),
-                    state="running", seconds_left=2, reason=None)
+    status = render(
+        "broadcast_status",
+        "en",
+        id=1,
+        p=BroadcastProgress(9, sent=4, pending=5),
+        state="running",
+        seconds_left=2,
+        reason=None,
+    )
     assert status.endswith("Sent 4 / 9\nAbout 2 s left.")

@@ -8,12 +8,18 @@ from messages.render import locales, render
 
 CONTEXTS = {
     "points_earned": {
-        "receipt_id": "R-1", "member_code": "ABCDEFGH", "points_awarded": 252,
-        "tier_credits": 127, "balance": 302, "tier": "Member",
-        "breakdown": [{"reason": "spend", "detail": "shoes", "points": "200.00"},
-                      {"reason": "item", "detail": "BEANS-1KG", "points": "20.00"},
-                      {"reason": "visit", "detail": "", "points": "5.00"},
-                      {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"}],
+        "receipt_id": "R-1",
+        "member_code": "ABCDEFGH",
+        "points_awarded": 252,
+        "tier_credits": 127,
+        "balance": 302,
+        "tier": "Member",
+        "breakdown": [
+            {"reason": "spend", "detail": "shoes", "points": "200.00"},
+            {"reason": "item", "detail": "BEANS-1KG", "points": "20.00"},
+            {"reason": "visit", "detail": "", "points": "5.00"},
+            {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"},
+        ],
     },
     "tier_up": {"tier": "Prime"},
     "friend_joined": {"qualify_on": "first_purchase"},

@@ -12,10 +12,23 @@ from tests.conftest import NOW
 
 def member_at(program: Program, tier: str) -> Member:
     """A member whose tier is `tier` (nothing else matters to the preview)."""
-    return Member(id=1, code="K1", telegram_id=1, first_name=None, phone=None, locale="en",
-                  timezone=None, marketing_opt_in=True, reachable=True, joined_at=NOW,
-                  referrer_id=None, tier=tier, tier_below_since=None, first_purchase_at=None,
-                  forgotten_at=None)
+    return Member(
+        id=1,
+        code="K1",
+        telegram_id=1,
+        first_name=None,
+        phone=None,
+        locale="en",
+        timezone=None,
+        marketing_opt_in=True,
+        reachable=True,
+        joined_at=NOW,
+        referrer_id=None,
+        tier=tier,
+        tier_below_since=None,
+        first_purchase_at=None,
+        forgotten_at=None,
+    )
 
 
 def test_spend_category_and_visit_count(program):
@@ -26,6 +39,6 @@ def test_spend_category_and_visit_count(program):
 
 def test_the_member_tier_multiplies_and_a_new_phone_earns_at_the_lowest(program):
     assert preview_points(program, member_at(program, "Prime"), "coffee", Decimal("40")) == 67
-    assert preview_points(program, member_at(program, "Member"), "coffee",
-                          Decimal("40")) == preview_points(program, None, "coffee",
-                                                           Decimal("40"))
+    assert preview_points(
+        program, member_at(program, "Member"), "coffee", Decimal("40")
+    ) == preview_points(program, None, "coffee", Decimal("40"))

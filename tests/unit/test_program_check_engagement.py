@@ -77,7 +77,8 @@ def test_notes_name_overlaps_and_what_is_over_or_never_runs() -> None:
     # Saturday 5 December 17:00 in New York: the overlap under way is still noted
     assert program_notes(program, datetime(2026, 12, 5, 22, tzinfo=UTC))[2].endswith(
         "overlap from 2026-12-05 17:00: the higher multiplier applies on a line both boost; "
-        "bonuses add")
+        "bonuses add"
+    )
     # once the Saturday is over, they never overlap again
     later = program_notes(program, datetime(2026, 12, 6, 12, tzinfo=UTC))
     assert len(later) == 4
@@ -88,25 +89,35 @@ def test_notes_name_overlaps_and_what_is_over_or_never_runs() -> None:
 def test_a_multiplier_on_categories_that_earn_nothing_is_noted() -> None:
     gift = PROMOTIONS.replace('categories = ["coffee"]', 'categories = ["gift-cards"]')
     notes = program_notes(parse_program(DEFAULT + gift), NOVEMBER)
-    assert 'promotions[0] "happy-hour" multiplies only categories that earn nothing ' \
-           "(gift-cards)" in notes
+    assert (
+        'promotions[0] "happy-hour" multiplies only categories that earn nothing '
+        "(gift-cards)" in notes
+    )
 
 
 def test_the_summary_lists_the_new_tables_after_the_worked_example() -> None:
     summary = program_summary(parse_program(DEFAULT + PROMOTIONS), "program.toml", NOVEMBER)
-    assert ("  happy-hour   Happy hour               2026-12-01 to 2026-12-31, fri sat, "
-            "16:00-18:00, categories coffee: spend points x2 and +10 points a receipt\n"
-            "  saturday     Saturday                 2026-12-05 to 2026-12-05: "
-            "+5 points a receipt\n"
-            "  january      January                  2026-01-01 to 2026-01-31 12:00, tiers Prime: "
-            "spend points x1.5\n") in summary
-    assert ("  spring       Spring                   2 purchases, 2026-03-01 to 2026-05-31: "
-            "+50 points\n") in summary
-    assert ("  channel      Join our channel         join @northwind (checked with the bot: "
-            "it must be an admin there): +50 points\n") in summary
+    assert (
+        "  happy-hour   Happy hour               2026-12-01 to 2026-12-31, fri sat, "
+        "16:00-18:00, categories coffee: spend points x2 and +10 points a receipt\n"
+        "  saturday     Saturday                 2026-12-05 to 2026-12-05: "
+        "+5 points a receipt\n"
+        "  january      January                  2026-01-01 to 2026-01-31 12:00, tiers Prime: "
+        "spend points x1.5\n"
+    ) in summary
+    assert (
+        "  spring       Spring                   2 purchases, 2026-03-01 to 2026-05-31: "
+        "+50 points\n"
+    ) in summary
+    assert (
+        "  channel      Join our channel         join @northwind (checked with the bot: "
+        "it must be an admin there): +50 points\n"
+    ) in summary
     assert summary.index("Worked example") < summary.index("Promotions")
-    assert summary.endswith("bonuses add\n  challenges[0] \"spring\" is over since "
-                            "2026-06-01 00:00\n\nOK: program.toml is a valid program.")
+    assert summary.endswith(
+        'bonuses add\n  challenges[0] "spring" is over since '
+        "2026-06-01 00:00\n\nOK: program.toml is a valid program."
+    )
 
 
 def test_a_program_without_them_shows_the_defaults_only() -> None:
@@ -115,7 +126,8 @@ def test_a_program_without_them_shows_the_defaults_only() -> None:
         "= 252 points and 127 tier credits\n\n"
         "Leaderboard: the top 10 of the month by points\n"
         "Round-up donations: points kept in multiples of 10, the rest to the member's cause\n\n"
-        "OK: program.toml is a valid program.")
+        "OK: program.toml is a valid program."
+    )
 
 
 def test_program_check_prints_it(tmp_path: Path, capsys) -> None:

@@ -514,12 +514,21 @@ def test_load_program_reads_a_file(tmp_path: Path) -> None:
     assert load_program(path).info.signup_bonus == 75
 
 
-@pytest.mark.parametrize(("old", "new", "problem"), [
-    ('id = "coffee"', 'id = "Free Coffee!"',
-     'rewards[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "Free Coffee!"'),
-    ('id = "trees"', 'id = "' + "t" * 25 + '"',
-     'causes[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "' + "t" * 25 + '"'),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            'id = "coffee"',
+            'id = "Free Coffee!"',
+            'rewards[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "Free Coffee!"',
+        ),
+        (
+            'id = "trees"',
+            'id = "' + "t" * 25 + '"',
+            'causes[0].id: must be 1 to 24 of a-z, 0-9, _ and -, got "' + "t" * 25 + '"',
+        ),
+    ],
+)
 def test_ids_travel_in_buttons_so_they_are_short_and_plain(old, new, problem):
     with pytest.raises(ProgramError) as refused:
         parse_program(DEFAULT.replace(old, new))
@@ -535,7 +544,8 @@ def test_impact_unit_plural_is_optional() -> None:
     assert rice is not None
     assert rice.impact_unit_plural == rice.impact_unit == "meal"
     assert problems(edit('impact_unit_plural = "meals"', 'impact_unit_plural = ""')) == [
-        'causes[1].impact_unit_plural: must be a non-empty string, got ""']
+        'causes[1].impact_unit_plural: must be a non-empty string, got ""'
+    ]
 
 
 def test_a_locale_without_translations_is_refused() -> None:
@@ -544,5 +554,6 @@ def test_a_locale_without_translations_is_refused() -> None:
     with pytest.raises(ProgramError) as caught:
         parse_program(text, translated=("en", "es"))
     assert caught.value.problems == [
-        'program.locales: no translations for "fr", "de"; messages exist for en, es']
+        'program.locales: no translations for "fr", "de"; messages exist for en, es'
+    ]
     assert parse_program(DEFAULT, translated=("en", "es")).info.locales == ("en", "es")

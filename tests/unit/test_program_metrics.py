@@ -15,8 +15,7 @@ WITHOUT = EXAMPLE.split("[metrics]")[0]
 
 def test_the_example_sets_every_key() -> None:
     metrics = parse_program(EXAMPLE).metrics
-    assert metrics == MetricsRules(active_days=90, point_value=Decimal("0.01"),
-                                   survey_min_days=14)
+    assert metrics == MetricsRules(active_days=90, point_value=Decimal("0.01"), survey_min_days=14)
 
 
 def test_absent_table_keeps_the_defaults() -> None:

@@ -18,34 +18,54 @@ COFFEE = PurchaseLine("LATTE", "coffee", 2, Decimal("3.50"))  # 7.00 -> 7 spend 
 SHOES = PurchaseLine("RUNNER", "shoes", 1, Decimal("50.00"))  # 50.00 x 2 (category) -> 100
 LINES = (COFFEE, SHOES)
 POINTS = (Decimal(7), Decimal(100))
-HAPPY = Promotion(id="happy", title="Happy hour", starts=datetime(2026, 12, 1),
-                  ends=datetime(2027, 1, 1), weekdays=(4, 5), hours=(time(16), time(18)),
-                  categories=("coffee",), multiplier=Decimal(2), bonus=10)
+HAPPY = Promotion(
+    id="happy",
+    title="Happy hour",
+    starts=datetime(2026, 12, 1),
+    ends=datetime(2027, 1, 1),
+    weekdays=(4, 5),
+    hours=(time(16), time(18)),
+    categories=("coffee",),
+    multiplier=Decimal(2),
+    bonus=10,
+)
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def points(promotions: tuple[Promotion, ...], at: datetime, tier: str = "Member",
-           lines: tuple[PurchaseLine, ...] = LINES,
-           line_points: tuple[Decimal, ...] = POINTS) -> dict[str, Decimal]:
+def points(
+    promotions: tuple[Promotion, ...],
+    at: datetime,
+    tier: str = "Member",
+    lines: tuple[PurchaseLine, ...] = LINES,
+    line_points: tuple[Decimal, ...] = POINTS,
+) -> dict[str, Decimal]:
     """Each applied promotion's points by id."""
-    applied = apply_promotions(promotions, lines, line_points, occurred_at=at, timezone=ZONE,
-                               tier=tier)
+    applied = apply_promotions(
+        promotions, lines, line_points, occurred_at=at, timezone=ZONE, tier=tier
+    )
     return {a.promotion.id: a.points for a in applied}
 
 
 def test_a_happy_hour_doubles_the_coffee_and_adds_its_bonus() -> None:
     friday_1630 = utc(2026, 12, 4, 21, 30)  # 16:30 EST
-    [applied] = apply_promotions((HAPPY,), LINES, POINTS, occurred_at=friday_1630,
-                                 timezone=ZONE, tier="Member")
+    [applied] = apply_promotions(
+        (HAPPY,), LINES, POINTS, occurred_at=friday_1630, timezone=ZONE, tier="Member"
+    )
     assert (applied.lines, applied.extra, applied.bonus, applied.points) == (
-        (0,), Decimal(7), 10, Decimal(17))  # 7 x (2 - 1) + 10
+        (0,),
+        Decimal(7),
+        10,
+        Decimal(17),
+    )  # 7 x (2 - 1) + 10
     assert points((HAPPY,), utc(2026, 12, 4, 23, 0)) == {}  # 18:00: the hour is over
     assert points((HAPPY,), utc(2026, 12, 3, 21, 30)) == {}  # a Thursday
-    assert points((HAPPY,), utc(2026, 12, 4, 21, 30), lines=(SHOES,),
-                  line_points=(Decimal(100),)) == {}  # no coffee on the receipt
+    assert (
+        points((HAPPY,), utc(2026, 12, 4, 21, 30), lines=(SHOES,), line_points=(Decimal(100),))
+        == {}
+    )  # no coffee on the receipt
 
 
 def test_the_highest_multiplier_wins_on_each_line_and_bonuses_add() -> None:
@@ -55,12 +75,14 @@ def test_the_highest_multiplier_wins_on_each_line_and_bonuses_add() -> None:
     visit = replace(HAPPY, id="visit", categories=(), multiplier=None, bonus=5)
     # coffee: x2 from "all" = +7; shoes: x3 from "shoes" = +200; "visit": +5
     assert points((everything, shoes, visit), at) == {
-        "all": Decimal(7), "shoes": Decimal(200), "visit": Decimal(5)}
+        "all": Decimal(7),
+        "shoes": Decimal(200),
+        "visit": Decimal(5),
+    }
     weaker = replace(shoes, multiplier=Decimal("1.5"))  # beaten on its only line, no bonus
     assert points((everything, weaker), at) == {"all": Decimal(107)}
     # equal multipliers: the first in the program file takes the line
-    assert points((everything, replace(shoes, multiplier=Decimal(2))), at) == {
-        "all": Decimal(107)}
+    assert points((everything, replace(shoes, multiplier=Decimal(2))), at) == {"all": Decimal(107)}
 
 
 def test_a_night_window_belongs_to_the_weekday_it_started_on() -> None:
@@ -104,18 +126,26 @@ def test_tiers_skus_and_min_spend() -> None:
     beans = replace(HAPPY, categories=(), skus=("BEANS-1KG",), multiplier=Decimal(3), bonus=0)
     bag = PurchaseLine("BEANS-1KG", "coffee", 1, Decimal("18.00"))
     assert points((beans,), at, lines=(COFFEE, bag), line_points=(Decimal(7), Decimal(18))) == {
-        "happy": Decimal(36)}  # 18 x (3 - 1), the latte untouched
+        "happy": Decimal(36)
+    }  # 18 x (3 - 1), the latte untouched
     big_spender = replace(HAPPY, min_spend=Decimal(20))  # on the coffee lines only
     assert points((big_spender,), at) == {}  # 7.00 of coffee
     three = PurchaseLine("LATTE", "coffee", 3, Decimal("7.00"))  # 21.00
-    assert points((big_spender,), at, lines=(three, SHOES),
-                  line_points=(Decimal(21), Decimal(100))) == {"happy": Decimal(31)}
+    assert points(
+        (big_spender,), at, lines=(three, SHOES), line_points=(Decimal(21), Decimal(100))
+    ) == {"happy": Decimal(31)}
 
 
 def test_one_spend_figure_per_line_is_required() -> None:
     with pytest.raises(ValueError, match="one spend-points figure per line"):
-        apply_promotions((HAPPY,), LINES, (Decimal(7),), occurred_at=utc(2026, 12, 4, 21),
-                         timezone=ZONE, tier="Member")
+        apply_promotions(
+            (HAPPY,),
+            LINES,
+            (Decimal(7),),
+            occurred_at=utc(2026, 12, 4, 21),
+            timezone=ZONE,
+            tier="Member",
+        )
 
 
 def test_next_window_is_the_running_one_or_the_next() -> None:
@@ -123,23 +153,34 @@ def test_next_window_is_the_running_one_or_the_next() -> None:
     wednesday = datetime(2026, 12, 2, 12)
     assert next_window(night, wednesday) == (datetime(2026, 12, 4, 22), datetime(2026, 12, 5, 2))
     saturday_1am = datetime(2026, 12, 5, 1)
-    assert next_window(night, saturday_1am) == (datetime(2026, 12, 4, 22),
-                                                datetime(2026, 12, 5, 2))
+    assert next_window(night, saturday_1am) == (datetime(2026, 12, 4, 22), datetime(2026, 12, 5, 2))
     weekend = replace(HAPPY, weekdays=(4, 5, 6), hours=None)
-    assert next_window(weekend, datetime(2026, 12, 6, 12)) == (datetime(2026, 12, 4),
-                                                               datetime(2026, 12, 7))
+    assert next_window(weekend, datetime(2026, 12, 6, 12)) == (
+        datetime(2026, 12, 4),
+        datetime(2026, 12, 7),
+    )
     assert next_window(weekend, datetime(2026, 12, 30)) is None  # Friday 1 Jan is past its end
     assert next_window(HAPPY, datetime(2027, 1, 1)) is None
-    assert next_window(HAPPY, datetime(2026, 11, 20)) == (datetime(2026, 12, 4, 16),
-                                                          datetime(2026, 12, 4, 18))
+    assert next_window(HAPPY, datetime(2026, 11, 20)) == (
+        datetime(2026, 12, 4, 16),
+        datetime(2026, 12, 4, 18),
+    )
     always = replace(HAPPY, weekdays=(), hours=None)
-    assert next_window(always, datetime(2026, 12, 9)) == (datetime(2026, 12, 1),
-                                                          datetime(2027, 1, 1))
+    assert next_window(always, datetime(2026, 12, 9)) == (
+        datetime(2026, 12, 1),
+        datetime(2027, 1, 1),
+    )
 
 
 def test_overlaps_are_found_at_their_first_moment() -> None:
-    saturday = replace(HAPPY, id="sat", starts=datetime(2026, 12, 5), ends=datetime(2026, 12, 6),
-                       weekdays=(), hours=None)
+    saturday = replace(
+        HAPPY,
+        id="sat",
+        starts=datetime(2026, 12, 5),
+        ends=datetime(2026, 12, 6),
+        weekdays=(),
+        hours=None,
+    )
     assert first_overlap(HAPPY, saturday) == datetime(2026, 12, 5, 16)
     assert first_overlap(saturday, HAPPY) == datetime(2026, 12, 5, 16)
     friday_only = replace(HAPPY, weekdays=(4,))
@@ -147,7 +188,9 @@ def test_overlaps_are_found_at_their_first_moment() -> None:
     night = replace(HAPPY, weekdays=(4,), hours=(time(22), time(2)))
     morning = replace(saturday, hours=(time(0), time(8)))
     assert first_overlap(night, morning) == datetime(2026, 12, 5)
-    assert first_overlap(replace(HAPPY, tiers=("Prime",)),
-                         replace(saturday, tiers=("Member",))) is None
+    assert (
+        first_overlap(replace(HAPPY, tiers=("Prime",)), replace(saturday, tiers=("Member",)))
+        is None
+    )
     later = replace(saturday, starts=datetime(2027, 2, 1), ends=datetime(2027, 3, 1))
     assert first_overlap(HAPPY, later) is None

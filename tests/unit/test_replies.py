@@ -69,8 +69,7 @@ ANSWER, EDIT, SEND = Answer("cb"), Edit(1, 2, "x"), Send(1, "y")
 
 
 def test_bad_requests_are_classified():
-    assert isinstance(bad_request("Bad Request: message is not modified: same"),
-                      MessageNotModified)
+    assert isinstance(bad_request("Bad Request: message is not modified: same"), MessageNotModified)
     refused = bad_request("Bad Request: can't parse entities")
     assert type(refused) is TelegramRefused
 
@@ -93,8 +92,9 @@ async def test_429s_are_waited_out_as_often_as_needed(caplog):
     assert api.done == [SEND]
     assert api.time.slept == [3] * 6
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert warning.getMessage() == ("reply to chat 1 went out after waiting 18.0 s "
-                                    "(Telegram's limits)")
+    assert warning.getMessage() == (
+        "reply to chat 1 went out after waiting 18.0 s (Telegram's limits)"
+    )
 
 
 async def test_network_trouble_is_retried_with_backoff():
@@ -111,8 +111,9 @@ async def test_a_reply_is_given_up_when_its_wait_would_pass_patience(caplog):
     assert api.done == []
     assert api.time.slept == [wait]  # the second wait would end past PATIENCE
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert error.getMessage() == (f"reply to chat 1 given up after waiting {wait} s: "
-                                  f"429: retry after {wait} s")
+    assert error.getMessage() == (
+        f"reply to chat 1 given up after waiting {wait} s: 429: retry after {wait} s"
+    )
 
 
 async def test_a_refusal_is_logged_in_one_line_and_the_rest_goes_on(caplog):

@@ -11,15 +11,17 @@ from storage.database import normalise_url
 GOOD_SECRET = "A-good_secret-0123456789"
 
 
-@pytest.mark.parametrize(("secret", "reason"), [
-    ("", "must be 16 to 256 characters long, not 0"),
-    ("short-secret_15", "must be 16 to 256 characters long, not 15"),
-    ("x" * 257, "must be 16 to 256 characters long, not 257"),
-    ("has a space in it here", "only letters A-Z and a-z, digits, _ and - are allowed"),
-    ("sécret-sécret-sécret", "only letters A-Z and a-z, digits, _ and - are allowed"),
-])
-def test_a_webhook_secret_outside_the_rule_stops_every_command(secret, reason, monkeypatch,
-                                                               capsys):
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("", "must be 16 to 256 characters long, not 0"),
+        ("short-secret_15", "must be 16 to 256 characters long, not 15"),
+        ("x" * 257, "must be 16 to 256 characters long, not 257"),
+        ("has a space in it here", "only letters A-Z and a-z, digits, _ and - are allowed"),
+        ("sécret-sécret-sécret", "only letters A-Z and a-z, digits, _ and - are allowed"),
+    ],
+)
+def test_a_webhook_secret_outside_the_rule_stops_every_command(secret, reason, monkeypatch, capsys):
     monkeypatch.setenv("WEBHOOK_SECRET", secret)
     with pytest.raises(SettingsError) as refused:
         load_settings()
@@ -40,29 +42,41 @@ def test_a_webhook_secret_of_16_to_256_allowed_characters_is_taken(secret, monke
     assert settings.webhook_secret.get_secret_value() == secret
 
 
-@pytest.mark.parametrize(("given", "used"), [
-    ("postgresql://u:p@db:5432/loyalty", "postgresql+asyncpg://u:p@db:5432/loyalty"),
-    ("postgres://u:p@db/loyalty", "postgresql+asyncpg://u:p@db/loyalty"),
-    ("POSTGRESQL://u@db/loyalty", "postgresql+asyncpg://u@db/loyalty"),
-    ("postgresql+asyncpg://u@db/loyalty", "postgresql+asyncpg://u@db/loyalty"),
-    ("sqlite:///loyalty.db", "sqlite+aiosqlite:///loyalty.db"),
-    ("sqlite:////var/lib/loyalty/loyalty.db", "sqlite+aiosqlite:////var/lib/loyalty/loyalty.db"),
-    ("sqlite+aiosqlite:///loyalty.db", "sqlite+aiosqlite:///loyalty.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u:p@db:5432/loyalty", "postgresql+asyncpg://u:p@db:5432/loyalty"),
+        ("postgres://u:p@db/loyalty", "postgresql+asyncpg://u:p@db/loyalty"),
+        ("POSTGRESQL://u@db/loyalty", "postgresql+asyncpg://u@db/loyalty"),
+        ("postgresql+asyncpg://u@db/loyalty", "postgresql+asyncpg://u@db/loyalty"),
+        ("sqlite:///loyalty.db", "sqlite+aiosqlite:///loyalty.db"),
+        (
+            "sqlite:////var/lib/loyalty/loyalty.db",
+            "sqlite+aiosqlite:////var/lib/loyalty/loyalty.db",
+        ),
+        ("sqlite+aiosqlite:///loyalty.db", "sqlite+aiosqlite:///loyalty.db"),
+    ],
+)
 def test_the_usual_database_url_spellings_get_the_async_driver(given, used, monkeypatch):
     assert normalise_url(given) == used
     monkeypatch.setenv("DATABASE_URL", given)
     assert load_settings().database_url == used
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("mysql://u:hunter2@db/loyalty", "mysql:// is not supported; write sqlite+aiosqlite:///"),
-    ("postgresql+psycopg2://u:hunter2@db/x", "postgresql+psycopg2:// is not supported"),
-    ("loyalty.db", "not a database URL; write sqlite+aiosqlite:///loyalty.db or "
-                   "postgresql+asyncpg://user:password@host:5432/db"),
-    ("sqlite://", "an in-memory SQLite database is lost at exit"),
-    ("sqlite:///:memory:", "an in-memory SQLite database is lost at exit"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mysql://u:hunter2@db/loyalty", "mysql:// is not supported; write sqlite+aiosqlite:///"),
+        ("postgresql+psycopg2://u:hunter2@db/x", "postgresql+psycopg2:// is not supported"),
+        (
+            "loyalty.db",
+            "not a database URL; write sqlite+aiosqlite:///loyalty.db or "
+            "postgresql+asyncpg://user:password@host:5432/db",
+        ),
+        ("sqlite://", "an in-memory SQLite database is lost at exit"),
+        ("sqlite:///:memory:", "an in-memory SQLite database is lost at exit"),
+    ],
+)
 def test_an_unknown_database_url_says_what_to_write(url, reason, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", url)
     assert main(["db", "upgrade"]) == 2

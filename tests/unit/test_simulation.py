@@ -29,20 +29,30 @@ UNTIL = datetime(2026, 2, 1, tzinfo=UTC)
 FACTS = LedgerFacts(outstanding=10_000, issued=2_000, redeemed=500)
 
 
-def receipt(member: int, day: int, amount: str, refunded: str = "0", awarded: int = 0,
-            late_days: int = 0) -> ReplayReceipt:
+def receipt(
+    member: int, day: int, amount: str, refunded: str = "0", awarded: int = 0, late_days: int = 0
+) -> ReplayReceipt:
     """One 'other' line of `amount` on day `day` after SINCE (negative: before)."""
     at = SINCE + timedelta(days=day)
-    return ReplayReceipt(member, at, at + timedelta(days=late_days),
-                         (PurchaseLine("X", "other", 1, Decimal(amount)),), Decimal(refunded),
-                         awarded)
+    return ReplayReceipt(
+        member,
+        at,
+        at + timedelta(days=late_days),
+        (PurchaseLine("X", "other", 1, Decimal(amount)),),
+        Decimal(refunded),
+        awarded,
+    )
 
 
 def with_insider_at(program: Program, threshold: int) -> Program:
     """`program` with Insider reached at `threshold` credits."""
     member, insider, prime = program.tiers.levels
-    return replace(program, tiers=replace(program.tiers, levels=(
-        member, Tier(insider.name, threshold, insider.multiplier), prime)))
+    return replace(
+        program,
+        tiers=replace(
+            program.tiers, levels=(member, Tier(insider.name, threshold, insider.multiplier), prime)
+        ),
+    )
 
 
 def valued(program: Program, value: str) -> Program:
@@ -50,8 +60,13 @@ def valued(program: Program, value: str) -> Program:
     return replace(program, metrics=replace(program.metrics, point_value=Decimal(value)))
 
 
-def run(current: Program, new: Program, receipts: list[ReplayReceipt], members: int = 10,
-        facts: LedgerFacts = FACTS):
+def run(
+    current: Program,
+    new: Program,
+    receipts: list[ReplayReceipt],
+    members: int = 10,
+    facts: LedgerFacts = FACTS,
+):
     simulation = Simulation(current, new, SINCE, UNTIL)
     simulation.feed(receipts)
     return simulation.compare(facts, members)
@@ -62,7 +77,8 @@ def test_a_lower_threshold_raises_points_and_moves_a_member_up(program):
     receipts = [
         # A: 400 -> 405 points, 400 credits (new: Insider); 100 at Member -> 105
         # (new: (100 + 5) x 1.25 = 131), then Insider in both; 10 -> (10 + 5) x 1.25 = 18
-        receipt(1, 1, "400.00", awarded=405), receipt(1, 2, "100.00", awarded=105),
+        receipt(1, 1, "400.00", awarded=405),
+        receipt(1, 2, "100.00", awarded=105),
         receipt(1, 3, "10.00", awarded=18),
         receipt(2, 1, "600.00", awarded=605),  # B: 605, Insider in both
         receipt(3, 1, "350.00", awarded=355),  # C: 355, Member now, Insider under new
@@ -81,7 +97,8 @@ def test_a_lower_threshold_raises_points_and_moves_a_member_up(program):
     assert current.redemption_cost(comparison.redemption_rate) == Decimal("3.72")
     assert simulated.redemption_cost(comparison.redemption_rate) == Decimal("3.785")
     assert current.reward_rate(comparison.revenue) == pytest.approx(
-        Decimal("14.88") / Decimal("1460") * 100)
+        Decimal("14.88") / Decimal("1460") * 100
+    )
 
 
 def test_the_same_program_against_itself_changes_nothing(program):
@@ -92,8 +109,11 @@ def test_the_same_program_against_itself_changes_nothing(program):
 
 
 def test_receipts_before_the_period_only_warm_the_tier_up(program):
-    receipts = [receipt(1, -10, "500.00", awarded=505), receipt(1, 1, "10.00", awarded=18),
-                receipt(1, 40, "10.00")]  # day 40 is after UNTIL: not counted
+    receipts = [
+        receipt(1, -10, "500.00", awarded=505),
+        receipt(1, 1, "10.00", awarded=18),
+        receipt(1, 40, "10.00"),
+    ]  # day 40 is after UNTIL: not counted
     comparison = run(program, program, receipts, members=1)
     assert comparison.receipts == 1
     assert (comparison.current.points_issued, comparison.current.tier_credits) == (18, 10)
@@ -124,8 +144,12 @@ def test_a_refund_takes_back_its_share_and_a_late_receipt_earns_no_points(progra
 
 def test_without_a_point_value_money_figures_are_unknown(program):
     unvalued = valued(program, "0")
-    comparison = run(unvalued, unvalued, [receipt(1, 1, "10.00")],
-                     facts=LedgerFacts(outstanding=0, issued=0, redeemed=0))
+    comparison = run(
+        unvalued,
+        unvalued,
+        [receipt(1, 1, "10.00")],
+        facts=LedgerFacts(outstanding=0, issued=0, redeemed=0),
+    )
     assert comparison.redemption_rate is None
     assert comparison.current.liability is None
     assert comparison.current.reward_rate(comparison.revenue) is None
@@ -140,9 +164,13 @@ def test_member_ranges_cover_the_span_end_to_end():
 
 def test_tallies_of_members_replayed_apart_add_up_to_one_replay(program):
     new = with_insider_at(program, 300)
-    receipts = [receipt(1, -10, "450.00"), receipt(1, 1, "100.00", awarded=105),
-                receipt(2, 1, "600.00", awarded=605), receipt(3, 2, "350.00", refunded="50"),
-                receipt(4, 3, "20.00", late_days=400)]
+    receipts = [
+        receipt(1, -10, "450.00"),
+        receipt(1, 1, "100.00", awarded=105),
+        receipt(2, 1, "600.00", awarded=605),
+        receipt(3, 2, "350.00", refunded="50"),
+        receipt(4, 3, "20.00", late_days=400),
+    ]
     whole = Simulation(program, new, SINCE, UNTIL)
     whole.feed(receipts)
     parts = []

@@ -11,8 +11,7 @@ from domain.program import StampCard
 from domain.roundup import RoundUp, round_up
 from domain.stamps import Stamped, add_stamps, stamps_for, take_back
 
-CARD = StampCard(id="coffee", title="Coffee card", count=6, reward="coffee",
-                 categories=("coffee",))
+CARD = StampCard(id="coffee", title="Coffee card", count=6, reward="coffee", categories=("coffee",))
 LATTES = PurchaseLine("LATTE", "coffee", 4, Decimal("3.50"))
 BEANS = PurchaseLine("BEANS-1KG", "beans", 1, Decimal("18.00"))
 SHOES = PurchaseLine("RUNNER", "shoes", 1, Decimal("50.00"))
@@ -44,16 +43,20 @@ def test_a_refund_takes_its_stamps_back_never_below_zero() -> None:
     assert take_back(2, first + second) == 0  # the card filled in between: not below zero
 
 
-@pytest.mark.parametrize(("points", "to", "expected"), [
-    (37, 10, RoundUp(30, 7)),
-    (40, 10, RoundUp(40, 0)),
-    (9, 10, RoundUp(0, 9)),
-    (137, 25, RoundUp(125, 12)),
-    (0, 10, RoundUp(0, 0)),
-    (-5, 10, RoundUp(-5, 0)),
-])
-def test_round_up_keeps_a_multiple_and_donates_the_rest(points: int, to: int,
-                                                         expected: RoundUp) -> None:
+@pytest.mark.parametrize(
+    ("points", "to", "expected"),
+    [
+        (37, 10, RoundUp(30, 7)),
+        (40, 10, RoundUp(40, 0)),
+        (9, 10, RoundUp(0, 9)),
+        (137, 25, RoundUp(125, 12)),
+        (0, 10, RoundUp(0, 0)),
+        (-5, 10, RoundUp(-5, 0)),
+    ],
+)
+def test_round_up_keeps_a_multiple_and_donates_the_rest(
+    points: int, to: int, expected: RoundUp
+) -> None:
     assert round_up(points, to) == expected
     assert expected.kept + expected.donated == points
 

@@ -32,91 +32,183 @@ Sample = dict[str, Any]
 
 def samples(n: int) -> dict[str, list[Sample]]:
     """What each template is rendered with (one or more variants), every count being `n`."""
-    member = Obj(code=MEMBER_CODE, first_name="Ann <3", tier="Insider", name="Ann",
-                 joined_at=MOMENT, phone="+15550001234", marketing_opt_in=True,
-                 reminders_opt_in=False, surveys_opt_in=True)
+    member = Obj(
+        code=MEMBER_CODE,
+        first_name="Ann <3",
+        tier="Insider",
+        name="Ann",
+        joined_at=MOMENT,
+        phone="+15550001234",
+        marketing_opt_in=True,
+        reminders_opt_in=False,
+        surveys_opt_in=True,
+    )
     progress = Obj(tier="Insider", next_tier="Prime", percent=40, credits_needed=n)
-    summary = Obj(member=member, balance=n, progress=progress, expiring_points=n,
-                  expiring_first=MOMENT, next_reward=Obj(title="Free coffee", titles=(),
-                                                            cost=2 * n))
+    summary = Obj(
+        member=member,
+        balance=n,
+        progress=progress,
+        expiring_points=n,
+        expiring_first=MOMENT,
+        next_reward=Obj(title="Free coffee", titles=(), cost=2 * n),
+    )
     reward = PROGRAM.rewards[0]
     voucher = Obj(code=VOUCHER_CODE, reward_id=reward.id, expires_at=MOMENT, used_at=MOMENT)
-    entry = Obj(reward=Obj(title="Tote", titles=(), cost=n, valid_days=n, min_tier="Insider"),
-                blocked_by=None, affordable=False, stock_left=n)
+    entry = Obj(
+        reward=Obj(title="Tote", titles=(), cost=n, valid_days=n, min_tier="Insider"),
+        blocked_by=None,
+        affordable=False,
+        stock_left=n,
+    )
     cause = Obj(cause=TREES, points=n, percent=3, impact=n)
     broadcast_progress = Obj(sent=n, total=n, blocked=n, failed=n, cancelled=n)
-    answer = {"receipt_id": "R-1001", "member_code": MEMBER_CODE, "points_awarded": n,
-              "balance": n, "tier": "Insider", "held_for_phone": "+15550001234"}
-    breakdown = [{"reason": "spend", "detail": "shoes", "points": f"{n}.00"},
-                 {"reason": "visit", "detail": "", "points": "5.00"},
-                 {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"}]
-    earned = {"receipt_id": "R-1001", "member_code": MEMBER_CODE, "points_awarded": n,
-              "tier_credits": n, "balance": n, "tier": "Insider", "breakdown": breakdown}
-    segments = [Segment(), Segment(locale="es"), Segment(inactive_days=n, min_balance=n),
-                Segment(tier="Insider", category="shoes", locale="en", inactive_days=n,
-                        min_balance=n)]
-    review = Action("review", "Review us", "link", points=n, url="https://example.com/r",
-                    approval=True)
-    actions = [Action("news", "Join our channel", "telegram_channel", points=n,
-                      channel="@northwind_news"), review,
-               Action("phone", "Share your phone", "phone", points=n),
-               Action("birthday", "Birthday treat", "birthday", points=n, reward="coffee")]
-    claimed = [Obj(new=new, status=status, points=n, balance=n)
-               for new, status in ((True, "paid"), (True, "pending"), (False, "paid"),
-                                   (False, "pending"), (False, "rejected"))]
-    places = [Obj(rank=rank, shown=shown, named=named, value=n, mine=rank == 2)
-              for rank, shown, named in ((1, "Ann <3", True), (2, "K7••-••XR", False),
-                                         (4, "K7••-••XR", False))]
-    boards = [Obj(metric=metric, month=MOMENT, top=places[:2], own=own)
-              for metric in ("points", "purchases") for own in (places[1], places[2], None)]
+    answer = {
+        "receipt_id": "R-1001",
+        "member_code": MEMBER_CODE,
+        "points_awarded": n,
+        "balance": n,
+        "tier": "Insider",
+        "held_for_phone": "+15550001234",
+    }
+    breakdown = [
+        {"reason": "spend", "detail": "shoes", "points": f"{n}.00"},
+        {"reason": "visit", "detail": "", "points": "5.00"},
+        {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"},
+    ]
+    earned = {
+        "receipt_id": "R-1001",
+        "member_code": MEMBER_CODE,
+        "points_awarded": n,
+        "tier_credits": n,
+        "balance": n,
+        "tier": "Insider",
+        "breakdown": breakdown,
+    }
+    segments = [
+        Segment(),
+        Segment(locale="es"),
+        Segment(inactive_days=n, min_balance=n),
+        Segment(tier="Insider", category="shoes", locale="en", inactive_days=n, min_balance=n),
+    ]
+    review = Action(
+        "review", "Review us", "link", points=n, url="https://example.com/r", approval=True
+    )
+    actions = [
+        Action("news", "Join our channel", "telegram_channel", points=n, channel="@northwind_news"),
+        review,
+        Action("phone", "Share your phone", "phone", points=n),
+        Action("birthday", "Birthday treat", "birthday", points=n, reward="coffee"),
+    ]
+    claimed = [
+        Obj(new=new, status=status, points=n, balance=n)
+        for new, status in (
+            (True, "paid"),
+            (True, "pending"),
+            (False, "paid"),
+            (False, "pending"),
+            (False, "rejected"),
+        )
+    ]
+    places = [
+        Obj(rank=rank, shown=shown, named=named, value=n, mine=rank == 2)
+        for rank, shown, named in (
+            (1, "Ann <3", True),
+            (2, "K7••-••XR", False),
+            (4, "K7••-••XR", False),
+        )
+    ]
+    boards = [
+        Obj(metric=metric, month=MOMENT, top=places[:2], own=own)
+        for metric in ("points", "purchases")
+        for own in (places[1], places[2], None)
+    ]
     return {
-        "action_approved": [{"action": "review", "points": n, "balance": n,
-                             "program": PROGRAM}],
-        "action_check": [{"outcome": "not_in", "channel": "@northwind_news"},
-                         {"outcome": "cannot"}],
+        "action_approved": [{"action": "review", "points": n, "balance": n, "program": PROGRAM}],
+        "action_check": [
+            {"outcome": "not_in", "channel": "@northwind_news"},
+            {"outcome": "cannot"},
+        ],
         "action_claimed": [{"claimed": c} for c in claimed],
         "action_rejected": [{"action": "review"}],
-        "birthday_bonus": [{"points": n, "balance": n, "reward": "coffee", "code": VOUCHER_CODE,
-                            "expires_at": MOMENT.isoformat(), "program": PROGRAM},
-                           {"points": n, "balance": n, "reward": None, "code": None,
-                            "expires_at": None}],
+        "birthday_bonus": [
+            {
+                "points": n,
+                "balance": n,
+                "reward": "coffee",
+                "code": VOUCHER_CODE,
+                "expires_at": MOMENT.isoformat(),
+                "program": PROGRAM,
+            },
+            {"points": n, "balance": n, "reward": None, "code": None, "expires_at": None},
+        ],
         "birthday_locked": [{"birthday": date(2000, 12, 24), "since": MOMENT}],
-        "birthday_pick": [{"month": None, "day": None, "month_name": ""},
-                          {"month": 12, "day": None, "month_name": "December"},
-                          {"month": 12, "day": date(2000, 12, 24), "month_name": "December"}],
-        "claim_decided": [{"decision": Obj(status="paid", member=member, points=n,
-                                           claim=Obj(action_id="review"))},
-                          {"decision": Obj(status="rejected", member=None, points=0,
-                                           claim=Obj(action_id="review"))}],
+        "birthday_pick": [
+            {"month": None, "day": None, "month_name": ""},
+            {"month": 12, "day": None, "month_name": "December"},
+            {"month": 12, "day": date(2000, 12, 24), "month_name": "December"},
+        ],
+        "claim_decided": [
+            {
+                "decision": Obj(
+                    status="paid", member=member, points=n, claim=Obj(action_id="review")
+                )
+            },
+            {
+                "decision": Obj(
+                    status="rejected", member=None, points=0, claim=Obj(action_id="review")
+                )
+            },
+        ],
         "claim_decided_before": [{"status": "paid"}, {"status": "rejected"}],
         "claim_notice": [{"member": member, "action": review}],
         "claims_none": [{}],
-        "earn": [{"overview": Obj(actions=[Obj(action=a, status=status) for a in actions],
-                                  birthday=None, has_phone=False),
-                  "program": PROGRAM, "rules": PROGRAM.referrals, "earning": PROGRAM.earning,
-                  "share_label": "📱 Share my phone number", "birthday": birthday}
-                 for status in (None, "paid", "pending", "rejected")
-                 for birthday in (None, date(2000, 12, 24))],
-        "earn_open": [{"kind": "telegram_channel", "target": "@northwind_news"},
-                      {"kind": "link", "target": "instagram.com"}],
-        "top": [{"board": board, "named": named} for board in boards
-                for named in (False, True)],
+        "earn": [
+            {
+                "overview": Obj(
+                    actions=[Obj(action=a, status=status) for a in actions],
+                    birthday=None,
+                    has_phone=False,
+                ),
+                "program": PROGRAM,
+                "rules": PROGRAM.referrals,
+                "earning": PROGRAM.earning,
+                "share_label": "📱 Share my phone number",
+                "birthday": birthday,
+            }
+            for status in (None, "paid", "pending", "rejected")
+            for birthday in (None, date(2000, 12, 24))
+        ],
+        "earn_open": [
+            {"kind": "telegram_channel", "target": "@northwind_news"},
+            {"kind": "link", "target": "instagram.com"},
+        ],
+        "top": [{"board": board, "named": named} for board in boards for named in (False, True)],
         "top_off": [{}],
         "adjust_usage": [{}],
-        "adjusted": [{"member": member, "points": n, "balance": n},
-                     {"member": member, "points": -n, "balance": n}],
+        "adjusted": [
+            {"member": member, "points": n, "balance": n},
+            {"member": member, "points": -n, "balance": n},
+        ],
         "balance": [{"summary": summary, "p": progress, "bar": "▰▱"}],
         "broadcast_ask_button": [{"rewards": PROGRAM.rewards}],
         "broadcast_ask_message": [{}],
         "broadcast_confirm": [{"segment": s, "total": n} for s in segments],
         "broadcast_refusal": [{"detail": "segment"}, {"detail": "too long"}],
         "broadcast_segment": [{"segment": s, "total": n} for s in segments],
-        "broadcast_status": [{"id": 7, "p": broadcast_progress, "state": "running",
-                              "seconds_left": n, "reason": None}],
+        "broadcast_status": [
+            {
+                "id": 7,
+                "p": broadcast_progress,
+                "state": "running",
+                "seconds_left": n,
+                "reason": None,
+            }
+        ],
         "broadcast_stopped": [{"id": 7, "stopped": n}],
-        "broadcasts": [{"broadcasts": [(Obj(id=7, created_at=MOMENT, state=state),
-                                        broadcast_progress)]}
-                       for state in ("running", "done", "cancelled")],
+        "broadcasts": [
+            {"broadcasts": [(Obj(id=7, created_at=MOMENT, state=state), broadcast_progress)]}
+            for state in ("running", "done", "cancelled")
+        ],
         "cancelled": [{}],
         "card": [{"program": PROGRAM, "code": MEMBER_CODE, "summary": summary}],
         "causes": [{"balance": n, "causes": [cause], "bars": {TREES.id: "▰▱"}}],
@@ -124,43 +216,73 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "commands": [{}],
         "donate_amount": [{"cause": TREES, "balance": n}],
         "donate_confirm": [{"points": n, "cause": TREES, "impact": n}],
-        "donate_thanks": [{"outcome": Obj(points=n, cause=TREES, member_impact=n,
-                                          progress=Obj(percent=4), balance=n)}],
+        "donate_thanks": [
+            {
+                "outcome": Obj(
+                    points=n, cause=TREES, member_impact=n, progress=Obj(percent=4), balance=n
+                )
+            }
+        ],
         "error": [{}],
         "forget_confirm": [{"balance": n}],
         "forgotten": [{}],
         "friend_joined": [{"qualify_on": "join"}, {"qualify_on": "first_purchase"}],
         "friend_qualified": [{"bonus": n}],
-        "gift_received": [{"gift": Obj(voucher=voucher, reward=reward)},
-                          {"gift": Obj(voucher=None, points=n, balance=n)}],
-        "help": [{"program": PROGRAM, "commands": [("card", "your card")],
-                  "staff": [("sale", "record a sale")]}],
-        "history": [{"page": Obj(page=1, pages=n or 1, records=[
-            Obj(created_at=MOMENT, kind="purchase", reason=None, points=n),
-            Obj(created_at=MOMENT, kind="adjustment", reason="sorry", points=-n)]),
-            "kinds": {"purchase": "Purchase", "adjustment": "Adjustment"}}],
-        "invite": [{"link": "https://t.me/bot?start=r-ABCD2345",
-                    "rules": PROGRAM.referrals.__class__(n, n, "first_purchase", 10, ()),
-                    "stats": Obj(joined=n, rewarded=n, next_milestone=Obj(count=n, bonus=n))}],
+        "gift_received": [
+            {"gift": Obj(voucher=voucher, reward=reward)},
+            {"gift": Obj(voucher=None, points=n, balance=n)},
+        ],
+        "help": [
+            {
+                "program": PROGRAM,
+                "commands": [("card", "your card")],
+                "staff": [("sale", "record a sale")],
+            }
+        ],
+        "history": [
+            {
+                "page": Obj(
+                    page=1,
+                    pages=n or 1,
+                    records=[
+                        Obj(created_at=MOMENT, kind="purchase", reason=None, points=n),
+                        Obj(created_at=MOMENT, kind="adjustment", reason="sorry", points=-n),
+                    ],
+                ),
+                "kinds": {"purchase": "Purchase", "adjustment": "Adjustment"},
+            }
+        ],
+        "invite": [
+            {
+                "link": "https://t.me/bot?start=r-ABCD2345",
+                "rules": PROGRAM.referrals.__class__(n, n, "first_purchase", 10, ()),
+                "stats": Obj(joined=n, rewarded=n, next_milestone=Obj(count=n, bonus=n)),
+            }
+        ],
         "invite_share": [{"program": PROGRAM, "bonus": n}],
         "labels": [{}],
         "language_changed": [{}],
         "member_summary": [{"summary": summary, "p": progress}],
         "milestone_reached": [{"count": n, "bonus": n}],
         "not_joined": [{"program": PROGRAM}],
-        "nudge_inactive": [{"days": n, "category": "shoes", "reward": "Free coffee",
-                            "points_needed": n}],
+        "nudge_inactive": [
+            {"days": n, "category": "shoes", "reward": "Free coffee", "points_needed": n}
+        ],
         "nudge_near_next_tier": [{"tier": "Prime", "credits_needed": n}],
         "nudge_points_expiring": [{"points": n, "date": "2026-03-09", "balance": n}],
         "nudge_referral_reminder": [{"bonus": n, "friend_bonus": n}],
         "nudge_reward_affordable": [{"reward": "Free coffee", "cost": n, "balance": n}],
         "phone_invalid": [{}],
         "phone_not_yours": [{}],
-        "phone_saved": [{"phone": "+15550001234", "receipts": n, "points": n, "action": action}
-                        for action in (None, Obj(points=n, balance=n))],
+        "phone_saved": [
+            {"phone": "+15550001234", "receipts": n, "points": n, "action": action}
+            for action in (None, Obj(points=n, balance=n))
+        ],
         "phone_taken": [{}],
-        "points_adjusted": [{"points": n, "reason": "sorry", "balance": n},
-                            {"points": -n, "reason": "sorry", "balance": n}],
+        "points_adjusted": [
+            {"points": n, "reason": "sorry", "balance": n},
+            {"points": -n, "reason": "sorry", "balance": n},
+        ],
         "points_earned": [earned],
         "points_expired": [{"points": n, "balance": n}],
         "private_only": [{"bot_username": "northwind_bot"}],
@@ -169,20 +291,48 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "reward_button": [{"reward": reward}],
         "reward_detail": [{"e": entry, "balance": 0}],
         "rewards": [{"balance": n, "entries": [entry]}],
-        "sale_ask_amount": [{"member": member, "phone": None, "currency": "USD"},
-                            {"member": None, "phone": "+15550001234", "currency": "USD"}],
+        "sale_ask_amount": [
+            {"member": member, "phone": None, "currency": "USD"},
+            {"member": None, "phone": "+15550001234", "currency": "USD"},
+        ],
         "sale_ask_category": [{"amount": Decimal(n), "currency": "USD"}],
         "sale_ask_member": [{}],
-        "sale_confirm": [{"member": member, "phone": None, "amount": Decimal(n),
-                          "currency": "USD", "category": "Shoes", "points": n}],
-        "sale_done": [{"answer": answer, "held": held, "replayed": False, "amount": Decimal(n),
-                       "currency": "USD"} for held in (False, True)],
+        "sale_confirm": [
+            {
+                "member": member,
+                "phone": None,
+                "amount": Decimal(n),
+                "currency": "USD",
+                "category": "Shoes",
+                "points": n,
+            }
+        ],
+        "sale_done": [
+            {
+                "answer": answer,
+                "held": held,
+                "replayed": False,
+                "amount": Decimal(n),
+                "currency": "USD",
+            }
+            for held in (False, True)
+        ],
         "segment": [{"segment": s} for s in segments],
-        "settings": [{"member": member, "language": "English", "timezone": "Europe/Madrid",
-                      "has_birthday": has_birthday, "birthday": birthday, "named": named}
-                     for has_birthday, birthday, named in ((False, None, None),
-                                                           (True, None, False),
-                                                           (True, date(2000, 2, 29), True))],
+        "settings": [
+            {
+                "member": member,
+                "language": "English",
+                "timezone": "Europe/Madrid",
+                "has_birthday": has_birthday,
+                "birthday": birthday,
+                "named": named,
+            }
+            for has_birthday, birthday, named in (
+                (False, None, None),
+                (True, None, False),
+                (True, date(2000, 2, 29), True),
+            )
+        ],
         "staff_commands": [{}],
         "staff_invite": [{"link": "https://t.me/bot?start=s-abc"}],
         "staff_invite_invalid": [{}],
@@ -194,19 +344,45 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "surprise_bonus": [{"points": n, "balance": n}],
         "survey_answered": [{}],
         "survey_comment_thanks": [{}],
-        "survey_feedback": [{"comments": [
-            Obj(created_at=MOMENT, member_code=code, question=question, score=n % 6,
-                text="Cold <coffee>") for code, question in ((MEMBER_CODE, "csat"),
-                                                             (None, "ces"), (MEMBER_CODE, "nps"))
-        ]}, {"comments": []}],
-        "survey_question": [{"kind": kind, "index": 0, "count": count}
-                            for kind in ("csat", "ces", "nps") for count in (1, 2)],
-        "stats": [{"days": n, "since": MOMENT.date(), "last": MOMENT.date(),
-                   "before_since": MOMENT.date(), "before_last": MOMENT.date(),
-                   "figures": stat_figures(n), "currency": "USD"}],
+        "survey_feedback": [
+            {
+                "comments": [
+                    Obj(
+                        created_at=MOMENT,
+                        member_code=code,
+                        question=question,
+                        score=n % 6,
+                        text="Cold <coffee>",
+                    )
+                    for code, question in (
+                        (MEMBER_CODE, "csat"),
+                        (None, "ces"),
+                        (MEMBER_CODE, "nps"),
+                    )
+                ]
+            },
+            {"comments": []},
+        ],
+        "survey_question": [
+            {"kind": kind, "index": 0, "count": count}
+            for kind in ("csat", "ces", "nps")
+            for count in (1, 2)
+        ],
+        "stats": [
+            {
+                "days": n,
+                "since": MOMENT.date(),
+                "last": MOMENT.date(),
+                "before_since": MOMENT.date(),
+                "before_last": MOMENT.date(),
+                "figures": stat_figures(n),
+                "currency": "USD",
+            }
+        ],
         "stats_value": [{"f": figure, "currency": "USD"} for figure in stat_figures(n)],
-        "survey_thanks": [{"points": n, "balance": n, "comment": comment}
-                          for comment in (False, True)],
+        "survey_thanks": [
+            {"points": n, "balance": n, "comment": comment} for comment in (False, True)
+        ],
         "tier_down": [{"tier": "Member", "previous": "Insider"}],
         "tier_up": [{"tier": "Prime"}],
         "till_ask_member": [{}],
@@ -214,20 +390,38 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "till_refusal": [{"reason": "insufficient", "available": n}, {"reason": "amount"}],
         "timezone_invalid": [{"text": "Mars/Olympus"}],
         "timezone_prompt": [{}],
-        "typed_refusal": [{"refusal": Obj(reason=reason, minimum=1, maximum=n, decimals=2,
-                                          signed=False), "currency": None}
-                          for reason in ("too_large", "too_small", "amount", "whole")],
+        "typed_refusal": [
+            {
+                "refusal": Obj(reason=reason, minimum=1, maximum=n, decimals=2, signed=False),
+                "currency": None,
+            }
+            for reason in ("too_large", "too_small", "amount", "whole")
+        ],
         "unknown": [{}],
         "unreadable_text": [{}],
-        "voucher_check": [{"voucher": voucher, "reward": reward, "state": state}
-                          for state in ("active", "used", "expired")],
-        "voucher_issued": [{"reward": reward, "voucher": voucher, "code": VOUCHER_CODE,
-                            "balance": n}],
+        "voucher_check": [
+            {"voucher": voucher, "reward": reward, "state": state}
+            for state in ("active", "used", "expired")
+        ],
+        "voucher_issued": [
+            {"reward": reward, "voucher": voucher, "code": VOUCHER_CODE, "balance": n}
+        ],
         "voucher_state": [{"state": "used"}],
-        "vouchers": [{"vouchers": [{"code": VOUCHER_CODE, "reward_id": reward.id,
-                                    "state": state, "expires_at": MOMENT, "used_at": MOMENT}
-                                   for state in ("active", "used", "expired")],
-                      "program": PROGRAM}],
+        "vouchers": [
+            {
+                "vouchers": [
+                    {
+                        "code": VOUCHER_CODE,
+                        "reward_id": reward.id,
+                        "state": state,
+                        "expires_at": MOMENT,
+                        "used_at": MOMENT,
+                    }
+                    for state in ("active", "used", "expired")
+                ],
+                "program": PROGRAM,
+            }
+        ],
         "welcome": [{"program": PROGRAM, "name": "Ann", "bonus": n, "referral": "attributed"}],
         "welcome_back": [{"name": "Ann", "balance": n, "referral": "own_code"}],
         "welcome_returning": [{"program": PROGRAM, "name": "Ann", "referral": "returning"}],
@@ -236,10 +430,11 @@ def samples(n: int) -> dict[str, list[Sample]]:
 
 def stat_figures(n: int) -> list[KeyFigure]:
     """Each /stats figure risen to `n`, and each with no value before."""
-    return [KeyFigure(key, kind, value, before, trend)
-            for key, kind, _ in FIGURES
-            for value, before, trend in ((Decimal(n), Decimal(0), "up"),
-                                         (Decimal(n), None, None))]
+    return [
+        KeyFigure(key, kind, value, before, trend)
+        for key, kind, _ in FIGURES
+        for value, before, trend in ((Decimal(n), Decimal(0), "up"), (Decimal(n), None, None))
+    ]
 
 
 def template_names() -> list[str]:
@@ -248,18 +443,36 @@ def template_names() -> list[str]:
 
 def rendered(locale: str, n: int) -> dict[str, list[str]]:
     """Every template's variants as a member in New York reads them."""
-    return {name: [render(name, locale, zone="America/New_York", **context)
-                   for context in variants] for name, variants in samples(n).items()}
+    return {
+        name: [render(name, locale, zone="America/New_York", **context) for context in variants]
+        for name, variants in samples(n).items()
+    }
 
 
 # A count next to the noun it counts, optionally with a word between: "1 more point".
 NOUNS = {
-    "en": {"point": "points", "member": "members", "day": "days", "friend": "friends",
-           "credit": "credits", "message": "messages", "purchase": "purchases",
-           "tree": "trees", "meal": "meals"},
-    "es": {"punto": "puntos", "socio": "socios", "día": "días", "amigo": "amigos",
-           "crédito": "créditos", "mensaje": "mensajes", "compra": "compras",
-           "tree": "trees", "meal": "meals"},
+    "en": {
+        "point": "points",
+        "member": "members",
+        "day": "days",
+        "friend": "friends",
+        "credit": "credits",
+        "message": "messages",
+        "purchase": "purchases",
+        "tree": "trees",
+        "meal": "meals",
+    },
+    "es": {
+        "punto": "puntos",
+        "socio": "socios",
+        "día": "días",
+        "amigo": "amigos",
+        "crédito": "créditos",
+        "mensaje": "mensajes",
+        "compra": "compras",
+        "tree": "trees",
+        "meal": "meals",
+    },
 }
 BETWEEN = r"(?:(?:more|extra|earlier|tier) )?"
 
@@ -278,7 +491,9 @@ def wrong_forms(text: str, locale: str) -> list[str]:
 
 def test_the_checker_catches_what_the_issue_found():
     assert wrong_forms("You have 1 points and 2 × tree, 5 more point", "en") == [
-        "1 points", "5 more point"]
+        "1 points",
+        "5 more point",
+    ]
     assert wrong_forms("Te faltan 1 puntos; 21 amigo", "es") == ["1 puntos", "21 amigo"]
     assert wrong_forms("1 point, 0 points, 1,000 points, 2 tier credits", "en") == []
 
@@ -328,10 +543,22 @@ def test_every_code_is_shown_in_groups_of_four(locale: str):
             assert VOUCHER_CODE not in text, name
             if SHOWN_MEMBER_CODE in text or SHOWN_VOUCHER_CODE in text:
                 showing.add(name)
-    assert showing == {"adjusted", "card", "gift_received", "member_summary",
-                       "sale_ask_amount", "sale_confirm", "sale_done", "survey_feedback",
-                       "voucher_check", "voucher_issued", "vouchers", "birthday_bonus",
-                       "claim_decided", "claim_notice"}
+    assert showing == {
+        "adjusted",
+        "card",
+        "gift_received",
+        "member_summary",
+        "sale_ask_amount",
+        "sale_confirm",
+        "sale_done",
+        "survey_feedback",
+        "voucher_check",
+        "voucher_issued",
+        "vouchers",
+        "birthday_bonus",
+        "claim_decided",
+        "claim_notice",
+    }
 
 
 def test_dates_read_in_one_format_on_the_members_clock():
@@ -370,13 +597,24 @@ def test_console_output_counts_and_codes_read_right():
     assert "(s)" not in summary
     assert "1 point per USD spent" in summary
     assert "100 points = 1 tree, 2 trees" in summary
-    due = Obj(member_id=4, code=MEMBER_CODE, kind="points_expiring", cause_key="k",
-              context={"points": 1, "date": "2026-03-09"})
-    assert (f"member 4 ({SHOWN_MEMBER_CODE}): points_expiring, because 1 point expires on "
-            "Mar 9, 2026") in render_text("nudges_due", nudges=[due])
-    entry = Obj(at=MOMENT, actor="telegram:1", action="voucher_used",
-                details={"voucher": VOUCHER_CODE, "member_id": 4})
+    due = Obj(
+        member_id=4,
+        code=MEMBER_CODE,
+        kind="points_expiring",
+        cause_key="k",
+        context={"points": 1, "date": "2026-03-09"},
+    )
+    assert (
+        f"member 4 ({SHOWN_MEMBER_CODE}): points_expiring, because 1 point expires on Mar 9, 2026"
+    ) in render_text("nudges_due", nudges=[due])
+    entry = Obj(
+        at=MOMENT,
+        actor="telegram:1",
+        action="voucher_used",
+        details={"voucher": VOUCHER_CODE, "member_id": 4},
+    )
     assert f"voucher={SHOWN_VOUCHER_CODE} member_id=4" in render_text("audit", entries=[entry])
-    maintenance = render_text("maintenance", now=MOMENT, downgraded=1,
-                              expired=Obj(points=1, lots=1, members=1))
+    maintenance = render_text(
+        "maintenance", now=MOMENT, downgraded=1, expired=Obj(points=1, lots=1, members=1)
+    )
     assert "expired 1 point in 1 lot of 1 member\n  1 member moved down" in maintenance

@@ -54,18 +54,31 @@ def test_whole_numbers_only_in_ascii_digits_and_range():
     assert whole_number("0042", 1, 100) == 42
     assert whole_number("0" * 5000 + "7", 1, 100) == 7  # zeros do not reach int's limit
     assert whole_number(str(MAX_BIGINT), 1, MAX_BIGINT) == MAX_BIGINT
-    for text in ("", "0", "101", "-1", "+1", "1.5", "1e3", " 1", "²", "①", "١٢",
-                 str(MAX_BIGINT + 1), "9" * 5000):
+    for text in (
+        "",
+        "0",
+        "101",
+        "-1",
+        "+1",
+        "1.5",
+        "1e3",
+        " 1",
+        "²",
+        "①",
+        "١٢",
+        str(MAX_BIGINT + 1),
+        "9" * 5000,
+    ):
         assert whole_number(text, 1, 100 if len(text) < 10 else MAX_BIGINT) is None, text
 
 
 def test_times_in_utc_from_2000_on():
     plus_one = timezone(timedelta(hours=1))
-    assert utc_moment(datetime(2026, 3, 1, 11, tzinfo=plus_one)) == datetime(2026, 3, 1, 10,
-                                                                             tzinfo=UTC)
+    assert utc_moment(datetime(2026, 3, 1, 11, tzinfo=plus_one)) == datetime(
+        2026, 3, 1, 10, tzinfo=UTC
+    )
     assert utc_moment(datetime(2026, 3, 1, 10)) == datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert utc_moment(datetime(2000, 1, 1, 1, tzinfo=plus_one)) == datetime(2000, 1, 1,
-                                                                            tzinfo=UTC)
+    assert utc_moment(datetime(2000, 1, 1, 1, tzinfo=plus_one)) == datetime(2000, 1, 1, tzinfo=UTC)
     assert utc_moment(datetime(1999, 12, 31, 23, 59, tzinfo=UTC)) is None
     assert utc_moment(datetime(1, 1, 1, tzinfo=plus_one)) is None  # no UTC equivalent
     assert utc_moment(datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=10)))) is None

@@ -36,20 +36,29 @@ async def post(port: int, secret: bytes | None) -> int:
     """POST the update with `secret` as raw header bytes (None: no header); the status."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     header = b"" if secret is None else SECRET_HEADER.encode() + b": " + secret + b"\r\n"
-    writer.write(b"POST /hook HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
-                 + header + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(UPDATE)
-                 + UPDATE)
+    writer.write(
+        b"POST /hook HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        + header
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(UPDATE)
+        + UPDATE
+    )
     await writer.drain()
     status_line = await reader.readline()
     writer.close()
     return int(status_line.split()[1])
 
 
-@pytest.mark.parametrize("secret", [
-    None, b"", b"wrong", SECRET.encode()[:-1],
-    "s3cret-Token_012345é".encode(),  # UTF-8, not ASCII
-    b"s3cret-Token_\xff\xfe\xfd456",  # not even UTF-8: aiohttp keeps it as surrogates
-])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        b"",
+        b"wrong",
+        SECRET.encode()[:-1],
+        "s3cret-Token_012345é".encode(),  # UTF-8, not ASCII
+        b"s3cret-Token_\xff\xfe\xfd456",  # not even UTF-8: aiohttp keeps it as surrogates
+    ],
+)
 async def test_anything_but_the_secret_is_forbidden(endpoint, secret):
     port, fed = endpoint
     assert await post(port, secret) == 403

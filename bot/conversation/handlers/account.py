@@ -18,23 +18,30 @@ async def card(ctx: Context, event: Incoming, member: Member) -> list[Action]:
     """The loyalty card: a QR code of the member code, the code in text, tier and points."""
     assert member.code is not None
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
-    caption = render("card", member.locale, program=ctx.program, summary=summary,
-                     code=format_code(member.code))
+    caption = render(
+        "card", member.locale, program=ctx.program, summary=summary, code=format_code(member.code)
+    )
     return [Send(event.chat_id, caption, photo=qr_png(member.code))]
 
 
 async def balance(ctx: Context, event: Incoming, member: Member) -> list[Action]:
     """Points, tier progress, points expiring within 30 days and the next reward in reach."""
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
-    text = render("balance", member.locale, program=ctx.program, summary=summary,
-                  p=summary.progress,
-                  bar=progress_bar(summary.progress.percent),
-                  zone=member.timezone or ctx.program.info.timezone)
+    text = render(
+        "balance",
+        member.locale,
+        program=ctx.program,
+        summary=summary,
+        p=summary.progress,
+        bar=progress_bar(summary.progress.percent),
+        zone=member.timezone or ctx.program.info.timezone,
+    )
     return [Send(event.chat_id, text)]
 
 
 FEATURE = Feature(
-    "account", "member",
+    "account",
+    "member",
     commands={"card": card, "balance": balance},
     labels={"menu_card": card, "menu_balance": balance},
 )

@@ -21,31 +21,53 @@ async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Ac
     if len(parts) != 3:
         return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
     try:
-        points = whole_number(parts[1], minimum=-MAX_ADJUSTMENT, maximum=MAX_ADJUSTMENT,
-                              signed=True)
+        points = whole_number(
+            parts[1], minimum=-MAX_ADJUSTMENT, maximum=MAX_ADJUSTMENT, signed=True
+        )
     except TypedNumberError as refusal:
-        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
-                                           currency=None))]
+        return [
+            Send(
+                event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal, currency=None)
+            )
+        ]
     try:
         member = await member_at_till(ctx.reader(), typed_member(parts[0]))
         if member is None:
             raise NotFound("member", parts[0])
-        balance = await adjust_points(ctx.writer(), ctx.program, member_id=member.id,
-                                      points=points, reason=parts[2],
-                                      actor=actor(clerk.telegram_id), now=ctx.clock())
+        balance = await adjust_points(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            points=points,
+            reason=parts[2],
+            actor=actor(clerk.telegram_id),
+            now=ctx.clock(),
+        )
     except NotFound:
-        return [Send(event.chat_id, render("till_refusal", clerk.locale,
-                                           reason="member_not_found"))]
+        return [
+            Send(event.chat_id, render("till_refusal", clerk.locale, reason="member_not_found"))
+        ]
     except InsufficientPoints as short:
-        return [Send(event.chat_id, render("till_refusal", clerk.locale,
-                                           reason="insufficient", available=short.available))]
+        return [
+            Send(
+                event.chat_id,
+                render(
+                    "till_refusal", clerk.locale, reason="insufficient", available=short.available
+                ),
+            )
+        ]
     except InvalidRequest:
         return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
-    return [Send(event.chat_id, render("adjusted", clerk.locale, member=member,
-                                       points=points, balance=balance))]
+    return [
+        Send(
+            event.chat_id,
+            render("adjusted", clerk.locale, member=member, points=points, balance=balance),
+        )
+    ]
 
 
 FEATURE = Feature(
-    "adjust", "admin",
+    "adjust",
+    "admin",
     commands={"adjust": adjust_command},
 )

@@ -45,8 +45,13 @@ from messages.render import render
 MESSAGE_STEP = "broadcast_message"
 BUTTON_STEP = "broadcast_button"
 SEGMENT_STEP = "broadcast_segment"
-CONDITIONS = {"tier": "tier", "inactive": "inactive_days", "category": "category",
-              "language": "locale", "balance": "min_balance"}
+CONDITIONS = {
+    "tier": "tier",
+    "inactive": "inactive_days",
+    "category": "category",
+    "language": "locale",
+    "balance": "min_balance",
+}
 SHOWN_DETAIL = 200
 NUMERIC = {"inactive_days": MAX_INACTIVE_DAYS, "min_balance": MAX_MIN_BALANCE}  # the largest
 NO_BUTTON = "bk"  # button action: go on without a button
@@ -63,23 +68,32 @@ async def start_broadcast(ctx: Context, event: Incoming, clerk: Clerk) -> list[A
     return [Send(event.chat_id, render("broadcast_ask_message", clerk.locale))]
 
 
-async def message_step(ctx: Context, event: Incoming, clerk: Clerk,
-                       state: ChatState) -> list[Action]:
+async def message_step(
+    ctx: Context, event: Incoming, clerk: Clerk, state: ChatState
+) -> list[Action]:
     """The message as typed, formatting kept; then ask about a button."""
-    draft = {"html": event.html or escape(event.text or "", quote=False),
-             "photo": event.photo_file_id or ""}
+    draft = {
+        "html": event.html or escape(event.text or "", quote=False),
+        "photo": event.photo_file_id or "",
+    }
     try:
         check_content(content_of(draft), ctx.program)
     except InvalidRequest as refused:
         return [_refusal(event, clerk, str(refused))]
     await remember_step(ctx.writer(), clerk.telegram_id, BUTTON_STEP, draft, ctx.clock())
     skip = button(ctx, clerk.telegram_id, labels(clerk.locale)["no_button"], NO_BUTTON)
-    return [Send(event.chat_id, render("broadcast_ask_button", clerk.locale,
-                                       rewards=ctx.program.rewards), buttons=((skip,),))]
+    return [
+        Send(
+            event.chat_id,
+            render("broadcast_ask_button", clerk.locale, rewards=ctx.program.rewards),
+            buttons=((skip,),),
+        )
+    ]
 
 
-async def button_step(ctx: Context, event: Incoming, clerk: Clerk,
-                      state: ChatState) -> list[Action]:
+async def button_step(
+    ctx: Context, event: Incoming, clerk: Clerk, state: ChatState
+) -> list[Action]:
     """`Text | https://…`, `Text | 50` (bonus points) or `Text | reward:<id>`."""
     text, _, target = (event.text or "").partition("|")
     draft = {**state.data, "button_text": text.strip(), "button_target": target.strip()}
@@ -90,8 +104,9 @@ async def button_step(ctx: Context, event: Incoming, clerk: Clerk,
     return await _to_segment(ctx, event, clerk, draft)
 
 
-async def no_button_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                            press: Press) -> list[Action]:
+async def no_button_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """Go on without a button."""
     state = await _draft(ctx, clerk, BUTTON_STEP)
     if state is None:
@@ -99,24 +114,28 @@ async def no_button_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     return await _to_segment(ctx, event, clerk, dict(state.data))
 
 
-async def segment_step(ctx: Context, event: Incoming, clerk: Clerk,
-                       state: ChatState) -> list[Action]:
+async def segment_step(
+    ctx: Context, event: Incoming, clerk: Clerk, state: ChatState
+) -> list[Action]:
     """A typed condition such as `inactive 30`, `balance 500` or `everyone`."""
     words = (event.text or "").split()
     segment = segment_of(state.data)
     try:
         segment = with_condition(segment, words, _known(ctx))
     except TypedNumberError as refusal:
-        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
-                                           currency=None))]
+        return [
+            Send(
+                event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal, currency=None)
+            )
+        ]
     except (InvalidRequest, ValueError):
-        return [Send(event.chat_id, render("broadcast_refusal", clerk.locale,
-                                           detail="segment"))]
+        return [Send(event.chat_id, render("broadcast_refusal", clerk.locale, detail="segment"))]
     return await _show_segment(ctx, event, clerk, {**state.data, "segment": _dump(segment)})
 
 
-async def condition_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                            press: Press) -> list[Action]:
+async def condition_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """A condition button: a tier, a language, a category, or everyone."""
     state = await _draft(ctx, clerk, SEGMENT_STEP)
     choices = _choices(ctx)
@@ -125,15 +144,19 @@ async def condition_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     segment = segment_of(state.data)
     if press.args[0] == "e":
         segment = Segment()
-    elif len(press.args) == 2 and press.args[1].isdigit() and int(press.args[1]) < len(
-            choices[press.args[0]][1]):
+    elif (
+        len(press.args) == 2
+        and press.args[1].isdigit()
+        and int(press.args[1]) < len(choices[press.args[0]][1])
+    ):
         name, values = choices[press.args[0]]
         segment = with_condition(segment, [name, values[int(press.args[1])]], _known(ctx))
     return await _show_segment(ctx, event, clerk, {**state.data, "segment": _dump(segment)})
 
 
-async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                          press: Press) -> list[Action]:
+async def preview_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """The exact message recipients will get, then the count and a send button."""
     state = await _draft(ctx, clerk, SEGMENT_STEP)
     if state is None:
@@ -141,36 +164,60 @@ async def preview_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     content, segment = content_of(state.data), segment_of(state.data)
     total = await count_segment(ctx.reader(), segment, ctx.clock())
     names = labels(clerk.locale)
-    rows: tuple[tuple[Button, ...], ...] = ((
-        button(ctx, clerk.telegram_id, names["broadcast_send"], SEND),
-        button(ctx, clerk.telegram_id, names["cancel"], DROP)),) if total else ((
-            button(ctx, clerk.telegram_id, names["cancel"], DROP),),)
+    rows: tuple[tuple[Button, ...], ...] = (
+        (
+            (
+                button(ctx, clerk.telegram_id, names["broadcast_send"], SEND),
+                button(ctx, clerk.telegram_id, names["cancel"], DROP),
+            ),
+        )
+        if total
+        else ((button(ctx, clerk.telegram_id, names["cancel"], DROP),),)
+    )
     preview = broadcast_message(event.chat_id, content, paid=False, gift=(ctx.sign, 0))
-    return [preview, Send(event.chat_id, render("broadcast_confirm", clerk.locale,
-                                                program=ctx.program, total=total,
-                                                segment=segment), buttons=rows)]
+    return [
+        preview,
+        Send(
+            event.chat_id,
+            render(
+                "broadcast_confirm", clerk.locale, program=ctx.program, total=total, segment=segment
+            ),
+            buttons=rows,
+        ),
+    ]
 
 
-async def send_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                       press: Press) -> list[Action]:
+async def send_pressed(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> list[Action]:
     """Queue it once however often it is tapped (the draft is taken in the transaction that
     queues it); the confirm message becomes the live status message."""
-    broadcast_id = await queue_draft(ctx.writer(), clerk.telegram_id, SEGMENT_STEP, _drafted,
-                                     actor(clerk.telegram_id), ctx.clock())
+    broadcast_id = await queue_draft(
+        ctx.writer(),
+        clerk.telegram_id,
+        SEGMENT_STEP,
+        _drafted,
+        actor(clerk.telegram_id),
+        ctx.clock(),
+    )
     if broadcast_id is None:
-        return [Answer(callback_id(event), render("refusal", clerk.locale,
-                                                  reason="already_done"))]
-    await set_broadcast_status_message(ctx.writer(), broadcast_id, event.chat_id,
-                                       message_id(event))
+        return [Answer(callback_id(event), render("refusal", clerk.locale, reason="already_done"))]
+    await set_broadcast_status_message(ctx.writer(), broadcast_id, event.chat_id, message_id(event))
     progress = await broadcast_progress(ctx.reader(), broadcast_id)
-    text = render("broadcast_status", clerk.locale, id=broadcast_id, p=progress,
-                  state="running", seconds_left=None, reason=None)
+    text = render(
+        "broadcast_status",
+        clerk.locale,
+        id=broadcast_id,
+        p=progress,
+        state="running",
+        seconds_left=None,
+        reason=None,
+    )
     await status_shown(ctx.writer(), broadcast_id, clerk.locale, text)
     return [Edit(event.chat_id, message_id(event), text)]
 
 
-async def cancel_draft_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                               press: Press) -> list[Action]:
+async def cancel_draft_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """Drop the draft; nothing is sent."""
     await forget_step(ctx.writer(), clerk.telegram_id)
     return [Edit(event.chat_id, message_id(event), render("cancelled", clerk.locale))]
@@ -179,21 +226,33 @@ async def cancel_draft_pressed(ctx: Context, event: Incoming, clerk: Clerk,
 async def list_broadcasts(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """Recent broadcasts with their numbers; a running one has a cancel button."""
     broadcasts = await recent_broadcasts(ctx.reader(), limit=10)
-    rows = tuple((button(ctx, clerk.telegram_id, f"⏹ #{b.id}", STOP, str(b.id)),)
-                 for b, _ in broadcasts if b.state == "running")
-    return [Send(event.chat_id, render("broadcasts", clerk.locale, broadcasts=broadcasts,
-                                       zone=ctx.program.info.timezone),
-                 buttons=rows)]
+    rows = tuple(
+        (button(ctx, clerk.telegram_id, f"⏹ #{b.id}", STOP, str(b.id)),)
+        for b, _ in broadcasts
+        if b.state == "running"
+    )
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "broadcasts", clerk.locale, broadcasts=broadcasts, zone=ctx.program.info.timezone
+            ),
+            buttons=rows,
+        )
+    ]
 
 
-async def stop_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                       press: Press) -> list[Action]:
+async def stop_pressed(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> list[Action]:
     """Cancel a running broadcast: what is not sent yet will not be."""
     if len(press.args) != 1 or not press.args[0].isdigit():
         return refused(event, clerk.locale, "gone")
     stopped = await cancel_broadcast(ctx.writer(), int(press.args[0]), ctx.clock())
-    return [Answer(callback_id(event), render("broadcast_stopped", clerk.locale,
-                                              id=press.args[0], stopped=stopped))]
+    return [
+        Answer(
+            callback_id(event),
+            render("broadcast_stopped", clerk.locale, id=press.args[0], stopped=stopped),
+        )
+    ]
 
 
 def _drafted(draft: Mapping[str, str]) -> tuple[BroadcastContent, Segment]:
@@ -209,9 +268,14 @@ def content_of(draft: Mapping[str, str]) -> BroadcastContent:
     reward = target.removeprefix("reward:") if target and target.startswith("reward:") else None
     if target and not (url or bonus or reward):
         raise InvalidRequest("button: after | put a link, a number of points or reward:<id>")
-    return BroadcastContent(text=draft["html"], photo=draft.get("photo") or None,
-                            button_text=draft.get("button_text") or None, button_url=url,
-                            bonus_points=bonus, reward_id=reward)
+    return BroadcastContent(
+        text=draft["html"],
+        photo=draft.get("photo") or None,
+        button_text=draft.get("button_text") or None,
+        button_url=url,
+        bonus_points=bonus,
+        reward_id=reward,
+    )
 
 
 def _bonus(typed: str) -> int:
@@ -227,8 +291,7 @@ def segment_of(draft: Mapping[str, str]) -> Segment:
     return Segment.from_dict(json.loads(draft.get("segment") or "{}"))
 
 
-def with_condition(segment: Segment, words: list[str],
-                   known: dict[str, list[str]]) -> Segment:
+def with_condition(segment: Segment, words: list[str], known: dict[str, list[str]]) -> Segment:
     """`segment` with one typed condition added (`everyone` clears them all).
 
     A tier or language must be one of the program's (`known`), matched ignoring case.
@@ -253,16 +316,18 @@ def with_condition(segment: Segment, words: list[str],
 def _refusal(event: Incoming, clerk: Clerk, detail: str) -> Send:
     """Why the draft cannot be sent, quoting at most SHOWN_DETAIL characters of it (a
     refused part may be most of a 4096-character message, and the reply must stay short)."""
-    shown = detail if len(detail) <= SHOWN_DETAIL else detail[:SHOWN_DETAIL - 1] + "…"
+    shown = detail if len(detail) <= SHOWN_DETAIL else detail[: SHOWN_DETAIL - 1] + "…"
     return Send(event.chat_id, render("broadcast_refusal", clerk.locale, detail=shown))
 
 
 def _choices(ctx: Context) -> dict[str, tuple[str, list[str]]]:
     """The condition buttons: tiers, languages, categories (by position in these lists)."""
     program = ctx.program
-    return {"t": ("tier", [tier.name for tier in program.tiers.levels]),
-            "l": ("language", list(program.info.locales)),
-            "c": ("category", [rule.category for rule in program.earning.categories])}
+    return {
+        "t": ("tier", [tier.name for tier in program.tiers.levels]),
+        "l": ("language", list(program.info.locales)),
+        "c": ("category", [rule.category for rule in program.earning.categories]),
+    }
 
 
 def _shown(ctx: Context, clerk: Clerk, key: str, value: str) -> str:
@@ -280,13 +345,15 @@ def _known(ctx: Context) -> dict[str, list[str]]:
     return {name: values for name, values in _choices(ctx).values()}
 
 
-async def _to_segment(ctx: Context, event: Incoming, clerk: Clerk,
-                      draft: dict[str, str]) -> list[Action]:
+async def _to_segment(
+    ctx: Context, event: Incoming, clerk: Clerk, draft: dict[str, str]
+) -> list[Action]:
     return await _show_segment(ctx, event, clerk, {**draft, "segment": "{}"})
 
 
-async def _show_segment(ctx: Context, event: Incoming, clerk: Clerk,
-                        draft: dict[str, str]) -> list[Action]:
+async def _show_segment(
+    ctx: Context, event: Incoming, clerk: Clerk, draft: dict[str, str]
+) -> list[Action]:
     """Remember the draft and show the segment with its member count and the buttons."""
     await remember_step(ctx.writer(), clerk.telegram_id, SEGMENT_STEP, draft, ctx.clock())
     segment = segment_of(draft)
@@ -294,15 +361,35 @@ async def _show_segment(ctx: Context, event: Incoming, clerk: Clerk,
     names = labels(clerk.locale)
     rows: list[tuple[Button, ...]] = []
     for key, (_, values) in _choices(ctx).items():
-        rows.append(tuple(button(ctx, clerk.telegram_id, _shown(ctx, clerk, key, value),
-                                 CONDITION, key, str(index))
-                          for index, value in enumerate(values)))
-    rows.append((button(ctx, clerk.telegram_id, names["everyone"], CONDITION, "e"),
-                 button(ctx, clerk.telegram_id, names["preview"], PREVIEW),
-                 button(ctx, clerk.telegram_id, names["cancel"], DROP)))
-    return [Send(event.chat_id, render("broadcast_segment", clerk.locale, program=ctx.program,
-                                       segment=segment, total=total),
-                 buttons=tuple(r for r in rows if r))]
+        rows.append(
+            tuple(
+                button(
+                    ctx,
+                    clerk.telegram_id,
+                    _shown(ctx, clerk, key, value),
+                    CONDITION,
+                    key,
+                    str(index),
+                )
+                for index, value in enumerate(values)
+            )
+        )
+    rows.append(
+        (
+            button(ctx, clerk.telegram_id, names["everyone"], CONDITION, "e"),
+            button(ctx, clerk.telegram_id, names["preview"], PREVIEW),
+            button(ctx, clerk.telegram_id, names["cancel"], DROP),
+        )
+    )
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "broadcast_segment", clerk.locale, program=ctx.program, segment=segment, total=total
+            ),
+            buttons=tuple(r for r in rows if r),
+        )
+    ]
 
 
 async def _draft(ctx: Context, clerk: Clerk, step: str) -> ChatState | None:
@@ -317,10 +404,16 @@ def _dump(segment: Segment) -> str:
 
 
 FEATURE = Feature(
-    "broadcast", "admin",
+    "broadcast",
+    "admin",
     commands={"broadcast": start_broadcast, "broadcasts": list_broadcasts},
-    buttons={NO_BUTTON: no_button_pressed, CONDITION: condition_pressed,
-             PREVIEW: preview_pressed, SEND: send_pressed, DROP: cancel_draft_pressed,
-             STOP: stop_pressed},
+    buttons={
+        NO_BUTTON: no_button_pressed,
+        CONDITION: condition_pressed,
+        PREVIEW: preview_pressed,
+        SEND: send_pressed,
+        DROP: cancel_draft_pressed,
+        STOP: stop_pressed,
+    },
     steps={MESSAGE_STEP: message_step, BUTTON_STEP: button_step, SEGMENT_STEP: segment_step},
 )

@@ -25,14 +25,18 @@ REJECT = "cr"  # button action: reject a claim (claim id)
 CLAIMS_SHOWN = 10  # pending claims /claims lists, oldest first
 
 
-def claim_notice(ctx: Context, admin_id: int, locale: str, claim_id: int, member: Member,
-                 action: ProgramAction) -> Send:
+def claim_notice(
+    ctx: Context, admin_id: int, locale: str, claim_id: int, member: Member, action: ProgramAction
+) -> Send:
     """The message asking admin `admin_id` to decide a claim, with its two buttons."""
     names = labels(locale)
-    row = (button(ctx, admin_id, names["approve"], APPROVE, str(claim_id)),
-           button(ctx, admin_id, names["reject"], REJECT, str(claim_id)))
-    return Send(admin_id, render("claim_notice", locale, member=member, action=action),
-                buttons=(row,))
+    row = (
+        button(ctx, admin_id, names["approve"], APPROVE, str(claim_id)),
+        button(ctx, admin_id, names["reject"], REJECT, str(claim_id)),
+    )
+    return Send(
+        admin_id, render("claim_notice", locale, member=member, action=action), buttons=(row,)
+    )
 
 
 async def show_claims(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -40,7 +44,9 @@ async def show_claims(ctx: Context, event: Incoming, clerk: Clerk) -> list[Actio
     waiting = await pending_claims(ctx.reader(), CLAIMS_SHOWN)
     notices: list[Action] = [
         claim_notice(ctx, event.person.id, clerk.locale, claim.id, member, action)
-        for claim, member in waiting if (action := ctx.program.action(claim.action_id))]
+        for claim, member in waiting
+        if (action := ctx.program.action(claim.action_id))
+    ]
     return notices or [Send(event.chat_id, render("claims_none", clerk.locale))]
 
 
@@ -49,9 +55,14 @@ async def decide(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> l
     if not press.args or not press.args[0].isdigit():
         return refused(event, clerk.locale, "gone")
     try:
-        decision = await decide_claim(ctx.writer(), ctx.program, claim_id=int(press.args[0]),
-                                      approve=press.action == APPROVE,
-                                      actor=actor(event.person.id), now=ctx.clock())
+        decision = await decide_claim(
+            ctx.writer(),
+            ctx.program,
+            claim_id=int(press.args[0]),
+            approve=press.action == APPROVE,
+            actor=actor(event.person.id),
+            now=ctx.clock(),
+        )
     except NotFound:
         return refused(event, clerk.locale, "gone")
     text = render("claim_decided", clerk.locale, decision=decision, program=ctx.program)
@@ -63,7 +74,8 @@ async def decide(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> l
 
 
 FEATURE = Feature(
-    "claims", "admin",
+    "claims",
+    "admin",
     commands={"claims": show_claims},
     buttons={APPROVE: decide, REJECT: decide},
 )

@@ -41,37 +41,51 @@ async def show_causes(ctx: Context, event: Incoming, member: Member) -> list[Act
     return [Send(event.chat_id, text, buttons=buttons)]
 
 
-async def back_to_causes(ctx: Context, event: Incoming, member: Member,
-                         press: Press) -> list[Action]:
+async def back_to_causes(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """The causes again, in place of the amount question."""
     await forget_step(ctx.writer(), event.person.id)
     text, buttons = await _causes(ctx, event, member)
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def choose_cause(ctx: Context, event: Incoming, member: Member,
-                       press: Press) -> list[Action]:
+async def choose_cause(ctx: Context, event: Incoming, member: Member, press: Press) -> list[Action]:
     """Ask how many points: presets in impact units, or a typed number."""
     cause = ctx.program.cause(press.args[0]) if press.args else None
     if cause is None:
         return refused(event, member.locale, "gone")
     balance = await current_balance(ctx, member)
     await remember_step(ctx.writer(), event.person.id, STEP, {"cause": cause.id}, ctx.clock())
-    presets = [n * cause.points_per_impact for n in PRESET_IMPACTS
-               if n * cause.points_per_impact <= balance]
+    presets = [
+        n * cause.points_per_impact
+        for n in PRESET_IMPACTS
+        if n * cause.points_per_impact <= balance
+    ]
     names = labels(member.locale)
     rows: list[tuple[Button, ...]] = []
     if presets:
-        rows.append(tuple(
-            button(ctx, event.person.id, format_decimal(amount, locale=member.locale), AMOUNT,
-                   cause.id, str(amount)) for amount in presets))
+        rows.append(
+            tuple(
+                button(
+                    ctx,
+                    event.person.id,
+                    format_decimal(amount, locale=member.locale),
+                    AMOUNT,
+                    cause.id,
+                    str(amount),
+                )
+                for amount in presets
+            )
+        )
     rows.append((button(ctx, event.person.id, names["back"], CAUSES),))
     text = render("donate_amount", member.locale, cause=cause, balance=balance)
     return [Edit(event.chat_id, message_id(event), text, tuple(rows))]
 
 
-async def chosen_amount(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def chosen_amount(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """A preset amount: ask to confirm, in place of the question."""
     cause = ctx.program.cause(press.args[0]) if len(press.args) == 2 else None
     if cause is None or not press.args[1].isdigit():
@@ -81,8 +95,9 @@ async def chosen_amount(ctx: Context, event: Incoming, member: Member,
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def typed_amount(ctx: Context, event: Incoming, member: Member,
-                       state: ChatState) -> list[Action]:
+async def typed_amount(
+    ctx: Context, event: Incoming, member: Member, state: ChatState
+) -> list[Action]:
     """A typed amount while the donation step is open: confirm it or explain what fits."""
     cause = ctx.program.cause(state.data.get("cause", ""))
     if cause is None:  # gone from the program since it was chosen
@@ -92,63 +107,112 @@ async def typed_amount(ctx: Context, event: Incoming, member: Member,
     try:
         points = whole_number(event.text or "", minimum=1, maximum=min(balance, MAX_DONATION))
     except TypedNumberError as refusal:
-        return [Send(event.chat_id, render("typed_refusal", member.locale, refusal=refusal,
-                                           currency=None))]
+        return [
+            Send(
+                event.chat_id,
+                render("typed_refusal", member.locale, refusal=refusal, currency=None),
+            )
+        ]
     await forget_step(ctx.writer(), event.person.id)
     reply, buttons = _confirmation(ctx, event, member, cause, points)
     return [Send(event.chat_id, reply, buttons=buttons)]
 
 
-async def confirm_donation(ctx: Context, event: Incoming, member: Member,
-                           press: Press) -> list[Action]:
+async def confirm_donation(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Give once per confirm button, then thank with the member's own impact."""
     if len(press.args) != 3 or not press.args[1].isdigit():
         return refused(event, member.locale, "gone")
     cause_id, amount, nonce = press.args
     try:
-        outcome = await donate(ctx.writer(), ctx.program, member_id=member.id, cause_id=cause_id,
-                               points=int(amount), now=ctx.clock(), request_id=nonce)
+        outcome = await donate(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            cause_id=cause_id,
+            points=int(amount),
+            now=ctx.clock(),
+            request_id=nonce,
+        )
     except InsufficientPoints as short:
-        return [Answer(callback_id(event), render(
-            "refusal", member.locale, reason=short.code, needed=short.needed - short.available),
-            alert=True)]
+        return [
+            Answer(
+                callback_id(event),
+                render(
+                    "refusal",
+                    member.locale,
+                    reason=short.code,
+                    needed=short.needed - short.available,
+                ),
+                alert=True,
+            )
+        ]
     except NotFound:
         return refused(event, member.locale, "gone")
     if outcome.replayed:
         return refused(event, member.locale, "already_done")
-    return [Edit(event.chat_id, message_id(event),
-                 render("donate_thanks", member.locale, outcome=outcome))]
+    return [
+        Edit(
+            event.chat_id,
+            message_id(event),
+            render("donate_thanks", member.locale, outcome=outcome),
+        )
+    ]
 
 
-def _confirmation(ctx: Context, event: Incoming, member: Member, cause: Cause,
-                  points: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+def _confirmation(
+    ctx: Context, event: Incoming, member: Member, cause: Cause, points: int
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     names = labels(member.locale)
     nonce = secrets.token_urlsafe(6)[:8]
-    row = (button(ctx, event.person.id, names["donate"], DONATE, cause.id, str(points), nonce),
-           button(ctx, event.person.id, names["back"], CAUSES))
-    text = render("donate_confirm", member.locale, cause=cause, points=points,
-                  impact=impact(cause, points))
+    row = (
+        button(ctx, event.person.id, names["donate"], DONATE, cause.id, str(points), nonce),
+        button(ctx, event.person.id, names["back"], CAUSES),
+    )
+    text = render(
+        "donate_confirm", member.locale, cause=cause, points=points, impact=impact(cause, points)
+    )
     return text, (row,)
 
 
-async def _causes(ctx: Context, event: Incoming,
-                  member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+async def _causes(
+    ctx: Context, event: Incoming, member: Member
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     causes = await causes_overview(ctx.reader(), ctx.program)
     bars = {c.cause.id: progress_bar(c.percent) for c in causes}
-    text = render("causes", member.locale, causes=causes, bars=bars,
-                  balance=await current_balance(ctx, member))
-    buttons = tuple((button(ctx, event.person.id,
-                            localized(c.cause.title, c.cause.titles, member.locale), CAUSE,
-                            c.cause.id),)
-                    for c in causes)
+    text = render(
+        "causes",
+        member.locale,
+        causes=causes,
+        bars=bars,
+        balance=await current_balance(ctx, member),
+    )
+    buttons = tuple(
+        (
+            button(
+                ctx,
+                event.person.id,
+                localized(c.cause.title, c.cause.titles, member.locale),
+                CAUSE,
+                c.cause.id,
+            ),
+        )
+        for c in causes
+    )
     return text, buttons
 
 
 FEATURE = Feature(
-    "donate", "member",
+    "donate",
+    "member",
     commands={"donate": show_causes},
-    buttons={CAUSE: choose_cause, AMOUNT: chosen_amount, DONATE: confirm_donation,
-             CAUSES: back_to_causes},
+    buttons={
+        CAUSE: choose_cause,
+        AMOUNT: chosen_amount,
+        DONATE: confirm_donation,
+        CAUSES: back_to_causes,
+    },
     steps={STEP: typed_amount},
     labels={"menu_donate": show_causes},
 )

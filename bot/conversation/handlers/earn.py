@@ -39,8 +39,9 @@ async def show_earn(ctx: Context, event: Incoming, member: Member) -> list[Actio
     return [Send(event.chat_id, text, buttons=buttons)]
 
 
-async def check_channel(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def check_channel(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Ask Telegram whether the member is in the channel now; pay the action once if so."""
     action = _action(ctx, press, "telegram_channel")
     if action is None or action.channel is None:
@@ -53,59 +54,75 @@ async def check_channel(ctx: Context, event: Incoming, member: Member,
         log.debug("channel %s not checked: %s", action.channel, refusal)
         return _alert(event, render("action_check", member.locale, outcome="cannot"))
     if not is_channel_member(membership.status, membership.is_member):
-        return _alert(event, render("action_check", member.locale, outcome="not_in",
-                                    channel=action.channel))
-    claimed = await channel_joined(ctx.writer(), ctx.program, member_id=member.id,
-                                   action_id=action.id, now=ctx.clock())
+        return _alert(
+            event, render("action_check", member.locale, outcome="not_in", channel=action.channel)
+        )
+    claimed = await channel_joined(
+        ctx.writer(), ctx.program, member_id=member.id, action_id=action.id, now=ctx.clock()
+    )
     return await _claimed(ctx, event, member, claimed)
 
 
-async def link_followed(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def link_followed(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """The member followed the link: paid once, or sent to the admins for approval."""
     action = _action(ctx, press, "link")
     if action is None:
         return refused(event, member.locale, "gone")
-    claimed = await link_done(ctx.writer(), ctx.program, member_id=member.id,
-                              action_id=action.id, now=ctx.clock())
+    claimed = await link_done(
+        ctx.writer(), ctx.program, member_id=member.id, action_id=action.id, now=ctx.clock()
+    )
     actions = await _claimed(ctx, event, member, claimed)
     if claimed.new and claimed.status == "pending":
         spoken = await member_locales(ctx.reader(), sorted(ctx.admins))
         default = ctx.program.info.locales[0]
-        actions += [claim_notice(ctx, admin, spoken.get(admin, default), claimed.claim_id,
-                                 member, action) for admin in sorted(ctx.admins)]
+        actions += [
+            claim_notice(ctx, admin, spoken.get(admin, default), claimed.claim_id, member, action)
+            for admin in sorted(ctx.admins)
+        ]
     return actions
 
 
-async def _claimed(ctx: Context, event: Incoming, member: Member,
-                   claimed: Claimed) -> list[Action]:
+async def _claimed(ctx: Context, event: Incoming, member: Member, claimed: Claimed) -> list[Action]:
     """The toast for a claim (paid, sent for approval, or how an earlier one stands) and
     the /earn message redrawn."""
     notice = render("action_claimed", member.locale, claimed=claimed, program=ctx.program)
     text, buttons = await _view(ctx, event, member)
-    return [Answer(callback_id(event), notice, alert=not claimed.new),
-            Edit(event.chat_id, message_id(event), text, buttons)]
+    return [
+        Answer(callback_id(event), notice, alert=not claimed.new),
+        Edit(event.chat_id, message_id(event), text, buttons),
+    ]
 
 
 async def _view(ctx: Context, event: Incoming, member: Member) -> tuple[str, Rows]:
     overview = await earn_overview(ctx.reader(), ctx.program, member, ctx.clock())
     names = labels(member.locale)
     birthday = overview.birthday
-    text = render("earn", member.locale, overview=overview, program=ctx.program,
-                  rules=ctx.program.referrals, earning=ctx.program.earning,
-                  share_label=names["share_phone"],
-                  birthday=date(LEAP_YEAR, birthday.month, birthday.day) if birthday else None)
+    text = render(
+        "earn",
+        member.locale,
+        overview=overview,
+        program=ctx.program,
+        rules=ctx.program.referrals,
+        earning=ctx.program.earning,
+        share_label=names["share_phone"],
+        birthday=date(LEAP_YEAR, birthday.month, birthday.day) if birthday else None,
+    )
     rows = []
     for state in overview.actions:
         action, target = state.action, _target(state.action)
         if state.status is not None or target is None:
             continue
         url, label = target
-        opening = Button(render("earn_open", member.locale, kind=action.kind, target=label),
-                         url=url)
-        check = (button(ctx, event.person.id, names["earn_check"], CHECK, action.id)
-                 if action.kind == "telegram_channel"
-                 else button(ctx, event.person.id, names["earn_done"], DONE, action.id))
+        opening = Button(
+            render("earn_open", member.locale, kind=action.kind, target=label), url=url
+        )
+        check = (
+            button(ctx, event.person.id, names["earn_check"], CHECK, action.id)
+            if action.kind == "telegram_channel"
+            else button(ctx, event.person.id, names["earn_done"], DONE, action.id)
+        )
         rows.append((opening, check))
     return text, tuple(rows)
 
@@ -130,7 +147,8 @@ def _alert(event: Incoming, text: str) -> list[Action]:
 
 
 FEATURE = Feature(
-    "earn", "member",
+    "earn",
+    "member",
     commands={"earn": show_earn},
     buttons={CHECK: check_channel, DONE: link_followed},
 )

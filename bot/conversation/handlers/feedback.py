@@ -19,13 +19,20 @@ FEEDBACK_CHARS = 300  # of each comment shown (the whole list stays within one m
 async def feedback(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     """/feedback: the latest survey comments, with the member's code only."""
     comments = await latest_comments(ctx.reader(), FEEDBACK_SHOWN)
-    shown = [c if len(c.text) <= FEEDBACK_CHARS else
-             replace(c, text=c.text[:FEEDBACK_CHARS - 1] + "…") for c in comments]
-    return [Send(event.chat_id, render("survey_feedback", clerk.locale, comments=shown,
-                                       zone=ctx.program.info.timezone))]
+    shown = [
+        c if len(c.text) <= FEEDBACK_CHARS else replace(c, text=c.text[: FEEDBACK_CHARS - 1] + "…")
+        for c in comments
+    ]
+    return [
+        Send(
+            event.chat_id,
+            render("survey_feedback", clerk.locale, comments=shown, zone=ctx.program.info.timezone),
+        )
+    ]
 
 
 FEATURE = Feature(
-    "feedback", "admin",
+    "feedback",
+    "admin",
     commands={"feedback": feedback},
 )

@@ -16,27 +16,45 @@ from messages.render import render
 GIFT = "bg"  # button action: claim a broadcast's gift (broadcast id); the outbox signs it
 
 
-async def gift_pressed(ctx: Context, event: Incoming, member: Member,
-                       press: Press) -> list[Action]:
+async def gift_pressed(ctx: Context, event: Incoming, member: Member, press: Press) -> list[Action]:
     """Claim the gift of the broadcast the button came with."""
     if len(press.args) != 1 or not press.args[0].isdigit():
         return refused(event, member.locale, "gone")
     try:
-        gift = await claim_gift(ctx.writer(), ctx.program, member_id=member.id,
-                                broadcast_id=int(press.args[0]), now=ctx.clock())
+        gift = await claim_gift(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            broadcast_id=int(press.args[0]),
+            now=ctx.clock(),
+        )
     except NotFound:
         return refused(event, member.locale, "gone")
     except RewardUnavailable as unavailable:
-        return [Answer(callback_id(event), render("refusal", member.locale,
-                                                  reason=unavailable.reason), alert=True)]
+        return [
+            Answer(
+                callback_id(event),
+                render("refusal", member.locale, reason=unavailable.reason),
+                alert=True,
+            )
+        ]
     if gift.again:
-        return [Answer(callback_id(event), render("refusal", member.locale,
-                                                  reason="already_done"))]
-    return [Send(event.chat_id, render("gift_received", member.locale, gift=gift,
-                                       zone=member.timezone or ctx.program.info.timezone))]
+        return [Answer(callback_id(event), render("refusal", member.locale, reason="already_done"))]
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "gift_received",
+                member.locale,
+                gift=gift,
+                zone=member.timezone or ctx.program.info.timezone,
+            ),
+        )
+    ]
 
 
 FEATURE = Feature(
-    "gift", "member",
+    "gift",
+    "member",
     buttons={GIFT: gift_pressed},
 )

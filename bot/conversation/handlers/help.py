@@ -18,13 +18,23 @@ async def help_(ctx: Context, event: Incoming, member: Member | None) -> list[Ac
     """The customer commands, then a cashier's or an admin's own (as in their `/` menu)."""
     locale = member.locale if member else pick_locale(ctx.program, event.person.language_code)
     role = await role_of(ctx.reader(), event.person.id, ctx.admins)
-    return [Send(event.chat_id, render("help", locale, program=ctx.program,
-                                       commands=customer_commands(locale),
-                                       staff=staff_commands(role, locale)))]
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "help",
+                locale,
+                program=ctx.program,
+                commands=customer_commands(locale),
+                staff=staff_commands(role, locale),
+            ),
+        )
+    ]
 
 
 FEATURE = Feature(
-    "help", "anyone",
+    "help",
+    "anyone",
     commands={"help": help_},
     labels={"menu_help": help_},
 )

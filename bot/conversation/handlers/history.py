@@ -30,19 +30,27 @@ async def turn_page(ctx: Context, event: Incoming, member: Member, press: Press)
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def _page(ctx: Context, event: Incoming, member: Member,
-                number: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+async def _page(
+    ctx: Context, event: Incoming, member: Member, number: int
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     page = await history(ctx.reader(), member.id, number, PAGE_SIZE)
     names = labels(member.locale)
-    kinds = {key.removeprefix("kind_"): text for key, text in names.items()
-             if key.startswith("kind_")}
-    text = render("history", member.locale, page=page, kinds=kinds,
-                  zone=member.timezone or ctx.program.info.timezone)
+    kinds = {
+        key.removeprefix("kind_"): text for key, text in names.items() if key.startswith("kind_")
+    }
+    text = render(
+        "history",
+        member.locale,
+        page=page,
+        kinds=kinds,
+        zone=member.timezone or ctx.program.info.timezone,
+    )
     return text, _navigation(ctx, event, names, page)
 
 
-def _navigation(ctx: Context, event: Incoming, names: dict[str, str],
-                page: HistoryPage) -> tuple[tuple[Button, ...], ...]:
+def _navigation(
+    ctx: Context, event: Incoming, names: dict[str, str], page: HistoryPage
+) -> tuple[tuple[Button, ...], ...]:
     row = []
     if page.page < page.pages:
         row.append(button(ctx, event.person.id, names["older"], PAGE, str(page.page + 1)))
@@ -52,7 +60,8 @@ def _navigation(ctx: Context, event: Incoming, names: dict[str, str],
 
 
 FEATURE = Feature(
-    "history", "member",
+    "history",
+    "member",
     commands={"history": show_history},
     buttons={PAGE: turn_page},
 )

@@ -29,15 +29,18 @@ async def show_invite(ctx: Context, event: Incoming, member: Member) -> list[Act
     await note_invite_shown(ctx.writer(), member.id, ctx.clock())
     rules = ctx.program.referrals
     text = render("invite", member.locale, link=link, stats=stats, rules=rules)
-    share_text = render("invite_share", member.locale, program=ctx.program,
-                        bonus=rules.invitee_bonus)
+    share_text = render(
+        "invite_share", member.locale, program=ctx.program, bonus=rules.invitee_bonus
+    )
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(share_text)}"
-    return [Send(event.chat_id, text, buttons=((Button(labels(member.locale)["share"],
-                                                       url=share),),))]
+    return [
+        Send(event.chat_id, text, buttons=((Button(labels(member.locale)["share"], url=share),),))
+    ]
 
 
 FEATURE = Feature(
-    "invite", "member",
+    "invite",
+    "member",
     commands={"invite": show_invite},
     labels={"menu_invite": show_invite},
 )

@@ -21,21 +21,36 @@ async def shared_contact(ctx: Context, event: Incoming, member: Member) -> list[
     if event.contact_user_id != event.person.id or not event.contact_phone:
         return [Send(event.chat_id, render("phone_not_yours", locale))]
     try:
-        shared = await share_phone(ctx.writer(), ctx.program, member_id=member.id,
-                                   phone=event.contact_phone, now=ctx.clock())
+        shared = await share_phone(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            phone=event.contact_phone,
+            now=ctx.clock(),
+        )
     except InvalidRequest:
         return [Send(event.chat_id, render("phone_invalid", locale))]
     except DuplicateKey:
         return [Send(event.chat_id, render("phone_taken", locale))]
-    claimed = await phone_shared(ctx.writer(), ctx.program, member_id=member.id,
-                                 now=ctx.clock())
-    return [Send(event.chat_id, render("phone_saved", locale, phone=shared.phone,
-                                       receipts=len(shared.credited), points=shared.points,
-                                       action=claimed if claimed and claimed.new else None),
-                 keyboard=main_menu(locale))]
+    claimed = await phone_shared(ctx.writer(), ctx.program, member_id=member.id, now=ctx.clock())
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "phone_saved",
+                locale,
+                phone=shared.phone,
+                receipts=len(shared.credited),
+                points=shared.points,
+                action=claimed if claimed and claimed.new else None,
+            ),
+            keyboard=main_menu(locale),
+        )
+    ]
 
 
 FEATURE = Feature(
-    "phone", "member",
+    "phone",
+    "member",
     contact=shared_contact,
 )

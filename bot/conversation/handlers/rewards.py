@@ -32,15 +32,17 @@ async def show_rewards(ctx: Context, event: Incoming, member: Member) -> list[Ac
     return [Send(event.chat_id, text, buttons=buttons)]
 
 
-async def back_to_rewards(ctx: Context, event: Incoming, member: Member,
-                          press: Press) -> list[Action]:
+async def back_to_rewards(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """The catalogue again, in place of a reward's details."""
     text, buttons = await _catalogue(ctx, event, member)
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def reward_detail(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def reward_detail(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """One reward, with a confirm button when the member can redeem it."""
     shown = await catalogue(ctx.reader(), ctx.program, member)
     entries = {e.reward.id: e for e in shown.entries}
@@ -52,35 +54,56 @@ async def reward_detail(ctx: Context, event: Incoming, member: Member,
     if entry.blocked_by is None and entry.affordable:
         nonce = secrets.token_urlsafe(6)[:8]
         row.insert(0, button(ctx, event.person.id, names["redeem"], REDEEM, entry.reward.id, nonce))
-    text = render("reward_detail", member.locale, program=ctx.program, e=entry,
-                  balance=shown.balance)
+    text = render(
+        "reward_detail", member.locale, program=ctx.program, e=entry, balance=shown.balance
+    )
     return [Edit(event.chat_id, message_id(event), text, (tuple(row),))]
 
 
-async def confirm_redemption(ctx: Context, event: Incoming, member: Member,
-                             press: Press) -> list[Action]:
+async def confirm_redemption(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Redeem once per confirm button; the voucher replaces the details."""
     if len(press.args) != 2:
         return refused(event, member.locale, "gone")
     reward_id, nonce = press.args
     locale = member.locale
     try:
-        done = await redeem_reward(ctx.writer(), ctx.program, member_id=member.id,
-                                   reward_id=reward_id, now=ctx.clock(), request_id=nonce)
+        done = await redeem_reward(
+            ctx.writer(),
+            ctx.program,
+            member_id=member.id,
+            reward_id=reward_id,
+            now=ctx.clock(),
+            request_id=nonce,
+        )
     except InsufficientPoints as short:
-        return [Answer(callback_id(event), render(
-            "refusal", locale, reason=short.code, needed=short.needed - short.available),
-            alert=True)]
+        return [
+            Answer(
+                callback_id(event),
+                render("refusal", locale, reason=short.code, needed=short.needed - short.available),
+                alert=True,
+            )
+        ]
     except RewardUnavailable as unavailable:
-        return [Answer(callback_id(event), render("refusal", locale, reason=unavailable.reason),
-                       alert=True)]
+        return [
+            Answer(
+                callback_id(event), render("refusal", locale, reason=unavailable.reason), alert=True
+            )
+        ]
     except NotFound:
         return refused(event, locale, "gone")
     if done.replayed:
         return refused(event, locale, "already_done")
-    text = render("voucher_issued", locale, reward=done.reward, voucher=done.voucher,
-                  code=format_code(done.voucher.code), balance=done.balance,
-                  zone=member.timezone or ctx.program.info.timezone)
+    text = render(
+        "voucher_issued",
+        locale,
+        reward=done.reward,
+        voucher=done.voucher,
+        code=format_code(done.voucher.code),
+        balance=done.balance,
+        zone=member.timezone or ctx.program.info.timezone,
+    )
     return [Edit(event.chat_id, message_id(event), text)]
 
 
@@ -88,30 +111,54 @@ async def show_vouchers(ctx: Context, event: Incoming, member: Member) -> list[A
     """The member's vouchers: active, used and expired."""
     now = ctx.clock()
     vouchers = [
-        {"code": format_code(v.code), "reward_id": v.reward_id, "state": v.state(now),
-         "expires_at": v.expires_at, "used_at": v.used_at}
+        {
+            "code": format_code(v.code),
+            "reward_id": v.reward_id,
+            "state": v.state(now),
+            "expires_at": v.expires_at,
+            "used_at": v.used_at,
+        }
         for v in await member_vouchers(ctx.reader(), member.id)
     ]
-    return [Send(event.chat_id, render("vouchers", member.locale, vouchers=vouchers,
-                                       program=ctx.program,
-                                       zone=member.timezone or ctx.program.info.timezone))]
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "vouchers",
+                member.locale,
+                vouchers=vouchers,
+                program=ctx.program,
+                zone=member.timezone or ctx.program.info.timezone,
+            ),
+        )
+    ]
 
 
-async def _catalogue(ctx: Context, event: Incoming,
-                     member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+async def _catalogue(
+    ctx: Context, event: Incoming, member: Member
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     shown = await catalogue(ctx.reader(), ctx.program, member)
-    text = render("rewards", member.locale, program=ctx.program, entries=shown.entries,
-                  balance=shown.balance)
+    text = render(
+        "rewards", member.locale, program=ctx.program, entries=shown.entries, balance=shown.balance
+    )
     buttons = tuple(
-        (button(ctx, event.person.id, render("reward_button", member.locale, reward=e.reward),
-                DETAIL, e.reward.id),)
+        (
+            button(
+                ctx,
+                event.person.id,
+                render("reward_button", member.locale, reward=e.reward),
+                DETAIL,
+                e.reward.id,
+            ),
+        )
         for e in shown.entries
     )
     return text, buttons
 
 
 FEATURE = Feature(
-    "rewards", "member",
+    "rewards",
+    "member",
     commands={"rewards": show_rewards, "vouchers": show_vouchers},
     buttons={DETAIL: reward_detail, REDEEM: confirm_redemption, CATALOGUE: back_to_rewards},
     labels={"menu_rewards": show_rewards},

@@ -46,32 +46,57 @@ async def start_sale(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action
     return [Send(event.chat_id, render("sale_ask_member", clerk.locale))]
 
 
-async def member_step(ctx: Context, event: Incoming, clerk: Clerk,
-                      state: ChatState) -> list[Action]:
+async def member_step(
+    ctx: Context, event: Incoming, clerk: Clerk, state: ChatState
+) -> list[Action]:
     """The code or phone typed while the sale waits for it."""
     return await _member_typed(ctx, event, clerk, event.text or "")
 
 
-async def amount_step(ctx: Context, event: Incoming, clerk: Clerk,
-                      state: ChatState) -> list[Action]:
+async def amount_step(
+    ctx: Context, event: Incoming, clerk: Clerk, state: ChatState
+) -> list[Action]:
     """The amount typed: category buttons follow, or the amount is asked again."""
     currency = ctx.program.info.currency
     try:
         amount = money(event.text or "", currency=currency, maximum=MAX_AMOUNT)
     except TypedNumberError as refusal:
-        return [Send(event.chat_id, render("typed_refusal", clerk.locale, refusal=refusal,
-                                           currency=currency))]
+        return [
+            Send(
+                event.chat_id,
+                render("typed_refusal", clerk.locale, refusal=refusal, currency=currency),
+            )
+        ]
     await forget_step(ctx.writer(), clerk.telegram_id)
     ref = state.data["ref"]
-    rows = tuple((button(ctx, clerk.telegram_id, _category_label(category, clerk.locale), CATEGORY,
-                         ref, str(amount), str(index)),)
-                 for index, category in enumerate(sale_categories(ctx.program)))
-    return [Send(event.chat_id, render("sale_ask_category", clerk.locale, amount=amount,
-                                       currency=ctx.program.info.currency), buttons=rows)]
+    rows = tuple(
+        (
+            button(
+                ctx,
+                clerk.telegram_id,
+                _category_label(category, clerk.locale),
+                CATEGORY,
+                ref,
+                str(amount),
+                str(index),
+            ),
+        )
+        for index, category in enumerate(sale_categories(ctx.program))
+    )
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "sale_ask_category", clerk.locale, amount=amount, currency=ctx.program.info.currency
+            ),
+            buttons=rows,
+        )
+    ]
 
 
-async def category_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                           press: Press) -> list[Action]:
+async def category_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """Show exactly what will be recorded, with the points it earns, and ask to confirm."""
     sale = _sale(ctx.program, press.args[:3])
     if sale is None:
@@ -80,39 +105,66 @@ async def category_pressed(ctx: Context, event: Incoming, clerk: Clerk,
     member = await member_at_till(ctx.reader(), ref)
     receipt = made_up_receipt_id()
     names = labels(clerk.locale)
-    confirm = button(ctx, clerk.telegram_id, names["sale_confirm"], RECORD, *press.args[:3],
-                     receipt)
+    confirm = button(
+        ctx, clerk.telegram_id, names["sale_confirm"], RECORD, *press.args[:3], receipt
+    )
     cancel = button(ctx, clerk.telegram_id, names["cancel"], CANCEL)
-    text = render("sale_confirm", clerk.locale, member=member, phone=_phone(ref),
-                  amount=amount, currency=ctx.program.info.currency,
-                  category=_category_label(category, clerk.locale),
-                  points=preview_points(ctx.program, member, category, amount))
+    text = render(
+        "sale_confirm",
+        clerk.locale,
+        member=member,
+        phone=_phone(ref),
+        amount=amount,
+        currency=ctx.program.info.currency,
+        category=_category_label(category, clerk.locale),
+        points=preview_points(ctx.program, member, category, amount),
+    )
     return [Edit(event.chat_id, message_id(event), text, ((confirm, cancel),))]
 
 
-async def confirm_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                          press: Press) -> list[Action]:
+async def confirm_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """Record the sale through the same service as the till API; both sides are told."""
     sale = _sale(ctx.program, press.args[:3]) if len(press.args) == 4 else None
     if sale is None:
         return refused(event, clerk.locale, "gone")
     ref, amount, category = sale
     try:
-        outcome = await record_purchase(ctx.writer(), ctx.program, ReceiptIn(
-            press.args[3], ref, [PurchaseLine("sale", category, 1, amount)],
-            store=f"telegram:{clerk.telegram_id}"), now=ctx.clock(), merchant=MERCHANT)
+        outcome = await record_purchase(
+            ctx.writer(),
+            ctx.program,
+            ReceiptIn(
+                press.args[3],
+                ref,
+                [PurchaseLine("sale", category, 1, amount)],
+                store=f"telegram:{clerk.telegram_id}",
+            ),
+            now=ctx.clock(),
+            merchant=MERCHANT,
+        )
     except (NotFound, Conflict, InvalidRequest) as refusal:
-        return [Answer(callback_id(event), render("till_refusal", clerk.locale,
-                                                  reason=refusal.code), alert=True)]
-    text = render("sale_done", clerk.locale, program=ctx.program, answer=outcome.answer,
-                  held=outcome.held,
-                  replayed=outcome.replayed, amount=amount,
-                  currency=ctx.program.info.currency)
+        return [
+            Answer(
+                callback_id(event),
+                render("till_refusal", clerk.locale, reason=refusal.code),
+                alert=True,
+            )
+        ]
+    text = render(
+        "sale_done",
+        clerk.locale,
+        program=ctx.program,
+        answer=outcome.answer,
+        held=outcome.held,
+        replayed=outcome.replayed,
+        amount=amount,
+        currency=ctx.program.info.currency,
+    )
     return [Edit(event.chat_id, message_id(event), text)]
 
 
-async def cancel_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                         press: Press) -> list[Action]:
+async def cancel_pressed(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> list[Action]:
     """Drop the sale before it was recorded."""
     return [Edit(event.chat_id, message_id(event), render("cancelled", clerk.locale))]
 
@@ -123,8 +175,7 @@ def sale_categories(program: Program) -> list[str]:
     return named + ([OTHER] if OTHER not in named else [])
 
 
-async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk,
-                        typed: str) -> list[Action]:
+async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk, typed: str) -> list[Action]:
     """Whose sale: a member, or a phone nobody has yet (points held for them)."""
     try:
         ref = typed_member(typed)
@@ -134,11 +185,20 @@ async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk,
     if member is None and ref.kind == "member_code":
         return await _ask_again(ctx, event, clerk, "member_not_found")
     packed = ("c" if ref.kind == "member_code" else "p") + ref.value
-    await remember_step(ctx.writer(), clerk.telegram_id, AMOUNT_STEP, {"ref": packed},
-                        ctx.clock())
-    return [Send(event.chat_id, render("sale_ask_amount", clerk.locale, program=ctx.program,
-                                       member=member, phone=_phone(ref),
-                                       currency=ctx.program.info.currency))]
+    await remember_step(ctx.writer(), clerk.telegram_id, AMOUNT_STEP, {"ref": packed}, ctx.clock())
+    return [
+        Send(
+            event.chat_id,
+            render(
+                "sale_ask_amount",
+                clerk.locale,
+                program=ctx.program,
+                member=member,
+                phone=_phone(ref),
+                currency=ctx.program.info.currency,
+            ),
+        )
+    ]
 
 
 async def _ask_again(ctx: Context, event: Incoming, clerk: Clerk, reason: str) -> list[Action]:
@@ -170,7 +230,8 @@ def _category_label(category: str, locale: str) -> str:
 
 
 FEATURE = Feature(
-    "sale", "staff",
+    "sale",
+    "staff",
     commands={"sale": start_sale},
     buttons={CATEGORY: category_pressed, RECORD: confirm_pressed, CANCEL: cancel_pressed},
     steps={MEMBER_STEP: member_step, AMOUNT_STEP: amount_step},

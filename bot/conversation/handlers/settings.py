@@ -68,8 +68,9 @@ async def show_settings(ctx: Context, event: Incoming, member: Member) -> list[A
     return [Send(event.chat_id, text, buttons=buttons)]
 
 
-async def change_setting(ctx: Context, event: Incoming, member: Member,
-                         press: Press) -> list[Action]:
+async def change_setting(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Apply one button: a language, offers or reminders on/off, or ask for a time zone."""
     if press.action == TIMEZONE:
         await remember_step(ctx.writer(), event.person.id, TIMEZONE_STEP, {}, ctx.clock())
@@ -85,62 +86,77 @@ async def change_setting(ctx: Context, event: Incoming, member: Member,
     else:
         return []
     if "surveys_opt_in" in changes:  # off also cancels the surveys queued
-        updated = await set_surveys(ctx.writer(), member.id, not member.surveys_opt_in,
-                                    ctx.clock())
+        updated = await set_surveys(ctx.writer(), member.id, not member.surveys_opt_in, ctx.clock())
     else:
         updated = await update_settings(ctx.writer(), member.id, **changes)
     text, buttons = await _view(ctx, event, updated)
     actions: list[Action] = [Edit(event.chat_id, message_id(event), text, buttons)]
     if "locale" in changes:  # the reply keyboard only changes with a new message
-        actions.append(Send(event.chat_id, render("language_changed", updated.locale),
-                            keyboard=main_menu(updated.locale)))
+        actions.append(
+            Send(
+                event.chat_id,
+                render("language_changed", updated.locale),
+                keyboard=main_menu(updated.locale),
+            )
+        )
         role = await role_of(ctx.reader(), event.person.id, ctx.admins)
         if role is not None:  # a staff member's own menu follows their language
             actions.append(staff_menu(event.chat_id, role, updated.locale))
     return actions
 
 
-async def typed_timezone(ctx: Context, event: Incoming, member: Member,
-                         state: ChatState) -> list[Action]:
+async def typed_timezone(
+    ctx: Context, event: Incoming, member: Member, state: ChatState
+) -> list[Action]:
     """A typed time zone while that step is open: store it or say what a name looks like."""
     text = (event.text or "").strip()
     try:
         updated = await update_settings(ctx.writer(), member.id, timezone=text)
     except InvalidRequest:
-        shown = text if len(text) <= SHOWN_TYPED else text[:SHOWN_TYPED - 1] + "…"
+        shown = text if len(text) <= SHOWN_TYPED else text[: SHOWN_TYPED - 1] + "…"
         return [Send(event.chat_id, render("timezone_invalid", member.locale, text=shown))]
     await forget_step(ctx.writer(), event.person.id)
     reply, buttons = await _view(ctx, event, updated)
     return [Send(event.chat_id, reply, buttons=buttons)]
 
 
-async def toggle_named(ctx: Context, event: Incoming, member: Member,
-                       press: Press) -> list[Action]:
+async def toggle_named(ctx: Context, event: Incoming, member: Member, press: Press) -> list[Action]:
     """Show my first name on /top, or a masked code (the default)."""
-    await set_named(ctx.writer(), member.id, not await is_named(ctx.reader(), member.id),
-                    ctx.clock())
+    await set_named(
+        ctx.writer(), member.id, not await is_named(ctx.reader(), member.id), ctx.clock()
+    )
     text, buttons = await _view(ctx, event, member)
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def back_to_settings(ctx: Context, event: Incoming, member: Member,
-                           press: Press) -> list[Action]:
+async def back_to_settings(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """The settings again, in place of the birthday picker."""
     text, buttons = await _view(ctx, event, member)
     return [Edit(event.chat_id, message_id(event), text, buttons)]
 
 
-async def pick_birthday(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def pick_birthday(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """The birthday picker: the months; a month's days; the day chosen, to confirm. A
     birthday set less than a year ago cannot change yet: the member is told from when."""
     birthday = await member_birthday(ctx.reader(), member.id)
     if birthday is not None and not birthday_changeable(birthday.set_at, ctx.clock()):
-        return [Answer(callback_id(event), render(
-            "birthday_locked", member.locale, birthday=date(LEAP_YEAR, birthday.month,
-                                                            birthday.day),
-            since=birthday.set_at, zone=member.timezone or ctx.program.info.timezone),
-            alert=True)]
+        return [
+            Answer(
+                callback_id(event),
+                render(
+                    "birthday_locked",
+                    member.locale,
+                    birthday=date(LEAP_YEAR, birthday.month, birthday.day),
+                    since=birthday.set_at,
+                    zone=member.timezone or ctx.program.info.timezone,
+                ),
+                alert=True,
+            )
+        ]
     picked = _picked(press)
     if picked is None:
         return refused(event, member.locale, "gone")
@@ -148,29 +164,39 @@ async def pick_birthday(ctx: Context, event: Incoming, member: Member,
     me, names = event.person.id, labels(member.locale)
     back = (button(ctx, me, names["back"], BACK),)
     if month is None:
-        months = [button(ctx, me, _month_name(member.locale, m), BIRTHDAY_MONTH, str(m))
-                  for m in range(1, 13)]
+        months = [
+            button(ctx, me, _month_name(member.locale, m), BIRTHDAY_MONTH, str(m))
+            for m in range(1, 13)
+        ]
         rows = _rows(months, MONTHS_PER_ROW)
     elif day is None:
-        days = [button(ctx, me, str(d), BIRTHDAY_DAY, str(month), str(d))
-                for d in range(1, calendar.monthrange(LEAP_YEAR, month)[1] + 1)]
+        days = [
+            button(ctx, me, str(d), BIRTHDAY_DAY, str(month), str(d))
+            for d in range(1, calendar.monthrange(LEAP_YEAR, month)[1] + 1)
+        ]
         rows = _rows(days, DAYS_PER_ROW)
     else:
         rows = ((button(ctx, me, names["birthday_save"], BIRTHDAY_SAVE, str(month), str(day)),),)
-    text = render("birthday_pick", member.locale, month=month,
-                  day=date(LEAP_YEAR, month, day) if month and day else None,
-                  month_name=_month_name(member.locale, month, wide=True) if month else "")
+    text = render(
+        "birthday_pick",
+        member.locale,
+        month=month,
+        day=date(LEAP_YEAR, month, day) if month and day else None,
+        month_name=_month_name(member.locale, month, wide=True) if month else "",
+    )
     return [Edit(event.chat_id, message_id(event), text, (*rows, back))]
 
 
-async def save_birthday(ctx: Context, event: Incoming, member: Member,
-                        press: Press) -> list[Action]:
+async def save_birthday(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Store the birthday chosen; the settings show it."""
     month, day = _picked(press) or (None, None)
     if month is None or day is None:
         return refused(event, member.locale, "gone")
-    saved = await set_birthday(ctx.writer(), member_id=member.id, month=month, day=day,
-                               now=ctx.clock())
+    saved = await set_birthday(
+        ctx.writer(), member_id=member.id, month=month, day=day, now=ctx.clock()
+    )
     if not saved.changed:  # a twin tap (or another chat) set it first
         return refused(event, member.locale, "already_done")
     text, buttons = await _view(ctx, event, member)
@@ -206,15 +232,17 @@ def _rows(buttons: list[Button], width: int) -> tuple[tuple[Button, ...], ...]:
 async def ask_forget(ctx: Context, event: Incoming, member: Member) -> list[Action]:
     """Confirm before erasing anything."""
     names = labels(member.locale)
-    row = (button(ctx, event.person.id, names["forget_yes"], FORGET,
-                  secrets.token_urlsafe(6)[:8]),
-           button(ctx, event.person.id, names["cancel"], KEEP))
+    row = (
+        button(ctx, event.person.id, names["forget_yes"], FORGET, secrets.token_urlsafe(6)[:8]),
+        button(ctx, event.person.id, names["cancel"], KEEP),
+    )
     text = render("forget_confirm", member.locale, balance=await current_balance(ctx, member))
     return [Send(event.chat_id, text, buttons=(row,))]
 
 
-async def confirm_forget(ctx: Context, event: Incoming, member: Member,
-                         press: Press) -> list[Action]:
+async def confirm_forget(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
     """Erase the member's personal data (or leave everything, on Cancel)."""
     if press.action == KEEP:
         return [Edit(event.chat_id, message_id(event), render("cancelled", member.locale))]
@@ -226,18 +254,34 @@ async def confirm_forget(ctx: Context, event: Incoming, member: Member,
     return [Edit(event.chat_id, message_id(event), render("forgotten", member.locale))]
 
 
-async def _view(ctx: Context, event: Incoming,
-                member: Member) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+async def _view(
+    ctx: Context, event: Incoming, member: Member
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     names = labels(member.locale)
-    languages = tuple(button(ctx, event.person.id, language_name(code), LANGUAGE, code)
-                      for code in ctx.program.info.locales if code != member.locale)
+    languages = tuple(
+        button(ctx, event.person.id, language_name(code), LANGUAGE, code)
+        for code in ctx.program.info.locales
+        if code != member.locale
+    )
     toggles = (
-        button(ctx, event.person.id, names["offers_on" if member.marketing_opt_in
-                                           else "offers_off"], OFFERS),
-        button(ctx, event.person.id, names["reminders_on" if member.reminders_opt_in
-                                           else "reminders_off"], REMINDERS),
-        button(ctx, event.person.id, names["surveys_on" if member.surveys_opt_in
-                                           else "surveys_off"], SURVEYS),
+        button(
+            ctx,
+            event.person.id,
+            names["offers_on" if member.marketing_opt_in else "offers_off"],
+            OFFERS,
+        ),
+        button(
+            ctx,
+            event.person.id,
+            names["reminders_on" if member.reminders_opt_in else "reminders_off"],
+            REMINDERS,
+        ),
+        button(
+            ctx,
+            event.person.id,
+            names["surveys_on" if member.surveys_opt_in else "surveys_off"],
+            SURVEYS,
+        ),
     )
     more = [button(ctx, event.person.id, names["set_timezone"], TIMEZONE)]
     birthday = None
@@ -247,23 +291,41 @@ async def _view(ctx: Context, event: Incoming,
     named = None
     if ctx.program.leaderboard.enabled:
         named = await is_named(ctx.reader(), member.id)
-        more.append(button(ctx, event.person.id, names["top_name_on" if named
-                                                       else "top_name_off"], NAMED))
+        more.append(
+            button(ctx, event.person.id, names["top_name_on" if named else "top_name_off"], NAMED)
+        )
     rows = tuple(row for row in (languages, toggles, tuple(more)) if row)
-    text = render("settings", member.locale, member=member, language=language_name(member.locale),
-                  timezone=member.timezone or ctx.program.info.timezone, named=named,
-                  has_birthday=birthday_action(ctx.program) is not None,
-                  birthday=date(LEAP_YEAR, birthday.month, birthday.day) if birthday else None)
+    text = render(
+        "settings",
+        member.locale,
+        member=member,
+        language=language_name(member.locale),
+        timezone=member.timezone or ctx.program.info.timezone,
+        named=named,
+        has_birthday=birthday_action(ctx.program) is not None,
+        birthday=date(LEAP_YEAR, birthday.month, birthday.day) if birthday else None,
+    )
     return text, rows
 
 
 FEATURE = Feature(
-    "settings", "member",
+    "settings",
+    "member",
     commands={"settings": show_settings, "forget": ask_forget},
-    buttons={LANGUAGE: change_setting, OFFERS: change_setting, REMINDERS: change_setting,
-             SURVEYS: change_setting, TIMEZONE: change_setting, FORGET: confirm_forget,
-             KEEP: confirm_forget, NAMED: toggle_named, BIRTHDAY: pick_birthday,
-             BIRTHDAY_MONTH: pick_birthday, BIRTHDAY_DAY: pick_birthday,
-             BIRTHDAY_SAVE: save_birthday, BACK: back_to_settings},
+    buttons={
+        LANGUAGE: change_setting,
+        OFFERS: change_setting,
+        REMINDERS: change_setting,
+        SURVEYS: change_setting,
+        TIMEZONE: change_setting,
+        FORGET: confirm_forget,
+        KEEP: confirm_forget,
+        NAMED: toggle_named,
+        BIRTHDAY: pick_birthday,
+        BIRTHDAY_MONTH: pick_birthday,
+        BIRTHDAY_DAY: pick_birthday,
+        BIRTHDAY_SAVE: save_birthday,
+        BACK: back_to_settings,
+    },
     steps={TIMEZONE_STEP: typed_timezone},
 )

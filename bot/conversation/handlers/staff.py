@@ -37,8 +37,7 @@ async def staff_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Act
     return [Send(event.chat_id, render("staff_usage", clerk.locale))]
 
 
-async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                         press: Press) -> list[Action]:
+async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk, press: Press) -> list[Action]:
     """A cashier chosen from the buttons: removed, and the message says so."""
     if len(press.args) != 1:
         return refused(event, clerk.locale, "gone")
@@ -47,16 +46,23 @@ async def remove_pressed(ctx: Context, event: Incoming, clerk: Clerk,
 
 
 async def _staff_list(ctx: Context, clerk: Clerk) -> str:
-    return render("staff_list", clerk.locale, staff=await list_staff(ctx.reader()),
-                  zone=ctx.program.info.timezone)
+    return render(
+        "staff_list",
+        clerk.locale,
+        staff=await list_staff(ctx.reader()),
+        zone=ctx.program.info.timezone,
+    )
 
 
 async def _choose_whom(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
     staff = await list_staff(ctx.reader())
-    rows = tuple((button(ctx, clerk.telegram_id, f"✖ {member.name}", REMOVE,
-                         str(member.telegram_id)),) for member in staff)
-    return [Send(event.chat_id, render("staff_remove_pick", clerk.locale, staff=staff),
-                 buttons=rows)]
+    rows = tuple(
+        (button(ctx, clerk.telegram_id, f"✖ {member.name}", REMOVE, str(member.telegram_id)),)
+        for member in staff
+    )
+    return [
+        Send(event.chat_id, render("staff_remove_pick", clerk.locale, staff=staff), buttons=rows)
+    ]
 
 
 async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> tuple[str, list[Menu]]:
@@ -74,7 +80,8 @@ async def _remove(ctx: Context, clerk: Clerk, typed_id: str) -> tuple[str, list[
 
 
 FEATURE = Feature(
-    "staff", "admin",
+    "staff",
+    "admin",
     commands={"staff": staff_command},
     buttons={REMOVE: remove_pressed},
 )

@@ -25,22 +25,33 @@ async def start(ctx: Context, event: Incoming, member: Member | None) -> list[Ac
     if token is not None:
         return await accept_invite(ctx, event, token)
     code = code_from_payload(payload) if payload else None
-    result = await join(ctx.writer(), ctx.program, telegram_id=event.person.id,
-                        first_name=event.person.first_name,
-                        language_code=event.person.language_code, now=ctx.clock(),
-                        referral_code=code)
+    result = await join(
+        ctx.writer(),
+        ctx.program,
+        telegram_id=event.person.id,
+        first_name=event.person.first_name,
+        language_code=event.person.language_code,
+        now=ctx.clock(),
+        referral_code=code,
+    )
     joined, locale = result.member, result.member.locale
     name = event.person.first_name or ""
     if result.created:
-        text = render("welcome_returning" if result.returning else "welcome", locale,
-                      program=ctx.program, name=name, bonus=result.bonus,
-                      referral=result.referral)
+        text = render(
+            "welcome_returning" if result.returning else "welcome",
+            locale,
+            program=ctx.program,
+            name=name,
+            bonus=result.bonus,
+            referral=result.referral,
+        )
         if (payload and code is None) or result.referral == "unknown_code":
             text += "\n\n" + render("referral_unknown", locale)
     else:
         summary = await account_summary(ctx.reader(), ctx.program, joined.id, ctx.clock())
-        text = render("welcome_back", locale, name=name, balance=summary.balance,
-                      referral=result.referral)
+        text = render(
+            "welcome_back", locale, name=name, balance=summary.balance, referral=result.referral
+        )
     return [Send(event.chat_id, text, keyboard=main_menu(locale))]
 
 
@@ -54,11 +65,14 @@ async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Actio
     except InvalidRequest:
         return [Send(event.chat_id, render("staff_invite_invalid", locale))]
     role: Role = "admin" if event.person.id in ctx.admins else "staff"
-    return [Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
-            staff_menu(event.chat_id, role, locale)]
+    return [
+        Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
+        staff_menu(event.chat_id, role, locale),
+    ]
 
 
 FEATURE = Feature(
-    "start", "anyone",
+    "start",
+    "anyone",
     commands={"start": start},
 )

@@ -59,8 +59,10 @@ class KeyFigure:
 
 def key_figures(now: Metrics, before: Metrics) -> list[KeyFigure]:
     """Each key figure of a period beside the previous period's."""
-    return [KeyFigure(key, kind, read(now), read(before), trend(read(now), read(before)))
-            for key, kind, read in FIGURES]
+    return [
+        KeyFigure(key, kind, read(now), read(before), trend(read(now), read(before)))
+        for key, kind, read in FIGURES
+    ]
 
 
 def trend(now: Figure, before: Figure) -> Literal["up", "down", "same"] | None:
@@ -76,8 +78,9 @@ async def stats_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Act
     return await stats_screen(ctx, event.chat_id, clerk, today)
 
 
-async def previous_pressed(ctx: Context, event: Incoming, clerk: Clerk,
-                           press: Press) -> list[Action]:
+async def previous_pressed(
+    ctx: Context, event: Incoming, clerk: Clerk, press: Press
+) -> list[Action]:
     """The button under a screen: the period before the one it showed."""
     until = readable_day(press.args[0]) if len(press.args) == 1 else None
     if until is None:
@@ -94,18 +97,29 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
     now = await program_metrics(ctx.reader(), program, since, until)
     before = await program_metrics(ctx.reader(), program, before_since, since)
     charts = await period_charts(ctx.reader(), program, since, until, now, locale)
-    text = render("stats", locale, days=DEFAULT_DAYS, since=since,
-                  last=until - timedelta(days=1), before_since=before_since,
-                  before_last=since - timedelta(days=1), figures=key_figures(now, before),
-                  currency=program.info.currency)
-    earlier = button(ctx, clerk.telegram_id, labels(locale)["stats_previous"], PREVIOUS,
-                     since.isoformat())
-    return [*(Send(chat_id, chart.title, photo=chart.png) for chart in charts),
-            Send(chat_id, text, buttons=((earlier,),))]
+    text = render(
+        "stats",
+        locale,
+        days=DEFAULT_DAYS,
+        since=since,
+        last=until - timedelta(days=1),
+        before_since=before_since,
+        before_last=since - timedelta(days=1),
+        figures=key_figures(now, before),
+        currency=program.info.currency,
+    )
+    earlier = button(
+        ctx, clerk.telegram_id, labels(locale)["stats_previous"], PREVIOUS, since.isoformat()
+    )
+    return [
+        *(Send(chat_id, chart.title, photo=chart.png) for chart in charts),
+        Send(chat_id, text, buttons=((earlier,),)),
+    ]
 
 
 FEATURE = Feature(
-    "stats", "admin",
+    "stats",
+    "admin",
     commands={"stats": stats_command},
     buttons={PREVIOUS: previous_pressed},
 )

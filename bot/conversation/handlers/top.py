@@ -24,6 +24,7 @@ async def show_top(ctx: Context, event: Incoming, member: Member) -> list[Action
 
 
 FEATURE = Feature(
-    "top", "member",
+    "top",
+    "member",
     commands={"top": show_top},
 )

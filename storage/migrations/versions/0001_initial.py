@@ -202,12 +202,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_point_lots")),
     )
     op.create_index(
-        "ix_point_lots_due", "point_lots", ["expires_at"],
-        sqlite_where=OPEN_LOTS, postgresql_where=OPEN_LOTS,
+        "ix_point_lots_due",
+        "point_lots",
+        ["expires_at"],
+        sqlite_where=OPEN_LOTS,
+        postgresql_where=OPEN_LOTS,
     )
     op.create_index(
-        "ix_point_lots_open", "point_lots", ["member_id", "expires_at"],
-        sqlite_where=OPEN_LOTS, postgresql_where=OPEN_LOTS,
+        "ix_point_lots_open",
+        "point_lots",
+        ["member_id", "expires_at"],
+        sqlite_where=OPEN_LOTS,
+        postgresql_where=OPEN_LOTS,
     )
     op.create_table(
         "point_entries",
@@ -291,8 +297,19 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop every table (their indexes go with them), dependents first."""
     for table in (
-        "refunds", "purchases", "point_entries", "point_lots", "donations", "vouchers",
-        "tier_credits", "referrals", "referral_milestones", "point_transactions", "accounts",
-        "reward_stock", "members", "cause_totals",
+        "refunds",
+        "purchases",
+        "point_entries",
+        "point_lots",
+        "donations",
+        "vouchers",
+        "tier_credits",
+        "referrals",
+        "referral_milestones",
+        "point_transactions",
+        "accounts",
+        "reward_stock",
+        "members",
+        "cause_totals",
     ):
         op.drop_table(table)

@@ -29,8 +29,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("telegram_id", name=op.f("pk_conversation_states")),
     )
     with op.batch_alter_table("members") as batch:
-        batch.add_column(sa.Column("reminders_opt_in", sa.Boolean(), nullable=False,
-                                   server_default=sa.text("true")))
+        batch.add_column(
+            sa.Column(
+                "reminders_opt_in", sa.Boolean(), nullable=False, server_default=sa.text("true")
+            )
+        )
 
 
 def downgrade() -> None:

@@ -35,13 +35,15 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("failed_at", sa.DateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_outbox_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_outbox_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
     )
-    op.create_index("ix_outbox_pending", "outbox", ["id"], sqlite_where=PENDING,
-                    postgresql_where=PENDING)
+    op.create_index(
+        "ix_outbox_pending", "outbox", ["id"], sqlite_where=PENDING, postgresql_where=PENDING
+    )
 
 
 def downgrade() -> None:

@@ -59,18 +59,23 @@ def upgrade() -> None:
     )
     op.drop_index("ix_outbox_pending", table_name="outbox")
     with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("state", sa.String(length=16), nullable=False,
-                                   server_default=sa.text("'pending'")))
+        batch.add_column(
+            sa.Column(
+                "state", sa.String(length=16), nullable=False, server_default=sa.text("'pending'")
+            )
+        )
         batch.add_column(sa.Column("telegram_message_id", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("next_attempt_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("claimed_until", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("broadcast_id", ID, nullable=True))
-        batch.create_foreign_key(op.f("fk_outbox_broadcast_id_broadcasts"), "broadcasts",
-                                 ["broadcast_id"], ["id"])
+        batch.create_foreign_key(
+            op.f("fk_outbox_broadcast_id_broadcasts"), "broadcasts", ["broadcast_id"], ["id"]
+        )
     op.execute(STATE)
-    op.create_index("ix_outbox_pending", "outbox", ["id"], sqlite_where=PENDING,
-                    postgresql_where=PENDING)
+    op.create_index(
+        "ix_outbox_pending", "outbox", ["id"], sqlite_where=PENDING, postgresql_where=PENDING
+    )
     op.create_index("ix_outbox_broadcast", "outbox", ["broadcast_id", "state"])
 
 
@@ -81,10 +86,21 @@ def downgrade() -> None:
     op.execute(UNSENT)
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint(op.f("fk_outbox_broadcast_id_broadcasts"), type_="foreignkey")
-        for column in ("broadcast_id", "claimed_until", "claimed_by", "next_attempt_at",
-                       "telegram_message_id", "state"):
+        for column in (
+            "broadcast_id",
+            "claimed_until",
+            "claimed_by",
+            "next_attempt_at",
+            "telegram_message_id",
+            "state",
+        ):
             batch.drop_column(column)
-    op.create_index("ix_outbox_pending", "outbox", ["id"], sqlite_where=OLD_PENDING,
-                    postgresql_where=OLD_PENDING)
+    op.create_index(
+        "ix_outbox_pending",
+        "outbox",
+        ["id"],
+        sqlite_where=OLD_PENDING,
+        postgresql_where=OLD_PENDING,
+    )
     op.drop_table("send_pacing")
     op.drop_table("broadcasts")

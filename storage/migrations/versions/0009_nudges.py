@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("cause_key", sa.String(length=128), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_nudge_log_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_nudge_log_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_nudge_log")),
         sa.UniqueConstraint("member_id", "cause_key", name=op.f("uq_nudge_log_cause")),
     )
@@ -50,10 +51,14 @@ def upgrade() -> None:
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("transaction_id", ID, nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_surprises_member_id_members")),
-        sa.ForeignKeyConstraint(["transaction_id"], ["point_transactions.id"],
-                                name=op.f("fk_surprises_transaction_id_point_transactions")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_surprises_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["point_transactions.id"],
+            name=op.f("fk_surprises_transaction_id_point_transactions"),
+        ),
         sa.PrimaryKeyConstraint("member_id", "day", name=op.f("pk_surprises")),
     )
 

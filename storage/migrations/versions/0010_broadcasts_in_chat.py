@@ -22,25 +22,35 @@ def upgrade() -> None:
     """Create broadcast_gifts and broadcast_status."""
     op.create_table(
         "broadcast_gifts",
-        sa.Column("broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  nullable=False),
-        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  nullable=False),
+        sa.Column(
+            "broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("claimed_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["broadcast_id"], ["broadcasts.id"],
-                                name=op.f("fk_broadcast_gifts_broadcast_id_broadcasts")),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_broadcast_gifts_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_broadcast_gifts_broadcast_id_broadcasts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_broadcast_gifts_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("broadcast_id", "member_id", name=op.f("pk_broadcast_gifts")),
     )
     op.create_table(
         "broadcast_status",
-        sa.Column("broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  nullable=False),
+        sa.Column(
+            "broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("shown", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["broadcast_id"], ["broadcasts.id"],
-                                name=op.f("fk_broadcast_status_broadcast_id_broadcasts")),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_broadcast_status_broadcast_id_broadcasts"),
+        ),
         sa.PrimaryKeyConstraint("broadcast_id", name=op.f("pk_broadcast_status")),
     )
 

@@ -23,8 +23,12 @@ def upgrade() -> None:
     URL; add stop_reason."""
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("photo")
-        batch.alter_column("photo_file_id", new_column_name="photo",
-                           existing_type=sa.String(length=256), type_=sa.String(length=2048))
+        batch.alter_column(
+            "photo_file_id",
+            new_column_name="photo",
+            existing_type=sa.String(length=256),
+            type_=sa.String(length=2048),
+        )
         batch.add_column(sa.Column("stop_reason", sa.String(length=512), nullable=True))
 
 
@@ -32,7 +36,11 @@ def downgrade() -> None:
     """Back to a bytes column and a file id column, without stop_reason."""
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("stop_reason")
-        batch.alter_column("photo", new_column_name="photo_file_id",
-                           existing_type=sa.String(length=2048), type_=sa.String(length=256))
+        batch.alter_column(
+            "photo",
+            new_column_name="photo_file_id",
+            existing_type=sa.String(length=2048),
+            type_=sa.String(length=256),
+        )
     with op.batch_alter_table("broadcasts") as batch:  # a name freed and taken: two batches
         batch.add_column(sa.Column("photo", sa.LargeBinary(), nullable=True))

@@ -52,10 +52,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("telegram_hash", name=op.f("pk_forgotten_members")),
     )
     op.drop_index("ix_point_transactions_member", table_name="point_transactions")
-    op.create_index("ix_point_transactions_member_time", "point_transactions",
-                    ["member_id", "created_at", "id"])
-    op.execute(f"UPDATE point_transactions SET created_at = ({TRANSACTION_PURCHASE}) "
-               f"WHERE EXISTS ({TRANSACTION_PURCHASE})")
+    op.create_index(
+        "ix_point_transactions_member_time", "point_transactions", ["member_id", "created_at", "id"]
+    )
+    op.execute(
+        f"UPDATE point_transactions SET created_at = ({TRANSACTION_PURCHASE}) "
+        f"WHERE EXISTS ({TRANSACTION_PURCHASE})"
+    )
     op.execute(f"UPDATE point_lots SET earned_at = ({LOT_PURCHASE}) WHERE EXISTS ({LOT_PURCHASE})")
 
 

@@ -26,8 +26,11 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     """Create the survey tables; add members.surveys_opt_in."""
     with op.batch_alter_table("members") as batch:
-        batch.add_column(sa.Column("surveys_opt_in", sa.Boolean(), nullable=False,
-                                   server_default=sa.text("true")))
+        batch.add_column(
+            sa.Column(
+                "surveys_opt_in", sa.Boolean(), nullable=False, server_default=sa.text("true")
+            )
+        )
     op.create_table(
         "survey_sends",
         sa.Column("id", ID, nullable=False),
@@ -39,11 +42,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("rewarded_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_survey_sends_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_survey_sends_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_sends")),
-        sa.UniqueConstraint("survey_id", "member_id", "reference",
-                            name=op.f("uq_survey_sends_trigger")),
+        sa.UniqueConstraint(
+            "survey_id", "member_id", "reference", name=op.f("uq_survey_sends_trigger")
+        ),
     )
     op.create_index("ix_survey_sends_member", "survey_sends", ["member_id", "created_at"])
     op.create_table(
@@ -53,8 +58,9 @@ def upgrade() -> None:
         sa.Column("question", sa.String(length=8), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("answered_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["send_id"], ["survey_sends.id"],
-                                name=op.f("fk_survey_answers_send_id_survey_sends")),
+        sa.ForeignKeyConstraint(
+            ["send_id"], ["survey_sends.id"], name=op.f("fk_survey_answers_send_id_survey_sends")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_answers")),
         sa.UniqueConstraint("send_id", "question", name=op.f("uq_survey_answers_question")),
     )
@@ -66,8 +72,9 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["send_id"], ["survey_sends.id"],
-                                name=op.f("fk_survey_comments_send_id_survey_sends")),
+        sa.ForeignKeyConstraint(
+            ["send_id"], ["survey_sends.id"], name=op.f("fk_survey_comments_send_id_survey_sends")
+        ),
         sa.PrimaryKeyConstraint("send_id", name=op.f("pk_survey_comments")),
     )
     op.create_index("ix_survey_comments_time", "survey_comments", ["created_at"])

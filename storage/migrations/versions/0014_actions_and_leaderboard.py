@@ -27,8 +27,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     """Create action_claims, birthdays and leaderboard_names; index the ledger by kind."""
-    op.create_index("ix_point_transactions_kind_time", "point_transactions",
-                    ["kind", "created_at"])
+    op.create_index("ix_point_transactions_kind_time", "point_transactions", ["kind", "created_at"])
     op.create_table(
         "action_claims",
         sa.Column("id", ID, nullable=False),
@@ -42,17 +41,22 @@ def upgrade() -> None:
         sa.Column("claimed_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decided_by", sa.String(length=128), nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'paid', 'rejected')",
-                           name=op.f("ck_action_claims_status_known")),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_action_claims_member_id_members")),
-        sa.ForeignKeyConstraint(["transaction_id"], ["point_transactions.id"],
-                                name=op.f("fk_action_claims_transaction_id_point_transactions")),
-        sa.ForeignKeyConstraint(["voucher_id"], ["vouchers.id"],
-                                name=op.f("fk_action_claims_voucher_id_vouchers")),
+        sa.CheckConstraint(
+            "status IN ('pending', 'paid', 'rejected')", name=op.f("ck_action_claims_status_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_action_claims_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["point_transactions.id"],
+            name=op.f("fk_action_claims_transaction_id_point_transactions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["voucher_id"], ["vouchers.id"], name=op.f("fk_action_claims_voucher_id_vouchers")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_action_claims")),
-        sa.UniqueConstraint("member_id", "action_id", "period",
-                            name=op.f("uq_action_claims_once")),
+        sa.UniqueConstraint("member_id", "action_id", "period", name=op.f("uq_action_claims_once")),
     )
     op.create_index("ix_action_claims_pending", "action_claims", ["status", "claimed_at"])
     op.create_table(
@@ -63,8 +67,9 @@ def upgrade() -> None:
         sa.Column("set_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("month BETWEEN 1 AND 12", name=op.f("ck_birthdays_month_in_range")),
         sa.CheckConstraint("day BETWEEN 1 AND 31", name=op.f("ck_birthdays_day_in_range")),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_birthdays_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_birthdays_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_birthdays")),
     )
     op.create_index("ix_birthdays_day", "birthdays", ["month", "day"])
@@ -72,8 +77,9 @@ def upgrade() -> None:
         "leaderboard_names",
         sa.Column("member_id", ID, nullable=False),
         sa.Column("chosen_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_leaderboard_names_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_leaderboard_names_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_leaderboard_names")),
     )
 
