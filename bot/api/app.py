@@ -35,6 +35,7 @@ from pydantic import AfterValidator
 from starlette.exceptions import HTTPException
 
 from bot.api.batching import PurchaseBatcher, UowFactory
+from bot.api.docs import add_docs
 from bot.api.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
@@ -155,13 +156,14 @@ def create_api(
         title="Loyalty merchant API",
         version="1",
         openapi_url=OPENAPI_URL,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     tokens = TokenCache(reader, clock)
     purchases = PurchaseBatcher(writer, program, MERCHANT, clock)
     api.add_middleware(Guard, tokens=tokens, router=api.router, public=frozenset({OPENAPI_URL}))
     _handle_errors(api)
+    add_docs(api, OPENAPI_URL)
 
     @api.get(
         "/healthz",
