@@ -618,3 +618,43 @@ class LeaderboardNameRow(Base):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     chosen_at: Mapped[datetime]
+
+
+class StampCardRow(Base):
+    """A member's stamp card: the stamps on the current card and how many cards they have
+    filled (each filled card issued one voucher, keyed by that count)."""
+
+    __tablename__ = "stamp_cards"
+    __table_args__ = (
+        CheckConstraint("stamps >= 0", name="stamps_not_negative"),
+        CheckConstraint("filled >= 0", name="filled_not_negative"),
+    )
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    stamps: Mapped[int] = mapped_column(Integer)
+    filled: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class RoundUpRow(Base):
+    """The cause a member rounds each purchase's points up for (no row: they do not)."""
+
+    __tablename__ = "round_ups"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    cause_id: Mapped[str] = mapped_column(String(64))
+    chosen_at: Mapped[datetime]
+
+
+class WebLoginRow(Base):
+    """A one-time dashboard login link: only the hash of its token is kept; used once."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -34,6 +34,7 @@ from storage.repositories.referrals import SqlReferrals
 from storage.repositories.replay import SqlReplay
 from storage.repositories.rewards import SqlRewards
 from storage.repositories.staff import SqlStaff
+from storage.repositories.stamps import SqlStamps
 from storage.repositories.surveys import SqlSurveys
 from storage.repositories.trends import SqlTrends
 
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
     action_claims: SqlActionClaims
     birthdays: SqlBirthdays
     leaderboard: SqlLeaderboard
+    stamps: SqlStamps
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.action_claims = SqlActionClaims(conn, dialect)
         self.birthdays = SqlBirthdays(conn, dialect)
         self.leaderboard = SqlLeaderboard(conn, dialect)
+        self.stamps = SqlStamps(conn, dialect)
         return self
 
     async def __aexit__(

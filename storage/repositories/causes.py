@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repositories.upsert import insert_ignoring_conflict
-from storage.tables import CauseTotalRow, DonationRow
+from storage.tables import CauseTotalRow, DonationRow, RoundUpRow
 
 
 class SqlCauses:
@@ -62,3 +63,22 @@ class SqlCauses:
             DonationRow.member_id == member_id, DonationRow.cause_id == cause_id
         )
         return int((await self.conn.execute(statement)).scalar_one())
+
+    async def round_up_causes(self, member_ids: Collection[int]) -> Mapping[int, str]:
+        """The cause each of these members rounds up for (those who do not are left out)."""
+        if not member_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(RoundUpRow.member_id, RoundUpRow.cause_id).where(
+                RoundUpRow.member_id.in_(sorted(member_ids))
+            )
+        )
+        return {row.member_id: row.cause_id for row in rows}
+
+    async def set_round_up(self, member_id: int, cause_id: str | None, at: datetime) -> None:
+        """Round up for `cause_id` from now on, or stop (None)."""
+        await self.conn.execute(delete(RoundUpRow).where(RoundUpRow.member_id == member_id))
+        if cause_id is not None:
+            await self.conn.execute(
+                insert(RoundUpRow).values(member_id=member_id, cause_id=cause_id, chosen_at=at)
+            )
