@@ -27,6 +27,7 @@ ISSUED_KINDS: dict[str, tuple[EntryKind, ...]] = {
     "adjustment": (EntryKind.ADJUSTMENT,),
     "action": (EntryKind.ACTION,),
     "birthday": (EntryKind.BIRTHDAY,),
+    "promotion": (EntryKind.PROMOTION,),
 }
 # Which ledger kinds each points-out figure sums (debits only).
 TAKEN_KINDS: dict[str, EntryKind] = {

@@ -19,14 +19,14 @@ weekday the window started on, so a Friday-night promotion still runs at 01:00 S
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from domain.earning import PurchaseLine
-from domain.program import Promotion
+from domain.earning import Earner, Earning, PointGrant, Purchase, PurchaseLine, round_points
+from domain.program import Program, Promotion, Rounding, Tier
 
 _ZERO = Decimal(0)
 _SCAN_DAYS = 9  # a weekly pattern shows all its windows within 8 days; one more for the night
@@ -136,6 +136,59 @@ def apply_promotions(
         if boosted or bonus:
             applied.append(AppliedPromotion(promotion, boosted, extra, bonus))
     return tuple(applied)
+
+
+PROMOTION = "promotion"  # the reason of a promotion's grant in a breakdown; its detail is the id
+
+
+def promoted_earning(
+    program: Program, purchase: Purchase, tier: Tier, occurred_at: datetime
+) -> Earning:
+    """What `purchase` earns a member in `tier` with the promotions running at `occurred_at`:
+    one `promotion` grant per promotion applied, added before the tier multiplier and
+    rounding like every other grant."""
+    earner = Earner(program.earning)
+    earning = earner.earn(purchase, tier)
+    if not program.promotions:
+        return earning
+    rules = program.earning
+    lines = earner.earning_lines(purchase).lines
+    line_points = [
+        line.amount * rules.points_per_unit * rules.category_multiplier(line.category)
+        for line in lines
+    ]
+    applied = apply_promotions(
+        program.promotions,
+        lines,
+        line_points,
+        occurred_at=occurred_at,
+        timezone=program.info.timezone,
+        tier=tier.name,
+    )
+    if not applied:
+        return earning
+    grants = (*earning.grants, *(PointGrant(PROMOTION, a.promotion.id, a.points) for a in applied))
+    base = sum((grant.points for grant in grants), _ZERO)
+    return replace(
+        earning, points=round_points(base * tier.multiplier, rules.rounding), grants=grants
+    )
+
+
+def promotion_shares(earning: Earning, rounding: Rounding) -> tuple[int, list[tuple[str, int]]]:
+    """`earning.points` split into the points the receipt earns without promotions and each
+    promotion's share (id, points), so the ledger and metrics count promotion points as
+    their own kind. Each share is what its grant adds to the rounded total, so the shares
+    add up to `earning.points` exactly."""
+    running = sum((g.points for g in earning.grants if g.reason != PROMOTION), _ZERO)
+    plain = before = round_points(running * earning.tier_multiplier, rounding)
+    shares = []
+    for grant in earning.grants:
+        if grant.reason == PROMOTION:
+            running += grant.points
+            after = round_points(running * earning.tier_multiplier, rounding)
+            shares.append((grant.detail, after - before))
+            before = after
+    return plain, shares
 
 
 def windows(

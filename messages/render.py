@@ -9,8 +9,8 @@ Filters every template uses, so that a value reads the same everywhere:
 `date` for every day shown (`date_as(skeleton)` for a day without its year, a month),
 `code` for member and voucher codes, and for the program's own words in the reader's
 language `titled` (a reward, cause, action or tier object) and `title_of(kind)` (a tier
-name, a reward, cause or action id: it needs the `program` in the context, and reads as
-the key itself without it). The test `made_up_receipt` tells a receipt id the bot
+name, a reward, cause, action or promotion id: it needs the `program` in the context, and
+reads as the key itself without it). The test `made_up_receipt` tells a receipt id the bot
 invented from the merchant's own.
 """
 
@@ -101,8 +101,8 @@ def add_filters(env: Environment, locale: str) -> Environment:
 
 
 def add_title_filters(env: Environment, locale: str) -> None:
-    """`titled` (a program object) and `title_of(kind)` (a tier name, a reward, cause or
-    action id, looked up in the context's `program`): program titles in `locale`."""
+    """`titled` (a program object) and `title_of(kind)` (a tier name, a reward, cause,
+    action or promotion id, looked up in the context's `program`): program titles in `locale`."""
 
     def titled(thing: Any) -> str:
         return localized(getattr(thing, "title", None) or thing.name, thing.titles, locale)
@@ -117,10 +117,15 @@ def add_title_filters(env: Environment, locale: str) -> None:
 
 
 def _program_object(program: Any, kind: str, key: str) -> Any:
-    """The program's tier, reward, cause or action called `key`, or None."""
+    """The program's tier, reward, cause, action or promotion called `key`, or None."""
     if kind == "tier":
         return next((tier for tier in program.tiers.levels if tier.name == key), None)
-    find = {"reward": program.reward, "cause": program.cause, "action": program.action}[kind]
+    find = {
+        "reward": program.reward,
+        "cause": program.cause,
+        "action": program.action,
+        "promotion": program.promotion,
+    }[kind]
     return find(key)
 
 

@@ -41,7 +41,8 @@ class PointsOut(Exact):
 
     issued: dict[str, int] = Field(
         description="credits by kind: purchase, signup, referral, "
-        "milestone, bonus, surprise, adjustment"
+        "milestone, bonus, surprise, adjustment, action, birthday, promotion (the extra points "
+        "of promotions on receipts)"
     )
     issued_total: int
     redeemed: int

@@ -1,10 +1,11 @@
 """/top: the month's leaderboard in the program's time zone, and the member's choice to
 appear on it by name.
 
-What counts is earned by buying, which cannot be farmed: the points of purchases less the
-points their refunds took back (`COUNTED_KINDS`, the one list to extend as more kinds
-count), or the receipts themselves with `metric = "purchases"`. Bonuses, adjustments,
-referrals and actions do not count. Storage ranks in one aggregate statement.
+What counts is earned by buying, which cannot be farmed: the points of purchases (with
+their promotions' extra points) less the points their refunds took back (`COUNTED_KINDS`,
+the one list to extend as more kinds count), or the receipts themselves with `metric =
+"purchases"`. Bonuses, adjustments, referrals and actions do not count. Storage ranks in
+one aggregate statement.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from domain.ledger import EntryKind
 from domain.ports import Placing, UnitOfWork
 from domain.program import LeaderboardMetric, Program
 
-COUNTED_KINDS: tuple[EntryKind, ...] = (EntryKind.PURCHASE, EntryKind.REFUND)
+COUNTED_KINDS: tuple[EntryKind, ...] = (
+    EntryKind.PURCHASE,
+    EntryKind.REFUND,
+    EntryKind.PROMOTION,
+)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from domain.earning import Earner, Earning, PointGrant, Purchase, PurchaseLine, clawback
+from domain.earning import Earning, PointGrant, Purchase, PurchaseLine, clawback
 from domain.errors import Conflict, InvalidRequest, LoyaltyError, NotFound, RefundExceedsReceipt
 from domain.ledger import EntryKind, add_months
 from domain.models import HeldPurchase, Member, PurchaseRecord, RefundRecord
@@ -34,6 +34,7 @@ from domain.ports import (
     UnitOfWork,
 )
 from domain.program import Program
+from domain.promotions import promoted_earning, promotion_shares
 from domain.receipts import MemberKey, MemberRef, ReceiptIn, check_receipt, member_keys
 from domain.services.referrals import ReferralReward, qualify_referral
 from domain.services.surveys import Trigger, asks, queue_surveys
@@ -377,13 +378,11 @@ class _Run:
         earning = earn(self.program, member, purchase, occurred_at, now)
         lot = None
         if earning.points > 0:
-            self.credits.append(
-                purchase_credit(
-                    self.program, member.id, receipt.receipt_id, earning.points, occurred_at
-                )
+            lot = len(self.credits)  # the receipt's first lot: a refund takes from it first
+            self.credits += purchase_credits(
+                self.program, member.id, receipt.receipt_id, earning, occurred_at
             )
             book.balance += earning.points
-            lot = len(self.credits) - 1
         if earning.tier_credits:
             self.tier_credits.append((member.id, earning.tier_credits, occurred_at))
             if occurred_at > window_start(self.program, now):
@@ -513,7 +512,7 @@ def earn(
 ) -> Earning:
     """What `purchase`, made at `occurred_at` and recorded `now`, earns `member` at their
     tier now: nothing to spend when its points would have expired by now (see `expired`)."""
-    earning = Earner(program.earning).earn(purchase, program.tiers.get(member.tier))
+    earning = promoted_earning(program, purchase, program.tiers.get(member.tier), occurred_at)
     expires_at = purchase_expiry(program, occurred_at)
     return expired(earning, expires_at) if earning.points and expires_at <= now else earning
 
@@ -544,6 +543,27 @@ def purchase_credit(
     on that day) and expiring the program's months after it."""
     posting = Posting(member_id, EntryKind.PURCHASE, occurred_at, reference=f"receipt:{receipt_id}")
     return Credit(posting, points, purchase_expiry(program, occurred_at))
+
+
+def purchase_credits(
+    program: Program, member_id: int, receipt_id: str, earning: Earning, occurred_at: datetime
+) -> list[Credit]:
+    """A receipt's ledger credits: its points without promotions, then one `promotion`
+    credit per promotion that added points (its id as the reason), all dated and expiring
+    alike."""
+    plain, shares = promotion_shares(earning, program.earning.rounding)
+    credits = [purchase_credit(program, member_id, receipt_id, plain, occurred_at)] if plain else []
+    for promotion_id, points in shares:
+        if points:
+            posting = Posting(
+                member_id,
+                EntryKind.PROMOTION,
+                occurred_at,
+                reason=promotion_id,
+                reference=f"receipt:{receipt_id}",
+            )
+            credits.append(Credit(posting, points, purchase_expiry(program, occurred_at)))
+    return credits
 
 
 def new_purchase(

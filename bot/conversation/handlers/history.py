@@ -44,6 +44,7 @@ async def _page(
         page=page,
         kinds=kinds,
         zone=member.timezone or ctx.program.info.timezone,
+        program=ctx.program,
     )
     return text, _navigation(ctx, event, names, page)
 
