@@ -16,6 +16,12 @@ async def audit_log(
         return list(await uow.audit.since(since, limit))
 
 
+async def latest_actions(uow: UnitOfWork, limit: int) -> list[AuditEntry]:
+    """The newest `limit` merchant actions, newest first (the dashboard's page)."""
+    async with uow:
+        return list(await uow.audit.latest(limit))
+
+
 async def record_action(
     uow: UnitOfWork, now: datetime, actor: str, action: str, details: dict[str, object]
 ) -> None:

@@ -23,6 +23,12 @@ class SqlAudit:
             insert(AuditRow).values(at=at, actor=actor, action=action, details=details)
         )
 
+    async def latest(self, limit: int) -> Sequence[AuditEntry]:
+        """The newest `limit` entries, newest first."""
+        statement = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        rows = (await self.conn.execute(statement)).all()
+        return [AuditEntry(r.id, r.at, r.actor, r.action, dict(r.details)) for r in rows]
+
     async def since(self, at: datetime | None, limit: int) -> Sequence[AuditEntry]:
         statement = select(AuditRow).order_by(AuditRow.id).limit(limit)
         if at is not None:

@@ -144,6 +144,17 @@ class SqlMembers:
         rows = await self.conn.execute(NAMED_MEMBERS, named_params(keys))
         return [to_member(row) for row in rows.all()]
 
+    async def search(self, name: str, limit: int) -> Sequence[Member]:
+        """Current members whose first name contains `name` (any case), newest first."""
+        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = (
+            select(MemberRow.__table__)
+            .where(MEMBERS.first_name.ilike(pattern, escape="\\"), MEMBERS.forgotten_at.is_(None))
+            .order_by(MEMBERS.id.desc())
+            .limit(limit)
+        )
+        return [to_member(row) for row in (await self.conn.execute(statement)).all()]
+
     async def code_exists(self, code: str) -> bool:
         found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))
         return found.first() is not None

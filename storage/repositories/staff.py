@@ -1,4 +1,4 @@
-"""Staff and their one-time invites."""
+"""Staff, their one-time invites, and the admins' one-time dashboard login links."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import StaffMember
-from storage.tables import StaffInviteRow, StaffRow
+from storage.tables import StaffInviteRow, StaffRow, WebLoginRow
 
 
 class SqlStaff:
@@ -77,6 +77,29 @@ class SqlStaff:
             )
             .values(used_by=telegram_id, used_at=at)
             .returning(StaffInviteRow.created_by)
+        )
+        return result.scalar_one_or_none()
+
+    async def add_login(
+        self, token_hash: str, telegram_id: int, at: datetime, expires_at: datetime
+    ) -> None:
+        await self.conn.execute(
+            insert(WebLoginRow).values(
+                token_hash=token_hash, telegram_id=telegram_id, created_at=at, expires_at=expires_at
+            )
+        )
+
+    async def take_login(self, token_hash: str, at: datetime) -> int | None:
+        """Use an unused, unexpired login link; the admin it was made for, or None."""
+        result = await self.conn.execute(
+            update(WebLoginRow)
+            .where(
+                WebLoginRow.token_hash == token_hash,
+                WebLoginRow.used_at.is_(None),
+                WebLoginRow.expires_at > at,
+            )
+            .values(used_at=at)
+            .returning(WebLoginRow.telegram_id)
         )
         return result.scalar_one_or_none()
 
