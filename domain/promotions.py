@@ -239,6 +239,33 @@ def next_window(promotion: Promotion, local: datetime) -> tuple[datetime, dateti
     return next(windows(promotion, since, since + timedelta(days=_SCAN_DAYS)), None)
 
 
+SOON = timedelta(days=7)  # /offers lists a promotion whose next stretch starts this soon
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A promotion for `/offers`: its stretch running now or the next one (naive program-local
+    times, `ends` exclusive), and which of the two it is."""
+
+    promotion: Promotion
+    starts: datetime
+    ends: datetime
+    running: bool
+
+
+def offers(promotions: Sequence[Promotion], tier: str, local: datetime) -> list[Offer]:
+    """The promotions for a member in `tier` at the wall-clock `local`: those running (soonest
+    to end first), then those starting within `SOON` (soonest first)."""
+    found = []
+    for promotion in promotions:
+        if promotion.tiers and tier not in promotion.tiers:
+            continue
+        stretch = next_window(promotion, local)
+        if stretch is not None and stretch[0] < local + SOON:
+            found.append(Offer(promotion, *stretch, running=stretch[0] <= local))
+    return sorted(found, key=lambda o: (not o.running, o.ends if o.running else o.starts))
+
+
 def first_overlap(
     first: Promotion, second: Promotion, since: datetime = datetime.min
 ) -> datetime | None:

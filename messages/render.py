@@ -7,6 +7,7 @@ English. Console output for operators lives in `messages/cli/<name>.txt.j2` (pla
 Filters every template uses, so that a value reads the same everywhere:
 `number`, `money(currency)`, `plural(one=..., other=...)` for anything counted,
 `date` for every day shown (`date_as(skeleton)` for a day without its year, a month),
+`clock` for a time of day (the wall-clock time of a naive moment, as the locale writes it),
 `code` for member and voucher codes, and for the program's own words in the reader's
 language `titled` (a reward, cause, action or tier object) and `title_of(kind)` (a tier
 name, a reward, cause, action or promotion id: it needs the `program` in the context, and
@@ -25,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -93,6 +94,9 @@ def add_filters(env: Environment, locale: str) -> Environment:
     env.filters["date"] = date_filter
     env.filters["date_as"] = lambda value, skeleton: format_skeleton(
         skeleton, value.date() if isinstance(value, datetime) else value, locale=locale
+    )
+    env.filters["clock"] = lambda value: format_time(
+        value.time() if isinstance(value, datetime) else value, "short", locale=parsed
     )
     env.filters["code"] = format_code
     add_title_filters(env, locale)

@@ -21,6 +21,7 @@ from bot.conversation.handlers import (
     gift,
     history,
     invite,
+    offers,
     phone,
     rewards,
     settings,
@@ -57,6 +58,7 @@ MEMBERS: Routes[Member] = include(
     phone.FEATURE,
     earn.FEATURE,
     top.FEATURE,
+    offers.FEATURE,
 )
 check_unique((*MEMBERS.features, *STAFF.features))
 

@@ -7,6 +7,7 @@ a template added without a sample here fails `test_every_template_has_a_sample`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace as Obj
@@ -16,7 +17,7 @@ import pytest
 
 from bot.conversation.handlers.stats import FIGURES, KeyFigure
 from bot.program_report import program_summary
-from domain.program import Action
+from domain.program import Action, Promotion
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
 from messages.render import HERE, locales, render, render_text
@@ -73,6 +74,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
     breakdown = [
         {"reason": "spend", "detail": "shoes", "points": f"{n}.00"},
         {"reason": "visit", "detail": "", "points": "5.00"},
+        {"reason": "promotion", "detail": "happy-hour", "points": f"{n}.00"},
         {"reason": "tier_multiplier", "detail": "Insider", "points": "1.25"},
     ]
     earned = {
@@ -84,6 +86,22 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "tier": "Insider",
         "breakdown": breakdown,
     }
+    promotion = Promotion(
+        "happy-hour",
+        "Happy hour",
+        datetime(2027, 1, 1),
+        datetime(2027, 2, 1),
+        categories=("coffee",),
+        multiplier=Decimal(2),
+        bonus=n,
+        min_spend=Decimal(n),
+    )
+    offer = Obj(promotion=promotion, starts=datetime(2027, 1, 4, 16), ends=datetime(2027, 1, 4, 18))
+    night = Obj(
+        promotion=replace(promotion, multiplier=None, bonus=n + 1, categories=()),
+        starts=datetime(2027, 1, 8, 22),
+        ends=datetime(2027, 1, 9, 2),
+    )
     segments = [
         Segment(),
         Segment(locale="es"),
@@ -184,6 +202,10 @@ def samples(n: int) -> dict[str, list[Sample]]:
         ],
         "top": [{"board": board, "named": named} for board in boards for named in (False, True)],
         "top_off": [{}],
+        "offers": [
+            {"program": PROGRAM, "running": [offer], "soon": [offer, night]},
+            {"program": PROGRAM, "running": [], "soon": []},
+        ],
         "adjust_usage": [{}],
         "adjusted": [
             {"member": member, "points": n, "balance": n},
