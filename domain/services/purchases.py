@@ -37,6 +37,8 @@ from domain.program import Program
 from domain.promotions import promoted_earning, promotion_shares
 from domain.receipts import MemberKey, MemberRef, ReceiptIn, check_receipt, member_keys
 from domain.services.referrals import ReferralReward, qualify_referral
+from domain.services.round_ups import RoundUpRun, donated, kept_points
+from domain.services.stamp_cards import StampRun, take_back_stamps
 from domain.services.surveys import Trigger, asks, queue_surveys
 from domain.services.tiering import refresh_tier, tier_status, window_start
 from domain.services.transactions import once
@@ -281,6 +283,8 @@ class _Run:
     jobs: Sequence[_Job]
     books: dict[MemberKey, _Book]
     seen: dict[tuple[str, str], Seen]
+    stamp_cards: StampRun
+    round_ups: RoundUpRun
     credits: list[Credit] = field(default_factory=list)
     tier_credits: list[tuple[int, int, datetime]] = field(default_factory=list)
     notices: list[NewNotification] = field(default_factory=list)
@@ -308,7 +312,10 @@ class _Run:
             books.update((key, book) for key in member_keys(member))
         fresh = [job for job in jobs if job.held_id is None]
         seen = await _seen(uow, fresh) if fresh else {}
-        return cls(program, now, jobs, books, seen)
+        member_ids = {book.member.id for book in books.values()}
+        stamp_cards = await StampRun.load(uow, program, member_ids)
+        round_ups = await RoundUpRun.load(uow, program, member_ids)
+        return cls(program, now, jobs, books, seen, stamp_cards, round_ups)
 
     async def record(self, uow: UnitOfWork) -> list[PurchaseOutcome | LoyaltyError]:
         """Take the jobs up to the first whose purchase qualifies a referral, write what they
@@ -387,8 +394,12 @@ class _Run:
             self.tier_credits.append((member.id, earning.tier_credits, occurred_at))
             if occurred_at > window_start(self.program, now):
                 book.window_credits += earning.tier_credits
+        extras = self.round_ups.split(member.id, earning.points, lot)
+        book.balance -= donated(extras)
+        extras |= self.stamp_cards.stamp(member.id, purchase.lines, now)
         status = tier_status(self.program, member, book.window_credits, now)
         answer = award_answer(receipt.receipt_id, member.code, earning, book.balance, status.tier)
+        answer |= extras  # round-up and stamps, shown with the points
         self.notices += notices(self.program, member, answer, status.tier)
         self.surveys.append(
             Trigger(member, "purchase", f"receipt:{receipt.receipt_id}", receipt.store)
@@ -411,6 +422,8 @@ class _Run:
     async def _write(self, uow: UnitOfWork) -> None:
         """Write what the run's receipts changed: one statement per table, in their order."""
         lot_ids = await uow.ledger.credit_many(self.credits)
+        await self.round_ups.write(uow, lot_ids, self.now)
+        await self.stamp_cards.write(uow, self.now)  # before the answers that show its vouchers
         await uow.tier_credits.add_many(self.tier_credits)
         books = {id(book): book for book in self.books.values()}.values()
         await uow.members.advance(
@@ -615,7 +628,7 @@ def notices(
 ) -> list[NewNotification]:
     """Tell the member what they earned and, when it rose from `member.tier`, their new tier."""
     found = []
-    if answer["points_awarded"]:
+    if answer["points_awarded"] or "stamps" in answer:
         found.append(NewNotification(member.id, "points_earned", answer))
     if program.tiers.rank(tier) > program.tiers.rank(member.tier):
         found.append(NewNotification(member.id, "tier_up", {"tier": tier}))
@@ -708,7 +721,7 @@ async def _refund(
             f"refund of {amount} exceeds what is left of receipt {receipt_id!r} "
             f"({purchase.total - purchase.refunded})"
         )
-    points_due = clawback(purchase.points_awarded, purchase.total, purchase.refunded, amount)
+    points_due = clawback(kept_points(purchase), purchase.total, purchase.refunded, amount)
     credits_due = clawback(purchase.tier_credits, purchase.total, purchase.refunded, amount)
     taken = min(points_due, await uow.ledger.balance(member.id))
     if taken:
@@ -716,6 +729,7 @@ async def _refund(
             member.id, EntryKind.REFUND, now, actor=actor, reference=f"receipt:{receipt_id}"
         )
         await uow.ledger.debit(posting, taken, prefer_lot_id=purchase.lot_id)
+    await take_back_stamps(uow, purchase, amount, now)
     # dated like the purchase, so the credits leave the rolling window together
     await uow.tier_credits.add(member.id, -credits_due, purchase.occurred_at)
     draft = RefundRecord(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.errors import RewardUnavailable
 from domain.ledger import EntryKind, add_months
-from domain.models import Member
+from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
 from domain.program import Milestone, Program
 from domain.referrals import local_day, next_milestone
 from domain.services.forgetting import returning_person
+from domain.services.gifts import free_voucher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class ReferralReward:
     status: str
     bonus: int
     milestone_bonuses: tuple[int, ...]
+    milestone_vouchers: tuple[Voucher, ...] = ()
 
 
 async def qualify_referral(
@@ -65,16 +71,25 @@ async def qualify_referral(
     before = await friends_before(uow, referrer)
     rewarded = before + await uow.referrals.count(referrer.id, "rewarded")
     await uow.outbox.add(referrer.id, "friend_qualified", {"bonus": rules.referrer_bonus}, now)
-    milestone_bonuses = []
+    milestone_bonuses, milestone_vouchers = [], []
     for milestone in rules.milestones:
         if before < milestone.count <= rewarded and await uow.referrals.add_milestone(
             referrer.id, milestone.count, now
         ):
             milestone_bonuses.append(milestone.bonus)
+            voucher = await milestone_voucher(uow, program, milestone, referrer, now)
+            if voucher is not None:
+                milestone_vouchers.append(voucher)
             await uow.outbox.add(
                 referrer.id,
                 "milestone_reached",
-                {"count": milestone.count, "bonus": milestone.bonus},
+                {
+                    "count": milestone.count,
+                    "bonus": milestone.bonus,
+                    "reward": voucher.reward_id if voucher else None,
+                    "code": voucher.code if voucher else None,
+                    "expires_at": voucher.expires_at.isoformat() if voucher else None,
+                },
                 now,
             )
             if milestone.bonus:
@@ -85,7 +100,32 @@ async def qualify_referral(
                     reference=f"milestone:{milestone.count}",
                 )
                 await uow.ledger.credit(posting, milestone.bonus, expires)
-    return ReferralReward(referrer.id, "rewarded", rules.referrer_bonus, tuple(milestone_bonuses))
+    return ReferralReward(
+        referrer.id,
+        "rewarded",
+        rules.referrer_bonus,
+        tuple(milestone_bonuses),
+        tuple(milestone_vouchers),
+    )
+
+
+async def milestone_voucher(
+    uow: UnitOfWork, program: Program, milestone: Milestone, referrer: Member, now: datetime
+) -> Voucher | None:
+    """The milestone's reward voucher, if it gives one and the reward is still in stock."""
+    if milestone.reward is None:
+        return None
+    try:
+        return await free_voucher(uow, referrer, program.reward(milestone.reward), now)
+    except RewardUnavailable as unavailable:
+        log.warning(
+            "milestone %s of member %s: no %s voucher (%s); the points are paid",
+            milestone.count,
+            referrer.id,
+            milestone.reward,
+            unavailable,
+        )
+        return None
 
 
 @dataclass(frozen=True)
