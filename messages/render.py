@@ -129,6 +129,7 @@ def _program_object(program: Any, kind: str, key: str) -> Any:
         "cause": program.cause,
         "action": program.action,
         "promotion": program.promotion,
+        "stamps": program.stamp_card,
     }[kind]
     return find(key)
 
