@@ -325,9 +325,11 @@ def start_helpers(
     ]
     if api is not None:
         from bot.api.serve import serve_api  # FastAPI only when the API is served
+        from bot.web.site import WebSettings
 
+        web = WebSettings.of(settings, require_bot_settings(settings), secret)
         helpers.append(
-            asyncio.create_task(serve_api(api, database, program, health), name="merchant API")
+            asyncio.create_task(serve_api(api, database, program, health, web), name="merchant API")
         )
     if settings.scheduler:
         helpers.append(

@@ -12,3 +12,8 @@ def qr_png(text: str, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
     segno.make_qr(text, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
+
+
+def qr_svg(text: str, scale: int = 6) -> str:
+    """An inline SVG of `text` as a QR code with a quiet zone, for a page to show."""
+    return str(segno.make_qr(text, error="m").svg_inline(scale=scale, border=4, omitsize=True))

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(default=30.0, ge=3)
     scheduler: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    web_url: str | None = None
+    web_auth_max_age: int = Field(default=3600, ge=10, le=86400)
+    card_qr_seconds: int = Field(default=120, ge=10, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -82,6 +85,15 @@ class Settings(BaseSettings):
         if value is not None and urlparse(value).scheme not in ("http", "https"):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
         return value.rstrip("/") if value else value
+
+    @field_validator("web_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if urlparse(value).scheme != "https" or not urlparse(value).netloc:
+            raise ValueError(f"expected the public https:// URL Telegram opens, got {value!r}")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _free_rate_within_telegram_limit(self) -> Settings:

@@ -65,6 +65,8 @@ from bot.api.schemas import (
 from bot.api.tokens import TokenCache
 from bot.broadcast_content import check_content, check_segment
 from bot.health import Health
+from bot.web.member import member_app
+from bot.web.site import Site, WebSettings, mount_static
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.codes import format_code
 from domain.earning import PurchaseLine
@@ -150,8 +152,10 @@ def create_api(
     clock: Callable[[], datetime],
     *,
     health: Health | None = None,
+    web: WebSettings | None = None,
 ) -> FastAPI:
-    """The API app over one database and program; `health` is the running bot's, if any."""
+    """The API app over one database and program; `health` is the running bot's, if any;
+    with `web`, the web pages too (bot.web), on the same app and port."""
     api = FastAPI(
         title="Loyalty merchant API",
         version="1",
@@ -163,6 +167,10 @@ def create_api(
     purchases = PurchaseBatcher(writer, program, MERCHANT, clock)
     api.add_middleware(Guard, tokens=tokens, router=api.router, public=frozenset({OPENAPI_URL}))
     _handle_errors(api)
+    if web is not None:
+        site = Site(writer, reader, program, clock, web)
+        mount_static(api)
+        api.include_router(member_app(site))
     add_docs(api, OPENAPI_URL)
 
     @api.get(

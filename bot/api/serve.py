@@ -15,6 +15,7 @@ import uvicorn
 
 from bot.api.app import create_api
 from bot.health import Health
+from bot.web.site import WebSettings
 from domain.program import Program
 from storage.database import Database
 from storage.uow import UnitsOfWork
@@ -36,12 +37,13 @@ class EmbeddedServer(uvicorn.Server):
 
 
 async def serve_api(
-    sock: socket.socket, database: Database, program: Program, health: Health
+    sock: socket.socket, database: Database, program: Program, health: Health, web: WebSettings
 ) -> None:
-    """The merchant HTTP API on a bound socket, in this process and event loop, until
-    cancelled; then the requests under way finish (up to GRACE seconds)."""
+    """The merchant HTTP API and the web pages on a bound socket, in this process and event
+    loop, until cancelled; then the requests under way finish (up to GRACE seconds)."""
     units = UnitsOfWork(database)
-    api = create_api(units.writer, units.reader, program, lambda: datetime.now(UTC), health=health)
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    api = create_api(units.writer, units.reader, program, clock, health=health, web=web)
     config = uvicorn.Config(
         api, log_level="warning", lifespan="off", timeout_graceful_shutdown=GRACE
     )
