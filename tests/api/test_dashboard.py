@@ -1,0 +1,269 @@
+"""The merchant dashboard over HTTP: the one-time login, the session cookie, CSRF on every
+form, and each page on the same services as the chat (both databases)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from bot.api.app import create_api
+from bot.web.sessions import COOKIE, SESSION_SECONDS
+from bot.web.site import WebSettings
+from domain.broadcasts import BroadcastContent
+from domain.segments import Segment
+from domain.services.broadcasts import get_broadcast, queue_broadcast
+from domain.services.dashboard import LOGIN_LIFETIME, issue_login
+from domain.services.members import update_settings
+from domain.services.points import account_summary
+from storage.uow import SqlUnitOfWork
+from tests.conftest import NOW
+from tests.integration.helpers import buy, line, new_member
+
+ADMIN = 900
+TOKEN = "123456:DASHBOARD-test-token"
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def http(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app with its web pages; ADMIN is the program's admin."""
+    api = create_api(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        program,
+        clock,
+        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN})),
+    )
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+        yield client
+
+
+async def sign_in(http: httpx.AsyncClient, database, telegram_id: int = ADMIN) -> httpx.Response:
+    """Open a fresh login link and post its form, as the page's script does."""
+    token = await issue_login(SqlUnitOfWork(database), telegram_id, NOW)
+    page = await http.get(f"/dashboard/login/{token}")
+    assert page.status_code == 200
+    assert f'value="{token}"' in page.text
+    return await http.post("/dashboard/login", data={"token": token})
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def test_a_login_link_opens_an_8_hour_strict_http_only_session_once(http, database):
+    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW)
+    answer = await http.post("/dashboard/login", data={"token": token})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/dashboard/metrics"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    for part in ("HttpOnly", "SameSite=strict", "Path=/dashboard", f"Max-Age={SESSION_SECONDS}"):
+        assert part.lower() in cookie.lower(), cookie
+    assert "secure" not in cookie.lower()  # plain http here; https marks it Secure
+    assert (await http.get("/dashboard/metrics")).status_code == 200
+
+    http.cookies.clear()
+    again = await http.post("/dashboard/login", data={"token": token})
+    assert again.status_code == 403
+    assert 'data-reason="link_used"' in again.text
+    assert "set-cookie" not in again.headers
+    assert (await http.get("/dashboard/metrics")).status_code == 401
+
+
+async def test_the_session_cookie_is_secure_over_https(database, program, clock):
+    api = create_api(
+        lambda: SqlUnitOfWork(database),
+        lambda: SqlUnitOfWork(database, read_only=True),
+        program,
+        clock,
+        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN})),
+    )
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="https://shop") as client:
+        answer = await sign_in(client, database)
+    assert "; secure" in answer.headers["set-cookie"].lower()
+
+
+async def test_an_old_link_or_someone_no_longer_admin_is_refused(http, database, clock):
+    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW)
+    clock.now = NOW + LOGIN_LIFETIME
+    assert (await http.post("/dashboard/login", data={"token": token})).status_code == 403
+    clock.now = NOW
+    refused = await sign_in(http, database, telegram_id=ADMIN + 1)
+    assert refused.status_code == 403
+    assert 'data-reason="not_admin"' in refused.text
+    assert (await http.post("/dashboard/login", data={})).status_code == 403
+    assert (await http.post("/dashboard/login", content=b"\xff\xfe")).status_code == 403
+
+
+async def test_pages_need_a_valid_unexpired_session(http, database, clock):
+    for path in ("metrics", "members", "broadcasts", "comments", "audit", "members/ABCD2345"):
+        answer = await http.get(f"/dashboard/{path}")
+        assert answer.status_code == 401, path
+        assert 'data-reason="signed_out"' in answer.text
+    await sign_in(http, database)
+    value = http.cookies[COOKIE]
+    http.cookies.clear()
+    forged = value.replace(f"{ADMIN}.", f"{ADMIN + 1}.", 1)
+    for cookie, status in ((forged, 401), (value + "0", 401), ("x.y", 401), (value, 200)):
+        answer = await http.get("/dashboard/metrics", headers={"Cookie": f"{COOKIE}={cookie}"})
+        assert answer.status_code == status, cookie
+    clock.now = NOW + timedelta(seconds=SESSION_SECONDS)
+    answer = await http.get("/dashboard/metrics", headers={"Cookie": f"{COOKIE}={value}"})
+    assert answer.status_code == 401
+
+
+async def test_pages_load_nothing_from_another_site(http, database):
+    await sign_in(http, database)
+    page = await http.get("/dashboard/metrics")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    for source in re.findall(r'(?:src|href)="([^"#]+)"', page.text):
+        assert source.startswith(("/", "data:image/png;base64,")), source
+
+
+async def test_metrics_show_the_figures_and_charts_of_a_chosen_period(http, database, program):
+    uow = SqlUnitOfWork(database)
+    member = await new_member(uow, program, 1)
+    await buy(uow, program, member, "R-1", line("X", "coffee", 2, "10"))
+    await sign_in(http, database)
+    page = await http.get("/dashboard/metrics")
+    assert page.status_code == 200
+    assert 'data-figure="revenue"' in page.text
+    assert len(re.findall(r'<img src="data:image/png;base64,', page.text)) >= 4
+    chosen = await http.get(
+        "/dashboard/metrics", params={"since": "2026-01-01", "until": "2026-02-01"}
+    )
+    assert chosen.status_code == 200
+    assert 'value="2026-01-01"' in chosen.text
+    bad = await http.get(
+        "/dashboard/metrics", params={"since": "2026-02-01", "until": "2026-01-01"}
+    )
+    assert bad.status_code == 200
+    assert 'role="alert"' in bad.text
+    assert "data-figure" not in bad.text
+
+
+async def test_members_are_found_and_shown_with_history_and_vouchers(http, database, program):
+    uow = SqlUnitOfWork(database)
+    member = await new_member(uow, program, 1)
+    await update_settings(uow, member.id, first_name="Lucía <b>", phone="+34600111222")
+    await buy(uow, program, member, "R-1", line("X", "coffee", 1, "10"))
+    await sign_in(http, database)
+    for typed in ("lucía", member.code, "+34 600 111 222"):
+        found = await http.get("/dashboard/members", params={"q": typed})
+        assert f'href="/dashboard/members/{member.code}"' in found.text, typed
+        assert "Lucía &lt;b&gt;" in found.text  # escaped
+    nobody = await http.get("/dashboard/members", params={"q": "zzz"})
+    assert "No member found." in nobody.text
+    page = await http.get(f"/dashboard/members/{member.code}")
+    assert page.status_code == 200
+    assert 'id="history"' in page.text
+    assert "Purchase" in page.text
+    assert (await http.get("/dashboard/members/ZZZZ9999")).status_code == 404
+
+
+async def test_an_admin_adjusts_points_with_a_reason_and_csrf_is_required(http, database, program):
+    uow = SqlUnitOfWork(database)
+    member = await new_member(uow, program, 1)
+    start = (await account_summary(uow, program, member.id, NOW)).balance
+    await sign_in(http, database)
+    page = await http.get(f"/dashboard/members/{member.code}")
+    csrf = csrf_of(page)
+    adjust = f"/dashboard/members/{member.code}/adjust"
+
+    missing = await http.post(adjust, data={"points": "50", "reason": "sorry"})
+    wrong = await http.post(adjust, data={"points": "50", "reason": "sorry", "csrf": "0" * 64})
+    assert missing.status_code == wrong.status_code == 403
+    assert 'data-reason="csrf"' in missing.text
+    assert (await account_summary(uow, program, member.id, NOW)).balance == start
+
+    done = await http.post(adjust, data={"points": "50", "reason": "sorry", "csrf": csrf})
+    assert done.status_code == 303
+    shown = await http.get(done.headers["location"])
+    assert "Points adjusted." in shown.text
+    assert (await account_summary(uow, program, member.id, NOW)).balance == start + 50
+
+    for points, reason in (("0", "x"), ("abc", "x"), ("5", " "), ("99999999", "x")):
+        refused = await http.post(adjust, data={"points": points, "reason": reason, "csrf": csrf})
+        assert refused.status_code == 400, (points, reason)
+    too_many = await http.post(
+        adjust, data={"points": str(-(start + 51)), "reason": "x", "csrf": csrf}
+    )
+    assert too_many.status_code == 400
+    assert "does not have that many points" in too_many.text
+    assert (await account_summary(uow, program, member.id, NOW)).balance == start + 50
+
+    audit = await http.get("/dashboard/audit")
+    assert f"telegram:{ADMIN}" in audit.text
+    assert "adjustment" in audit.text
+
+
+async def test_a_form_from_another_session_is_refused(http, database, program):
+    uow = SqlUnitOfWork(database)
+    member = await new_member(uow, program, 1)
+    await sign_in(http, database)
+    old_csrf = csrf_of(await http.get(f"/dashboard/members/{member.code}"))
+    http.cookies.clear()
+    await sign_in(http, database)
+    answer = await http.post(
+        f"/dashboard/members/{member.code}/adjust",
+        data={"points": "5", "reason": "x", "csrf": old_csrf},
+    )
+    assert answer.status_code == 403
+
+
+async def test_broadcasts_are_listed_and_a_running_one_cancelled(http, database, program):
+    uow = SqlUnitOfWork(database)
+    await new_member(uow, program, 1)
+    broadcast_id = await queue_broadcast(
+        uow, BroadcastContent(text="Hello"), Segment(), "telegram:900", NOW
+    )
+    await sign_in(http, database)
+    page = await http.get("/dashboard/broadcasts")
+    assert f'data-broadcast="{broadcast_id}"' in page.text
+    cancel = f"/dashboard/broadcasts/{broadcast_id}/cancel"
+    assert (await http.post(cancel)).status_code == 403
+    done = await http.post(cancel, data={"csrf": csrf_of(page)})
+    assert done.status_code == 303
+    found = await get_broadcast(uow, broadcast_id)
+    assert found is not None
+    assert found.state == "cancelled"
+    assert "Broadcast stopped." in (await http.get(done.headers["location"])).text
+
+
+async def test_comments_audit_sign_out_and_spanish(http, database, program):
+    uow = SqlUnitOfWork(database)
+    admin = await new_member(uow, program, ADMIN)
+    await update_settings(uow, admin.id, locale="es")
+    await sign_in(http, database)
+    comments = await http.get("/dashboard/comments")
+    assert "Todavía no hay comentarios." in comments.text
+    audit = await http.get("/dashboard/audit")
+    assert "dashboard_login" in audit.text
+    out = await http.post("/dashboard/logout", data={"csrf": csrf_of(audit)})
+    assert out.status_code == 303
+    assert (await http.get("/dashboard/audit")).status_code == 401
