@@ -65,7 +65,9 @@ from bot.api.schemas import (
 from bot.api.tokens import TokenCache
 from bot.broadcast_content import check_content, check_segment
 from bot.health import Health
+from bot.web.dashboard import dashboard_pages
 from bot.web.member import member_app
+from bot.web.scanner import scanner_pages
 from bot.web.site import Site, WebSettings, mount_static
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.codes import format_code
@@ -171,6 +173,8 @@ def create_api(
         site = Site(writer, reader, program, clock, web)
         mount_static(api)
         api.include_router(member_app(site))
+        api.include_router(dashboard_pages(site))
+        api.include_router(scanner_pages(site))
     add_docs(api, OPENAPI_URL)
 
     @api.get(
