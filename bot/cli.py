@@ -425,10 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             return run(settings, args.workers)
         if args.command == "demo":
-            from bot.demo import story
-
-            asyncio.run(story(print))
-            return 0
+            return demo()
         if args.command == "chat":
             from bot.chat import chat
 
@@ -460,12 +457,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(program_problems(error.problems, str(settings.loyalty_program)), file=sys.stderr)
         return 1
     except (OSError, DBAPIError) as error:
-        reason = getattr(error, "orig", None) or error
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause) or type(cause).__name__  # a timeout says nothing by itself
         print(
             render_text("db_unreachable", url=_safe_url(settings.database_url), reason=reason),
             file=sys.stderr,
         )
         return 1
+
+
+def demo() -> int:
+    """`loyalty-bot demo`: the story on the emulator; one line if the bot stops answering."""
+    from bot.demo import PATIENCE, DemoStalled, story
+
+    try:
+        asyncio.run(story(print))
+    except DemoStalled:
+        print(render_text("demo_stalled", seconds=round(PATIENCE)), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

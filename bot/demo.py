@@ -32,7 +32,13 @@ from storage.uow import SqlUnitOfWork
 OWNER = 2000  # the demo's admin, as ADMIN_IDS would name them
 TOKEN = "100000:DEMO-TOKEN"
 BOT_USERNAME = "northwind_loyalty_bot"
+PATIENCE = 30.0  # seconds the demo waits for each answer: the bot paces replies to about one a
+# second per chat, and a busy machine may be several times slower than that
 Print = Callable[[str], None]
+
+
+class DemoStalled(Exception):
+    """The bot did not answer a step of the demo within PATIENCE seconds."""
 
 
 class Narrator:
@@ -55,7 +61,8 @@ class Narrator:
             lambda: (
                 expect in (person.messages[-1].text or "")
                 or expect in (person.messages[-1].caption or "")
-            )
+            ),
+            timeout=PATIENCE,
         )
         return self.show(person.messages[-1])
 
@@ -66,7 +73,7 @@ class Narrator:
 
     async def reply(self, person: SimulatedUser) -> SentMessage:
         """The bot's next message to `person`, printed."""
-        return self.show(await person.wait_for_message(timeout=10))
+        return self.show(await person.wait_for_message(timeout=PATIENCE))
 
     def show(self, message: SentMessage, numbered: bool = False) -> SentMessage:
         """Print one bot message with its buttons (numbered, to press by number) and keyboard."""
@@ -110,7 +117,7 @@ async def emulated_bot(
         task = asyncio.create_task(run_bot(settings))
         try:
             await emulator.wait_until(
-                lambda: len(emulator.calls_to("setMyCommands")) >= 3, timeout=30
+                lambda: len(emulator.calls_to("setMyCommands")) >= 3, timeout=PATIENCE
             )
             yield emulator, settings
         finally:
@@ -138,7 +145,15 @@ async def till(
 
 async def story(out: Print) -> None:
     """Ann joins, Bea joins through Ann's link, both shop, Ann climbs, redeems and donates;
-    then Max, the owner, broadcasts a gift to both."""
+    then Max, the owner, broadcasts a gift to both. DemoStalled if an answer never comes."""
+    try:
+        await _play(out)
+    except TimeoutError:  # an answer the narrator waited for, not the database
+        raise DemoStalled() from None
+
+
+async def _play(out: Print) -> None:
+    """The story itself."""
     with tempfile.TemporaryDirectory(prefix="loyalty-demo-") as workdir:
         async with emulated_bot(
             f"sqlite+aiosqlite:///{workdir}/demo.db", admins=frozenset({OWNER})
@@ -201,7 +216,7 @@ async def broadcast(
     await tell.notified(ann, "Ann")
     await tell.notified(bea, "Bea")
     await tell.taps(ann, "Ann", "Claim 50 points", "+50")
-    await tell.emulator.wait_until(lambda: _status(owner) is not None, timeout=30)
+    await tell.emulator.wait_until(lambda: _status(owner) is not None, timeout=PATIENCE)
     status = _status(owner)
     assert status is not None  # waited for above
     tell.note("demo_status", name="Max")

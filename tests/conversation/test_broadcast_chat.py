@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from bot.broadcast_status import refresh_statuses
 from bot.conversation.actions import Answer, Edit, Send
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming, Person
@@ -35,7 +36,7 @@ def formatted(person: Person, text: str, html: str) -> Incoming:
     return Incoming("message", person, chat_id=person.id, text=text, html=html)
 
 
-async def test_compose_segment_preview_and_send(desk):
+async def test_compose_segment_preview_and_send(desk, ctx):
     [ask] = await desk.handle(said(ADMIN, "/broadcast"))
     assert "New broadcast" in ask.text
     [refused] = await desk.handle(formatted(ADMIN, "x", "<blink>x</blink>"))
@@ -62,8 +63,11 @@ async def test_compose_segment_preview_and_send(desk):
     assert preview == Send(ADMIN.id, "<b>Big</b> sale", buttons=preview.buttons)
     assert preview.buttons[0][0].url == "https://example.com/sale"
     assert "Send it to <b>5</b> members" in confirm.text
-    _, status = await desk.handle(press(ADMIN, data_of(confirm, "📣 Send now"), message_id=77))
-    assert isinstance(status, Edit)
+    [queued] = await desk.handle(press(ADMIN, data_of(confirm, "📣 Send now"), message_id=77))
+    assert isinstance(queued, Answer)
+    assert "Broadcast #1 is queued" in queued.text
+    [status] = await statuses_edited(ctx)  # the status loop alone turns it into the status
+    assert (status.chat_id, status.message_id) == (ADMIN.id, 77)
     assert "Sent 0 / 5" in status.text
     [again] = await desk.handle(press(ADMIN, data_of(confirm, "📣 Send now"), message_id=77))
     assert isinstance(again, Answer)
@@ -92,3 +96,15 @@ async def test_a_photo_alone_is_a_message_and_its_preview_is_that_photo(desk):
     _, segment = await desk.handle(press(ADMIN, data_of(button_question, "No button")))
     _, preview, _ = await desk.handle(press(ADMIN, data_of(segment, "👁 Preview")))
     assert (preview.photo, preview.text) == ("AgACAgIAAxkBAAIBZ2abc", "")
+
+
+async def statuses_edited(ctx) -> list[Edit]:
+    """The edits one pass of the broadcast status loop makes."""
+    edits: list[Edit] = []
+
+    class Recorder:
+        async def edit(self, action: Edit) -> None:
+            edits.append(action)
+
+    await refresh_statuses(ctx.writer, ctx.reader, Recorder(), 25.0)
+    return edits

@@ -9,7 +9,7 @@ from bot.cli import main
 
 def test_the_demo_tells_the_whole_story(capsys):
     with ThreadPoolExecutor(1) as pool:  # main() runs its own event loop
-        assert pool.submit(main, ["demo"]).result(timeout=60) == 0
+        assert pool.submit(main, ["demo"]).result(timeout=300) == 0
     out = capsys.readouterr().out
     for line in (
         "Ann > /start",
@@ -34,3 +34,15 @@ def test_the_demo_tells_the_whole_story(capsys):
     ):
         assert line in out, line
     assert "Traceback" not in out
+
+
+def test_a_demo_the_bot_stops_answering_ends_in_one_line(monkeypatch, capsys):
+    async def stalls(out):
+        raise TimeoutError
+
+    monkeypatch.setattr("bot.demo._play", stalls)
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert "the bot did not answer the last step above within 30 s" in err
+    assert "database" not in err
+    assert "Traceback" not in err

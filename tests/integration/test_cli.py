@@ -124,6 +124,17 @@ def test_unreachable_database_is_one_clear_error(monkeypatch, capsys):
     assert "Cannot use database postgresql+asyncpg://nobody@127.0.0.1:1/none" in err
 
 
+def test_a_database_that_times_out_is_named_as_such(monkeypatch, capsys):
+    async def times_out(settings):
+        raise TimeoutError
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///slow.db")
+    monkeypatch.setattr("bot.cli.db_check", times_out)
+    assert main(["db", "check"]) == 1
+    first_line = capsys.readouterr().err.splitlines()[0]
+    assert first_line == "Cannot use database sqlite+aiosqlite:///slow.db: TimeoutError"
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["db", "explode"])
