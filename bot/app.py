@@ -16,6 +16,7 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Literal, NamedTuple, Protocol
@@ -28,7 +29,7 @@ from bot.conversation.context import Context, sign
 from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming
 from bot.conversation.menus import staff_menus
-from bot.conversation.texts import command_menus
+from bot.conversation.texts import command_menus, labels
 from bot.delivery.wiring import outbox_sender
 from bot.health import Health
 from bot.logs import REDACTED
@@ -55,6 +56,7 @@ class TelegramBot(Protocol):
     async def username(self) -> str: ...
     async def chat_member(self, chat: str, user_id: int) -> Membership: ...
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None: ...
+    async def set_menu_button(self, text: str, url: str) -> None: ...
     async def poll(self) -> None: ...
     async def set_webhook(self, url: str, secret: str) -> None: ...
     async def feed(self, data: dict[str, object]) -> None: ...
@@ -145,11 +147,19 @@ async def started_bot(
         username = await identified(telegram, settings, token)
         database = await open_database(settings)
         try:
+            ctx = context(program, database, username, token, settings.admins, telegram.chat_member)
             conversation = Conversation(
-                context(program, database, username, token, settings.admins, telegram.chat_member)
+                replace(
+                    ctx,
+                    web_url=settings.web_url,
+                    card_qr_seconds=settings.card_qr_seconds,
+                )
             )
             if announce:
                 await telegram.set_commands(command_menus(program.info.locales))
+                if settings.mini_app_url:
+                    label = labels(program.info.locales[0])["open_app"]
+                    await telegram.set_menu_button(label, settings.mini_app_url)
                 await perform(telegram.replies, await staff_menus(conversation.ctx))
                 await warn_unchecked_channels(program, telegram.chat_member, bot_id(token))
             log.info("bot @%s is up on %s", username, settings.bot_framework)

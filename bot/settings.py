@@ -14,6 +14,7 @@ from storage.database import DEFAULT_URL, normalise_url
 
 WEBHOOK_SECRET_LENGTH = (16, 256)  # Telegram allows 1-256; under 16 is too easy to guess
 WEBHOOK_SECRET_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")  # Telegram's rule for the header
+MINI_APP_PATH = "/app/"  # the members' Mini App under WEB_URL (bot.web.member)
 
 
 class Settings(BaseSettings):
@@ -105,6 +106,11 @@ class Settings(BaseSettings):
     def delivery_rate(self) -> float:
         """Messages per second for the outbox: SEND_RATE, else 25 (1000 when paid)."""
         return self.send_rate or (1000.0 if self.paid_broadcast else 25.0)
+
+    @property
+    def mini_app_url(self) -> str | None:
+        """The members' Mini App's public URL, when WEB_URL is set."""
+        return f"{self.web_url}{MINI_APP_PATH}" if self.web_url else None
 
     @property
     def admins(self) -> frozenset[int]:

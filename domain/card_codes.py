@@ -10,21 +10,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.codes import MEMBER_CODE_LENGTH, is_code, normalize_code
+from domain.errors import InvalidRequest
 
 SEPARATOR = "."
 SIGNATURE_HEX = 16  # 64 bits: a forged code must be guessed at the till, one try at a time
 CLOCK_SKEW = 30  # seconds a code may seem to come from the future (two clocks of one server)
 
 
-class CardCodeRefused(Exception):
+class CardCodeRefused(InvalidRequest):
     """A card code that is forged (`reason` "forged") or too old ("expired")."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"the card code is {reason}")
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class CardCheck:
+    """What reading a card code at the till needs: the key, the time, how long codes live."""
+
+    key: bytes
+    now: datetime
+    valid_seconds: int
+
+    def read(self, text: str) -> str:
+        """The plain member code of `text`; CardCodeRefused when forged or expired."""
+        return read_card_code(text, self.key, self.now, self.valid_seconds)
 
 
 def card_key(secret: bytes) -> bytes:

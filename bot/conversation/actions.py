@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: callback data (at most 64 bytes) or a URL."""
+    """An inline button: callback data (at most 64 bytes), a URL, or a Mini App's URL
+    (`web_app`: Telegram opens it inside the chat, signed in)."""
 
     text: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.conversation.channels import ChannelLookup
+from domain.card_codes import CardCheck, card_key
 from domain.ports import UnitOfWork
 from domain.program import Program
 
@@ -17,7 +18,7 @@ from domain.program import Program
 @dataclass(frozen=True)
 class Context:
     """The program, unit-of-work factories (write, read-only), the clock, the bot, the admins,
-    and how to ask Telegram who is in a channel (None: it cannot be asked)."""
+    how to ask Telegram who is in a channel (None: it cannot be asked), and the Mini App."""
 
     program: Program
     writer: Callable[[], UnitOfWork]
@@ -27,10 +28,16 @@ class Context:
     secret: bytes
     admins: frozenset[int] = frozenset()
     channels: ChannelLookup | None = None
+    web_url: str | None = None  # WEB_URL: the public base of the web pages (bot.web)
+    card_qr_seconds: int = 120  # how long the Mini App's card codes are accepted at the till
 
     def sign(self, telegram_id: int, payload: str) -> str:
         """A short tag binding button data to one person, so a forged press is refused."""
         return sign(self.secret, telegram_id, payload)
+
+    def card_check(self) -> CardCheck:
+        """How the till reads the Mini App's signed card codes now."""
+        return CardCheck(card_key(self.secret), self.clock(), self.card_qr_seconds)
 
     def verify(self, telegram_id: int, payload: str, tag: str) -> bool:
         """Whether `tag` is this person's signature of `payload`."""

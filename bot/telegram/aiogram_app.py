@@ -37,8 +37,10 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     Update,
+    WebAppInfo,
 )
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
@@ -91,13 +93,23 @@ def telegram_errors() -> Iterator[None]:
         raise TelegramUnreachable(error.message) from error
 
 
+def web_app(url: str | None) -> WebAppInfo | None:
+    """A button's Mini App, if it opens one."""
+    return WebAppInfo(url=url) if url else None
+
+
 def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     """The core's buttons as an inline keyboard."""
     if not rows:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
+            [
+                InlineKeyboardButton(
+                    text=b.text, callback_data=b.data, url=b.url, web_app=web_app(b.web_app)
+                )
+                for b in row
+            ]
             for row in rows
         ]
     )
@@ -212,6 +224,12 @@ class AiogramBot:
             raise CannotCheck(str(error)) from error
         return Membership(
             ChatMemberStatus(member.status).value, bool(getattr(member, "is_member", False))
+        )
+
+    async def set_menu_button(self, text: str, url: str) -> None:
+        """Every private chat's menu button opens the Mini App at `url`."""
+        await self.bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
         )
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:

@@ -18,8 +18,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -70,13 +72,23 @@ def telegram_errors() -> Iterator[None]:
         raise TelegramUnreachable(error.message) from error
 
 
+def web_app(url: str | None) -> WebAppInfo | None:
+    """A button's Mini App, if it opens one."""
+    return WebAppInfo(url) if url else None
+
+
 def inline(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     """The core's buttons as an inline keyboard."""
     if not rows:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+            [
+                InlineKeyboardButton(
+                    b.text, callback_data=b.data, url=b.url, web_app=web_app(b.web_app)
+                )
+                for b in row
+            ]
             for row in rows
         ]
     )
@@ -186,6 +198,10 @@ class PtbBot:
         except TelegramError as error:
             raise CannotCheck(error.message) from error
         return Membership(str(member.status), bool(getattr(member, "is_member", False)))
+
+    async def set_menu_button(self, text: str, url: str) -> None:
+        """Every private chat's menu button opens the Mini App at `url`."""
+        await self.app.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, WebAppInfo(url)))
 
     async def set_commands(self, menus: dict[str, list[tuple[str, str]]]) -> None:
         """The command menu per language ('' is the default for everyone else)."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from bot.conversation.texts import labels
 from bot.conversation.typed import TypedNumberError, whole_number
 from bot.qr import qr_svg
+from bot.settings import MINI_APP_PATH
 from bot.web.site import Site, page_response, render_page
 from bot.web.telegram_auth import WebAppUser
 from domain.card_codes import signed_card_code
@@ -36,7 +37,7 @@ from domain.services.members import pick_locale
 from domain.services.points import account_summary, history
 from domain.services.rewards import catalogue, member_vouchers, redeem_reward
 
-APP_PATH = "/app/"
+APP_PATH = MINI_APP_PATH
 SCREENS = "/app/screen"
 REQUEST_ID = r"^[A-Za-z0-9_-]{16,64}$"
 HISTORY_PAGE = 15

@@ -8,6 +8,7 @@ from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.routes import Feature
 from bot.conversation.typed import TypedNumberError, whole_number
+from domain.card_codes import CardCodeRefused
 from domain.errors import InsufficientPoints, InvalidRequest, NotFound
 from domain.services.points import MAX_ADJUSTMENT, adjust_points
 from domain.services.staff import actor
@@ -31,7 +32,7 @@ async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Ac
             )
         ]
     try:
-        member = await member_at_till(ctx.reader(), typed_member(parts[0]))
+        member = await member_at_till(ctx.reader(), typed_member(parts[0], ctx.card_check()))
         if member is None:
             raise NotFound("member", parts[0])
         balance = await adjust_points(
@@ -56,6 +57,8 @@ async def adjust_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Ac
                 ),
             )
         ]
+    except CardCodeRefused:
+        return [Send(event.chat_id, render("till_refusal", clerk.locale, reason="card_code"))]
     except InvalidRequest:
         return [Send(event.chat_id, render("adjust_usage", clerk.locale))]
     return [

@@ -18,6 +18,7 @@ from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
 from bot.conversation.typed import TypedNumberError, money
+from domain.card_codes import CardCodeRefused
 from domain.earning import PurchaseLine
 from domain.errors import Conflict, InvalidRequest, NotFound
 from domain.models import ChatState
@@ -178,7 +179,9 @@ def sale_categories(program: Program) -> list[str]:
 async def _member_typed(ctx: Context, event: Incoming, clerk: Clerk, typed: str) -> list[Action]:
     """Whose sale: a member, or a phone nobody has yet (points held for them)."""
     try:
-        ref = typed_member(typed)
+        ref = typed_member(typed, ctx.card_check())
+    except CardCodeRefused:
+        return await _ask_again(ctx, event, clerk, "card_code")
     except InvalidRequest:
         return await _ask_again(ctx, event, clerk, "member_typed")
     member = await member_at_till(ctx.reader(), ref)

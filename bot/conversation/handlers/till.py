@@ -12,6 +12,7 @@ from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import callback_id, message_id, refused
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
+from domain.card_codes import CardCodeRefused
 from domain.errors import InvalidRequest, NotFound, VoucherUnusable
 from domain.models import ChatState, Voucher
 from domain.services.conversations import forget_step, remember_step
@@ -119,15 +120,16 @@ def _voucher_text(ctx: Context, clerk: Clerk, voucher: Voucher) -> str:
 
 
 async def _show_member(ctx: Context, event: Incoming, clerk: Clerk, typed: str) -> list[Action]:
+    reason = "member_not_found"
     try:
-        member = await member_at_till(ctx.reader(), typed_member(typed))
+        member = await member_at_till(ctx.reader(), typed_member(typed, ctx.card_check()))
+    except CardCodeRefused:
+        member, reason = None, "card_code"
     except InvalidRequest:
         member = None
     if member is None:
         await remember_step(ctx.writer(), clerk.telegram_id, MEMBER_STEP, {}, ctx.clock())
-        return [
-            Send(event.chat_id, render("till_refusal", clerk.locale, reason="member_not_found"))
-        ]
+        return [Send(event.chat_id, render("till_refusal", clerk.locale, reason=reason))]
     await forget_step(ctx.writer(), clerk.telegram_id)
     summary = await account_summary(ctx.reader(), ctx.program, member.id, ctx.clock())
     return [
