@@ -25,6 +25,7 @@ from bot.conversation.handlers import (
     phone,
     rewards,
     settings,
+    stamps,
     start,
     survey,
     top,
@@ -58,6 +59,7 @@ MEMBERS: Routes[Member] = include(
     phone.FEATURE,
     earn.FEATURE,
     top.FEATURE,
+    stamps.FEATURE,
     offers.FEATURE,
 )
 check_unique((*MEMBERS.features, *STAFF.features))

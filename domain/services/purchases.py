@@ -396,7 +396,7 @@ class _Run:
                 book.window_credits += earning.tier_credits
         extras = self.round_ups.split(member.id, earning.points, lot)
         book.balance -= donated(extras)
-        extras |= self.stamp_cards.stamp(member.id, purchase.lines, now)
+        extras |= self.stamp_cards.stamp(member, purchase.lines, now)
         status = tier_status(self.program, member, book.window_credits, now)
         answer = award_answer(receipt.receipt_id, member.code, earning, book.balance, status.tier)
         answer |= extras  # round-up and stamps, shown with the points

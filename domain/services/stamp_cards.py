@@ -16,10 +16,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from domain.codes import VOUCHER_CODE_LENGTH, new_code
 from domain.earning import PurchaseLine, clawback
-from domain.models import PurchaseRecord, Voucher
+from domain.models import Member, PurchaseRecord, Voucher
 from domain.ports import StampState, UnitOfWork
 from domain.program import Program, StampCard
 from domain.stamps import add_stamps, stamps_for
@@ -53,7 +54,7 @@ class StampRun:
         return cls(program, {(s.member_id, s.card_id): s for s in found})
 
     def stamp(
-        self, member_id: int, lines: Sequence[PurchaseLine], now: datetime
+        self, member: Member, lines: Sequence[PurchaseLine], now: datetime
     ) -> dict[str, object]:
         """Stamp the member's cards with a receipt's lines: the answer's `stamps` lines
         (each card stamped, its stamps now and the vouchers it issued), or nothing."""
@@ -61,20 +62,21 @@ class StampRun:
         for card in self.program.stamps:
             earned = stamps_for(card, lines)
             if earned:
-                shown.append(self._add(member_id, card, earned, now))
+                shown.append(self._add(member, card, earned, now))
         return {"stamps": shown} if shown else {}
 
     def _add(
-        self, member_id: int, card: StampCard, earned: int, now: datetime
+        self, member: Member, card: StampCard, earned: int, now: datetime
     ) -> dict[str, object]:
-        key = (member_id, card.id)
-        before = self.cards.get(key, StampState(member_id, card.id, 0, 0))
+        key = (member.id, card.id)
+        before = self.cards.get(key, StampState(member.id, card.id, 0, 0))
         after = add_stamps(card, before.stamps, earned)
-        state = StampState(member_id, card.id, after.stamps, before.filled + after.filled)
+        state = StampState(member.id, card.id, after.stamps, before.filled + after.filled)
         self.cards[key] = self.changed[key] = state
-        vouchers: list[dict[str, object]] = []
-        for filled in range(before.filled + 1, state.filled + 1):
-            vouchers.append(self._voucher(member_id, card, filled, now))
+        vouchers = [
+            self._voucher(member, card, filled, now)
+            for filled in range(before.filled + 1, state.filled + 1)
+        ]
         return {
             "card": card.id,
             "earned": earned,
@@ -84,15 +86,16 @@ class StampRun:
         }
 
     def _voucher(
-        self, member_id: int, card: StampCard, filled: int, now: datetime
+        self, member: Member, card: StampCard, filled: int, now: datetime
     ) -> dict[str, object]:
-        """The voucher of the card's `filled`-th full card, due to be written."""
+        """The voucher of the card's `filled`-th full card, due to be written; shown with
+        the day it expires on the member's clock."""
         reward = self.program.reward(card.reward)
         valid_days = reward.valid_days if reward is not None else 0
         voucher = Voucher(
             id=0,
             code=new_code(VOUCHER_CODE_LENGTH),
-            member_id=member_id,
+            member_id=member.id,
             reward_id=card.reward,
             cost=0,
             issued_at=now,
@@ -101,10 +104,11 @@ class StampRun:
             used_by=None,
             request_id=f"stamp:{card.id}:{filled}",
         )
+        zone = ZoneInfo(member.timezone or self.program.info.timezone)
         shown: dict[str, object] = {
             "reward": card.reward,
             "code": voucher.code,
-            "expires_at": voucher.expires_at.isoformat(),
+            "expires_on": voucher.expires_at.astimezone(zone).date().isoformat(),
         }
         self.due.append(_Due(voucher, shown))
         return shown

@@ -70,6 +70,7 @@ async def test_stamps_fill_a_card_carry_over_and_refunds_take_them_back(uow, sta
     (voucher,) = shown["vouchers"]
     assert voucher["reward"] == "coffee"
     assert voucher["code"]
+    assert voucher["expires_on"] == "2026-04-01"  # 30 days on, the day in New York
     assert await vouchers(uow, member.id) == [("coffee", "stamp:coffee-card:1")]
     assert await balance(uow, member) == 50 + 23 + 218
     assert await member_cards(uow, stamped, member.id) == [(CARD, 1)]

@@ -17,7 +17,7 @@ import pytest
 
 from bot.conversation.handlers.stats import FIGURES, KeyFigure
 from bot.program_report import program_summary
-from domain.program import Action, Promotion
+from domain.program import Action, Promotion, StampCard
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
 from messages.render import HERE, locales, render, render_text
@@ -85,6 +85,24 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "balance": n,
         "tier": "Insider",
         "breakdown": breakdown,
+    }
+    cards = (
+        StampCard("coffee-card", "Coffee card", 6, "coffee", categories=("coffee",)),
+        StampCard("visits", "Visits", 30, "tote", per="receipt"),
+    )
+    voucher = {"reward": "coffee", "code": VOUCHER_CODE, "expires_on": "2027-01-02"}
+    stamped = {
+        "round_up": {"cause": TREES.id, "kept": n, "donated": n},
+        "stamps": [
+            {"card": "coffee-card", "earned": n, "stamps": n % 6, "count": 6, "vouchers": []},
+            {
+                "card": "visits",
+                "earned": n,
+                "stamps": n % 30,
+                "count": 30,
+                "vouchers": [voucher, {**voucher, "code": None}],
+            },
+        ],
     }
     promotion = Promotion(
         "happy-hour",
@@ -233,10 +251,14 @@ def samples(n: int) -> dict[str, list[Sample]]:
         ],
         "cancelled": [{}],
         "card": [{"program": PROGRAM, "code": MEMBER_CODE, "summary": summary}],
-        "causes": [{"balance": n, "causes": [cause], "bars": {TREES.id: "▰▱"}}],
+        "causes": [
+            {"balance": n, "causes": [cause], "bars": {TREES.id: "▰▱"}, "round_up": rounding}
+            for rounding in (None, TREES)
+        ],
         "chart_texts": [{"currency": "EUR"}],
         "commands": [{}],
-        "donate_amount": [{"cause": TREES, "balance": n}],
+        "donate_amount": [{"cause": TREES, "balance": n, "round_up_to": n}],
+        "donate_round_up": [{"cause": TREES, "round_up_to": n, "example": Obj(kept=n, donated=n)}],
         "donate_confirm": [{"points": n, "cause": TREES, "impact": n}],
         "donate_thanks": [
             {
@@ -285,7 +307,17 @@ def samples(n: int) -> dict[str, list[Sample]]:
         "labels": [{}],
         "language_changed": [{}],
         "member_summary": [{"summary": summary, "p": progress}],
-        "milestone_reached": [{"count": n, "bonus": n}],
+        "milestone_reached": [
+            {"count": n, "bonus": n},
+            {
+                "count": n,
+                "bonus": 0,
+                "reward": "coffee",
+                "code": VOUCHER_CODE,
+                "expires_at": MOMENT.isoformat(),
+                "program": PROGRAM,
+            },
+        ],
         "not_joined": [{"program": PROGRAM}],
         "nudge_inactive": [
             {"days": n, "category": "shoes", "reward": "Free coffee", "points_needed": n}
@@ -305,7 +337,11 @@ def samples(n: int) -> dict[str, list[Sample]]:
             {"points": n, "reason": "sorry", "balance": n},
             {"points": -n, "reason": "sorry", "balance": n},
         ],
-        "points_earned": [earned],
+        "points_earned": [earned, {**earned, **stamped}],
+        "stamps": [
+            {"program": PROGRAM, "cards": [(card, n % card.count) for card in cards]},
+            {"program": PROGRAM, "cards": []},
+        ],
         "points_expired": [{"points": n, "balance": n}],
         "private_only": [{"bot_username": "northwind_bot"}],
         "referral_unknown": [{}],

@@ -1,4 +1,5 @@
-"""/donate: choose a cause, then an amount (a preset button or typed), confirm, thank you.
+"""/donate: choose a cause, then an amount (a preset button or typed), confirm, thank you;
+or round every purchase up for the cause (`domain.services.round_ups`), and stop it again.
 
 The typed amount needs to know which cause was chosen: that step is stored in the
 database, so a restart in between loses nothing.
@@ -22,8 +23,10 @@ from domain.donations import impact
 from domain.errors import InsufficientPoints, NotFound
 from domain.models import ChatState, Member
 from domain.program import Cause
+from domain.roundup import round_up
 from domain.services.conversations import forget_step, remember_step
 from domain.services.donations import MAX_DONATION, causes_overview, donate
+from domain.services.round_ups import choose_round_up, round_up_cause
 from domain.titles import localized
 from messages.render import render
 
@@ -33,6 +36,8 @@ CAUSE = "dc"  # button action: ask how much for this cause (cause id)
 AMOUNT = "da"  # button action: a preset amount (cause id, points)
 DONATE = "dy"  # button action: confirm (cause id, points, one-off nonce)
 CAUSES = "dl"  # button action: back to the causes
+ROUND_UP = "dr"  # button action: round every purchase up for this cause (cause id)
+STOP_ROUND_UP = "ds"  # button action: stop rounding up
 
 
 async def show_causes(ctx: Context, event: Incoming, member: Member) -> list[Action]:
@@ -78,8 +83,15 @@ async def choose_cause(ctx: Context, event: Incoming, member: Member, press: Pre
                 for amount in presets
             )
         )
+    rows.append((button(ctx, event.person.id, names["round_up"], ROUND_UP, cause.id),))
     rows.append((button(ctx, event.person.id, names["back"], CAUSES),))
-    text = render("donate_amount", member.locale, cause=cause, balance=balance)
+    text = render(
+        "donate_amount",
+        member.locale,
+        cause=cause,
+        balance=balance,
+        round_up_to=ctx.program.donations.round_up_to,
+    )
     return [Edit(event.chat_id, message_id(event), text, tuple(rows))]
 
 
@@ -161,6 +173,35 @@ async def confirm_donation(
     ]
 
 
+async def start_round_up(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
+    """Round every purchase up for the cause from now on, in place of the amount question."""
+    cause_id = press.args[0] if press.args else ""
+    try:
+        cause = await choose_round_up(
+            ctx.writer(), ctx.program, member_id=member.id, cause_id=cause_id, now=ctx.clock()
+        )
+    except NotFound:
+        return refused(event, member.locale, "gone")
+    await forget_step(ctx.writer(), event.person.id)
+    step = ctx.program.donations.round_up_to
+    example = round_up(3 * step + step * 7 // 10, step)  # 37 with 10: 30 kept, 7 given
+    text = render("donate_round_up", member.locale, cause=cause, round_up_to=step, example=example)
+    return [Edit(event.chat_id, message_id(event), text)]
+
+
+async def stop_round_up(
+    ctx: Context, event: Incoming, member: Member, press: Press
+) -> list[Action]:
+    """Stop rounding up: the causes again, saying so."""
+    await choose_round_up(
+        ctx.writer(), ctx.program, member_id=member.id, cause_id=None, now=ctx.clock()
+    )
+    text, buttons = await _causes(ctx, event, member)
+    return [Edit(event.chat_id, message_id(event), text, buttons)]
+
+
 def _confirmation(
     ctx: Context, event: Incoming, member: Member, cause: Cause, points: int
 ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
@@ -180,6 +221,7 @@ async def _causes(
     ctx: Context, event: Incoming, member: Member
 ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     causes = await causes_overview(ctx.reader(), ctx.program)
+    rounding = await round_up_cause(ctx.reader(), ctx.program, member.id)
     bars = {c.cause.id: progress_bar(c.percent) for c in causes}
     text = render(
         "causes",
@@ -187,6 +229,7 @@ async def _causes(
         causes=causes,
         bars=bars,
         balance=await current_balance(ctx, member),
+        round_up=rounding,
     )
     buttons = tuple(
         (
@@ -200,6 +243,9 @@ async def _causes(
         )
         for c in causes
     )
+    if rounding is not None:
+        stop = button(ctx, event.person.id, labels(member.locale)["round_up_stop"], STOP_ROUND_UP)
+        buttons = (*buttons, (stop,))
     return text, buttons
 
 
@@ -212,6 +258,8 @@ FEATURE = Feature(
         AMOUNT: chosen_amount,
         DONATE: confirm_donation,
         CAUSES: back_to_causes,
+        ROUND_UP: start_round_up,
+        STOP_ROUND_UP: stop_round_up,
     },
     steps={STEP: typed_amount},
     labels={"menu_donate": show_causes},
