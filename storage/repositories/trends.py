@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.trends import WeekFacts, WeekWindow
@@ -35,7 +35,10 @@ from storage.tables import MemberRow
 
 
 def week_of(column: Any, weeks: Sequence[WeekWindow]) -> Any:
-    """The index of the week an instant falls in (rows are filtered to the period first)."""
+    """The index of the week an instant falls in (rows are filtered to the period first).
+    A period of one week has one index: a CASE with no WHEN would not parse."""
+    if len(weeks) == 1:
+        return literal(0)
     return case(
         *[(column < week.until, index) for index, week in enumerate(weeks[:-1])],
         else_=len(weeks) - 1,

@@ -139,6 +139,18 @@ async def test_every_figure_of_every_week(database: Database, program: Program) 
     ]
 
 
+async def test_a_period_of_one_week_or_less_is_one_week(
+    database: Database, program: Program
+) -> None:
+    """One window only (the dashboard lets an admin pick a few days): the same figures as
+    that week in a longer period."""
+    await seed_weeks(database)
+    reader = SqlUnitOfWork(database, read_only=True)
+    longer = await weekly_trends(reader, measured(program), SINCE, UNTIL)
+    shorter = await weekly_trends(reader, measured(program), date(2026, 3, 16), UNTIL)
+    assert shorter == longer[-1:]
+
+
 async def test_an_empty_database_has_weeks_of_zeros(database: Database, program: Program) -> None:
     weeks = await weekly_trends(
         SqlUnitOfWork(database, read_only=True), program, date(2026, 1, 1), date(2026, 1, 15)
