@@ -1,6 +1,7 @@
 """`loyalty-bot`: the command line for operators.
 
-    loyalty-bot program check [FILE]   validate a program file and summarise it
+    loyalty-bot program check [FILE] [--at T]   validate a program file and summarise it
+                                       (with --at, the sample receipt at T: promotions then)
     loyalty-bot program simulate NEW.toml [--since DATE] [--until DATE]
                                        replay the period's receipts under NEW.toml, side by side
     loyalty-bot db upgrade             create or migrate the database schema
@@ -36,6 +37,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError
 
@@ -75,8 +77,9 @@ CHAT_NAME = "You"
 MAX_JOBS = 64  # `program simulate --jobs` at most
 
 
-def program_check(path: Path | None, settings: Settings) -> int:
-    """Print the program's summary (exit 0) or every problem in it (exit 1)."""
+def program_check(path: Path | None, settings: Settings, at: datetime | None = None) -> int:
+    """Print the program's summary (exit 0) or every problem in it (exit 1); with `at`
+    (naive: program time), the worked example is a receipt of that moment."""
     path = path or settings.loyalty_program or default_program_path()
     try:
         program = load_translated_program(path)
@@ -86,7 +89,9 @@ def program_check(path: Path | None, settings: Settings) -> int:
     except ProgramError as error:
         print(program_problems(error.problems, str(path)), file=sys.stderr)
         return 1
-    print(program_summary(program, str(path)))
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(program.info.timezone))
+    print(program_summary(program, str(path), at=at))
     return 0
 
 
@@ -270,6 +275,13 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         help="program file (default: LOYALTY_PROGRAM or the bundled example)",
     )
+    check.add_argument(
+        "--at",
+        type=datetime.fromisoformat,
+        default=None,
+        help="work the sample receipt at this ISO 8601 moment, with the promotions running "
+        "then (without an offset: the program's time zone)",
+    )
     simulation = program_commands.add_parser(
         "simulate", help="what a new program would have given over past receipts"
     )
@@ -405,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_text("bad_setting", error=error), file=sys.stderr)
         return 2
     if args.command == "program" and args.action == "check":
-        return program_check(args.file, settings)
+        return program_check(args.file, settings, args.at)
     try:
         if args.command == "program":
             return asyncio.run(
