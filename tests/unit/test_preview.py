@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from domain.models import Member
 from domain.preview import preview_points
-from domain.program import Program
+from domain.program import Program, Promotion
 from tests.conftest import NOW
 
 
@@ -42,3 +44,23 @@ def test_the_member_tier_multiplies_and_a_new_phone_earns_at_the_lowest(program)
     assert preview_points(
         program, member_at(program, "Member"), "coffee", Decimal("40")
     ) == preview_points(program, None, "coffee", Decimal("40"))
+
+
+def test_the_promotions_running_at_the_sale_count(program):
+    happy = Promotion(  # Mondays 10:00-11:00 in New York: NOW (15:30 UTC) is 10:30 EST
+        id="happy",
+        title="Happy",
+        starts=datetime(2026, 3, 1),
+        ends=datetime(2026, 4, 1),
+        weekdays=(0,),
+        hours=(time(10), time(11)),
+        categories=("coffee",),
+        multiplier=Decimal(2),
+        bonus=3,
+    )
+    promoted = replace(program, promotions=(happy,))
+    # 40 spend + 40 extra + 3 bonus + 5 visit
+    assert preview_points(promoted, None, "coffee", Decimal("40"), NOW) == 88
+    assert preview_points(promoted, None, "shoes", Decimal("40"), NOW) == 2 * 40 + 5
+    later = NOW + timedelta(hours=1)  # 11:30 EST: over
+    assert preview_points(promoted, None, "coffee", Decimal("40"), later) == 45

@@ -118,7 +118,7 @@ async def category_pressed(
         amount=amount,
         currency=ctx.program.info.currency,
         category=_category_label(category, clerk.locale),
-        points=preview_points(ctx.program, member, category, amount),
+        points=preview_points(ctx.program, member, category, amount, ctx.clock()),
     )
     return [Edit(event.chat_id, message_id(event), text, ((confirm, cancel),))]
 
