@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -308,8 +309,9 @@ def dashboard_pages(site: Site) -> APIRouter:
         """The newest merchant actions: who, when, what."""
 
         async def show(request: Request, session: Session) -> Response:
+            zone = ZoneInfo(site.program.info.timezone)
             entries = await latest_actions(site.reader(), LIST_LIMIT)
-            return page("audit", session, entries=entries)
+            return page("audit", session, entries=[(e, e.at.astimezone(zone)) for e in entries])
 
         return await signed_in(request, show)
 
