@@ -104,7 +104,11 @@ class PurchaseOut(BaseModel):
     member_code: str
     points_awarded: int
     tier_credits: int
-    breakdown: list[dict[str, Any]]
+    breakdown: list[dict[str, Any]] = Field(
+        description='{"reason", "detail", "points"} before the tier multiplier: spend (a '
+        "category), item (a SKU), visit, promotion (a promotion id: its extra points and "
+        "bonus), expired (a receipt too old to earn); then tier_multiplier (the tier)"
+    )
     balance: int
     tier: str
 
