@@ -24,6 +24,7 @@ from itertools import pairwise
 from domain.earning import Earner, Purchase, PurchaseLine, clawback
 from domain.ledger import add_months
 from domain.program import Program
+from domain.promotions import promoted_earning
 from domain.tiers import TierStatus, evaluate_tier
 
 
@@ -194,7 +195,12 @@ class _Side:
         on."""
         rules, at = self.program.tiers, receipt.occurred_at
         self._settle(track, at)
-        earning = self.earner.earn(purchase, rules.get(track.status.tier))
+        tier = rules.get(track.status.tier)
+        earning = (
+            promoted_earning(self.program, purchase, tier, at)
+            if self.program.promotions
+            else self.earner.earn(purchase, tier)
+        )
         points, credits = earning.points, earning.tier_credits
         if (
             receipt.recorded_at - at >= self.surely_fresh

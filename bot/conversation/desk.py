@@ -17,7 +17,6 @@ from bot.conversation.handlers import (
     adjust,
     broadcast,
     claims,
-    dashboard,
     feedback,
     sale,
     staff,
@@ -40,7 +39,6 @@ STAFF: Routes[Clerk] = include(
     feedback.FEATURE,
     stats.FEATURE,
     claims.FEATURE,
-    dashboard.FEATURE,
 )
 
 

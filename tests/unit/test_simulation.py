@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from domain.earning import PurchaseLine
-from domain.program import Program, Tier
+from domain.program import Program, Promotion, Tier
 from domain.simulation import (
     LedgerFacts,
     ReplayReceipt,
@@ -181,3 +181,23 @@ def test_tallies_of_members_replayed_apart_add_up_to_one_replay(program):
     total = sum(parts, Tally())
     assert total == whole.tally()
     assert compare(program, new, SINCE, UNTIL, total, FACTS, 10) == run(program, new, receipts)
+
+
+def test_a_new_promotion_counts_on_the_receipts_it_would_have_covered(program):
+    weekends = Promotion(  # Saturdays and Sundays in January, New York time: x2 and 5 more
+        id="weekends",
+        title="Weekends",
+        starts=datetime(2026, 1, 1),
+        ends=datetime(2026, 2, 1),
+        weekdays=(5, 6),
+        multiplier=Decimal(2),
+        bonus=5,
+    )
+    receipts = [
+        receipt(1, 2, "40.00"),  # Saturday 3 January 00:00 UTC: still Friday 19:00 in NY
+        receipt(1, 3, "40.00"),  # Sunday 4 January 00:00 UTC: Saturday 19:00 in NY
+        receipt(2, 10, "10.00", refunded="5.00"),  # Saturday 10th 19:00 in NY, half refunded
+    ]
+    comparison = run(program, replace(program, promotions=(weekends,)), receipts)
+    # current: 45 + 45 + (15 - 7) = 98; new: 45 + (45 + 40 + 5) + (15 + 10 + 5 = 30, - 15)
+    assert (comparison.current.points_issued, comparison.new.points_issued) == (98, 150)
