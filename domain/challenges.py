@@ -40,6 +40,15 @@ class Window:
     def __contains__(self, moment: datetime) -> bool:
         return self.starts <= moment < self.ends
 
+    def last_day(self, timezone: str) -> str:
+        """The window's last day on `timezone`'s clock (ISO), as messages name it."""
+        return (
+            (self.ends - timedelta(microseconds=1))
+            .astimezone(ZoneInfo(timezone))
+            .date()
+            .isoformat()
+        )
+
     def ends_within(self, now: datetime, days: int) -> bool:
         """Whether it is still open at `now` and ends within `days` days (challenge_ending)."""
         return now < self.ends <= now + timedelta(days=days)

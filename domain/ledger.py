@@ -34,6 +34,7 @@ class EntryKind(StrEnum):
     BONUS = "bonus"
     ACTION = "action"  # an action that earns once: a channel joined, a link, a phone shared
     BIRTHDAY = "birthday"  # the yearly birthday bonus
+    CHALLENGE = "challenge"  # a challenge completed: its bonus, once per member and window
     PROMOTION = "promotion"  # a promotion's extra points on a receipt (its id as the reason)
 
 

@@ -27,6 +27,7 @@ ISSUED_KINDS: dict[str, tuple[EntryKind, ...]] = {
     "adjustment": (EntryKind.ADJUSTMENT,),
     "action": (EntryKind.ACTION,),
     "birthday": (EntryKind.BIRTHDAY,),
+    "challenge": (EntryKind.CHALLENGE,),
     "promotion": (EntryKind.PROMOTION,),
 }
 # Which ledger kinds each points-out figure sums (debits only).

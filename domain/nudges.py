@@ -3,10 +3,12 @@
 Priority, highest first (a member gets at most one nudge per run):
 
 1. `points_expiring`: points are about to be lost, and the date is fixed;
-2. `reward_affordable`: they can have something now (the priciest such reward first);
-3. `near_next_tier`: a little spending earns lasting benefits;
-4. `inactive`: an offer to come back, from their favourite category and a reward in reach;
-5. `referral_reminder`: a one-time hint to share their invite link.
+2. `challenge_ending`: a challenge at least half done ends within `before_days` days (the
+   one ending first);
+3. `reward_affordable`: they can have something now (the priciest such reward first);
+4. `near_next_tier`: a little spending earns lasting benefits;
+5. `inactive`: an offer to come back, from their favourite category and a reward in reach;
+6. `referral_reminder`: a one-time hint to share their invite link.
 
 A kind whose cause was already nudged is passed over for the next one. Nothing is picked
 when the member turned reminders off, is inside quiet hours in their own time zone (the
@@ -24,10 +26,23 @@ from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from domain.challenges import Progress, Window
 from domain.program import NudgeKind, NudgeRule, Program, Reward
+
+
+class ChallengeEnding(NamedTuple):
+    """A challenge window of the member's that ends soon, with their progress in it."""
+
+    challenge_id: str
+    kind: str
+    window: Window
+    progress: Progress
+    completed: bool
+
 
 PRIORITY: tuple[NudgeKind, ...] = (
     "points_expiring",
+    "challenge_ending",
     "reward_affordable",
     "near_next_tier",
     "inactive",
@@ -54,6 +69,7 @@ class MemberFacts(NamedTuple):
     invite_shown: bool = False
     last_nudge_at: datetime | None = None
     sent_causes: frozenset[str] = frozenset()
+    challenges_ending: tuple[ChallengeEnding, ...] = ()  # filled in when the rule is on
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,8 @@ def _candidates(
         return _near_tier(facts, program, rule.within_percent or 0)
     if kind == "inactive":
         return _inactive(facts, now, rule.after_days or 0, rewards)
+    if kind == "challenge_ending":
+        return _challenge_ending(facts, program, now, rule.before_days or 0)
     return _referral(facts, program, now, rule.after_days or 0)
 
 
@@ -172,6 +190,29 @@ def _expiring(facts: MemberFacts, program: Program) -> list[Candidate]:
                 "balance": facts.balance,
             },
         )
+    ]
+
+
+def _challenge_ending(
+    facts: MemberFacts, program: Program, now: datetime, before_days: int
+) -> list[Candidate]:
+    zone = facts.timezone or program.info.timezone
+    return [
+        (
+            f"challenge_ending:{e.challenge_id}:{e.window.starts:%Y%m%dT%H%M%S}",
+            {
+                "challenge": e.challenge_id,
+                "kind": e.kind,
+                "current": str(e.progress.current),
+                "target": str(e.progress.target),
+                "last_day": e.window.last_day(zone),
+            },
+        )
+        for e in sorted(facts.challenges_ending, key=lambda e: e.window.ends)
+        if not e.completed
+        and e.progress.halfway
+        and not e.progress.done
+        and e.window.ends_within(now, before_days)
     ]
 
 

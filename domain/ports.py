@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
+from domain.challenges import ChallengeReceipt
 from domain.ledger import EntryKind, Lot
 from domain.metrics import MetricFacts, Window
 from domain.models import (
@@ -508,6 +509,58 @@ class ActionClaimRepository(Protocol):
     async def pending(self, limit: int) -> Sequence[ActionClaim]: ...
 
 
+@dataclass(frozen=True)
+class ChallengeJoin:
+    """A member who joined an opt-in challenge, and when (a rolling window starts there)."""
+
+    member_id: int
+    challenge_id: str
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class ChallengeMark:
+    """What a member was told in one window of a challenge: halfway and/or completed."""
+
+    member_id: int
+    challenge_id: str
+    window_start: datetime
+    halfway_at: datetime | None
+    completed_at: datetime | None
+
+
+class ChallengeRepository(Protocol):
+    """Challenge joins and windows, and what progress is counted from, for the members
+    `first_id`..`last_id` (one member: the same id twice)."""
+
+    async def join(
+        self, member_id: int, challenge_id: str, at: datetime, rejoin_before: datetime | None
+    ) -> bool: ...
+    async def joins(self, first_id: int, last_id: int) -> Sequence[ChallengeJoin]: ...
+    async def marks(self, first_id: int, last_id: int) -> Sequence[ChallengeMark]: ...
+    async def receipts(
+        self, first_id: int, last_id: int, since: datetime, until: datetime
+    ) -> Sequence[tuple[int, ChallengeReceipt]]: ...
+    async def friends(
+        self, first_id: int, last_id: int, since: datetime, until: datetime
+    ) -> Sequence[tuple[int, datetime]]: ...
+    async def mark_halfway(
+        self, member_id: int, challenge_id: str, window_start: datetime, at: datetime
+    ) -> bool: ...
+    async def complete(
+        self, member_id: int, challenge_id: str, window_start: datetime, at: datetime
+    ) -> bool: ...
+    async def settle(
+        self,
+        member_id: int,
+        challenge_id: str,
+        window_start: datetime,
+        points: int,
+        transaction_id: int | None,
+        voucher_id: int | None,
+    ) -> None: ...
+
+
 class BirthdayRepository(Protocol):
     """Members' birthdays, and who may be due a birthday action."""
 
@@ -597,6 +650,8 @@ class UnitOfWork(Protocol):
     def metrics(self) -> MetricsRepository: ...
     @property
     def action_claims(self) -> ActionClaimRepository: ...
+    @property
+    def challenges(self) -> ChallengeRepository: ...
     @property
     def birthdays(self) -> BirthdayRepository: ...
     @property

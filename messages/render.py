@@ -130,6 +130,7 @@ def _program_object(program: Any, kind: str, key: str) -> Any:
         "action": program.action,
         "promotion": program.promotion,
         "stamps": program.stamp_card,
+        "challenge": program.challenge,
     }[kind]
     return find(key)
 

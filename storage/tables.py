@@ -658,3 +658,33 @@ class WebLoginRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class ChallengeJoinRow(Base):
+    """A member who tapped "Join" on an opt-in challenge; a rolling window starts here."""
+
+    __tablename__ = "challenge_joins"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    joined_at: Mapped[datetime]
+
+
+class ChallengeWindowRow(Base):
+    """What a member was told and won in one window of a challenge: the key rewards the
+    completion once, also when two purchases complete it at once."""
+
+    __tablename__ = "challenge_windows"
+    __table_args__ = (
+        UniqueConstraint("member_id", "challenge_id", "window_start", name="uq_challenge_windows"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    challenge_id: Mapped[str] = mapped_column(String(24))
+    window_start: Mapped[datetime]
+    halfway_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("point_transactions.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))

@@ -21,6 +21,7 @@ from storage.repositories.audit import SqlAudit
 from storage.repositories.birthdays import SqlBirthdays
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.causes import SqlCauses
+from storage.repositories.challenges import SqlChallenges
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.gifts import SqlGifts
 from storage.repositories.leaderboard import SqlLeaderboard
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
     trends: SqlTrends
     metrics: SqlMetrics
     action_claims: SqlActionClaims
+    challenges: SqlChallenges
     birthdays: SqlBirthdays
     leaderboard: SqlLeaderboard
     stamps: SqlStamps
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.trends = SqlTrends(conn)
         self.metrics = SqlMetrics(conn)
         self.action_claims = SqlActionClaims(conn, dialect)
+        self.challenges = SqlChallenges(conn, dialect)
         self.birthdays = SqlBirthdays(conn, dialect)
         self.leaderboard = SqlLeaderboard(conn, dialect)
         self.stamps = SqlStamps(conn, dialect)

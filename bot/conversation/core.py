@@ -16,6 +16,7 @@ from bot.conversation.desk import STAFF, staff_reply
 from bot.conversation.events import Incoming
 from bot.conversation.handlers import (
     account,
+    challenges,
     donate,
     earn,
     gift,
@@ -59,6 +60,7 @@ MEMBERS: Routes[Member] = include(
     phone.FEATURE,
     earn.FEATURE,
     top.FEATURE,
+    challenges.FEATURE,
     stamps.FEATURE,
     offers.FEATURE,
 )

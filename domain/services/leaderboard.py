@@ -2,10 +2,10 @@
 appear on it by name.
 
 What counts is earned by buying, which cannot be farmed: the points of purchases (with
-their promotions' extra points) less the points their refunds took back (`COUNTED_KINDS`,
-the one list to extend as more kinds count), or the receipts themselves with `metric =
-"purchases"`. Bonuses, adjustments, referrals and actions do not count. Storage ranks in
-one aggregate statement.
+their promotions' extra points) less the points their refunds took back, and challenge
+bonuses (`COUNTED_KINDS`, the one list to extend as more kinds count), or the receipts
+themselves with `metric = "purchases"`. Bonuses, adjustments, referrals and actions do
+not count. Storage ranks in one aggregate statement.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ COUNTED_KINDS: tuple[EntryKind, ...] = (
     EntryKind.PURCHASE,
     EntryKind.REFUND,
     EntryKind.PROMOTION,
+    EntryKind.CHALLENGE,
 )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from domain.nudges import Nudge, NudgePicker, with_category
+from domain.nudges import ChallengeEnding, MemberFacts, Nudge, NudgePicker, with_category
 from domain.ports import NewNotification, UnitOfWork
 from domain.program import Program, Reward
+from domain.services.challenges import ending_standings
 
 CHUNK = 5_000
 
@@ -81,10 +82,40 @@ async def _pick(uow: UnitOfWork, picker: NudgePicker, first_id: int, last_id: in
         now + timedelta(days=program.expiry.warn_days),
         now - timedelta(days=program.tiers.window_days),
     )
+    facts = await _with_challenges(uow, picker, first_id, last_id, facts)
     nudges = [n for f in facts if (n := picker.pick(f)) is not None]
     inactive = [n.member_id for n in nudges if n.kind == "inactive"]
     categories = await uow.nudges.favourite_categories(inactive)
     return [with_category(n, categories.get(n.member_id)) for n in nudges]
+
+
+async def _with_challenges(
+    uow: UnitOfWork,
+    picker: NudgePicker,
+    first_id: int,
+    last_id: int,
+    facts: list[MemberFacts],
+) -> list[MemberFacts]:
+    """The facts with the challenge windows ending soon, when `challenge_ending` is on."""
+    rule = next((r for r in picker.rules if r.kind == "challenge_ending"), None)
+    if rule is None or not facts:
+        return facts
+    joined = {f.member_id: f.joined_at for f in facts}
+    ending = await ending_standings(
+        uow, picker.program, first_id, last_id, joined, picker.now, rule.before_days or 0
+    )
+    return [
+        f._replace(
+            challenges_ending=tuple(
+                ChallengeEnding(s.challenge.id, s.challenge.kind, s.window, s.progress, s.completed)
+                for s in ending.get(f.member_id, ())
+                if s.window is not None and s.progress is not None
+            )
+        )
+        if f.member_id in ending
+        else f
+        for f in facts
+    ]
 
 
 async def note_invite_shown(uow: UnitOfWork, member_id: int, now: datetime) -> None:

@@ -36,6 +36,7 @@ from domain.ports import (
 from domain.program import Program
 from domain.promotions import promoted_earning, promotion_shares
 from domain.receipts import MemberKey, MemberRef, ReceiptIn, check_receipt, member_keys
+from domain.services.challenges import settle_challenges
 from domain.services.referrals import ReferralReward, qualify_referral
 from domain.services.round_ups import RoundUpRun, donated, kept_points
 from domain.services.stamp_cards import StampRun, take_back_stamps
@@ -452,6 +453,10 @@ class _Run:
                 for row, lot in self.purchases
             ],
             self.now,
+        )
+        buyers = {row.record.member_id for row, _ in self.purchases}
+        await settle_challenges(
+            uow, self.program, [b.member for b in books if b.member.id in buyers], self.now
         )
 
 

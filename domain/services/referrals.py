@@ -12,6 +12,7 @@ from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
 from domain.program import Milestone, Program
 from domain.referrals import local_day, next_milestone
+from domain.services.challenges import settle_challenges
 from domain.services.forgetting import returning_person
 from domain.services.gifts import free_voucher
 
@@ -100,6 +101,7 @@ async def qualify_referral(
                     reference=f"milestone:{milestone.count}",
                 )
                 await uow.ledger.credit(posting, milestone.bonus, expires)
+    await settle_challenges(uow, program, [referrer], now)
     return ReferralReward(
         referrer.id,
         "rewarded",

@@ -267,6 +267,7 @@ async def test_every_figure_of_a_period(database: Database, program: Program) ->
         "adjustment": 30,
         "action": 0,
         "birthday": 0,
+        "challenge": 0,
         "promotion": 0,
     }
     assert points.issued_total == 665  # 100 + 100 + 125 + 200 + 10 + 100 + 30

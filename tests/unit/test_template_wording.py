@@ -17,7 +17,7 @@ import pytest
 
 from bot.conversation.handlers.stats import FIGURES, KeyFigure
 from bot.program_report import program_summary
-from domain.program import Action, Promotion, StampCard
+from domain.program import Action, Challenge, Promotion, StampCard
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
 from messages.render import HERE, locales, render, render_text
@@ -158,6 +158,45 @@ def samples(n: int) -> dict[str, list[Sample]]:
         for metric in ("points", "purchases")
         for own in (places[1], places[2], None)
     ]
+    challenges = [
+        Challenge(kind, kind.title(), kind, Decimal(n), categories=cats, days=7, bonus=n, reward=r)
+        for kind, cats, r in (
+            ("purchases", (), None),
+            ("spend", ("shoes",), "coffee"),
+            ("categories", (), None),
+            ("streak", (), "coffee"),
+            ("referrals", (), None),
+        )
+    ]
+    challenge_news = [
+        {
+            "challenge": c.id,
+            "kind": c.kind,
+            "current": str(n),
+            "target": str(2 * n),
+            "last_day": "2027-01-31",
+            "program": PROGRAM,
+        }
+        for c in challenges
+    ]
+    window = Obj(starts=MOMENT, ends=MOMENT)
+    challenge_rows = [
+        Obj(
+            standing=Obj(challenge=c, completed=completed, window=w, progress=p),
+            bar="▰▱",
+            days_left=days,
+            hours_left=n,
+            last_day=MOMENT,
+        )
+        for c in challenges
+        for completed, w, p, days in (
+            (True, window, Obj(current=n), n),
+            (False, None, None, 0),
+            (False, window, None, 0),
+            (False, window, Obj(current=n), n),
+            (False, window, Obj(current=n), 0),
+        )
+    ]
     return {
         "action_approved": [{"action": "review", "points": n, "balance": n, "program": PROGRAM}],
         "action_check": [
@@ -166,6 +205,27 @@ def samples(n: int) -> dict[str, list[Sample]]:
         ],
         "action_claimed": [{"claimed": c} for c in claimed],
         "action_rejected": [{"action": "review"}],
+        "challenge_completed": [
+            {
+                "challenge": "week",
+                "points": n,
+                "balance": n,
+                "reward": reward,
+                "code": code,
+                "expires_at": expires,
+                "program": PROGRAM,
+            }
+            for reward, code, expires in (("coffee", VOUCHER_CODE, MOMENT.isoformat()), (None,) * 3)
+        ],
+        "challenge_goal": [{}],
+        "challenge_halfway": challenge_news,
+        "challenge_join_button": [{"challenge": c} for c in challenges],
+        "challenge_joined": [{"challenge": challenges[0], "new": new} for new in (True, False)],
+        "challenges": [
+            {"rows": challenge_rows, "program": PROGRAM, "currency": "USD"},
+            {"rows": [], "program": PROGRAM, "currency": "USD"},
+        ],
+        "nudge_challenge_ending": challenge_news,
         "birthday_bonus": [
             {
                 "points": n,
@@ -616,6 +676,7 @@ def test_every_code_is_shown_in_groups_of_four(locale: str):
         "birthday_bonus",
         "claim_decided",
         "claim_notice",
+        "challenge_completed",
     }
 
 
