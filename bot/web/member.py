@@ -36,6 +36,7 @@ from domain.services.donations import MAX_DONATION, causes_overview, donate
 from domain.services.members import pick_locale
 from domain.services.points import account_summary, history
 from domain.services.rewards import catalogue, member_vouchers, redeem_reward
+from domain.services.stamp_cards import member_cards
 
 APP_PATH = MINI_APP_PATH
 SCREENS = "/app/screen"
@@ -98,6 +99,8 @@ def member_app(site: Site) -> APIRouter:
         shown = ["card", "rewards"]
         if program.causes:
             shown.append("causes")
+        if program.stamps:
+            shown.append("goals")
         return [*shown, "history"]
 
     @router.get(APP_PATH)
@@ -190,7 +193,8 @@ def member_app(site: Site) -> APIRouter:
             return await refused_rewards(viewer, member, unavailable.reason, status=409)
         except NotFound:
             return await refused_rewards(viewer, member, "gone", status=404)
-        return screen(viewer, "voucher", done=done, code=format_code(done.voucher.code))
+        code = format_code(done.voucher.code)
+        return screen(viewer, "voucher", done=done, code=code, qr=qr_svg(done.voucher.code))
 
     async def refused_rewards(
         viewer: Viewer, member: Member, reason: str, needed: int = 0, status: int = 409
@@ -249,7 +253,9 @@ def member_app(site: Site) -> APIRouter:
         try:
             amount = whole_number(points, minimum=1, maximum=min(summary.balance, MAX_DONATION))
         except TypedNumberError as refusal:
-            return await causes_screen(viewer, member, refusal, status=422, chosen=chosen.id)
+            return await causes_screen(
+                viewer, member, refusal, status=422, chosen=chosen.id, typed=points
+            )
         return screen(
             viewer,
             "donate_confirm",
@@ -281,6 +287,15 @@ def member_app(site: Site) -> APIRouter:
         except NotFound:
             return await causes_screen(viewer, member, status=404, gone=True)
         return screen(viewer, "donated", outcome=outcome)
+
+    @router.get(f"{SCREENS}/goals")
+    async def goals(viewer: Viewed) -> HTMLResponse:
+        """The member's stamp cards: the stamps on each and the reward a full card gives."""
+        member = viewer.member
+        if member is None:
+            return screen(viewer, "not_joined")
+        cards = await member_cards(site.reader(), program, member.id)
+        return screen(viewer, "goals", cards=cards)
 
     @router.get(f"{SCREENS}/history")
     async def points_history(

@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from bot.app import button_secret
 from bot.web.site import TELEGRAM_SCRIPT, WebSettings
 from bot.web.telegram_auth import sign_init_data
 from domain.card_codes import card_key
-from domain.program import Program
+from domain.program import Program, StampCard
 from domain.program_file import default_program_path, load_program
 from storage.database import Database
 from storage.tables import Base
@@ -57,6 +57,13 @@ DARK = {
     "button_text_color": "#ffffff",
     "secondary_bg_color": "#152331",
 }
+
+
+# The bundled program with a stamp card, so every screen of the Mini App shows.
+PROGRAM = replace(
+    load_program(default_program_path()),
+    stamps=(StampCard("coffee-card", "Coffee card", 6, "coffee", categories=("coffee",)),),
+)
 
 
 def chromium_missing() -> str | None:
@@ -146,11 +153,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     """The real app (API and pages) on a free port over a new SQLite database."""
     token = BOT_TOKEN
     settings = WebSettings(token, card_key(button_secret(token)))
-    server = LiveServer(
-        Database(f"sqlite+aiosqlite:///{tmp_path}/web.db"),
-        load_program(default_program_path()),
-        settings,
-    )
+    server = LiveServer(Database(f"sqlite+aiosqlite:///{tmp_path}/web.db"), PROGRAM, settings)
     server.start()
     yield server
     server.stop()
