@@ -111,6 +111,17 @@ class PurchaseOut(BaseModel):
     )
     balance: int
     tier: str
+    stamps: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="the stamp cards the receipt stamped (absent when none): card, earned, "
+        "stamps (on the card now), count, vouchers (reward, code, expires_on) issued by the "
+        "cards it filled; a code is null when the reward was out of stock",
+    )
+    round_up: dict[str, Any] | None = Field(
+        default=None,
+        description="absent unless the member rounds up: cause, kept, donated (points_awarded "
+        "= kept + donated; balance is after the donation)",
+    )
 
 
 class HeldOut(BaseModel):

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.codes import VOUCHER_CODE_LENGTH, new_code
+from domain.codes import VOUCHER_CODE_LENGTH, format_code, new_code
 from domain.earning import PurchaseLine, clawback
 from domain.models import Member, PurchaseRecord, Voucher
 from domain.ports import StampState, UnitOfWork
@@ -107,7 +107,7 @@ class StampRun:
         zone = ZoneInfo(member.timezone or self.program.info.timezone)
         shown: dict[str, object] = {
             "reward": card.reward,
-            "code": voucher.code,
+            "code": format_code(voucher.code),
             "expires_on": voucher.expires_at.astimezone(zone).date().isoformat(),
         }
         self.due.append(_Due(voucher, shown))
