@@ -60,10 +60,13 @@ class Answer:
 
 @dataclass(frozen=True)
 class Menu:
-    """The `/` command menu of one chat (name, description); empty: back to the default."""
+    """The `/` command menu of one chat (name, description); empty: back to the default,
+    the chat's menu button too. `app` (label, URL): the chat's menu button opens that Mini
+    App (a staff member's scanner)."""
 
     chat_id: int
     commands: tuple[tuple[str, str], ...]
+    app: tuple[str, str] | None = None
 
 
 Action = Send | Edit | Answer | Menu

@@ -2,7 +2,9 @@
 
 Telegram shows a chat-scoped menu (setMyCommands with BotCommandScopeChat) in that chat
 only, so customers never see staff commands. Menus are set at start-up for every admin
-and cashier, when a cashier joins, and cleared when one is removed.
+and cashier, when a cashier joins, and cleared when one is removed. With WEB_URL, the
+chat's menu button (setChatMenuButton for that chat) opens the cashier scanner instead of
+the members' Mini App, and goes back to the default when the menu is cleared.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from bot.conversation.desk import STAFF
 from bot.conversation.texts import key_values
 from domain.services.members import member_locales
 from domain.services.staff import Role, list_staff
+from messages.render import render
+
+SCANNER_PATH = "/scanner/"  # the cashier scanner under WEB_URL (bot.web.scanner)
 
 # Who may use each staff command, as its feature declares (admins may use them all).
 COMMAND_ROLES = {name: route.role for name, route in STAFF.commands.items()}
@@ -38,9 +43,11 @@ def staff_commands(role: Role | None, locale: str) -> Commands:
     )
 
 
-def staff_menu(chat_id: int, role: Role, locale: str) -> Menu:
-    """The menu of one staff member's chat, in their language."""
-    return Menu(chat_id, customer_commands(locale) + staff_commands(role, locale))
+def staff_menu(chat_id: int, role: Role, locale: str, web_url: str | None = None) -> Menu:
+    """The menu of one staff member's chat, in their language; with WEB_URL, its menu
+    button opens the cashier scanner."""
+    app = (render("scanner_button", locale), f"{web_url}{SCANNER_PATH}") if web_url else None
+    return Menu(chat_id, customer_commands(locale) + staff_commands(role, locale), app)
 
 
 async def staff_menus(ctx: Context) -> list[Menu]:
@@ -52,6 +59,6 @@ async def staff_menus(ctx: Context) -> list[Menu]:
     spoken = await member_locales(ctx.reader(), list(roles))
     default = ctx.program.info.locales[0]
     return [
-        staff_menu(chat_id, role, spoken.get(chat_id, default))
+        staff_menu(chat_id, role, spoken.get(chat_id, default), ctx.web_url)
         for chat_id, role in sorted(roles.items())
     ]

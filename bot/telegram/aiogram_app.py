@@ -37,6 +37,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonDefault,
     MenuButtonWebApp,
     ReplyKeyboardMarkup,
     Update,
@@ -178,6 +179,16 @@ class AiogramReplies:
                 )
             else:
                 await self.bot.delete_my_commands(scope=scope)
+            if action.app is not None:
+                text, url = action.app
+                button: MenuButtonWebApp | MenuButtonDefault = MenuButtonWebApp(
+                    text=text, web_app=WebAppInfo(url=url)
+                )
+            elif not action.commands:
+                button = MenuButtonDefault()
+            else:
+                return
+            await self.bot.set_chat_menu_button(chat_id=action.chat_id, menu_button=button)
 
 
 class AiogramBot:

@@ -18,6 +18,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButton,
+    MenuButtonDefault,
     MenuButtonWebApp,
     ReplyKeyboardMarkup,
     Update,
@@ -159,6 +161,14 @@ class PtbReplies:
                 )
             else:
                 await self.bot.delete_my_commands(scope=scope)
+            if action.app is not None:
+                text, url = action.app
+                button: MenuButton = MenuButtonWebApp(text, WebAppInfo(url))
+            elif not action.commands:
+                button = MenuButtonDefault()
+            else:
+                return
+            await self.bot.set_chat_menu_button(action.chat_id, button)
 
 
 class PtbBot:

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from bot.conversation.handlers.sale import MAX_AMOUNT, OTHER, sale_categories
+from bot.conversation.menus import SCANNER_PATH
 from bot.conversation.typed import TypedNumberError, money
 from bot.web.site import Site, page_response, render_page
 from bot.web.telegram_auth import WebAppUser
@@ -38,7 +39,6 @@ from domain.services.rewards import check_voucher, use_voucher
 from domain.services.staff import Role, actor, role_of
 from domain.services.till import member_at_till
 
-SCANNER_PATH = "/scanner/"
 SCREENS = "/scanner/screen"
 RECEIPT_ID = r"^[A-Za-z0-9_-]{4,64}$"
 

@@ -435,6 +435,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
             }
             for held in (False, True)
         ],
+        "scanner_button": [{}],
         "segment": [{"segment": s} for s in segments],
         "settings": [
             {

@@ -101,7 +101,7 @@ async def change_setting(
         )
         role = await role_of(ctx.reader(), event.person.id, ctx.admins)
         if role is not None:  # a staff member's own menu follows their language
-            actions.append(staff_menu(event.chat_id, role, updated.locale))
+            actions.append(staff_menu(event.chat_id, role, updated.locale, ctx.web_url))
     return actions
 
 

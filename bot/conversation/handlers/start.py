@@ -67,7 +67,7 @@ async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Actio
     role: Role = "admin" if event.person.id in ctx.admins else "staff"
     return [
         Send(event.chat_id, render("staff_welcome", locale, program=ctx.program)),
-        staff_menu(event.chat_id, role, locale),
+        staff_menu(event.chat_id, role, locale, ctx.web_url),
     ]
 
 
