@@ -5,7 +5,7 @@ for a challenge that cannot be joined."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -74,12 +74,12 @@ async def test_challenges_show_goals_progress_and_time_left(bot, challenging):
     lines = message.text.splitlines()
     assert lines[0] == "🎯 <b>Challenges</b>"
     # 1 of 3 is 33 %: three bars of ten; from 15:30 UTC on 2 March to the end of 31 March
-    # in New York (04:00 UTC on 1 April) is 29 days and 12 and a half hours
+    # in New York (04:00 UTC on 1 April) is 29 days and 12 and a half hours: 30 days, rounded up
     assert lines[2:6] == [
         "<b>Three visits</b>",
         "Make 3 purchases · reward: +100 points",
         "▰▰▰▱▱▱▱▱▱▱ 1 of 3",
-        "⏳ 29 days left (last day: Mar 31, 2026)",
+        "⏳ 30 days left (last day: Mar 31, 2026)",
     ]
     assert lines[7:10] == [
         "<b>A pair a week</b>",
@@ -138,3 +138,11 @@ async def _challenges(bot: Conversation) -> Send:
     [message] = await bot.handle(said(ANN, "/challenges"))
     assert isinstance(message, Send)
     return message
+
+
+async def test_under_a_day_the_time_left_is_in_hours(bot, challenging):
+    await joined(bot, challenging, ANN)
+    await bot.handle(press(ANN, data_of(await _challenges(bot), "✅ Join")))
+    later = dataclasses.replace(challenging, clock=lambda: NOW + timedelta(days=7, minutes=-90))
+    text = await text_of(Conversation(later), said(ANN, "/challenges"))
+    assert "⏳ 2 hours left (last day: Mar 9, 2026)" in text  # 90 minutes, rounded up

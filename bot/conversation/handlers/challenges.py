@@ -21,11 +21,13 @@ from messages.render import render
 
 JOIN = "cj"  # button action: join an opt-in challenge (challenge id)
 LAST = timedelta(microseconds=1)  # a window's last moment is just before its end
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Row:
-    """One challenge as drawn: its standing, the bar, the time left and the last day."""
+    """One challenge as drawn: its standing, the bar, the time left (in days, rounded up;
+    under a day in hours, rounded up) and the last day."""
 
     standing: Standing
     bar: str
@@ -101,13 +103,8 @@ def _row(ctx: Context, standing: Standing, now: datetime) -> Row:
     if window is None:
         return Row(standing, progress_bar(percent), 0, 0, None)
     left = max(window.ends - now, timedelta(0))
-    return Row(
-        standing,
-        progress_bar(percent),
-        left.days,
-        max(1, left.seconds // 3600) if not left.days else 0,
-        window.ends - LAST,
-    )
+    days = -(-left // DAY) if left >= DAY else 0  # whole days, rounded up: 30 just after joining
+    return Row(standing, progress_bar(percent), days, max(1, -(-left // HOUR)), window.ends - LAST)
 
 
 FEATURE = Feature(
