@@ -82,6 +82,7 @@ class RewardFigures:
     issued: int
     used: int
     expired: int
+    from_stamps: int = 0  # of `issued`: given by a full stamp card
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from domain.earning import PurchaseLine
 from domain.program import StampCard
 
+VOUCHER_REQUEST = "stamp:"  # a full card's voucher has request id stamp:<card>:<n>
+
 
 @dataclass(frozen=True)
 class Stamped:

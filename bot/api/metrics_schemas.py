@@ -34,6 +34,7 @@ class RewardOut(Exact):
     issued: int
     used: int
     expired: int
+    from_stamps: int = Field(description="of issued: given by a full stamp card")
 
 
 class PointsOut(Exact):

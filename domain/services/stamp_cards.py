@@ -23,7 +23,7 @@ from domain.earning import PurchaseLine, clawback
 from domain.models import Member, PurchaseRecord, Voucher
 from domain.ports import StampState, UnitOfWork
 from domain.program import Program, StampCard
-from domain.stamps import add_stamps, stamps_for
+from domain.stamps import VOUCHER_REQUEST, add_stamps, stamps_for
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class StampRun:
             expires_at=now + timedelta(days=valid_days),
             used_at=None,
             used_by=None,
-            request_id=f"stamp:{card.id}:{filled}",
+            request_id=f"{VOUCHER_REQUEST}{card.id}:{filled}",
         )
         zone = ZoneInfo(member.timezone or self.program.info.timezone)
         shown: dict[str, object] = {

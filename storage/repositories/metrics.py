@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, case, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.metrics import MetricFacts, RewardFigures, TierRevenue, Window
+from domain.stamps import VOUCHER_REQUEST
 from storage.tables import (
     DonationRow,
     MemberRow,
@@ -222,7 +223,8 @@ class SqlMetrics:
         return credited, debited
 
     async def _rewards(self, window: Window) -> dict[str, RewardFigures]:
-        """Per reward: vouchers issued, used, and expired unused, in the period."""
+        """Per reward: vouchers issued (and of them by stamp cards), used, and expired
+        unused, in the period."""
         since, until = window.since, window.until
         rows = await self.conn.execute(
             select(
@@ -231,6 +233,12 @@ class SqlMetrics:
                 count_if(between(VOUCHERS.used_at, since, until)),
                 count_if(
                     and_(between(VOUCHERS.expires_at, since, until), VOUCHERS.used_at.is_(None))
+                ),
+                count_if(
+                    and_(
+                        between(VOUCHERS.issued_at, since, until),
+                        VOUCHERS.request_id.startswith(VOUCHER_REQUEST, autoescape=True),
+                    )
                 ),
             )
             .where(
@@ -243,8 +251,8 @@ class SqlMetrics:
             .group_by(VOUCHERS.reward_id)
         )
         return {
-            reward: RewardFigures(int(issued), int(used), int(expired))
-            for reward, issued, used, expired in rows.all()
+            reward: RewardFigures(int(issued), int(used), int(expired), int(stamped))
+            for reward, issued, used, expired, stamped in rows.all()
         }
 
     async def _donations(self, window: Window) -> dict[str, tuple[int, int]]:

@@ -335,6 +335,7 @@ async def test_json_has_money_as_strings_and_rates_as_numbers(
         "issued": 1,
         "used": 0,
         "expired": 0,
+        "from_stamps": 0,
     }
 
 

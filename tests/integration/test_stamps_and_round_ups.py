@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from domain.metrics import RewardFigures
 from domain.program import DonationRules, Milestone, Program, StampCard
+from domain.services.metrics import program_metrics
 from domain.services.notifications import pending_notifications
+from domain.services.points import adjust_points
 from domain.services.purchases import refund_purchase
+from domain.services.rewards import redeem_reward
 from domain.services.round_ups import choose_round_up, round_up_cause
 from domain.services.stamp_cards import member_cards
 from storage.checks import check_invariants
@@ -232,3 +237,19 @@ async def test_a_referral_milestone_with_a_reward_issues_its_voucher(uow, progra
     # 50 signup + 100 per friend + 300 at three
     assert await balance(uow, referrer) == 50 + 300 + 300
     assert await check_invariants(database) == []
+
+
+async def test_metrics_count_the_cards_completed_among_the_vouchers_issued(uow, program, database):
+    one_stamp = replace(program, stamps=(replace(CARD, count=1),))
+    member = await new_member(uow, one_stamp, 1)
+    await buy(uow, one_stamp, member, "R-1", latte(2))  # two full cards: two vouchers
+    await adjust_points(
+        uow, one_stamp, member_id=member.id, points=100, reason="gift", actor="test", now=NOW
+    )
+    await redeem_reward(uow, one_stamp, member_id=member.id, reward_id="coffee", now=NOW)
+    figures = await program_metrics(
+        SqlUnitOfWork(database, read_only=True), one_stamp, date(2026, 3, 1), date(2026, 3, 3)
+    )
+    assert figures.points.rewards["coffee"] == RewardFigures(
+        issued=3, used=0, expired=0, from_stamps=2
+    )
