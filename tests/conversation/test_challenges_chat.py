@@ -146,3 +146,16 @@ async def test_under_a_day_the_time_left_is_in_hours(bot, challenging):
     later = dataclasses.replace(challenging, clock=lambda: NOW + timedelta(days=7, minutes=-90))
     text = await text_of(Conversation(later), said(ANN, "/challenges"))
     assert "⏳ 2 hours left (last day: Mar 9, 2026)" in text  # 90 minutes, rounded up
+
+
+async def test_history_names_the_challenge_in_the_members_language(bot, challenging):
+    code = await joined(bot, challenging, ANA)
+    for receipt in ("R1", "R2", "R3"):
+        await record_purchase(
+            challenging.writer(),
+            challenging.program,
+            ReceiptIn(receipt, MemberRef("member_code", code), [line("TEE", "apparel", 1, "10")]),
+            now=NOW,
+        )
+    history = await text_of(bot, said(ANA, "/history"))
+    assert "2 mar 2026 · Reto cumplido (Tres visitas): <b>+100</b>" in history
