@@ -31,6 +31,7 @@ from domain.codes import format_code
 from domain.donations import impact
 from domain.errors import InsufficientPoints, NotFound, RewardUnavailable
 from domain.models import Member
+from domain.services.challenges import challenge_board, join_challenge
 from domain.services.conversations import member_and_step
 from domain.services.donations import MAX_DONATION, causes_overview, donate
 from domain.services.members import pick_locale
@@ -57,6 +58,12 @@ class DonateIn(BaseModel):
     cause: str = Field(min_length=1, max_length=64)
     points: int = Field(ge=1, le=MAX_DONATION)
     request: str = Field(pattern=REQUEST_ID)
+
+
+class JoinIn(BaseModel):
+    """Joining an opt-in challenge."""
+
+    challenge: str = Field(min_length=1, max_length=64)
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ def member_app(site: Site) -> APIRouter:
         shown = ["card", "rewards"]
         if program.causes:
             shown.append("causes")
-        if program.stamps:
+        if program.stamps or program.challenges:
             shown.append("goals")
         return [*shown, "history"]
 
@@ -290,12 +297,32 @@ def member_app(site: Site) -> APIRouter:
 
     @router.get(f"{SCREENS}/goals")
     async def goals(viewer: Viewed) -> HTMLResponse:
-        """The member's stamp cards: the stamps on each and the reward a full card gives."""
+        """The member's challenges (progress, Join) and stamp cards (the stamps on each and
+        the reward a full card gives)."""
         member = viewer.member
         if member is None:
             return screen(viewer, "not_joined")
+        return await goals_screen(viewer, member)
+
+    async def goals_screen(viewer: Viewer, member: Member, **extra: Any) -> HTMLResponse:
+        standings = await challenge_board(site.reader(), program, member, site.clock())
         cards = await member_cards(site.reader(), program, member.id)
-        return screen(viewer, "goals", cards=cards)
+        currency = program.info.currency
+        return screen(viewer, "goals", standings=standings, cards=cards, currency=currency, **extra)
+
+    @router.post("/app/join")
+    async def join(viewer: Viewed, body: JoinIn) -> HTMLResponse:
+        """Join an opt-in challenge (once: joining again only says so)."""
+        member = viewer.member
+        if member is None:
+            return screen(viewer, "not_joined", status=404)
+        try:
+            joined = await join_challenge(
+                site.writer(), program, member=member, challenge_id=body.challenge, now=site.clock()
+            )
+        except NotFound:
+            return await goals_screen(viewer, member, status=404, gone=True)
+        return await goals_screen(viewer, member, joined=joined)
 
     @router.get(f"{SCREENS}/history")
     async def points_history(

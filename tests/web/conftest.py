@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from bot.app import button_secret
 from bot.web.site import TELEGRAM_SCRIPT, WebSettings
 from bot.web.telegram_auth import sign_init_data
 from domain.card_codes import card_key
-from domain.program import Program, StampCard
+from domain.program import Challenge, Program, StampCard
 from domain.program_file import default_program_path, load_program
 from storage.database import Database
 from storage.tables import Base
@@ -59,10 +60,17 @@ DARK = {
 }
 
 
-# The bundled program with a stamp card, so every screen of the Mini App shows.
+# The bundled program with a stamp card and two challenges, so every screen of the Mini App
+# shows: one counts every member's purchases, one they join first.
 PROGRAM = replace(
     load_program(default_program_path()),
     stamps=(StampCard("coffee-card", "Coffee card", 6, "coffee", categories=("coffee",)),),
+    challenges=(
+        Challenge("five", "Five visits", "purchases", Decimal(5), days=30, bonus=100),
+        Challenge(
+            "spender", "Big spender", "spend", Decimal(100), days=30, opt_in=True, reward="coffee"
+        ),
+    ),
 )
 
 

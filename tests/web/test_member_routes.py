@@ -7,7 +7,10 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -18,6 +21,7 @@ from bot.app import button_secret
 from bot.qr import qr_svg
 from bot.web.site import WebSettings
 from domain.card_codes import card_key, signed_card_code
+from domain.program import Challenge
 from domain.services.points import adjust_points
 from storage.checks import check_invariants
 from storage.tables import DonationRow, VoucherRow
@@ -30,8 +34,9 @@ WEB = WebSettings(BOT_TOKEN, card_key(button_secret(BOT_TOKEN)), auth_max_age=36
 HEADER = "X-Telegram-Init-Data"
 
 
-@pytest.fixture
-async def app(database, program) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def mini_app(database, program) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app's pages over `database` and `program`, at the test's NOW."""
     api = create_api(
         lambda: SqlUnitOfWork(database),
         lambda: SqlUnitOfWork(database, read_only=True),
@@ -41,6 +46,12 @@ async def app(database, program) -> AsyncIterator[httpx.AsyncClient]:
     )
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://mini") as http:
+        yield http
+
+
+@pytest.fixture
+async def app(database, program) -> AsyncIterator[httpx.AsyncClient]:
+    async with mini_app(database, program) as http:
         yield http
 
 
@@ -182,3 +193,17 @@ async def test_a_request_id_is_the_members_own(app, uow, database, program):
     history = await app.get("/app/screen/rewards", headers=signed(4002))
     assert codes[1] in history.text
     assert codes[0] not in history.text
+
+
+async def test_joining_a_challenge_twice_joins_once(uow, database, program):
+    spender = Challenge("spender", "Big spender", "spend", Decimal(100), days=30, opt_in=True)
+    await new_member(uow, program, 4001)
+    async with mini_app(database, replace(program, challenges=(spender,))) as app:
+        goals = await app.get("/app/screen/goals", headers=signed(4001))
+        assert request_id(goals.text) == {"challenge": "spender"}
+        first = await app.post("/app/join", json={"challenge": "spender"}, headers=signed(4001))
+        assert "You're in" in first.text
+        again = await app.post("/app/join", json={"challenge": "spender"}, headers=signed(4001))
+        assert "already joined" in again.text
+        gone = await app.post("/app/join", json={"challenge": "nope"}, headers=signed(4001))
+        assert gone.status_code == 404
