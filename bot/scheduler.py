@@ -1,9 +1,9 @@
 """The scheduler: APScheduler interval jobs that ask the domain who is due, in one process.
 
 Jobs keep no state of their own: each asks the domain what is due as of now (nudges,
-surprises, birthdays, lots past their expiry, downgrades whose grace ended) and writes
-messages to the outbox. So after downtime the first run catches up on everything missed,
-once; runs that pile up while the loop is busy are coalesced into one.
+surprises, birthdays, promotions starting, lots past their expiry, downgrades whose grace
+ended) and writes messages to the outbox. So after downtime the first run catches up on
+everything missed, once; runs that pile up while the loop is busy are coalesced into one.
 
 Exactly one process runs the jobs: the leader (`storage.leader`; on PostgreSQL the holder
 of an advisory lock, on SQLite the one process). The others ask every few seconds and, when
@@ -29,6 +29,7 @@ from domain.program import Program
 from domain.services.birthdays import BirthdayRun, pay_birthdays
 from domain.services.nudges import queue_nudges
 from domain.services.points import ExpiryRun, expire_due_points
+from domain.services.promotions import AnnounceRun, announce_promotions
 from domain.services.surprise import SurpriseRun, run_surprise
 from domain.services.tiering import review_tiers
 from domain.surprise import draw_day
@@ -89,8 +90,13 @@ def _celebrated(run: BirthdayRun) -> str | None:
     return f"birthday treats paid: {len(run.paid)}" if run.paid else None
 
 
+def _announced(run: AnnounceRun) -> str | None:
+    return str(run) if run.promotions else None
+
+
 def loyalty_jobs(database: Database, program: Program) -> list[Job]:
-    """Nudges, the surprise draw, birthdays, expiry of due lots and tier downgrades."""
+    """Nudges, the surprise draw, birthdays, promotions starting, expiry of due lots and
+    tier downgrades."""
 
     def writer() -> SqlUnitOfWork:
         return SqlUnitOfWork(database)
@@ -112,6 +118,12 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
             timedelta(minutes=15),
             lambda now: pay_birthdays(writer(), program, now),
             _celebrated,
+        ),
+        Job(
+            "promotions",
+            timedelta(minutes=5),
+            lambda now: announce_promotions(writer(), program, now),
+            _announced,
         ),
         Job("expiry", timedelta(hours=1), lambda now: expire_due_points(writer(), now), _expired),
         Job(

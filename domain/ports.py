@@ -61,6 +61,7 @@ class NewNotification:
     template: str
     context: dict[str, object]
     dedupe_key: str | None = None
+    due_at: datetime | None = None  # not sent before (None: at once)
 
 
 @dataclass(frozen=True)
@@ -605,6 +606,22 @@ class StampRepository(Protocol):
     async def take_back(self, member_id: int, card_id: str, stamps: int, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A member who may be told of a promotion, and their own time zone (None: the program's)."""
+
+    member_id: int
+    timezone: str | None
+
+
+class PromotionRepository(Protocol):
+    """Promotion announcements, told once per promotion, and who hears them."""
+
+    async def claim_announcement(self, promotion_id: str, starts: str, at: datetime) -> bool: ...
+    async def set_told(self, promotion_id: str, starts: str, members: int) -> None: ...
+    async def listeners(self, tiers: Collection[str]) -> Sequence[Listener]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -658,6 +675,8 @@ class UnitOfWork(Protocol):
     def leaderboard(self) -> LeaderboardRepository: ...
     @property
     def stamps(self) -> StampRepository: ...
+    @property
+    def promotions(self) -> PromotionRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

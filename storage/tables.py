@@ -688,3 +688,15 @@ class ChallengeWindowRow(Base):
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("point_transactions.id"))
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+
+
+class PromotionAnnouncementRow(Base):
+    """A promotion with `announce = true` whose start was told to its members: the key makes
+    every scheduler run after the first (or a second process) tell nobody again."""
+
+    __tablename__ = "promotion_announcements"
+
+    promotion_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    starts: Mapped[str] = mapped_column(String(16), primary_key=True)  # program-local, ISO
+    announced_at: Mapped[datetime]
+    members: Mapped[int] = mapped_column(default=0)

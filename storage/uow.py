@@ -30,6 +30,7 @@ from storage.repositories.members import SqlMembers
 from storage.repositories.metrics import SqlMetrics
 from storage.repositories.nudges import SqlNudges, SqlSurprises
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.promotions import SqlPromotions
 from storage.repositories.purchases import SqlPurchases
 from storage.repositories.referrals import SqlReferrals
 from storage.repositories.replay import SqlReplay
@@ -79,6 +80,7 @@ class SqlUnitOfWork:
     birthdays: SqlBirthdays
     leaderboard: SqlLeaderboard
     stamps: SqlStamps
+    promotions: SqlPromotions
 
     def __init__(self, database: Database, read_only: bool = False) -> None:
         self.database = database
@@ -109,6 +111,7 @@ class SqlUnitOfWork:
         self.birthdays = SqlBirthdays(conn, dialect)
         self.leaderboard = SqlLeaderboard(conn, dialect)
         self.stamps = SqlStamps(conn, dialect)
+        self.promotions = SqlPromotions(conn, dialect)
         return self
 
     async def __aexit__(

@@ -115,6 +115,7 @@ class SqlOutbox:
                         "created_at": at,
                         "dedupe_key": r.dedupe_key,
                         "attempts": 0,
+                        "next_attempt_at": r.due_at,
                     }
                     for r in rows
                 ],

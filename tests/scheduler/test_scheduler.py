@@ -50,13 +50,14 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
     task = asyncio.create_task(run_scheduler(database, program, lambda: NOW, retry_seconds=0.1))
     try:
         for _ in range(100):
-            if len(jobs_done(caplog.records)) == 5:
+            if len(jobs_done(caplog.records)) == 6:
                 break
             await asyncio.sleep(0.1)
         assert jobs_done(caplog.records) == {
             "nudges",
             "surprise",
             "birthdays",
+            "promotions",
             "expiry",
             "tier review",
         }

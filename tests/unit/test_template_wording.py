@@ -284,6 +284,22 @@ def samples(n: int) -> dict[str, list[Sample]]:
             {"program": PROGRAM, "running": [offer], "soon": [offer, night]},
             {"program": PROGRAM, "running": [], "soon": []},
         ],
+        "promotion_effect": [{}],
+        "promotion_started": [
+            {
+                "program": PROGRAM,
+                "promotion": "happy-hour",
+                "gives": {
+                    "multiplier": multiplier,
+                    "bonus": n,
+                    "categories": ["coffee"],
+                    "skus": [],
+                    "min_spend": "5.00",
+                },
+                "last_day": "2027-01-31",
+            }
+            for multiplier in (None, "2")
+        ],
         "adjust_usage": [{}],
         "adjusted": [
             {"member": member, "points": n, "balance": n},
