@@ -94,9 +94,10 @@ async def settle_challenges(
 async def join_challenge(
     uow: UnitOfWork, program: Program, *, member: Member, challenge_id: str, now: datetime
 ) -> Joined:
-    """Join an opt-in challenge once (a rolling one again once its window ended), settling
-    it at once: a fixed window counts the receipts made in it before joining. NotFound for
-    a challenge that is not opt-in, not in the program or over."""
+    """Join an opt-in challenge once (a rolling one again once its window ended unfinished;
+    one completed is never joined again), settling it at once: a fixed window counts the
+    receipts made in it before joining. NotFound for a challenge that is not opt-in, not in
+    the program or over."""
     challenge = program.challenge(challenge_id)
     if challenge is None or not challenge.opt_in or _over(challenge, program, now):
         raise NotFound("challenge", challenge_id)
@@ -105,7 +106,9 @@ async def join_challenge(
         locked = await uow.members.lock(member.id)
         if locked is None or locked.forgotten_at is not None:
             raise NotFound("member", member.id)
-        new = await uow.challenges.join(member.id, challenge.id, now, rejoin_before)
+        marks = await uow.challenges.marks(member.id, member.id)
+        done = any(m.challenge_id == challenge.id and m.completed_at for m in marks)
+        new = not done and await uow.challenges.join(member.id, challenge.id, now, rejoin_before)
         if new:
             await settle_challenges(uow, program, [locked], now)
     return Joined(challenge, new)

@@ -286,6 +286,14 @@ async def test_rolling_windows_start_at_join_fixed_ones_count_the_whole_window(d
     await buy_at(database, program, ann, "R4", NOW + 8 * 24 * HOUR + 2 * HOUR)
     await buy_at(database, program, ann, "R5", NOW + 8 * 24 * HOUR + 3 * HOUR)
     assert await challenge_points(database) == [20, 30]
+    completed = await join_challenge(
+        SqlUnitOfWork(database),
+        program,
+        member=ann,
+        challenge_id="week",
+        now=NOW + 16 * 24 * HOUR,  # the second week is over too, but completed: once
+    )
+    assert not completed.new
     with pytest.raises(NotFound):  # over, or not opt-in: nothing to join
         await join_challenge(
             SqlUnitOfWork(database),
