@@ -3,7 +3,8 @@
 `/dashboard` in chat (bot.conversation.handlers.dashboard) gives an admin a link to
 `/dashboard/login/<token>`; that page posts the token back (a link preview or a prefetch
 that only GETs the page uses nothing), and the post takes the token once and sets an
-HttpOnly, SameSite=Strict session cookie for 8 h (Secure over HTTPS). Every page checks
+HttpOnly, SameSite=Strict session cookie for 8 h (Secure when WEB_URL or the request is
+HTTPS). Every page checks
 the cookie and that the person is still an admin; every form carries the session's CSRF
 token. Pages: metrics with charts, members (search, history, vouchers, adjust points),
 broadcasts (status, cancel), survey comments, the audit log. The same services as chat.
@@ -127,7 +128,7 @@ def dashboard_pages(site: Site) -> APIRouter:
             cookie_value(key, session),
             max_age=SESSION_SECONDS,
             path=PREFIX,
-            secure=request.url.scheme == "https",
+            secure=request.url.scheme == "https" or https(site.settings.web_url),
             httponly=True,
             samesite="strict",
         )
@@ -316,6 +317,12 @@ def dashboard_pages(site: Site) -> APIRouter:
         return await signed_in(request, show)
 
     return router
+
+
+def https(url: str | None) -> bool:
+    """Whether the pages' public address (WEB_URL) is HTTPS: the cookie is then Secure even
+    when a proxy speaks plain HTTP to this server."""
+    return bool(url) and str(url).startswith("https://")
 
 
 async def read_form(request: Request) -> dict[str, str] | None:

@@ -60,17 +60,19 @@ class WebSettings:
     auth_max_age: int = 3600
     card_qr_seconds: int = 120
     admins: frozenset[int] = frozenset()
+    web_url: str | None = None  # WEB_URL: when https, the dashboard's cookie is Secure
 
     @classmethod
     def of(cls, settings: Settings, bot_token: str, secret: bytes) -> WebSettings:
-        """WEB_AUTH_MAX_AGE, CARD_QR_SECONDS and ADMIN_IDS, with the running bot's token and
-        its secret (`bot.app.button_secret`), from which the card key is derived."""
+        """WEB_AUTH_MAX_AGE, CARD_QR_SECONDS, ADMIN_IDS and WEB_URL, with the running bot's
+        token and its secret (`bot.app.button_secret`), from which the card key is derived."""
         return cls(
             bot_token,
             card_key(secret),
             settings.web_auth_max_age,
             settings.card_qr_seconds,
             settings.admins,
+            settings.web_url,
         )
 
 

@@ -92,16 +92,22 @@ async def test_a_login_link_opens_an_8_hour_strict_http_only_session_once(http, 
     assert (await http.get("/dashboard/metrics")).status_code == 401
 
 
-async def test_the_session_cookie_is_secure_over_https(database, program, clock):
+@pytest.mark.parametrize(
+    ("web_url", "base_url"),
+    [(None, "https://shop"), ("https://shop.example", "http://shop")],  # behind a proxy
+)
+async def test_the_session_cookie_is_secure_when_web_url_or_the_request_is_https(
+    database, program, clock, web_url, base_url
+):
     api = create_api(
         lambda: SqlUnitOfWork(database),
         lambda: SqlUnitOfWork(database, read_only=True),
         program,
         clock,
-        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN})),
+        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN}), web_url=web_url),
     )
     transport = httpx.ASGITransport(app=api)
-    async with httpx.AsyncClient(transport=transport, base_url="https://shop") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         answer = await sign_in(client, database)
     assert "; secure" in answer.headers["set-cookie"].lower()
 
