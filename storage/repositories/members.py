@@ -149,7 +149,11 @@ class SqlMembers:
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = (
             select(MemberRow.__table__)
-            .where(MEMBERS.first_name.ilike(pattern, escape="\\"), MEMBERS.forgotten_at.is_(None))
+            .where(
+                MEMBERS.first_name.ilike(pattern, escape="\\"),
+                MEMBERS.forgotten_at.is_(None),
+                MEMBERS.code.is_not(None),
+            )
             .order_by(MEMBERS.id.desc())
             .limit(limit)
         )
