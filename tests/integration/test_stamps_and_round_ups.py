@@ -19,7 +19,7 @@ from domain.program import DonationRules, Milestone, Program, StampCard
 from domain.services.metrics import program_metrics
 from domain.services.notifications import pending_notifications
 from domain.services.points import adjust_points
-from domain.services.purchases import refund_purchase
+from domain.services.purchases import MemberRef, ReceiptIn, record_purchases, refund_purchase
 from domain.services.rewards import redeem_reward
 from domain.services.round_ups import choose_round_up, round_up_cause
 from domain.services.stamp_cards import member_cards
@@ -253,3 +253,24 @@ async def test_metrics_count_the_cards_completed_among_the_vouchers_issued(uow, 
     assert figures.points.rewards["coffee"] == RewardFigures(
         issued=3, used=0, expired=0, from_stamps=2
     )
+
+
+async def test_a_batch_of_receipts_stamps_in_order_and_fills_the_card_once(uow, stamped):
+    member = await new_member(uow, stamped, 1)
+    await choose_round_up(uow, stamped, member_id=member.id, cause_id="meals", now=NOW)
+    assert member.code is not None
+    ref = MemberRef("member_code", member.code)
+    batch = [ReceiptIn(f"B-{n}", ref, [latte(n)]) for n in (4, 3, 2)]
+    outcomes = await record_purchases(uow, stamped, batch, now=NOW)
+    # 4, then 4 + 3 = 7: full (a voucher) and 1 over, then 1 + 2 = 3
+    shown = [o.answer["stamps"][0] for o in outcomes]
+    assert [(s["stamps"], len(s["vouchers"])) for s in shown] == [(4, 0), (1, 1), (3, 0)]
+    # 23, 18 and 14 points: 20 + 10 + 10 kept, 3 + 8 + 4 given; the balances in order
+    assert [o.answer["round_up"]["donated"] for o in outcomes] == [3, 8, 4]
+    assert [o.answer["balance"] for o in outcomes] == [70, 80, 90]
+    assert await vouchers(uow, member.id) == [("coffee", "stamp:coffee-card:1")]
+    async with uow:
+        assert await uow.causes.total("meals") == 15
+    again = await record_purchases(uow, stamped, batch, now=NOW)  # a retry stamps nothing
+    assert [o.replayed for o in again] == [True, True, True]
+    assert await member_cards(uow, stamped, member.id) == [(CARD, 3)]
