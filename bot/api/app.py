@@ -70,6 +70,7 @@ from bot.web.member import member_app
 from bot.web.scanner import scanner_pages
 from bot.web.site import Site, WebSettings, mount_static
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
+from domain.card_codes import is_card_code, read_card_code
 from domain.codes import format_code
 from domain.earning import PurchaseLine
 from domain.errors import (
@@ -169,6 +170,14 @@ def create_api(
     purchases = PurchaseBatcher(writer, program, MERCHANT, clock)
     api.add_middleware(Guard, tokens=tokens, router=api.router, public=frozenset({OPENAPI_URL}))
     _handle_errors(api)
+
+    def plain_code(code: str) -> str:
+        """A member code as given, or the plain code of the Mini App's signed card code (a
+        till that scans the card's QR); CardCodeRefused (422) when forged or expired."""
+        if web is not None and is_card_code(code):
+            return read_card_code(code, web.card_key, clock(), web.card_qr_seconds)
+        return code
+
     if web is not None:
         site = Site(writer, reader, program, clock, web)
         mount_static(api)
@@ -226,7 +235,7 @@ def create_api(
         outcome = await purchases.record(
             ReceiptIn(
                 body.receipt_id,
-                member_ref(body.member),
+                member_ref(body.member, plain_code),
                 [PurchaseLine(i.sku, i.category, i.quantity, i.unit_price) for i in body.items],
                 body.occurred_at,
                 body.store,
@@ -275,7 +284,7 @@ def create_api(
     )
     async def member(member_code: Code, token: Token) -> MemberOut:
         """A member's balance, tier, tier credits and points expiring soon."""
-        found = await member_by_code(reader(), member_code)
+        found = await member_by_code(reader(), plain_code(member_code))
         summary = await account_summary(
             reader(), program, found.id, clock(), expiring_within=timedelta(days=30)
         )
@@ -299,7 +308,7 @@ def create_api(
     )
     async def adjust(member_code: Code, body: AdjustmentIn, token: Token) -> AdjustmentOut:
         """Add or remove points by hand, with the reason (admin scope)."""
-        found = await member_by_code(reader(), member_code)
+        found = await member_by_code(reader(), plain_code(member_code))
         balance = await adjust_points(
             writer(),
             program,
@@ -453,12 +462,12 @@ def broadcast_view(broadcast: Broadcast, progress: BroadcastProgress) -> Broadca
     )
 
 
-def member_ref(member: MemberIn) -> MemberRef:
-    """The one way the body names the customer."""
+def member_ref(member: MemberIn, plain_code: Callable[[str], str]) -> MemberRef:
+    """The one way the body names the customer (`plain_code` reads a card code)."""
     if member.telegram_id is not None:
         return MemberRef("telegram_id", str(member.telegram_id))
     if member.member_code is not None:
-        return MemberRef("member_code", member.member_code)
+        return MemberRef("member_code", plain_code(member.member_code))
     return MemberRef("phone", member.phone or "")
 
 

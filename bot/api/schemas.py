@@ -23,7 +23,7 @@ from domain.validation import (
     utc_moment,
 )
 
-MAX_CODE = 32  # a member or voucher code as typed: dashes and spaces allowed
+MAX_CODE = 40  # a code as typed (dashes and spaces allowed), or a Mini App card code (36)
 TEXT_PROBLEMS: dict[TextProblem, str] = {
     "nul": "must not contain a NUL character (\\u0000)",
     "surrogate": "must be valid Unicode (it contains a lone surrogate)",

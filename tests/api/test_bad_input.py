@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.api.app import create_api
+from bot.api.schemas import MAX_CODE
 from domain.validation import MAX_BIGINT
 from storage.database import Database
 from storage.tables import Base
@@ -133,7 +134,7 @@ async def test_a_nul_in_a_path_parameter(client, tokens, code):
         ("GET", "/api/v1/vouchers/{}", "code"),
         ("POST", "/api/v1/vouchers/{}/use", "code"),
     ):
-        for value in (code[:4] + "\x00" + code[4:], "\x00", "A" * 33):
+        for value in (code[:4] + "\x00" + code[4:], "\x00", "A" * (MAX_CODE + 1)):
             answer = await client.request(
                 method,
                 path.format(quote(value)),
