@@ -11,7 +11,18 @@ from bot.conversation.core import Conversation
 from domain.program import StampCard
 from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
 from tests.conftest import NOW
-from tests.conversation.conftest import ANN, OTHER, data_of, joined, press, said, tap_at_once
+from tests.conversation.conftest import (
+    ADMIN,
+    ANN,
+    CASHIER,
+    OTHER,
+    data_of,
+    hire,
+    joined,
+    press,
+    said,
+    tap_at_once,
+)
 from tests.integration.helpers import line
 
 CARD = StampCard(
@@ -128,3 +139,23 @@ async def test_the_round_up_choice_in_spanish_and_taps_at_once(conversation, ctx
     assert all("(37 ganados: te quedas 30, 7 donados)" in e.text for e in edits)
     [causes] = await conversation.handle(said(OTHER, "/donate"))
     assert "💚 Redondeas cada compra para <b>Plant trees</b>." in causes.text
+
+
+async def test_the_cashier_sees_the_voucher_of_a_card_a_sale_fills(stamping):
+    shoes = StampCard(id="shoes", title="Shoe club", count=1, reward="tote", categories=("shoes",))
+    program = dataclasses.replace(stamping.program, stamps=(shoes,))
+    desk = Conversation(
+        dataclasses.replace(stamping, program=program, admins=frozenset({ADMIN.id}))
+    )
+    await hire(desk)
+    code = await joined(desk, stamping, ANN)
+    await desk.handle(said(CASHIER, f"/sale {code}"))
+    [categories] = await desk.handle(said(CASHIER, "40"))
+    _, confirm = await desk.handle(press(CASHIER, data_of(categories, "Shoes")))
+    _, done = await desk.handle(press(CASHIER, data_of(confirm, "✅ Record sale")))
+    assert "earned <b>85</b> points" in done.text  # 40 x 2 + 5
+    assert "🎁 Stamp card full: <b>Canvas tote bag</b> for the customer now, voucher <code>" in (
+        done.text
+    )
+    [vouchers] = await desk.handle(said(ANN, "/vouchers"))
+    assert "Canvas tote bag" in vouchers.text
