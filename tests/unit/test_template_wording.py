@@ -90,7 +90,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
         StampCard("coffee-card", "Coffee card", 6, "coffee", categories=("coffee",)),
         StampCard("visits", "Visits", 30, "tote", per="receipt"),
     )
-    voucher = {"reward": "coffee", "code": VOUCHER_CODE, "expires_on": "2027-01-02"}
+    stamp_voucher = {"reward": "coffee", "code": VOUCHER_CODE, "expires_on": "2027-01-02"}
     stamped = {
         "round_up": {"cause": TREES.id, "kept": n, "donated": n},
         "stamps": [
@@ -100,7 +100,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
                 "earned": n,
                 "stamps": n % 30,
                 "count": 30,
-                "vouchers": [voucher, {**voucher, "code": None}],
+                "vouchers": [stamp_voucher, {**stamp_voucher, "code": None}],
             },
         ],
     }
@@ -320,6 +320,7 @@ def samples(n: int) -> dict[str, list[Sample]]:
                 "reason": None,
             }
         ],
+        "broadcast_queued": [{"id": n}],
         "broadcast_stopped": [{"id": 7, "stopped": n}],
         "broadcasts": [
             {"broadcasts": [(Obj(id=7, created_at=MOMENT, state=state), broadcast_progress)]}
@@ -333,6 +334,9 @@ def samples(n: int) -> dict[str, list[Sample]]:
         ],
         "chart_texts": [{"currency": "EUR"}],
         "commands": [{}],
+        "dashboard_button": [{}],
+        "dashboard_link": [{"minutes": n}],
+        "dashboard_off": [{}],
         "donate_amount": [{"cause": TREES, "balance": n, "round_up_to": n}],
         "donate_round_up": [{"cause": TREES, "round_up_to": n, "example": Obj(kept=n, donated=n)}],
         "donate_confirm": [{"points": n, "cause": TREES, "impact": n}],
@@ -704,6 +708,8 @@ def test_every_code_is_shown_in_groups_of_four(locale: str):
         "claim_decided",
         "claim_notice",
         "challenge_completed",
+        "points_earned",  # a stamp card filled: its voucher
+        "milestone_reached",  # a milestone's reward voucher
     }
 
 
