@@ -137,8 +137,7 @@ async def ending_standings(
     each joined the program): the standings of their windows that end within `days` days."""
     if not members or not program.challenges:
         return {}
-    joins = await uow.challenges.joins(first_id, last_id)
-    joined = {(j.member_id, j.challenge_id): j.joined_at for j in joins}
+    joined = await _joined(uow, program, first_id, last_id)
     windows = {
         member_id: [
             (c, w)
@@ -165,8 +164,7 @@ async def _standings(
     uow: UnitOfWork, program: Program, member: Member, now: datetime
 ) -> list[Standing]:
     """Every challenge of the program as it stands for the member at `now`."""
-    joins = await uow.challenges.joins(member.id, member.id)
-    joined = {(j.member_id, j.challenge_id): j.joined_at for j in joins}
+    joined = await _joined(uow, program, member.id, member.id)
     windows = _windows(program, member.id, member.joined_at, joined)
     started = [w for _, w in windows if w is not None and w.starts <= now]
     facts = await _facts(uow, program, member.id, member.id, started)
@@ -176,6 +174,16 @@ async def _standings(
         else Standing(c, None, None)
         for c, w in windows
     ]
+
+
+async def _joined(
+    uow: UnitOfWork, program: Program, first_id: int, last_id: int
+) -> dict[tuple[int, str], datetime]:
+    """When the members joined each opt-in challenge (no read when none is opt-in)."""
+    if not any(c.opt_in for c in program.challenges):
+        return {}
+    joins = await uow.challenges.joins(first_id, last_id)
+    return {(j.member_id, j.challenge_id): j.joined_at for j in joins}
 
 
 def _windows(
