@@ -1,4 +1,5 @@
-"""/stamps and the round-up choice in /donate, through the conversation core."""
+"""/stamps, the round-up choice in /donate, a stamp card filled at the till and a milestone's
+reward in /invite, through the conversation core."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from bot.conversation.actions import Answer, Edit, Send
 from bot.conversation.core import Conversation
-from domain.program import StampCard
+from domain.program import Milestone, StampCard
 from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
 from tests.conftest import NOW
 from tests.conversation.conftest import (
@@ -159,3 +160,15 @@ async def test_the_cashier_sees_the_voucher_of_a_card_a_sale_fills(stamping):
     )
     [vouchers] = await desk.handle(said(ANN, "/vouchers"))
     assert "Canvas tote bag" in vouchers.text
+
+
+async def test_invite_names_the_reward_of_the_next_milestone(ctx):
+    rules = dataclasses.replace(
+        ctx.program.referrals, milestones=(Milestone(count=3, bonus=0, reward="coffee"),)
+    )
+    program = dataclasses.replace(ctx.program, referrals=rules)
+    bot = Conversation(dataclasses.replace(ctx, program=program))
+    await joined(bot, ctx, ANN)
+    assert "Next milestone: 3 friends, Free coffee." in await shown(bot, ANN, "/invite")
+    await joined(bot, ctx, OTHER)
+    assert "Próximo hito: 3 amigos, Free coffee." in await shown(bot, OTHER, "/invite")

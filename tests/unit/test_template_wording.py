@@ -380,8 +380,14 @@ def samples(n: int) -> dict[str, list[Sample]]:
             {
                 "link": "https://t.me/bot?start=r-ABCD2345",
                 "rules": PROGRAM.referrals.__class__(n, n, "first_purchase", 10, ()),
-                "stats": Obj(joined=n, rewarded=n, next_milestone=Obj(count=n, bonus=n)),
+                "stats": Obj(joined=n, rewarded=n, next_milestone=milestone),
+                "program": PROGRAM,
             }
+            for milestone in (
+                Obj(count=n, bonus=n, reward=None),
+                Obj(count=n, bonus=n, reward="coffee"),
+                Obj(count=n, bonus=0, reward="coffee"),
+            )
         ],
         "invite_share": [{"program": PROGRAM, "bonus": n}],
         "labels": [{}],

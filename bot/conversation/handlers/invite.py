@@ -28,7 +28,7 @@ async def show_invite(ctx: Context, event: Incoming, member: Member) -> list[Act
     stats = await referral_stats(ctx.reader(), ctx.program, member.id)
     await note_invite_shown(ctx.writer(), member.id, ctx.clock())
     rules = ctx.program.referrals
-    text = render("invite", member.locale, link=link, stats=stats, rules=rules)
+    text = render("invite", member.locale, link=link, stats=stats, rules=rules, program=ctx.program)
     share_text = render(
         "invite_share", member.locale, program=ctx.program, bonus=rules.invitee_bonus
     )
