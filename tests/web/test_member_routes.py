@@ -21,6 +21,7 @@ from bot.app import button_secret
 from bot.qr import qr_svg
 from bot.web.site import WebSettings
 from domain.card_codes import card_key, signed_card_code
+from domain.ledger import add_months
 from domain.program import Challenge
 from domain.services.points import adjust_points
 from storage.checks import check_invariants
@@ -207,3 +208,11 @@ async def test_joining_a_challenge_twice_joins_once(uow, database, program):
         assert "already joined" in again.text
         gone = await app.post("/app/join", json={"challenge": "nope"}, headers=signed(4001))
         assert gone.status_code == 404
+
+
+async def test_the_card_shows_points_expiring_within_30_days(app, uow, program):
+    joined = add_months(NOW, -program.expiry.months) + timedelta(days=10)
+    await new_member(uow, program, 4001, now=joined)  # the signup bonus expires in 10 days
+    card = await app.get("/app/screen/card", headers=signed(4001))
+    expiry = add_months(joined, program.expiry.months)
+    assert f"50 points expire on {expiry:%b} {expiry.day}, {expiry.year}." in card.text
