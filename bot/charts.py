@@ -50,6 +50,14 @@ async def period_charts(
     drawn in the program's tier order under their titles in `locale`, and survey scores).
     InvalidRequest for a period the charts cannot cover."""
     weeks = await weekly_trends(uow, program, since, until)
+    return await charts_of(program, weeks, figures, locale)
+
+
+async def charts_of(
+    program: Program, weeks: Sequence[Week], figures: Metrics, locale: str
+) -> list[Chart]:
+    """The charts of weeks already read (a page reads them beside the figures), drawn in a
+    worker thread."""
     counts = {**{tier.name: 0 for tier in program.tiers.levels}, **figures.members.by_tier}
     shown = {tier.name: localized(tier.name, tier.titles, locale) for tier in program.tiers.levels}
     tiers = {shown.get(name, name): count for name, count in counts.items()}

@@ -11,19 +11,22 @@ broadcasts (status, cancel), survey comments, the audit log. The same services a
 No `from __future__ import annotations`: FastAPI must evaluate the route annotations.
 """
 
+import asyncio
 import base64
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, cast
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.charts import period_charts
-from bot.conversation.handlers.stats import key_figures
+from bot.charts import charts_of
+from bot.conversation.handlers.stats import KeyFigure, key_figures
 from bot.conversation.texts import labels
+from bot.web.period_cache import PeriodCache
 from bot.web.sessions import (
     COOKIE,
     SESSION_SECONDS,
@@ -48,6 +51,7 @@ from domain.services.points import account_summary, adjust_points, history
 from domain.services.rewards import member_vouchers
 from domain.services.staff import actor
 from domain.services.surveys import latest_comments
+from domain.services.trends import weekly_trends
 
 PREFIX = "/dashboard"
 MAX_FORM = 8192  # bytes: the largest form here is a reason of 200 characters
@@ -62,6 +66,25 @@ def dashboard_pages(site: Site) -> APIRouter:
     """The dashboard's routes over `site`."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     key = session_key(site.settings.bot_token)
+
+    async def period_figures(period: Hashable) -> PeriodFigures:
+        """A period's key figures against the period before, and its charts: three reads on
+        three connections at once, then the drawing."""
+        start, end, locale = cast(tuple[date, date, str], period)
+        program = site.program
+        before_start, _ = previous(start, end)
+        now, before, weeks = await asyncio.gather(
+            program_metrics(site.reader(), program, start, end),
+            program_metrics(site.reader(), program, before_start, start),
+            weekly_trends(site.reader(), program, start, end),
+        )
+        charts = await charts_of(program, weeks, now, locale)
+        return PeriodFigures(
+            key_figures(now, before),
+            [(c.title, base64.b64encode(c.png).decode()) for c in charts],
+        )
+
+    periods = PeriodCache(period_figures, site.clock)
 
     def now_s() -> int:
         return int(site.clock().timestamp())
@@ -172,10 +195,7 @@ def dashboard_pages(site: Site) -> APIRouter:
                 start, end = named_period(since or None, until or None, today)
             except BadPeriod as bad:
                 return page("metrics", session, error=str(bad), figures=None, charts=[])
-            before_start, _ = previous(start, end)
-            now = await program_metrics(site.reader(), program, start, end)
-            before = await program_metrics(site.reader(), program, before_start, start)
-            charts = await period_charts(site.reader(), program, start, end, now, session.locale)
+            shown = await periods.get((start, end, session.locale))
             return page(
                 "metrics",
                 session,
@@ -183,8 +203,9 @@ def dashboard_pages(site: Site) -> APIRouter:
                 since=start,
                 until=end,
                 last=end - timedelta(days=1),
-                figures=key_figures(now, before),
-                charts=[(c.title, base64.b64encode(c.png).decode()) for c in charts],
+                figures=shown.value.figures,
+                charts=shown.value.charts,
+                computed_at=shown.at.astimezone(ZoneInfo(program.info.timezone)),
             )
 
         return await signed_in(request, show)
@@ -317,6 +338,15 @@ def dashboard_pages(site: Site) -> APIRouter:
         return await signed_in(request, show)
 
     return router
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """What the metrics page shows of a period: its key figures and its charts (title, PNG
+    in base64)."""
+
+    figures: list[KeyFigure]
+    charts: list[tuple[str, str]]
 
 
 def https(url: str | None) -> bool:

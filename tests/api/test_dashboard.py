@@ -160,6 +160,7 @@ async def test_metrics_show_the_figures_and_charts_of_a_chosen_period(http, data
     assert page.status_code == 200
     assert 'data-figure="revenue"' in page.text
     assert len(re.findall(r'<img src="data:image/png;base64,', page.text)) >= 4
+    assert "figures of" in page.text  # when they were computed (kept 5 minutes)
     chosen = await http.get(
         "/dashboard/metrics", params={"since": "2026-01-01", "until": "2026-02-01"}
     )
