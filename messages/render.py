@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ HERE = Path(__file__).parent
 FALLBACK_LOCALE = "en"
 NOT_LOCALES = frozenset({"cli", "__pycache__"})
 COUNT_MARK = "#"
+NUMBERS_KEPT = 8192  # whole numbers formatted and kept, per cache
 
 
 def plural(count: int | Decimal | str, locale: str | Locale, forms: dict[str, str]) -> str:
@@ -50,13 +51,32 @@ def plural(count: int | Decimal | str, locale: str | Locale, forms: dict[str, st
     """
     if "other" not in forms:
         raise TypeError("plural needs at least the form other=...")
+    category, shown = _counted(count, locale) if type(count) is int else _count(count, locale)
+    return forms.get(category, forms["other"]).replace(COUNT_MARK, shown)
+
+
+def _count(count: int | Decimal | str, locale: str | Locale) -> tuple[str, str]:
+    """The CLDR plural category of `count` and the count as the locale writes it."""
     number = Decimal(str(count))
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))  # "1.00" points is one point, not 1.00 of them
-    category = _plural_rule(locale)(abs(number))
-    return forms.get(category, forms["other"]).replace(
-        COUNT_MARK, format_decimal(number, locale=locale)
-    )
+    return _plural_rule(locale)(abs(number)), format_decimal(number, locale=locale)
+
+
+_counted = lru_cache(maxsize=NUMBERS_KEPT)(_count)  # whole counts: Babel took a fifth of a reply
+
+
+@lru_cache(maxsize=NUMBERS_KEPT)
+def _whole_number(value: int, locale: Locale) -> str:
+    """A whole number as the locale writes it (kept: the same balances recur)."""
+    return format_decimal(value, locale=locale)
+
+
+def format_number(value: int | Decimal | float, locale: Locale) -> str:
+    """A number as the locale writes it; whole numbers from a cache."""
+    if type(value) is int:
+        return _whole_number(value, locale)
+    return format_decimal(value, locale=locale)
 
 
 @cache
@@ -81,7 +101,7 @@ def local_date(value: date | datetime | str, locale: str | Locale, zone: str | N
 def add_filters(env: Environment, locale: str) -> Environment:
     """Locale-aware filters: number, money, plural, date, code (and the made-up-receipt test)."""
     parsed = Locale.parse(locale)  # once: Babel parses a locale given by name on every call
-    env.filters["number"] = lambda value: format_decimal(value, locale=parsed)
+    env.filters["number"] = lambda value: format_number(value, parsed)
     env.filters["money"] = lambda value, currency: format_currency(
         Decimal(value), currency, locale=parsed
     )
