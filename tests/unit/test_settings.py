@@ -99,3 +99,26 @@ def test_a_rule_across_settings_names_them_itself(monkeypatch):
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert str(refused.value) == "SEND_RATE: above 30 messages/s needs PAID_BROADCAST=1"
+
+
+def test_web_settings(monkeypatch, capsys):
+    settings = load_settings()
+    assert (settings.web_url, settings.web_auth_max_age, settings.card_qr_seconds) == (
+        None,
+        3600,
+        120,
+    )
+    assert settings.mini_app_url is None
+    monkeypatch.setenv("WEB_URL", "https://shop.example/loyalty/")
+    monkeypatch.setenv("WEB_AUTH_MAX_AGE", "600")
+    monkeypatch.setenv("CARD_QR_SECONDS", "60")
+    settings = load_settings()
+    assert settings.mini_app_url == "https://shop.example/loyalty/app/"
+    assert (settings.web_auth_max_age, settings.card_qr_seconds) == (600, 60)
+    monkeypatch.setenv("WEB_URL", "http://shop.example")
+    with pytest.raises(SettingsError, match=r"^WEB_URL: expected the public https:// URL"):
+        load_settings()
+    monkeypatch.setenv("WEB_URL", "https://shop.example")
+    monkeypatch.setenv("CARD_QR_SECONDS", "5")
+    with pytest.raises(SettingsError, match=r"^CARD_QR_SECONDS: "):
+        load_settings()
