@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bot.api.app import create_api
 from bot.app import button_secret
 from bot.qr import qr_svg
+from bot.web.member import HISTORY_PAGE
 from bot.web.site import WebSettings
 from domain.card_codes import card_key, signed_card_code
 from domain.ledger import add_months
@@ -216,3 +217,17 @@ async def test_the_card_shows_points_expiring_within_30_days(app, uow, program):
     card = await app.get("/app/screen/card", headers=signed(4001))
     expiry = add_months(joined, program.expiry.months)
     assert f"50 points expire on {expiry:%b} {expiry.day}, {expiry.year}." in card.text
+
+
+async def test_history_goes_back_a_page_at_a_time(app, uow, database, program):
+    member = await new_member(uow, program, 4001)
+    for n in range(HISTORY_PAGE):
+        await gift(SqlUnitOfWork(database), program, member, n + 1)
+    first = await app.get("/app/screen/history", headers=signed(4001))
+    assert "Page 1 of 2" in first.text
+    assert "history?page=2" in first.text
+    assert "history?page=0" not in first.text
+    second = await app.get("/app/screen/history?page=2", headers=signed(4001))
+    assert "Welcome bonus" in second.text
+    assert "history?page=1" in second.text
+    assert "history?page=3" not in second.text
