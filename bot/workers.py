@@ -5,7 +5,8 @@ workers, each a `loyalty-bot run` listening on the same ports with SO_REUSEPORT:
 spreads the new connections over them evenly, whichever is busy (one socket shared by all
 would go to whichever woke first, and keep-alive connections stay where they went).
 What has to be one across workers is already in the database: conversation steps, the
-outbox and its claims, the outbox's pace, the scheduler's leader. Worker 1 tells Telegram
+outbox and its claims, the outbox's pace, the scheduler's leader; each worker takes 1/N of the
+bot's rate for its replies (bot.telegram.pace). Worker 1 tells Telegram
 about the bot (menus, webhook).
 
 A worker that ends is started again after a pause (1 s, doubling up to a minute; 1 s again
@@ -31,6 +32,7 @@ from pathlib import Path
 from bot.app import Listeners, address, bound, run_bot
 from bot.logs import LOG_FORMAT
 from bot.settings import Settings
+from bot.telegram.pace import SHARED_BY
 from storage.database import is_sqlite
 
 log = logging.getLogger(__name__)
@@ -105,12 +107,13 @@ def worker_command() -> list[str]:
     return [sys.executable, "-P", "-m", "bot.cli", "run"]
 
 
-def worker_env(number: int) -> dict[str, str]:
-    """The supervisor's environment, plus the worker's number and the folder this code was
-    imported from first on the module path: the workers run this same code."""
+def worker_env(number: int, count: int) -> dict[str, str]:
+    """The supervisor's environment, plus the worker's number, how many workers share the
+    bot's rate, and the folder this code was imported from first on the module path: the
+    workers run this same code."""
     code = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))
-    return {**os.environ, WORKER: str(number), "PYTHONPATH": path}
+    return {**os.environ, WORKER: str(number), SHARED_BY: str(count), "PYTHONPATH": path}
 
 
 async def supervise(settings: Settings, count: int, command: Sequence[str] | None = None) -> None:
@@ -138,9 +141,11 @@ class Supervisor:
     def __init__(self, command: Sequence[str]) -> None:
         self.command = list(command)
         self.running: dict[int, asyncio.subprocess.Process] = {}
+        self.count = 1
 
     async def run(self, count: int) -> None:
         """Workers 1..count until cancelled, or WorkerRefused; then stop every one."""
+        self.count = count
         keepers = [
             asyncio.create_task(self.keep(number), name=f"worker {number}")
             for number in range(1, count + 1)
@@ -181,7 +186,10 @@ class Supervisor:
     async def start(self, number: int) -> asyncio.subprocess.Process:
         """Worker `number`, with a pipe for its standard input that closes if this ends."""
         process = await asyncio.create_subprocess_exec(
-            *self.command, env=worker_env(number), stdin=asyncio.subprocess.PIPE, process_group=0
+            *self.command,
+            env=worker_env(number, self.count),
+            stdin=asyncio.subprocess.PIPE,
+            process_group=0,
         )  # in a group of its own: the terminal's Ctrl+C reaches only us
         self.running[number] = process
         log.info("supervisor: worker %d started (pid %d)", number, process.pid)

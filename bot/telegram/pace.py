@@ -7,11 +7,14 @@ Every reply and every outbox send waits here for its turn first: a turn in its c
 once; paid sends skip it). Turns go in the order asked, so a burst of replies queues ahead
 of the outbox, which stops claiming while this queue is longer than its lookahead.
 Each limit is a virtual schedule (GCRA): times are the pace's clock (monotonic seconds).
+The workers of `run --workers N` each take 1/N of the bot's rate (their chats' turns stay
+their own: a chat's updates may reach any worker, so two can answer in one chat at once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +23,12 @@ BURST = 5  # of them at once after a quiet moment
 CHAT_RATE = 1.0  # messages a second in one chat
 CHAT_BURST = 3  # of them at once
 FORGET_EVERY = 60.0  # seconds between sweeps of chats back at rest
+SHARED_BY = "LOYALTY_BOT_WORKERS"  # how many processes serve the bot (set by `run --workers`)
+
+
+def processes_sharing() -> int:
+    """How many processes share the bot's rate: the workers of `run --workers N`, else 1."""
+    return max(1, int(os.environ.get(SHARED_BY) or 1))
 
 
 class LocalPace:
@@ -46,13 +55,16 @@ class Pace:
 
     def __init__(
         self,
-        rate: float = RATE,
-        burst: int = BURST,
+        rate: float | None = None,
+        burst: int | None = None,
         chat_rate: float = CHAT_RATE,
         chat_burst: int = CHAT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        share = processes_sharing()  # rate and burst unset: this process's share of the bot's
+        rate = RATE / share if rate is None else rate
+        burst = max(1, BURST // share) if burst is None else burst
         if rate <= 0 or chat_rate <= 0 or burst < 1 or chat_burst < 1:
             raise ValueError("pace: rates must be positive and bursts at least 1")
         self.bulk = LocalPace(1 / rate, (burst - 1) / rate)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram.pace import FORGET_EVERY, Pace
+from bot.telegram.pace import FORGET_EVERY, SHARED_BY, Pace
+from bot.workers import worker_env
 
 
 class FakeTime:
@@ -89,3 +90,15 @@ def test_nonsense_limits_are_refused():
         Pace(rate=0)
     with pytest.raises(ValueError, match="at least 1"):
         Pace(chat_burst=0)
+
+
+async def test_each_of_two_workers_takes_half_the_bots_rate(time, monkeypatch):
+    monkeypatch.setenv(SHARED_BY, "2")  # as `run --workers 2` sets it for each worker
+    pace = Pace(clock=time.clock, sleep=time.sleep)
+    times = await went_at(pace, time, list(range(5)))
+    assert times == [0, 0, round(1 / 15, 6), round(2 / 15, 6), round(3 / 15, 6)]  # 2 at once
+    assert await went_at(pace, time, [7] * 4) == [0.066667, 0.133333, 0.2, 1.0]  # 15 a second
+
+
+def test_a_worker_is_told_how_many_share_the_bot():
+    assert worker_env(2, 3)[SHARED_BY] == "3"
