@@ -121,7 +121,11 @@ async def challenge_board(
     they may join (over ones and ended automatic windows left out)."""
     async with uow:
         standings = await _standings(uow, program, member, now)
-    return [s for s in standings if s.window is None or now < s.window.ends]
+    return [
+        s
+        for s in standings
+        if not _over(s.challenge, program, now) and (s.window is None or now < s.window.ends)
+    ]
 
 
 async def ending_standings(

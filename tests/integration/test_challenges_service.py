@@ -294,6 +294,9 @@ async def test_rolling_windows_start_at_join_fixed_ones_count_the_whole_window(d
         now=NOW + 16 * 24 * HOUR,  # the second week is over too, but completed: once
     )
     assert not completed.new
+    april = datetime(2026, 4, 2, tzinfo=NOW.tzinfo)
+    bob = await new_member(SqlUnitOfWork(database), program, 2, now=april)
+    assert list(await board(database, program, bob, april)) == ["week"]  # March is over
     with pytest.raises(NotFound):  # over, or not opt-in: nothing to join
         await join_challenge(
             SqlUnitOfWork(database),
