@@ -42,8 +42,8 @@ class PointsOut(Exact):
 
     issued: dict[str, int] = Field(
         description="credits by kind: purchase, signup, referral, "
-        "milestone, bonus, surprise, adjustment, action, birthday, promotion (the extra points "
-        "of promotions on receipts)"
+        "milestone, bonus, surprise, adjustment, action, birthday, challenge (bonuses of "
+        "challenges completed), promotion (the extra points of promotions on receipts)"
     )
     issued_total: int
     redeemed: int
