@@ -377,3 +377,23 @@ async def test_challenge_ending_nudges_members_at_least_halfway(database, progra
     assert due[bob.id].kind == "referral_reminder"
     assert await queue_nudges(SqlUnitOfWork(database), program, late) == 2
     assert len(await told(database, "nudge_challenge_ending")) == 1
+
+
+async def test_the_window_key_completes_once_between_open_transactions(database, program):
+    """Below the member lock: two transactions completing one window at once, the second
+    waiting on the first's key, complete it once."""
+    ann = await new_member(SqlUnitOfWork(database), program, 1)
+    start = datetime(2026, 3, 1, 5, tzinfo=NOW.tzinfo)
+
+    async def complete() -> bool:
+        async with SqlUnitOfWork(database) as uow:
+            done = await uow.challenges.complete(ann.id, "pair", start, NOW)
+            await asyncio.sleep(0.05)  # still open while the other tries
+            return done
+
+    assert sorted(await asyncio.gather(complete(), complete())) == [False, True]
+    async with SqlUnitOfWork(database) as uow:
+        assert await uow.challenges.mark_halfway(ann.id, "pair", start, NOW) is False
+        [mark] = await uow.challenges.marks(ann.id, ann.id)
+    assert mark.completed_at == NOW
+    assert mark.halfway_at is None
