@@ -93,6 +93,7 @@ def _members(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> F
     figure, axes = _figure(texts["members_title"])
     axes.plot(days, [week.members for week in weeks], marker="o", label=texts["members"])
     axes.plot(days, [week.active for week in weeks], marker="o", label=texts["active"])
+    _whole(axes)
     _by_week(axes, texts)
     axes.legend(fontsize="small")
     return figure
@@ -111,6 +112,7 @@ def _points(weeks: Sequence[Week], days: list[str], texts: dict[str, str]) -> Fi
     for offset, (key, values) in enumerate(series.items()):
         axes.bar([i + offset * width for i in range(len(weeks))], values, width, label=texts[key])
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(weeks))], days)
+    _whole(axes)
     _by_week(axes, texts)
     axes.legend(fontsize="small")
     return figure
@@ -120,6 +122,7 @@ def _tiers(by_tier: Mapping[str, int], texts: dict[str, str]) -> Figure:
     """A bar per tier: its members at the period's end."""
     figure, axes = _figure(texts["tiers_title"])
     axes.bar(list(by_tier), list(by_tier.values()), color="tab:purple")
+    _whole(axes)
     return figure
 
 
@@ -150,6 +153,13 @@ def _surveys(scores: Satisfaction, texts: dict[str, str]) -> Figure:
     axes.axhline(0, color="grey", linewidth=0.8)
     axes.set_ylim(-100, 110)
     return figure
+
+
+def _whole(axes: Axes) -> None:
+    """A y axis of counts: whole numbers only (no "0.25 members" on a small program)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _by_week(axes: Axes, texts: dict[str, str]) -> None:

@@ -14,3 +14,15 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert (length, kind) == (13, b"IHDR")
     assert data[-8:-4] == b"IEND"
     return width, height
+
+
+def coloured_share(data: bytes) -> float:
+    """The share of a PNG's pixels in a saturated colour (bars, lines, markers): axes, grid
+    and text are black, grey or white, so an empty chart scores about 0."""
+    import io
+
+    from matplotlib.image import imread
+
+    pixels = imread(io.BytesIO(data), format="png")[..., :3]
+    spread = pixels.max(axis=2) - pixels.min(axis=2)
+    return float((spread > 0.25).mean())

@@ -9,7 +9,7 @@ import pytest
 
 from bot.charts import DPI, HEIGHT_IN, WIDTH_IN
 from bot.cli import main
-from tests.png import png_size
+from tests.png import coloured_share, png_size
 
 PERIOD = ["--since", "2026-02-01", "--until", "2026-03-01"]
 FILES = ["members.png", "points.png", "revenue.png", "surveys.png", "tiers.png"]
@@ -26,7 +26,8 @@ def test_charts_are_written_beside_the_report(
     for name in FILES:
         data = (folder / name).read_bytes()
         assert png_size(data) == (int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
-        assert len(data) > 10_000, name
+        if name != "surveys.png":  # no survey answers in this data: no bar to draw
+            assert coloured_share(data) > 0.001, name  # something drawn, not empty axes
 
 
 def test_charts_that_cannot_be_made_exit_2_in_one_line(
