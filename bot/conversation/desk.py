@@ -17,6 +17,7 @@ from bot.conversation.handlers import (
     adjust,
     broadcast,
     claims,
+    dashboard,
     feedback,
     sale,
     staff,
@@ -39,6 +40,7 @@ STAFF: Routes[Clerk] = include(
     feedback.FEATURE,
     stats.FEATURE,
     claims.FEATURE,
+    dashboard.FEATURE,
 )
 
 
