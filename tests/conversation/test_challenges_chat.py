@@ -159,3 +159,14 @@ async def test_history_names_the_challenge_in_the_members_language(bot, challeng
         )
     history = await text_of(bot, said(ANA, "/history"))
     assert "2 mar 2026 · Reto cumplido (Tres visitas): <b>+100</b>" in history
+
+
+async def test_a_fixed_opt_in_challenge_shows_its_last_day_before_joining(ctx):
+    march = dataclasses.replace(THREE, opt_in=True)
+    bot = Conversation(
+        dataclasses.replace(ctx, program=dataclasses.replace(ctx.program, challenges=(march,)))
+    )
+    await joined(bot, ctx, ANN)
+    message = await _challenges(bot)
+    assert "Make 3 purchases · reward: +100 points\nUntil Mar 31, 2026: tap Join" in message.text
+    assert [[b.text for b in row] for row in message.buttons] == [["✅ Join “Three visits”"]]
