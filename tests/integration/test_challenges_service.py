@@ -397,3 +397,18 @@ async def test_the_window_key_completes_once_between_open_transactions(database,
         [mark] = await uow.challenges.marks(ann.id, ann.id)
     assert mark.completed_at == NOW
     assert mark.halfway_at is None
+
+
+async def test_a_reward_out_of_stock_still_pays_the_bonus(database, program, caplog):
+    one = Challenge(
+        "one", "First visit", "purchases", Decimal(1), bonus=10, reward="coffee", **MARCH
+    )
+    rewards = tuple(replace(r, stock=0) if r.id == "coffee" else r for r in program.rewards)
+    program = replace(with_challenges(program, one), rewards=rewards)
+    ann = await new_member(SqlUnitOfWork(database), program, 1)
+    await buy_at(database, program, ann, "R1", NOW)
+    [completed] = await told(database, "challenge_completed")
+    assert (completed["points"], completed["reward"], completed["code"]) == (10, None, None)
+    assert await scalar(database, select(func.count()).select_from(VoucherRow)) == 0
+    assert "challenge one of member" in caplog.text
+    assert await balance(SqlUnitOfWork(database), ann) == 50 + 15 + 10
