@@ -44,7 +44,7 @@ from domain.errors import InsufficientPoints, InvalidRequest, NotFound
 from domain.periods import BadPeriod, local_today, named_period, previous
 from domain.services.audit import latest_actions
 from domain.services.broadcasts import cancel_broadcast, recent_broadcasts
-from domain.services.dashboard import search_members, take_login
+from domain.services.dashboard import login_key, search_members, take_login
 from domain.services.members import member_by_code
 from domain.services.metrics import program_metrics
 from domain.services.points import account_summary, adjust_points, history
@@ -66,6 +66,7 @@ def dashboard_pages(site: Site) -> APIRouter:
     """The dashboard's routes over `site`."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     key = session_key(site.settings.bot_token)
+    links = login_key(site.settings.card_key)
 
     async def period_figures(period: Hashable) -> PeriodFigures:
         """A period's key figures against the period before, and its charts: three reads on
@@ -136,7 +137,7 @@ def dashboard_pages(site: Site) -> APIRouter:
         """Take the one-time token and open an 8 h session; a used or old one is refused."""
         token = (await read_form(request) or {}).get("token", "")[:64]
         try:
-            telegram_id = await take_login(site.writer(), token, site.clock())
+            telegram_id = await take_login(site.writer(), token, site.clock(), links)
         except InvalidRequest:
             return refused(403, "link_used")
         if telegram_id not in site.settings.admins:

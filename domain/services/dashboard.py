@@ -1,11 +1,15 @@
 """The merchant dashboard's own use cases: one-time login links, and finding members.
 
-A login link carries a random token; only its hash is stored, and taking it is one
-conditional update (unused, unexpired), so a link signs in once and a copy of it fails.
+A login link carries a random token and its signature (HMAC-SHA256 under a key only the
+bot knows, so a made-up link is refused before the database is asked); only the token's
+hash is stored, and taking it is one conditional update (unused, unexpired), so a link
+signs in once and a copy of it fails.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -21,19 +25,30 @@ from domain.services.staff import actor
 
 LOGIN_LIFETIME = timedelta(minutes=5)
 SEARCH_LIMIT = 20
+SIGNATURE_HEX = 16  # 64 bits, beside a 192-bit random token
+SEPARATOR = "."  # not in a url-safe token
 
 
-async def issue_login(uow: UnitOfWork, telegram_id: int, now: datetime) -> str:
-    """A new one-time login token for an admin, valid LOGIN_LIFETIME."""
+def login_key(code_key: bytes) -> bytes:
+    """The key login links are signed with, derived from the bot's key for signed codes
+    (domain.card_codes.card_key), which the chat and the web pages both hold."""
+    return hmac.new(code_key, b"dashboard login links", hashlib.sha256).digest()
+
+
+async def issue_login(uow: UnitOfWork, telegram_id: int, now: datetime, key: bytes) -> str:
+    """A new signed one-time login token for an admin, valid LOGIN_LIFETIME."""
     token = secrets.token_urlsafe(24)
     async with uow:
         await uow.staff.add_login(token_hash(token), telegram_id, now, now + LOGIN_LIFETIME)
-    return token
+    return f"{token}{SEPARATOR}{_signature(key, token)}"
 
 
-async def take_login(uow: UnitOfWork, token: str, now: datetime) -> int:
-    """The admin a login token was made for, using it up; InvalidRequest when it is
-    unknown, used or expired."""
+async def take_login(uow: UnitOfWork, signed: str, now: datetime, key: bytes) -> int:
+    """The admin a signed login token was made for, using it up; InvalidRequest when it is
+    forged, unknown, used or expired."""
+    token, _, signature = signed.rpartition(SEPARATOR)
+    if not token or not hmac.compare_digest(signature.encode(), _signature(key, token).encode()):
+        raise InvalidRequest("login link forged")
     async with uow:
         telegram_id = await uow.staff.take_login(token_hash(token), now)
         if telegram_id is None:
@@ -60,3 +75,7 @@ async def search_members(uow: UnitOfWork, typed: str, limit: int = SEARCH_LIMIT)
         named = await uow.members.search(text, limit)
     found = {m.id: m for m in [*exact, *named] if m.forgotten_at is None}
     return list(found.values())[:limit]
+
+
+def _signature(key: bytes, token: str) -> str:
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:SIGNATURE_HEX]

@@ -16,7 +16,7 @@ from bot.web.site import WebSettings
 from domain.broadcasts import BroadcastContent
 from domain.segments import Segment
 from domain.services.broadcasts import get_broadcast, queue_broadcast
-from domain.services.dashboard import LOGIN_LIFETIME, issue_login
+from domain.services.dashboard import LOGIN_LIFETIME, issue_login, login_key
 from domain.services.members import update_settings
 from domain.services.points import account_summary
 from storage.uow import SqlUnitOfWork
@@ -25,6 +25,7 @@ from tests.integration.helpers import buy, line, new_member
 
 ADMIN = 900
 TOKEN = "123456:DASHBOARD-test-token"
+LINKS = login_key(b"k" * 32)  # the key the app signs login links with (its card key's)
 
 
 class Clock:
@@ -59,7 +60,7 @@ async def http(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
 
 async def sign_in(http: httpx.AsyncClient, database, telegram_id: int = ADMIN) -> httpx.Response:
     """Open a fresh login link and post its form, as the page's script does."""
-    token = await issue_login(SqlUnitOfWork(database), telegram_id, NOW)
+    token = await issue_login(SqlUnitOfWork(database), telegram_id, NOW, LINKS)
     page = await http.get(f"/dashboard/login/{token}")
     assert page.status_code == 200
     assert f'value="{token}"' in page.text
@@ -73,7 +74,7 @@ def csrf_of(page: httpx.Response) -> str:
 
 
 async def test_a_login_link_opens_an_8_hour_strict_http_only_session_once(http, database):
-    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW)
+    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW, LINKS)
     answer = await http.post("/dashboard/login", data={"token": token})
     assert answer.status_code == 303
     assert answer.headers["location"] == "/dashboard/metrics"
@@ -113,7 +114,7 @@ async def test_the_session_cookie_is_secure_when_web_url_or_the_request_is_https
 
 
 async def test_an_old_link_or_someone_no_longer_admin_is_refused(http, database, clock):
-    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW)
+    token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW, LINKS)
     clock.now = NOW + LOGIN_LIFETIME
     assert (await http.post("/dashboard/login", data={"token": token})).status_code == 403
     clock.now = NOW

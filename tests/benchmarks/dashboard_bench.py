@@ -28,7 +28,7 @@ from sqlalchemy import text
 from bot.api.app import create_api
 from bot.web.site import WebSettings
 from domain.program_file import default_program_path, load_program
-from domain.services.dashboard import issue_login
+from domain.services.dashboard import issue_login, login_key
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
 from tests.benchmarks.metrics_bench import END, load, options
@@ -57,7 +57,7 @@ async def pages(url: str) -> list[tuple[str, list[float]]]:
         async with database.writer.begin() as conn:  # the generated members have no names
             await conn.execute(text(NAMES))
             await conn.execute(text(f"UPDATE members SET code = '{MEMBER_CODE}' WHERE id = 7"))
-        token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW)
+        token = await issue_login(SqlUnitOfWork(database), ADMIN, NOW, login_key(b"k" * 32))
         transport = httpx.ASGITransport(app=api)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             await http.post("/dashboard/login", data={"token": token})

@@ -12,8 +12,9 @@ import pytest
 from bot.conversation.actions import Send
 from bot.conversation.core import Conversation
 from bot.conversation.menus import staff_commands, staff_menus
+from domain.card_codes import card_key
 from domain.errors import InvalidRequest
-from domain.services.dashboard import take_login
+from domain.services.dashboard import login_key, take_login
 from messages.render import render
 from tests.conversation.conftest import ADMIN, ANN, CASHIER, OTHER, UNKNOWN, hire, said, text_of
 
@@ -34,9 +35,10 @@ async def test_an_admin_gets_a_link_that_signs_in_once(admin_desk, ctx):
     assert link.url is not None
     assert link.url.startswith(f"{WEB_URL}/dashboard/login/")
     token = link.url.rsplit("/", 1)[1]
-    assert await take_login(ctx.writer(), token, ctx.clock()) == ADMIN.id
+    key = login_key(card_key(ctx.secret))  # as the web pages check it
+    assert await take_login(ctx.writer(), token, ctx.clock(), key) == ADMIN.id
     with pytest.raises(InvalidRequest):
-        await take_login(ctx.writer(), token, ctx.clock())
+        await take_login(ctx.writer(), token, ctx.clock(), key)
     [again] = await admin_desk.handle(said(ADMIN, "/dashboard"))
     assert again.buttons[0][0].url != link.url  # a new link each time
 

@@ -20,7 +20,7 @@ from domain.earning import PurchaseLine
 from domain.program_file import default_program_path, load_program
 from domain.segments import Segment
 from domain.services.broadcasts import queue_broadcast
-from domain.services.dashboard import issue_login
+from domain.services.dashboard import issue_login, login_key
 from domain.services.members import join, update_settings
 from domain.services.points import account_summary
 from domain.services.purchases import MERCHANT, MemberRef, ReceiptIn, record_purchase
@@ -86,7 +86,8 @@ def shop(live: LiveServer) -> dict[str, str]:
 
 
 def login_link(live: LiveServer) -> str:
-    token = live.run(lambda uow: issue_login(uow, ADMIN, datetime.now(UTC)))
+    key = login_key(card_key(button_secret(BOT_TOKEN)))
+    token = live.run(lambda uow: issue_login(uow, ADMIN, datetime.now(UTC), key))
     return f"{live.url}/dashboard/login/{token}"
 
 

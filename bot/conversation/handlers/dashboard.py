@@ -1,7 +1,7 @@
 """/dashboard for admins: a one-time link that opens the merchant dashboard in a browser.
 
-The link (under WEB_URL) carries a random token stored only as a hash; it signs in once
-within 5 minutes (domain.services.dashboard), and the page it opens sets the session
+The link (under WEB_URL) carries a random token, signed, stored only as a hash; it signs in
+once within 5 minutes (domain.services.dashboard), and the page it opens sets the session
 (bot.web.dashboard). It rides in a URL button, so Telegram shows no preview of it.
 """
 
@@ -12,7 +12,8 @@ from bot.conversation.clerk import Clerk
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
 from bot.conversation.routes import Feature
-from domain.services.dashboard import LOGIN_LIFETIME, issue_login
+from domain.card_codes import card_key
+from domain.services.dashboard import LOGIN_LIFETIME, issue_login, login_key
 from messages.render import render
 
 LOGIN_PATH = "/dashboard/login/"
@@ -22,7 +23,8 @@ async def dashboard_command(ctx: Context, event: Incoming, clerk: Clerk) -> list
     """A fresh one-time login link, or how to turn the dashboard on when WEB_URL is unset."""
     if ctx.web_url is None:
         return [Send(event.chat_id, render("dashboard_off", clerk.locale))]
-    token = await issue_login(ctx.writer(), clerk.telegram_id, ctx.clock())
+    key = login_key(card_key(ctx.secret))
+    token = await issue_login(ctx.writer(), clerk.telegram_id, ctx.clock(), key)
     minutes = int(LOGIN_LIFETIME.total_seconds() // 60)
     link = Button(render("dashboard_button", clerk.locale), url=f"{ctx.web_url}{LOGIN_PATH}{token}")
     return [
