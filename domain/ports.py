@@ -94,11 +94,13 @@ class Standing:
 
 @dataclass(frozen=True)
 class MemberAccount:
-    """A member with their balance and tier credits in a window, read (and locked) at once."""
+    """A member with their balance and tier credits in a window, read (and locked) at once,
+    and the cause they round purchases up for (None: they do not)."""
 
     member: Member
     balance: int
     tier_credits: int
+    round_up: str | None = None
 
 
 @dataclass(frozen=True)

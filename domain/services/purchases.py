@@ -299,7 +299,8 @@ class _Run:
     async def load(
         cls, uow: UnitOfWork, program: Program, jobs: Sequence[_Job], now: datetime
     ) -> _Run:
-        """Lock the jobs' members and accounts (two reads with the receipts seen before)."""
+        """Lock the jobs' members and accounts (with their round-up causes), then read the
+        receipts seen before and, when the program has stamp cards, the members' cards."""
         keys = set()
         for job in jobs:
             try:
@@ -307,16 +308,18 @@ class _Run:
             except InvalidRequest:  # refused when its turn comes
                 continue
         books: dict[MemberKey, _Book] = {}
+        causes: dict[int, str] = {}
         for account in await uow.ledger.lock_accounts(keys, window_start(program, now)):
             member = account.member
             book = _Book(member, member, account.balance, account.tier_credits)
             books.update((key, book) for key in member_keys(member))
+            if account.round_up is not None:
+                causes[member.id] = account.round_up
         fresh = [job for job in jobs if job.held_id is None]
         seen = await _seen(uow, fresh) if fresh else {}
         member_ids = {book.member.id for book in books.values()}
         stamp_cards = await StampRun.load(uow, program, member_ids)
-        round_ups = await RoundUpRun.load(uow, program, member_ids)
-        return cls(program, now, jobs, books, seen, stamp_cards, round_ups)
+        return cls(program, now, jobs, books, seen, stamp_cards, RoundUpRun(program, causes))
 
     async def record(self, uow: UnitOfWork) -> list[PurchaseOutcome | LoyaltyError]:
         """Take the jobs up to the first whose purchase qualifies a referral, write what they

@@ -2,7 +2,8 @@
 points are rounded down to a multiple of `[donations] round_up_to`, the remainder given to
 that cause in the purchase's own transaction (37 earned: 30 kept, 7 donated).
 
-The purchase pipeline loads the run's members' choices once (`RoundUpRun.load`), splits
+The purchase pipeline reads the run's members' choices with their locked accounts (one read,
+`MemberAccount.round_up`), splits
 each receipt's points in memory (`RoundUpRun.split`) and writes the donations after the
 receipts' credits (`RoundUpRun.write`): a `donation` debit taken from the receipt's own lot
 and its donation row, as a donation in /donate. A refund takes back its share of the points
@@ -11,7 +12,7 @@ the member kept (`kept_points`); what was given stays with the cause.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,18 +39,8 @@ class RoundUpRun:
     """The round-up causes of a run's members, and the gifts its receipts make."""
 
     program: Program
-    causes: Mapping[int, str]
+    causes: Mapping[int, str]  # member id -> the cause they chose
     gifts: list[_Gift] = field(default_factory=list)
-
-    @classmethod
-    async def load(
-        cls, uow: UnitOfWork, program: Program, member_ids: Collection[int]
-    ) -> RoundUpRun:
-        """The members' chosen causes in one read (none when the program has no causes)."""
-        found = (
-            await uow.causes.round_up_causes(member_ids) if program.causes and member_ids else {}
-        )
-        return cls(program, found)
 
     def split(self, member_id: int, points: int, lot: int | None) -> dict[str, object]:
         """Round a receipt's points down for the member's cause: the answer's `round_up`

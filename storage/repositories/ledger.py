@@ -27,6 +27,7 @@ from storage.tables import (
     EntryRow,
     LotRow,
     MemberRow,
+    RoundUpRow,
     TierCreditRow,
     TransactionRow,
 )
@@ -56,6 +57,10 @@ LOCK_ACCOUNTS = (
         MemberRow.__table__,
         ACCOUNTS.balance.label("account_balance"),
         WINDOW_CREDITS.label("window_credits"),
+        select(RoundUpRow.cause_id)
+        .where(RoundUpRow.member_id == MEMBERS.id)
+        .scalar_subquery()
+        .label("round_up_cause"),
     )
     .join(AccountRow.__table__, ACCOUNTS.member_id == MEMBERS.id)
     .where(*NAMED)
@@ -269,8 +274,8 @@ class SqlLedger:
     async def lock_accounts(
         self, keys: Collection[MemberKey], credits_since: datetime
     ) -> Sequence[MemberAccount]:
-        """The members `keys` name with their balances and tier credits after
-        `credits_since`, in one read; members and accounts locked until commit, in id
+        """The members `keys` name with their balances, tier credits after `credits_since`
+        and round-up causes, in one read; members and accounts locked until commit, in id
         order (as a credit's update would lock an account)."""
         if not keys:
             return []
@@ -278,7 +283,9 @@ class SqlLedger:
             LOCK_ACCOUNTS, {**named_params(keys), "credits_since": credits_since}
         )
         return [
-            MemberAccount(to_member(row), row.account_balance, int(row.window_credits))
+            MemberAccount(
+                to_member(row), row.account_balance, int(row.window_credits), row.round_up_cause
+            )
             for row in rows
         ]
 
