@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from bot.api.app import create_api
 from bot.web.sessions import COOKIE, SESSION_SECONDS
@@ -19,6 +20,7 @@ from domain.services.broadcasts import get_broadcast, queue_broadcast
 from domain.services.dashboard import LOGIN_LIFETIME, issue_login, login_key
 from domain.services.members import update_settings
 from domain.services.points import account_summary
+from storage.tables import SurveyCommentRow, SurveySendRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.integration.helpers import buy, line, new_member
@@ -275,3 +277,32 @@ async def test_comments_audit_sign_out_and_spanish(http, database, program):
     out = await http.post("/dashboard/logout", data={"csrf": csrf_of(audit)})
     assert out.status_code == 303
     assert (await http.get("/dashboard/audit")).status_code == 401
+
+
+async def test_survey_comments_are_listed_escaped_with_the_member(http, database, program):
+    member = await new_member(SqlUnitOfWork(database), program, 1)
+    async with database.writer.begin() as conn:
+        send_id = (
+            await conn.execute(
+                insert(SurveySendRow)
+                .values(
+                    survey_id="after_purchase",
+                    member_id=member.id,
+                    trigger="purchase",
+                    reference="R-1",
+                    created_at=NOW,
+                    due_at=NOW,
+                )
+                .returning(SurveySendRow.id)
+            )
+        ).scalar_one()
+        await conn.execute(
+            insert(SurveyCommentRow).values(
+                send_id=send_id, question="csat", score=2, text="Cold <coffee>", created_at=NOW
+            )
+        )
+    await sign_in(http, database)
+    page = await http.get("/dashboard/comments")
+    assert "Cold &lt;coffee&gt;" in page.text
+    assert f'href="/dashboard/members/{member.code}"' in page.text
+    assert "CSAT 2" in page.text

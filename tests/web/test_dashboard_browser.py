@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import insert
 
 from bot.app import button_secret
 from bot.web.site import WebSettings
@@ -25,6 +26,7 @@ from domain.services.members import join, update_settings
 from domain.services.points import account_summary
 from domain.services.purchases import MERCHANT, MemberRef, ReceiptIn, record_purchase
 from storage.database import Database
+from storage.tables import SurveyCommentRow, SurveySendRow
 from tests.web.conftest import BOT_TOKEN, WIDTHS, LiveServer, screenshot
 
 ADMIN = 7001
@@ -73,6 +75,7 @@ def shop(live: LiveServer) -> dict[str, str]:
                 merchant=MERCHANT,
             )
             codes[name] = joined.member.code or ""
+            await comment(live, joined.member.id, telegram_id, now)
         await queue_broadcast(
             uow,
             BroadcastContent(text="Double points this weekend"),
@@ -83,6 +86,31 @@ def shop(live: LiveServer) -> dict[str, str]:
         return codes
 
     return live.run(work)
+
+
+async def comment(live: LiveServer, member_id: int, telegram_id: int, at: datetime) -> None:
+    """A survey comment of the member, as the chat stores one after a low score."""
+    async with live.database.writer.begin() as conn:
+        send_id = (
+            await conn.execute(
+                insert(SurveySendRow)
+                .values(
+                    survey_id="after_purchase",
+                    member_id=member_id,
+                    trigger="purchase",
+                    reference=f"R-{telegram_id}",
+                    created_at=at,
+                    due_at=at,
+                )
+                .returning(SurveySendRow.id)
+            )
+        ).scalar_one()
+        text = "The queue was long" if telegram_id % 2 else "Shoes a size too small"
+        await conn.execute(
+            insert(SurveyCommentRow).values(
+                send_id=send_id, question="csat", score=2, text=text, created_at=at
+            )
+        )
 
 
 def login_link(live: LiveServer) -> str:
@@ -187,5 +215,7 @@ def test_every_page_at_phone_and_desktop_width(live, new_page):
         for name, path in pages.items():
             page.goto(live.url + path)
             expect(page.locator("h1")).to_be_visible()
+            if name == "comments":
+                expect(page.locator("#comments")).to_contain_text("The queue was long")
             if width == WIDTHS["phone"] or name in ("broadcasts", "comments", "audit"):
                 screenshot(page, f"dashboard-{name}-{width}")
