@@ -159,3 +159,24 @@ def test_a_customer_gets_403(live, new_page):
     assert (live.url + "/scanner/screen/start", 403) in answers
     expect(page.locator("[data-scan]")).to_have_count(0)
     screenshot(page, "scanner-customer-403-390")
+
+
+def test_a_sale_typed_in_spanish_at_desktop_width(live, new_page):
+    member_id, code = customer(live)
+    before = balance(live, member_id)
+    page = new_page(Telegram(init_data(CASHIER, "es")), WIDTHS["desktop"])
+    page.goto(live.url + "/scanner/")
+    expect(page.locator("[data-scan]")).to_have_text("📷 Escanear tarjeta o vale")
+    screenshot(page, "scanner-start-1280")
+    page.locator("#typed-code").fill(code.lower())
+    page.get_by_role("button", name="Buscar").click()
+    page.locator("#amount").fill("19,90")
+    page.locator("#category").select_option("shoes")
+    screenshot(page, "scanner-member-1280")
+    page.get_by_role("button", name="Siguiente").click()
+    expect(page.get_by_role("button", name="Registrar la venta")).to_be_visible()
+    screenshot(page, "scanner-confirm-1280")
+    page.get_by_role("button", name="Registrar la venta").click()
+    expect(page.locator("[data-recorded]")).to_be_visible()
+    screenshot(page, "scanner-done-1280")
+    assert balance(live, member_id) > before
