@@ -13,7 +13,6 @@ must evaluate the route annotations.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -208,7 +207,7 @@ def scanner_pages(site: Site) -> APIRouter:
                 ReceiptIn(
                     body.receipt,
                     MemberRef("member_code", normalize_code(body.member)),
-                    [PurchaseLine("sale", body.category, 1, Decimal(amount))],
+                    [PurchaseLine("sale", body.category, 1, amount)],
                     store=f"telegram:{who.telegram_id}",
                 ),
                 now=site.clock(),
