@@ -534,18 +534,34 @@ class ChallengeMark:
 
 class ChallengeRepository(Protocol):
     """Challenge joins and windows, and what progress is counted from, for the members
-    `first_id`..`last_id` (one member: the same id twice)."""
+    `first_id`..`last_id` (one member: the same id twice), or only those `among` them."""
 
     async def join(
         self, member_id: int, challenge_id: str, at: datetime, rejoin_before: datetime | None
     ) -> bool: ...
-    async def joins(self, first_id: int, last_id: int) -> Sequence[ChallengeJoin]: ...
-    async def marks(self, first_id: int, last_id: int) -> Sequence[ChallengeMark]: ...
+    async def joins(
+        self, first_id: int, last_id: int, *, among: Collection[int] | None = None
+    ) -> Sequence[ChallengeJoin]: ...
+    async def marks(
+        self, first_id: int, last_id: int, *, among: Collection[int] | None = None
+    ) -> Sequence[ChallengeMark]: ...
     async def receipts(
-        self, first_id: int, last_id: int, since: datetime, until: datetime
+        self,
+        first_id: int,
+        last_id: int,
+        since: datetime,
+        until: datetime,
+        *,
+        among: Collection[int] | None = None,
     ) -> Sequence[tuple[int, ChallengeReceipt]]: ...
     async def friends(
-        self, first_id: int, last_id: int, since: datetime, until: datetime
+        self,
+        first_id: int,
+        last_id: int,
+        since: datetime,
+        until: datetime,
+        *,
+        among: Collection[int] | None = None,
     ) -> Sequence[tuple[int, datetime]]: ...
     async def mark_halfway(
         self, member_id: int, challenge_id: str, window_start: datetime, at: datetime

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -84,10 +84,12 @@ async def settle_challenges(
 ) -> None:
     """Inside the caller's transaction, after the members' receipts or friends changed:
     tell each member of halfway and completion once per window, and reward completion."""
-    if not program.challenges:
+    if not program.challenges or not members:
         return
-    for member in members:
-        for standing in await _standings(uow, program, member, now):
+    for member, standings in zip(
+        members, await _standings_of(uow, program, members, now), strict=True
+    ):
+        for standing in standings:
             await _settle(uow, program, member, standing, now)
 
 
@@ -168,25 +170,42 @@ async def _standings(
     uow: UnitOfWork, program: Program, member: Member, now: datetime
 ) -> list[Standing]:
     """Every challenge of the program as it stands for the member at `now`."""
-    joined = await _joined(uow, program, member.id, member.id)
-    windows = _windows(program, member.id, member.joined_at, joined)
-    started = [w for _, w in windows if w is not None and w.starts <= now]
-    facts = await _facts(uow, program, member.id, member.id, started)
+    return (await _standings_of(uow, program, [member], now))[0]
+
+
+async def _standings_of(
+    uow: UnitOfWork, program: Program, members: Sequence[Member], now: datetime
+) -> list[list[Standing]]:
+    """`_standings` of each member, in order, read for all of them at once (the same
+    statements for a run's buyers as for one member)."""
+    ids = {member.id for member in members}
+    first, last = min(ids), max(ids)
+    joined = await _joined(uow, program, first, last, ids)
+    windows = [_windows(program, m.id, m.joined_at, joined) for m in members]
+    started = [w for found in windows for _, w in found if w is not None and w.starts <= now]
+    facts = await _facts(uow, program, first, last, started, ids)
     return [
-        _standing(program, member.id, c, w, facts, now)
-        if w is not None
-        else Standing(c, None, None)
-        for c, w in windows
+        [
+            _standing(program, member.id, c, w, facts, now)
+            if w is not None
+            else Standing(c, None, None)
+            for c, w in found
+        ]
+        for member, found in zip(members, windows, strict=True)
     ]
 
 
 async def _joined(
-    uow: UnitOfWork, program: Program, first_id: int, last_id: int
+    uow: UnitOfWork,
+    program: Program,
+    first_id: int,
+    last_id: int,
+    among: Collection[int] | None = None,
 ) -> dict[tuple[int, str], datetime]:
     """When the members joined each opt-in challenge (no read when none is opt-in)."""
     if not any(c.opt_in for c in program.challenges):
         return {}
-    joins = await uow.challenges.joins(first_id, last_id)
+    joins = await uow.challenges.joins(first_id, last_id, among=among)
     return {(j.member_id, j.challenge_id): j.joined_at for j in joins}
 
 
@@ -216,22 +235,25 @@ async def _facts(
     first: int,
     last: int,
     windows: Sequence[Window],
+    among: Collection[int] | None = None,
 ) -> _Facts:
     """The marks, and the receipts and friends over the span of `windows` (none when no
-    window has started), of members `first`..`last`."""
+    window has started), of members `first`..`last` (only those `among` them if given)."""
     receipts: dict[int, list[ChallengeReceipt]] = defaultdict(list)
     friends: dict[int, list[datetime]] = defaultdict(list)
     marks: dict[tuple[int, str, datetime], ChallengeMark] = {}
     if windows:
         since, until = min(w.starts for w in windows), max(w.ends for w in windows)
-        for member_id, receipt in await uow.challenges.receipts(first, last, since, until):
+        found = await uow.challenges.receipts(first, last, since, until, among=among)
+        for member_id, receipt in found:
             receipts[member_id].append(receipt)
         if any(c.kind == "referrals" for c in program.challenges):
-            for member_id, moment in await uow.challenges.friends(first, last, since, until):
+            friended = await uow.challenges.friends(first, last, since, until, among=among)
+            for member_id, moment in friended:
                 friends[member_id].append(moment)
         marks = {
             (m.member_id, m.challenge_id, m.window_start): m
-            for m in await uow.challenges.marks(first, last)
+            for m in await uow.challenges.marks(first, last, among=among)
         }
     return _Facts(marks, receipts, friends)
 

@@ -8,13 +8,14 @@ window start): of two transactions completing the same window, the second finds
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.challenges import ChallengeReceipt
 from domain.earning import PurchaseLine
@@ -23,6 +24,15 @@ from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import ChallengeJoinRow, ChallengeWindowRow, PurchaseRow, ReferralRow
 
 WINDOW_KEY = ("member_id", "challenge_id", "window_start")
+
+
+def _members(
+    column: InstrumentedAttribute[int], first_id: int, last_id: int, among: Collection[int] | None
+) -> ColumnElement[bool]:
+    """Members `first_id`..`last_id`, or only those `among` them when given."""
+    if among is None:
+        return column.between(first_id, last_id)
+    return column.in_(sorted(m for m in among if first_id <= m <= last_id))
 
 
 class SqlChallenges:
@@ -60,18 +70,22 @@ class SqlChallenges:
         )
         return bool(again.rowcount)
 
-    async def joins(self, first_id: int, last_id: int) -> Sequence[ChallengeJoin]:
+    async def joins(
+        self, first_id: int, last_id: int, *, among: Collection[int] | None = None
+    ) -> Sequence[ChallengeJoin]:
         """The challenges the members joined, with when."""
         rows = await self.conn.execute(
             select(
                 ChallengeJoinRow.member_id,
                 ChallengeJoinRow.challenge_id,
                 ChallengeJoinRow.joined_at,
-            ).where(ChallengeJoinRow.member_id.between(first_id, last_id))
+            ).where(_members(ChallengeJoinRow.member_id, first_id, last_id, among))
         )
         return [ChallengeJoin(*row) for row in rows]
 
-    async def marks(self, first_id: int, last_id: int) -> Sequence[ChallengeMark]:
+    async def marks(
+        self, first_id: int, last_id: int, *, among: Collection[int] | None = None
+    ) -> Sequence[ChallengeMark]:
         """The members' windows they were told of (halfway or completed)."""
         rows = await self.conn.execute(
             select(
@@ -80,12 +94,18 @@ class SqlChallenges:
                 ChallengeWindowRow.window_start,
                 ChallengeWindowRow.halfway_at,
                 ChallengeWindowRow.completed_at,
-            ).where(ChallengeWindowRow.member_id.between(first_id, last_id))
+            ).where(_members(ChallengeWindowRow.member_id, first_id, last_id, among))
         )
         return [ChallengeMark(*row) for row in rows]
 
     async def receipts(
-        self, first_id: int, last_id: int, since: datetime, until: datetime
+        self,
+        first_id: int,
+        last_id: int,
+        since: datetime,
+        until: datetime,
+        *,
+        among: Collection[int] | None = None,
     ) -> Sequence[tuple[int, ChallengeReceipt]]:
         """The members' receipts that occurred in `[since, until)` and are not wholly
         refunded, with what was refunded of each."""
@@ -96,7 +116,7 @@ class SqlChallenges:
                 PurchaseRow.lines,
                 PurchaseRow.refunded,
             ).where(
-                PurchaseRow.member_id.between(first_id, last_id),
+                _members(PurchaseRow.member_id, first_id, last_id, among),
                 PurchaseRow.occurred_at >= since,
                 PurchaseRow.occurred_at < until,
                 PurchaseRow.refunded < PurchaseRow.total,
@@ -108,12 +128,18 @@ class SqlChallenges:
         ]
 
     async def friends(
-        self, first_id: int, last_id: int, since: datetime, until: datetime
+        self,
+        first_id: int,
+        last_id: int,
+        since: datetime,
+        until: datetime,
+        *,
+        among: Collection[int] | None = None,
     ) -> Sequence[tuple[int, datetime]]:
         """When each friend the members invited qualified (and was rewarded) in the range."""
         rows = await self.conn.execute(
             select(ReferralRow.referrer_id, ReferralRow.qualified_at).where(
-                ReferralRow.referrer_id.between(first_id, last_id),
+                _members(ReferralRow.referrer_id, first_id, last_id, among),
                 ReferralRow.status == "rewarded",
                 ReferralRow.qualified_at >= since,
                 ReferralRow.qualified_at < until,
