@@ -26,6 +26,7 @@ from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
@@ -115,6 +116,9 @@ def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
 LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
 KEEP_IDLE = 5  # connections kept per engine between units of work
+POOL_TIMEOUT = 30.0  # seconds a unit of work waits for a PostgreSQL connection (as the pool did)
+PG_TURNS = 8  # PostgreSQL units of work at once, and connections each engine keeps idle: at
+# most 3 x 8 checked out of the pool's 30, the rest for the few direct connections
 
 # A unit of work's connection is kept for the next one (`Database.end`), up to KEEP_IDLE
 # per engine: taking it back from the pool and wrapping it again cost a read more than
@@ -160,6 +164,10 @@ class Database:
         self._keep = {
             engine: 0 if isinstance(engine.pool, NullPool) else KEEP_IDLE for engine in self._idle
         }  # NullPool: nothing kept, as asked
+        self.turns: asyncio.Semaphore | None = None  # PostgreSQL: units of work at once
+        if self.writer_queue is None and not isinstance(self.writer.pool, NullPool):
+            self.turns = asyncio.Semaphore(PG_TURNS)
+            self._keep = dict.fromkeys(self._idle, PG_TURNS)
 
     @property
     def dialect(self) -> str:
@@ -169,6 +177,12 @@ class Database:
     async def begin(self, write: bool) -> AsyncConnection:
         """A connection in a new transaction; give it back with `end`.
 
+        On PostgreSQL a unit of work first waits for one of PG_TURNS turns, and each turn's
+        connection is kept for the next (so SQLAlchemy's pool never makes anyone wait): with
+        a burst of updates, 30 connections taken from and given back to the pool in turn
+        cost a read a third more CPU than 8 kept. sqlalchemy.exc.TimeoutError after
+        POOL_TIMEOUT.
+
         A reader's transaction begins with its first statement (SQLAlchemy's autobegin): an
         explicit begin cost a read a fifth of its time, and begins nothing on either
         database (SQLite's reader begins at its first statement, PostgreSQL's reads in
@@ -176,6 +190,26 @@ class Database:
         write lock, both within the busy timeout; if it is not granted in time,
         OperationalError "database is locked" (and nothing is left checked out or queued).
         """
+        turns = self.turns
+        if turns is None:
+            return await self._begin(write)
+        if turns.locked():
+            try:
+                async with asyncio.timeout(POOL_TIMEOUT):
+                    await turns.acquire()
+            except TimeoutError:
+                raise PoolTimeout(
+                    f"no database connection free within {POOL_TIMEOUT:g} s"
+                ) from None
+        else:
+            await turns.acquire()
+        try:
+            return await self._begin(write)
+        except BaseException:
+            turns.release()
+            raise
+
+    async def _begin(self, write: bool) -> AsyncConnection:
         if not write:
             idle = self._idle[self.reader]
             return idle.pop() if idle else await self.reader.connect()
@@ -206,6 +240,8 @@ class Database:
         finally:
             if write and self.writer_queue is not None:
                 self.writer_queue.release()
+            if self.turns is not None:
+                self.turns.release()
 
     async def _connected(self, engine: AsyncEngine, deadline: float | None) -> AsyncConnection:
         """A connection of `engine` with its transaction begun, or none left checked out."""

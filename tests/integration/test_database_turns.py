@@ -1,0 +1,60 @@
+"""PostgreSQL units of work take turns (PG_TURNS at once) and keep their connections: a
+burst of reads and writes all finish, never more than PG_TURNS hold a connection, the
+connections are kept for the next ones, and a unit that gets no turn in time is refused."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from storage import database as database_module
+from storage.database import PG_TURNS, Database
+
+
+async def test_a_burst_takes_turns_and_keeps_its_connections(postgres_url: str) -> None:
+    database = Database(postgres_url)
+    busy = most = 0
+
+    async def unit(write: bool) -> int:
+        nonlocal busy, most
+        conn = await database.begin(write)
+        busy += 1
+        most = max(most, busy)
+        try:
+            value = (await conn.execute(text("SELECT 1"))).scalar_one()
+            await asyncio.sleep(0.001)
+            await (conn.commit() if write else conn.rollback())
+        finally:
+            busy -= 1
+            await database.end(conn, write)
+        return int(value)
+
+    try:
+        results = await asyncio.gather(*(unit(write=i % 3 == 0) for i in range(10 * PG_TURNS)))
+        kept = sum(len(idle) for idle in database._idle.values())
+    finally:
+        await database.dispose()
+    assert results == [1] * (10 * PG_TURNS)
+    assert most == PG_TURNS
+    assert 0 < kept <= 2 * PG_TURNS
+
+
+async def test_no_turn_in_time_is_a_pool_timeout(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "POOL_TIMEOUT", 0.05)
+    database = Database(postgres_url)
+    held = [await database.begin(write=False) for _ in range(PG_TURNS)]
+    try:
+        with pytest.raises(PoolTimeout):
+            await database.begin(write=False)
+        await database.end(held.pop(), write=False)
+        conn = await database.begin(write=False)  # a turn given back is taken again
+        held.append(conn)
+    finally:
+        for conn in held:
+            await database.end(conn, write=False)
+        await database.dispose()
