@@ -26,7 +26,7 @@ from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.integration.helpers import line, new_member
 
-MARCH = {"starts": datetime(2026, 3, 1), "ends": datetime(2026, 4, 1)}
+MARCH_STARTS, MARCH_ENDS = datetime(2026, 3, 1), datetime(2026, 4, 1)
 TEE = line("TEE", "apparel", 1, "10.00")
 
 
@@ -67,8 +67,18 @@ async def rows(database: Database, statement: Any) -> list[Any]:
         return list(await conn.execute(statement))
 
 
-async def test_a_batch_tells_and_rewards_each_buyer_as_if_alone(database, program):
-    three = Challenge("three", "Three visits", "purchases", Decimal(3), bonus=100, **MARCH)
+async def test_a_batch_tells_and_rewards_each_buyer_as_if_alone(
+    database: Database, program: Program
+) -> None:
+    three = Challenge(
+        "three",
+        "Three visits",
+        "purchases",
+        Decimal(3),
+        bonus=100,
+        starts=MARCH_STARTS,
+        ends=MARCH_ENDS,
+    )
     program = replace(program, challenges=(three,))
     ann, bob, cat = await members(database, program, 3, 1)
     for receipt_id in ("A1", "A2"):
@@ -98,8 +108,18 @@ async def test_a_batch_tells_and_rewards_each_buyer_as_if_alone(database, progra
     assert await check_invariants(database) == []
 
 
-async def test_a_batch_reads_the_challenges_once_for_all_its_buyers(database, program):
-    ten = Challenge("ten", "Ten visits", "purchases", Decimal(10), bonus=100, **MARCH)
+async def test_a_batch_reads_the_challenges_once_for_all_its_buyers(
+    database: Database, program: Program
+) -> None:
+    ten = Challenge(
+        "ten",
+        "Ten visits",
+        "purchases",
+        Decimal(10),
+        bonus=100,
+        starts=MARCH_STARTS,
+        ends=MARCH_ENDS,
+    )
     program = replace(program, challenges=(ten,))
     eve, *others = await members(database, program, 4, 11)
 
