@@ -10,9 +10,11 @@ busy timeout bounds a writer's whole wait (queue and lock together): each waitin
 full timeout after the ones queued before it, three writers behind a lock held elsewhere
 once waited 99 s where 30 s was promised.
 
-PostgreSQL: one pool; reads run in autocommit (no BEGIN and ROLLBACK round trips, two of a
-balance read's three). Under READ COMMITTED each statement sees its own snapshot inside a
-transaction too, so a read sees nothing different.
+PostgreSQL: one engine and pool; a read-only unit of work's connection runs in autocommit
+(no BEGIN and ROLLBACK round trips, two of a balance read's three), set on the connection
+when it leaves the pool (an engine-wide option would be an event listener, which sends every
+statement of the engine through SQLAlchemy's event dispatch). Under READ COMMITTED each
+statement sees its own snapshot inside a transaction too, so a read sees nothing different.
 """
 
 from __future__ import annotations
@@ -158,14 +160,12 @@ class Database:
                 "pool_reset_on_return": None,
                 **engine_options,
             }
-            self.writer = create_async_engine(url, **options)
-            self.reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
-        self._idle: dict[AsyncEngine, list[AsyncConnection]] = {self.writer: [], self.reader: []}
-        self._keep = {
-            engine: 0 if isinstance(engine.pool, NullPool) else KEEP_IDLE for engine in self._idle
-        }  # NullPool: nothing kept, as asked
+            self.writer = self.reader = create_async_engine(url, **options)
+        self._idle: dict[bool, list[AsyncConnection]] = {True: [], False: []}  # by `write`
+        pooled = not isinstance(self.writer.pool, NullPool)  # NullPool: nothing kept, as asked
+        self._keep = dict.fromkeys(self._idle, KEEP_IDLE if pooled else 0)
         self.turns: asyncio.Semaphore | None = None  # PostgreSQL: units of work at once
-        if self.writer_queue is None and not isinstance(self.writer.pool, NullPool):
+        if self.writer_queue is None and pooled:
             self.turns = asyncio.Semaphore(PG_TURNS)
             self._keep = dict.fromkeys(self._idle, PG_TURNS)
 
@@ -211,8 +211,8 @@ class Database:
 
     async def _begin(self, write: bool) -> AsyncConnection:
         if not write:
-            idle = self._idle[self.reader]
-            return idle.pop() if idle else await self.reader.connect()
+            idle = self._idle[False]
+            return idle.pop() if idle else await self._reading()
         queue = self.writer_queue
         if queue is None:
             return await self._connected(self.writer, None)
@@ -232,8 +232,8 @@ class Database:
         """Give back a connection from `begin`, its transaction ended (else it is closed, which
         rolls back what is open); the next writer's turn."""
         try:
-            idle = self._idle[conn.engine]
-            if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[conn.engine]:
+            idle = self._idle[write]
+            if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[write]:
                 await conn.close()
             else:
                 idle.append(conn)
@@ -243,9 +243,20 @@ class Database:
             if self.turns is not None:
                 self.turns.release()
 
+    async def _reading(self) -> AsyncConnection:
+        """A new connection for read-only units of work (autocommit on PostgreSQL)."""
+        conn = await self.reader.connect()
+        if self.reader is self.writer:
+            try:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            except BaseException:
+                await conn.close()
+                raise
+        return conn
+
     async def _connected(self, engine: AsyncEngine, deadline: float | None) -> AsyncConnection:
         """A connection of `engine` with its transaction begun, or none left checked out."""
-        idle = self._idle[engine]
+        idle = self._idle[True]
         conn = idle.pop() if idle else await engine.connect()
         try:
             if deadline is not None:
@@ -301,7 +312,7 @@ class Database:
             while idle:
                 await idle.pop().close()
         await self.writer.dispose()
-        if self.writer_queue is not None:  # SQLite's reader has a pool of its own
+        if self.reader is not self.writer:
             await self.reader.dispose()
 
 

@@ -58,3 +58,34 @@ async def test_no_turn_in_time_is_a_pool_timeout(
         for conn in held:
             await database.end(conn, write=False)
         await database.dispose()
+
+
+async def test_reads_are_autocommit_and_writers_still_get_a_transaction(postgres_url: str) -> None:
+    """now() is the transaction's start: it moves between a read's statements, not a write's,
+    also on a connection that served reads and went back to the pool."""
+    database = Database(postgres_url)
+    now = text("SELECT now()")
+
+    async def two_nows(write: bool) -> tuple[object, object]:
+        conn = await database.begin(write)
+        try:
+            first = (await conn.execute(now)).scalar_one()
+            await asyncio.sleep(0.01)
+            second = (await conn.execute(now)).scalar_one()
+            await conn.rollback()
+        finally:
+            await database.end(conn, write)
+        return first, second
+
+    try:
+        first, second = await two_nows(write=False)
+        assert first != second
+        readers = await asyncio.gather(*(database.begin(write=False) for _ in range(PG_TURNS)))
+        for conn in readers:
+            await conn.close()  # back to the pool, not kept: the next writer may get one
+        for _ in range(PG_TURNS):
+            database.turns.release()  # type: ignore[union-attr]
+        writes = await asyncio.gather(*(two_nows(write=True) for _ in range(PG_TURNS)))
+    finally:
+        await database.dispose()
+    assert all(first == second for first, second in writes)
