@@ -91,7 +91,7 @@ def _replay_range(
         database = Database(url)
         try:
             return await replay_members(
-                SqlUnitOfWork(database, read_only=True),
+                SqlUnitOfWork(database, read_only=True, snapshot=True),
                 current,
                 new,
                 since,

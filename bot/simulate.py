@@ -87,7 +87,7 @@ async def run_simulation(
     try:
         if await current_revision(database) is None:
             return None
-        uow = SqlUnitOfWork(database, read_only=True)
+        uow = SqlUnitOfWork(database, read_only=True, snapshot=True)
         if jobs < 2:
             return await simulate(uow, current, new, since, until)
         replayer, parts = process_replayer(settings.database_url, current, new, since, until, jobs)

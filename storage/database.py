@@ -117,6 +117,7 @@ def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
 
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
 LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
+READS = "loyalty_reads"  # connection.info: a read-only units' connection (autocommit on PG)
 KEEP_IDLE = 5  # connections kept per engine between units of work
 POOL_TIMEOUT = 30.0  # seconds a unit of work waits for a PostgreSQL connection (as the pool did)
 PG_TURNS = 8  # PostgreSQL units of work at once, and connections each engine keeps idle: at
@@ -174,8 +175,10 @@ class Database:
         """'sqlite' or 'postgresql'."""
         return self.writer.dialect.name
 
-    async def begin(self, write: bool) -> AsyncConnection:
-        """A connection in a new transaction; give it back with `end`.
+    async def begin(self, write: bool, snapshot: bool = False) -> AsyncConnection:
+        """A connection in a new transaction; give it back with `end`. A read with `snapshot`
+        reads one snapshot throughout (on PostgreSQL a transaction, which the autocommit
+        reads are not; SQLite's reader always does): for `SET TRANSACTION SNAPSHOT`.
 
         On PostgreSQL a unit of work first waits for one of PG_TURNS turns, and each turn's
         connection is kept for the next (so SQLAlchemy's pool never makes anyone wait): with
@@ -192,7 +195,7 @@ class Database:
         """
         turns = self.turns
         if turns is None:
-            return await self._begin(write)
+            return await self._begin(write, snapshot)
         if turns.locked():
             try:
                 async with asyncio.timeout(POOL_TIMEOUT):
@@ -204,16 +207,16 @@ class Database:
         else:
             await turns.acquire()
         try:
-            return await self._begin(write)
+            return await self._begin(write, snapshot)
         except BaseException:
             turns.release()
             raise
 
-    async def _begin(self, write: bool) -> AsyncConnection:
-        if not write:
+    async def _begin(self, write: bool, snapshot: bool) -> AsyncConnection:
+        if not write and not (snapshot and self.reader is self.writer):
             idle = self._idle[False]
             return idle.pop() if idle else await self._reading()
-        queue = self.writer_queue
+        queue = self.writer_queue if write else None
         if queue is None:
             return await self._connected(self.writer, None)
         deadline = asyncio.get_running_loop().time() + self.busy_timeout
@@ -232,7 +235,7 @@ class Database:
         """Give back a connection from `begin`, its transaction ended (else it is closed, which
         rolls back what is open); the next writer's turn."""
         try:
-            idle = self._idle[write]
+            idle = self._idle[not conn.info.get(READS, False)]
             if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[write]:
                 await conn.close()
             else:
@@ -246,6 +249,7 @@ class Database:
     async def _reading(self) -> AsyncConnection:
         """A new connection for read-only units of work (autocommit on PostgreSQL)."""
         conn = await self.reader.connect()
+        conn.info[READS] = True  # kept with the reads' connections (`end`)
         if self.reader is self.writer:
             try:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")

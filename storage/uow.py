@@ -82,13 +82,14 @@ class SqlUnitOfWork:
     stamps: SqlStamps
     promotions: SqlPromotions
 
-    def __init__(self, database: Database, read_only: bool = False) -> None:
+    def __init__(self, database: Database, read_only: bool = False, snapshot: bool = False) -> None:
         self.database = database
         self.read_only = read_only
+        self.snapshot = snapshot  # a read whose statements all see one snapshot (`begin`)
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        conn = await self.database.begin(write=not self.read_only)
+        conn = await self.database.begin(write=not self.read_only, snapshot=self.snapshot)
         self._conn = conn
         dialect = self.database.dialect
         self.members, self.ledger = SqlMembers(conn), SqlLedger(conn)

@@ -33,8 +33,9 @@ async def simulate(
 ) -> Comparison:
     """What `new` would have given in `[since, until)` beside what `current` gives.
 
-    `uow` must be read-only (`SqlUnitOfWork(database, read_only=True)`). With a `replayer`
-    the members are cut into `parts` ranges replayed by it; otherwise all are replayed here.
+    `uow` must read one snapshot (`SqlUnitOfWork(database, read_only=True, snapshot=True)`).
+    With a `replayer` the members are cut into `parts` ranges replayed by it; otherwise all
+    are replayed here.
     """
     async with uow:
         await uow.replay.read_only()

@@ -36,6 +36,11 @@ class SqlReplay:
         reads one snapshot of its own, and writes nothing here."""
         if self.dialect != "postgresql":
             return
+        options = (
+            self.conn.sync_connection.get_execution_options() if self.conn.sync_connection else {}
+        )
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            raise RuntimeError("a replay reads in a snapshot unit of work (snapshot=True)")
         await self.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         if snapshot is not None:
             if not SNAPSHOT_ID.fullmatch(snapshot):

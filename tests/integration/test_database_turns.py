@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import database as database_module
 from storage.database import PG_TURNS, Database
+from storage.uow import SqlUnitOfWork
 
 
 async def test_a_burst_takes_turns_and_keeps_its_connections(postgres_url: str) -> None:
@@ -89,3 +90,25 @@ async def test_reads_are_autocommit_and_writers_still_get_a_transaction(postgres
     finally:
         await database.dispose()
     assert all(first == second for first, second in writes)
+
+
+async def test_a_snapshot_read_is_a_transaction_and_leaves_the_reads_in_autocommit(
+    postgres_url: str,
+) -> None:
+    database = Database(postgres_url)
+    try:
+        async with SqlUnitOfWork(database, read_only=True) as uow:  # autocommit: no snapshot
+            with pytest.raises(RuntimeError, match="snapshot"):
+                await uow.replay.read_only()
+        async with SqlUnitOfWork(database, read_only=True, snapshot=True) as uow:
+            await uow.replay.read_only()  # REPEATABLE READ, READ ONLY: first in a transaction
+            assert await uow.replay.share_snapshot()
+        conn = await database.begin(write=False)  # a read after it: still autocommit
+        try:
+            first = (await conn.execute(text("SELECT now()"))).scalar_one()
+            await asyncio.sleep(0.01)
+            assert (await conn.execute(text("SELECT now()"))).scalar_one() > first  # 2 transactions
+        finally:
+            await database.end(conn, write=False)
+    finally:
+        await database.dispose()

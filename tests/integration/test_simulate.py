@@ -67,7 +67,7 @@ async def record_history(uow: SqlUnitOfWork, program: Program) -> None:
 async def test_a_new_threshold_worked_out_by_hand(uow, program, database):
     await record_history(uow, program)
     comparison = await simulate(
-        SqlUnitOfWork(database, read_only=True),
+        SqlUnitOfWork(database, read_only=True, snapshot=True),
         program,
         insider_at_300(program),
         SINCE,
@@ -93,7 +93,12 @@ async def test_a_new_threshold_worked_out_by_hand(uow, program, database):
 async def test_the_same_program_matches_what_the_ledger_awarded(uow, program, database):
     await record_history(uow, program)
     comparison = await simulate(
-        SqlUnitOfWork(database, read_only=True), program, program, SINCE, UNTIL, page=3
+        SqlUnitOfWork(database, read_only=True, snapshot=True),
+        program,
+        program,
+        SINCE,
+        UNTIL,
+        page=3,
     )
     assert comparison.current == comparison.new
     assert (comparison.moved_up, comparison.moved_down) == (0, 0)
@@ -117,7 +122,7 @@ def range_replayer(database: Database, current: Program, new: Program, seen: lis
         seen.extend(ranges)
         return [
             await replay_members(
-                SqlUnitOfWork(database, read_only=True),
+                SqlUnitOfWork(database, read_only=True, snapshot=True),
                 current,
                 new,
                 SINCE,
@@ -135,10 +140,12 @@ def range_replayer(database: Database, current: Program, new: Program, seen: lis
 async def test_ranges_of_members_replayed_apart_add_up_to_the_whole(uow, program, database):
     await record_history(uow, program)
     new = insider_at_300(program)
-    whole = await simulate(SqlUnitOfWork(database, read_only=True), program, new, SINCE, UNTIL)
+    whole = await simulate(
+        SqlUnitOfWork(database, read_only=True, snapshot=True), program, new, SINCE, UNTIL
+    )
     seen: list[tuple[int, int]] = []
     split = await simulate(
-        SqlUnitOfWork(database, read_only=True),
+        SqlUnitOfWork(database, read_only=True, snapshot=True),
         program,
         new,
         SINCE,
@@ -160,7 +167,9 @@ async def test_the_ranges_read_the_simulation_s_snapshot_not_a_later_purchase(
     if database.dialect != "postgresql":
         pytest.skip("SQLite readers cannot share a snapshot: each range reads its own")
     await record_history(uow, program)
-    whole = await simulate(SqlUnitOfWork(database, read_only=True), program, program, SINCE, UNTIL)
+    whole = await simulate(
+        SqlUnitOfWork(database, read_only=True, snapshot=True), program, program, SINCE, UNTIL
+    )
 
     async def late_purchase() -> None:
         async with uow:
@@ -176,7 +185,7 @@ async def test_the_ranges_read_the_simulation_s_snapshot_not_a_later_purchase(
         )
 
     split = await simulate(
-        SqlUnitOfWork(database, read_only=True),
+        SqlUnitOfWork(database, read_only=True, snapshot=True),
         program,
         program,
         SINCE,
@@ -185,7 +194,9 @@ async def test_the_ranges_read_the_simulation_s_snapshot_not_a_later_purchase(
         parts=2,
     )
     assert split == whole
-    after = await simulate(SqlUnitOfWork(database, read_only=True), program, program, SINCE, UNTIL)
+    after = await simulate(
+        SqlUnitOfWork(database, read_only=True, snapshot=True), program, program, SINCE, UNTIL
+    )
     assert after.receipts == whole.receipts + 1
 
 
@@ -205,7 +216,7 @@ async def test_a_simulation_writes_nothing(uow, program, database):
     before = await snapshot(database)
     assert before["purchases"][0] == 5
     await simulate(
-        SqlUnitOfWork(database, read_only=True),
+        SqlUnitOfWork(database, read_only=True, snapshot=True),
         program,
         insider_at_300(program),
         SINCE,
