@@ -252,6 +252,7 @@ class PtbBot:
     """A running PTB application that hands every update to `handle` and performs the reply."""
 
     def __init__(self, token: str, api_base: str, handle: Handle) -> None:
+        self._calls = AiohttpRequest(REQUESTS_AT_ONCE)
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(token)
@@ -259,7 +260,7 @@ class PtbBot:
             .base_file_url(f"{api_base}/file/bot")
             .defaults(Defaults(parse_mode=ParseMode.HTML))
             .concurrent_updates(True)
-            .request(AiohttpRequest(REQUESTS_AT_ONCE))
+            .request(self._calls)
             .build()
         )
         self.handle = handle
@@ -319,8 +320,12 @@ class PtbBot:
         await self.app.process_update(Update.de_json(data, self.app.bot))
 
     async def close(self) -> None:
-        """Shut the application down."""
-        await self.app.shutdown()
+        """Shut the application down, and its Bot API session even when it never started (a
+        refused token: PTB opened the session, then getMe failed, and it shuts down nothing)."""
+        try:
+            await self.app.shutdown()
+        finally:
+            await self._calls.shutdown()
 
 
 @asynccontextmanager
