@@ -117,7 +117,6 @@ def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
 
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
 LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
-READS = "loyalty_reads"  # connection.info: a read-only units' connection (autocommit on PG)
 KEEP_IDLE = 5  # connections kept per engine between units of work
 POOL_TIMEOUT = 30.0  # seconds a unit of work waits for a PostgreSQL connection (as the pool did)
 PG_TURNS = 8  # PostgreSQL units of work at once, and connections each engine keeps idle: at
@@ -231,11 +230,11 @@ class Database:
             queue.release()
             raise
 
-    async def end(self, conn: AsyncConnection, write: bool) -> None:
+    async def end(self, conn: AsyncConnection, write: bool, snapshot: bool = False) -> None:
         """Give back a connection from `begin`, its transaction ended (else it is closed, which
         rolls back what is open); the next writer's turn."""
         try:
-            idle = self._idle[not conn.info.get(READS, False)]
+            idle = self._idle[write or (snapshot and self.reader is self.writer)]  # as `_begin`
             if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[write]:
                 await conn.close()
             else:
@@ -249,7 +248,6 @@ class Database:
     async def _reading(self) -> AsyncConnection:
         """A new connection for read-only units of work (autocommit on PostgreSQL)."""
         conn = await self.reader.connect()
-        conn.info[READS] = True  # kept with the reads' connections (`end`)
         if self.reader is self.writer:
             try:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")

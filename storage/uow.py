@@ -134,7 +134,7 @@ class SqlUnitOfWork:
                 raise DuplicateKey(str(error.orig)) from error
             raise
         finally:
-            await self.database.end(conn, write=not self.read_only)
+            await self.database.end(conn, write=not self.read_only, snapshot=self.snapshot)
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             raise DuplicateKey(str(exc.orig)) from exc
 
