@@ -12,20 +12,16 @@ changed to a later day never pay twice in a year. The message goes through the o
 from __future__ import annotations
 
 import calendar
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.actions import BIRTHDAY_CHANGE_DAYS, birthday_due
-from domain.errors import DuplicateKey, InvalidRequest, NotFound, RewardUnavailable
+from domain.errors import DuplicateKey, InvalidRequest, NotFound
 from domain.ledger import EntryKind, add_months
-from domain.models import Member, Voucher
 from domain.ports import Birthday, BirthdayCandidate, Posting, UnitOfWork
 from domain.program import Action, Program
-from domain.services.gifts import free_voucher
-
-log = logging.getLogger(__name__)
+from domain.services.gifts import bonus_voucher
 
 LEAP_YEAR = 2000  # a birthday is checked as a date of this year, so 29 February is one
 
@@ -150,7 +146,7 @@ async def _pay(
                     posting, action.points, add_months(now, program.expiry.months)
                 )
                 transaction_id, balance = posted.transaction_id, posted.balance
-            voucher = await _treat(uow, program, action, member, now)
+            voucher = await bonus_voucher(uow, program, member, action.reward, "birthday", now)
             await uow.action_claims.settle(
                 claim_id, action.points, transaction_id, voucher.id if voucher else None
             )
@@ -171,21 +167,3 @@ async def _pay(
     except DuplicateKey:
         return False  # another process paid this member first
     return True
-
-
-async def _treat(
-    uow: UnitOfWork, program: Program, action: Action, member: Member, now: datetime
-) -> Voucher | None:
-    """The action's voucher, if it gives one and the reward is still in stock."""
-    if action.reward is None:
-        return None
-    try:
-        return await free_voucher(uow, member, program.reward(action.reward), now)
-    except RewardUnavailable as unavailable:
-        log.warning(
-            "birthday of member %s: no %s voucher (%s); the points are paid",
-            member.id,
-            action.reward,
-            unavailable,
-        )
-        return None

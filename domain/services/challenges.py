@@ -12,7 +12,6 @@ window keeps its reward whatever a later refund does.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,14 +26,12 @@ from domain.challenges import (
     challenge_window,
     progress_news,
 )
-from domain.errors import NotFound, RewardUnavailable
+from domain.errors import NotFound
 from domain.ledger import EntryKind, add_months
-from domain.models import Member, Voucher
+from domain.models import Member
 from domain.ports import ChallengeMark, Posting, UnitOfWork
 from domain.program import Challenge, Program
-from domain.services.gifts import free_voucher
-
-log = logging.getLogger(__name__)
+from domain.services.gifts import bonus_voucher
 
 
 @dataclass(frozen=True)
@@ -352,7 +349,9 @@ async def _reward(
             posting, challenge.bonus, add_months(now, program.expiry.months)
         )
         transaction_id, balance = posted.transaction_id, posted.balance
-    voucher = await _voucher(uow, program, member, challenge, now)
+    voucher = await bonus_voucher(
+        uow, program, member, challenge.reward, f"challenge {challenge.id}", now
+    )
     await uow.challenges.settle(
         member.id,
         challenge.id,
@@ -374,22 +373,3 @@ async def _reward(
         },
         now,
     )
-
-
-async def _voucher(
-    uow: UnitOfWork, program: Program, member: Member, challenge: Challenge, now: datetime
-) -> Voucher | None:
-    """The challenge's voucher, if it gives one and the reward is still in stock."""
-    if challenge.reward is None:
-        return None
-    try:
-        return await free_voucher(uow, member, program.reward(challenge.reward), now)
-    except RewardUnavailable as unavailable:
-        log.warning(
-            "challenge %s of member %s: no %s voucher (%s); the points are paid",
-            challenge.id,
-            member.id,
-            challenge.reward,
-            unavailable,
-        )
-        return None

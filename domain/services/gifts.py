@@ -6,6 +6,7 @@ points or the voucher: a second press, or two at once, finds the key taken.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from domain.ledger import EntryKind, add_months
 from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
 from domain.program import Program, Reward
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -115,3 +118,28 @@ async def status_shown(uow: UnitOfWork, broadcast_id: int, locale: str, text: st
     """Remember what the admin's status message says now, in their language."""
     async with uow:
         await uow.gifts.show_status(broadcast_id, locale, text)
+
+
+async def bonus_voucher(
+    uow: UnitOfWork,
+    program: Program,
+    member: Member,
+    reward_id: str | None,
+    why: str,
+    now: datetime,
+) -> Voucher | None:
+    """The free voucher a reward given beside points brings (a challenge, a birthday, a
+    referral milestone), or None: none given, or out of stock (logged; the points are paid)."""
+    if reward_id is None:
+        return None
+    try:
+        return await free_voucher(uow, member, program.reward(reward_id), now)
+    except RewardUnavailable as unavailable:
+        log.warning(
+            "%s of member %s: no %s voucher (%s); the points are paid",
+            why,
+            member.id,
+            reward_id,
+            unavailable,
+        )
+        return None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import RewardUnavailable
 from domain.ledger import EntryKind, add_months
 from domain.models import Member, Voucher
 from domain.ports import Posting, UnitOfWork
@@ -14,9 +12,7 @@ from domain.program import Milestone, Program
 from domain.referrals import local_day, next_milestone
 from domain.services.challenges import settle_challenges
 from domain.services.forgetting import returning_person
-from domain.services.gifts import free_voucher
-
-log = logging.getLogger(__name__)
+from domain.services.gifts import bonus_voucher
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,9 @@ async def qualify_referral(
             referrer.id, milestone.count, now
         ):
             milestone_bonuses.append(milestone.bonus)
-            voucher = await milestone_voucher(uow, program, milestone, referrer, now)
+            voucher = await bonus_voucher(
+                uow, program, referrer, milestone.reward, f"milestone {milestone.count}", now
+            )
             if voucher is not None:
                 milestone_vouchers.append(voucher)
             await uow.outbox.add(
@@ -109,25 +107,6 @@ async def qualify_referral(
         tuple(milestone_bonuses),
         tuple(milestone_vouchers),
     )
-
-
-async def milestone_voucher(
-    uow: UnitOfWork, program: Program, milestone: Milestone, referrer: Member, now: datetime
-) -> Voucher | None:
-    """The milestone's reward voucher, if it gives one and the reward is still in stock."""
-    if milestone.reward is None:
-        return None
-    try:
-        return await free_voucher(uow, referrer, program.reward(milestone.reward), now)
-    except RewardUnavailable as unavailable:
-        log.warning(
-            "milestone %s of member %s: no %s voucher (%s); the points are paid",
-            milestone.count,
-            referrer.id,
-            milestone.reward,
-            unavailable,
-        )
-        return None
 
 
 @dataclass(frozen=True)
