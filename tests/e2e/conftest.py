@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from bot.app import run_bot
 from bot.emulator import Emulator
 from bot.settings import Settings
+from domain.program_file import default_program_path
 
 TOKEN = "123456:E2E-TOKEN"
 BOT = "northwind_loyalty_bot"
@@ -28,6 +29,31 @@ def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: ob
         bot_framework=framework,
         **options,
     )
+
+
+def program_with(tmp_path: Path, tables: str) -> Path:
+    """The bundled program with `tables` (TOML) added, as tmp_path/program.toml."""
+    path = tmp_path / "program.toml"
+    path.write_text(default_program_path().read_text() + tables)
+    return path
+
+
+@asynccontextmanager
+async def bot_on(
+    framework: str, emulator: Emulator, tmp_path: Path, tables: str, **extra: object
+) -> AsyncIterator[Settings]:
+    """The bot with the bundled program plus `tables`, running until the block ends."""
+    settings = bot_settings(
+        framework, emulator, tmp_path, loyalty_program=program_with(tmp_path, tables), **extra
+    )
+    task = asyncio.create_task(run_bot(settings))
+    await started(emulator)
+    try:
+        yield settings
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def started(emulator: Emulator) -> None:

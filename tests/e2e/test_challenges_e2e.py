@@ -5,24 +5,21 @@ second, and /challenges showing it done."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from bot.app import run_bot
 from bot.emulator import Emulator, SimulatedUser
 from domain.earning import PurchaseLine
-from domain.program_file import default_program_path, load_program
+from domain.program_file import load_program
 from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.checks import check_invariants
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
-from tests.e2e.conftest import BOT, TOKEN, bot_settings, started
+from tests.e2e.conftest import BOT, TOKEN, bot_on, program_with
 
 CHALLENGE = """
 [[challenges]]
@@ -39,9 +36,7 @@ reward = "coffee"
 
 def program_file(tmp_path: Path) -> Path:
     """The bundled program with the challenge above."""
-    path = tmp_path / "program.toml"
-    path.write_text(default_program_path().read_text() + CHALLENGE)
-    return path
+    return program_with(tmp_path, CHALLENGE)
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
@@ -49,16 +44,11 @@ async def challenged(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Emulator, str]]:
     """The bot with the challenge on each framework; its database URL."""
-    async with Emulator(token=TOKEN, bot_username=BOT) as emu:
-        settings = bot_settings(
-            request.param, emu, tmp_path, loyalty_program=program_file(tmp_path)
-        )
-        task = asyncio.create_task(run_bot(settings))
-        await started(emu)
+    async with (
+        Emulator(token=TOKEN, bot_username=BOT) as emu,
+        bot_on(request.param, emu, tmp_path, CHALLENGE) as settings,
+    ):
         yield emu, settings.database_url
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 async def buy(url: str, tmp_path: Path, person: SimulatedUser, receipt: str) -> None:

@@ -4,9 +4,7 @@ recorded while a promotion runs, the member's purchase message with the promotio
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,24 +12,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import run_bot
 from bot.emulator import Emulator, SimulatedUser
 from domain.earning import PurchaseLine
-from domain.program_file import default_program_path, load_program
+from domain.program_file import load_program
 from domain.services.purchases import MemberRef, ReceiptIn, record_purchase
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
-from tests.e2e.conftest import BOT, TOKEN, bot_settings, started
+from tests.e2e.conftest import BOT, TOKEN, bot_on, program_with
 
 ZONE = ZoneInfo("America/New_York")  # the bundled program's
 COFFEE = PurchaseLine("LATTE", "coffee", 2, Decimal("10.00"))  # 20 spend points
 
 
-def program_file(tmp_path: Path) -> Path:
-    """The bundled program with a promotion running from yesterday to the day after
-    tomorrow (program time): coffee x2 and 10 points a receipt."""
+def promotion() -> str:
+    """A promotion running from yesterday to the day after tomorrow (program time): coffee
+    x2 and 10 points a receipt."""
     today = datetime.now(ZONE).date()
-    promotion = f"""
+    return f"""
 [[promotions]]
 id = "coffee-days"
 title = {{ en = "Coffee days", es = "Días del café" }}
@@ -41,24 +38,21 @@ categories = ["coffee"]
 multiplier = 2
 bonus = 10
 """
-    path = tmp_path / "program.toml"
-    path.write_text(default_program_path().read_text() + promotion)
-    return path
+
+
+def program_file(tmp_path: Path) -> Path:
+    """The bundled program with the promotion."""
+    return program_with(tmp_path, promotion())
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
 async def promoting(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Emulator]:
     """The bot with the promotion, on each framework."""
-    async with Emulator(token=TOKEN, bot_username=BOT) as emu:
-        settings = bot_settings(
-            request.param, emu, tmp_path, loyalty_program=program_file(tmp_path)
-        )
-        task = asyncio.create_task(run_bot(settings))
-        await started(emu)
+    async with (
+        Emulator(token=TOKEN, bot_username=BOT) as emu,
+        bot_on(request.param, emu, tmp_path, promotion()),
+    ):
         yield emu
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 async def joined(emulator: Emulator, user_id: int, name: str, language: str) -> SimulatedUser:
