@@ -12,6 +12,10 @@ members, then a fresh interpreter (a spawned process, so peak RSS is the import'
 imports the file twice: the first run records it, the second must award nothing. Give
 `--importers` several modules with the same `import_purchases` to compare them side by
 side in one run (e.g. a saved copy of an older importer on PYTHONPATH).
+
+CPU per row is the importing process's (all its threads) and, on PostgreSQL, the server's
+backends serving the database (read from /proc: the server must run on this host, else
+"-"): on two shared cores these move less with the load than rows/s do.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncio
 import csv
 import importlib
 import io
+import os
 import random
 import resource
 import tempfile
@@ -34,7 +39,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from domain.program import Program
 from domain.program_file import default_program_path, load_program
@@ -59,6 +64,7 @@ BAD_EVERY = 2_000  # one receipt in this many has a bad row, one an unknown memb
 SHUFFLE_WINDOW = 8  # rows are shuffled within windows of this many, splitting receipts
 TARGET_ROWS_PER_S = 5_000
 MB = 1024 * 1024
+PG_IMPORT_DB = "loyalty_import_bench"  # its own, so other benchmarks' databases are left alone
 
 
 def phone_of(member_id: int) -> str:
@@ -122,10 +128,8 @@ async def share_phones(database: Database, members: int) -> None:
     """Give every PHONE_EVERY-th bulk-loaded member a phone."""
     rows = [{"key": i, "value": phone_of(i)} for i in range(PHONE_EVERY, members + 1, PHONE_EVERY)]
     statement = (
-        update(MemberRow.__table__)
-        .where(  # type: ignore[arg-type]
-            MemberRow.__table__.c.id == bindparam("key")
-        )
+        update(MemberRow.__table__)  # type: ignore[arg-type]
+        .where(MemberRow.__table__.c.id == bindparam("key"))
         .values(phone=bindparam("value"))
     )
     async with database.writer.begin() as conn:
@@ -149,15 +153,55 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / MB
 
 
+async def server_ticks(database: Database) -> dict[int, int] | None:
+    """CPU clock ticks so far of each PostgreSQL backend serving `database`, by process id;
+    None on SQLite or when the server's processes are not on this host."""
+    if database.dialect != "postgresql":
+        return None
+    async with database.reader.connect() as conn:
+        pids = (
+            await conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        ).scalars()
+        return process_ticks(list(pids))
+
+
+def process_ticks(pids: list[int]) -> dict[int, int] | None:
+    """CPU clock ticks (user + system) so far of each process; None if one is not here."""
+    ticks = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def server_seconds(before: dict[int, int] | None, after: dict[int, int] | None) -> float | None:
+    """Server CPU seconds between two `server_ticks` (a backend started since: all of it)."""
+    if before is None or after is None:
+        return None
+    ticks = sum(total - before.get(pid, 0) for pid, total in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def _timed_import(
     importer: Any, database: Database, program: Program, path: Path
-) -> tuple[float, int]:
-    """Seconds one `import_purchases` takes, and its exit code."""
+) -> tuple[float, int, float, float | None]:
+    """Seconds one `import_purchases` takes, its exit code, and the CPU seconds it used:
+    this process's and the database server's (None if not known)."""
+    ticks = await server_ticks(database)
+    cpu = time.process_time()
     started = time.perf_counter()
     code = await importer.import_purchases(
         database, program, path, out=io.StringIO(), err=io.StringIO()
     )
-    return time.perf_counter() - started, code
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return seconds, code, cpu, server_seconds(ticks, await server_ticks(database))
 
 
 async def _import_twice(url: str, module: str, path: Path, members: int) -> dict[str, Any]:
@@ -180,6 +224,8 @@ async def _import_twice(url: str, module: str, path: Path, members: int) -> dict
     return {
         "seconds": [first[0], second[0]],
         "codes": [first[1], second[1]],
+        "cpu": first[2],
+        "server_cpu": first[3],
         "start_mb": start_mb,
         "peak_mb": peak_mb,
         "recorded": recorded,
@@ -205,16 +251,20 @@ class Result:
     importer: str
     rows: int
     measured: dict[str, Any]
+    load: tuple[float, float]  # 1-minute load average before and after
 
     def cells(self) -> list[str]:
         """One table row."""
         first, second = self.measured["seconds"]
         rate = self.rows / first
+        server = self.measured["server_cpu"]
         return [
             self.database,
             self.importer,
             f"{rate:,.0f}",
             f"{first:.1f}",
+            f"{self.measured['cpu'] / self.rows * 1e6:.0f}",
+            "-" if server is None else f"{server / self.rows * 1e6:.0f}",
             f"{self.rows / second:,.0f}",
             f"{self.measured['peak_mb']:.0f}",
             f"{self.measured['peak_mb'] - self.measured['start_mb']:.0f}",
@@ -224,13 +274,14 @@ class Result:
             "held" if not self.measured["drifts"] else f"{self.measured['drifts']} drifts",
             "/".join(str(code) for code in self.measured["codes"]),
             "yes" if rate >= TARGET_ROWS_PER_S else "no",
+            f"{self.load[0]:.1f}–{self.load[1]:.1f}",
         ]
 
 
 def database_url(name: str) -> AbstractAsyncContextManager[str]:
     """A fresh, empty database of kind `name`, removed afterwards."""
     if name == "postgresql":
-        return postgres_url()
+        return postgres_url(PG_IMPORT_DB)
 
     @asynccontextmanager
     async def sqlite() -> Any:
@@ -247,12 +298,13 @@ async def measure(name: str, module: str, path: Path, args: argparse.Namespace) 
         "rows twice ...",
         flush=True,
     )
+    load = os.getloadavg()[0]
     async with database_url(name) as url:
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             measured = await asyncio.get_running_loop().run_in_executor(
                 pool, import_twice, url, module, path, args.members
             )
-    return Result(name, module, args.rows, measured)
+    return Result(name, module, args.rows, measured, (load, os.getloadavg()[0]))
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -282,6 +334,8 @@ async def run(args: argparse.Namespace) -> None:
                 "importer",
                 "rows/s",
                 "seconds",
+                "client CPU µs/row",
+                "server CPU µs/row",
                 "rerun rows/s",
                 "peak RSS MB",
                 "import MB",
@@ -291,6 +345,7 @@ async def run(args: argparse.Namespace) -> None:
                 "invariants",
                 "exit codes",
                 f"≥ {TARGET_ROWS_PER_S:,} rows/s",
+                "load",
             ],
             [result.cells() for result in results],
             args.markdown,
