@@ -348,7 +348,12 @@ def start_helpers(
         )
     if settings.scheduler:
         helpers.append(
-            asyncio.create_task(run_scheduler(database, program, clock), name="scheduler")
+            asyncio.create_task(
+                run_scheduler(
+                    database, program, clock, figures=api is not None and bool(settings.admins)
+                ),
+                name="scheduler",
+            )
         )
     return helpers
 

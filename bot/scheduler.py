@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
+from bot.web.period_figures import keep_default_period
 from domain.program import Program
 from domain.services.birthdays import BirthdayRun, pay_birthdays
 from domain.services.nudges import queue_nudges
@@ -40,6 +41,7 @@ from storage.uow import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+FIGURES_EVERY = timedelta(minutes=5)  # the dashboard's default period, computed ahead
 LEADERSHIP = "leadership check"
 APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 
@@ -94,18 +96,22 @@ def _announced(run: AnnounceRun) -> str | None:
     return str(run) if run.promotions else None
 
 
-def loyalty_jobs(database: Database, program: Program) -> list[Job]:
+def loyalty_jobs(database: Database, program: Program, figures: bool = False) -> list[Job]:
     """Nudges, the surprise draw, birthdays, promotions starting, expiry of due lots and
-    tier downgrades."""
+    tier downgrades; with `figures` (the dashboard is served), its default period's figures
+    kept computed."""
 
     def writer() -> SqlUnitOfWork:
         return SqlUnitOfWork(database)
+
+    def reader() -> SqlUnitOfWork:
+        return SqlUnitOfWork(database, read_only=True)
 
     async def surprise(now: datetime) -> SurpriseRun:
         seed = f"{program.info.name}|{draw_day(now, program.info.timezone)}"
         return await run_surprise(writer(), program, now, random.Random(seed))
 
-    return [
+    jobs = [
         Job(
             "nudges",
             timedelta(minutes=15),
@@ -133,6 +139,16 @@ def loyalty_jobs(database: Database, program: Program) -> list[Job]:
             lambda moved: f"{moved} members moved down a tier" if moved else None,
         ),
     ]
+    if figures:
+        jobs.append(
+            Job(
+                "dashboard figures",
+                FIGURES_EVERY,
+                lambda now: keep_default_period(reader, writer, program, now),
+                lambda dropped: f"{dropped} old periods' figures dropped" if dropped else None,
+            )
+        )
+    return jobs
 
 
 class Leader(Protocol):
@@ -226,11 +242,16 @@ async def run_scheduler(
     clock: Callable[[], datetime],
     jobs: Sequence[Job] | None = None,
     retry_seconds: float = RETRY_SECONDS,
+    figures: bool = False,
 ) -> None:
-    """Run the loyalty jobs (or `jobs`) whenever this process leads, until cancelled."""
+    """Run the loyalty jobs (or `jobs`) whenever this process leads, until cancelled; with
+    `figures`, the dashboard's too."""
     leadership = LeaderLock(database)
     scheduler = build_scheduler(
-        loyalty_jobs(database, program) if jobs is None else jobs, leadership, clock, retry_seconds
+        loyalty_jobs(database, program, figures) if jobs is None else jobs,
+        leadership,
+        clock,
+        retry_seconds,
     )
     scheduler.start()
     try:

@@ -439,6 +439,14 @@ class MetricsRepository(Protocol):
     """The counts and sums behind the program metrics, aggregated in the database."""
 
     async def facts(self, window: Window) -> MetricFacts: ...
+    async def kept(self, key: str) -> tuple[datetime, str] | None:
+        """Figures kept under `key` and when they were computed (`keep`), if any."""
+
+    async def keep(self, key: str, at: datetime, body: str) -> None:
+        """Keep `body` under `key` unless what is kept there was computed after `at`."""
+
+    async def forget_kept(self, before: datetime) -> int:
+        """Drop figures computed before `before`; how many."""
 
 
 ReplayCursor = tuple[int, datetime, int]  # member id, occurred_at, purchase id

@@ -700,3 +700,14 @@ class PromotionAnnouncementRow(Base):
     starts: Mapped[str] = mapped_column(String(16), primary_key=True)  # program-local, ISO
     announced_at: Mapped[datetime]
     members: Mapped[int] = mapped_column(default=0)
+
+
+class KeptFiguresRow(Base):
+    """What the dashboard shows of a period in a locale (JSON), and when it was computed."""
+
+    __tablename__ = "kept_figures"
+    __table_args__ = (Index("ix_kept_figures_computed_at", "computed_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    computed_at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)

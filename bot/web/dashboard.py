@@ -11,22 +11,18 @@ broadcasts (status, cancel), survey comments, the audit log. The same services a
 No `from __future__ import annotations`: FastAPI must evaluate the route annotations.
 """
 
-import asyncio
-import base64
-from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Annotated, cast
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.charts import charts_of
-from bot.conversation.handlers.stats import KeyFigure, key_figures
 from bot.conversation.texts import labels
 from bot.web.period_cache import PeriodCache
+from bot.web.period_figures import KeptFigures
 from bot.web.sessions import (
     COOKIE,
     SESSION_SECONDS,
@@ -41,17 +37,15 @@ from bot.web.sessions import (
 from bot.web.site import BROWSER_POLICY, Site, page_response, render_page
 from domain.codes import normalize_code
 from domain.errors import InsufficientPoints, InvalidRequest, NotFound
-from domain.periods import BadPeriod, local_today, named_period, previous
+from domain.periods import BadPeriod, local_today, named_period
 from domain.services.audit import latest_actions
 from domain.services.broadcasts import cancel_broadcast, recent_broadcasts
 from domain.services.dashboard import login_key, search_members, take_login
 from domain.services.members import member_by_code
-from domain.services.metrics import program_metrics
 from domain.services.points import account_summary, adjust_points, history
 from domain.services.rewards import member_vouchers
 from domain.services.staff import actor
 from domain.services.surveys import latest_comments
-from domain.services.trends import weekly_trends
 
 PREFIX = "/dashboard"
 MAX_FORM = 8192  # bytes: the largest form here is a reason of 200 characters
@@ -68,24 +62,8 @@ def dashboard_pages(site: Site) -> APIRouter:
     key = session_key(site.settings.bot_token)
     links = login_key(site.settings.card_key)
 
-    async def period_figures(period: Hashable) -> PeriodFigures:
-        """A period's key figures against the period before, and its charts: three reads on
-        three connections at once, then the drawing."""
-        start, end, locale = cast(tuple[date, date, str], period)
-        program = site.program
-        before_start, _ = previous(start, end)
-        now, before, weeks = await asyncio.gather(
-            program_metrics(site.reader(), program, start, end),
-            program_metrics(site.reader(), program, before_start, start),
-            weekly_trends(site.reader(), program, start, end),
-        )
-        charts = await charts_of(program, weeks, now, locale)
-        return PeriodFigures(
-            key_figures(now, before),
-            [(c.title, base64.b64encode(c.png).decode()) for c in charts],
-        )
-
-    periods = PeriodCache(period_figures, site.clock)
+    figures = KeptFigures(site.reader, site.writer, site.program)
+    periods = PeriodCache(figures.compute, site.clock, store=figures)
 
     def now_s() -> int:
         return int(site.clock().timestamp())
@@ -339,15 +317,6 @@ def dashboard_pages(site: Site) -> APIRouter:
         return await signed_in(request, show)
 
     return router
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    """What the metrics page shows of a period: its key figures and its charts (title, PNG
-    in base64)."""
-
-    figures: list[KeyFigure]
-    charts: list[tuple[str, str]]
 
 
 def https(url: str | None) -> bool:

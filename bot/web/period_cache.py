@@ -1,10 +1,13 @@
-"""The dashboard's metrics per period, kept a few minutes so the page answers at once.
+"""The dashboard's metrics per period, kept so the page answers at once.
 
 Computing a period's figures, the period before and five charts reads every receipt of
-both periods: seconds on a large program. A period's result is kept FRESH seconds; a view
-after that shows the kept result at once (with the time it was computed) while one fresh
-computation runs in the background, whose result the next view shows. The first view of
-a period waits for its computation; views meanwhile wait for the same one.
+both periods: seconds on a large program. A result is kept in memory and, through a
+`Store`, in the database, where every process and restart finds it (and where the
+scheduler keeps the default period computed ahead of any view). A result is fresh for
+FRESH seconds; a view after that shows the kept result at once (with the time it was
+computed), first looking for a newer one in the store, while one fresh computation runs in
+the background. Only a period never computed before waits for its computation; views
+meanwhile wait for the same one.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-FRESH_SECONDS = 300
+FRESH_SECONDS = 600  # twice the scheduler's period: it refreshes the default period first
 KEPT = 32  # periods kept at most (each with five PNG charts: about 250 KB)
 
 T = TypeVar("T")
@@ -31,6 +34,13 @@ class Computed(Generic[T]):
     at: datetime
 
 
+class Store(Protocol[T]):
+    """Where results outlive the process: the database (bot.web.period_figures)."""
+
+    async def load(self, key: Hashable) -> Computed[T] | None: ...
+    async def save(self, key: Hashable, result: Computed[T]) -> None: ...
+
+
 class PeriodCache(Generic[T]):
     """Results by key, each recomputed in the background once older than `fresh` seconds."""
 
@@ -40,19 +50,28 @@ class PeriodCache(Generic[T]):
         clock: Callable[[], datetime],
         fresh: float = FRESH_SECONDS,
         kept: int = KEPT,
+        store: Store[T] | None = None,
     ) -> None:
         self.compute, self.clock, self.fresh, self.kept = compute, clock, fresh, kept
+        self.store = store
         self.results: dict[Hashable, Computed[T]] = {}
         self.running: dict[Hashable, asyncio.Task[Computed[T]]] = {}
 
     async def get(self, key: Hashable) -> Computed[T]:
         """The kept result (refreshed in the background when stale), or a new one."""
         kept = self.results.get(key)
+        if self.store is not None and (kept is None or self._stale(kept)):
+            stored = await self.store.load(key)
+            if stored is not None and (kept is None or stored.at > kept.at):
+                kept = self._remember(key, stored)
         if kept is None:
             return await asyncio.shield(self._start(key))
-        if (self.clock() - kept.at).total_seconds() >= self.fresh:
+        if self._stale(kept):
             self._start(key)
         return kept
+
+    def _stale(self, result: Computed[T]) -> bool:
+        return (self.clock() - result.at).total_seconds() >= self.fresh
 
     def _start(self, key: Hashable) -> asyncio.Task[Computed[T]]:
         """The computation of `key` under way, or a new one."""
@@ -67,10 +86,16 @@ class PeriodCache(Generic[T]):
         started = self.clock()
         try:
             result = Computed(await self.compute(key), started)
+            if self.store is not None:
+                await self.store.save(key, result)
         finally:
             del self.running[key]
+        return self._remember(key, result)
+
+    def _remember(self, key: Hashable, result: Computed[T]) -> Computed[T]:
+        """Keep `result` as the newest (the oldest go first when full)."""
         self.results.pop(key, None)
-        self.results[key] = result  # the newest last: the oldest go first when full
+        self.results[key] = result
         while len(self.results) > self.kept:
             del self.results[next(iter(self.results))]
         return result

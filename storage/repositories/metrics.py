@@ -7,16 +7,29 @@ cause), never one per member or receipt. Money is summed as the stored integer c
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.metrics import MetricFacts, RewardFigures, TierRevenue, Window
 from domain.stamps import VOUCHER_REQUEST
+from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import (
     DonationRow,
+    KeptFiguresRow,
     MemberRow,
     PurchaseRow,
     ReferralRow,
@@ -119,6 +132,36 @@ class SqlMetrics:
             referrals_qualified=int(referrals_qualified),
             donations=await self._donations(window),
         )
+
+    async def kept(self, key: str) -> tuple[datetime, str] | None:
+        """Figures kept under `key` and when they were computed, if any."""
+        row = (
+            await self.conn.execute(
+                select(KeptFiguresRow.computed_at, KeptFiguresRow.body).where(
+                    KeptFiguresRow.key == key
+                )
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    async def keep(self, key: str, at: datetime, body: str) -> None:
+        """Replace what is kept under `key` when it is older than `at`; otherwise (a newer
+        computation finished first) keep it."""
+        await self.conn.execute(
+            delete(KeptFiguresRow).where(KeptFiguresRow.key == key, KeptFiguresRow.computed_at < at)
+        )
+        await self.conn.execute(
+            insert_ignoring_conflict(
+                self.conn.dialect.name, KeptFiguresRow, key=key, computed_at=at, body=body
+            )
+        )
+
+    async def forget_kept(self, before: datetime) -> int:
+        """Drop figures computed before `before`; how many."""
+        result = await self.conn.execute(
+            delete(KeptFiguresRow).where(KeptFiguresRow.computed_at < before)
+        )
+        return int(result.rowcount or 0)
 
     async def _members_by(self, column: Any, window: Window) -> dict[str, int]:
         """Members at `until` counted by the value of one of their columns."""

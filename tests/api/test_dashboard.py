@@ -3,6 +3,7 @@ form, and each page on the same services as the chat (both databases)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +13,8 @@ import pytest
 from sqlalchemy import insert
 
 from bot.api.app import create_api
+from bot.web.period_cache import FRESH_SECONDS
+from bot.web.period_figures import keep_default_period
 from bot.web.sessions import COOKIE, SESSION_SECONDS
 from bot.web.site import WebSettings
 from domain.broadcasts import BroadcastContent
@@ -306,3 +309,51 @@ async def test_survey_comments_are_listed_escaped_with_the_member(http, database
     assert "Cold &lt;coffee&gt;" in page.text
     assert f'href="/dashboard/members/{member.code}"' in page.text
     assert "CSAT 2" in page.text
+
+
+def purchases_shown(page: httpx.Response) -> str:
+    """The number of purchases the metrics page shows for its period."""
+    found = re.search(
+        r'data-figure="purchases"><td>[^<]*</td><td class="num"><b>([^<]*)<', page.text
+    )
+    assert found, page.text
+    return found.group(1)
+
+
+async def test_the_default_period_kept_by_the_scheduler_is_shown_without_computing(
+    database, program, clock
+):
+    """The job keeps the 30 days before today; a process that never computed them (a fresh
+    app) shows the kept figures, then recomputes them in the background once stale."""
+    uow = SqlUnitOfWork(database)
+    member = await new_member(uow, program, 1, now=NOW - timedelta(days=5))
+    yesterday = NOW - timedelta(days=1)
+    await buy(uow, program, member, "R-1", line("X", "coffee", 1, "10"), now=yesterday)
+    reader = lambda: SqlUnitOfWork(database, read_only=True)  # noqa: E731
+    await keep_default_period(reader, lambda: SqlUnitOfWork(database), program, NOW)
+    await buy(uow, program, member, "R-2", line("X", "coffee", 1, "10"), now=yesterday)
+
+    fresh_app = create_api(
+        lambda: SqlUnitOfWork(database),
+        reader,
+        program,
+        clock,
+        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN})),
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fresh_app), base_url="http://shop"
+    ) as http:
+        await sign_in(http, database)
+        assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # as kept
+        clock.now = NOW + timedelta(seconds=FRESH_SECONDS)
+        assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # at once
+        for _ in range(100):  # the refresh runs in the background
+            page = await http.get("/dashboard/metrics")
+            if purchases_shown(page) == "2":
+                break
+            await asyncio.sleep(0.05)
+        assert purchases_shown(page) == "2"
+    async with SqlUnitOfWork(database, read_only=True) as kept_uow:
+        kept = await kept_uow.metrics.kept("dashboard/2026-01-31/2026-03-02/en")
+    assert kept is not None
+    assert kept[0] == clock.now  # the refresh was kept for every process

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.scheduler import Job, run_scheduler
 from storage.tables import OutboxRow
+from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.integration.helpers import new_member
 
@@ -128,3 +129,25 @@ async def test_a_run_that_did_nothing_is_logged_at_debug_only(database, program,
         retry_seconds=0.1,
     )
     assert "scheduler: expiry done: nothing to do" in caplog.messages
+
+
+async def test_with_the_dashboard_served_its_default_period_is_kept_in_every_locale(
+    database, program, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    task = asyncio.create_task(
+        run_scheduler(database, program, lambda: NOW, retry_seconds=0.1, figures=True)
+    )
+    try:
+        for _ in range(300):  # charts drawn in two locales: seconds on a busy machine
+            if "dashboard figures" in jobs_done(caplog.records):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    assert "dashboard figures" in jobs_done(caplog.records)
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        for locale in program.info.locales:  # NOW is 2026-03-02: the 30 days before it
+            assert await uow.metrics.kept(f"dashboard/2026-01-31/2026-03-02/{locale}")

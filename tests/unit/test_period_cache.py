@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 
-from bot.web.period_cache import PeriodCache
+from bot.web.period_cache import Computed, PeriodCache
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -91,3 +91,38 @@ async def test_only_the_newest_periods_are_kept() -> None:
     for key in ("may", "june", "july"):
         await cache.get(key)
     assert list(cache.results) == ["june", "july"]
+
+
+class Kept:
+    """A store in memory, as the database keeps results for every process."""
+
+    def __init__(self) -> None:
+        self.results: dict[Hashable, Computed[str]] = {}
+
+    async def load(self, key: Hashable) -> Computed[str] | None:
+        return self.results.get(key)
+
+    async def save(self, key: Hashable, result: Computed[str]) -> None:
+        self.results[key] = result
+
+
+async def test_a_kept_result_is_shown_without_computing_and_computed_ones_are_kept() -> None:
+    source, clock, store = Source(), Clock(), Kept()
+    source.release.set()
+    store.results["may"] = Computed("may#kept", START - timedelta(seconds=10))
+    cache = PeriodCache(source.compute, clock, fresh=300, store=store)
+    assert (await cache.get("may")).value == "may#kept"
+    assert (await cache.get("june")).value == "june#1"
+    assert source.calls == ["june"]
+    assert store.results["june"] == Computed("june#1", START)
+
+
+async def test_a_stale_result_gives_way_to_a_newer_one_kept_by_another_process() -> None:
+    source, clock, store = Source(), Clock(), Kept()
+    source.release.set()
+    cache = PeriodCache(source.compute, clock, fresh=300, store=store)
+    await cache.get("may")
+    clock.now = START + timedelta(seconds=400)
+    store.results["may"] = Computed("may#scheduler", START + timedelta(seconds=350))
+    assert (await cache.get("may")).value == "may#scheduler"  # fresh: nothing recomputed
+    assert source.calls == ["may"]

@@ -1,0 +1,143 @@
+"""What the dashboard's metrics page shows of a period, computed once and kept in the database.
+
+A period's figures read every receipt of two periods and draw five charts: seconds on a
+large program. So they are computed once per period (for every locale the page may be
+read in) and kept in `kept_figures` as JSON under a key naming the period and the locale.
+Every process and every restart then shows them at once (`KeptFigures`, the store of
+`bot.web.period_cache.PeriodCache`), and the scheduler's "dashboard figures" job keeps the
+page's default period (the 30 days before today) computed ahead of any view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import cast
+
+from bot.charts import charts_of
+from bot.conversation.handlers.stats import Figure, KeyFigure, key_figures
+from bot.web.period_cache import Computed
+from domain.periods import local_today, named_period, previous
+from domain.ports import UnitOfWork
+from domain.program import Program
+from domain.services.metrics import program_metrics
+from domain.services.trends import weekly_trends
+
+KEPT_DAYS = 7  # figures computed longer ago than this are dropped by the job
+Period = tuple[date, date, str]  # since, until, the reader's locale
+Readers = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """What the metrics page shows of a period: its key figures and its charts (title, PNG
+    in base64)."""
+
+    figures: list[KeyFigure]
+    charts: list[tuple[str, str]]
+
+    def to_json(self) -> str:
+        """The figures as kept: numbers as JSON numbers, amounts as decimal strings."""
+        return json.dumps(
+            {
+                "figures": [
+                    [f.key, f.kind, _written(f.now), _written(f.before), f.trend]
+                    for f in self.figures
+                ],
+                "charts": self.charts,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PeriodFigures:
+        """The figures `to_json` wrote."""
+        kept = json.loads(text)
+        return cls(
+            [
+                KeyFigure(key, kind, _read(now), _read(before), trend)
+                for key, kind, now, before, trend in kept["figures"]
+            ],
+            [(title, png) for title, png in kept["charts"]],
+        )
+
+
+def _written(figure: Figure) -> int | str | None:
+    return str(figure) if isinstance(figure, Decimal) else figure
+
+
+def _read(kept: int | str | None) -> Figure:
+    return Decimal(kept) if isinstance(kept, str) else kept
+
+
+def period_key(period: Period) -> str:
+    """The key a period's figures are kept under: `dashboard/<since>/<until>/<locale>`."""
+    since, until, locale = period
+    return f"dashboard/{since.isoformat()}/{until.isoformat()}/{locale}"
+
+
+async def compute_figures(
+    reader: Readers, program: Program, since: date, until: date, locales: Iterable[str]
+) -> dict[str, PeriodFigures]:
+    """The figures of [since, until) against the period before, with charts in each locale:
+    three reads on three connections at once, then the drawing."""
+    before_start, _ = previous(since, until)
+    now, before, weeks = await asyncio.gather(
+        program_metrics(reader(), program, since, until),
+        program_metrics(reader(), program, before_start, since),
+        weekly_trends(reader(), program, since, until),
+    )
+    figures = key_figures(now, before)
+    drawn = {}
+    for locale in locales:
+        charts = await charts_of(program, weeks, now, locale)
+        drawn[locale] = PeriodFigures(
+            figures, [(c.title, base64.b64encode(c.png).decode()) for c in charts]
+        )
+    return drawn
+
+
+class KeptFigures:
+    """Periods' figures computed on demand and kept in the database (a PeriodCache store)."""
+
+    def __init__(self, reader: Readers, writer: Readers, program: Program) -> None:
+        self.reader, self.writer, self.program = reader, writer, program
+
+    async def compute(self, key: Hashable) -> PeriodFigures:
+        """The figures of one period in one locale."""
+        since, until, locale = cast(Period, key)
+        return (await compute_figures(self.reader, self.program, since, until, [locale]))[locale]
+
+    async def load(self, key: Hashable) -> Computed[PeriodFigures] | None:
+        """The figures kept for the period, if any."""
+        async with self.reader() as uow:
+            kept = await uow.metrics.kept(period_key(cast(Period, key)))
+        return None if kept is None else Computed(PeriodFigures.from_json(kept[1]), kept[0])
+
+    async def save(self, key: Hashable, result: Computed[PeriodFigures]) -> None:
+        """Keep the figures unless newer ones were kept meanwhile."""
+        await keep(self.writer, cast(Period, key), result)
+
+
+async def keep(writer: Readers, period: Period, result: Computed[PeriodFigures]) -> None:
+    """Keep one period's figures in one locale."""
+    async with writer() as uow:
+        await uow.metrics.keep(period_key(period), result.at, result.value.to_json())
+
+
+async def keep_default_period(
+    reader: Readers, writer: Readers, program: Program, now: datetime
+) -> int:
+    """The scheduler's job: compute the default period (the 30 days before today in the
+    program's time zone) in every locale of the program and keep it; drop figures computed
+    more than KEPT_DAYS ago. Returns how many were dropped."""
+    since, until = named_period(None, None, local_today(now, program.info.timezone))
+    locales = program.info.locales
+    for locale, figures in (await compute_figures(reader, program, since, until, locales)).items():
+        await keep(writer, (since, until, locale), Computed(figures, now))
+    async with writer() as uow:
+        return await uow.metrics.forget_kept(now - timedelta(days=KEPT_DAYS))
