@@ -48,6 +48,8 @@ SEEN = union_all(  # receipts recorded, or held and not credited yet (else recor
         HeldPurchaseRow.credited_at.is_(None),
     ),
 )
+CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"  # if `SEEN` fails, a rollback undoes
+DEFAULT_PLANS = "RESET plan_cache_mode"  # it (in autocommit, it costs only planning time)
 MARK_CREDITED = (
     update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
     .where(HELD.id == bindparam("held"))
@@ -137,10 +139,22 @@ class SqlPurchases:
 
     async def seen(self, merchant: str, receipt_ids: Collection[str]) -> Sequence[SeenReceipt]:
         """The receipts among `receipt_ids` recorded, or held and not credited yet, in one
-        read."""
+        read.
+
+        On PostgreSQL this read is planned for its ids each time. After five runs of one
+        prepared statement (a till's or an import's batches of one size) PostgreSQL may keep
+        a generic plan, and one made while the receipts looked few (a new database, before
+        its first ANALYZE) finds the merchant's receipts by the merchant alone and filters
+        every one: 30 ms a call at 12,000 receipts, growing with the table.
+        """
         if not receipt_ids:
             return []
-        rows = await self.conn.execute(SEEN, {"merchant": merchant, "ids": list(receipt_ids)})
+        params = {"merchant": merchant, "ids": list(receipt_ids)}
+        if self.conn.dialect.name != "postgresql":
+            return [SeenReceipt(*row) for row in await self.conn.execute(SEEN, params)]
+        await self.conn.exec_driver_sql(CUSTOM_PLANS)
+        rows = (await self.conn.execute(SEEN, params)).all()
+        await self.conn.exec_driver_sql(DEFAULT_PLANS)
         return [SeenReceipt(*row) for row in rows]
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
