@@ -21,7 +21,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.conversation.texts import labels
-from bot.web.period_cache import PeriodCache
+from bot.web.period_cache import PATIENCE, PeriodCache
 from bot.web.period_figures import KeptFigures
 from bot.web.sessions import (
     COOKIE,
@@ -173,12 +173,26 @@ def dashboard_pages(site: Site) -> APIRouter:
             try:
                 start, end = named_period(since or None, until or None, today)
             except BadPeriod as bad:
-                return page("metrics", session, error=str(bad), figures=None, charts=[])
-            shown = await periods.get((start, end, session.locale))
+                return page(
+                    "metrics", session, error=str(bad), figures=None, charts=[], computing=False
+                )
+            shown = await periods.within((start, end, session.locale), PATIENCE)
+            if shown is None:
+                return page(
+                    "metrics",
+                    session,
+                    error=None,
+                    figures=None,
+                    charts=[],
+                    computing=True,
+                    since=start,
+                    until=end,
+                )
             return page(
                 "metrics",
                 session,
                 error=None,
+                computing=False,
                 since=start,
                 until=end,
                 last=end - timedelta(days=1),

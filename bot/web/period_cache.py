@@ -6,8 +6,9 @@ both periods: seconds on a large program. A result is kept in memory and, throug
 scheduler keeps the default period computed ahead of any view). A result is fresh for
 FRESH seconds; a view after that shows the kept result at once (with the time it was
 computed), first looking for a newer one in the store, while one fresh computation runs in
-the background. Only a period never computed before waits for its computation; views
-meanwhile wait for the same one.
+the background. Only a period never computed before waits for its computation (a page
+waits at most `PATIENCE` seconds, then says the figures are being computed and looks
+again); views meanwhile wait for the same one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 FRESH_SECONDS = 600  # twice the scheduler's period: it refreshes the default period first
+PATIENCE = 0.8  # seconds a page waits for a computation before it answers without it
 KEPT = 32  # periods kept at most (each with five PNG charts: about 250 KB)
 
 T = TypeVar("T")
@@ -59,13 +61,23 @@ class PeriodCache(Generic[T]):
 
     async def get(self, key: Hashable) -> Computed[T]:
         """The kept result (refreshed in the background when stale), or a new one."""
+        result = await self.within(key, None)
+        assert result is not None, "without a limit the computation is awaited"
+        return result
+
+    async def within(self, key: Hashable, patience: float | None) -> Computed[T] | None:
+        """As `get`, but a computation that takes longer than `patience` seconds (None: no
+        limit) goes on in the background and this answers None meanwhile."""
         kept = self.results.get(key)
         if self.store is not None and (kept is None or self._stale(kept)):
             stored = await self.store.load(key)
             if stored is not None and (kept is None or stored.at > kept.at):
                 kept = self._remember(key, stored)
         if kept is None:
-            return await asyncio.shield(self._start(key))
+            try:
+                return await asyncio.wait_for(asyncio.shield(self._start(key)), patience)
+            except TimeoutError:
+                return None
         if self._stale(kept):
             self._start(key)
         return kept

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from bot.api.app import create_api
 from bot.web.period_cache import FRESH_SECONDS
-from bot.web.period_figures import keep_default_period
+from bot.web.period_figures import KeptFigures, PeriodFigures, keep_default_period
 from bot.web.sessions import COOKIE, SESSION_SECONDS
 from bot.web.site import WebSettings
 from domain.broadcasts import BroadcastContent
@@ -157,20 +157,51 @@ async def test_pages_load_nothing_from_another_site(http, database):
         assert source.startswith(("/", "data:image/png;base64,")), source
 
 
+async def metrics_page(http: httpx.AsyncClient, **period: str) -> httpx.Response:
+    """The metrics page once its figures are computed: until then it says so and asks the
+    browser to look again (a large program takes seconds; a test machine may too)."""
+    for _ in range(300):
+        page = await http.get("/dashboard/metrics", params=period)
+        assert page.status_code == 200
+        if 'id="computing"' not in page.text:
+            return page
+        assert '<meta http-equiv="refresh" content="2">' in page.text
+        await asyncio.sleep(0.1)
+    raise AssertionError("the figures were never computed")
+
+
+async def test_a_period_taking_long_is_computed_in_the_background_meanwhile_the_page_says_so(
+    http, database, program, monkeypatch
+):
+    computing = asyncio.Event()
+    compute = KeptFigures.compute
+
+    async def slow(self: KeptFigures, key: object) -> PeriodFigures:
+        await computing.wait()
+        return await compute(self, key)
+
+    monkeypatch.setattr(KeptFigures, "compute", slow)
+    await sign_in(http, database)
+    # the figures are held until the page answered: a page waiting for them never would
+    page = await asyncio.wait_for(
+        http.get("/dashboard/metrics", params={"since": "2026-01-01"}), 60
+    )
+    assert 'id="computing"' in page.text
+    assert "data-figure" not in page.text
+    computing.set()
+    assert 'data-figure="revenue"' in (await metrics_page(http, since="2026-01-01")).text
+
+
 async def test_metrics_show_the_figures_and_charts_of_a_chosen_period(http, database, program):
     uow = SqlUnitOfWork(database)
     member = await new_member(uow, program, 1)
     await buy(uow, program, member, "R-1", line("X", "coffee", 2, "10"))
     await sign_in(http, database)
-    page = await http.get("/dashboard/metrics")
-    assert page.status_code == 200
+    page = await metrics_page(http)
     assert 'data-figure="revenue"' in page.text
     assert len(re.findall(r'<img src="data:image/png;base64,', page.text)) >= 4
     assert "figures of" in page.text  # when they were computed (kept 5 minutes)
-    chosen = await http.get(
-        "/dashboard/metrics", params={"since": "2026-01-01", "until": "2026-02-01"}
-    )
-    assert chosen.status_code == 200
+    chosen = await metrics_page(http, since="2026-01-01", until="2026-02-01")
     assert 'value="2026-01-01"' in chosen.text
     bad = await http.get(
         "/dashboard/metrics", params={"since": "2026-02-01", "until": "2026-01-01"}
@@ -344,7 +375,7 @@ async def test_the_default_period_kept_by_the_scheduler_is_shown_without_computi
         transport=httpx.ASGITransport(app=fresh_app), base_url="http://shop"
     ) as http:
         await sign_in(http, database)
-        assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # as kept
+        assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # as kept, at once
         clock.now = NOW + timedelta(seconds=FRESH_SECONDS)
         assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # at once
         for _ in range(100):  # the refresh runs in the background

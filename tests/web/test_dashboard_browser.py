@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -131,18 +132,30 @@ def balance(live: LiveServer, code: str) -> int:
     return live.run(work)
 
 
+LONG = 30_000  # ms: the figures of a period computed while the page waits (see below)
+
+
+def signed_in(page: Any, link: str) -> None:
+    """Sign in and wait for the first page's figures: while they are computed the page
+    reloads itself, which would cut short a click made meanwhile."""
+    page.goto(link)
+    expect(page.locator("#figures")).to_be_visible(timeout=LONG)
+
+
 def test_the_link_signs_in_once_and_shows_the_metrics_with_charts(live, new_page):
     shop(live)
     link = login_link(live)
     page = new_page(width=WIDTHS["desktop"])
     page.goto(link)
     expect(page).to_have_url(f"{live.url}/dashboard/metrics")
-    expect(page.locator("#figures")).to_be_visible()  # the last 30 days, today not yet in
+    # the last 30 days, today not yet in; a period not computed yet shows "computing" and
+    # the page looks again every 2 s, so the figures may take a few seconds on a busy host
+    expect(page.locator("#figures")).to_be_visible(timeout=LONG)
     today = datetime.now(UTC).date()
     page.locator("input[name=since]").fill((today - timedelta(days=2)).isoformat())
     page.locator("input[name=until]").fill((today + timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#figures [data-figure=revenue]")).to_contain_text("$165.50")
+    expect(page.locator("#figures [data-figure=revenue]")).to_contain_text("$165.50", timeout=LONG)
     charts = page.locator(".chart img")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 4
@@ -164,7 +177,7 @@ def test_a_member_is_found_and_their_points_adjusted(live, new_page):
     codes = shop(live)
     start = balance(live, codes["Lucía"])
     page = new_page(width=WIDTHS["desktop"])
-    page.goto(login_link(live))
+    signed_in(page, login_link(live))
     page.get_by_role("link", name="Members").click()
     page.get_by_role("searchbox").fill("lucí")
     page.get_by_role("button", name="Search").click()
@@ -186,7 +199,7 @@ def test_a_form_without_its_csrf_token_is_refused(live, new_page):
     codes = shop(live)
     start = balance(live, codes["Marco"])
     page = new_page(width=WIDTHS["desktop"])
-    page.goto(login_link(live))
+    signed_in(page, login_link(live))
     page.goto(f"{live.url}/dashboard/members/{codes['Marco']}")
     page.evaluate("document.querySelector('#adjust input[name=csrf]').remove()")
     page.locator("#adjust input[name=points]").fill("1000")
@@ -203,7 +216,7 @@ def test_every_page_at_phone_and_desktop_width(live, new_page):
     for width in WIDTHS.values():
         page = new_page(width=width)
         page.goto(login_link(live))
-        expect(page.locator("#figures")).to_be_visible()
+        expect(page.locator("#figures")).to_be_visible(timeout=LONG)
         pages = {
             "metrics": "/dashboard/metrics",
             "members": "/dashboard/members?q=a",
