@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from domain.program import EarningRules, Rounding, Tier
 
 _ROUNDING_MODES = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
+_ZERO, _ONE = Decimal(0), Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,11 @@ class Purchase:
     """A receipt's lines; its total is what a refund is measured against."""
 
     lines: tuple[PurchaseLine, ...]
+    total: Decimal = field(init=False, repr=False, compare=False)  # the receipt total
 
-    @property
-    def total(self) -> Decimal:
-        """The receipt total."""
-        return sum((line.amount for line in self.lines), Decimal(0))
+    def __post_init__(self) -> None:
+        # worked out once: the replay asks for it several times per receipt
+        object.__setattr__(self, "total", sum((line.amount for line in self.lines), _ZERO))
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Earning:
 
 def round_points(value: Decimal, rounding: Rounding) -> int:
     """Round a Decimal number of points to an integer the program's way."""
-    return int(value.quantize(Decimal(1), rounding=_ROUNDING_MODES[rounding]))
+    return int(value.quantize(_ONE, rounding=_ROUNDING_MODES[rounding]))
 
 
 class RewardCalculator(ABC):
@@ -96,9 +97,10 @@ class SpendRewardCalculator(RewardCalculator):
     def grants(self, purchase: Purchase) -> list[PointGrant]:
         """One grant per category, in the order categories first appear."""
         by_category: dict[str, Decimal] = {}
+        per_unit, multiplier = self.points_per_unit, self.multiplier
         for line in purchase.lines:
-            points = line.amount * self.points_per_unit * self.multiplier(line)
-            by_category[line.category] = by_category.get(line.category, Decimal(0)) + points
+            points = line.amount * per_unit * multiplier(line)
+            by_category[line.category] = by_category.get(line.category, _ZERO) + points
         return [PointGrant("spend", category, pts) for category, pts in by_category.items()]
 
 
@@ -159,24 +161,24 @@ class Earner:
     def earn(self, purchase: Purchase, tier: Tier) -> Earning:
         """Points and tier credits for `purchase` by a member in `tier`."""
         earning = self.earning_lines(purchase)
-        grants = [g for calc in self.calculators for g in calc.grants(earning)]
-        base = sum((g.points for g in grants), Decimal(0))
+        grants: list[PointGrant] = []
+        for calculator in self.calculators:
+            grants += calculator.grants(earning)
+        base = _ZERO
+        for grant in grants:
+            base += grant.points
         points = round_points(base * tier.multiplier, self.rules.rounding)
         return Earning(
-            points=points,
-            tier_credits=self._tier_credits(earning),
-            grants=tuple(grants),
-            tier_name=tier.name,
-            tier_multiplier=tier.multiplier,
+            points, self._tier_credits(earning), tuple(grants), tier.name, tier.multiplier
         )
 
     def earning_lines(self, purchase: Purchase) -> Purchase:
-        """The lines that earn: those whose category multiplier is above 0."""
-        return Purchase(
-            tuple(
-                line for line in purchase.lines if self.rules.category_multiplier(line.category) > 0
-            )
-        )
+        """The lines that earn: those whose category multiplier is above 0 (`purchase` itself
+        when every line does, so its total is worked out once)."""
+        idle = self.rules.idle_categories
+        if not idle or not any(line.category in idle for line in purchase.lines):
+            return purchase
+        return Purchase(tuple(line for line in purchase.lines if line.category not in idle))
 
     def _tier_credits(self, earning: Purchase) -> int:
         """Credits from the spend of `earning`, a purchase's earning lines (`earning_lines`)."""

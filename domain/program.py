@@ -83,6 +83,11 @@ class EarningRules:
         """Item bonuses by SKU, built once (the first bonus of a SKU wins)."""
         return {item.sku: item.points for item in reversed(self.items)}
 
+    @cached_property
+    def idle_categories(self) -> frozenset[str]:
+        """The categories that earn nothing (multiplier 0), built once."""
+        return frozenset(category for category, rate in self._multipliers.items() if rate <= 0)
+
     def category_multiplier(self, category: str) -> Decimal:
         """The multiplier of a category; categories not listed count 1."""
         return self._multipliers.get(category, _ONE)
