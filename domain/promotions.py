@@ -142,12 +142,16 @@ PROMOTION = "promotion"  # the reason of a promotion's grant in a breakdown; its
 
 
 def promoted_earning(
-    program: Program, purchase: Purchase, tier: Tier, occurred_at: datetime
+    program: Program,
+    purchase: Purchase,
+    tier: Tier,
+    occurred_at: datetime,
+    earner: Earner | None = None,
 ) -> Earning:
     """What `purchase` earns a member in `tier` with the promotions running at `occurred_at`:
     one `promotion` grant per promotion applied, added before the tier multiplier and
-    rounding like every other grant."""
-    earner = Earner(program.earning)
+    rounding like every other grant. `earner` is `program`'s, when the caller keeps one."""
+    earner = earner or Earner(program.earning)
     earning = earner.earn(purchase, tier)
     if not program.promotions:
         return earning

@@ -27,6 +27,8 @@ from domain.program import Program
 from domain.promotions import promoted_earning
 from domain.tiers import TierStatus, evaluate_tier
 
+_ZERO = Decimal(0)
+
 
 @dataclass(frozen=True)
 class ReplayReceipt:
@@ -163,11 +165,12 @@ class _Track:
         self.window.append((at, credits))
         self.in_window += credits
 
-    def credits_at(self, at: datetime, window_days: int) -> int:
-        """Credits in the window ending at `at` (older ones are dropped for good)."""
-        start = at - timedelta(days=window_days)
-        while self.window and self.window[0][0] <= start:
-            self.in_window -= self.window.popleft()[1]
+    def credits_at(self, at: datetime, window: timedelta) -> int:
+        """Credits in the `window` ending at `at` (older ones are dropped for good)."""
+        start = at - window
+        entries = self.window
+        while entries and entries[0][0] <= start:
+            self.in_window -= entries.popleft()[1]
         return self.in_window
 
 
@@ -177,6 +180,7 @@ class _Side:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.earner = Earner(program.earning)
+        self.window = timedelta(days=program.tiers.window_days)
         # a receipt recorded sooner than this after it happened cannot have expired: any
         # `add_months(at, months)` is at least 28 days a month after `at`
         self.surely_fresh = timedelta(days=28 * program.expiry.months)
@@ -193,27 +197,23 @@ class _Side:
     ) -> None:
         """Earn `receipt` (its lines: `purchase`) at the member's tier then, and move the tier
         on."""
-        rules, at = self.program.tiers, receipt.occurred_at
+        program, at = self.program, receipt.occurred_at
         self._settle(track, at)
-        tier = rules.get(track.status.tier)
-        earning = (
-            promoted_earning(self.program, purchase, tier, at)
-            if self.program.promotions
-            else self.earner.earn(purchase, tier)
-        )
+        tier = program.tiers.get(track.status.tier)
+        earning = promoted_earning(program, purchase, tier, at, self.earner)
         points, credits = earning.points, earning.tier_credits
         if (
             receipt.recorded_at - at >= self.surely_fresh
-            and add_months(at, self.program.expiry.months) <= receipt.recorded_at
+            and add_months(at, program.expiry.months) <= receipt.recorded_at
         ):
             points = 0
         if receipt.refunded:
             total = purchase.total
-            points -= clawback(points, total, Decimal(0), receipt.refunded)
-            credits -= clawback(credits, total, Decimal(0), receipt.refunded)
-        if credits:
+            points -= clawback(points, total, _ZERO, receipt.refunded)
+            credits -= clawback(credits, total, _ZERO, receipt.refunded)
+        if credits:  # without new credits, settling again at `at` would change nothing
             track.add(at, credits)
-        self._settle(track, at)
+            self._settle(track, at)
         if counted:
             self.points += points
             self.credits += credits
@@ -222,18 +222,15 @@ class _Side:
         """Move the member's tier on to `at` (`evaluate_tier`). Skipped when not in grace and
         the credits are those the tier was last worked out at: the tier then equals the one
         those credits earn, and evaluating again would give it back unchanged."""
-        rules = self.program.tiers
-        credits = track.credits_at(at, rules.window_days)
+        credits = track.credits_at(at, self.window)
         if credits != track.settled or track.status.below_since is not None:
-            track.status = evaluate_tier(rules, track.status, credits, at)
+            track.status = evaluate_tier(self.program.tiers, track.status, credits, at)
             track.settled = credits if track.status.below_since is None else None
 
     def finish(self, track: _Track, until: datetime) -> int:
         """The member's tier at `until`, counted; its rank."""
         rules = self.program.tiers
-        status = evaluate_tier(
-            rules, track.status, track.credits_at(until, rules.window_days), until
-        )
+        status = evaluate_tier(rules, track.status, track.credits_at(until, self.window), until)
         self.by_tier[status.tier] += 1
         return rules.rank(status.tier)
 
