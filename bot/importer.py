@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import TextIO
 
@@ -71,7 +72,7 @@ COLUMNS = ("receipt_id", "member", "sku", "category", "quantity", "unit_price", 
 ERROR_COLUMNS = ("line", "receipt_id", "reason", *COLUMNS[1:])
 TEXT_LIMITS = {"receipt_id": MAX_RECEIPT_ID, "sku": MAX_NAME, "category": MAX_NAME}
 POSTGRES_TASKS = 4  # transactions at once on PostgreSQL; SQLite writes one at a time
-CHUNK = 100  # receipts per transaction
+CHUNK = 250  # receipts per transaction (on SQLite it holds the only write lock for as long)
 MEMBERS_PER_READ = 1_000  # member references looked up in one query
 PROGRESS_EVERY_S = 0.1
 PROGRESS_WIDTH = 30
@@ -134,6 +135,12 @@ class Receipt:
     def bad_line(self) -> int | None:
         """The first line with a problem, if any."""
         return next((row.line for row in self.rows if row.problems), None)
+
+    @cached_property
+    def receipt_in(self) -> ReceiptIn:
+        """A good receipt as the purchase pipeline takes it, made once (and so its
+        fingerprint: the read before a chunk and the pipeline both ask for it)."""
+        return ReceiptIn(self.receipt_id, self.ref, self.lines, self.occurred_at)
 
 
 @dataclass
@@ -518,7 +525,7 @@ async def _record_chunk(
     if not fresh:  # a rerun: no write transaction (on SQLite, no wait for the write lock)
         return
     outcomes = await record_each(
-        uow, program, [_receipt_in(receipt) for receipt in fresh], now=now, merchant=merchant
+        uow, program, [receipt.receipt_in for receipt in fresh], now=now, merchant=merchant
     )
     for receipt, outcome in zip(fresh, outcomes, strict=True):
         if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError):
@@ -536,7 +543,7 @@ async def _unseen(
     """
     answers = await replays(
         SqlUnitOfWork(database, read_only=True),
-        [_receipt_in(receipt) for receipt in chunk],
+        [receipt.receipt_in for receipt in chunk],
         merchant=merchant,
     )
     fresh = []
@@ -548,11 +555,6 @@ async def _unseen(
         else:
             summary.replayed += 1
     return fresh
-
-
-def _receipt_in(receipt: Receipt) -> ReceiptIn:
-    """A good receipt as the purchase pipeline takes it."""
-    return ReceiptIn(receipt.receipt_id, receipt.ref, receipt.lines, receipt.occurred_at)
 
 
 def _count(summary: Summary, receipt: Receipt, outcome: PurchaseOutcome | Exception) -> None:
