@@ -12,6 +12,16 @@ from sqlalchemy.types import TypeDecorator
 MONEY_SCALE = Decimal("0.0001")
 
 
+def utc(stored: datetime) -> datetime:
+    """A stored (naive, UTC) datetime as an aware one."""
+    return stored.replace(tzinfo=UTC)
+
+
+def money(stored: int) -> Decimal:
+    """A stored count of 1/10,000ths as the amount."""
+    return Decimal(stored) / 10000
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out (SQLite stores no offset)."""
 
@@ -26,7 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        return None if value is None else utc(value)
 
 
 class Money(TypeDecorator[Decimal]):
@@ -44,4 +54,4 @@ class Money(TypeDecorator[Decimal]):
         return int(scaled)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value) / 10000
+        return None if value is None else money(value)

@@ -8,19 +8,32 @@ the same data; on SQLite each reader has its own snapshot, taken when it starts.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import BigInteger, func, select, text, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import NullType
 
 from domain.earning import PurchaseLine
 from domain.ports import ReplayCursor, ReplayPage
 from domain.simulation import LedgerFacts, MemberRange, ReplayReceipt
 from storage.tables import AccountRow, MemberRow, PurchaseRow, TransactionRow
+from storage.types import money, utc
 
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")  # pg_export_snapshot()'s form
+# Dates, lines and money are read without SQLAlchemy's per-row type processing, as the
+# driver gives them, and converted in `_receipt` by the columns' own rules (`storage.types`)
+_RAW = NullType()
+
+
+def _same(value: Any) -> Any:
+    """A driver value that needs no conversion."""
+    return value
 
 
 class SqlReplay:
@@ -29,6 +42,11 @@ class SqlReplay:
     def __init__(self, conn: AsyncConnection, dialect: str) -> None:
         self.conn = conn
         self.dialect = dialect
+        # the drivers' own values of dates and lines: SQLite gives text, asyncpg naive
+        # datetimes and decoded JSON (the codec SQLAlchemy gives it)
+        sqlite = dialect == "sqlite"
+        self._moment: Callable[[Any], datetime] = datetime.fromisoformat if sqlite else _same
+        self._document: Callable[[Any], Any] = json.loads if sqlite else _same
 
     async def read_only(self, snapshot: str | None = None) -> None:
         """PostgreSQL: refuse any write in this transaction and read one snapshot throughout,
@@ -72,12 +90,11 @@ class SqlReplay:
             select(
                 PurchaseRow.id,
                 PurchaseRow.member_id,
-                PurchaseRow.occurred_at,
-                PurchaseRow.recorded_at,
-                PurchaseRow.lines,
-                PurchaseRow.refunded,
-                PurchaseRow.points_awarded,
-                PurchaseRow.points_clawed,
+                type_coerce(PurchaseRow.occurred_at, _RAW),
+                type_coerce(PurchaseRow.recorded_at, _RAW),
+                type_coerce(PurchaseRow.lines, _RAW),
+                type_coerce(PurchaseRow.refunded, BigInteger),
+                PurchaseRow.points_awarded - PurchaseRow.points_clawed,
             )
             .where(PurchaseRow.occurred_at >= since, PurchaseRow.occurred_at < until)
             .order_by(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
@@ -93,28 +110,39 @@ class SqlReplay:
                 > tuple_(*after)
             )
         rows = (await self.conn.execute(statement)).all()
-        receipts = [
-            ReplayReceipt(
-                member_id=row.member_id,
-                occurred_at=row.occurred_at,
-                recorded_at=row.recorded_at,
-                lines=tuple(
-                    PurchaseLine(
-                        str(line["sku"]),
-                        str(line["category"]),
-                        int(line["quantity"]),
-                        Decimal(str(line["unit_price"])),
-                    )
-                    for line in row.lines["lines"]
-                ),
-                refunded=row.refunded,
-                points_awarded=row.points_awarded - row.points_clawed,
-            )
-            for row in rows
-        ]
+        receipts = [self._receipt(*row) for row in rows]
         last = rows[-1] if len(rows) == limit else None
         return ReplayPage(
-            receipts, None if last is None else (last.member_id, last.occurred_at, last.id)
+            receipts, None if last is None else (last[1], receipts[-1].occurred_at, last[0])
+        )
+
+    def _receipt(
+        self,
+        _id: int,
+        member_id: int,
+        occurred_at: Any,
+        recorded_at: Any,
+        lines: Any,
+        refunded: int,
+        net: int,
+    ) -> ReplayReceipt:
+        """A receipt from a row of the driver's own values."""
+        moment, document = self._moment, self._document
+        return ReplayReceipt(
+            member_id,
+            utc(moment(occurred_at)),
+            utc(moment(recorded_at)),
+            tuple(
+                PurchaseLine(
+                    str(line["sku"]),
+                    str(line["category"]),
+                    int(line["quantity"]),
+                    Decimal(str(line["unit_price"])),
+                )
+                for line in document(lines)["lines"]
+            ),
+            money(refunded),
+            net,
         )
 
     async def facts(self, since: datetime, until: datetime) -> LedgerFacts:
