@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
-from bot.web.period_figures import keep_default_period
+from bot.period_figures import keep_default_period
 from domain.program import Program
 from domain.services.birthdays import BirthdayRun, pay_birthdays
 from domain.services.nudges import queue_nudges

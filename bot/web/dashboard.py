@@ -21,8 +21,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.conversation.texts import labels
+from bot.period_figures import KeptFigures
 from bot.web.period_cache import PATIENCE, PeriodCache
-from bot.web.period_figures import KeptFigures
 from bot.web.sessions import (
     COOKIE,
     SESSION_SECONDS,

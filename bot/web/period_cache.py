@@ -37,7 +37,7 @@ class Computed(Generic[T]):
 
 
 class Store(Protocol[T]):
-    """Where results outlive the process: the database (bot.web.period_figures)."""
+    """Where results outlive the process: the database (bot.period_figures)."""
 
     async def load(self, key: Hashable) -> Computed[T] | None: ...
     async def save(self, key: Hashable, result: Computed[T]) -> None: ...

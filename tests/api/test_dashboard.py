@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import insert
 
 from bot.api.app import create_api
+from bot.period_figures import KeptFigures, PeriodFigures, keep_default_period
 from bot.web.period_cache import FRESH_SECONDS
-from bot.web.period_figures import KeptFigures, PeriodFigures, keep_default_period
 from bot.web.sessions import COOKIE, SESSION_SECONDS
 from bot.web.site import WebSettings
 from domain.broadcasts import BroadcastContent

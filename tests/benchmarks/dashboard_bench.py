@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy import text
 
 from bot.api.app import create_api
-from bot.web.period_figures import keep_default_period
+from bot.period_figures import keep_default_period
 from bot.web.site import WebSettings
 from domain.program_file import default_program_path, load_program
 from domain.services.dashboard import issue_login, login_key

@@ -8,7 +8,7 @@ NOW is 2026-03-02 10:30 in New York, so /stats shows [2026-01-31, 2026-03-02) ag
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.conversation.actions import Answer, Send
 from bot.conversation.buttons import button
@@ -16,6 +16,9 @@ from bot.conversation.core import Conversation
 from bot.conversation.desk import STAFF
 from bot.conversation.handlers.stats import PREVIOUS, previous_pressed
 from bot.conversation.menus import staff_commands
+from bot.period_figures import keep_default_period
+from bot.web.period_cache import FRESH_SECONDS
+from tests.conftest import NOW
 from tests.conversation.conftest import (
     ADMIN,
     ANN,
@@ -145,3 +148,25 @@ async def test_the_button_works_for_its_admin_only_and_with_a_date(ctx):
 def test_the_buttons_action_is_its_own() -> None:
     assert STAFF.buttons[PREVIOUS].handler is previous_pressed
     assert STAFF.buttons[PREVIOUS].role == "admin"
+
+
+async def test_figures_kept_by_the_scheduler_answer_at_once_until_ten_minutes_old(ctx):
+    """/stats shows the figures the dashboard's job kept (a large program takes seconds to
+    compute them), and computes them again once they are FRESH_SECONDS old."""
+    await shop(ctx)
+    await keep_default_period(ctx.reader, ctx.writer, ctx.program, NOW)
+    late = await new_member(ctx.writer(), ctx.program, 503, now=at("2026-02-10"))
+    await buy(
+        ctx.writer(),
+        ctx.program,
+        late,
+        "R-4",
+        line("LATTE", "coffee", 1, "5.00"),
+        now=at("2026-02-21"),
+    )
+    admin_ctx = dataclasses.replace(ctx, admins=frozenset({ADMIN.id}))
+    _, kept = screen(await Conversation(admin_ctx).handle(said(ADMIN, "/stats")))
+    assert "🛒 Purchases: <b>2</b>" in kept.text  # as kept, without the late receipt
+    later = dataclasses.replace(admin_ctx, clock=lambda: NOW + timedelta(seconds=FRESH_SECONDS))
+    _, fresh = screen(await Conversation(later).handle(said(ADMIN, "/stats")))
+    assert "🛒 Purchases: <b>3</b>" in fresh.text

@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.conversation.handlers.stats import KeyFigure
-from bot.web.period_figures import PeriodFigures
+from bot.period_figures import KeyFigure, PeriodFigures
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation.handlers.stats import FIGURES, KeyFigure
+from bot.period_figures import FIGURES, KeyFigure
 from bot.program_report import program_summary
 from domain.program import Action, Challenge, Promotion, StampCard
 from domain.program_file import default_program_path, load_program

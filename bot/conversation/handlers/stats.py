@@ -2,19 +2,16 @@
 arrows, then the period's charts as photos; a button shows the period before it.
 
 Every figure is the report's (domain.metrics, docs/metrics.md); the charts are
-bot/charts.py's, drawn in a worker thread. The button carries the shown period's first
-day, signed for the admin like every button.
+bot/charts.py's, drawn in a worker thread. Both come from bot.period_figures, kept there
+for the dashboard too (the default period computed ahead by the scheduler). The button
+carries the shown period's first day, signed for the admin like every button.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import base64
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Literal
 
-from bot.charts import period_charts
 from bot.conversation.actions import Action, Send
 from bot.conversation.buttons import Press, button
 from bot.conversation.clerk import Clerk
@@ -23,53 +20,11 @@ from bot.conversation.events import Incoming
 from bot.conversation.handlers.common import refused
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels
-from domain.metrics import Metrics
+from bot.period_figures import figures_for
 from domain.periods import DEFAULT_DAYS, last_days, local_today, previous, readable_day
-from domain.services.metrics import program_metrics
 from messages.render import render
 
 PREVIOUS = "mp"  # button action: the shown period's first day, which ends the next one shown
-Kind = Literal["count", "money", "percent"]
-Figure = int | Decimal | None
-# The key figures, in the order shown: template key, how it is written, where it is read.
-FIGURES: tuple[tuple[str, Kind, Callable[[Metrics], Figure]], ...] = (
-    ("members", "count", lambda m: m.members.total),
-    ("new", "count", lambda m: m.members.new),
-    ("active", "count", lambda m: m.members.active),
-    ("purchases", "count", lambda m: m.purchases),
-    ("revenue", "money", lambda m: m.revenue),
-    ("average_order", "money", lambda m: m.average_order_value),
-    ("repeat_rate", "percent", lambda m: m.repeat_purchase_rate),
-    ("retention", "percent", lambda m: m.retention_rate),
-    ("issued", "count", lambda m: m.points.issued_total),
-    ("redeemed", "count", lambda m: m.points.redeemed),
-)
-
-
-@dataclass(frozen=True)
-class KeyFigure:
-    """One line of the screen: the figure now and before, and which way it went."""
-
-    key: str
-    kind: Kind
-    now: Figure
-    before: Figure
-    trend: Literal["up", "down", "same"] | None  # None when either has no value
-
-
-def key_figures(now: Metrics, before: Metrics) -> list[KeyFigure]:
-    """Each key figure of a period beside the previous period's."""
-    return [
-        KeyFigure(key, kind, read(now), read(before), trend(read(now), read(before)))
-        for key, kind, read in FIGURES
-    ]
-
-
-def trend(now: Figure, before: Figure) -> Literal["up", "down", "same"] | None:
-    """Which way a figure went; None when either period has no value for it."""
-    if now is None or before is None:
-        return None
-    return "up" if now > before else "down" if now < before else "same"
 
 
 async def stats_command(ctx: Context, event: Incoming, clerk: Clerk) -> list[Action]:
@@ -94,9 +49,7 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
     program, locale = ctx.program, clerk.locale
     since, _ = last_days(until)
     before_since, _ = previous(since, until)
-    now = await program_metrics(ctx.reader(), program, since, until)
-    before = await program_metrics(ctx.reader(), program, before_since, since)
-    charts = await period_charts(ctx.reader(), program, since, until, now, locale)
+    shown = await figures_for(ctx.reader, ctx.writer, program, (since, until, locale), ctx.clock())
     text = render(
         "stats",
         locale,
@@ -105,14 +58,14 @@ async def stats_screen(ctx: Context, chat_id: int, clerk: Clerk, until: date) ->
         last=until - timedelta(days=1),
         before_since=before_since,
         before_last=since - timedelta(days=1),
-        figures=key_figures(now, before),
+        figures=shown.figures,
         currency=program.info.currency,
     )
     earlier = button(
         ctx, clerk.telegram_id, labels(locale)["stats_previous"], PREVIOUS, since.isoformat()
     )
     return [
-        *(Send(chat_id, chart.title, photo=chart.png) for chart in charts),
+        *(Send(chat_id, title, photo=base64.b64decode(png)) for title, png in shown.charts),
         Send(chat_id, text, buttons=((earlier,),)),
     ]
 

@@ -1,11 +1,13 @@
-"""What the dashboard's metrics page shows of a period, computed once and kept in the database.
+"""A period's key figures against the period before, and its charts: what the dashboard's
+metrics page and /stats in chat show, computed once and kept in the database.
 
 A period's figures read every receipt of two periods and draw five charts: seconds on a
-large program. So they are computed once per period (for every locale the page may be
-read in) and kept in `kept_figures` as JSON under a key naming the period and the locale.
-Every process and every restart then shows them at once (`KeptFigures`, the store of
-`bot.web.period_cache.PeriodCache`), and the scheduler's "dashboard figures" job keeps the
-page's default period (the 30 days before today) computed ahead of any view.
+large program. So they are computed once per period (for every locale they may be read in)
+and kept in `kept_figures` as JSON under a key naming the period and the locale. Every
+process and every restart then shows them at once (`KeptFigures`, the store of
+`bot.web.period_cache.PeriodCache`; `figures_for` in chat), and the scheduler's "dashboard
+figures" job keeps the default period (the 30 days before today) computed ahead of anyone
+asking.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Literal, cast
 
 from bot.charts import charts_of
-from bot.conversation.handlers.stats import Figure, KeyFigure, key_figures
-from bot.web.period_cache import Computed
+from bot.web.period_cache import FRESH_SECONDS, Computed
+from domain.metrics import Metrics
 from domain.periods import local_today, named_period, previous
 from domain.ports import UnitOfWork
 from domain.program import Program
@@ -31,6 +33,47 @@ from domain.services.trends import weekly_trends
 KEPT_DAYS = 7  # figures computed longer ago than this are dropped by the job
 Period = tuple[date, date, str]  # since, until, the reader's locale
 Readers = Callable[[], UnitOfWork]
+Kind = Literal["count", "money", "percent"]
+Figure = int | Decimal | None
+# The key figures, in the order shown: template key, how it is written, where it is read.
+FIGURES: tuple[tuple[str, Kind, Callable[[Metrics], Figure]], ...] = (
+    ("members", "count", lambda m: m.members.total),
+    ("new", "count", lambda m: m.members.new),
+    ("active", "count", lambda m: m.members.active),
+    ("purchases", "count", lambda m: m.purchases),
+    ("revenue", "money", lambda m: m.revenue),
+    ("average_order", "money", lambda m: m.average_order_value),
+    ("repeat_rate", "percent", lambda m: m.repeat_purchase_rate),
+    ("retention", "percent", lambda m: m.retention_rate),
+    ("issued", "count", lambda m: m.points.issued_total),
+    ("redeemed", "count", lambda m: m.points.redeemed),
+)
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One line of the screen: the figure now and before, and which way it went."""
+
+    key: str
+    kind: Kind
+    now: Figure
+    before: Figure
+    trend: Literal["up", "down", "same"] | None  # None when either has no value
+
+
+def key_figures(now: Metrics, before: Metrics) -> list[KeyFigure]:
+    """Each key figure of a period beside the previous period's."""
+    return [
+        KeyFigure(key, kind, read(now), read(before), trend(read(now), read(before)))
+        for key, kind, read in FIGURES
+    ]
+
+
+def trend(now: Figure, before: Figure) -> Literal["up", "down", "same"] | None:
+    """Which way a figure went; None when either period has no value for it."""
+    if now is None or before is None:
+        return None
+    return "up" if now > before else "down" if now < before else "same"
 
 
 @dataclass(frozen=True)
@@ -99,6 +142,20 @@ async def compute_figures(
             figures, [(c.title, base64.b64encode(c.png).decode()) for c in charts]
         )
     return drawn
+
+
+async def figures_for(
+    reader: Readers, writer: Readers, program: Program, period: Period, now: datetime
+) -> PeriodFigures:
+    """The period's figures as kept when computed less than FRESH_SECONDS before `now`;
+    otherwise computed now and kept."""
+    store = KeptFigures(reader, writer, program)
+    kept = await store.load(period)
+    if kept is not None and (now - kept.at).total_seconds() < FRESH_SECONDS:
+        return kept.value
+    computed = Computed(await store.compute(period), now)
+    await store.save(period, computed)
+    return computed.value
 
 
 class KeptFigures:
