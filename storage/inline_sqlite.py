@@ -69,20 +69,39 @@ class InlineConnection(AdaptedConnection):
     def run(self, work: Work) -> Outcome:
         """One statement's outcome: here if it is quick, else from a worker thread."""
         await_(READY)  # SQLAlchemy's asyncio layer insists that each statement awaits
+        outcome = self._quick(work)
+        return outcome if outcome is not None else await_(self._moved_out(work))
+
+    async def fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """The rows of one statement for a caller on the event loop, not through SQLAlchemy
+        (`storage.quick_reads`): run as `run` runs it."""
+
+        def work(cursor: sqlite3.Cursor) -> object:
+            return cursor.execute(sql, parameters)
+
+        outcome = self._quick(work)
+        return (outcome if outcome is not None else await self._moved_out(work))[1]
+
+    def _quick(self, work: Work) -> Outcome | None:
+        """The outcome if the statement ran within the budget here, else None."""
         self._deadline = perf_counter() + INLINE_BUDGET
         try:
             return self._outcome(work)
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode & 0xFF not in MOVED_OUT:
                 raise
+        return None
+
+    async def _moved_out(self, work: Work) -> Outcome:
+        """The statement again in a worker thread; cancelled, it is stopped and waited for."""
         future = asyncio.get_running_loop().run_in_executor(None, self._unhurried, work)
         try:
-            return await_(asyncio.shield(future))
+            return await asyncio.shield(future)
         except asyncio.CancelledError:
             while not future.done():  # stop it, and wait: closing it under the worker crashes
                 self._sqlite.interrupt()  # (a no-op until the statement has started)
                 with suppress(asyncio.CancelledError):
-                    await_(asyncio.wait([future], timeout=0.01))
+                    await asyncio.wait([future], timeout=0.01)
             future.exception()  # "interrupted", as asked
             raise
 

@@ -8,6 +8,7 @@ from sqlalchemy import Row, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import ChatState, Member
+from storage.quick_reads import QuickRead
 from storage.repositories.members import MEMBERS, to_member
 from storage.tables import ConversationStateRow, MemberRow
 
@@ -19,7 +20,7 @@ TAKE = (
     .where(STATES.telegram_id == bindparam("telegram_id"), STATES.step == bindparam("step"))
     .returning(*STATE_COLUMNS)
 )
-MEMBER_AND_STATE = (  # built once: read on every update
+MEMBER_AND_STATE = QuickRead(  # read on every update
     select(MemberRow.__table__, *STATE_COLUMNS)
     .outerjoin_from(
         MemberRow.__table__,
@@ -47,7 +48,7 @@ class SqlConversations:
 
     async def member_and_step(self, telegram_id: int) -> tuple[Member | None, ChatState | None]:
         """The member and their step in one join; a non-member's step (staff) in a second read."""
-        row = (await self.conn.execute(MEMBER_AND_STATE, {"telegram_id": telegram_id})).first()
+        row = await MEMBER_AND_STATE.first(self.conn, {"telegram_id": telegram_id})
         if row is None:
             return None, await self.get(telegram_id)
         return to_member(row), None if row.step is None else _state(row)

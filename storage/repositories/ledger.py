@@ -20,6 +20,7 @@ from domain.ledger import Lot, Take, allocate
 from domain.models import LedgerRecord
 from domain.ports import AccountFigures, Credit, MemberAccount, Posted, Posting
 from domain.receipts import MemberKey
+from storage.quick_reads import QuickRead
 from storage.repositories.members import MEMBERS, NAMED, named_params, to_member
 from storage.tables import (
     LOT_IS_OPEN,
@@ -72,7 +73,7 @@ INSERT_RETURNING_ORDERED = {
     for table in (TransactionRow, LotRow)
 }
 INSERT_RETURNING = {table: insert(table).returning(table.id) for table in (TransactionRow, LotRow)}
-FIGURES = (  # built once: a member and their balance screen's numbers in one statement
+FIGURES = QuickRead(  # a member and their balance screen's numbers in one statement
     select(
         MemberRow.__table__,
         func.coalesce(
@@ -190,16 +191,10 @@ class SqlLedger:
         self, member_id: int, credits_since: datetime, expiring_by: datetime
     ) -> AccountFigures | None:
         """The member, balance, tier credits and soon-expiring points in one statement."""
-        row = (
-            await self.conn.execute(
-                FIGURES,
-                {
-                    "member": member_id,
-                    "credits_since": credits_since,
-                    "expiring_by": expiring_by,
-                },
-            )
-        ).first()
+        row = await FIGURES.first(
+            self.conn,
+            {"member": member_id, "credits_since": credits_since, "expiring_by": expiring_by},
+        )
         if row is None:
             return None
         return AccountFigures(

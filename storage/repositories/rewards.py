@@ -22,18 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Voucher
 from domain.ports import Shelf
+from storage.quick_reads import QuickRead
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import AccountRow, RewardStockRow, VoucherRow
 
 STOCK, VOUCHERS = RewardStockRow.__table__.c, VoucherRow.__table__.c
-SHELF = union_all(  # built once: (what, reward, count) rows, the balance's reward ''
-    select(literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance).where(
-        AccountRow.__table__.c.member_id == bindparam("member")
-    ),
-    select(literal_column("'issued'"), STOCK.reward_id, STOCK.issued),
-    select(literal_column("'held'"), VOUCHERS.reward_id, func.count())
-    .where(VOUCHERS.member_id == bindparam("member"))
-    .group_by(VOUCHERS.reward_id),
+SHELF = QuickRead(  # (what, reward, count) rows, the balance's reward ''
+    union_all(
+        select(
+            literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance
+        ).where(AccountRow.__table__.c.member_id == bindparam("member")),
+        select(literal_column("'issued'"), STOCK.reward_id, STOCK.issued),
+        select(literal_column("'held'"), VOUCHERS.reward_id, func.count())
+        .where(VOUCHERS.member_id == bindparam("member"))
+        .group_by(VOUCHERS.reward_id),
+    )
 )
 
 
@@ -78,7 +81,7 @@ class SqlRewards:
     async def shelf(self, member_id: int) -> Shelf:
         """The member's balance, every reward's vouchers issued and the member's own."""
         counts: dict[str, dict[str, int]] = {"balance": {}, "issued": {}, "held": {}}
-        for what, reward_id, count in await self.conn.execute(SHELF, {"member": member_id}):
+        for what, reward_id, count in await SHELF.all(self.conn, {"member": member_id}):
             counts[what][reward_id] = int(count)
         return Shelf(counts["balance"].get("", 0), counts["issued"], counts["held"])
 
