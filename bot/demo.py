@@ -111,6 +111,7 @@ async def emulated_bot(
             telegram_api_base=emulator.base_url,
             bot_framework=framework,
             api_port=0,
+            web_url=None,  # no pages are served: a WEB_URL in the environment would point nowhere
             scheduler=False,
             admin_ids=",".join(str(admin) for admin in sorted(admins)),
         )

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
             raise ValueError("SEND_RATE: above 30 messages/s needs PAID_BROADCAST=1")
         return self
 
+    @model_validator(mode="after")
+    def _pages_served_where_web_url_points(self) -> Settings:
+        if self.web_url and not self.api_port:
+            raise ValueError(
+                "WEB_URL: the pages it opens are served on API_PORT, which is 0 (off); "
+                "set API_PORT or unset WEB_URL"
+            )
+        return self
+
     @property
     def delivery_rate(self) -> float:
         """Messages per second for the outbox: SEND_RATE, else 25 (1000 when paid)."""

@@ -101,6 +101,19 @@ def test_a_rule_across_settings_names_them_itself(monkeypatch):
     assert str(refused.value) == "SEND_RATE: above 30 messages/s needs PAID_BROADCAST=1"
 
 
+def test_web_url_needs_the_pages_served(monkeypatch):
+    monkeypatch.setenv("WEB_URL", "https://shop.example.com")
+    monkeypatch.setenv("API_PORT", "0")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        "WEB_URL: the pages it opens are served on API_PORT, which is 0 (off); "
+        "set API_PORT or unset WEB_URL"
+    )
+    monkeypatch.setenv("API_PORT", "8080")
+    assert load_settings().mini_app_url == "https://shop.example.com/app/"
+
+
 def test_web_settings(monkeypatch, capsys):
     settings = load_settings()
     assert (settings.web_url, settings.web_auth_max_age, settings.card_qr_seconds) == (
