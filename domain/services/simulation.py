@@ -3,13 +3,16 @@
 One read-only transaction reads the ledger's totals and, a page at a time in the database's
 index order (member, then time), the receipts. Members are independent, so a `Replayer` may
 replay ranges of them elsewhere (other processes, each in its own read-only transaction on
-the shared snapshot) and the tallies are added up. Nothing is written, whatever happens.
+the shared snapshot) and the tallies are added up, while this transaction reads the ledger's
+totals. Nothing is written, whatever happens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
+from typing import Any
 
 from domain.ports import UnitOfWork
 from domain.program import Program
@@ -18,7 +21,7 @@ from domain.simulation import Comparison, MemberRange, Simulation, Tally, compar
 PAGE = 2000  # receipts read per query
 
 # Replays the ranges (each in a read-only transaction joined to the snapshot when not None)
-Replayer = Callable[[Sequence[MemberRange], str | None], Awaitable[Sequence[Tally]]]
+Replayer = Callable[[Sequence[MemberRange], str | None], Coroutine[Any, Any, Sequence[Tally]]]
 
 
 async def simulate(
@@ -42,11 +45,13 @@ async def simulate(
         span = await uow.replay.member_span()
         if replayer is None or parts < 2 or span is None:
             tally = await _replay(uow, current, new, since, until, None, page)
+            facts = await uow.replay.facts(since, until)
         else:
             snapshot = await uow.replay.share_snapshot()
-            tallies = await replayer(member_ranges(span, parts), snapshot)
-            tally = sum(tallies, Tally())
-        facts = await uow.replay.facts(since, until)
+            async with asyncio.TaskGroup() as group:  # the ledger's totals read meanwhile
+                replayed = group.create_task(replayer(member_ranges(span, parts), snapshot))
+                totals = group.create_task(uow.replay.facts(since, until))
+            tally, facts = sum(replayed.result(), Tally()), totals.result()
         members = await uow.replay.member_count()
     return compare(current, new, since, until, tally, facts, members)
 
