@@ -126,7 +126,7 @@ class SqlUnitOfWork:
         try:
             if exc is None and not self.read_only:
                 await conn.commit()
-            else:
+            elif conn.in_transaction():  # not after quick reads alone on PostgreSQL (autocommit)
                 await conn.rollback()
         except IntegrityError as error:
             await conn.rollback()

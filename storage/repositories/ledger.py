@@ -39,6 +39,7 @@ ADD_TO_BALANCE = (
     .where(ACCOUNTS.member_id == bindparam("member"))
     .values(balance=ACCOUNTS.balance + bindparam("delta"))
 )
+BALANCE = QuickRead(select(ACCOUNTS.balance).where(ACCOUNTS.member_id == bindparam("member")))
 LOTS = LotRow.__table__.c
 CREDITS = TierCreditRow.__table__.c
 EXPIRING = (
@@ -135,8 +136,8 @@ class SqlLedger:
         self.conn = conn
 
     async def balance(self, member_id: int) -> int:
-        statement = select(AccountRow.balance).where(AccountRow.member_id == member_id)
-        return (await self.conn.execute(statement)).scalar_one_or_none() or 0
+        row = await BALANCE.first(self.conn, {"member": member_id})
+        return int(row.balance) if row is not None else 0
 
     async def credit(self, posting: Posting, points: int, expires_at: datetime) -> Posted:
         """Add `points` as a new lot expiring at `expires_at`."""
