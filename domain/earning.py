@@ -137,14 +137,11 @@ class PerVisitRewardCalculator(RewardCalculator):
 
     def __init__(self, points: int) -> None:
         self.points = points
+        self.grant = PointGrant("visit", "", Decimal(points))  # immutable: made once
 
     def grants(self, purchase: Purchase) -> list[PointGrant]:
         """The visit bonus, when the program has one and the purchase has lines."""
-        return (
-            [PointGrant("visit", "", Decimal(self.points))]
-            if (self.points and purchase.lines)
-            else []
-        )
+        return [self.grant] if (self.points and purchase.lines) else []
 
 
 class Earner:
@@ -176,9 +173,10 @@ class Earner:
         """The lines that earn: those whose category multiplier is above 0 (`purchase` itself
         when every line does, so its total is worked out once)."""
         idle = self.rules.idle_categories
-        if not idle or not any(line.category in idle for line in purchase.lines):
-            return purchase
-        return Purchase(tuple(line for line in purchase.lines if line.category not in idle))
+        for line in purchase.lines:
+            if line.category in idle:
+                return Purchase(tuple(ln for ln in purchase.lines if ln.category not in idle))
+        return purchase
 
     def _tier_credits(self, earning: Purchase) -> int:
         """Credits from the spend of `earning`, a purchase's earning lines (`earning_lines`)."""
