@@ -1,6 +1,7 @@
 """The PTB adapter keeps at most REQUESTS_AT_ONCE Bot API calls in flight; the rest wait.
-Its calls go over aiohttp: parameters as a form, files as multipart parts, a silent server
-as TimedOut and a refused connection as NetworkError (which the adapter then translates)."""
+Its calls, long polling too, go over aiohttp: parameters as a form, files as multipart
+parts, a silent server as TimedOut and a refused connection as NetworkError (which the
+adapter then translates)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.conversation.actions import Send
-from bot.telegram.ptb_app import REQUESTS_AT_ONCE, AiohttpRequest, PtbReplies
+from bot.conversation.actions import Action, Send
+from bot.telegram.ptb_app import REQUESTS_AT_ONCE, AiohttpRequest, PtbBot, PtbReplies
 
 
 class SlowBot:
@@ -116,3 +117,17 @@ async def test_a_silent_server_times_out_and_a_closed_port_is_network_trouble() 
     finally:
         await request.shutdown()
         silent.close()
+
+
+async def test_long_polling_goes_over_aiohttp_too_so_no_httpx_client_is_made() -> None:
+    async def handle(_event: object) -> list[Action]:
+        return []
+
+    bot = PtbBot("123:ABC", "http://127.0.0.1:9", handle)
+    try:
+        polls, calls = bot.app.bot._request  # PTB's (getUpdates, every other call) pair
+        assert isinstance(polls, AiohttpRequest)
+        assert isinstance(calls, AiohttpRequest)
+        assert polls is not calls  # a long poll never holds up a reply
+    finally:
+        await bot.close()
