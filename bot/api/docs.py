@@ -7,7 +7,7 @@ from the package directory; no request leaves the server.
 
 from __future__ import annotations
 
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,12 +17,20 @@ from starlette.responses import HTMLResponse
 
 DOCS_URL = "/api/docs"
 ASSETS_URL = f"{DOCS_URL}/assets"
-ASSETS = Path(str(files("swagger_ui") / "static"))  # a plain directory in the wheel
+
+
+def assets() -> Path:
+    """swagger-ui-py's static files, a plain directory in the wheel, found without importing
+    the package, which imports PyYAML and its own page renderer (about 1 MB)."""
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed")
+    return Path(spec.submodule_search_locations[0]) / "static"
 
 
 def add_docs(api: FastAPI, openapi_url: str) -> None:
     """Serve Swagger UI at DOCS_URL for `openapi_url`, every asset from this server."""
-    api.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+    api.mount(ASSETS_URL, StaticFiles(directory=assets()), name="docs-assets")
 
     @api.get(DOCS_URL, include_in_schema=False)
     async def docs() -> HTMLResponse:
