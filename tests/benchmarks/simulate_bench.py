@@ -7,15 +7,17 @@ Fills each database with `metrics_bench`'s data (N members, default 200,000; N r
 default 2,000,000, over the year before 2026-11-30, each with its stored lines), then runs
 `loyalty-bot program simulate NEW.toml --since 2025-11-30 --until 2026-11-30` in a fresh
 process, first with `--jobs 1` (in that process), then with one worker process per core,
-and prints the wall time, receipts per second and peak resident memory of each (workers
-included). NEW.toml is the bundled program earning 2 points per unit instead of 1, with
-Insider from 300 tier credits instead of 500.
+and prints the wall time, receipts per second, CPU time and peak resident memory of each
+(workers included), and the load average after it. NEW.toml is the bundled program earning
+2 points per unit instead of 1, with Insider from 300 tier credits instead of 500.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,12 +54,16 @@ async def bench(name: str, url: str, members: int, receipts: int, program: Path)
         f"{name}: {members:,} members, {receipts:,} receipts loaded in {loaded:.0f} s", flush=True
     )
     for jobs in JOBS:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, peak = timed_cli(
             url, ["program", "simulate", str(program), *YEAR, "--jobs", str(jobs)]
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         print(
             f"  program simulate --jobs {jobs} {wall:6.1f} s   {receipts / wall:8,.0f} "
-            f"receipts/s   peak RSS {peak:4.0f} MB (workers included)",
+            f"receipts/s   CPU {cpu:6.1f} s (workers included, not the database server's)   "
+            f"peak RSS {peak:4.0f} MB (workers included)   load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
 
