@@ -33,7 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
 from pathlib import Path
 from typing import TextIO
 
@@ -135,12 +134,6 @@ class Receipt:
     def bad_line(self) -> int | None:
         """The first line with a problem, if any."""
         return next((row.line for row in self.rows if row.problems), None)
-
-    @cached_property
-    def receipt_in(self) -> ReceiptIn:
-        """A good receipt as the purchase pipeline takes it, made once (and so its
-        fingerprint: the read before a chunk and the pipeline both ask for it)."""
-        return ReceiptIn(self.receipt_id, self.ref, self.lines, self.occurred_at)
 
 
 @dataclass
@@ -525,7 +518,7 @@ async def _record_chunk(
     if not fresh:  # a rerun: no write transaction (on SQLite, no wait for the write lock)
         return
     outcomes = await record_each(
-        uow, program, [receipt.receipt_in for receipt in fresh], now=now, merchant=merchant
+        uow, program, [_receipt_in(receipt) for receipt in fresh], now=now, merchant=merchant
     )
     for receipt, outcome in zip(fresh, outcomes, strict=True):
         if isinstance(outcome, Exception) and not isinstance(outcome, LoyaltyError):
@@ -543,7 +536,7 @@ async def _unseen(
     """
     answers = await replays(
         SqlUnitOfWork(database, read_only=True),
-        [receipt.receipt_in for receipt in chunk],
+        [_receipt_in(receipt) for receipt in chunk],
         merchant=merchant,
     )
     fresh = []
@@ -555,6 +548,13 @@ async def _unseen(
         else:
             summary.replayed += 1
     return fresh
+
+
+def _receipt_in(receipt: Receipt) -> ReceiptIn:
+    """A good receipt as the purchase pipeline takes it (made for the read before its chunk
+    and again for the pipeline: kept, with its fingerprint, 40,000 receipts took 13 MB more
+    to save about 1 % of the CPU)."""
+    return ReceiptIn(receipt.receipt_id, receipt.ref, receipt.lines, receipt.occurred_at)
 
 
 def _count(summary: Summary, receipt: Receipt, outcome: PurchaseOutcome | Exception) -> None:
