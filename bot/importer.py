@@ -553,7 +553,7 @@ async def _unseen(
 def _receipt_in(receipt: Receipt) -> ReceiptIn:
     """A good receipt as the purchase pipeline takes it (made for the read before its chunk
     and again for the pipeline: kept, with its fingerprint, 40,000 receipts took 13 MB more
-    to save about 1 % of the CPU)."""
+    to save 3.6 µs of CPU a row, about 3 %)."""
     return ReceiptIn(receipt.receipt_id, receipt.ref, receipt.lines, receipt.occurred_at)
 
 
