@@ -1,10 +1,13 @@
-"""The `/` menu of each staff member's own chat: the customer commands, then their own.
+"""The `/` menu of each staff member's own chat: the customer commands, then their own; and
+a customer's own menu when they read another language than the program's first.
 
 Telegram shows a chat-scoped menu (setMyCommands with BotCommandScopeChat) in that chat
 only, so customers never see staff commands. Menus are set at start-up for every admin
 and cashier, when a cashier joins, and cleared when one is removed. With WEB_URL, the
 chat's menu button (setChatMenuButton for that chat) opens the cashier scanner instead of
-the members' Mini App, and goes back to the default when the menu is cleared.
+the members' Mini App, and goes back to the default when the menu is cleared. The bot-wide
+menu button (the Mini App) has one text, in the program's first language, so a member
+who reads another gets their chat's own commands and button in it (`member_menu`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 from bot.conversation.actions import Menu
 from bot.conversation.context import Context
 from bot.conversation.desk import STAFF
-from bot.conversation.texts import key_values
+from bot.conversation.texts import key_values, labels
+from bot.settings import MINI_APP_PATH
 from domain.services.members import member_locales
 from domain.services.staff import Role, list_staff
 from messages.render import render
@@ -48,6 +52,15 @@ def staff_menu(chat_id: int, role: Role, locale: str, web_url: str | None = None
     button opens the cashier scanner."""
     app = (render("scanner_button", locale), f"{web_url}{SCANNER_PATH}") if web_url else None
     return Menu(chat_id, customer_commands(locale) + staff_commands(role, locale), app)
+
+
+def member_menu(ctx: Context, chat_id: int, locale: str) -> Menu:
+    """A customer's chat menu in `locale`: the commands and, with WEB_URL, the Mini App's
+    button in it; in the program's first language, the bot-wide menu and button again."""
+    if locale == ctx.program.info.locales[0]:
+        return Menu(chat_id, ())
+    app = (labels(locale)["open_app"], f"{ctx.web_url}{MINI_APP_PATH}") if ctx.web_url else None
+    return Menu(chat_id, customer_commands(locale), app)
 
 
 async def staff_menus(ctx: Context) -> list[Menu]:

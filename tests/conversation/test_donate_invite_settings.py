@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from bot.conversation.actions import Answer, Edit, Send
+from bot.conversation.actions import Answer, Edit, Menu, Send
 from bot.conversation.core import Conversation
 from bot.conversation.events import Person
 from domain.referrals import referral_payload
@@ -96,9 +96,14 @@ async def test_settings_language_toggles_and_time_zone(conversation, ctx):
     assert "Offers: off · Reminders: on" in edited.text
     _, edited = await conversation.handle(press(ANN, data_of(edited, "⏰ Reminders: on")))
     assert "Offers: off · Reminders: off" in edited.text
-    _, spanish, menu = await conversation.handle(press(ANN, data_of(edited, "Español")))
+    _, spanish, menu, chat_menu = await conversation.handle(press(ANN, data_of(edited, "Español")))
     assert "Idioma: Español" in spanish.text
     assert menu.keyboard.rows[0] == ("💳 Tarjeta", "⭐ Puntos")
+    # the bot-wide menu is in the program's first language: her chat gets its own
+    assert isinstance(chat_menu, Menu)
+    assert chat_menu.chat_id == ANN.id
+    assert ("balance", "Puntos, nivel y lo que caduca") in chat_menu.commands
+    assert chat_menu.app is None  # no WEB_URL: no Mini App button
     _, prompt = await conversation.handle(press(ANN, data_of(spanish, "🌍")))
     assert "Escribe tu zona horaria" in prompt.text
     [bad] = await conversation.handle(said(ANN, "Mars/Olympus"))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from bot.conversation.actions import Answer, Send
+from bot.conversation.actions import Answer, Menu, Send
+from bot.conversation.core import Conversation
 from bot.conversation.events import Incoming, Person
+from bot.conversation.menus import customer_commands
 from domain.codes import format_code
 from domain.earning import PurchaseLine
 from domain.referrals import referral_payload
@@ -30,9 +32,20 @@ async def test_start_joins_with_a_welcome_the_bonus_and_the_menu(conversation):
 
 
 async def test_start_speaks_the_members_language(conversation):
-    [reply] = await conversation.handle(said(ANA, "/start"))
+    reply, menu = await conversation.handle(said(ANA, "/start"))
     assert "¡Te damos la bienvenida a <b>Northwind Rewards</b>, Ana!" in reply.text
     assert reply.keyboard.rows[0] == ("💳 Tarjeta", "⭐ Puntos")
+    # the bot-wide menu is in the program's first language: her chat gets its own
+    assert menu == Menu(ANA.id, customer_commands("es"))
+    [again] = await conversation.handle(said(ANA, "/start"))  # set once, when she joined
+    assert "Ana" in again.text
+
+
+async def test_with_web_url_her_chats_menu_button_opens_the_mini_app_in_her_language(ctx):
+    shop = Conversation(replace(ctx, web_url="https://shop.example.com"))
+    _, menu = await shop.handle(said(ANA, "/start"))
+    assert menu.app == ("💳 Mi tarjeta", "https://shop.example.com/app/")
+    [_] = await shop.handle(said(ANN, "/start"))  # English, the program's first: bot-wide
 
 
 async def test_start_twice_greets_the_member_back(conversation):
@@ -54,7 +67,7 @@ async def test_bad_and_own_links_still_let_people_in(conversation, ctx, program)
     [reply] = await conversation.handle(said(ANN, "/start r-NOTACODE"))
     assert "<b>50</b> points" in reply.text
     assert "invite link was not valid" in reply.text
-    [reply] = await conversation.handle(said(ANA, "/start something-else"))
+    reply, _ = await conversation.handle(said(ANA, "/start something-else"))
     assert "no era válido" in reply.text
     async with ctx.reader() as uow:
         ann = await uow.members.by_telegram_id(ANN.id)

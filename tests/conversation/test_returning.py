@@ -31,6 +31,6 @@ async def test_a_friends_link_does_not_count_for_a_returning_person(conversation
     async with ctx.reader() as uow:
         bob = await uow.members.by_telegram_id(BOB.id)
     await forgotten(conversation, BEA)
-    [welcome] = await conversation.handle(said(BEA, f"/start {referral_payload(bob.code)}"))
+    welcome, _ = await conversation.handle(said(BEA, f"/start {referral_payload(bob.code)}"))
     assert "de nuevo" in welcome.text
     assert "no contó" in welcome.text

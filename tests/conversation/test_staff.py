@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.conversation.actions import Answer, Menu
 from bot.conversation.desk import STAFF
-from bot.conversation.menus import COMMAND_ROLES, staff_menu, staff_menus
+from bot.conversation.menus import COMMAND_ROLES, customer_commands, staff_menu, staff_menus
 from bot.conversation.texts import key_values
 from domain.services.audit import audit_log
 from storage.checks import check_invariants
@@ -214,4 +214,5 @@ async def test_a_staff_members_menu_follows_their_language(desk, ctx):
     await joined(desk, ctx, ANN)
     [settings] = await desk.handle(said(ANN, "/settings"))
     actions = await desk.handle(press(ANN, data_of(settings, "Español")))
-    assert not any(isinstance(action, Menu) for action in actions)  # customers: no menu
+    # a customer's own chat menu: the customer commands in her language, no staff ones
+    assert [a for a in actions if isinstance(a, Menu)] == [Menu(ANN.id, customer_commands("es"))]

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import run_bot
 from tests.e2e.conftest import bot_settings, started
+from tests.e2e.test_webhook_and_restarts import free_port
 
 WEB_URL = "https://shop.example"
 ADMIN = 7001
@@ -30,7 +31,9 @@ def menu_buttons(emulator) -> dict[int | None, dict[str, object]]:
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_staff_chats_open_the_scanner(framework, emulator, tmp_path):
-    settings = bot_settings(framework, emulator, tmp_path, web_url=WEB_URL, admin_ids=str(ADMIN))
+    settings = bot_settings(
+        framework, emulator, tmp_path, web_url=WEB_URL, api_port=free_port(), admin_ids=str(ADMIN)
+    )
     task = asyncio.create_task(run_bot(settings))
     try:
         await started(emulator)

@@ -24,7 +24,7 @@ from bot.conversation.handlers.common import (
     message_id,
     refused,
 )
-from bot.conversation.menus import staff_menu
+from bot.conversation.menus import member_menu, staff_menu
 from bot.conversation.routes import Feature
 from bot.conversation.texts import labels, language_name, main_menu
 from domain.actions import birthday_changeable
@@ -102,6 +102,8 @@ async def change_setting(
         role = await role_of(ctx.reader(), event.person.id, ctx.admins)
         if role is not None:  # a staff member's own menu follows their language
             actions.append(staff_menu(event.chat_id, role, updated.locale, ctx.web_url))
+        else:
+            actions.append(member_menu(ctx, event.chat_id, updated.locale))
     return actions
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.conversation.actions import Action, Send
 from bot.conversation.context import Context
 from bot.conversation.events import Incoming
-from bot.conversation.menus import staff_menu
+from bot.conversation.menus import member_menu, staff_menu
 from bot.conversation.routes import Feature
 from bot.conversation.texts import main_menu
 from domain.errors import InvalidRequest
@@ -52,7 +52,10 @@ async def start(ctx: Context, event: Incoming, member: Member | None) -> list[Ac
         text = render(
             "welcome_back", locale, name=name, balance=summary.balance, referral=result.referral
         )
-    return [Send(event.chat_id, text, keyboard=main_menu(locale))]
+    actions: list[Action] = [Send(event.chat_id, text, keyboard=main_menu(locale))]
+    if result.created and locale != ctx.program.info.locales[0]:
+        actions.append(member_menu(ctx, event.chat_id, locale))
+    return actions
 
 
 async def accept_invite(ctx: Context, event: Incoming, token: str) -> list[Action]:
