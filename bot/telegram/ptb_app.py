@@ -67,7 +67,7 @@ class AiohttpRequest(BaseRequest):
     ends: with 8 calls in flight a reply cost 0.5 ms more CPU than with one, a third of a
     bare PTB bot's whole update. aiohttp hands over an idle connection at once. Long
     polling goes through one of its own (one call at a time), so PTB never makes an httpx
-    client at all (its SSL context and transport cost 3 MB of memory).
+    client at all (its SSL context and transport: about 2 MB of memory).
     """
 
     def __init__(self, connections: int) -> None:
