@@ -22,6 +22,7 @@ from sqlalchemy.types import NullType
 from domain.earning import PurchaseLine
 from domain.ports import ReplayCursor, ReplayPage
 from domain.simulation import LedgerFacts, MemberRange, ReplayReceipt
+from storage.inline_sqlite import InlineConnection
 from storage.tables import AccountRow, MemberRow, PurchaseRow, TransactionRow
 from storage.types import money, utc
 
@@ -51,8 +52,13 @@ class SqlReplay:
     async def read_only(self, snapshot: str | None = None) -> None:
         """PostgreSQL: refuse any write in this transaction and read one snapshot throughout,
         `snapshot` (from `share_snapshot`) when given. SQLite's reader transaction already
-        reads one snapshot of its own, and writes nothing here."""
+        reads one snapshot of its own, and writes nothing here; its pages are read on the
+        event loop's thread to their end (`InlineConnection.unhurried`): the simulator has
+        nothing else on its loop."""
         if self.dialect != "postgresql":
+            driver = (await self.conn.get_raw_connection()).dbapi_connection
+            if isinstance(driver, InlineConnection):
+                driver.unhurried()
             return
         options = (
             self.conn.sync_connection.get_execution_options() if self.conn.sync_connection else {}
