@@ -162,6 +162,7 @@ class Database:
             }
             self.writer = self.reader = create_async_engine(url, **options)
         self._idle: dict[bool, list[AsyncConnection]] = {True: [], False: []}  # by `write`
+        self._attached: dict[AsyncConnection, dict[str, Any]] = {}  # see `attached`
         pooled = not isinstance(self.writer.pool, NullPool)  # NullPool: nothing kept, as asked
         self._keep = dict.fromkeys(self._idle, KEEP_IDLE if pooled else 0)
         self.turns: asyncio.Semaphore | None = None  # PostgreSQL: units of work at once
@@ -232,18 +233,28 @@ class Database:
 
     async def end(self, conn: AsyncConnection, write: bool, snapshot: bool = False) -> None:
         """Give back a connection from `begin`, its transaction ended (else it is closed, which
-        rolls back what is open); the next writer's turn."""
+        rolls back what is open); the next writer's turn. A reader's transaction begun on
+        SQLite's driver alone (`storage.quick_reads`) ends here."""
         try:
             idle = self._idle[write or (snapshot and self.reader is self.writer)]  # as `_begin`
             if conn.invalidated or conn.in_transaction() or len(idle) >= self._keep[write]:
+                self._attached.pop(conn, None)
                 await conn.close()
             else:
+                if not write and self.writer_queue is not None:
+                    ended = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+                    ended.rollback()  # type: ignore[union-attr]
                 idle.append(conn)
         finally:
             if write and self.writer_queue is not None:
                 self.writer_queue.release()
             if self.turns is not None:
                 self.turns.release()
+
+    def attached(self, conn: AsyncConnection) -> dict[str, Any]:
+        """What callers keep with a connection from `begin` for as long as it is open (the
+        unit of work's repositories): empty at first."""
+        return self._attached.setdefault(conn, {})
 
     async def _reading(self) -> AsyncConnection:
         """A new connection for read-only units of work (autocommit on PostgreSQL)."""
@@ -310,6 +321,7 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        self._attached.clear()
         for idle in self._idle.values():
             while idle:
                 await idle.pop().close()

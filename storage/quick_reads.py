@@ -94,9 +94,7 @@ class QuickRead:
         dbapi = sync.connection.dbapi_connection if sync is not None else None
         if sync is None or dbapi is None:
             return list(await conn.execute(self.statement, values))
-        if isinstance(dbapi, InlineConnection):
-            if not sync.in_transaction():  # so the unit of work's end rolls back its snapshot
-                sync.begin()
+        if isinstance(dbapi, InlineConnection):  # its transaction ends with `Database.end`
             compiled = self._for(conn.dialect)
             return compiled.rows(await dbapi.fetch(compiled.sql, compiled.parameters(values)))
         if sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT":

@@ -52,6 +52,38 @@ def is_unique_violation(error: IntegrityError) -> bool:
     )
 
 
+def _repositories(conn: AsyncConnection, dialect: str) -> dict[str, object]:
+    """The repositories over `conn`, by their names on the unit of work."""
+    return {
+        "members": SqlMembers(conn),
+        "ledger": SqlLedger(conn),
+        "tier_credits": SqlTierCredits(conn),
+        "purchases": SqlPurchases(conn),
+        "referrals": SqlReferrals(conn, dialect),
+        "rewards": SqlRewards(conn, dialect),
+        "causes": SqlCauses(conn, dialect),
+        "conversations": SqlConversations(conn),
+        "outbox": SqlOutbox(conn),
+        "api_tokens": SqlApiTokens(conn),
+        "audit": SqlAudit(conn),
+        "nudges": SqlNudges(conn, dialect),
+        "surprises": SqlSurprises(conn, dialect),
+        "staff": SqlStaff(conn),
+        "gifts": SqlGifts(conn, dialect),
+        "broadcasts": SqlBroadcasts(conn, dialect),
+        "surveys": SqlSurveys(conn, dialect),
+        "replay": SqlReplay(conn, dialect),
+        "trends": SqlTrends(conn),
+        "metrics": SqlMetrics(conn),
+        "action_claims": SqlActionClaims(conn, dialect),
+        "challenges": SqlChallenges(conn, dialect),
+        "birthdays": SqlBirthdays(conn, dialect),
+        "leaderboard": SqlLeaderboard(conn, dialect),
+        "stamps": SqlStamps(conn, dialect),
+        "promotions": SqlPromotions(conn, dialect),
+    }
+
+
 class SqlUnitOfWork:
     """Implements `domain.ports.UnitOfWork`; re-enterable, one fresh transaction each time."""
 
@@ -91,28 +123,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         conn = await self.database.begin(write=not self.read_only, snapshot=self.snapshot)
         self._conn = conn
-        dialect = self.database.dialect
-        self.members, self.ledger = SqlMembers(conn), SqlLedger(conn)
-        self.tier_credits, self.purchases = SqlTierCredits(conn), SqlPurchases(conn)
-        self.referrals = SqlReferrals(conn, dialect)
-        self.rewards, self.causes = SqlRewards(conn, dialect), SqlCauses(conn, dialect)
-        self.conversations, self.outbox = SqlConversations(conn), SqlOutbox(conn)
-        self.api_tokens, self.audit = SqlApiTokens(conn), SqlAudit(conn)
-        self.nudges = SqlNudges(conn, dialect)
-        self.surprises = SqlSurprises(conn, dialect)
-        self.staff = SqlStaff(conn)
-        self.gifts = SqlGifts(conn, dialect)
-        self.broadcasts = SqlBroadcasts(conn, dialect)
-        self.surveys = SqlSurveys(conn, dialect)
-        self.replay = SqlReplay(conn, dialect)
-        self.trends = SqlTrends(conn)
-        self.metrics = SqlMetrics(conn)
-        self.action_claims = SqlActionClaims(conn, dialect)
-        self.challenges = SqlChallenges(conn, dialect)
-        self.birthdays = SqlBirthdays(conn, dialect)
-        self.leaderboard = SqlLeaderboard(conn, dialect)
-        self.stamps = SqlStamps(conn, dialect)
-        self.promotions = SqlPromotions(conn, dialect)
+        repositories = self.database.attached(conn)
+        if not repositories:  # made once per connection: it is kept for the next unit of work
+            repositories.update(_repositories(conn, self.database.dialect))
+        vars(self).update(repositories)
         return self
 
     async def __aexit__(
