@@ -107,9 +107,11 @@ class SqlReplay:
             .limit(limit)
         )
         if members is not None:
-            statement = statement.where(
-                PurchaseRow.member_id >= members[0], PurchaseRow.member_id < members[1]
-            )
+            statement = statement.where(PurchaseRow.member_id < members[1])
+            if after is None:  # after the first page the cursor is the lower bound: with
+                # the range's start beside it, SQLite began every page's index search at the
+                # range's start, so a range's pages read its index quadratically
+                statement = statement.where(PurchaseRow.member_id >= members[0])
         if after is not None:
             statement = statement.where(
                 tuple_(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
