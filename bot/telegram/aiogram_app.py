@@ -57,7 +57,13 @@ from bot.telegram.replies import (
     bad_request,
     perform,
 )
-from bot.telegram.updates import ALLOWED_UPDATES, UNDER_WAY_GRACE, Handle, incoming
+from bot.telegram.updates import (
+    ALLOWED_UPDATES,
+    UNDER_WAY_GRACE,
+    UPDATES_AT_ONCE,
+    Handle,
+    incoming,
+)
 
 
 @cache
@@ -293,6 +299,7 @@ class AiogramBot:
                 allowed_updates=ALLOWED_UPDATES,
                 handle_signals=False,
                 close_bot_session=False,
+                tasks_concurrency_limit=UPDATES_AT_ONCE,
             )
         )
         try:

@@ -52,7 +52,7 @@ from bot.telegram.replies import (
     bad_request,
     perform,
 )
-from bot.telegram.updates import ALLOWED_UPDATES, Handle, incoming
+from bot.telegram.updates import ALLOWED_UPDATES, UPDATES_AT_ONCE, Handle, incoming
 
 # Bot API calls in flight at once: 8 at Telegram's ~50 ms round trip carry about 160 sends
 # a second, five times its 30 a second (paid broadcasts at 1,000 a second need aiogram).
@@ -261,7 +261,7 @@ class PtbBot:
             .base_url(f"{api_base}/bot")
             .base_file_url(f"{api_base}/file/bot")
             .defaults(Defaults(parse_mode=ParseMode.HTML))
-            .concurrent_updates(True)
+            .concurrent_updates(UPDATES_AT_ONCE)
             .request(calls)
             .get_updates_request(polls)
             .build()

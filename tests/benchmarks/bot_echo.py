@@ -31,7 +31,8 @@ async def ptb_echo(token: str, base_url: str) -> None:
     """A python-telegram-bot echo bot polling the Bot API at `base_url`, until cancelled.
 
     PTB's defaults: updates are handled one at a time. (The loyalty bot's adapter sets
-    `concurrent_updates(True)`; on this echo bot that halved the rate, see the docs.)
+    `concurrent_updates(UPDATES_AT_ONCE)`; `concurrent_updates(True)` on this echo bot
+    halved the rate, see the docs.)
     """
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
