@@ -48,8 +48,10 @@ SEEN = union_all(  # receipts recorded, or held and not credited yet (else recor
         HeldPurchaseRow.credited_at.is_(None),
     ),
 )
-CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"  # if `SEEN` fails, a rollback undoes
-DEFAULT_PLANS = "RESET plan_cache_mode"  # it (in autocommit, it costs only planning time)
+# PostgreSQL plans `SEEN` for its ids (see `seen`). If `SEEN` fails in a transaction, the
+# rollback undoes the SET; in autocommit it stays, which costs that connection only planning.
+CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
+DEFAULT_PLANS = "RESET plan_cache_mode"
 MARK_CREDITED = (
     update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
     .where(HELD.id == bindparam("held"))
