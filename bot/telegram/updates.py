@@ -16,9 +16,10 @@ from bot.conversation.events import EventKind, Incoming, Person
 Handle = Callable[[Incoming], Awaitable[list[Action]]]  # the core, as the adapters call it
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]  # all `incoming` reads
 UNDER_WAY_GRACE = 5.0  # seconds a stopping bot lets the updates being handled finish
-# Updates handled at once; the next wait for a turn. More than this would only wait for
-# the database (8 PostgreSQL turns, one SQLite writer) while holding memory: aiogram with no
-# limit held 8 MB more after 500 members wrote at once (docs/benchmarks.md).
+# Updates from long polling handled at once; the next wait for a turn (a webhook's come as
+# Telegram sends them). More would only wait for the database (8 PostgreSQL turns, one
+# SQLite writer) while holding memory: aiogram with no limit held 8-9 MB more after 500
+# members wrote at once (docs/benchmarks.md).
 UPDATES_AT_ONCE = 64
 
 
