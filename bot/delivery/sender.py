@@ -16,6 +16,8 @@ Stopping (the task cancelled: Ctrl+C, SIGTERM): nothing more is claimed; sends w
 their slot are dropped; sends under way get `grace` seconds (5) to finish and be recorded;
 a send still unanswered then is abandoned and its row kept from everyone for one lease (its
 outcome is unknown: the crash case); every other claimed, unsent row is handed back at once.
+A cancel never cuts a database write short (`to_the_end`): on SQLite a statement cut short
+keeps the write lock, so the stop's own writes waited out the busy timeout and failed.
 
 Logs: a send Telegram refuses (400) is one WARNING line with the chat and Telegram's reason;
 a block is one INFO line; Telegram unreachable and database failures, which repeat every
@@ -32,9 +34,10 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.conversation.actions import Send
 from bot.conversation.buttons import Signer
@@ -74,6 +77,7 @@ from domain.services.notifications import (
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 60.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,22 @@ def worker_name() -> str:
 def utc_now() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
+
+
+async def to_the_end(write: Awaitable[T]) -> T:
+    """`write` run to its end even if the caller is cancelled meanwhile; the cancel is
+    raised once it has ended. A SQLite statement cut short by a cancel leaves its cursor
+    open, and its closed connection holds the write lock until a garbage collection frees
+    that cursor: every later write, handing back the claims included, waited the whole busy
+    timeout (30 s) and failed, and a SIGTERM took a minute."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller gets the cancel
+        raise
 
 
 class Sender:
@@ -160,6 +180,7 @@ class Sender:
                 await self.stop()
             finally:
                 keeper.cancel()
+                await asyncio.wait([keeper])  # a renewal under way ends first (`to_the_end`)
 
     async def _pass(self) -> float:
         """One look at what is due; when to look again (soon, after a failure)."""
@@ -183,7 +204,9 @@ class Sender:
         await self._prune(now)
         at = self.clock()
         until = at + timedelta(seconds=s.lease)
-        notes = await claim_notifications(self.writer(), self.worker, at, until, s.batch)
+        notes = await to_the_end(
+            claim_notifications(self.writer(), self.worker, at, until, s.batch)
+        )
         if not notes:
             return now + s.idle
         return await self._schedule(notes, at, until)
@@ -415,7 +438,7 @@ class Sender:
         """Write every unsettled outcome in one transaction; False if the database failed."""
         batch, self._unsettled = self._unsettled, []
         try:
-            await settle_notifications(self.writer(), self.worker, batch)
+            await to_the_end(settle_notifications(self.writer(), self.worker, batch))
         except BaseException as error:
             self._unsettled[:0] = batch  # kept for the next try, even when cancelled
             if not isinstance(error, Exception):
@@ -436,7 +459,9 @@ class Sender:
                 continue
             until = self.clock() + timedelta(seconds=self.settings.lease)
             try:
-                await renew_claims(self.writer(), self.worker, set(self._in_flight), until)
+                await to_the_end(
+                    renew_claims(self.writer(), self.worker, set(self._in_flight), until)
+                )
             except Exception as error:
                 self.trouble.happened(self._now(), error, unexpected=True)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
 from bot.conversation.actions import Button
 from bot.delivery import MemorySlots, RateLimiter
 from bot.delivery.outcomes import MAX_ATTEMPTS, backoff
+from bot.delivery.sender import to_the_end
 from bot.telegram.pace import Pace
 from bot.telegram.replies import RecipientBlocked, RetryLater, TelegramRefused, TelegramUnreachable
 from domain.broadcasts import BroadcastContent
@@ -266,3 +269,18 @@ async def test_the_outbox_claims_nothing_while_replies_queue_for_turns(database,
     wake = await sender.send_due()
     assert wake - clock().timestamp() == pytest.approx(91 / 30 - 1.0)  # queue less lookahead
     assert (await rows(database))[0][5] is None  # not claimed
+
+
+async def test_a_cancel_lets_the_write_under_way_end_and_is_raised_after():
+    ended = asyncio.Event()
+
+    async def write() -> None:  # a statement that SQLite would keep its lock for if cut short
+        await asyncio.sleep(0.05)
+        ended.set()
+
+    caller = asyncio.create_task(to_the_end(write()))
+    await asyncio.sleep(0)  # the write is under way
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert ended.is_set()
