@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,11 +21,6 @@ from storage.database import Database
 from storage.uow import UnitsOfWork
 
 GRACE = 5  # seconds the requests under way may take to finish when the bot stops
-
-# FastAPI asks of every route's models whether they are pydantic.v1 ones by importing
-# pydantic.v1, a second copy of pydantic (1.4 MB of RSS). None is, nothing else in the
-# process uses it, and when it cannot be imported FastAPI's own answer is no.
-sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
 
 
 class EmbeddedServer(uvicorn.Server):
