@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
@@ -48,9 +49,10 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def http(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app with its web pages; ADMIN is the program's admin."""
+@asynccontextmanager
+async def client_of(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a new app (nothing computed in it yet) with its web pages; ADMIN is the
+    program's admin."""
     api = create_api(
         lambda: SqlUnitOfWork(database),
         lambda: SqlUnitOfWork(database, read_only=True),
@@ -60,6 +62,13 @@ async def http(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
     )
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+        yield client
+
+
+@pytest.fixture
+async def http(database, program, clock) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app with its web pages."""
+    async with client_of(database, program, clock) as client:
         yield client
 
 
@@ -171,7 +180,7 @@ async def metrics_page(http: httpx.AsyncClient, **period: str) -> httpx.Response
 
 
 async def test_a_period_taking_long_is_computed_in_the_background_meanwhile_the_page_says_so(
-    http, database, program, monkeypatch
+    database, program, clock, monkeypatch
 ):
     computing = asyncio.Event()
     compute = KeptFigures.compute
@@ -181,15 +190,16 @@ async def test_a_period_taking_long_is_computed_in_the_background_meanwhile_the_
         return await compute(self, key)
 
     monkeypatch.setattr(KeptFigures, "compute", slow)
-    await sign_in(http, database)
-    # the figures are held until the page answered: a page waiting for them never would
-    page = await asyncio.wait_for(
-        http.get("/dashboard/metrics", params={"since": "2026-01-01"}), 60
-    )
-    assert 'id="computing"' in page.text
-    assert "data-figure" not in page.text
-    computing.set()
-    assert 'data-figure="revenue"' in (await metrics_page(http, since="2026-01-01")).text
+    async with client_of(database, program, clock) as http:  # an app made with `slow`
+        await sign_in(http, database)
+        # the figures are held until the page answered: a page waiting for them never would
+        page = await asyncio.wait_for(
+            http.get("/dashboard/metrics", params={"since": "2026-01-01"}), 60
+        )
+        assert 'id="computing"' in page.text
+        assert "data-figure" not in page.text
+        computing.set()
+        assert 'data-figure="revenue"' in (await metrics_page(http, since="2026-01-01")).text
 
 
 async def test_metrics_show_the_figures_and_charts_of_a_chosen_period(http, database, program):
@@ -364,16 +374,7 @@ async def test_the_default_period_kept_by_the_scheduler_is_shown_without_computi
     await keep_default_period(reader, lambda: SqlUnitOfWork(database), program, NOW)
     await buy(uow, program, member, "R-2", line("X", "coffee", 1, "10"), now=yesterday)
 
-    fresh_app = create_api(
-        lambda: SqlUnitOfWork(database),
-        reader,
-        program,
-        clock,
-        web=WebSettings(TOKEN, b"k" * 32, admins=frozenset({ADMIN})),
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fresh_app), base_url="http://shop"
-    ) as http:
+    async with client_of(database, program, clock) as http:  # a process that computed nothing
         await sign_in(http, database)
         assert purchases_shown(await http.get("/dashboard/metrics")) == "1"  # as kept, at once
         clock.now = NOW + timedelta(seconds=FRESH_SECONDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -17,6 +18,12 @@ from domain.program_file import default_program_path
 TOKEN = "123456:E2E-TOKEN"
 BOT = "northwind_loyalty_bot"
 ADMIN_ID = 7001  # the admin the `shop` bot is configured with
+
+# A suite started in the background by a script (`pytest &`) inherits SIGINT ignored, and so
+# would every bot it starts: Python then never turns Ctrl+C into KeyboardInterrupt, and the
+# tests that stop a bot with Ctrl+C would wait for ever. Start them as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def bot_settings(framework: str, emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
