@@ -176,7 +176,7 @@ def dashboard_pages(site: Site) -> APIRouter:
                 return page(
                     "metrics", session, error=str(bad), figures=None, charts=[], computing=False
                 )
-            shown = await periods.within((start, end, session.locale), PATIENCE)
+            shown = await periods.get((start, end, session.locale), PATIENCE)
             if shown is None:
                 return page(
                     "metrics",

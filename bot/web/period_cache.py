@@ -59,15 +59,10 @@ class PeriodCache(Generic[T]):
         self.results: dict[Hashable, Computed[T]] = {}
         self.running: dict[Hashable, asyncio.Task[Computed[T]]] = {}
 
-    async def get(self, key: Hashable) -> Computed[T]:
-        """The kept result (refreshed in the background when stale), or a new one."""
-        result = await self.within(key, None)
-        assert result is not None, "without a limit the computation is awaited"
-        return result
-
-    async def within(self, key: Hashable, patience: float | None) -> Computed[T] | None:
-        """As `get`, but a computation that takes longer than `patience` seconds (None: no
-        limit) goes on in the background and this answers None meanwhile."""
+    async def get(self, key: Hashable, patience: float | None = None) -> Computed[T] | None:
+        """The kept result (refreshed in the background when stale), or a new one; a new
+        one that takes longer than `patience` seconds (None: no limit) goes on in the
+        background and this answers None meanwhile."""
         kept = self.results.get(key)
         if self.store is not None and (kept is None or self._stale(kept)):
             stored = await self.store.load(key)
