@@ -22,6 +22,7 @@ from typing import Generic, Protocol, TypeVar
 
 FRESH_SECONDS = 600  # twice the scheduler's period: it refreshes the default period first
 PATIENCE = 0.8  # seconds a page waits for a computation before it answers without it
+AT_ONCE = 2  # computations running at once; more periods asked for wait their turn
 KEPT = 32  # periods kept at most (each with five PNG charts: about 250 KB)
 
 T = TypeVar("T")
@@ -53,9 +54,11 @@ class PeriodCache(Generic[T]):
         fresh: float = FRESH_SECONDS,
         kept: int = KEPT,
         store: Store[T] | None = None,
+        at_once: int = AT_ONCE,
     ) -> None:
         self.compute, self.clock, self.fresh, self.kept = compute, clock, fresh, kept
         self.store = store
+        self.turns = asyncio.Semaphore(at_once)  # each reads every receipt of two periods
         self.results: dict[Hashable, Computed[T]] = {}
         self.running: dict[Hashable, asyncio.Task[Computed[T]]] = {}
 
@@ -90,11 +93,12 @@ class PeriodCache(Generic[T]):
         return task
 
     async def _run(self, key: Hashable) -> Computed[T]:
-        started = self.clock()
         try:
-            result = Computed(await self.compute(key), started)
-            if self.store is not None:
-                await self.store.save(key, result)
+            async with self.turns:
+                started = self.clock()
+                result = Computed(await self.compute(key), started)
+                if self.store is not None:
+                    await self.store.save(key, result)
         finally:
             del self.running[key]
         return self._remember(key, result)

@@ -126,3 +126,17 @@ async def test_a_stale_result_gives_way_to_a_newer_one_kept_by_another_process()
     store.results["may"] = Computed("may#scheduler", START + timedelta(seconds=350))
     assert (await cache.get("may")).value == "may#scheduler"  # fresh: nothing recomputed
     assert source.calls == ["may"]
+
+
+async def test_many_periods_asked_at_once_are_computed_a_few_at_a_time() -> None:
+    """Each computation reads every receipt of two periods: an admin clicking through ten
+    periods must not start ten at once."""
+    source, clock = Source(), Clock()
+    cache = PeriodCache(source.compute, clock, fresh=300, at_once=2)
+    answers = [await cache.get(month, patience=0) for month in ("may", "june", "july", "aug")]
+    assert answers == [None] * 4  # each page answers at once: "being computed"
+    await asyncio.sleep(0)
+    assert source.calls == ["may", "june"]  # the others wait their turn
+    source.release.set()
+    await asyncio.gather(*cache.running.values())
+    assert sorted(source.calls) == ["aug", "july", "june", "may"]
