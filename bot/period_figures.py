@@ -177,13 +177,8 @@ class KeptFigures:
 
     async def save(self, key: Hashable, result: Computed[PeriodFigures]) -> None:
         """Keep the figures unless newer ones were kept meanwhile."""
-        await keep(self.writer, cast(Period, key), result)
-
-
-async def keep(writer: Readers, period: Period, result: Computed[PeriodFigures]) -> None:
-    """Keep one period's figures in one locale."""
-    async with writer() as uow:
-        await uow.metrics.keep(period_key(period), result.at, result.value.to_json())
+        async with self.writer() as uow:
+            await uow.metrics.keep(period_key(cast(Period, key)), result.at, result.value.to_json())
 
 
 async def keep_default_period(
@@ -193,8 +188,8 @@ async def keep_default_period(
     program's time zone) in every locale of the program and keep it; drop figures computed
     more than KEPT_DAYS ago. Returns how many were dropped."""
     since, until = named_period(None, None, local_today(now, program.info.timezone))
-    locales = program.info.locales
-    for locale, figures in (await compute_figures(reader, program, since, until, locales)).items():
-        await keep(writer, (since, until, locale), Computed(figures, now))
-    async with writer() as uow:
+    drawn = await compute_figures(reader, program, since, until, program.info.locales)
+    async with writer() as uow:  # every locale kept, and the old dropped, in one transaction
+        for locale, figures in drawn.items():
+            await uow.metrics.keep(period_key((since, until, locale)), now, figures.to_json())
         return await uow.metrics.forget_kept(now - timedelta(days=KEPT_DAYS))
