@@ -1,0 +1,103 @@
+"""Money reads as Babel writes it, without the bot asking anything of Babel's global data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+from jinja2 import Environment
+
+from domain.currencies import minor_digits
+from messages.render import HERE, add_filters, locales
+
+
+def test_minor_digits_are_babels_for_every_currency() -> None:
+    differ = {
+        code: (minor_digits(code), get_currency_precision(code))
+        for code in list_currencies()
+        if minor_digits(code) != get_currency_precision(code)
+    }
+    assert differ == {}
+    assert minor_digits("XYZ") == get_currency_precision("XYZ") == 2
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "KWD", "CLP"])
+@pytest.mark.parametrize(
+    "amount", ["0", "5", "12.5", "1234.5678", "-7.25", "-1234567.891", "98765432109876.5"]
+)
+def test_the_money_filter_writes_what_babel_writes(locale: str, currency: str, amount: str) -> None:
+    money = add_filters(Environment(), locale).filters["money"]
+    assert money(amount, currency) == format_currency(Decimal(amount), currency, locale=locale)
+
+
+def test_money_keeps_each_currencys_digits() -> None:
+    money = add_filters(Environment(), "en").filters["money"]
+    assert [money("1234.5", code) for code in ("USD", "JPY", "KWD")] == [
+        "$1,234.50",
+        "¥1,234",
+        "KWD1,234.500",
+    ]
+
+
+# Run in a fresh interpreter, so that nothing else has asked Babel first. It reads Babel
+# internals (which global data keys are asked for): fine in a test, never in the product.
+# Babel's own locale loading asks `parent_exceptions` (the parent of each locale it loads),
+# which unpickles its whole global data file; nothing the bot does may ask any other key.
+SERVED = """
+import json, sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import babel.core, babel.dates, babel.numbers
+
+asked = set()
+real_get_global = babel.core.get_global
+
+def recorded(key):
+    asked.add(key)
+    return real_get_global(key)
+
+for module in (babel.core, babel.dates, babel.numbers):
+    module.get_global = recorded
+
+from jinja2 import Environment
+from bot.conversation.texts import label_keys, language_name, main_menu
+from bot.conversation.typed import money
+from messages.render import add_filters, locales
+
+locale = sys.argv[1]
+TYPED = [("1.5", "EUR"), ("9", "JPY"), ("0.125", "KWD")]
+shown = add_filters(Environment(), locale).from_string(
+    "{% for c in currencies %}{{ 1234.5 | money(c) }} {% endfor %}"
+    "{{ 1234567 | number }} {{ d | number }} {{ 3 | plural(one='# point', other='# points') }}"
+    " {{ moment | date }} {{ day | date }} {{ day | date_as('MMMd') }} {{ moment | clock }}"
+).render(
+    currencies=["USD", "EUR", "JPY", "KWD"],
+    d=Decimal("12.5"),
+    moment=datetime(2026, 3, 4, 5, 6, tzinfo=UTC),
+    day=date(2026, 3, 4),
+    zone="Europe/Madrid",
+)
+names = [language_name(code) for code in locales()]
+typed = [money(text, currency=code, maximum=Decimal(99)) for text, code in TYPED]
+label_keys(), main_menu(locale)
+print(json.dumps({"asked": sorted(asked)}))
+"""
+
+
+@pytest.mark.parametrize("locale", locales())
+def test_a_members_texts_ask_nothing_of_babels_global_data(locale: str) -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", SERVED, locale],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    babel = json.loads(found.stdout)
+    assert babel["asked"] == ["parent_exceptions"]
