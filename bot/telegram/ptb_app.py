@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 from telegram import (
     Bot,
     BotCommand,
@@ -26,8 +25,6 @@ from telegram import (
     Update,
     WebAppInfo,
 )
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -36,14 +33,13 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
-from telegram.request import BaseRequest, RequestData
 
 from bot.conversation.actions import Answer, Button, Edit, Keyboard, Menu, Send
 from bot.conversation.channels import CannotCheck, Membership
 from bot.telegram.pace import Pace
+from bot.telegram.ptb_http import PooledRequest
 from bot.telegram.replies import (
     RecipientBlocked,
     RetryLater,
@@ -57,81 +53,6 @@ from bot.telegram.updates import ALLOWED_UPDATES, UPDATES_AT_ONCE, Handle, incom
 # Bot API calls in flight at once: 8 at Telegram's ~50 ms round trip carry about 160 sends
 # a second, five times its 30 a second (paid broadcasts at 1,000 a second need aiogram).
 REQUESTS_AT_ONCE = 8
-CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 5.0  # seconds, PTB's own defaults
-
-
-class AiohttpRequest(BaseRequest):
-    """PTB's Bot API calls over aiohttp (the HTTP client aiogram uses too) instead of httpx.
-
-    httpx's pool looks at every connection (a system call each) whenever a call starts or
-    ends: with 8 calls in flight a reply cost 0.5 ms more CPU than with one, a third of a
-    bare PTB bot's whole update. aiohttp hands over an idle connection at once. Long
-    polling goes through one of its own (one call at a time), so PTB never makes an httpx
-    client at all (its SSL context and transport: about 2 MB of memory).
-    """
-
-    def __init__(self, connections: int) -> None:
-        self._connections = connections
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return READ_TIMEOUT
-
-    async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._connections)
-            self._session = aiohttp.ClientSession(connector=connector)
-
-    async def shutdown(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """One call: its status and body (PTB reads Telegram's answer from them); a timeout
-        or network trouble as PTB's TimedOut or NetworkError."""
-        if self._session is None or self._session.closed:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=_seconds(connect_timeout, CONNECT_TIMEOUT),
-            sock_read=_seconds(read_timeout, READ_TIMEOUT),
-        )  # aiohttp has no write timeout; the read timeout bounds the wait for the answer
-        try:
-            async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as error:
-            raise TimedOut from error
-        except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
-
-
-def _seconds(value: ODVInput[float], default: float) -> float | None:
-    """A timeout PTB passed, or the default when it passed none."""
-    return default if isinstance(value, DefaultValue) else value
-
-
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """The call's parameters as a form, with its files (if any) as multipart parts."""
-    if request_data is None:
-        return None
-    files = request_data.multipart_data
-    if not files:
-        return request_data.json_parameters
-    form = aiohttp.FormData(request_data.json_parameters)
-    for name, (filename, content, mime) in files.items():
-        form.add_field(name, content, filename=filename, content_type=mime)
-    return form
 
 
 @contextmanager
@@ -253,7 +174,7 @@ class PtbBot:
     """A running PTB application that hands every update to `handle` and performs the reply."""
 
     def __init__(self, token: str, api_base: str, handle: Handle) -> None:
-        self._requests = (AiohttpRequest(REQUESTS_AT_ONCE), AiohttpRequest(1))
+        self._requests = (PooledRequest(REQUESTS_AT_ONCE), PooledRequest(1))
         calls, polls = self._requests
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
