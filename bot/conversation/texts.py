@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from babel import Locale
-
 from bot.conversation.actions import Keyboard
 from messages.render import locales, render
 
@@ -45,8 +43,9 @@ def main_menu(locale: str) -> Keyboard:
 
 
 def language_name(code: str) -> str:
-    """A language's name in itself: 'English', 'Español'."""
-    return (Locale.parse(code).get_display_name(code) or code).capitalize()
+    """A language's name in itself: 'English', 'Español' (from that locale's labels, so
+    that showing a language menu does not load every language's Babel data)."""
+    return labels(code)["language"]
 
 
 def progress_bar(percent: int) -> str:

@@ -1,4 +1,5 @@
-"""Money reads as Babel writes it, without the bot asking anything of Babel's global data."""
+"""Money and language names read as Babel writes them, without Babel data the bot does
+not need: no global data lookups of its own, no locale loaded that nobody reads."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import sys
 from decimal import Decimal
 
 import pytest
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 from jinja2 import Environment
 
+from bot.conversation.texts import language_name
 from domain.currencies import minor_digits
 from messages.render import HERE, add_filters, locales
 
@@ -44,16 +47,24 @@ def test_money_keeps_each_currencys_digits() -> None:
     ]
 
 
-# Run in a fresh interpreter, so that nothing else has asked Babel first. It reads Babel
-# internals (which global data keys are asked for): fine in a test, never in the product.
-# Babel's own locale loading asks `parent_exceptions` (the parent of each locale it loads),
-# which unpickles its whole global data file; nothing the bot does may ask any other key.
+@pytest.mark.parametrize("locale", locales())
+def test_each_language_is_named_in_itself_as_babel_names_it(locale: str) -> None:
+    babel_name = Locale.parse(locale).get_display_name(locale)
+    assert babel_name is not None
+    assert language_name(locale) == babel_name.capitalize()
+
+
+# Run in a fresh interpreter, so that nothing else has loaded Babel data first. It reads
+# Babel internals (which global data keys are asked for, `babel.localedata._cache`): fine in
+# a test, never in the product. Babel's own locale loading asks `parent_exceptions` (the
+# parent of each locale it loads), which unpickles its whole global data file; nothing the
+# bot does may ask for any other key.
 SERVED = """
 import json, sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import babel.core, babel.dates, babel.numbers
+import babel.core, babel.dates, babel.localedata, babel.numbers
 
 asked = set()
 real_get_global = babel.core.get_global
@@ -86,12 +97,12 @@ shown = add_filters(Environment(), locale).from_string(
 names = [language_name(code) for code in locales()]
 typed = [money(text, currency=code, maximum=Decimal(99)) for text, code in TYPED]
 label_keys(), main_menu(locale)
-print(json.dumps({"asked": sorted(asked)}))
+print(json.dumps({"asked": sorted(asked), "loaded": sorted(babel.localedata._cache)}))
 """
 
 
 @pytest.mark.parametrize("locale", locales())
-def test_a_members_texts_ask_nothing_of_babels_global_data(locale: str) -> None:
+def test_a_members_texts_load_only_their_locales_babel_data(locale: str) -> None:
     found = subprocess.run(
         [sys.executable, "-c", SERVED, locale],
         cwd=HERE.parent,
@@ -100,4 +111,4 @@ def test_a_members_texts_ask_nothing_of_babels_global_data(locale: str) -> None:
         check=True,
     )
     babel = json.loads(found.stdout)
-    assert babel["asked"] == ["parent_exceptions"]
+    assert babel == {"asked": ["parent_exceptions"], "loaded": sorted(["root", locale])}
