@@ -18,7 +18,6 @@ invented from the merchant's own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -28,12 +27,11 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import NumberPattern, format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from domain.codes import format_code
-from domain.currencies import minor_digits
 from domain.receipts import is_made_up
 from domain.titles import localized
 
@@ -81,24 +79,6 @@ def format_number(value: int | Decimal | float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
-def format_money(value: int | Decimal | str, currency: str, locale: Locale) -> str:
-    """An amount as the locale writes money, in the currency's own minor digits.
-
-    The same text as Babel's `format_currency`, but the digits come from
-    `domain.currencies`, not from Babel's global data.
-    """
-    pattern = _money_pattern(locale, minor_digits(currency))
-    return format_currency(Decimal(value), currency, pattern, locale=locale, currency_digits=False)
-
-
-@cache
-def _money_pattern(locale: Locale, digits: int) -> NumberPattern:
-    """The locale's standard currency pattern with exactly `digits` fraction digits."""
-    pattern: NumberPattern = copy(locale.currency_formats["standard"])
-    pattern.frac_prec = (digits, digits)
-    return pattern
-
-
 @cache
 def _plural_rule(locale: str | Locale) -> Callable[[Decimal], str]:
     """The locale's CLDR plural rule: a number in, its category out."""
@@ -122,7 +102,9 @@ def add_filters(env: Environment, locale: str) -> Environment:
     """Locale-aware filters: number, money, plural, date, code (and the made-up-receipt test)."""
     parsed = Locale.parse(locale)  # once: Babel parses a locale given by name on every call
     env.filters["number"] = lambda value: format_number(value, parsed)
-    env.filters["money"] = lambda value, currency: format_money(value, currency, parsed)
+    env.filters["money"] = lambda value, currency: format_currency(
+        Decimal(value), currency, locale=parsed
+    )
     env.filters["plural"] = lambda count, **forms: plural(count, parsed, forms)
 
     @pass_context

@@ -26,8 +26,9 @@ import re
 from decimal import Decimal
 from typing import Literal
 
+from babel.numbers import get_currency_precision
+
 from domain import validation
-from domain.currencies import minor_digits
 
 MONEY_DECIMALS = 4  # what the database's money columns keep
 
@@ -77,7 +78,7 @@ def whole_number(text: str, *, minimum: int, maximum: int, signed: bool = False)
 
 def money(text: str, *, currency: str, maximum: Decimal) -> Decimal:
     """A positive amount of `currency` up to `maximum`, with at most its minor digits."""
-    decimals = min(minor_digits(currency), MONEY_DECIMALS)
+    decimals = min(get_currency_precision(currency), MONEY_DECIMALS)
     smallest = Decimal(1).scaleb(-decimals)
 
     def refused(reason: Reason) -> TypedNumberError:
