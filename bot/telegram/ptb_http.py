@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
+import certifi
 import httpcore
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -116,11 +117,12 @@ class PooledRequest(BaseRequest):
         )
 
     def _tls_for(self, origin: httpcore.Origin) -> ssl.SSLContext | None:
-        """One verifying TLS context for https, made when first needed."""
+        """One verifying TLS context for https, made when first needed, trusting certifi's
+        authorities as httpx (PTB's default) does, so a host without a CA store works."""
         if origin.scheme != b"https":
             return None
         if self._tls is None:
-            self._tls = ssl.create_default_context()
+            self._tls = ssl.create_default_context(cafile=certifi.where())
         return self._tls
 
 

@@ -7,9 +7,13 @@ server closed them, a silent server as TimedOut and a refused connection as Netw
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -219,3 +223,34 @@ async def test_long_polling_goes_over_the_adapters_connections_so_no_httpx_clien
         assert polls is not calls  # a long poll never holds up a reply
     finally:
         await bot.close()
+
+
+def self_signed(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a certificate for 127.0.0.1 that no authority signed."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    command += ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+    subprocess.run([*command, "-addext", "subjectAltName=IP:127.0.0.1"], check=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    return tls
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+async def test_https_refuses_a_certificate_nobody_vouches_for(tmp_path: Path) -> None:
+    tls = self_signed(tmp_path)
+    served: list[bool] = []
+
+    async def serve(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(True)
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=tls)
+    request = PooledRequest(REQUESTS_AT_ONCE)
+    try:
+        with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED"):
+            await request.post(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/getMe")
+    finally:
+        await request.shutdown()
+        server.close()
+    assert served == []  # the handshake failed: not a byte of the call was sent
