@@ -13,14 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.challenges import ChallengeReceipt
 from domain.earning import PurchaseLine
 from domain.ports import ChallengeJoin, ChallengeMark
-from storage.repositories.upsert import insert_ignoring_conflict
+from storage.repositories.upsert import dialect_insert, insert_ignoring_conflict
 from storage.tables import ChallengeJoinRow, ChallengeWindowRow, PurchaseRow, ReferralRow
 
 WINDOW_KEY = ("member_id", "challenge_id", "window_start")
@@ -169,9 +168,7 @@ class SqlChallenges:
     ) -> bool:
         """Mark the window completed at `at`; False when it was completed before (by this
         transaction's twin, too: the second waits for the first's key and then finds it)."""
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(
-            ChallengeWindowRow
-        ).values(
+        insert = dialect_insert(self.dialect, ChallengeWindowRow).values(
             member_id=member_id,
             challenge_id=challenge_id,
             window_start=window_start,

@@ -14,11 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.nudges import MemberFacts, Nudge, favourite_category
-from storage.repositories.upsert import insert_ignoring_conflict
+from storage.repositories.upsert import dialect_insert, insert_ignoring_conflict
 from storage.tables import (
     LOT_IS_OPEN,
     AccountRow,
@@ -191,9 +190,10 @@ class SqlNudges:
         """Log nudges; the member ids whose nudge is new (a cause already logged is skipped)."""
         if not nudges:
             return set()
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         statement = (
-            dialect_insert(NudgeLogRow).on_conflict_do_nothing().returning(NudgeLogRow.member_id)
+            dialect_insert(self.dialect, NudgeLogRow)
+            .on_conflict_do_nothing()
+            .returning(NudgeLogRow.member_id)
         )
         rows = await self.conn.execute(
             statement,

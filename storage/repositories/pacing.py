@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import case, delete, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 from storage.database import Database
+from storage.repositories.upsert import dialect_insert
 from storage.tables import SendPacingRow
 
 GLOBAL = "global"
@@ -30,10 +30,12 @@ class SqlSlots:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+        self.dialect = database.dialect
 
     async def reserve(self, span: float, now: float) -> float:
-        statement = self.insert(SendPacingRow).values(key=GLOBAL, free_at=now + span)
+        statement = dialect_insert(self.dialect, SendPacingRow).values(
+            key=GLOBAL, free_at=now + span
+        )
         later = case((SendPacingRow.free_at > now, SendPacingRow.free_at), else_=literal(now))
         upsert = statement.on_conflict_do_update(
             index_elements=["key"],
@@ -46,7 +48,7 @@ class SqlSlots:
         if not times:
             return set()
         rows = [{"key": _chat_key(chat), "free_at": at + spacing} for chat, at in times.items()]
-        statement = self.insert(SendPacingRow).values(rows)
+        statement = dialect_insert(self.dialect, SendPacingRow).values(rows)
         upsert = statement.on_conflict_do_update(
             index_elements=["key"],
             set_={"free_at": statement.excluded.free_at},
@@ -57,7 +59,7 @@ class SqlSlots:
 
     async def hold(self, until: float) -> None:
         rows = [{"key": GLOBAL, "free_at": until}, {"key": HELD, "free_at": until}]
-        statement = self.insert(SendPacingRow).values(rows)
+        statement = dialect_insert(self.dialect, SendPacingRow).values(rows)
         later = case((SendPacingRow.free_at > until, SendPacingRow.free_at), else_=literal(until))
         await self._run(
             statement.on_conflict_do_update(index_elements=["key"], set_={"free_at": later})

@@ -6,10 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import StampState
+from storage.repositories.upsert import dialect_insert
 from storage.tables import StampCardRow
 
 
@@ -39,8 +39,7 @@ class SqlStamps:
         """Write these cards as they are now (inserted or replaced), in one statement."""
         if not states:
             return
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = insert(StampCardRow)
+        statement = dialect_insert(self.dialect, StampCardRow)
         await self.conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[StampCardRow.member_id, StampCardRow.card_id],
