@@ -22,9 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     literal_column,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import Money, UTCDateTime
@@ -38,6 +40,22 @@ NAMING = {
 }
 
 Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows matching `where` (SQL), the same on SQLite and PostgreSQL.
+
+    The dialect that creates it gets the WHERE then (`<dialect>_where`): given for both up
+    front, SQLAlchemy would import both dialects to check the arguments, in every process.
+    """
+    index = Index(name, *columns, info={"where": where})
+    event.listen(index, "before_create", _where_for_creator)
+    return index
+
+
+def _where_for_creator(index: Index, connection: Connection, **kw: Any) -> None:
+    """Before CREATE INDEX: the partial index's WHERE, for the creating connection's dialect."""
+    index.dialect_kwargs[f"{connection.dialect.name}_where"] = text(index.info["where"])
 
 
 class Base(DeclarativeBase):
@@ -133,19 +151,8 @@ class LotRow(Base):
     __table_args__ = (
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
-        Index(
-            "ix_point_lots_open",
-            "member_id",
-            "expires_at",
-            sqlite_where=text("remaining > 0"),
-            postgresql_where=text("remaining > 0"),
-        ),
-        Index(
-            "ix_point_lots_due",
-            "expires_at",
-            sqlite_where=text("remaining > 0"),
-            postgresql_where=text("remaining > 0"),
-        ),
+        partial_index("ix_point_lots_open", "member_id", "expires_at", where="remaining > 0"),
+        partial_index("ix_point_lots_due", "expires_at", where="remaining > 0"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -332,9 +339,7 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index(
-            "ix_outbox_pending", "id", sqlite_where=text(PENDING), postgresql_where=text(PENDING)
-        ),
+        partial_index("ix_outbox_pending", "id", where=PENDING),
         Index("ix_outbox_broadcast", "broadcast_id", "state"),
     )
 
