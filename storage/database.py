@@ -20,7 +20,6 @@ statement sees its own snapshot inside a transaction too, so a read sees nothing
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
-
-from storage.inline_sqlite import InlineSqlite
 
 DEFAULT_URL = "sqlite+aiosqlite:///loyalty.db"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the write lock, in all
@@ -110,13 +107,20 @@ def _sqlite_writer(url: str, busy_timeout: float, **options: Any) -> AsyncEngine
 def _sqlite_reader(url: str, busy_timeout: float, **options: Any) -> AsyncEngine:
     """The engine of read-only units of work: statements on the event loop's thread while
     they are quick, each transaction begun by its first statement (`storage.inline_sqlite`)."""
+    from storage.inline_sqlite import InlineSqlite  # SQLite's driver: imported on SQLite only
+
     return create_async_engine(
-        url, module=InlineSqlite(), connect_args={"timeout": busy_timeout}, **options
+        url,
+        module=InlineSqlite(),
+        connect_args={"timeout": busy_timeout},
+        execution_options={INLINE_READS: True},
+        **options,
     )
 
 
 BUSY_WAIT = "loyalty_busy_ms"  # the connection's busy timeout now (connection.info)
 LOCK_WAIT = "loyalty_lock_wait_ms"  # the wait wanted by the next BEGIN on it
+INLINE_READS = "loyalty_inline_reads"  # execution option: the connection is SQLite's reader's
 KEEP_IDLE = 5  # connections kept per engine between units of work
 POOL_TIMEOUT = 30.0  # seconds a unit of work waits for a PostgreSQL connection (as the pool did)
 PG_TURNS = 8  # PostgreSQL units of work at once, and connections each engine keeps idle: at
@@ -289,6 +293,8 @@ class Database:
 
     def _locked(self) -> OperationalError:
         """SQLite's "database is locked", saying how long this writer waited in all."""
+        import sqlite3  # imported on SQLite only
+
         reason = sqlite3.OperationalError(
             f"database is locked: no write lock within {self.busy_timeout:g} s (another "
             "connection or process holds it)"

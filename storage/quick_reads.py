@@ -21,7 +21,7 @@ from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.inline_sqlite import InlineConnection
+from storage.database import INLINE_READS
 
 Processor = Callable[[Any], Any]
 
@@ -94,10 +94,11 @@ class QuickRead:
         dbapi = sync.connection.dbapi_connection if sync is not None else None
         if sync is None or dbapi is None:
             return list(await conn.execute(self.statement, values))
-        if isinstance(dbapi, InlineConnection):  # its transaction ends with `Database.end`
+        options = sync.get_execution_options()
+        if options.get(INLINE_READS):  # an `InlineConnection`: its transaction ends with `end`
             compiled = self._for(conn.dialect)
             return compiled.rows(await dbapi.fetch(compiled.sql, compiled.parameters(values)))
-        if sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        if options.get("isolation_level") == "AUTOCOMMIT":
             compiled = self._for(conn.dialect)
             try:
                 raw = await dbapi.driver_connection.fetch(

@@ -22,7 +22,6 @@ from sqlalchemy.types import NullType
 from domain.earning import PurchaseLine
 from domain.ports import ReplayCursor, ReplayPage
 from domain.simulation import LedgerFacts, MemberRange, ReplayReceipt
-from storage.inline_sqlite import InlineConnection
 from storage.tables import AccountRow, MemberRow, PurchaseRow, TransactionRow
 from storage.types import money, utc
 
@@ -56,6 +55,8 @@ class SqlReplay:
         event loop's thread to their end (`InlineConnection.unhurried`): the simulator has
         nothing else on its loop."""
         if self.dialect != "postgresql":
+            from storage.inline_sqlite import InlineConnection  # SQLite's driver: SQLite only
+
             driver = (await self.conn.get_raw_connection()).dbapi_connection
             if isinstance(driver, InlineConnection):
                 driver.unhurried()
