@@ -101,7 +101,9 @@ async def emulated_bot(
     framework: Literal["aiogram", "ptb"] = "aiogram",
     admins: frozenset[int] = frozenset(),
 ) -> AsyncIterator[tuple[Emulator, Settings]]:
-    """The emulator and the real bot (long polling, as `run` does) on `database_url`."""
+    """The emulator and the real bot (long polling, as `run` does) on `database_url`; its
+    settings are these alone, none from the environment or `.env` (a production WEBHOOK_URL
+    or WEB_URL there would point away from the emulator)."""
     logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # its shutdown chatter is noise here
     async with Emulator(token=TOKEN, bot_username=BOT_USERNAME) as emulator:
         settings = Settings(
@@ -111,7 +113,6 @@ async def emulated_bot(
             telegram_api_base=emulator.base_url,
             bot_framework=framework,
             api_port=0,
-            web_url=None,  # no pages are served: a WEB_URL in the environment would point nowhere
             scheduler=False,
             admin_ids=",".join(str(admin) for admin in sorted(admins)),
         )

@@ -1,26 +1,37 @@
-"""Settings from the environment or `.env`: pydantic-settings, validated at start-up."""
+"""Settings from the environment or `.env` (bot.env_file), validated by pydantic at start-up."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from bot.env_file import EnvFileError, read_env_file
 from storage.database import DEFAULT_URL, normalise_url
 
 WEBHOOK_SECRET_LENGTH = (16, 256)  # Telegram allows 1-256; under 16 is too easy to guess
 WEBHOOK_SECRET_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")  # Telegram's rule for the header
 MINI_APP_PATH = "/app/"  # the members' Mini App under WEB_URL (bot.web.member)
+ENV_FILE = Path(".env")  # in the working directory; the environment wins over it
 
 
-class Settings(BaseSettings):
-    """Everything the service reads from its environment."""
+class Settings(BaseModel):
+    """Everything the service reads from its environment (`load_settings`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = ConfigDict(validate_default=True, extra="ignore")
 
     database_url: str = DEFAULT_URL
     loyalty_program: Path | None = None
@@ -134,13 +145,21 @@ class SettingsError(Exception):
 def load_settings() -> Settings:
     """Read and validate the settings, or raise SettingsError naming the first bad one."""
     try:
-        return Settings()
+        values = {**_known(read_env_file(ENV_FILE, os.environ)), **_known(os.environ)}
+        return Settings.model_validate(values)
+    except EnvFileError as error:
+        raise SettingsError(str(error)) from error
     except ValidationError as error:
         first = error.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")
         if not first["loc"]:  # a rule across settings names them itself
             raise SettingsError(reason) from error
         raise SettingsError(f"{str(first['loc'][0]).upper()}: {reason}") from error
+
+
+def _known(values: Mapping[str, str]) -> dict[str, str]:
+    """The values whose name, in any case, is a setting's; keyed by the field's name."""
+    return {name.lower(): v for name, v in values.items() if name.lower() in Settings.model_fields}
 
 
 def require_bot_settings(settings: Settings) -> str:
