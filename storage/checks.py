@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.aio import AsyncConnection
 from storage.database import Database
 from storage.tables import (
     AccountRow,
@@ -58,12 +58,14 @@ async def _compare(
 
 async def _negatives(conn: AsyncConnection) -> list[Drift]:
     checks = union_all(
-        select(literal("negative balance"), AccountRow.member_id, AccountRow.balance).where(
-            AccountRow.balance < 0
+        select(literal("negative balance"), AccountRow.c.member_id, AccountRow.c.balance).where(
+            AccountRow.c.balance < 0
         ),
-        select(literal("negative lot"), LotRow.id, LotRow.remaining).where(LotRow.remaining < 0),
-        select(literal("lot above its points"), LotRow.id, LotRow.remaining).where(
-            LotRow.remaining > LotRow.points
+        select(literal("negative lot"), LotRow.c.id, LotRow.c.remaining).where(
+            LotRow.c.remaining < 0
+        ),
+        select(literal("lot above its points"), LotRow.c.id, LotRow.c.remaining).where(
+            LotRow.c.remaining > LotRow.c.points
         ),
     )
     return [
@@ -74,48 +76,51 @@ async def _negatives(conn: AsyncConnection) -> list[Drift]:
 
 async def check_invariants(database: Database) -> list[Drift]:
     """Every drift found; an empty list means the books balance."""
-    balances = select(AccountRow.member_id, AccountRow.balance)
+    balances = select(AccountRow.c.member_id, AccountRow.c.balance)
     async with database.reader.connect() as conn:
         drifts = await _negatives(conn)
         drifts += await _compare(
-            conn, "balance = sum of entries", balances, _sum_by(EntryRow.member_id, EntryRow.points)
+            conn,
+            "balance = sum of entries",
+            balances,
+            _sum_by(EntryRow.c.member_id, EntryRow.c.points),
         )
         drifts += await _compare(
             conn,
             "balance = sum of open lots",
             balances,
-            _sum_by(LotRow.member_id, LotRow.remaining),
+            _sum_by(LotRow.c.member_id, LotRow.c.remaining),
         )
         drifts += await _compare(
             conn,
             "lot = sum of its entries",
-            select(LotRow.id, LotRow.remaining),
-            _sum_by(EntryRow.lot_id, EntryRow.points),
+            select(LotRow.c.id, LotRow.c.remaining),
+            _sum_by(EntryRow.c.lot_id, EntryRow.c.points),
         )
         drifts += await _compare(
             conn,
             "transaction = sum of its entries",
-            select(TransactionRow.id, TransactionRow.points),
-            _sum_by(EntryRow.transaction_id, EntryRow.points),
+            select(TransactionRow.c.id, TransactionRow.c.points),
+            _sum_by(EntryRow.c.transaction_id, EntryRow.c.points),
         )
         drifts += await _compare(
             conn,
             "reward stock = vouchers issued",
-            select(RewardStockRow.reward_id, RewardStockRow.issued),
-            select(VoucherRow.reward_id, func.count()).group_by(VoucherRow.reward_id),
+            select(RewardStockRow.c.reward_id, RewardStockRow.c.issued),
+            select(VoucherRow.c.reward_id, func.count()).group_by(VoucherRow.c.reward_id),
         )
         drifts += await _compare(
             conn,
             "cause total = sum of donations",
-            select(CauseTotalRow.cause_id, CauseTotalRow.points),
-            _sum_by(DonationRow.cause_id, DonationRow.points),
+            select(CauseTotalRow.c.cause_id, CauseTotalRow.c.points),
+            _sum_by(DonationRow.c.cause_id, DonationRow.c.points),
         )
         drifts += await _compare(
             conn,
             "donation = its ledger transaction",
-            select(DonationRow.transaction_id, DonationRow.points),
-            select(TransactionRow.id, -TransactionRow.points).where(
-                TransactionRow.kind == "donation"
+            select(DonationRow.c.transaction_id, DonationRow.c.points),
+            select(TransactionRow.c.id, -TransactionRow.c.points).where(
+                TransactionRow.c.kind == "donation"
             ),
         )
     return drifts

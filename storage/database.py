@@ -28,8 +28,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+from storage.aio import AsyncConnection, AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///loyalty.db"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the write lock, in all
@@ -246,7 +247,7 @@ class Database:
                 await conn.close()
             else:
                 if not write and self.writer_queue is not None:
-                    ended = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+                    ended = conn.sync_connection.connection.dbapi_connection
                     ended.rollback()  # type: ignore[union-attr]
                 idle.append(conn)
         finally:

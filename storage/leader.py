@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage.aio import AsyncConnection, AsyncEngine, create_async_engine
 from storage.database import Database
 from storage.locks import LEADER_LOCK
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.aio import AsyncConnection
 from storage.database import INLINE_READS
 
 Processor = Callable[[Any], Any]

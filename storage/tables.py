@@ -1,4 +1,4 @@
-"""The database schema as SQLAlchemy 2.0 declarative models.
+"""The database schema as SQLAlchemy Core tables.
 
 Money safety lives here as well as in code: CHECKs keep balances, lots and stock
 non-negative; unique keys make receipts, refunds, vouchers and milestones idempotent.
@@ -6,20 +6,22 @@ non-negative; unique keys make receipts, refunds, vouchers and milestones idempo
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Column,
     Double,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -27,7 +29,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import Money, UTCDateTime
 
@@ -58,661 +59,634 @@ def _where_for_creator(index: Index, connection: Connection, **kw: Any) -> None:
     index.dialect_kwargs[f"{connection.dialect.name}_where"] = text(index.info["where"])
 
 
-class Base(DeclarativeBase):
-    """Declarative base with constraint names stable across databases (for migrations)."""
-
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        Decimal: Money(),
-        dict[str, Any]: JSON(),
-    }
+# Constraint names stable across databases (for migrations).
+metadata = MetaData(naming_convention=NAMING)
 
 
-class MemberRow(Base):
-    __tablename__ = "members"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(16), unique=True)
-    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    first_name: Mapped[str | None] = mapped_column(String(128))
-    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
-    locale: Mapped[str] = mapped_column(String(16))
-    timezone: Mapped[str | None] = mapped_column(String(64))
-    marketing_opt_in: Mapped[bool] = mapped_column(default=True)
-    reachable: Mapped[bool] = mapped_column(default=True)
-    joined_at: Mapped[datetime]
-    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    tier: Mapped[str] = mapped_column(String(64))
-    tier_below_since: Mapped[datetime | None]
-    first_purchase_at: Mapped[datetime | None]
-    forgotten_at: Mapped[datetime | None]
-    reminders_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
-    invite_shown_at: Mapped[datetime | None]
-    surveys_opt_in: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
-
-
-class InstallationKeyRow(Base):
-    """A random secret of this installation, made once on first use and never changed or
-    shown: `forgotten_members` keys the hashes of forgotten members' Telegram ids with it."""
-
-    __tablename__ = "installation_keys"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))  # hex
-    created_at: Mapped[datetime]
+MemberRow = Table(
+    "members",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(16), unique=True),
+    Column("telegram_id", BigInteger, unique=True),
+    Column("first_name", String(128)),
+    Column("phone", String(32), unique=True),
+    Column("locale", String(16), nullable=False),
+    Column("timezone", String(64)),
+    Column("marketing_opt_in", Boolean, default=True, nullable=False),
+    Column("reachable", Boolean, default=True, nullable=False),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Column("referrer_id", ForeignKey("members.id")),
+    Column("tier", String(64), nullable=False),
+    Column("tier_below_since", UTCDateTime()),
+    Column("first_purchase_at", UTCDateTime()),
+    Column("forgotten_at", UTCDateTime()),
+    Column("reminders_opt_in", Boolean, default=True, server_default=text("true"), nullable=False),
+    Column("invite_shown_at", UTCDateTime()),
+    Column("surveys_opt_in", Boolean, default=True, server_default=text("true"), nullable=False),
+)
 
 
-class ForgottenMemberRow(Base):
-    """A person who was forgotten, by a keyed hash of their Telegram id only (never the id),
-    so coming back earns no second welcome or invite bonus (see domain.services.forgetting)."""
-
-    __tablename__ = "forgotten_members"
-
-    telegram_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    forgotten_at: Mapped[datetime]
-    referrals_rewarded: Mapped[int] = mapped_column(BigInteger)
-
-
-class AccountRow(Base):
-    """The cached balance; changed only by the ledger, with its entries, in one transaction."""
-
-    __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+# A random secret of this installation, made once on first use and never changed or
+# shown: `forgotten_members` keys the hashes of forgotten members' Telegram ids with it.
+InstallationKeyRow = Table(
+    "installation_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(64), nullable=False),  # hex
+    Column("created_at", UTCDateTime(), nullable=False),
+)
 
 
-class TransactionRow(Base):
-    """One movement of a member's points. `created_at` is its date as the member sees it:
-    when the purchase happened for a receipt's points, when it was written otherwise (the
-    purchase row keeps when a receipt was recorded)."""
-
-    __tablename__ = "point_transactions"
-    __table_args__ = (
-        Index("ix_point_transactions_member_time", "member_id", "created_at", "id"),
-        # /top sums one month of some kinds: a range of this index, not the whole ledger
-        Index("ix_point_transactions_kind_time", "kind", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    points: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str | None] = mapped_column(Text)
-    actor: Mapped[str | None] = mapped_column(String(128))
-    reference: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime]
+# A person who was forgotten, by a keyed hash of their Telegram id only (never the id),
+# so coming back earns no second welcome or invite bonus (see domain.services.forgetting).
+ForgottenMemberRow = Table(
+    "forgotten_members",
+    metadata,
+    Column("telegram_hash", String(64), primary_key=True),
+    Column("forgotten_at", UTCDateTime(), nullable=False),
+    Column("referrals_rewarded", BigInteger, nullable=False),
+)
 
 
-class LotRow(Base):
-    __tablename__ = "point_lots"
-    __table_args__ = (
-        CheckConstraint("points > 0", name="points_positive"),
-        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
-        partial_index("ix_point_lots_open", "member_id", "expires_at", where="remaining > 0"),
-        partial_index("ix_point_lots_due", "expires_at", where="remaining > 0"),
-    )
+# The cached balance; changed only by the ledger, with its entries, in one transaction.
+AccountRow = Table(
+    "accounts",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("balance", BigInteger, default=0, nullable=False),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
-    points: Mapped[int] = mapped_column(BigInteger)
-    remaining: Mapped[int] = mapped_column(BigInteger)
-    earned_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+
+# One movement of a member's points. `created_at` is its date as the member sees it:
+# when the purchase happened for a receipt's points, when it was written otherwise (the
+# purchase row keeps when a receipt was recorded).
+TransactionRow = Table(
+    "point_transactions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("reason", Text),
+    Column("actor", String(128)),
+    Column("reference", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_point_transactions_member_time", "member_id", "created_at", "id"),
+    # /top sums one month of some kinds: a range of this index, not the whole ledger
+    Index("ix_point_transactions_kind_time", "kind", "created_at"),
+)
+
+
+LotRow = Table(
+    "point_lots",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("transaction_id", ForeignKey("point_transactions.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("earned_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
+    partial_index("ix_point_lots_open", "member_id", "expires_at", where="remaining > 0"),
+    partial_index("ix_point_lots_due", "expires_at", where="remaining > 0"),
+)
 
 
 # The open lots, as queries must say it to use the partial indexes above: `remaining > 0`
 # with a literal 0. With a bound 0, SQLite plans the statement again on every run (whether
 # a partial index applies hangs on the value), 0.12 ms of a balance screen's 0.14 in SQL.
-LOT_IS_OPEN = LotRow.remaining > literal_column("0")
+LOT_IS_OPEN = LotRow.c.remaining > literal_column("0")
 
 
-class EntryRow(Base):
-    """One movement of points into or out of one lot."""
-
-    __tablename__ = "point_entries"
-    __table_args__ = (
-        CheckConstraint("points <> 0", name="points_not_zero"),
-        Index("ix_point_entries_member", "member_id"),
-        Index("ix_point_entries_lot", "lot_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"))
-    points: Mapped[int] = mapped_column(BigInteger)
+# One movement of points into or out of one lot.
+EntryRow = Table(
+    "point_entries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("transaction_id", ForeignKey("point_transactions.id"), nullable=False),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("lot_id", ForeignKey("point_lots.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    Index("ix_point_entries_member", "member_id"),
+    Index("ix_point_entries_lot", "lot_id"),
+)
 
 
-class TierCreditRow(Base):
-    __tablename__ = "tier_credits"
-    __table_args__ = (Index("ix_tier_credits_member_time", "member_id", "occurred_at"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    credits: Mapped[int] = mapped_column(BigInteger)
-    occurred_at: Mapped[datetime]
-
-
-class PurchaseRow(Base):
-    __tablename__ = "purchases"
-    __table_args__ = (
-        UniqueConstraint("merchant", "receipt_id", name="uq_purchases_receipt"),
-        CheckConstraint("refunded >= 0 AND refunded <= total", name="refund_within_total"),
-        CheckConstraint("points_clawed <= points_awarded", name="clawback_within_award"),
-        Index("ix_purchases_member", "member_id", "occurred_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    merchant: Mapped[str] = mapped_column(String(64))
-    receipt_id: Mapped[str] = mapped_column(String(128))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    body_hash: Mapped[str] = mapped_column(String(64))
-    total: Mapped[Decimal]
-    points_awarded: Mapped[int] = mapped_column(BigInteger)
-    tier_credits: Mapped[int] = mapped_column(BigInteger)
-    refunded: Mapped[Decimal] = mapped_column(default=Decimal(0))
-    points_clawed: Mapped[int] = mapped_column(BigInteger, default=0)
-    credits_clawed: Mapped[int] = mapped_column(BigInteger, default=0)
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("point_lots.id"))
-    store: Mapped[str | None] = mapped_column(String(128))
-    lines: Mapped[dict[str, Any]]
-    answer: Mapped[dict[str, Any]]
-    occurred_at: Mapped[datetime]
-    recorded_at: Mapped[datetime]
+TierCreditRow = Table(
+    "tier_credits",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Index("ix_tier_credits_member_time", "member_id", "occurred_at"),
+)
 
 
-class RefundRow(Base):
-    __tablename__ = "refunds"
-    __table_args__ = (
-        UniqueConstraint("merchant", "refund_id", name="uq_refunds_refund_id"),
-        CheckConstraint("amount > 0", name="amount_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))
-    merchant: Mapped[str] = mapped_column(String(64))
-    refund_id: Mapped[str | None] = mapped_column(String(128))
-    amount: Mapped[Decimal]
-    points_clawed: Mapped[int] = mapped_column(BigInteger)
-    points_shortfall: Mapped[int] = mapped_column(BigInteger)
-    credits_clawed: Mapped[int] = mapped_column(BigInteger)
-    actor: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime]
-
-
-class ReferralRow(Base):
-    __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_referrer", "referrer_id", "status"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    invitee_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(16))
-    joined_at: Mapped[datetime]
-    qualified_at: Mapped[datetime | None]
+PurchaseRow = Table(
+    "purchases",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("merchant", String(64), nullable=False),
+    Column("receipt_id", String(128), nullable=False),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("points_awarded", BigInteger, nullable=False),
+    Column("tier_credits", BigInteger, nullable=False),
+    Column("refunded", Money(), default=Decimal(0), nullable=False),
+    Column("points_clawed", BigInteger, default=0, nullable=False),
+    Column("credits_clawed", BigInteger, default=0, nullable=False),
+    Column("lot_id", ForeignKey("point_lots.id")),
+    Column("store", String(128)),
+    Column("lines", JSON, nullable=False),
+    Column("answer", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("merchant", "receipt_id", name="uq_purchases_receipt"),
+    CheckConstraint("refunded >= 0 AND refunded <= total", name="refund_within_total"),
+    CheckConstraint("points_clawed <= points_awarded", name="clawback_within_award"),
+    Index("ix_purchases_member", "member_id", "occurred_at"),
+)
 
 
-class MilestoneRow(Base):
-    __tablename__ = "referral_milestones"
-
-    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    count: Mapped[int] = mapped_column(primary_key=True)
-    awarded_at: Mapped[datetime]
-
-
-class RewardStockRow(Base):
-    __tablename__ = "reward_stock"
-    __table_args__ = (CheckConstraint("issued >= 0", name="issued_not_negative"),)
-
-    reward_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    issued: Mapped[int] = mapped_column(default=0)
-
-
-class VoucherRow(Base):
-    __tablename__ = "vouchers"
-    __table_args__ = (
-        UniqueConstraint("member_id", "request_id", name="uq_vouchers_request"),
-        Index("ix_vouchers_member", "member_id", "reward_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    reward_id: Mapped[str] = mapped_column(String(64))
-    cost: Mapped[int] = mapped_column(BigInteger)
-    issued_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-    used_by: Mapped[str | None] = mapped_column(String(128))
-    request_id: Mapped[str | None] = mapped_column(String(64))
+RefundRow = Table(
+    "refunds",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    Column("merchant", String(64), nullable=False),
+    Column("refund_id", String(128)),
+    Column("amount", Money(), nullable=False),
+    Column("points_clawed", BigInteger, nullable=False),
+    Column("points_shortfall", BigInteger, nullable=False),
+    Column("credits_clawed", BigInteger, nullable=False),
+    Column("actor", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("merchant", "refund_id", name="uq_refunds_refund_id"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
 
 
-class CauseTotalRow(Base):
-    __tablename__ = "cause_totals"
-    __table_args__ = (CheckConstraint("points >= 0", name="points_not_negative"),)
-
-    cause_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class DonationRow(Base):
-    __tablename__ = "donations"
-    __table_args__ = (
-        CheckConstraint("points > 0", name="points_positive"),
-        UniqueConstraint("member_id", "request_id", name="uq_donations_request"),
-        Index("ix_donations_member_cause", "member_id", "cause_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    cause_id: Mapped[str] = mapped_column(String(64))
-    points: Mapped[int] = mapped_column(BigInteger)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime]
+ReferralRow = Table(
+    "referrals",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("referrer_id", ForeignKey("members.id"), nullable=False),
+    Column("invitee_id", ForeignKey("members.id"), unique=True, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Column("qualified_at", UTCDateTime()),
+    Index("ix_referrals_referrer", "referrer_id", "status"),
+)
 
 
-class ConversationStateRow(Base):
-    """Which step of a multi-step chat (a typed donation amount, a time zone) a person is on."""
+MilestoneRow = Table(
+    "referral_milestones",
+    metadata,
+    Column("referrer_id", ForeignKey("members.id"), primary_key=True),
+    Column("count", Integer, primary_key=True),
+    Column("awarded_at", UTCDateTime(), nullable=False),
+)
 
-    __tablename__ = "conversation_states"
 
-    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    step: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]]
-    updated_at: Mapped[datetime]
+RewardStockRow = Table(
+    "reward_stock",
+    metadata,
+    Column("reward_id", String(64), primary_key=True),
+    Column("issued", Integer, default=0, nullable=False),
+    CheckConstraint("issued >= 0", name="issued_not_negative"),
+)
+
+
+VoucherRow = Table(
+    "vouchers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(32), unique=True, nullable=False),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("reward_id", String(64), nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Column("used_by", String(128)),
+    Column("request_id", String(64)),
+    UniqueConstraint("member_id", "request_id", name="uq_vouchers_request"),
+    Index("ix_vouchers_member", "member_id", "reward_id"),
+)
+
+
+CauseTotalRow = Table(
+    "cause_totals",
+    metadata,
+    Column("cause_id", String(64), primary_key=True),
+    Column("points", BigInteger, default=0, nullable=False),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+)
+
+
+DonationRow = Table(
+    "donations",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("cause_id", String(64), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("transaction_id", ForeignKey("point_transactions.id"), nullable=False),
+    Column("request_id", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("points > 0", name="points_positive"),
+    UniqueConstraint("member_id", "request_id", name="uq_donations_request"),
+    Index("ix_donations_member_cause", "member_id", "cause_id"),
+)
+
+
+# Which step of a multi-step chat (a typed donation amount, a time zone) a person is on.
+ConversationStateRow = Table(
+    "conversation_states",
+    metadata,
+    Column("telegram_id", BigInteger, primary_key=True),
+    Column("step", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
 
 
 PENDING = "state = 'pending'"
 
 
-class OutboxRow(Base):
-    """A message for a member, written in the transaction that caused it, sent later.
-
-    `state`: pending, sent (with Telegram's message id), blocked, failed (with the reason in
-    `last_error`) or cancelled. A sender claims pending rows until `claimed_until`.
-    """
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        partial_index("ix_outbox_pending", "id", where=PENDING),
-        Index("ix_outbox_broadcast", "broadcast_id", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    template: Mapped[str] = mapped_column(String(64))
-    context: Mapped[dict[str, Any]]
-    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(default=0)
-    sent_at: Mapped[datetime | None]
-    failed_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(
-        String(16), default="pending", server_default=text("'pending'")
-    )
-    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    next_attempt_at: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None]
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+# A message for a member, written in the transaction that caused it, sent later.
+#
+# `state`: pending, sent (with Telegram's message id), blocked, failed (with the reason in
+# `last_error`) or cancelled. A sender claims pending rows until `claimed_until`.
+OutboxRow = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("dedupe_key", String(128), unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, default=0, nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Column("failed_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column(
+        "state", String(16), default="pending", server_default=text("'pending'"), nullable=False
+    ),
+    Column("telegram_message_id", BigInteger),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", UTCDateTime()),
+    Column("broadcast_id", ForeignKey("broadcasts.id")),
+    partial_index("ix_outbox_pending", "id", where=PENDING),
+    Index("ix_outbox_broadcast", "broadcast_id", "state"),
+)
+
+
+# A merchant API token, stored only as its SHA-256 hash.
+ApiTokenRow = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(64), unique=True, nullable=False),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("scopes", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)
+
+
+# A receipt for a phone no member has yet, credited when someone shares that phone.
+HeldPurchaseRow = Table(
+    "held_purchases",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("merchant", String(64), nullable=False),
+    Column("receipt_id", String(128), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("store", String(128)),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("held_at", UTCDateTime(), nullable=False),
+    Column("credited_at", UTCDateTime()),
+    UniqueConstraint("merchant", "receipt_id", name="uq_held_purchases_receipt"),
+    Index("ix_held_purchases_phone", "phone"),
+)
+
+
+# One merchant action: who, when, what; written in the action's own transaction.
+AuditRow = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_audit_log_at", "at"),
+)
+
+
+# A cashier added by an admin; removing them keeps the row for the audit trail.
+StaffRow = Table(
+    "staff",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("telegram_id", BigInteger, unique=True, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("added_by", BigInteger, nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("removed_at", UTCDateTime()),
+)
+
+
+# A one-time staff invite: only the hash of its token is kept.
+StaffInviteRow = Table(
+    "staff_invites",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_by", BigInteger),
+    Column("used_at", UTCDateTime()),
+)
+
 
-
-class ApiTokenRow(Base):
-    """A merchant API token, stored only as its SHA-256 hash."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-
-
-class HeldPurchaseRow(Base):
-    """A receipt for a phone no member has yet, credited when someone shares that phone."""
-
-    __tablename__ = "held_purchases"
-    __table_args__ = (
-        UniqueConstraint("merchant", "receipt_id", name="uq_held_purchases_receipt"),
-        Index("ix_held_purchases_phone", "phone"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    merchant: Mapped[str] = mapped_column(String(64))
-    receipt_id: Mapped[str] = mapped_column(String(128))
-    phone: Mapped[str] = mapped_column(String(32))
-    body_hash: Mapped[str] = mapped_column(String(64))
-    lines: Mapped[dict[str, Any]]
-    store: Mapped[str | None] = mapped_column(String(128))
-    occurred_at: Mapped[datetime]
-    held_at: Mapped[datetime]
-    credited_at: Mapped[datetime | None]
-
-
-class AuditRow(Base):
-    """One merchant action: who, when, what; written in the action's own transaction."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
-    details: Mapped[dict[str, Any]]
-
-
-class StaffRow(Base):
-    """A cashier added by an admin; removing them keeps the row for the audit trail."""
-
-    __tablename__ = "staff"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    name: Mapped[str] = mapped_column(String(128))
-    added_by: Mapped[int] = mapped_column(BigInteger)
-    added_at: Mapped[datetime]
-    removed_at: Mapped[datetime | None]
-
-
-class StaffInviteRow(Base):
-    """A one-time staff invite: only the hash of its token is kept."""
-
-    __tablename__ = "staff_invites"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    used_by: Mapped[int | None] = mapped_column(BigInteger)
-    used_at: Mapped[datetime | None]
-
-
-class NudgeLogRow(Base):
-    """A nudge queued for a member: once per cause, and the latest one paces the next."""
-
-    __tablename__ = "nudge_log"
-    __table_args__ = (UniqueConstraint("member_id", "cause_key", name="uq_nudge_log_cause"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    cause_key: Mapped[str] = mapped_column(String(128))
-    at: Mapped[datetime]
-
-
-class SurpriseDayRow(Base):
-    """Surprise points given on one program-local day, kept within the daily budget."""
-
-    __tablename__ = "surprise_days"
-    __table_args__ = (CheckConstraint("granted >= 0", name="granted_not_negative"),)
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    granted: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class SurpriseRow(Base):
-    """One member's surprise on one draw day (at most one), with its ledger transaction."""
-
-    __tablename__ = "surprises"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    points: Mapped[int] = mapped_column(BigInteger)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("point_transactions.id"))
-    at: Mapped[datetime]
-
-
-class BroadcastRow(Base):
-    """A message to a segment of members: its content, its recipients are outbox rows."""
-
-    __tablename__ = "broadcasts"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime]
-    text: Mapped[str | None] = mapped_column(Text)
-    photo: Mapped[str | None] = mapped_column(String(2048))  # a Telegram file_id or a URL
-    button_text: Mapped[str | None] = mapped_column(String(64))
-    button_url: Mapped[str | None] = mapped_column(String(512))
-    bonus_points: Mapped[int | None] = mapped_column(BigInteger)
-    reward_id: Mapped[str | None] = mapped_column(String(64))
-    segment: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(16))
-    total: Mapped[int] = mapped_column(BigInteger)
-    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    stop_reason: Mapped[str | None] = mapped_column(String(512))  # Telegram refused it
-
-
-class SendPacingRow(Base):
-    """When the next send may go: key 'global' for the bot, 'chat:<member id>' per chat."""
-
-    __tablename__ = "send_pacing"
-
-    key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    free_at: Mapped[float] = mapped_column(Double)
-
-
-class BroadcastGiftRow(Base):
-    """A broadcast's bonus or voucher, claimed by one member: the key makes it once each."""
-
-    __tablename__ = "broadcast_gifts"
-
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    claimed_at: Mapped[datetime]
-
-
-class BroadcastStatusRow(Base):
-    """The status text last shown to the admin for a broadcast, so it is edited only on change."""
-
-    __tablename__ = "broadcast_status"
-
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
-    locale: Mapped[str] = mapped_column(String(16))
-    shown: Mapped[str] = mapped_column(Text)
-
-
-class SurveySendRow(Base):
-    """A satisfaction survey asked of one member after one trigger (its outbox row goes
-    with it); the latest paces the next, and `rewarded_at` pays its bonus once."""
-
-    __tablename__ = "survey_sends"
-    __table_args__ = (
-        UniqueConstraint("survey_id", "member_id", "reference", name="uq_survey_sends_trigger"),
-        Index("ix_survey_sends_member", "member_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    survey_id: Mapped[str] = mapped_column(String(24))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    trigger: Mapped[str] = mapped_column(String(16))
-    reference: Mapped[str] = mapped_column(String(160))
-    store: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime]
-    due_at: Mapped[datetime]
-    rewarded_at: Mapped[datetime | None]
-
-
-class SurveyAnswerRow(Base):
-    """One answer to one question of a survey sent: the first tap counts, once."""
-
-    __tablename__ = "survey_answers"
-    __table_args__ = (
-        UniqueConstraint("send_id", "question", name="uq_survey_answers_question"),
-        Index("ix_survey_answers_time", "answered_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    send_id: Mapped[int] = mapped_column(ForeignKey("survey_sends.id"))
-    question: Mapped[str] = mapped_column(String(8))
-    score: Mapped[int] = mapped_column(Integer)
-    answered_at: Mapped[datetime]
-
-
-class SurveyCommentRow(Base):
-    """The free-text comment after a low score, one per survey sent, read by admins."""
-
-    __tablename__ = "survey_comments"
-    __table_args__ = (Index("ix_survey_comments_time", "created_at"),)
-
-    send_id: Mapped[int] = mapped_column(ForeignKey("survey_sends.id"), primary_key=True)
-    question: Mapped[str] = mapped_column(String(8))
-    score: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-
-
-class ActionClaimRow(Base):
-    """An action that earns, claimed by one member: the key makes it once per member (and
-    per member-local year, `period`, for the birthday; '' for the others). A link that
-    needs approval waits as `pending` until an admin's decision takes it, once."""
-
-    __tablename__ = "action_claims"
-    __table_args__ = (
-        UniqueConstraint("member_id", "action_id", "period", name="uq_action_claims_once"),
-        CheckConstraint("status IN ('pending', 'paid', 'rejected')", name="status_known"),
-        Index("ix_action_claims_pending", "status", "claimed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    action_id: Mapped[str] = mapped_column(String(24))
-    period: Mapped[str] = mapped_column(String(4))
-    status: Mapped[str] = mapped_column(String(16))
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("point_transactions.id"))
-    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
-    claimed_at: Mapped[datetime]
-    decided_at: Mapped[datetime | None]
-    decided_by: Mapped[str | None] = mapped_column(String(128))
-
-
-class BirthdayRow(Base):
-    """A member's birthday, day and month only (the year is none of our business); set
-    once and changeable a year after `set_at`."""
-
-    __tablename__ = "birthdays"
-    __table_args__ = (
-        CheckConstraint("month BETWEEN 1 AND 12", name="month_in_range"),
-        CheckConstraint("day BETWEEN 1 AND 31", name="day_in_range"),
-        Index("ix_birthdays_day", "month", "day"),
-    )
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    month: Mapped[int] = mapped_column(Integer)
-    day: Mapped[int] = mapped_column(Integer)
-    set_at: Mapped[datetime]
-
-
-class LeaderboardNameRow(Base):
-    """A member who chose to appear by name on the leaderboard (everyone else is a masked
-    code there)."""
-
-    __tablename__ = "leaderboard_names"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    chosen_at: Mapped[datetime]
-
-
-class StampCardRow(Base):
-    """A member's stamp card: the stamps on the current card and how many cards they have
-    filled (each filled card issued one voucher, keyed by that count)."""
-
-    __tablename__ = "stamp_cards"
-    __table_args__ = (
-        CheckConstraint("stamps >= 0", name="stamps_not_negative"),
-        CheckConstraint("filled >= 0", name="filled_not_negative"),
-    )
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    card_id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    stamps: Mapped[int] = mapped_column(Integer)
-    filled: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime]
-
-
-class RoundUpRow(Base):
-    """The cause a member rounds each purchase's points up for (no row: they do not)."""
-
-    __tablename__ = "round_ups"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    cause_id: Mapped[str] = mapped_column(String(64))
-    chosen_at: Mapped[datetime]
-
-
-class WebLoginRow(Base):
-    """A one-time dashboard login link: only the hash of its token is kept; used once."""
-
-    __tablename__ = "web_logins"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-
-
-class ChallengeJoinRow(Base):
-    """A member who tapped "Join" on an opt-in challenge; a rolling window starts here."""
-
-    __tablename__ = "challenge_joins"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    challenge_id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    joined_at: Mapped[datetime]
-
-
-class ChallengeWindowRow(Base):
-    """What a member was told and won in one window of a challenge: the key rewards the
-    completion once, also when two purchases complete it at once."""
-
-    __tablename__ = "challenge_windows"
-    __table_args__ = (
-        UniqueConstraint("member_id", "challenge_id", "window_start", name="uq_challenge_windows"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    challenge_id: Mapped[str] = mapped_column(String(24))
-    window_start: Mapped[datetime]
-    halfway_at: Mapped[datetime | None]
-    completed_at: Mapped[datetime | None]
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("point_transactions.id"))
-    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
-
-
-class PromotionAnnouncementRow(Base):
-    """A promotion with `announce = true` whose start was told to its members: the key makes
-    every scheduler run after the first (or a second process) tell nobody again."""
-
-    __tablename__ = "promotion_announcements"
-
-    promotion_id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    starts: Mapped[str] = mapped_column(String(16), primary_key=True)  # program-local, ISO
-    announced_at: Mapped[datetime]
-    members: Mapped[int] = mapped_column(default=0)
-
-
-class KeptFiguresRow(Base):
-    """What the dashboard shows of a period in a locale (JSON), and when it was computed."""
-
-    __tablename__ = "kept_figures"
-    __table_args__ = (Index("ix_kept_figures_computed_at", "computed_at"),)
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    computed_at: Mapped[datetime]
-    body: Mapped[str] = mapped_column(Text)
+# A nudge queued for a member: once per cause, and the latest one paces the next.
+NudgeLogRow = Table(
+    "nudge_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("cause_key", String(128), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    UniqueConstraint("member_id", "cause_key", name="uq_nudge_log_cause"),
+)
+
+
+# Surprise points given on one program-local day, kept within the daily budget.
+SurpriseDayRow = Table(
+    "surprise_days",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("granted", BigInteger, default=0, nullable=False),
+    CheckConstraint("granted >= 0", name="granted_not_negative"),
+)
+
+
+# One member's surprise on one draw day (at most one), with its ledger transaction.
+SurpriseRow = Table(
+    "surprises",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("points", BigInteger, nullable=False),
+    Column("transaction_id", ForeignKey("point_transactions.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+
+# A message to a segment of members: its content, its recipients are outbox rows.
+BroadcastRow = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("text", Text),
+    Column("photo", String(2048)),  # a Telegram file_id or a URL
+    Column("button_text", String(64)),
+    Column("button_url", String(512)),
+    Column("bonus_points", BigInteger),
+    Column("reward_id", String(64)),
+    Column("segment", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("status_chat_id", BigInteger),
+    Column("status_message_id", BigInteger),
+    Column("stop_reason", String(512)),  # Telegram refused it
+)
+
+
+# When the next send may go: key 'global' for the bot, 'chat:<member id>' per chat.
+SendPacingRow = Table(
+    "send_pacing",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("free_at", Double, nullable=False),
+)
+
+
+# A broadcast's bonus or voucher, claimed by one member: the key makes it once each.
+BroadcastGiftRow = Table(
+    "broadcast_gifts",
+    metadata,
+    Column("broadcast_id", ForeignKey("broadcasts.id"), primary_key=True),
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+)
+
+
+# The status text last shown to the admin for a broadcast, so it is edited only on change.
+BroadcastStatusRow = Table(
+    "broadcast_status",
+    metadata,
+    Column("broadcast_id", ForeignKey("broadcasts.id"), primary_key=True),
+    Column("locale", String(16), nullable=False),
+    Column("shown", Text, nullable=False),
+)
+
+
+# A satisfaction survey asked of one member after one trigger (its outbox row goes
+# with it); the latest paces the next, and `rewarded_at` pays its bonus once.
+SurveySendRow = Table(
+    "survey_sends",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("survey_id", String(24), nullable=False),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("reference", String(160), nullable=False),
+    Column("store", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("rewarded_at", UTCDateTime()),
+    UniqueConstraint("survey_id", "member_id", "reference", name="uq_survey_sends_trigger"),
+    Index("ix_survey_sends_member", "member_id", "created_at"),
+)
+
+
+# One answer to one question of a survey sent: the first tap counts, once.
+SurveyAnswerRow = Table(
+    "survey_answers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("send_id", ForeignKey("survey_sends.id"), nullable=False),
+    Column("question", String(8), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("answered_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("send_id", "question", name="uq_survey_answers_question"),
+    Index("ix_survey_answers_time", "answered_at"),
+)
+
+
+# The free-text comment after a low score, one per survey sent, read by admins.
+SurveyCommentRow = Table(
+    "survey_comments",
+    metadata,
+    Column("send_id", ForeignKey("survey_sends.id"), primary_key=True),
+    Column("question", String(8), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_survey_comments_time", "created_at"),
+)
+
+
+# An action that earns, claimed by one member: the key makes it once per member (and
+# per member-local year, `period`, for the birthday; '' for the others). A link that
+# needs approval waits as `pending` until an admin's decision takes it, once.
+ActionClaimRow = Table(
+    "action_claims",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("action_id", String(24), nullable=False),
+    Column("period", String(4), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("points", BigInteger, default=0, nullable=False),
+    Column("transaction_id", ForeignKey("point_transactions.id")),
+    Column("voucher_id", ForeignKey("vouchers.id")),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("decided_at", UTCDateTime()),
+    Column("decided_by", String(128)),
+    UniqueConstraint("member_id", "action_id", "period", name="uq_action_claims_once"),
+    CheckConstraint("status IN ('pending', 'paid', 'rejected')", name="status_known"),
+    Index("ix_action_claims_pending", "status", "claimed_at"),
+)
+
+
+# A member's birthday, day and month only (the year is none of our business); set
+# once and changeable a year after `set_at`.
+BirthdayRow = Table(
+    "birthdays",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("month", Integer, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+    CheckConstraint("month BETWEEN 1 AND 12", name="month_in_range"),
+    CheckConstraint("day BETWEEN 1 AND 31", name="day_in_range"),
+    Index("ix_birthdays_day", "month", "day"),
+)
+
+
+# A member who chose to appear by name on the leaderboard (everyone else is a masked
+# code there).
+LeaderboardNameRow = Table(
+    "leaderboard_names",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("chosen_at", UTCDateTime(), nullable=False),
+)
+
+
+# A member's stamp card: the stamps on the current card and how many cards they have
+# filled (each filled card issued one voucher, keyed by that count).
+StampCardRow = Table(
+    "stamp_cards",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("card_id", String(24), primary_key=True),
+    Column("stamps", Integer, nullable=False),
+    Column("filled", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("stamps >= 0", name="stamps_not_negative"),
+    CheckConstraint("filled >= 0", name="filled_not_negative"),
+)
+
+
+# The cause a member rounds each purchase's points up for (no row: they do not).
+RoundUpRow = Table(
+    "round_ups",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("cause_id", String(64), nullable=False),
+    Column("chosen_at", UTCDateTime(), nullable=False),
+)
+
+
+# A one-time dashboard login link: only the hash of its token is kept; used once.
+WebLoginRow = Table(
+    "web_logins",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("telegram_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+)
+
+
+# A member who tapped "Join" on an opt-in challenge; a rolling window starts here.
+ChallengeJoinRow = Table(
+    "challenge_joins",
+    metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("challenge_id", String(24), primary_key=True),
+    Column("joined_at", UTCDateTime(), nullable=False),
+)
+
+
+# What a member was told and won in one window of a challenge: the key rewards the
+# completion once, also when two purchases complete it at once.
+ChallengeWindowRow = Table(
+    "challenge_windows",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("challenge_id", String(24), nullable=False),
+    Column("window_start", UTCDateTime(), nullable=False),
+    Column("halfway_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Column("points", BigInteger, default=0, nullable=False),
+    Column("transaction_id", ForeignKey("point_transactions.id")),
+    Column("voucher_id", ForeignKey("vouchers.id")),
+    UniqueConstraint("member_id", "challenge_id", "window_start", name="uq_challenge_windows"),
+)
+
+
+# A promotion with `announce = true` whose start was told to its members: the key makes
+# every scheduler run after the first (or a second process) tell nobody again.
+PromotionAnnouncementRow = Table(
+    "promotion_announcements",
+    metadata,
+    Column("promotion_id", String(24), primary_key=True),
+    Column("starts", String(16), primary_key=True),  # program-local, ISO
+    Column("announced_at", UTCDateTime(), nullable=False),
+    Column("members", Integer, default=0, nullable=False),
+)
+
+
+# What the dashboard shows of a period in a locale (JSON), and when it was computed.
+KeptFiguresRow = Table(
+    "kept_figures",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_kept_figures_computed_at", "computed_at"),
+)

@@ -11,9 +11,9 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import DuplicateKey
+from storage.aio import AsyncConnection
 from storage.database import Database
 from storage.repositories.actions import SqlActionClaims
 from storage.repositories.api_tokens import SqlApiTokens

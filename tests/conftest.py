@@ -23,7 +23,7 @@ from domain.program import Program
 from domain.program_file import default_program_path, load_program
 from domain.services import members as member_service
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 
 PG_SERVER = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -65,7 +65,7 @@ def postgres_url() -> Iterator[str]:
     async def create() -> None:
         database = Database(url)
         async with database.writer.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
         await database.dispose()
 
     _run(create())
@@ -75,7 +75,7 @@ def postgres_url() -> Iterator[str]:
 
 async def _empty_postgres(url: str) -> Database:
     database = Database(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     async with database.writer.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return database
@@ -91,7 +91,7 @@ async def database(
     else:
         db = Database(f"sqlite+aiosqlite:///{tmp_path}/loyalty.db")
         async with db.writer.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
     yield db
     await db.dispose()
 

@@ -9,11 +9,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.types import Money, UTCDateTime
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def render_item(kind: str, obj: Any, autogen: Any) -> str | Literal[False]:

@@ -9,23 +9,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import ActionClaim
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import ActionClaimRow
 
 PENDING = "pending"
 CLAIM = (
-    ActionClaimRow.id,
-    ActionClaimRow.member_id,
-    ActionClaimRow.action_id,
-    ActionClaimRow.period,
-    ActionClaimRow.status,
-    ActionClaimRow.points,
-    ActionClaimRow.claimed_at,
-    ActionClaimRow.decided_at,
-    ActionClaimRow.decided_by,
+    ActionClaimRow.c.id,
+    ActionClaimRow.c.member_id,
+    ActionClaimRow.c.action_id,
+    ActionClaimRow.c.period,
+    ActionClaimRow.c.status,
+    ActionClaimRow.c.points,
+    ActionClaimRow.c.claimed_at,
+    ActionClaimRow.c.decided_at,
+    ActionClaimRow.c.decided_by,
 )
 
 
@@ -63,18 +63,23 @@ class SqlActionClaims:
             status=status,
             points=0,
             claimed_at=at,
-        ).returning(ActionClaimRow.id)
-        return (await self.conn.execute(statement)).scalar_one_or_none()
+        ).returning(ActionClaimRow.c.id)
+        found: int | None = (await self.conn.execute(statement)).scalar_one_or_none()
+        return found
 
     async def get(self, claim_id: int) -> ActionClaim | None:
         """The claim with this id, or None."""
-        row = (await self.conn.execute(select(*CLAIM).where(ActionClaimRow.id == claim_id))).first()
+        row = (
+            await self.conn.execute(select(*CLAIM).where(ActionClaimRow.c.id == claim_id))
+        ).first()
         return _claim(row) if row is not None else None
 
     async def of_member(self, member_id: int) -> Sequence[ActionClaim]:
         """Every claim of one member, oldest first."""
         rows = await self.conn.execute(
-            select(*CLAIM).where(ActionClaimRow.member_id == member_id).order_by(ActionClaimRow.id)
+            select(*CLAIM)
+            .where(ActionClaimRow.c.member_id == member_id)
+            .order_by(ActionClaimRow.c.id)
         )
         return [_claim(row) for row in rows]
 
@@ -82,7 +87,7 @@ class SqlActionClaims:
         """Take a pending claim to `status`; False when it was not pending (any more)."""
         result = await self.conn.execute(
             update(ActionClaimRow)
-            .where(ActionClaimRow.id == claim_id, ActionClaimRow.status == PENDING)
+            .where(ActionClaimRow.c.id == claim_id, ActionClaimRow.c.status == PENDING)
             .values(status=status, decided_at=at, decided_by=by)
         )
         return bool(result.rowcount)
@@ -93,7 +98,7 @@ class SqlActionClaims:
         """Record what a paid claim gave: points (with their transaction) and a voucher."""
         await self.conn.execute(
             update(ActionClaimRow)
-            .where(ActionClaimRow.id == claim_id)
+            .where(ActionClaimRow.c.id == claim_id)
             .values(points=points, transaction_id=transaction_id, voucher_id=voucher_id)
         )
 
@@ -101,8 +106,8 @@ class SqlActionClaims:
         """The oldest claims still waiting for a decision."""
         rows = await self.conn.execute(
             select(*CLAIM)
-            .where(ActionClaimRow.status == PENDING)
-            .order_by(ActionClaimRow.claimed_at, ActionClaimRow.id)
+            .where(ActionClaimRow.c.status == PENDING)
+            .order_by(ActionClaimRow.c.claimed_at, ActionClaimRow.c.id)
             .limit(limit)
         )
         return [_claim(row) for row in rows]

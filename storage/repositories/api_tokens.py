@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import ApiToken
+from storage.aio import AsyncConnection
 from storage.tables import ApiTokenRow
 
 
@@ -44,23 +44,27 @@ class SqlApiTokens:
 
     async def by_hash(self, token_hash: str) -> ApiToken | None:
         row = (
-            await self.conn.execute(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+            await self.conn.execute(
+                select(ApiTokenRow).where(ApiTokenRow.c.token_hash == token_hash)
+            )
         ).first()
         return None if row is None else to_token(row)
 
     async def by_name(self, name: str) -> ApiToken | None:
-        row = (await self.conn.execute(select(ApiTokenRow).where(ApiTokenRow.name == name))).first()
+        row = (
+            await self.conn.execute(select(ApiTokenRow).where(ApiTokenRow.c.name == name))
+        ).first()
         return None if row is None else to_token(row)
 
     async def all(self) -> Sequence[ApiToken]:
-        rows = (await self.conn.execute(select(ApiTokenRow).order_by(ApiTokenRow.id))).all()
+        rows = (await self.conn.execute(select(ApiTokenRow).order_by(ApiTokenRow.c.id))).all()
         return [to_token(row) for row in rows]
 
     async def revoke(self, name: str, at: datetime) -> bool:
         """Revoke an active token; False when there is none by that name."""
         result = await self.conn.execute(
             update(ApiTokenRow)
-            .where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
+            .where(ApiTokenRow.c.name == name, ApiTokenRow.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
         assert isinstance(result, CursorResult)

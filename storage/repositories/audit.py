@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import AuditEntry
+from storage.aio import AsyncConnection
 from storage.tables import AuditRow
 
 
@@ -25,13 +25,13 @@ class SqlAudit:
 
     async def latest(self, limit: int) -> Sequence[AuditEntry]:
         """The newest `limit` entries, newest first."""
-        statement = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        statement = select(AuditRow).order_by(AuditRow.c.id.desc()).limit(limit)
         rows = (await self.conn.execute(statement)).all()
         return [AuditEntry(r.id, r.at, r.actor, r.action, dict(r.details)) for r in rows]
 
     async def since(self, at: datetime | None, limit: int) -> Sequence[AuditEntry]:
-        statement = select(AuditRow).order_by(AuditRow.id).limit(limit)
+        statement = select(AuditRow).order_by(AuditRow.c.id).limit(limit)
         if at is not None:
-            statement = statement.where(AuditRow.at >= at)
+            statement = statement.where(AuditRow.c.at >= at)
         rows = (await self.conn.execute(statement)).all()
         return [AuditEntry(r.id, r.at, r.actor, r.action, dict(r.details)) for r in rows]

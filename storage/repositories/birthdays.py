@@ -6,10 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import Birthday, BirthdayCandidate
 from domain.services.birthdays import LEAP_YEAR
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import ActionClaimRow, BirthdayRow, MemberRow
 
@@ -24,8 +24,8 @@ class SqlBirthdays:
         """The member's birthday, or None when they have not set one."""
         row = (
             await self.conn.execute(
-                select(BirthdayRow.month, BirthdayRow.day, BirthdayRow.set_at).where(
-                    BirthdayRow.member_id == member_id
+                select(BirthdayRow.c.month, BirthdayRow.c.day, BirthdayRow.c.set_at).where(
+                    BirthdayRow.c.member_id == member_id
                 )
             )
         ).first()
@@ -38,7 +38,7 @@ class SqlBirthdays:
         False (nothing changed) when it was set later than that."""
         changed = await self.conn.execute(
             update(BirthdayRow)
-            .where(BirthdayRow.member_id == member_id, BirthdayRow.set_at <= set_before)
+            .where(BirthdayRow.c.member_id == member_id, BirthdayRow.c.set_at <= set_before)
             .values(month=month, day=day, set_at=at)
         )
         if changed.rowcount:
@@ -59,27 +59,27 @@ class SqlBirthdays:
             return []
         paid = [
             exists().where(
-                ActionClaimRow.member_id == BirthdayRow.member_id,
-                ActionClaimRow.action_id == action_id,
-                ActionClaimRow.period == str(year),
+                ActionClaimRow.c.member_id == BirthdayRow.c.member_id,
+                ActionClaimRow.c.action_id == action_id,
+                ActionClaimRow.c.period == str(year),
             )
             for _, _, year in days
         ]
         on_day = [
-            and_(BirthdayRow.month == month, BirthdayRow.day == day, ~taken)
+            and_(BirthdayRow.c.month == month, BirthdayRow.c.day == day, ~taken)
             for (month, day, _), taken in zip(days, paid, strict=True)
         ]
         rows = await self.conn.execute(
             select(
-                BirthdayRow.member_id,
-                BirthdayRow.month,
-                BirthdayRow.day,
-                MemberRow.timezone,
-                MemberRow.joined_at,
+                BirthdayRow.c.member_id,
+                BirthdayRow.c.month,
+                BirthdayRow.c.day,
+                MemberRow.c.timezone,
+                MemberRow.c.joined_at,
             )
-            .join(MemberRow, MemberRow.id == BirthdayRow.member_id)
-            .where(MemberRow.forgotten_at.is_(None), or_(*on_day))
-            .order_by(BirthdayRow.member_id)
+            .join(MemberRow, MemberRow.c.id == BirthdayRow.c.member_id)
+            .where(MemberRow.c.forgotten_at.is_(None), or_(*on_day))
+            .order_by(BirthdayRow.c.member_id)
         )
         return [
             BirthdayCandidate(
@@ -90,4 +90,4 @@ class SqlBirthdays:
 
     async def erase(self, member_id: int) -> None:
         """Forget the member's birthday (personal data)."""
-        await self.conn.execute(delete(BirthdayRow).where(BirthdayRow.member_id == member_id))
+        await self.conn.execute(delete(BirthdayRow).where(BirthdayRow.c.member_id == member_id))

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, exists, func, insert, literal, select, text, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.broadcasts import Broadcast, BroadcastContent, BroadcastProgress
 from domain.segments import Segment
+from storage.aio import AsyncConnection
 from storage.repositories.segments import reachable_for_marketing, segment_conditions
 from storage.tables import PENDING, BroadcastRow, MemberRow, OutboxRow
 from storage.types import UTCDateTime
@@ -74,14 +74,14 @@ class SqlBroadcasts:
                 state="running",
                 total=0,
             )
-            .returning(BroadcastRow.id)
+            .returning(BroadcastRow.c.id)
         )
         return int(result.scalar_one())
 
     async def queue(self, broadcast_id: int, segment: Segment, at: datetime) -> int:
         """One outbox row per member of the segment; their number, also stored as the total."""
         recipients = select(
-            MemberRow.id,
+            MemberRow.c.id,
             literal(TEMPLATE),
             literal({}, JSON()),
             literal(at, UTCDateTime()),
@@ -94,7 +94,7 @@ class SqlBroadcasts:
         )
         total = int(result.rowcount)
         await self.conn.execute(
-            update(BroadcastRow).where(BroadcastRow.id == broadcast_id).values(total=total)
+            update(BroadcastRow).where(BroadcastRow.c.id == broadcast_id).values(total=total)
         )
         return total
 
@@ -104,28 +104,28 @@ class SqlBroadcasts:
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         row = (
-            await self.conn.execute(select(BroadcastRow).where(BroadcastRow.id == broadcast_id))
+            await self.conn.execute(select(BroadcastRow).where(BroadcastRow.c.id == broadcast_id))
         ).first()
         return None if row is None else _broadcast(row)
 
     async def recent(self, limit: int) -> Sequence[Broadcast]:
         rows = await self.conn.execute(
-            select(BroadcastRow).order_by(BroadcastRow.id.desc()).limit(limit)
+            select(BroadcastRow).order_by(BroadcastRow.c.id.desc()).limit(limit)
         )
         return [_broadcast(row) for row in rows.all()]
 
     async def progress(self, broadcast_id: int) -> BroadcastProgress | None:
         total = (
             await self.conn.execute(
-                select(BroadcastRow.total).where(BroadcastRow.id == broadcast_id)
+                select(BroadcastRow.c.total).where(BroadcastRow.c.id == broadcast_id)
             )
         ).scalar()
         if total is None:
             return None
         counts = await self.conn.execute(
-            select(OutboxRow.state, func.count())
-            .where(OutboxRow.broadcast_id == broadcast_id)
-            .group_by(OutboxRow.state)
+            select(OutboxRow.c.state, func.count())
+            .where(OutboxRow.c.broadcast_id == broadcast_id)
+            .group_by(OutboxRow.c.state)
         )
         return BroadcastProgress(total, **{state: int(n) for state, n in counts.all()})
 
@@ -133,14 +133,14 @@ class SqlBroadcasts:
         """Stop a running broadcast; the number of messages that will not be sent."""
         running = await self.conn.execute(
             update(BroadcastRow)
-            .where(BroadcastRow.id == broadcast_id, BroadcastRow.state == "running")
+            .where(BroadcastRow.c.id == broadcast_id, BroadcastRow.c.state == "running")
             .values(state="cancelled", stop_reason=reason[:512] if reason else None)
         )
         if running.rowcount == 0:
             return 0
         result = await self.conn.execute(
             update(OutboxRow)
-            .where(OutboxRow.broadcast_id == broadcast_id, text(PENDING))
+            .where(OutboxRow.c.broadcast_id == broadcast_id, text(PENDING))
             .values(
                 state="cancelled",
                 failed_at=at,
@@ -154,8 +154,8 @@ class SqlBroadcasts:
         if not broadcast_ids:
             return set()
         result = await self.conn.execute(
-            select(BroadcastRow.id).where(
-                BroadcastRow.id.in_(broadcast_ids), BroadcastRow.state == "cancelled"
+            select(BroadcastRow.c.id).where(
+                BroadcastRow.c.id.in_(broadcast_ids), BroadcastRow.c.state == "cancelled"
             )
         )
         return set(result.scalars())
@@ -165,20 +165,20 @@ class SqlBroadcasts:
         if not broadcast_ids:
             return
         left = exists(
-            select(OutboxRow.id).where(
-                OutboxRow.broadcast_id == BroadcastRow.id, OutboxRow.state == "pending"
+            select(OutboxRow.c.id).where(
+                OutboxRow.c.broadcast_id == BroadcastRow.c.id, OutboxRow.c.state == "pending"
             )
         )
         await self.conn.execute(
             update(BroadcastRow)
-            .where(BroadcastRow.id.in_(broadcast_ids), BroadcastRow.state == "running", ~left)
+            .where(BroadcastRow.c.id.in_(broadcast_ids), BroadcastRow.c.state == "running", ~left)
             .values(state="done")
         )
 
     async def set_status_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         await self.conn.execute(
             update(BroadcastRow)
-            .where(BroadcastRow.id == broadcast_id)
+            .where(BroadcastRow.c.id == broadcast_id)
             .values(status_chat_id=chat_id, status_message_id=message_id)
         )
 

@@ -13,12 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.challenges import ChallengeReceipt
 from domain.earning import PurchaseLine
 from domain.ports import ChallengeJoin, ChallengeMark
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import dialect_insert, insert_ignoring_conflict
 from storage.tables import ChallengeJoinRow, ChallengeWindowRow, PurchaseRow, ReferralRow
 
@@ -26,7 +25,7 @@ WINDOW_KEY = ("member_id", "challenge_id", "window_start")
 
 
 def _members(
-    column: InstrumentedAttribute[int], first_id: int, last_id: int, among: Collection[int] | None
+    column: ColumnElement[int], first_id: int, last_id: int, among: Collection[int] | None
 ) -> ColumnElement[bool]:
     """Members `first_id`..`last_id`, or only those `among` them when given."""
     if among is None:
@@ -52,7 +51,7 @@ class SqlChallenges:
                 member_id=member_id,
                 challenge_id=challenge_id,
                 joined_at=at,
-            ).returning(ChallengeJoinRow.member_id)
+            ).returning(ChallengeJoinRow.c.member_id)
         )
         if inserted.first() is not None:
             return True
@@ -61,9 +60,9 @@ class SqlChallenges:
         again = await self.conn.execute(
             update(ChallengeJoinRow)
             .where(
-                ChallengeJoinRow.member_id == member_id,
-                ChallengeJoinRow.challenge_id == challenge_id,
-                ChallengeJoinRow.joined_at <= rejoin_before,
+                ChallengeJoinRow.c.member_id == member_id,
+                ChallengeJoinRow.c.challenge_id == challenge_id,
+                ChallengeJoinRow.c.joined_at <= rejoin_before,
             )
             .values(joined_at=at)
         )
@@ -75,10 +74,10 @@ class SqlChallenges:
         """The challenges the members joined, with when."""
         rows = await self.conn.execute(
             select(
-                ChallengeJoinRow.member_id,
-                ChallengeJoinRow.challenge_id,
-                ChallengeJoinRow.joined_at,
-            ).where(_members(ChallengeJoinRow.member_id, first_id, last_id, among))
+                ChallengeJoinRow.c.member_id,
+                ChallengeJoinRow.c.challenge_id,
+                ChallengeJoinRow.c.joined_at,
+            ).where(_members(ChallengeJoinRow.c.member_id, first_id, last_id, among))
         )
         return [ChallengeJoin(*row) for row in rows]
 
@@ -88,12 +87,12 @@ class SqlChallenges:
         """The members' windows they were told of (halfway or completed)."""
         rows = await self.conn.execute(
             select(
-                ChallengeWindowRow.member_id,
-                ChallengeWindowRow.challenge_id,
-                ChallengeWindowRow.window_start,
-                ChallengeWindowRow.halfway_at,
-                ChallengeWindowRow.completed_at,
-            ).where(_members(ChallengeWindowRow.member_id, first_id, last_id, among))
+                ChallengeWindowRow.c.member_id,
+                ChallengeWindowRow.c.challenge_id,
+                ChallengeWindowRow.c.window_start,
+                ChallengeWindowRow.c.halfway_at,
+                ChallengeWindowRow.c.completed_at,
+            ).where(_members(ChallengeWindowRow.c.member_id, first_id, last_id, among))
         )
         return [ChallengeMark(*row) for row in rows]
 
@@ -110,15 +109,15 @@ class SqlChallenges:
         refunded, with what was refunded of each."""
         rows = await self.conn.execute(
             select(
-                PurchaseRow.member_id,
-                PurchaseRow.occurred_at,
-                PurchaseRow.lines,
-                PurchaseRow.refunded,
+                PurchaseRow.c.member_id,
+                PurchaseRow.c.occurred_at,
+                PurchaseRow.c.lines,
+                PurchaseRow.c.refunded,
             ).where(
-                _members(PurchaseRow.member_id, first_id, last_id, among),
-                PurchaseRow.occurred_at >= since,
-                PurchaseRow.occurred_at < until,
-                PurchaseRow.refunded < PurchaseRow.total,
+                _members(PurchaseRow.c.member_id, first_id, last_id, among),
+                PurchaseRow.c.occurred_at >= since,
+                PurchaseRow.c.occurred_at < until,
+                PurchaseRow.c.refunded < PurchaseRow.c.total,
             )
         )
         return [
@@ -137,11 +136,11 @@ class SqlChallenges:
     ) -> Sequence[tuple[int, datetime]]:
         """When each friend the members invited qualified (and was rewarded) in the range."""
         rows = await self.conn.execute(
-            select(ReferralRow.referrer_id, ReferralRow.qualified_at).where(
-                _members(ReferralRow.referrer_id, first_id, last_id, among),
-                ReferralRow.status == "rewarded",
-                ReferralRow.qualified_at >= since,
-                ReferralRow.qualified_at < until,
+            select(ReferralRow.c.referrer_id, ReferralRow.c.qualified_at).where(
+                _members(ReferralRow.c.referrer_id, first_id, last_id, among),
+                ReferralRow.c.status == "rewarded",
+                ReferralRow.c.qualified_at >= since,
+                ReferralRow.c.qualified_at < until,
             )
         )
         return [(row.referrer_id, row.qualified_at) for row in rows]
@@ -159,7 +158,7 @@ class SqlChallenges:
                 window_start=window_start,
                 halfway_at=at,
                 points=0,
-            ).returning(ChallengeWindowRow.id)
+            ).returning(ChallengeWindowRow.c.id)
         )
         return inserted.first() is not None
 
@@ -178,8 +177,8 @@ class SqlChallenges:
         statement = insert.on_conflict_do_update(
             index_elements=list(WINDOW_KEY),
             set_={"completed_at": at},
-            where=ChallengeWindowRow.completed_at.is_(None),
-        ).returning(ChallengeWindowRow.id)
+            where=ChallengeWindowRow.c.completed_at.is_(None),
+        ).returning(ChallengeWindowRow.c.id)
         return (await self.conn.execute(statement)).first() is not None
 
     async def settle(
@@ -195,9 +194,9 @@ class SqlChallenges:
         await self.conn.execute(
             update(ChallengeWindowRow)
             .where(
-                ChallengeWindowRow.member_id == member_id,
-                ChallengeWindowRow.challenge_id == challenge_id,
-                ChallengeWindowRow.window_start == window_start,
+                ChallengeWindowRow.c.member_id == member_id,
+                ChallengeWindowRow.c.challenge_id == challenge_id,
+                ChallengeWindowRow.c.window_start == window_start,
             )
             .values(points=points, transaction_id=transaction_id, voucher_id=voucher_id)
         )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import ChatState, Member
+from storage.aio import AsyncConnection
 from storage.quick_reads import QuickRead
 from storage.repositories.members import MEMBERS, to_member
 from storage.tables import ConversationStateRow, MemberRow
 
-STATES = ConversationStateRow.__table__.c
+STATES = ConversationStateRow.c
 STATE_COLUMNS = (STATES.step, STATES.data, STATES.updated_at)
 STATE_OF = select(*STATE_COLUMNS).where(STATES.telegram_id == bindparam("telegram_id"))
 TAKE = (
@@ -21,10 +21,10 @@ TAKE = (
     .returning(*STATE_COLUMNS)
 )
 MEMBER_AND_STATE = QuickRead(  # read on every update
-    select(MemberRow.__table__, *STATE_COLUMNS)
+    select(MemberRow, *STATE_COLUMNS)
     .outerjoin_from(
-        MemberRow.__table__,
-        ConversationStateRow.__table__,
+        MemberRow,
+        ConversationStateRow,
         STATES.telegram_id == MEMBERS.telegram_id,
     )
     .where(MEMBERS.telegram_id == bindparam("telegram_id"))
@@ -67,7 +67,7 @@ class SqlConversations:
 
     async def clear(self, telegram_id: int) -> None:
         await self.conn.execute(
-            delete(ConversationStateRow).where(ConversationStateRow.telegram_id == telegram_id)
+            delete(ConversationStateRow).where(ConversationStateRow.c.telegram_id == telegram_id)
         )
 
     async def take(self, telegram_id: int, step: str) -> ChatState | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import BroadcastGiftRow, BroadcastStatusRow
 
@@ -34,8 +34,8 @@ class SqlGifts:
         """The locale and text of the status message as last shown, if any."""
         row = (
             await self.conn.execute(
-                select(BroadcastStatusRow.locale, BroadcastStatusRow.shown).where(
-                    BroadcastStatusRow.broadcast_id == broadcast_id
+                select(BroadcastStatusRow.c.locale, BroadcastStatusRow.c.shown).where(
+                    BroadcastStatusRow.c.broadcast_id == broadcast_id
                 )
             )
         ).first()
@@ -45,7 +45,7 @@ class SqlGifts:
         """Remember the status text now on screen."""
         changed = await self.conn.execute(
             update(BroadcastStatusRow)
-            .where(BroadcastStatusRow.broadcast_id == broadcast_id)
+            .where(BroadcastStatusRow.c.broadcast_id == broadcast_id)
             .values(locale=locale, shown=text)
         )
         if not changed.rowcount:

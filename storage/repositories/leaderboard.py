@@ -12,9 +12,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Subquery, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import Placing
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import LeaderboardNameRow, MemberRow, PurchaseRow, TransactionRow
 
@@ -28,7 +28,9 @@ class SqlLeaderboard:
     async def is_named(self, member_id: int) -> bool:
         """Whether the member chose to appear by name."""
         found = await self.conn.execute(
-            select(LeaderboardNameRow.member_id).where(LeaderboardNameRow.member_id == member_id)
+            select(LeaderboardNameRow.c.member_id).where(
+                LeaderboardNameRow.c.member_id == member_id
+            )
         )
         return found.first() is not None
 
@@ -42,14 +44,14 @@ class SqlLeaderboard:
             )
         else:
             await self.conn.execute(
-                delete(LeaderboardNameRow).where(LeaderboardNameRow.member_id == member_id)
+                delete(LeaderboardNameRow).where(LeaderboardNameRow.c.member_id == member_id)
             )
 
     async def by_points(
         self, kinds: Collection[str], since: datetime, until: datetime, size: int, member_id: int
     ) -> Sequence[Placing]:
         """Ranked by the sum of the ledger points of `kinds` in `[since, until)`."""
-        ledger = TransactionRow
+        ledger = TransactionRow.c
         scores = (
             select(
                 ledger.member_id.label("member_id"),
@@ -66,7 +68,7 @@ class SqlLeaderboard:
         self, since: datetime, until: datetime, size: int, member_id: int
     ) -> Sequence[Placing]:
         """Ranked by receipts made in `[since, until)`, less those wholly refunded."""
-        receipts = PurchaseRow
+        receipts = PurchaseRow.c
         scores = (
             select(
                 receipts.member_id.label("member_id"),
@@ -89,16 +91,16 @@ class SqlLeaderboard:
             select(
                 scores.c.member_id,
                 scores.c.value,
-                MemberRow.code,
-                MemberRow.first_name,
+                MemberRow.c.code,
+                MemberRow.c.first_name,
                 func.row_number().over(order_by=order).label("rank"),
             )
-            .join(MemberRow, MemberRow.id == scores.c.member_id)
-            .where(MemberRow.forgotten_at.is_(None))
+            .join(MemberRow, MemberRow.c.id == scores.c.member_id)
+            .where(MemberRow.c.forgotten_at.is_(None))
         ).subquery("ranked")
         rows = await self.conn.execute(
-            select(ranked, LeaderboardNameRow.member_id.label("named"))
-            .outerjoin(LeaderboardNameRow, LeaderboardNameRow.member_id == ranked.c.member_id)
+            select(ranked, LeaderboardNameRow.c.member_id.label("named"))
+            .outerjoin(LeaderboardNameRow, LeaderboardNameRow.c.member_id == ranked.c.member_id)
             .where(or_(ranked.c.rank <= size, ranked.c.member_id == member_id))
             .order_by(ranked.c.rank)
         )

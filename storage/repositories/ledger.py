@@ -12,14 +12,14 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from domain.errors import InsufficientPoints
 from domain.ledger import Lot, Take, allocate
 from domain.models import LedgerRecord
 from domain.ports import AccountFigures, Credit, MemberAccount, Posted, Posting
 from domain.receipts import MemberKey
+from storage.aio import AsyncConnection
 from storage.quick_reads import QuickRead
 from storage.repositories.members import MEMBERS, NAMED, named_params, to_member
 from storage.tables import (
@@ -33,15 +33,15 @@ from storage.tables import (
     TransactionRow,
 )
 
-ACCOUNTS = AccountRow.__table__.c
+ACCOUNTS = AccountRow.c
 ADD_TO_BALANCE = (
-    update(AccountRow.__table__)  # type: ignore[arg-type]
+    update(AccountRow)
     .where(ACCOUNTS.member_id == bindparam("member"))
     .values(balance=ACCOUNTS.balance + bindparam("delta"))
 )
 BALANCE = QuickRead(select(ACCOUNTS.balance).where(ACCOUNTS.member_id == bindparam("member")))
-LOTS = LotRow.__table__.c
-CREDITS = TierCreditRow.__table__.c
+LOTS = LotRow.c
+CREDITS = TierCreditRow.c
 EXPIRING = (
     LOTS.member_id == bindparam("member"),
     LOT_IS_OPEN,
@@ -56,27 +56,29 @@ WINDOW_CREDITS = (  # an account's tier credits after :credits_since
 )
 LOCK_ACCOUNTS = (
     select(
-        MemberRow.__table__,
+        MemberRow,
         ACCOUNTS.balance.label("account_balance"),
         WINDOW_CREDITS.label("window_credits"),
-        select(RoundUpRow.cause_id)
-        .where(RoundUpRow.member_id == MEMBERS.id)
+        select(RoundUpRow.c.cause_id)
+        .where(RoundUpRow.c.member_id == MEMBERS.id)
         .scalar_subquery()
         .label("round_up_cause"),
     )
-    .join(AccountRow.__table__, ACCOUNTS.member_id == MEMBERS.id)
+    .join(AccountRow, ACCOUNTS.member_id == MEMBERS.id)
     .where(*NAMED)
     .order_by(MEMBERS.id)
     .with_for_update()
 )
 INSERT_RETURNING_ORDERED = {
-    table: insert(table).returning(table.id, sort_by_parameter_order=True)
+    table: insert(table).returning(table.c.id, sort_by_parameter_order=True)
     for table in (TransactionRow, LotRow)
 }
-INSERT_RETURNING = {table: insert(table).returning(table.id) for table in (TransactionRow, LotRow)}
+INSERT_RETURNING = {
+    table: insert(table).returning(table.c.id) for table in (TransactionRow, LotRow)
+}
 FIGURES = QuickRead(  # a member and their balance screen's numbers in one statement
     select(
-        MemberRow.__table__,
+        MemberRow,
         func.coalesce(
             select(ACCOUNTS.balance)
             .where(ACCOUNTS.member_id == bindparam("member"))
@@ -148,7 +150,7 @@ class SqlLedger:
             await self.conn.execute(
                 insert(LotRow)
                 .values(_lot_values(posting, transaction_id, points, expires_at))
-                .returning(LotRow.id)
+                .returning(LotRow.c.id)
             )
         ).scalar_one()
         await self.conn.execute(
@@ -182,9 +184,9 @@ class SqlLedger:
 
     async def open_lots(self, member_id: int) -> Sequence[Lot]:
         statement = (
-            select(LotRow.id, LotRow.remaining, LotRow.expires_at)
-            .where(LotRow.member_id == member_id, LOT_IS_OPEN)
-            .order_by(LotRow.expires_at, LotRow.id)
+            select(LotRow.c.id, LotRow.c.remaining, LotRow.c.expires_at)
+            .where(LotRow.c.member_id == member_id, LOT_IS_OPEN)
+            .order_by(LotRow.c.expires_at, LotRow.c.id)
         )
         return [Lot(*row) for row in (await self.conn.execute(statement)).all()]
 
@@ -209,9 +211,9 @@ class SqlLedger:
     async def due_lots(self, now: datetime, limit: int) -> Sequence[tuple[int, Lot]]:
         """Open lots whose expiry has come, oldest first, with their member ids."""
         statement = (
-            select(LotRow.member_id, LotRow.id, LotRow.remaining, LotRow.expires_at)
-            .where(LOT_IS_OPEN, LotRow.expires_at <= now)
-            .order_by(LotRow.expires_at, LotRow.id)
+            select(LotRow.c.member_id, LotRow.c.id, LotRow.c.remaining, LotRow.c.expires_at)
+            .where(LOT_IS_OPEN, LotRow.c.expires_at <= now)
+            .order_by(LotRow.c.expires_at, LotRow.c.id)
             .limit(limit)
         )
         rows = (await self.conn.execute(statement)).all()
@@ -226,12 +228,12 @@ class SqlLedger:
         Returns the points expired.
         """
         await self.conn.execute(
-            select(AccountRow.balance)
-            .where(AccountRow.member_id == posting.member_id)
+            select(AccountRow.c.balance)
+            .where(AccountRow.c.member_id == posting.member_id)
             .with_for_update()
         )
         remaining = (
-            await self.conn.execute(select(LotRow.remaining).where(LotRow.id == lot.id))
+            await self.conn.execute(select(LotRow.c.remaining).where(LotRow.c.id == lot.id))
         ).scalar_one()
         if remaining == 0:
             return 0
@@ -245,15 +247,15 @@ class SqlLedger:
         so one a till sent late takes its place among the others)."""
         statement = (
             select(
-                TransactionRow.id,
-                TransactionRow.kind,
-                TransactionRow.points,
-                TransactionRow.reason,
-                TransactionRow.reference,
-                TransactionRow.created_at,
+                TransactionRow.c.id,
+                TransactionRow.c.kind,
+                TransactionRow.c.points,
+                TransactionRow.c.reason,
+                TransactionRow.c.reference,
+                TransactionRow.c.created_at,
             )
-            .where(TransactionRow.member_id == member_id)
-            .order_by(TransactionRow.created_at.desc(), TransactionRow.id.desc())
+            .where(TransactionRow.c.member_id == member_id)
+            .order_by(TransactionRow.c.created_at.desc(), TransactionRow.c.id.desc())
             .limit(limit)
             .offset(offset)
         )
@@ -263,7 +265,7 @@ class SqlLedger:
         statement = (
             select(func.count())
             .select_from(TransactionRow)
-            .where(TransactionRow.member_id == member_id)
+            .where(TransactionRow.c.member_id == member_id)
         )
         return (await self.conn.execute(statement)).scalar_one()
 
@@ -322,9 +324,7 @@ class SqlLedger:
         )
         return lot_ids
 
-    async def _insert_ids(
-        self, table: type[TransactionRow] | type[LotRow], rows: list[dict[str, object]]
-    ) -> list[int]:
+    async def _insert_ids(self, table: Table, rows: list[dict[str, object]]) -> list[int]:
         """Insert `rows` in one statement; their new ids in the order of `rows`.
 
         SQLAlchemy cannot order a batch's RETURNING on SQLite and would send it a row at a
@@ -340,9 +340,10 @@ class SqlLedger:
         statement = (
             insert(TransactionRow)
             .values(_transaction_values(posting, points))
-            .returning(TransactionRow.id)
+            .returning(TransactionRow.c.id)
         )
-        return (await self.conn.execute(statement)).scalar_one()
+        found: int = (await self.conn.execute(statement)).scalar_one()
+        return found
 
     async def _consume(self, member_id: int, transaction_id: int, takes: Sequence[Take]) -> None:
         await self.conn.execute(
@@ -358,9 +359,9 @@ class SqlLedger:
             ],
         )
         await self.conn.execute(
-            update(LotRow.__table__)  # type: ignore[arg-type]
-            .where(LotRow.__table__.c.id == bindparam("lot"))
-            .values(remaining=LotRow.__table__.c.remaining - bindparam("take")),
+            update(LotRow)
+            .where(LotRow.c.id == bindparam("lot"))
+            .values(remaining=LotRow.c.remaining - bindparam("take")),
             [{"lot": take.lot_id, "take": take.points} for take in takes],
         )
 
@@ -368,11 +369,12 @@ class SqlLedger:
         """Change a balance by `delta` unless it would go below zero; the new balance, or None."""
         result = await self.conn.execute(
             update(AccountRow)
-            .where(AccountRow.member_id == member_id, AccountRow.balance + delta >= 0)
-            .values(balance=AccountRow.balance + delta)
-            .returning(AccountRow.balance)
+            .where(AccountRow.c.member_id == member_id, AccountRow.c.balance + delta >= 0)
+            .values(balance=AccountRow.c.balance + delta)
+            .returning(AccountRow.c.balance)
         )
-        return result.scalar_one_or_none()
+        found: int | None = result.scalar_one_or_none()
+        return found
 
 
 class SqlTierCredits:
@@ -400,7 +402,7 @@ class SqlTierCredits:
             await self.conn.execute(insert(TierCreditRow), rows)
 
     async def total_since(self, member_id: int, since: datetime) -> int:
-        statement = select(func.coalesce(func.sum(TierCreditRow.credits), 0)).where(
-            TierCreditRow.member_id == member_id, TierCreditRow.occurred_at > since
+        statement = select(func.coalesce(func.sum(TierCreditRow.c.credits), 0)).where(
+            TierCreditRow.c.member_id == member_id, TierCreditRow.c.occurred_at > since
         )
         return int((await self.conn.execute(statement)).scalar_one())

@@ -7,17 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import ForgottenPerson, Member, NewMember
 from domain.ports import Standing
 from domain.receipts import MemberKey
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import AccountRow, ForgottenMemberRow, InstallationKeyRow, MemberRow
 
-MEMBERS = MemberRow.__table__.c
+MEMBERS = MemberRow.c
 ADVANCE = (
-    update(MemberRow.__table__)  # type: ignore[arg-type]
+    update(MemberRow)
     .where(MEMBERS.id == bindparam("member"))
     .values(
         tier=bindparam("new_tier"),
@@ -32,11 +32,11 @@ NAMED = (  # members by any of their keys, in id order
         MEMBERS.phone.in_(bindparam("phones", expanding=True)),
     ),
 )
-NAMED_MEMBERS = select(MemberRow.__table__).where(*NAMED).order_by(MEMBERS.id)
+NAMED_MEMBERS = select(MemberRow).where(*NAMED).order_by(MEMBERS.id)
 FORGET_KEY_NAME = "forgotten_members"
-FORGET_KEY = select(InstallationKeyRow.secret).where(InstallationKeyRow.name == FORGET_KEY_NAME)
+FORGET_KEY = select(InstallationKeyRow.c.secret).where(InstallationKeyRow.c.name == FORGET_KEY_NAME)
 MEMBER_BY = {  # one member by a unique key; built once, not per read
-    key: select(MemberRow.__table__).where(MEMBERS[key] == bindparam("value"))
+    key: select(MemberRow).where(MEMBERS[key] == bindparam("value"))
     for key in ("id", "telegram_id", "code")
 }
 
@@ -118,7 +118,7 @@ class SqlMembers:
                     referrer_id=member.referrer_id,
                     tier=member.tier,
                 )
-                .returning(MemberRow.id)
+                .returning(MemberRow.c.id)
             )
         ).scalar_one()
         await self.conn.execute(insert(AccountRow).values(member_id=member_id, balance=0))
@@ -148,7 +148,7 @@ class SqlMembers:
         """Current members whose first name contains `name` (any case), newest first."""
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = (
-            select(MemberRow.__table__)
+            select(MemberRow)
             .where(
                 MEMBERS.first_name.ilike(pattern, escape="\\"),
                 MEMBERS.forgotten_at.is_(None),
@@ -160,7 +160,7 @@ class SqlMembers:
         return [to_member(row) for row in (await self.conn.execute(statement)).all()]
 
     async def code_exists(self, code: str) -> bool:
-        found = await self.conn.execute(select(MemberRow.id).where(MemberRow.code == code))
+        found = await self.conn.execute(select(MemberRow.c.id).where(MemberRow.c.code == code))
         return found.first() is not None
 
     async def set_tier(self, member_id: int, tier: str, below_since: datetime | None) -> None:
@@ -190,8 +190,8 @@ class SqlMembers:
         )
 
     async def ids_above_tier(self, lowest_tier: str) -> Sequence[int]:
-        statement = select(MemberRow.id).where(
-            MemberRow.tier != lowest_tier, MemberRow.forgotten_at.is_(None)
+        statement = select(MemberRow.c.id).where(
+            MemberRow.c.tier != lowest_tier, MemberRow.c.forgotten_at.is_(None)
         )
         return list((await self.conn.execute(statement)).scalars())
 
@@ -234,7 +234,9 @@ class SqlMembers:
     async def forgotten(self, telegram_hash: str) -> ForgottenPerson | None:
         row = (
             await self.conn.execute(
-                select(ForgottenMemberRow).where(ForgottenMemberRow.telegram_hash == telegram_hash)
+                select(ForgottenMemberRow).where(
+                    ForgottenMemberRow.c.telegram_hash == telegram_hash
+                )
             )
         ).first()
         return (
@@ -251,7 +253,7 @@ class SqlMembers:
         }
         updated = await self.conn.execute(
             update(ForgottenMemberRow)
-            .where(ForgottenMemberRow.telegram_hash == person.telegram_hash)
+            .where(ForgottenMemberRow.c.telegram_hash == person.telegram_hash)
             .values(**values)
         )
         if not updated.rowcount:
@@ -260,4 +262,6 @@ class SqlMembers:
             )
 
     async def _update(self, member_id: int, **values: object) -> None:
-        await self.conn.execute(update(MemberRow).where(MemberRow.id == member_id).values(**values))
+        await self.conn.execute(
+            update(MemberRow).where(MemberRow.c.id == member_id).values(**values)
+        )

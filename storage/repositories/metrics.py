@@ -22,10 +22,10 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.metrics import MetricFacts, RewardFigures, TierRevenue, Window
 from domain.stamps import VOUCHER_REQUEST
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import (
     DonationRow,
@@ -38,12 +38,12 @@ from storage.tables import (
 )
 from storage.types import MONEY_SCALE
 
-MEMBERS = MemberRow.__table__.c
-PURCHASES = PurchaseRow.__table__.c
-LEDGER = TransactionRow.__table__.c
-VOUCHERS = VoucherRow.__table__.c
-REFERRALS = ReferralRow.__table__.c
-DONATIONS = DonationRow.__table__.c
+MEMBERS = MemberRow.c
+PURCHASES = PurchaseRow.c
+LEDGER = TransactionRow.c
+VOUCHERS = VoucherRow.c
+REFERRALS = ReferralRow.c
+DONATIONS = DonationRow.c
 COUNTED = PURCHASES.refunded < PURCHASES.total  # a receipt refunded in full is no purchase
 NET = type_coerce(PURCHASES.total, BigInteger) - type_coerce(PURCHASES.refunded, BigInteger)
 QUALIFIED = ("rewarded", "capped")
@@ -137,8 +137,8 @@ class SqlMetrics:
         """Figures kept under `key` and when they were computed, if any."""
         row = (
             await self.conn.execute(
-                select(KeptFiguresRow.computed_at, KeptFiguresRow.body).where(
-                    KeptFiguresRow.key == key
+                select(KeptFiguresRow.c.computed_at, KeptFiguresRow.c.body).where(
+                    KeptFiguresRow.c.key == key
                 )
             )
         ).one_or_none()
@@ -148,7 +148,9 @@ class SqlMetrics:
         """Replace what is kept under `key` when it is older than `at`; otherwise (a newer
         computation finished first) keep it."""
         await self.conn.execute(
-            delete(KeptFiguresRow).where(KeptFiguresRow.key == key, KeptFiguresRow.computed_at < at)
+            delete(KeptFiguresRow).where(
+                KeptFiguresRow.c.key == key, KeptFiguresRow.c.computed_at < at
+            )
         )
         await self.conn.execute(
             insert_ignoring_conflict(
@@ -159,7 +161,7 @@ class SqlMetrics:
     async def forget_kept(self, before: datetime) -> int:
         """Drop figures computed before `before`; how many."""
         result = await self.conn.execute(
-            delete(KeptFiguresRow).where(KeptFiguresRow.computed_at < before)
+            delete(KeptFiguresRow).where(KeptFiguresRow.c.computed_at < before)
         )
         return int(result.rowcount or 0)
 
@@ -187,7 +189,7 @@ class SqlMetrics:
             .group_by(BUYER)
             .subquery()
         )
-        earlier = PurchaseRow.__table__.alias("earlier")
+        earlier = PurchaseRow.alias("earlier")
         bought_before = (
             select(earlier.c.id)
             .where(
@@ -204,7 +206,7 @@ class SqlMetrics:
                     count_if(and_(buyers.c.s == 1, member_at(since))),
                     count_if(active_now),
                     count_if(and_(active_now, ~bought_before)),
-                ).select_from(buyers.join(MemberRow.__table__, MEMBERS.id == buyers.c.member_id))
+                ).select_from(buyers.join(MemberRow, MEMBERS.id == buyers.c.member_id))
             )
         ).one()
         return {
@@ -244,7 +246,7 @@ class SqlMetrics:
         )
         rows = await self.conn.execute(
             select(MEMBERS.tier, func.count(), func.sum(per_member.c.net))
-            .select_from(per_member.join(MemberRow.__table__, MEMBERS.id == per_member.c.member_id))
+            .select_from(per_member.join(MemberRow, MEMBERS.id == per_member.c.member_id))
             .group_by(MEMBERS.tier)
         )
         return {tier: TierRevenue(customers, money(net)) for tier, customers, net in rows.all()}

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.nudges import MemberFacts, Nudge, favourite_category
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import dialect_insert, insert_ignoring_conflict
 from storage.tables import (
     LOT_IS_OPEN,
@@ -35,7 +35,7 @@ NOT_EXPIRING: tuple[int, datetime | None] = (0, None)
 
 
 def spending(receipts: Sequence[dict[str, Any]]) -> Iterator[tuple[str, Decimal]]:
-    """(category, amount) of every line of stored receipts (`PurchaseRow.lines`)."""
+    """(category, amount) of every line of stored receipts (`PurchaseRow.c.lines`)."""
     for receipt in receipts:
         for line in receipt.get("lines", []):
             yield line["category"], Decimal(line["unit_price"]) * int(line["quantity"])
@@ -48,7 +48,7 @@ class SqlNudges:
         self.conn, self.dialect = conn, dialect
 
     async def last_member_id(self) -> int:
-        return int((await self.conn.execute(select(func.max(MemberRow.id)))).scalar() or 0)
+        return int((await self.conn.execute(select(func.max(MemberRow.c.id)))).scalar() or 0)
 
     async def facts(
         self,
@@ -62,23 +62,23 @@ class SqlNudges:
         members = (
             await self.conn.execute(
                 select(
-                    MemberRow.id,
-                    MemberRow.code,
-                    MemberRow.timezone,
-                    MemberRow.reminders_opt_in,
-                    MemberRow.joined_at,
-                    MemberRow.tier,
-                    MemberRow.invite_shown_at,
-                    AccountRow.balance,
+                    MemberRow.c.id,
+                    MemberRow.c.code,
+                    MemberRow.c.timezone,
+                    MemberRow.c.reminders_opt_in,
+                    MemberRow.c.joined_at,
+                    MemberRow.c.tier,
+                    MemberRow.c.invite_shown_at,
+                    AccountRow.c.balance,
                 )
-                .join(AccountRow, AccountRow.member_id == MemberRow.id)
+                .join(AccountRow, AccountRow.c.member_id == MemberRow.c.id)
                 .where(
-                    MemberRow.id.between(first_id, last_id),
-                    MemberRow.forgotten_at.is_(None),
-                    MemberRow.reachable.is_(True),
-                    MemberRow.telegram_id.is_not(None),
+                    MemberRow.c.id.between(first_id, last_id),
+                    MemberRow.c.forgotten_at.is_(None),
+                    MemberRow.c.reachable.is_(True),
+                    MemberRow.c.telegram_id.is_not(None),
                 )
-                .order_by(MemberRow.id)
+                .order_by(MemberRow.c.id)
             )
         ).all()
         if not members:
@@ -113,41 +113,41 @@ class SqlNudges:
         self, first_id: int, last_id: int, now: datetime, until: datetime
     ) -> dict[int, tuple[int, datetime | None]]:
         rows = await self.conn.execute(
-            select(LotRow.member_id, func.sum(LotRow.remaining), func.min(LotRow.expires_at))
+            select(LotRow.c.member_id, func.sum(LotRow.c.remaining), func.min(LotRow.c.expires_at))
             .where(
-                LotRow.member_id.between(first_id, last_id),
+                LotRow.c.member_id.between(first_id, last_id),
                 LOT_IS_OPEN,
-                LotRow.expires_at > now,
-                LotRow.expires_at <= until,
+                LotRow.c.expires_at > now,
+                LotRow.c.expires_at <= until,
             )
-            .group_by(LotRow.member_id)
+            .group_by(LotRow.c.member_id)
         )
         return {member_id: (int(points), first) for member_id, points, first in rows}
 
     async def _credits(self, first_id: int, last_id: int, since: datetime) -> dict[int, int]:
         rows = await self.conn.execute(
-            select(TierCreditRow.member_id, func.sum(TierCreditRow.credits))
+            select(TierCreditRow.c.member_id, func.sum(TierCreditRow.c.credits))
             .where(
-                TierCreditRow.member_id.between(first_id, last_id),
-                TierCreditRow.occurred_at > since,
+                TierCreditRow.c.member_id.between(first_id, last_id),
+                TierCreditRow.c.occurred_at > since,
             )
-            .group_by(TierCreditRow.member_id)
+            .group_by(TierCreditRow.c.member_id)
         )
         return {member_id: int(total) for member_id, total in rows}
 
     async def _last_purchases(self, first_id: int, last_id: int) -> dict[int, datetime]:
         rows = await self.conn.execute(
-            select(PurchaseRow.member_id, func.max(PurchaseRow.occurred_at))
-            .where(PurchaseRow.member_id.between(first_id, last_id))
-            .group_by(PurchaseRow.member_id)
+            select(PurchaseRow.c.member_id, func.max(PurchaseRow.c.occurred_at))
+            .where(PurchaseRow.c.member_id.between(first_id, last_id))
+            .group_by(PurchaseRow.c.member_id)
         )
         return {member_id: last for member_id, last in rows}
 
     async def _redeemed(self, first_id: int, last_id: int) -> dict[int, frozenset[str]]:
         rows = await self.conn.execute(
-            select(VoucherRow.member_id, VoucherRow.reward_id)
+            select(VoucherRow.c.member_id, VoucherRow.c.reward_id)
             .distinct()
-            .where(VoucherRow.member_id.between(first_id, last_id))
+            .where(VoucherRow.c.member_id.between(first_id, last_id))
         )
         found: defaultdict[int, set[str]] = defaultdict(set)
         for member_id, reward_id in rows:
@@ -158,8 +158,8 @@ class SqlNudges:
         self, first_id: int, last_id: int
     ) -> tuple[dict[int, frozenset[str]], dict[int, datetime]]:
         rows = await self.conn.execute(
-            select(NudgeLogRow.member_id, NudgeLogRow.cause_key, NudgeLogRow.at).where(
-                NudgeLogRow.member_id.between(first_id, last_id)
+            select(NudgeLogRow.c.member_id, NudgeLogRow.c.cause_key, NudgeLogRow.c.at).where(
+                NudgeLogRow.c.member_id.between(first_id, last_id)
             )
         )
         causes: defaultdict[int, set[str]] = defaultdict(set)
@@ -174,8 +174,8 @@ class SqlNudges:
         if not member_ids:
             return {}
         rows = await self.conn.execute(
-            select(PurchaseRow.member_id, PurchaseRow.lines).where(
-                PurchaseRow.member_id.in_(member_ids)
+            select(PurchaseRow.c.member_id, PurchaseRow.c.lines).where(
+                PurchaseRow.c.member_id.in_(member_ids)
             )
         )
         receipts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -193,7 +193,7 @@ class SqlNudges:
         statement = (
             dialect_insert(self.dialect, NudgeLogRow)
             .on_conflict_do_nothing()
-            .returning(NudgeLogRow.member_id)
+            .returning(NudgeLogRow.c.member_id)
         )
         rows = await self.conn.execute(
             statement,
@@ -208,7 +208,7 @@ class SqlNudges:
         """Remember the first time a member saw their invite link."""
         await self.conn.execute(
             update(MemberRow)
-            .where(MemberRow.id == member_id, MemberRow.invite_shown_at.is_(None))
+            .where(MemberRow.c.id == member_id, MemberRow.c.invite_shown_at.is_(None))
             .values(invite_shown_at=at)
         )
 
@@ -222,22 +222,22 @@ class SqlSurprises:
     async def eligible(self, since: datetime, min_purchases: int) -> list[int]:
         """Reachable members with at least `min_purchases` receipts after `since`, by id."""
         statement = (
-            select(PurchaseRow.member_id)
-            .join(MemberRow, MemberRow.id == PurchaseRow.member_id)
+            select(PurchaseRow.c.member_id)
+            .join(MemberRow, MemberRow.c.id == PurchaseRow.c.member_id)
             .where(
-                PurchaseRow.occurred_at > since,
-                MemberRow.forgotten_at.is_(None),
-                MemberRow.reachable.is_(True),
+                PurchaseRow.c.occurred_at > since,
+                MemberRow.c.forgotten_at.is_(None),
+                MemberRow.c.reachable.is_(True),
             )
-            .group_by(PurchaseRow.member_id)
+            .group_by(PurchaseRow.c.member_id)
             .having(func.count() >= min_purchases)
-            .order_by(PurchaseRow.member_id)
+            .order_by(PurchaseRow.c.member_id)
         )
         return list((await self.conn.execute(statement)).scalars())
 
     async def received(self, member_id: int, day: str) -> bool:
-        statement = select(SurpriseRow.member_id).where(
-            SurpriseRow.member_id == member_id, SurpriseRow.day == day
+        statement = select(SurpriseRow.c.member_id).where(
+            SurpriseRow.c.member_id == member_id, SurpriseRow.c.day == day
         )
         return (await self.conn.execute(statement)).first() is not None
 
@@ -248,9 +248,9 @@ class SqlSurprises:
         )
         taken = await self.conn.execute(
             update(SurpriseDayRow)
-            .where(SurpriseDayRow.day == day, SurpriseDayRow.granted + points <= budget)
-            .values(granted=SurpriseDayRow.granted + points)
-            .returning(SurpriseDayRow.granted)
+            .where(SurpriseDayRow.c.day == day, SurpriseDayRow.c.granted + points <= budget)
+            .values(granted=SurpriseDayRow.c.granted + points)
+            .returning(SurpriseDayRow.c.granted)
         )
         return taken.first() is not None
 

@@ -12,34 +12,34 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Notification
 from domain.outbox import Outcome
 from domain.ports import NewNotification
+from storage.aio import AsyncConnection
 from storage.tables import PENDING, MemberRow, OutboxRow
 
 DUE = (
-    OutboxRow.id,
-    OutboxRow.member_id,
-    MemberRow.telegram_id,
-    MemberRow.locale,
-    OutboxRow.template,
-    OutboxRow.context,
-    OutboxRow.attempts,
-    OutboxRow.broadcast_id,
-    MemberRow.reachable,
+    OutboxRow.c.id,
+    OutboxRow.c.member_id,
+    MemberRow.c.telegram_id,
+    MemberRow.c.locale,
+    OutboxRow.c.template,
+    OutboxRow.c.context,
+    OutboxRow.c.attempts,
+    OutboxRow.c.broadcast_id,
+    MemberRow.c.reachable,
 )
 SETTLE = (
     update(OutboxRow)
     .where(
-        OutboxRow.id == bindparam("row_id"),
-        OutboxRow.claimed_by == bindparam("worker"),
+        OutboxRow.c.id == bindparam("row_id"),
+        OutboxRow.c.claimed_by == bindparam("worker"),
         text(PENDING),
     )
     .values(
         state=bindparam("new_state"),
-        attempts=OutboxRow.attempts + bindparam("tries"),
+        attempts=OutboxRow.c.attempts + bindparam("tries"),
         last_error=bindparam("error"),
         failed_at=bindparam("gave_up_at"),
         next_attempt_at=bindparam("retry_at"),
@@ -49,11 +49,11 @@ SETTLE = (
 )
 MARK_SENT = (
     update(OutboxRow)
-    .where(OutboxRow.id == bindparam("row_id"))
+    .where(OutboxRow.c.id == bindparam("row_id"))
     .values(
         state="sent",
         sent_at=bindparam("at"),
-        attempts=OutboxRow.attempts + 1,
+        attempts=OutboxRow.c.attempts + 1,
         telegram_message_id=bindparam("message_id"),
         claimed_by=None,
         claimed_until=None,
@@ -124,9 +124,9 @@ class SqlOutbox:
     async def pending(self, limit: int) -> Sequence[Notification]:
         statement = (
             select(*DUE)
-            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
+            .join(MemberRow, MemberRow.c.id == OutboxRow.c.member_id)
             .where(text(PENDING))
-            .order_by(OutboxRow.id)
+            .order_by(OutboxRow.c.id)
             .limit(limit)
         )
         return [Notification(*row) for row in (await self.conn.execute(statement)).all()]
@@ -136,30 +136,30 @@ class SqlOutbox:
     ) -> Sequence[Notification]:
         """Take up to `limit` due rows, oldest first, that no live claim holds."""
         due = (
-            select(OutboxRow.id)
+            select(OutboxRow.c.id)
             .where(
                 text(PENDING),
-                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                or_(OutboxRow.c.next_attempt_at.is_(None), OutboxRow.c.next_attempt_at <= now),
+                or_(OutboxRow.c.claimed_until.is_(None), OutboxRow.c.claimed_until < now),
             )
-            .order_by(OutboxRow.id)
+            .order_by(OutboxRow.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         claimed = await self.conn.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .where(OutboxRow.c.id.in_(due.scalar_subquery()))
             .values(claimed_by=worker, claimed_until=until)
-            .returning(OutboxRow.id)
+            .returning(OutboxRow.c.id)
         )
         ids = list(claimed.scalars())
         if not ids:
             return []
         rows = await self.conn.execute(
             select(*DUE)
-            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
-            .where(OutboxRow.id.in_(ids))
-            .order_by(OutboxRow.id)
+            .join(MemberRow, MemberRow.c.id == OutboxRow.c.member_id)
+            .where(OutboxRow.c.id.in_(ids))
+            .order_by(OutboxRow.c.id)
         )
         return [Notification(*row) for row in rows.all()]
 
@@ -185,7 +185,7 @@ class SqlOutbox:
         """Extend this worker's claims on `ids` (rows in flight) to `until`."""
         await self.conn.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(list(ids)), OutboxRow.claimed_by == worker, text(PENDING))
+            .where(OutboxRow.c.id.in_(list(ids)), OutboxRow.c.claimed_by == worker, text(PENDING))
             .values(claimed_until=until)
         )
 
@@ -193,7 +193,7 @@ class SqlOutbox:
         """Hand back every pending row this worker claimed (on a clean stop)."""
         result = await self.conn.execute(
             update(OutboxRow)
-            .where(OutboxRow.claimed_by == worker, text(PENDING))
+            .where(OutboxRow.c.claimed_by == worker, text(PENDING))
             .values(claimed_by=None, claimed_until=None)
         )
         return result.rowcount

@@ -36,11 +36,11 @@ class SqlSlots:
         statement = dialect_insert(self.dialect, SendPacingRow).values(
             key=GLOBAL, free_at=now + span
         )
-        later = case((SendPacingRow.free_at > now, SendPacingRow.free_at), else_=literal(now))
+        later = case((SendPacingRow.c.free_at > now, SendPacingRow.c.free_at), else_=literal(now))
         upsert = statement.on_conflict_do_update(
             index_elements=["key"],
             set_={"free_at": later + span},
-        ).returning(SendPacingRow.free_at)
+        ).returning(SendPacingRow.c.free_at)
         [free_at] = await self._run(upsert)
         return float(free_at) - span
 
@@ -52,15 +52,17 @@ class SqlSlots:
         upsert = statement.on_conflict_do_update(
             index_elements=["key"],
             set_={"free_at": statement.excluded.free_at},
-            where=SendPacingRow.free_at <= statement.excluded.free_at - spacing + EPSILON,
-        ).returning(SendPacingRow.key)
+            where=SendPacingRow.c.free_at <= statement.excluded.free_at - spacing + EPSILON,
+        ).returning(SendPacingRow.c.key)
         keys = set(await self._run(upsert))
         return {chat for chat in times if _chat_key(chat) in keys}
 
     async def hold(self, until: float) -> None:
         rows = [{"key": GLOBAL, "free_at": until}, {"key": HELD, "free_at": until}]
         statement = dialect_insert(self.dialect, SendPacingRow).values(rows)
-        later = case((SendPacingRow.free_at > until, SendPacingRow.free_at), else_=literal(until))
+        later = case(
+            (SendPacingRow.c.free_at > until, SendPacingRow.c.free_at), else_=literal(until)
+        )
         await self._run(
             statement.on_conflict_do_update(index_elements=["key"], set_={"free_at": later})
         )
@@ -74,14 +76,16 @@ class SqlSlots:
     async def forget_before(self, moment: float) -> None:
         await self._run(
             delete(SendPacingRow).where(
-                SendPacingRow.key.not_in((GLOBAL, HELD)), SendPacingRow.free_at < moment
+                SendPacingRow.c.key.not_in((GLOBAL, HELD)), SendPacingRow.c.free_at < moment
             )
         )
 
     async def _read(self, key: str) -> float:
         async with self.database.reader.connect() as conn:
             value = (
-                await conn.execute(select(SendPacingRow.free_at).where(SendPacingRow.key == key))
+                await conn.execute(
+                    select(SendPacingRow.c.free_at).where(SendPacingRow.c.key == key)
+                )
             ).scalar()
         return float(value or 0.0)
 

@@ -6,9 +6,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import Listener
+from storage.aio import AsyncConnection
 from storage.repositories.segments import reachable_for_marketing
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import MemberRow, PromotionAnnouncementRow
@@ -30,7 +30,7 @@ class SqlPromotions:
             starts=starts,
             announced_at=at,
             members=0,
-        ).returning(PromotionAnnouncementRow.promotion_id)
+        ).returning(PromotionAnnouncementRow.c.promotion_id)
         return (await self.conn.execute(statement)).scalar_one_or_none() is not None
 
     async def set_told(self, promotion_id: str, starts: str, members: int) -> None:
@@ -38,8 +38,8 @@ class SqlPromotions:
         await self.conn.execute(
             update(PromotionAnnouncementRow)
             .where(
-                PromotionAnnouncementRow.promotion_id == promotion_id,
-                PromotionAnnouncementRow.starts == starts,
+                PromotionAnnouncementRow.c.promotion_id == promotion_id,
+                PromotionAnnouncementRow.c.starts == starts,
             )
             .values(members=members)
         )
@@ -47,8 +47,8 @@ class SqlPromotions:
     async def listeners(self, tiers: Collection[str]) -> Sequence[Listener]:
         """Members who take offers (opted in, reachable, not forgotten) in `tiers` (every
         tier when empty), with their time zone."""
-        statement = select(MemberRow.id, MemberRow.timezone).where(*reachable_for_marketing())
+        statement = select(MemberRow.c.id, MemberRow.c.timezone).where(*reachable_for_marketing())
         if tiers:
-            statement = statement.where(MemberRow.tier.in_(tiers))
-        rows = await self.conn.execute(statement.order_by(MemberRow.id))
+            statement = statement.where(MemberRow.c.tier.in_(tiers))
+        rows = await self.conn.execute(statement.order_by(MemberRow.c.id))
         return [Listener(row.id, row.timezone) for row in rows]

@@ -18,34 +18,34 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import HeldPurchase, PurchaseRecord, RefundRecord
 from domain.ports import NewPurchase, SeenReceipt
+from storage.aio import AsyncConnection
 from storage.tables import HeldPurchaseRow, PurchaseRow, RefundRow
 
-HELD = HeldPurchaseRow.__table__.c
+HELD = HeldPurchaseRow.c
 SEEN = union_all(  # receipts recorded, or held and not credited yet (else recorded now)
     select(
-        PurchaseRow.receipt_id,
-        PurchaseRow.body_hash,
-        PurchaseRow.answer,
-        PurchaseRow.member_id,
+        PurchaseRow.c.receipt_id,
+        PurchaseRow.c.body_hash,
+        PurchaseRow.c.answer,
+        PurchaseRow.c.member_id,
         literal(None, String).label("phone"),
     ).where(
-        PurchaseRow.merchant == bindparam("merchant"),
-        PurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
+        PurchaseRow.c.merchant == bindparam("merchant"),
+        PurchaseRow.c.receipt_id.in_(bindparam("ids", expanding=True)),
     ),
     select(
-        HeldPurchaseRow.receipt_id,
-        HeldPurchaseRow.body_hash,
+        HeldPurchaseRow.c.receipt_id,
+        HeldPurchaseRow.c.body_hash,
         null().cast(JSON).label("answer"),
         literal(None).label("member_id"),
-        HeldPurchaseRow.phone,
+        HeldPurchaseRow.c.phone,
     ).where(
-        HeldPurchaseRow.merchant == bindparam("merchant"),
-        HeldPurchaseRow.receipt_id.in_(bindparam("ids", expanding=True)),
-        HeldPurchaseRow.credited_at.is_(None),
+        HeldPurchaseRow.c.merchant == bindparam("merchant"),
+        HeldPurchaseRow.c.receipt_id.in_(bindparam("ids", expanding=True)),
+        HeldPurchaseRow.c.credited_at.is_(None),
     ),
 )
 # PostgreSQL plans `SEEN` for its ids (see `seen`). If `SEEN` fails in a transaction, the
@@ -53,9 +53,7 @@ SEEN = union_all(  # receipts recorded, or held and not credited yet (else recor
 CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
 DEFAULT_PLANS = "RESET plan_cache_mode"
 MARK_CREDITED = (
-    update(HeldPurchaseRow.__table__)  # type: ignore[arg-type]
-    .where(HELD.id == bindparam("held"))
-    .values(credited_at=bindparam("at"))
+    update(HeldPurchaseRow).where(HELD.id == bindparam("held")).values(credited_at=bindparam("at"))
 )
 
 
@@ -125,7 +123,7 @@ class SqlPurchases:
 
     async def get(self, merchant: str, receipt_id: str) -> PurchaseRecord | None:
         statement = select(PurchaseRow).where(
-            PurchaseRow.merchant == merchant, PurchaseRow.receipt_id == receipt_id
+            PurchaseRow.c.merchant == merchant, PurchaseRow.c.receipt_id == receipt_id
         )
         row = (await self.conn.execute(statement)).first()
         return None if row is None else to_purchase(row)
@@ -161,7 +159,7 @@ class SqlPurchases:
 
     async def refund_by_id(self, merchant: str, refund_id: str) -> RefundRecord | None:
         statement = select(RefundRow).where(
-            RefundRow.merchant == merchant, RefundRow.refund_id == refund_id
+            RefundRow.c.merchant == merchant, RefundRow.c.refund_id == refund_id
         )
         row = (await self.conn.execute(statement)).first()
         return None if row is None else to_refund(row)
@@ -170,7 +168,7 @@ class SqlPurchases:
         self, purchase: PurchaseRecord, refund: RefundRecord, merchant: str, actor: str | None
     ) -> int:
         """Record a refund and add it to the receipt's running totals."""
-        refund_row_id = (
+        refund_row_id: int = (
             await self.conn.execute(
                 insert(RefundRow)
                 .values(
@@ -184,18 +182,18 @@ class SqlPurchases:
                     actor=actor,
                     created_at=refund.created_at,
                 )
-                .returning(RefundRow.id)
+                .returning(RefundRow.c.id)
             )
         ).scalar_one()
         await self.conn.execute(
             update(PurchaseRow)
-            .where(PurchaseRow.id == purchase.id)
+            .where(PurchaseRow.c.id == purchase.id)
             .values(
-                refunded=PurchaseRow.refunded + refund.amount,
-                points_clawed=PurchaseRow.points_clawed
+                refunded=PurchaseRow.c.refunded + refund.amount,
+                points_clawed=PurchaseRow.c.points_clawed
                 + refund.points_clawed
                 + refund.points_shortfall,
-                credits_clawed=PurchaseRow.credits_clawed + refund.credits_clawed,
+                credits_clawed=PurchaseRow.c.credits_clawed + refund.credits_clawed,
             )
         )
         return refund_row_id
@@ -226,10 +224,10 @@ class SqlPurchases:
             await self.conn.execute(
                 select(HeldPurchaseRow)
                 .where(
-                    HeldPurchaseRow.phone == phone,
-                    HeldPurchaseRow.credited_at.is_(None),
+                    HeldPurchaseRow.c.phone == phone,
+                    HeldPurchaseRow.c.credited_at.is_(None),
                 )
-                .order_by(HeldPurchaseRow.id)
+                .order_by(HeldPurchaseRow.c.id)
             )
         ).all()
         return [to_held(row) for row in rows]

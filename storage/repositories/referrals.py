@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CursorResult, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Referral
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import MilestoneRow, ReferralRow
 
@@ -27,7 +27,7 @@ class SqlReferrals:
 
     async def pending_for_invitee(self, invitee_id: int) -> Referral | None:
         statement = select(ReferralRow).where(
-            ReferralRow.invitee_id == invitee_id, ReferralRow.status == "pending"
+            ReferralRow.c.invitee_id == invitee_id, ReferralRow.c.status == "pending"
         )
         row = (await self.conn.execute(statement)).first()
         if row is None:
@@ -39,7 +39,7 @@ class SqlReferrals:
     async def set_status(self, referral_id: int, status: str, at: datetime) -> None:
         await self.conn.execute(
             update(ReferralRow)
-            .where(ReferralRow.id == referral_id)
+            .where(ReferralRow.c.id == referral_id)
             .values(status=status, qualified_at=at)
         )
 
@@ -48,10 +48,10 @@ class SqlReferrals:
             select(func.count())
             .select_from(ReferralRow)
             .where(
-                ReferralRow.referrer_id == referrer_id,
-                ReferralRow.status == "rewarded",
-                ReferralRow.qualified_at >= start,
-                ReferralRow.qualified_at < end,
+                ReferralRow.c.referrer_id == referrer_id,
+                ReferralRow.c.status == "rewarded",
+                ReferralRow.c.qualified_at >= start,
+                ReferralRow.c.qualified_at < end,
             )
         )
         return (await self.conn.execute(statement)).scalar_one()
@@ -60,10 +60,10 @@ class SqlReferrals:
         statement = (
             select(func.count())
             .select_from(ReferralRow)
-            .where(ReferralRow.referrer_id == referrer_id)
+            .where(ReferralRow.c.referrer_id == referrer_id)
         )
         if status is not None:
-            statement = statement.where(ReferralRow.status == status)
+            statement = statement.where(ReferralRow.c.status == status)
         return (await self.conn.execute(statement)).scalar_one()
 
     async def add_milestone(self, referrer_id: int, count: int, at: datetime) -> bool:

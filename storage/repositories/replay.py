@@ -16,12 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, func, select, text, tuple_, type_coerce
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import NullType
 
 from domain.earning import PurchaseLine
 from domain.ports import ReplayCursor, ReplayPage
 from domain.simulation import LedgerFacts, MemberRange, ReplayReceipt
+from storage.aio import AsyncConnection
 from storage.tables import AccountRow, MemberRow, PurchaseRow, TransactionRow
 from storage.types import money, utc
 
@@ -81,7 +81,7 @@ class SqlReplay:
     async def member_span(self) -> MemberRange | None:
         """Member ids from the lowest to one past the highest; None without members."""
         low, high = (
-            await self.conn.execute(select(func.min(MemberRow.id), func.max(MemberRow.id)))
+            await self.conn.execute(select(func.min(MemberRow.c.id), func.max(MemberRow.c.id)))
         ).one()
         return None if low is None else (low, high + 1)
 
@@ -95,27 +95,27 @@ class SqlReplay:
     ) -> ReplayPage:
         statement = (
             select(
-                PurchaseRow.id,
-                PurchaseRow.member_id,
-                type_coerce(PurchaseRow.occurred_at, _RAW),
-                type_coerce(PurchaseRow.recorded_at, _RAW),
-                type_coerce(PurchaseRow.lines, _RAW),
-                type_coerce(PurchaseRow.refunded, BigInteger),
-                PurchaseRow.points_awarded - PurchaseRow.points_clawed,
+                PurchaseRow.c.id,
+                PurchaseRow.c.member_id,
+                type_coerce(PurchaseRow.c.occurred_at, _RAW),
+                type_coerce(PurchaseRow.c.recorded_at, _RAW),
+                type_coerce(PurchaseRow.c.lines, _RAW),
+                type_coerce(PurchaseRow.c.refunded, BigInteger),
+                PurchaseRow.c.points_awarded - PurchaseRow.c.points_clawed,
             )
-            .where(PurchaseRow.occurred_at >= since, PurchaseRow.occurred_at < until)
-            .order_by(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
+            .where(PurchaseRow.c.occurred_at >= since, PurchaseRow.c.occurred_at < until)
+            .order_by(PurchaseRow.c.member_id, PurchaseRow.c.occurred_at, PurchaseRow.c.id)
             .limit(limit)
         )
         if members is not None:
-            statement = statement.where(PurchaseRow.member_id < members[1])
+            statement = statement.where(PurchaseRow.c.member_id < members[1])
             if after is None:  # after the first page the cursor is the lower bound: with
                 # the range's start beside it, SQLite began every page's index search at the
                 # range's start, so a range's pages read its index quadratically
-                statement = statement.where(PurchaseRow.member_id >= members[0])
+                statement = statement.where(PurchaseRow.c.member_id >= members[0])
         if after is not None:
             statement = statement.where(
-                tuple_(PurchaseRow.member_id, PurchaseRow.occurred_at, PurchaseRow.id)
+                tuple_(PurchaseRow.c.member_id, PurchaseRow.c.occurred_at, PurchaseRow.c.id)
                 > tuple_(*after)
             )
         rows = (await self.conn.execute(statement)).all()
@@ -155,16 +155,18 @@ class SqlReplay:
         )
 
     async def facts(self, since: datetime, until: datetime) -> LedgerFacts:
-        outstanding = await self.conn.scalar(select(func.coalesce(func.sum(AccountRow.balance), 0)))
-        in_period = (TransactionRow.created_at >= since, TransactionRow.created_at < until)
+        outstanding = await self.conn.scalar(
+            select(func.coalesce(func.sum(AccountRow.c.balance), 0))
+        )
+        in_period = (TransactionRow.c.created_at >= since, TransactionRow.c.created_at < until)
         issued = await self.conn.scalar(
-            select(func.coalesce(func.sum(TransactionRow.points), 0)).where(
-                TransactionRow.points > 0, *in_period
+            select(func.coalesce(func.sum(TransactionRow.c.points), 0)).where(
+                TransactionRow.c.points > 0, *in_period
             )
         )
         redeemed = await self.conn.scalar(
-            select(func.coalesce(-func.sum(TransactionRow.points), 0)).where(
-                TransactionRow.kind == "redemption", *in_period
+            select(func.coalesce(-func.sum(TransactionRow.c.points), 0)).where(
+                TransactionRow.c.kind == "redemption", *in_period
             )
         )
         return LedgerFacts(int(outstanding or 0), int(issued or 0), int(redeemed or 0))

@@ -18,20 +18,20 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import Voucher
 from domain.ports import Shelf
+from storage.aio import AsyncConnection
 from storage.quick_reads import QuickRead
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import AccountRow, RewardStockRow, VoucherRow
 
-STOCK, VOUCHERS = RewardStockRow.__table__.c, VoucherRow.__table__.c
+STOCK, VOUCHERS = RewardStockRow.c, VoucherRow.c
 SHELF = QuickRead(  # (what, reward, count) rows, the balance's reward ''
     union_all(
-        select(
-            literal_column("'balance'"), literal_column("''"), AccountRow.__table__.c.balance
-        ).where(AccountRow.__table__.c.member_id == bindparam("member")),
+        select(literal_column("'balance'"), literal_column("''"), AccountRow.c.balance).where(
+            AccountRow.c.member_id == bindparam("member")
+        ),
         select(literal_column("'issued'"), STOCK.reward_id, STOCK.issued),
         select(literal_column("'held'"), VOUCHERS.reward_id, func.count())
         .where(VOUCHERS.member_id == bindparam("member"))
@@ -67,15 +67,15 @@ class SqlRewards:
         await self.conn.execute(
             insert_ignoring_conflict(self.dialect, RewardStockRow, reward_id=reward_id, issued=0)
         )
-        statement = update(RewardStockRow).where(RewardStockRow.reward_id == reward_id)
+        statement = update(RewardStockRow).where(RewardStockRow.c.reward_id == reward_id)
         if stock is not None:
-            statement = statement.where(RewardStockRow.issued < stock)
-        result = await self.conn.execute(statement.values(issued=RewardStockRow.issued + 1))
+            statement = statement.where(RewardStockRow.c.issued < stock)
+        result = await self.conn.execute(statement.values(issued=RewardStockRow.c.issued + 1))
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
     async def issued(self, reward_id: str) -> int:
-        statement = select(RewardStockRow.issued).where(RewardStockRow.reward_id == reward_id)
+        statement = select(RewardStockRow.c.issued).where(RewardStockRow.c.reward_id == reward_id)
         return (await self.conn.execute(statement)).scalar_one_or_none() or 0
 
     async def shelf(self, member_id: int) -> Shelf:
@@ -98,34 +98,34 @@ class SqlRewards:
                     expires_at=voucher.expires_at,
                     request_id=voucher.request_id,
                 )
-                .returning(VoucherRow.id)
+                .returning(VoucherRow.c.id)
             )
         ).scalar_one()
-        stored = await self._one(VoucherRow.id == voucher_id)
+        stored = await self._one(VoucherRow.c.id == voucher_id)
         assert stored is not None
         return stored
 
     async def voucher_by_code(self, code: str) -> Voucher | None:
-        return await self._one(VoucherRow.code == code)
+        return await self._one(VoucherRow.c.code == code)
 
     async def voucher_by_request(self, member_id: int, request_id: str) -> Voucher | None:
         return await self._one(
-            VoucherRow.member_id == member_id, VoucherRow.request_id == request_id
+            VoucherRow.c.member_id == member_id, VoucherRow.c.request_id == request_id
         )
 
     async def count_vouchers(self, member_id: int, reward_id: str) -> int:
         statement = (
             select(func.count())
             .select_from(VoucherRow)
-            .where(VoucherRow.member_id == member_id, VoucherRow.reward_id == reward_id)
+            .where(VoucherRow.c.member_id == member_id, VoucherRow.c.reward_id == reward_id)
         )
         return (await self.conn.execute(statement)).scalar_one()
 
     async def member_vouchers(self, member_id: int) -> Sequence[Voucher]:
         statement = (
             select(VoucherRow)
-            .where(VoucherRow.member_id == member_id)
-            .order_by(VoucherRow.id.desc())
+            .where(VoucherRow.c.member_id == member_id)
+            .order_by(VoucherRow.c.id.desc())
         )
         return [to_voucher(row) for row in (await self.conn.execute(statement)).all()]
 
@@ -133,7 +133,7 @@ class SqlRewards:
         """Mark a voucher used unless it already is; False when someone was first."""
         result = await self.conn.execute(
             update(VoucherRow)
-            .where(VoucherRow.id == voucher_id, VoucherRow.used_at.is_(None))
+            .where(VoucherRow.c.id == voucher_id, VoucherRow.c.used_at.is_(None))
             .values(used_at=at, used_by=actor)
         )
         assert isinstance(result, CursorResult)

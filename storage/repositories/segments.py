@@ -27,10 +27,10 @@ BOUGHT_CATEGORY = {
 def reachable_for_marketing() -> list[ColumnElement[bool]]:
     """Who may get a broadcast at all: opted in, reachable, not forgotten."""
     return [
-        MemberRow.marketing_opt_in.is_(True),
-        MemberRow.reachable.is_(True),
-        MemberRow.telegram_id.is_not(None),
-        MemberRow.forgotten_at.is_(None),
+        MemberRow.c.marketing_opt_in.is_(True),
+        MemberRow.c.reachable.is_(True),
+        MemberRow.c.telegram_id.is_not(None),
+        MemberRow.c.forgotten_at.is_(None),
     ]
 
 
@@ -38,24 +38,25 @@ def segment_conditions(segment: Segment, at: datetime, dialect: str) -> list[Col
     """The segment's conditions on `members` (all to hold), as of `at`."""
     conditions: list[ColumnElement[bool]] = []
     if segment.tier is not None:
-        conditions.append(MemberRow.tier == segment.tier)
+        conditions.append(MemberRow.c.tier == segment.tier)
     if segment.locale is not None:
-        conditions.append(MemberRow.locale == segment.locale)
+        conditions.append(MemberRow.c.locale == segment.locale)
     if segment.min_balance:
         conditions.append(
             exists(
-                select(AccountRow.member_id).where(
-                    AccountRow.member_id == MemberRow.id, AccountRow.balance >= segment.min_balance
+                select(AccountRow.c.member_id).where(
+                    AccountRow.c.member_id == MemberRow.c.id,
+                    AccountRow.c.balance >= segment.min_balance,
                 )
             )
         )
     if segment.inactive_days is not None:
         cutoff = at - timedelta(days=segment.inactive_days)
-        conditions.append(MemberRow.joined_at <= cutoff)
+        conditions.append(MemberRow.c.joined_at <= cutoff)
         conditions.append(
             ~exists(
-                select(PurchaseRow.id).where(
-                    PurchaseRow.member_id == MemberRow.id, PurchaseRow.occurred_at > cutoff
+                select(PurchaseRow.c.id).where(
+                    PurchaseRow.c.member_id == MemberRow.c.id, PurchaseRow.c.occurred_at > cutoff
                 )
             )
         )

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import StaffMember
+from storage.aio import AsyncConnection
 from storage.tables import StaffInviteRow, StaffRow, WebLoginRow
 
 
@@ -21,15 +21,15 @@ class SqlStaff:
 
     async def get(self, telegram_id: int) -> StaffMember | None:
         row = (
-            await self.conn.execute(select(StaffRow).where(StaffRow.telegram_id == telegram_id))
+            await self.conn.execute(select(StaffRow).where(StaffRow.c.telegram_id == telegram_id))
         ).first()
         return _staff(row) if row is not None else None
 
     async def active(self) -> Sequence[StaffMember]:
         statement = (
             select(StaffRow)
-            .where(StaffRow.removed_at.is_(None))
-            .order_by(StaffRow.added_at, StaffRow.id)
+            .where(StaffRow.c.removed_at.is_(None))
+            .order_by(StaffRow.c.added_at, StaffRow.c.id)
         )
         return [_staff(row) for row in (await self.conn.execute(statement)).all()]
 
@@ -42,7 +42,7 @@ class SqlStaff:
             "removed_at": member.removed_at,
         }
         result = await self.conn.execute(
-            update(StaffRow).where(StaffRow.telegram_id == member.telegram_id).values(**values)
+            update(StaffRow).where(StaffRow.c.telegram_id == member.telegram_id).values(**values)
         )
         if result.rowcount == 0:
             await self.conn.execute(
@@ -52,7 +52,7 @@ class SqlStaff:
     async def remove(self, telegram_id: int, at: datetime) -> bool:
         result = await self.conn.execute(
             update(StaffRow)
-            .where(StaffRow.telegram_id == telegram_id, StaffRow.removed_at.is_(None))
+            .where(StaffRow.c.telegram_id == telegram_id, StaffRow.c.removed_at.is_(None))
             .values(removed_at=at)
         )
         return bool(result.rowcount)
@@ -71,14 +71,15 @@ class SqlStaff:
         result = await self.conn.execute(
             update(StaffInviteRow)
             .where(
-                StaffInviteRow.token_hash == token_hash,
-                StaffInviteRow.used_at.is_(None),
-                StaffInviteRow.expires_at > at,
+                StaffInviteRow.c.token_hash == token_hash,
+                StaffInviteRow.c.used_at.is_(None),
+                StaffInviteRow.c.expires_at > at,
             )
             .values(used_by=telegram_id, used_at=at)
-            .returning(StaffInviteRow.created_by)
+            .returning(StaffInviteRow.c.created_by)
         )
-        return result.scalar_one_or_none()
+        found: int | None = result.scalar_one_or_none()
+        return found
 
     async def add_login(
         self, token_hash: str, telegram_id: int, at: datetime, expires_at: datetime
@@ -94,14 +95,15 @@ class SqlStaff:
         result = await self.conn.execute(
             update(WebLoginRow)
             .where(
-                WebLoginRow.token_hash == token_hash,
-                WebLoginRow.used_at.is_(None),
-                WebLoginRow.expires_at > at,
+                WebLoginRow.c.token_hash == token_hash,
+                WebLoginRow.c.used_at.is_(None),
+                WebLoginRow.c.expires_at > at,
             )
             .values(used_at=at)
-            .returning(WebLoginRow.telegram_id)
+            .returning(WebLoginRow.c.telegram_id)
         )
-        return result.scalar_one_or_none()
+        found: int | None = result.scalar_one_or_none()
+        return found
 
 
 def _staff(row: Row[Any]) -> StaffMember:

@@ -6,9 +6,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import StampState
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import dialect_insert
 from storage.tables import StampCardRow
 
@@ -25,13 +25,13 @@ class SqlStamps:
             return []
         rows = await self.conn.execute(
             select(
-                StampCardRow.member_id,
-                StampCardRow.card_id,
-                StampCardRow.stamps,
-                StampCardRow.filled,
+                StampCardRow.c.member_id,
+                StampCardRow.c.card_id,
+                StampCardRow.c.stamps,
+                StampCardRow.c.filled,
             )
-            .where(StampCardRow.member_id.in_(sorted(member_ids)))
-            .order_by(StampCardRow.member_id, StampCardRow.card_id)
+            .where(StampCardRow.c.member_id.in_(sorted(member_ids)))
+            .order_by(StampCardRow.c.member_id, StampCardRow.c.card_id)
         )
         return [StampState(r.member_id, r.card_id, r.stamps, r.filled) for r in rows]
 
@@ -42,7 +42,7 @@ class SqlStamps:
         statement = dialect_insert(self.dialect, StampCardRow)
         await self.conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[StampCardRow.member_id, StampCardRow.card_id],
+                index_elements=[StampCardRow.c.member_id, StampCardRow.c.card_id],
                 set_={
                     "stamps": statement.excluded.stamps,
                     "filled": statement.excluded.filled,
@@ -65,9 +65,11 @@ class SqlStamps:
         """Take `stamps` off the current card, never below zero (the cards filled stay)."""
         await self.conn.execute(
             update(StampCardRow)
-            .where(StampCardRow.member_id == member_id, StampCardRow.card_id == card_id)
+            .where(StampCardRow.c.member_id == member_id, StampCardRow.c.card_id == card_id)
             .values(
-                stamps=case((StampCardRow.stamps > stamps, StampCardRow.stamps - stamps), else_=0),
+                stamps=case(
+                    (StampCardRow.c.stamps > stamps, StampCardRow.c.stamps - stamps), else_=0
+                ),
                 updated_at=at,
             )
         )

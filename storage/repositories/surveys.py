@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.program import QuestionKind
 from domain.surveys import NewSurveySend, SurveyComment, SurveySend
+from storage.aio import AsyncConnection
 from storage.repositories.upsert import insert_ignoring_conflict
 from storage.tables import (
     PENDING,
@@ -28,12 +28,12 @@ from storage.tables import (
 )
 
 SEND = (
-    SurveySendRow.id,
-    SurveySendRow.survey_id,
-    SurveySendRow.member_id,
-    SurveySendRow.store,
-    SurveySendRow.created_at,
-    SurveySendRow.rewarded_at,
+    SurveySendRow.c.id,
+    SurveySendRow.c.survey_id,
+    SurveySendRow.c.member_id,
+    SurveySendRow.c.store,
+    SurveySendRow.c.created_at,
+    SurveySendRow.c.rewarded_at,
 )
 
 
@@ -45,8 +45,8 @@ class SqlSurveys:
 
     async def last_asked(self, member_id: int) -> datetime | None:
         """When this member was last asked a survey (queued counts), or None."""
-        latest = select(func.max(SurveySendRow.created_at)).where(
-            SurveySendRow.member_id == member_id
+        latest = select(func.max(SurveySendRow.c.created_at)).where(
+            SurveySendRow.c.member_id == member_id
         )
         return cast(datetime | None, (await self.conn.execute(latest)).scalar_one())
 
@@ -63,19 +63,20 @@ class SqlSurveys:
             store=send.store,
             created_at=send.created_at,
             due_at=send.due_at,
-        ).returning(SurveySendRow.id)
-        return (await self.conn.execute(statement)).scalar_one_or_none()
+        ).returning(SurveySendRow.c.id)
+        found: int | None = (await self.conn.execute(statement)).scalar_one_or_none()
+        return found
 
     async def receipt_store(self, merchant: str, receipt_id: str) -> str | None:
         """The store a receipt was made in, if it named one."""
-        store = select(PurchaseRow.store).where(
-            PurchaseRow.merchant == merchant, PurchaseRow.receipt_id == receipt_id
+        store = select(PurchaseRow.c.store).where(
+            PurchaseRow.c.merchant == merchant, PurchaseRow.c.receipt_id == receipt_id
         )
         return (await self.conn.execute(store)).scalar_one_or_none()
 
     async def send(self, send_id: int, lock: bool = False) -> SurveySend | None:
         """A survey sent, locked until commit with `lock` (answers to it queue up)."""
-        statement = select(*SEND).where(SurveySendRow.id == send_id)
+        statement = select(*SEND).where(SurveySendRow.c.id == send_id)
         row = (
             await self.conn.execute(statement.with_for_update() if lock else statement)
         ).one_or_none()
@@ -96,8 +97,8 @@ class SqlSurveys:
     async def answers(self, send_id: int) -> dict[str, int]:
         """The answers given to a send: question -> score."""
         rows = await self.conn.execute(
-            select(SurveyAnswerRow.question, SurveyAnswerRow.score).where(
-                SurveyAnswerRow.send_id == send_id
+            select(SurveyAnswerRow.c.question, SurveyAnswerRow.c.score).where(
+                SurveyAnswerRow.c.send_id == send_id
             )
         )
         return {question: score for question, score in rows.all()}
@@ -106,7 +107,7 @@ class SqlSurveys:
         """Mark the send's bonus paid; False when it already was."""
         result = await self.conn.execute(
             update(SurveySendRow)
-            .where(SurveySendRow.id == send_id, SurveySendRow.rewarded_at.is_(None))
+            .where(SurveySendRow.c.id == send_id, SurveySendRow.c.rewarded_at.is_(None))
             .values(rewarded_at=at)
         )
         return bool(result.rowcount)
@@ -130,16 +131,16 @@ class SqlSurveys:
         """The latest comments, newest first."""
         rows = await self.conn.execute(
             select(
-                MemberRow.code,
-                SurveySendRow.survey_id,
-                SurveyCommentRow.question,
-                SurveyCommentRow.score,
-                SurveyCommentRow.text,
-                SurveyCommentRow.created_at,
+                MemberRow.c.code,
+                SurveySendRow.c.survey_id,
+                SurveyCommentRow.c.question,
+                SurveyCommentRow.c.score,
+                SurveyCommentRow.c.text,
+                SurveyCommentRow.c.created_at,
             )
-            .join(SurveySendRow, SurveySendRow.id == SurveyCommentRow.send_id)
-            .join(MemberRow, MemberRow.id == SurveySendRow.member_id)
-            .order_by(SurveyCommentRow.created_at.desc(), SurveyCommentRow.send_id.desc())
+            .join(SurveySendRow, SurveySendRow.c.id == SurveyCommentRow.c.send_id)
+            .join(MemberRow, MemberRow.c.id == SurveySendRow.c.member_id)
+            .order_by(SurveyCommentRow.c.created_at.desc(), SurveyCommentRow.c.send_id.desc())
             .limit(limit)
         )
         return [
@@ -153,11 +154,14 @@ class SqlSurveys:
         """Answers in [since, until) counted by (store, question, score)."""
         rows = await self.conn.execute(
             select(
-                SurveySendRow.store, SurveyAnswerRow.question, SurveyAnswerRow.score, func.count()
+                SurveySendRow.c.store,
+                SurveyAnswerRow.c.question,
+                SurveyAnswerRow.c.score,
+                func.count(),
             )
-            .join(SurveySendRow, SurveySendRow.id == SurveyAnswerRow.send_id)
-            .where(SurveyAnswerRow.answered_at >= since, SurveyAnswerRow.answered_at < until)
-            .group_by(SurveySendRow.store, SurveyAnswerRow.question, SurveyAnswerRow.score)
+            .join(SurveySendRow, SurveySendRow.c.id == SurveyAnswerRow.c.send_id)
+            .where(SurveyAnswerRow.c.answered_at >= since, SurveyAnswerRow.c.answered_at < until)
+            .group_by(SurveySendRow.c.store, SurveyAnswerRow.c.question, SurveyAnswerRow.c.score)
         )
         return [(store, question, score, int(n)) for store, question, score, n in rows.all()]
 
@@ -166,10 +170,10 @@ class SqlSurveys:
         result = await self.conn.execute(
             update(OutboxRow)
             .where(
-                OutboxRow.member_id == member_id,
-                OutboxRow.template == template,
+                OutboxRow.c.member_id == member_id,
+                OutboxRow.c.template == template,
                 text(PENDING),
-                OutboxRow.claimed_by.is_(None),
+                OutboxRow.c.claimed_by.is_(None),
             )
             .values(state="cancelled", failed_at=at, last_error="surveys turned off")
         )
@@ -177,8 +181,8 @@ class SqlSurveys:
 
     async def erase_comments(self, member_id: int) -> int:
         """Delete the comments a member left (on /forget); their scores stay, anonymous."""
-        sends = select(SurveySendRow.id).where(SurveySendRow.member_id == member_id)
+        sends = select(SurveySendRow.c.id).where(SurveySendRow.c.member_id == member_id)
         result = await self.conn.execute(
-            delete(SurveyCommentRow).where(SurveyCommentRow.send_id.in_(sends))
+            delete(SurveyCommentRow).where(SurveyCommentRow.c.send_id.in_(sends))
         )
         return result.rowcount

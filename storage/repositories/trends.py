@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.trends import WeekFacts, WeekWindow
+from storage.aio import AsyncConnection
 from storage.repositories.metrics import (
     BUYER,
     COUNTED,
@@ -101,9 +101,7 @@ class SqlTrends:
                         count_if((per_member.c[f"w{index}"] == 1) & member_at(week.until))
                         for index, week in enumerate(weeks)
                     ]
-                ).select_from(
-                    per_member.join(MemberRow.__table__, MEMBERS.id == per_member.c.member_id)
-                )
+                ).select_from(per_member.join(MemberRow, MEMBERS.id == per_member.c.member_id))
             )
         ).one()
         return [int(count) for count in row]

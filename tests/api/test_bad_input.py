@@ -16,7 +16,7 @@ from bot.api.app import create_api
 from bot.api.schemas import MAX_CODE
 from domain.validation import MAX_BIGINT
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from tests.api.conftest import bearer
 from tests.conftest import NOW
 from tests.integration.helpers import new_member
@@ -81,7 +81,7 @@ async def row_counts(database: Database) -> dict[str, int]:
     async with database.reader.connect() as conn:
         return {
             table.name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 

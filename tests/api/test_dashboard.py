@@ -337,7 +337,7 @@ async def test_survey_comments_are_listed_escaped_with_the_member(http, database
                     created_at=NOW,
                     due_at=NOW,
                 )
-                .returning(SurveySendRow.id)
+                .returning(SurveySendRow.c.id)
             )
         ).scalar_one()
         await conn.execute(

@@ -23,7 +23,7 @@ from domain.program_file import default_program_path, load_program
 from domain.services.api_tokens import SCOPES, create_token
 from storage.database import Database
 from storage.migrate import upgrade
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 
@@ -49,7 +49,7 @@ def prepared(url: str) -> tuple[Database, str]:
 
     async def prepare() -> str:
         if database.dialect == "postgresql":
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            tables = ", ".join(t.name for t in metadata.sorted_tables)
             async with database.writer.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         else:

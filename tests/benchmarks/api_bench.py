@@ -347,7 +347,7 @@ async def afterwards(url: str) -> tuple[int, int]:
                 await conn.execute(
                     select(func.count())
                     .select_from(PurchaseRow)
-                    .where(PurchaseRow.merchant == MERCHANT)
+                    .where(PurchaseRow.c.merchant == MERCHANT)
                 )
             ).scalar_one()
         return int(recorded), len(await check_invariants(database))

@@ -17,12 +17,12 @@ from domain.codes import ALPHABET, MEMBER_CODE_LENGTH
 from domain.ledger import EntryKind, add_months
 from domain.program import Program
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 
 BATCH = 5_000
 TELEGRAM_ID_BASE = 1_000_000_000
 MEMBERS, ACCOUNTS, TRANSACTIONS, LOTS, ENTRIES = (
-    Base.metadata.tables[name]
+    metadata.tables[name]
     for name in ("members", "accounts", "point_transactions", "point_lots", "point_entries")
 )
 
@@ -41,7 +41,7 @@ def member_code(member_id: int) -> str:
 async def create_schema(database: Database) -> None:
     """Create every table of `storage.tables` in an empty database."""
     async with database.writer.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(metadata.create_all)
 
 
 def _member_rows(ids: range, tier: str, now: datetime) -> list[tuple[Table, Rows]]:

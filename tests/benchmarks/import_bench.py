@@ -128,8 +128,8 @@ async def share_phones(database: Database, members: int) -> None:
     """Give every PHONE_EVERY-th bulk-loaded member a phone."""
     rows = [{"key": i, "value": phone_of(i)} for i in range(PHONE_EVERY, members + 1, PHONE_EVERY)]
     statement = (
-        update(MemberRow.__table__)  # type: ignore[arg-type]
-        .where(MemberRow.__table__.c.id == bindparam("key"))
+        update(MemberRow)  # type: ignore[arg-type]
+        .where(MemberRow.c.id == bindparam("key"))
         .values(phone=bindparam("value"))
     )
     async with database.writer.begin() as conn:
@@ -141,7 +141,7 @@ async def count_purchases(database: Database) -> tuple[int, int]:
     async with database.reader.connect() as conn:
         row = (
             await conn.execute(
-                select(func.count(), func.coalesce(func.sum(PurchaseRow.points_awarded), 0))
+                select(func.count(), func.coalesce(func.sum(PurchaseRow.c.points_awarded), 0))
             )
         ).one()
     return int(row[0]), int(row[1])

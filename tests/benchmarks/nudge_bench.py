@@ -55,7 +55,7 @@ MIX = [  # what a share of members has, by member id modulo 20
     "UPDATE members SET reminders_opt_in = false WHERE id % 20 = 5",
 ]
 EXPIRING_SOON = (
-    update(LotRow).where(LotRow.id % 20 == 4).values(expires_at=SELECTED + timedelta(days=7))
+    update(LotRow).where(LotRow.c.id % 20 == 4).values(expires_at=SELECTED + timedelta(days=7))
 )
 
 
@@ -147,7 +147,7 @@ async def outbox_by_template(database: Database) -> dict[str, int]:
     """How many outbox rows each template has."""
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow.template, func.count()).group_by(OutboxRow.template)
+            select(OutboxRow.c.template, func.count()).group_by(OutboxRow.c.template)
         )
         return {template: int(count) for template, count in rows}
 

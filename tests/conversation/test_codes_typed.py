@@ -69,7 +69,7 @@ async def test_a_sale_typed_in_chat_reaches_the_customer_without_a_made_up_id(
     async with database.reader.connect() as conn:
         [context] = (
             await conn.execute(
-                select(OutboxRow.context).where(OutboxRow.template == "points_earned")
+                select(OutboxRow.c.context).where(OutboxRow.c.template == "points_earned")
             )
         ).scalars()
     assert context["receipt_id"].startswith("chat-")  # kept in the books, for refunds

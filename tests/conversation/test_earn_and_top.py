@@ -205,7 +205,7 @@ async def test_an_approval_goes_to_the_admins_and_is_decided_once(bot, acting, d
     assert late == Answer("a2", "Already approved.", alert=True)
     assert shown.text == decided.text
     assert await balance_of(acting, ANN) == 90
-    assert await count(database, OutboxRow, OutboxRow.template == "action_approved") == 1
+    assert await count(database, OutboxRow, OutboxRow.c.template == "action_approved") == 1
     assert await text_of(bot, said(ADMIN, "/claims")) == "No claims are waiting for approval."
 
 
@@ -220,7 +220,7 @@ async def test_admins_reject_and_others_cannot_decide(bot, acting, database):
     [_, decided] = await bot.handle(press(ADMIN, reject))
     assert decided.text.startswith("✖️ Rejected: Ann")
     assert await balance_of(acting, ANN) == 50
-    assert await count(database, OutboxRow, OutboxRow.template == "action_rejected") == 1
+    assert await count(database, OutboxRow, OutboxRow.c.template == "action_rejected") == 1
     message = await earn_message(bot)
     assert "✖️ <b>Review us</b>: +40 points · not approved" in message.text
 

@@ -68,7 +68,7 @@ async def test_send_now_queues_one_broadcast(desk, ctx, database):
     assert len(queued) == 1
     assert already_done(replies) == TAPS - 1
     assert await count(database, BroadcastRow) == 1
-    assert await count(database, OutboxRow, OutboxRow.broadcast_id.is_not(None)) == 2
+    assert await count(database, OutboxRow, OutboxRow.c.broadcast_id.is_not(None)) == 2
 
 
 async def test_record_sale_records_one_sale(desk, ctx, database):
@@ -83,7 +83,7 @@ async def test_record_sale_records_one_sale(desk, ctx, database):
     assert sum("already recorded" not in text for text in edits) == 1
     assert len(edits) + already_done(replies) == TAPS
     assert await count(database, PurchaseRow) == 1
-    assert await count(database, TransactionRow, TransactionRow.kind == EntryKind.PURCHASE) == 1
+    assert await count(database, TransactionRow, TransactionRow.c.kind == EntryKind.PURCHASE) == 1
     assert await check_invariants(database) == []
 
 
@@ -126,8 +126,8 @@ async def test_forget_erases_once(conversation, ctx, database):
         == 1
     )
     assert already_done(replies) == TAPS - 1
-    assert await count(database, TransactionRow, TransactionRow.kind == EntryKind.FORFEIT) == 1
-    assert await count(database, MemberRow, MemberRow.forgotten_at.is_not(None)) == 1
+    assert await count(database, TransactionRow, TransactionRow.c.kind == EntryKind.FORFEIT) == 1
+    assert await count(database, MemberRow, MemberRow.c.forgotten_at.is_not(None)) == 1
     assert await check_invariants(database) == []
 
 
@@ -142,7 +142,7 @@ async def test_mark_used_uses_a_voucher_once(desk, ctx, database):
     replies = await tap_at_once(ctx, CASHIER, data_of(check, "✅ Mark as used"))
     answered_politely(replies)
     assert sum(any(isinstance(a, Edit) and "Used on" in a.text for a in r) for r in replies) == 1
-    assert await count(database, AuditRow, AuditRow.action == "voucher_used") == 1
+    assert await count(database, AuditRow, AuditRow.c.action == "voucher_used") == 1
 
 
 async def test_a_gift_button_gives_once(conversation, ctx, database):
@@ -171,7 +171,7 @@ async def test_removing_a_cashier_once(desk, ctx, database):
         dataclasses.replace(ctx, admins=frozenset({ADMIN.id})), ADMIN, data_of(pick, "✖ Carl")
     )
     answered_politely(replies)
-    assert await count(database, AuditRow, AuditRow.action == "staff_removed") == 1
+    assert await count(database, AuditRow, AuditRow.c.action == "staff_removed") == 1
 
 
 async def test_a_step_is_taken_only_at_that_step_and_only_once(ctx):

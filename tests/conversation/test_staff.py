@@ -35,10 +35,10 @@ async def templates_for(database, member_code: str) -> list[str]:
 
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow.template)
-            .join(MemberRow, MemberRow.id == OutboxRow.member_id)
-            .where(MemberRow.code == member_code)
-            .order_by(OutboxRow.id)
+            select(OutboxRow.c.template)
+            .join(MemberRow, MemberRow.c.id == OutboxRow.c.member_id)
+            .where(MemberRow.c.code == member_code)
+            .order_by(OutboxRow.c.id)
         )
         return list(rows.scalars())
 

@@ -76,7 +76,7 @@ async def buy(ctx, person: Person, receipt: str, at=NOW, store: str | None = Non
 async def survey_rows(database) -> list[OutboxRow]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow).where(OutboxRow.template == TEMPLATE).order_by(OutboxRow.id)
+            select(OutboxRow).where(OutboxRow.c.template == TEMPLATE).order_by(OutboxRow.c.id)
         )
         return list(rows.all())
 
@@ -251,7 +251,9 @@ async def test_a_refund_and_a_redemption_trigger_their_surveys(conversation, ctx
     async with database.reader.connect() as conn:
         sends = (
             await conn.execute(
-                select(SurveySendRow.survey_id, SurveySendRow.trigger).order_by(SurveySendRow.id)
+                select(SurveySendRow.c.survey_id, SurveySendRow.c.trigger).order_by(
+                    SurveySendRow.c.id
+                )
             )
         ).all()
     assert [tuple(s) for s in sends] == [
@@ -350,4 +352,4 @@ async def test_five_simultaneous_taps_on_the_last_answer_pay_the_bonus_once(
         == TAPS - 1
     )
     assert await balance(ctx, member_id) == before + 20
-    assert await count(database, TransactionRow, TransactionRow.kind == "bonus") == 1
+    assert await count(database, TransactionRow, TransactionRow.c.kind == "bonus") == 1

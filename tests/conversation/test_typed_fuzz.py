@@ -152,7 +152,7 @@ async def ledger(database: Any) -> tuple[int, int]:
     async with database.reader.connect() as conn:
         entries = (await conn.execute(select(func.count()).select_from(EntryRow))).scalar()
         total = (
-            await conn.execute(select(func.coalesce(func.sum(AccountRow.balance), 0)))
+            await conn.execute(select(func.coalesce(func.sum(AccountRow.c.balance), 0)))
         ).scalar()
     return int(entries or 0), int(total or 0)
 

@@ -30,9 +30,9 @@ HELLO = BroadcastContent("<b>Hello</b>", button_text="Shop", button_url="https:/
 async def recipients(database, broadcast_id: int) -> list[int]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow.member_id)
-            .where(OutboxRow.broadcast_id == broadcast_id)
-            .order_by(OutboxRow.member_id)
+            select(OutboxRow.c.member_id)
+            .where(OutboxRow.c.broadcast_id == broadcast_id)
+            .order_by(OutboxRow.c.member_id)
         )
         return list(rows.scalars())
 

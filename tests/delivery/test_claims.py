@@ -29,10 +29,10 @@ async def claims(database) -> dict[int, tuple]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
             select(
-                OutboxRow.member_id,
-                OutboxRow.state,
-                OutboxRow.claimed_by,
-                OutboxRow.next_attempt_at,
+                OutboxRow.c.member_id,
+                OutboxRow.c.state,
+                OutboxRow.c.claimed_by,
+                OutboxRow.c.next_attempt_at,
             )
         )
         return {member: (state, worker, retry) for member, state, worker, retry in rows}
@@ -166,7 +166,10 @@ async def test_a_send_without_an_answer_counts_as_network_trouble(database, uow)
         row = (
             await conn.execute(
                 select(
-                    OutboxRow.state, OutboxRow.attempts, OutboxRow.last_error, OutboxRow.claimed_by
+                    OutboxRow.c.state,
+                    OutboxRow.c.attempts,
+                    OutboxRow.c.last_error,
+                    OutboxRow.c.claimed_by,
                 )
             )
         ).one()

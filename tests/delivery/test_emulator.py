@@ -93,7 +93,9 @@ async def test_a_broadcast_at_the_configured_rate_meets_no_429(emulator, prepare
         assert message.text == "🎉 Sale today"
     async with database.reader.connect() as conn:
         ids = dict(
-            (await conn.execute(select(OutboxRow.member_id, OutboxRow.telegram_message_id))).all()
+            (
+                await conn.execute(select(OutboxRow.c.member_id, OutboxRow.c.telegram_message_id))
+            ).all()
         )
     assert ids[1001] == emulator.user(1001).messages[0].message_id
     await database.dispose()
@@ -152,12 +154,12 @@ async def test_blocked_members_and_refused_messages(emulator, prepared):
     # The broken HTML fails its first recipient; the others would fail alike: stopped.
     assert refused == BroadcastProgress(6, failed=1, blocked=2, cancelled=3)
     async with database.reader.connect() as conn:
-        reachable = dict((await conn.execute(select(MemberRow.id, MemberRow.reachable))).all())
+        reachable = dict((await conn.execute(select(MemberRow.c.id, MemberRow.c.reachable))).all())
         errors = dict(
             (
                 await conn.execute(
-                    select(OutboxRow.state, OutboxRow.last_error).where(
-                        OutboxRow.broadcast_id == broken, OutboxRow.state != "blocked"
+                    select(OutboxRow.c.state, OutboxRow.c.last_error).where(
+                        OutboxRow.c.broadcast_id == broken, OutboxRow.c.state != "blocked"
                     )
                 )
             ).all()

@@ -40,13 +40,13 @@ async def rows(database) -> list[tuple]:
     async with database.reader.connect() as conn:
         result = await conn.execute(
             select(
-                OutboxRow.member_id,
-                OutboxRow.state,
-                OutboxRow.telegram_message_id,
-                OutboxRow.attempts,
-                OutboxRow.last_error,
-                OutboxRow.claimed_by,
-            ).order_by(OutboxRow.id)
+                OutboxRow.c.member_id,
+                OutboxRow.c.state,
+                OutboxRow.c.telegram_message_id,
+                OutboxRow.c.attempts,
+                OutboxRow.c.last_error,
+                OutboxRow.c.claimed_by,
+            ).order_by(OutboxRow.c.id)
         )
         return [tuple(row) for row in result]
 

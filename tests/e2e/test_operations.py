@@ -108,8 +108,8 @@ async def test_sigterm_mid_broadcast_hands_the_claimed_rows_back(
     async with database.reader.connect() as conn:
         rows = (
             await conn.execute(
-                select(OutboxRow.state, OutboxRow.claimed_by, func.count()).group_by(
-                    OutboxRow.state, OutboxRow.claimed_by
+                select(OutboxRow.c.state, OutboxRow.c.claimed_by, func.count()).group_by(
+                    OutboxRow.c.state, OutboxRow.c.claimed_by
                 )
             )
         ).all()

@@ -5,7 +5,8 @@
 Imports the app and the conversation core, opens the database as `run` does (schema
 created), joins a member and spends from a daily budget (INSERT ... ON CONFLICT), reserves a
 sending slot, reads the member and balance as every update does (quick reads), and prints
-the loaded modules of SQLAlchemy's dialects and of the database drivers as a JSON list.
+the loaded modules of SQLAlchemy's dialects, ORM and asyncio extension and of the database
+drivers as a JSON list.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from storage.uow import UnitsOfWork
 
 WATCHED = (
     "sqlalchemy.dialects.",
+    "sqlalchemy.orm",
+    "sqlalchemy.ext.asyncio",
     "sqlite3",
     "_sqlite3",
     "aiosqlite",

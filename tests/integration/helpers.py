@@ -13,7 +13,7 @@ from domain.program import Program
 from domain.services.members import join
 from domain.services.purchases import MemberRef, PurchaseOutcome, ReceiptIn, record_purchase
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 
@@ -71,8 +71,8 @@ async def reset(database: Database) -> None:
     """Empty every table and restart the ids."""
     async with database.writer.begin() as conn:
         if database.dialect == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            names = ", ".join(t.name for t in metadata.sorted_tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            await conn.run_sync(Base.metadata.drop_all)
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.drop_all)
+            await conn.run_sync(metadata.create_all)

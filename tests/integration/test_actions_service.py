@@ -131,7 +131,7 @@ async def test_approval_pays_once_when_two_admins_approve_at_once(database, acti
     assert await balance(SqlUnitOfWork(database), member) == 50 + (40 if paid else 0)
     assert await pending_claims(SqlUnitOfWork(database), 10) == []
     async with database.reader.connect() as conn:
-        templates = (await conn.execute(select(OutboxRow.template))).scalars().all()
+        templates = (await conn.execute(select(OutboxRow.c.template))).scalars().all()
     assert templates == ["action_approved" if paid else "action_rejected"]
     assert await check_invariants(database) == []
 
@@ -222,5 +222,5 @@ async def test_earn_overview_and_the_points_issued_by_kind(database, acting):
         )
     assert points_figures(acting, facts).issued["action"] == 50
     async with database.reader.connect() as conn:
-        kinds = await conn.execute(select(TransactionRow.kind).order_by(TransactionRow.id))
+        kinds = await conn.execute(select(TransactionRow.c.kind).order_by(TransactionRow.c.id))
         assert kinds.scalars().all() == ["signup", "action"]

@@ -118,14 +118,19 @@ async def test_paid_from_10_on_the_members_clock_once(database, treating):
     async with database.reader.connect() as conn:
         notes = (
             await conn.execute(
-                select(OutboxRow.member_id, OutboxRow.template, OutboxRow.context).order_by(
-                    OutboxRow.id
+                select(OutboxRow.c.member_id, OutboxRow.c.template, OutboxRow.c.context).order_by(
+                    OutboxRow.c.id
                 )
             )
         ).all()
         vouchers = (
             await conn.execute(
-                select(VoucherRow.member_id, VoucherRow.reward_id, VoucherRow.cost, VoucherRow.code)
+                select(
+                    VoucherRow.c.member_id,
+                    VoucherRow.c.reward_id,
+                    VoucherRow.c.cost,
+                    VoucherRow.c.code,
+                )
             )
         ).all()
     assert [(n.member_id, n.template) for n in notes] == [

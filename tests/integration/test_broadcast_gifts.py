@@ -107,7 +107,7 @@ async def test_status_message_edited_only_when_numbers_change(database, program)
     assert await refresh_statuses(lambda: SqlUnitOfWork(database), reader, api, 25.0) == 0
     async with database.writer.begin() as conn:
         await conn.execute(
-            update(OutboxRow).where(OutboxRow.broadcast_id == broadcast_id).values(state="sent")
+            update(OutboxRow).where(OutboxRow.c.broadcast_id == broadcast_id).values(state="sent")
         )
     assert await refresh_statuses(lambda: SqlUnitOfWork(database), reader, api, 25.0) == 1
     assert "Sent 3 / 3" in api.edits[-1].text

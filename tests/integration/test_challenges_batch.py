@@ -89,9 +89,9 @@ async def test_a_batch_tells_and_rewards_each_buyer_as_if_alone(
 
     told = await rows(
         database,
-        select(OutboxRow.member_id, OutboxRow.template)
-        .where(OutboxRow.template.like("challenge_%"))
-        .order_by(OutboxRow.id),
+        select(OutboxRow.c.member_id, OutboxRow.c.template)
+        .where(OutboxRow.c.template.like("challenge_%"))
+        .order_by(OutboxRow.c.id),
     )
     assert [tuple(row) for row in told] == [
         (ann.id, "challenge_halfway"),  # her second receipt, alone
@@ -100,8 +100,8 @@ async def test_a_batch_tells_and_rewards_each_buyer_as_if_alone(
     ]
     bonuses = await rows(
         database,
-        select(TransactionRow.member_id, TransactionRow.points).where(
-            TransactionRow.kind == "challenge"
+        select(TransactionRow.c.member_id, TransactionRow.c.points).where(
+            TransactionRow.c.kind == "challenge"
         ),
     )
     assert [tuple(row) for row in bonuses] == [(ann.id, 100)]

@@ -87,14 +87,16 @@ async def scalar(database, statement) -> object:
 
 async def told(database, template: str) -> list[dict]:
     async with database.reader.connect() as conn:
-        rows = await conn.execute(select(OutboxRow.context).where(OutboxRow.template == template))
+        rows = await conn.execute(
+            select(OutboxRow.c.context).where(OutboxRow.c.template == template)
+        )
         return [row.context for row in rows]
 
 
 async def challenge_points(database) -> list[int]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(TransactionRow.points).where(TransactionRow.kind == "challenge")
+            select(TransactionRow.c.points).where(TransactionRow.c.kind == "challenge")
         )
         return [row.points for row in rows]
 
@@ -169,7 +171,7 @@ async def test_spend_counts_its_categories_less_refunds_and_gives_the_voucher(da
     [completed] = await told(database, "challenge_completed")
     assert completed["points"] == 40
     assert completed["reward"] == "coffee"
-    assert completed["code"] == await scalar(database, select(VoucherRow.code))
+    assert completed["code"] == await scalar(database, select(VoucherRow.c.code))
     assert await challenge_points(database) == [40]
     assert len(await told(database, "challenge_halfway")) == 1  # told once, refund or not
     assert await check_invariants(database) == []

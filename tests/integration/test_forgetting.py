@@ -24,7 +24,7 @@ from domain.services.members import forget, join
 from domain.services.referrals import referral_stats
 from domain.services.rewards import redeem_reward
 from storage.checks import check_invariants
-from storage.tables import Base, ForgottenMemberRow, InstallationKeyRow, TransactionRow
+from storage.tables import ForgottenMemberRow, InstallationKeyRow, TransactionRow, metadata
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.integration.helpers import balance, buy, line, new_member
@@ -48,9 +48,9 @@ async def start(uow, program, telegram_id, code=None, now=LATER):
 async def kinds_of(database, member_id) -> list[str]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(TransactionRow.kind)
-            .where(TransactionRow.member_id == member_id)
-            .order_by(TransactionRow.id)
+            select(TransactionRow.c.kind)
+            .where(TransactionRow.c.member_id == member_id)
+            .order_by(TransactionRow.c.id)
         )
         return list(rows.scalars())
 
@@ -201,7 +201,7 @@ async def test_forget_and_start_at_once_give_one_signup_bonus_in_all(database, p
     )
     async with database.reader.connect() as conn:
         signups = (
-            await conn.execute(select(TransactionRow.id).where(TransactionRow.kind == "signup"))
+            await conn.execute(select(TransactionRow.c.id).where(TransactionRow.c.kind == "signup"))
         ).all()
     assert len(signups) == 1
     assert await check_invariants(database) == []
@@ -215,10 +215,10 @@ async def test_only_a_keyed_hash_of_the_telegram_id_is_kept(uow, program, databa
     await forget(uow, other.id, NOW)  # the key is made once and used for every hash
     async with database.reader.connect() as conn:
         keys = (await conn.execute(select(InstallationKeyRow))).all()
-        hashes = set((await conn.execute(select(ForgottenMemberRow.telegram_hash))).scalars())
+        hashes = set((await conn.execute(select(ForgottenMemberRow.c.telegram_hash))).scalars())
         every_value = [
             value
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
             for row in (await conn.execute(select(table))).all()
             for value in row
         ]

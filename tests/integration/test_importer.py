@@ -347,7 +347,7 @@ async def purchases_of(uow, member) -> int:
             await conn.execute(
                 select(func.count())
                 .select_from(PurchaseRow)
-                .where(PurchaseRow.member_id == member.id)
+                .where(PurchaseRow.c.member_id == member.id)
             )
         ).scalar_one()
 

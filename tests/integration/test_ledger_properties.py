@@ -68,7 +68,7 @@ from domain.services.rewards import redeem_reward, use_voucher
 from domain.services.tiering import review_tiers, tier_credits
 from storage.checks import check_invariants
 from storage.database import Database
-from storage.tables import Base, MemberRow, TransactionRow
+from storage.tables import MemberRow, TransactionRow, metadata
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 
@@ -243,14 +243,14 @@ class LedgerMachine(RuleBasedStateMachine):
     async def _fresh_database(self) -> Database:
         if self.postgres_url is not None:
             database = Database(self.postgres_url)
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            tables = ", ".join(t.name for t in metadata.sorted_tables)
             async with database.writer.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             return database
         self.tmpdir = tempfile.mkdtemp(prefix="ledger-machine-")
         database = Database(f"sqlite+aiosqlite:///{self.tmpdir}/loyalty.db")
         async with database.writer.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
         return database
 
     def teardown(self) -> None:
@@ -967,16 +967,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     async def _expired_in_ledger(self) -> dict[int, int]:
         statement = (
-            select(TransactionRow.member_id, func.sum(TransactionRow.points))
-            .where(TransactionRow.kind == "expiry", TransactionRow.created_at == self.now)
-            .group_by(TransactionRow.member_id)
+            select(TransactionRow.c.member_id, func.sum(TransactionRow.c.points))
+            .where(TransactionRow.c.kind == "expiry", TransactionRow.c.created_at == self.now)
+            .group_by(TransactionRow.c.member_id)
         )
         async with self.database.reader.connect() as conn:
             return {mid: -int(points) for mid, points in (await conn.execute(statement)).all()}
 
     async def _tiers(self) -> dict[int, str]:
         async with self.database.reader.connect() as conn:
-            rows = await conn.execute(select(MemberRow.id, MemberRow.tier))
+            rows = await conn.execute(select(MemberRow.c.id, MemberRow.c.tier))
             return {mid: tier for mid, tier in rows.all()}
 
     # -- the checks -----------------------------------------------------------------------

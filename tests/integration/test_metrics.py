@@ -51,7 +51,7 @@ async def insert(database: Database, table: Any, rows: list[dict[str, Any]]) -> 
     """Write rows straight into a table."""
     async with database.writer.begin() as conn:
         for row in rows:
-            await conn.execute(table.__table__.insert().values(**row))
+            await conn.execute(table.insert().values(**row))
 
 
 def member(member_id: int, joined: str, tier: str, locale: str, **extra: Any) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
+from storage.aio import create_async_engine
 from storage.database import Database
 from storage.migrate import current_revision, ensure_schema, head_revision, upgrade
-from storage.tables import Base
+from storage.tables import metadata
 from tests import conftest
 
 PG_SERVER = conftest.PG_SERVER.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -115,7 +115,7 @@ def _with_revision_2(path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "
 
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 def _plain(value: Any) -> Any:
@@ -195,7 +195,7 @@ async def test_migrated_schema_equals_create_all(new_database: NewDatabase) -> N
     migrated, created = await new_database(), await new_database()
     await upgrade(migrated)
     async with created.writer.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+        await connection.run_sync(metadata.create_all)
     async with migrated.reader.connect() as one, created.reader.connect() as other:
         assert await one.run_sync(_snapshot) == await other.run_sync(_snapshot)
 

@@ -1,4 +1,5 @@
-"""A bot imports only its own database's SQLAlchemy dialect and driver, not the other's."""
+"""A bot imports only its own database's SQLAlchemy dialect and driver, not the other's,
+and never SQLAlchemy's ORM (storage speaks Core through storage.aio)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,8 @@ def test_a_bot_loads_only_its_own_database_modules(empty_database_url: str) -> N
     loaded = _loaded_by_a_bot(empty_database_url)
     assert set(OWN[dialect]) <= set(loaded)
     assert [name for name in loaded if name.startswith(FOREIGN[dialect])] == []
+
+
+def test_a_bot_never_loads_sqlalchemys_orm(empty_database_url: str) -> None:
+    loaded = _loaded_by_a_bot(empty_database_url)
+    assert [n for n in loaded if n.startswith(("sqlalchemy.orm", "sqlalchemy.ext.asyncio"))] == []

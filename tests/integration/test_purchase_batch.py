@@ -38,7 +38,7 @@ from domain.services.purchases import (
 )
 from storage.checks import check_invariants
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 from tests.api.conftest import api_client, bearer
 from tests.conftest import NOW
@@ -228,7 +228,7 @@ async def snapshot(database: Database) -> Tables:
     """Every table's rows in id order, ids (own and referenced) replaced by their rank."""
     raw: dict[str, list[dict[str, Any]]] = {}
     async with database.reader.connect() as conn:
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             rows = await conn.execute(select(table).order_by(*table.primary_key.columns))
             raw[table.name] = [dict(row._mapping) for row in rows]
     ranks = {
@@ -237,7 +237,7 @@ async def snapshot(database: Database) -> Tables:
         if rows and "id" in rows[0]
     }
     tables: Tables = {}
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         if table.name in ("api_tokens", "audit_log"):
             continue
         refs = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys}

@@ -15,7 +15,7 @@ from storage.tables import ConversationStateRow, MemberRow
 from storage.uow import SqlUnitOfWork
 
 NOW = datetime(2026, 12, 5, 9, 30, 15, 123456, tzinfo=UTC)
-MEMBERS = MemberRow.__table__.c
+MEMBERS = MemberRow.c
 NAMES = QuickRead(
     select(MEMBERS.first_name, MEMBERS.joined_at)
     .where(MEMBERS.joined_at >= bindparam("since"))

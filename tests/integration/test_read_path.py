@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 
 COUNT_TO = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) "
@@ -37,7 +37,7 @@ async def sqlite_db(tmp_path) -> AsyncIterator[Database]:
     """An SQLite database with the schema; its readers have thread_id()."""
     database = with_thread_id(Database(f"sqlite+aiosqlite:///{tmp_path}/reads.db"))
     async with database.writer.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(metadata.create_all)
     yield database
     await database.dispose()
 

@@ -24,7 +24,7 @@ from domain.services.purchases import refund_purchase
 from domain.services.rewards import redeem_reward
 from domain.services.simulation import replay_members, simulate
 from storage.database import Database
-from storage.tables import AccountRow, Base, MemberRow
+from storage.tables import AccountRow, MemberRow, metadata
 from storage.uow import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.integration.helpers import buy, line, new_member
@@ -103,8 +103,8 @@ async def test_the_same_program_matches_what_the_ledger_awarded(uow, program, da
     assert comparison.current == comparison.new
     assert (comparison.moved_up, comparison.moved_down) == (0, 0)
     async with database.reader.connect() as conn:
-        balances = sum((await conn.execute(select(AccountRow.balance))).scalars())
-        tiers = list((await conn.execute(select(MemberRow.tier))).scalars())
+        balances = sum((await conn.execute(select(AccountRow.c.balance))).scalars())
+        tiers = list((await conn.execute(select(MemberRow.c.tier))).scalars())
     assert comparison.current.outstanding == balances == 1438
     assert comparison.current.points_issued == 1438  # awarded less clawed, per receipt
     assert comparison.current.members_by_tier == {
@@ -155,7 +155,7 @@ async def test_ranges_of_members_replayed_apart_add_up_to_the_whole(uow, program
     )
     assert split == whole
     async with database.reader.connect() as conn:
-        ids = sorted((await conn.execute(select(MemberRow.id))).scalars())
+        ids = sorted((await conn.execute(select(MemberRow.c.id))).scalars())
     assert len(seen) == 3  # one member each, the ranges end to end over every member id
     assert [first for first, _ in seen] == ids
     assert seen[-1][1] == ids[-1] + 1
@@ -204,7 +204,7 @@ async def snapshot(database: Database) -> dict[str, tuple[int, str]]:
     """Every table's row count and a checksum of its rows."""
     result = {}
     async with database.reader.connect() as conn:
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             rows = (await conn.execute(select(table).order_by(*table.primary_key))).all()
             digest = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
             result[table.name] = (len(rows), digest)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from bot.cli import main
 from storage.database import Database
 from storage.repositories.pacing import SqlSlots
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork
 
 TIMEOUT = 1.0
@@ -29,7 +29,7 @@ async def test_queued_writers_behind_a_foreign_lock_each_wait_one_timeout_in_all
     path = tmp_path / "locked.db"
     database = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=TIMEOUT)
     async with database.writer.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(metadata.create_all)
     holder = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
     holder.execute("BEGIN IMMEDIATE")
 
@@ -61,7 +61,7 @@ async def test_the_shared_pace_waits_for_the_write_lock_within_the_timeout_too(t
     path = tmp_path / "paced.db"
     database = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=TIMEOUT)
     async with database.writer.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(metadata.create_all)
     slots = SqlSlots(database)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

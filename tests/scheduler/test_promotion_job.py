@@ -61,9 +61,9 @@ async def members(database, program):
 async def queued(database, template="promotion_started"):
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow.member_id, OutboxRow.next_attempt_at, OutboxRow.context)
-            .where(OutboxRow.template == template)
-            .order_by(OutboxRow.id)
+            select(OutboxRow.c.member_id, OutboxRow.c.next_attempt_at, OutboxRow.c.context)
+            .where(OutboxRow.c.template == template)
+            .order_by(OutboxRow.c.id)
         )
         return [(r.member_id, r.next_attempt_at, r.context) for r in rows]
 

@@ -46,8 +46,8 @@ async def due(database: Database, program: Program, now: datetime) -> list[Nudge
 async def messages(database: Database) -> list[tuple[int, str, dict[str, Any]]]:
     async with database.reader.connect() as conn:
         rows = await conn.execute(
-            select(OutboxRow.member_id, OutboxRow.template, OutboxRow.context).order_by(
-                OutboxRow.id
+            select(OutboxRow.c.member_id, OutboxRow.c.template, OutboxRow.c.context).order_by(
+                OutboxRow.c.id
             )
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -74,7 +74,7 @@ async def test_the_loyalty_jobs_queue_what_is_due(database, uow, program, caplog
         with suppress(asyncio.CancelledError):
             await task
     async with database.reader.connect() as conn:
-        queued = (await conn.execute(select(OutboxRow.member_id, OutboxRow.template))).all()
+        queued = (await conn.execute(select(OutboxRow.c.member_id, OutboxRow.c.template))).all()
     assert [tuple(row) for row in queued] == [(member.id, "nudge_referral_reminder")]
 
 

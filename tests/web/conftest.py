@@ -33,7 +33,7 @@ from domain.card_codes import card_key
 from domain.program import Challenge, Program, StampCard
 from domain.program_file import default_program_path, load_program
 from storage.database import Database
-from storage.tables import Base
+from storage.tables import metadata
 from storage.uow import SqlUnitOfWork, UnitsOfWork
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -136,7 +136,7 @@ class LiveServer:
 
         self._loop = asyncio.get_running_loop()
         async with self.database.writer.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
         units = UnitsOfWork(self.database)
         clock = lambda: datetime.now(UTC)  # noqa: E731
         api = create_api(units.writer, units.reader, self.program, clock, web=self.settings)

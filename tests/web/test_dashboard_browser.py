@@ -103,7 +103,7 @@ async def comment(live: LiveServer, member_id: int, telegram_id: int, at: dateti
                     created_at=at,
                     due_at=at,
                 )
-                .returning(SurveySendRow.id)
+                .returning(SurveySendRow.c.id)
             )
         ).scalar_one()
         text = "The queue was long" if telegram_id % 2 else "Shoes a size too small"
