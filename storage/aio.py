@@ -72,7 +72,7 @@ class Connecting:
 
     async def _open(self) -> AsyncConnection:
         sync = await greenlet_spawn(self._engine.sync_engine.connect)
-        return AsyncConnection(self._engine, sync)
+        return AsyncConnection(sync)
 
     async def __aenter__(self) -> AsyncConnection:
         self._conn = await self._open()
@@ -87,8 +87,7 @@ class AsyncConnection:
     """A Core `Connection` whose statements are awaited (`execute`, `scalar`, `run_sync` ...);
     `sync_connection` is the connection itself, for what needs no I/O."""
 
-    def __init__(self, engine: AsyncEngine, sync_connection: Connection) -> None:
-        self.engine = engine
+    def __init__(self, sync_connection: Connection) -> None:
         self.sync_connection = sync_connection
 
     @property
